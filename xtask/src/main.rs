@@ -1,1 +1,47 @@
-fn main() {}
+//! `cargo xtask`: project automation that needs no extra tools beyond what it names.
+//!
+//! - `build-fixtures [--check]`: compile `testdata/*.c` with clang-19 for both byte orders.
+//! - `check-layers`: fail when a crate depends on a crate outside its layer.
+
+mod fixtures;
+mod layers;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  build-fixtures [--check]   compile testdata/*.c into NAME-el.o / NAME-eb.o with clang-19
+                             (--check: fail if the committed objects differ from a rebuild)
+  check-layers               fail if a crate depends on a crate its layer may not use";
+
+/// The workspace root (the parent of this crate's manifest directory).
+fn workspace_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().unwrap_or(here).to_path_buf()
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    let result = match args.first().map(String::as_str) {
+        Some("build-fixtures") => {
+            let check = args.iter().any(|a| a == "--check");
+            fixtures::build(&root.join("testdata"), check)
+        }
+        Some("check-layers") => layers::check(&root),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("xtask: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! `cargo xtask build-fixtures`: the committed BPF objects under `testdata/`.
+//!
+//! Every `testdata/NAME.c` becomes `NAME-el.o` (`-target bpfel`) and
+//! `NAME-eb.o` (`-target bpfeb`), built with `-O2 -g`, then stripped of DWARF
+//! with `llvm-strip -g` (which keeps `.BTF` and `.BTF.ext`). A source can add
+//! flags with a line `// xtask-cflags: FLAGS` (e.g. `-g0` for a fixture
+//! without BTF). Builds are reproducible: clang runs in `testdata/` on relative
+//! paths, `-fdebug-prefix-map` hides the checkout's location and `-fno-ident`
+//! drops the compiler's version string.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The compiler and strip tool we pin: Debian's clang-19 / llvm-19.
+const CLANG: &str = "clang-19";
+const STRIP: &str = "llvm-strip-19";
+const INSTALL_HINT: &str = "apt-get update && apt-get install -y clang-19 llvm-19";
+
+/// Byte orders and the suffix of their objects.
+const TARGETS: [(&str, &str); 2] = [("bpfel", "el"), ("bpfeb", "eb")];
+
+/// The C sources directly under `dir`, sorted by name.
+pub fn sources(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    let entries = fs::read_dir(dir).map_err(|e| format!("read {}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|e| e == "c") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Extra flags declared in the source with `// xtask-cflags: ...`.
+fn extra_flags(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("// xtask-cflags:"))
+        .flat_map(|f| f.split_whitespace().map(str::to_owned))
+        .collect()
+}
+
+fn tool_exists(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("run {:?}: {e}", cmd.get_program()))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{:?} failed ({}):\n{}",
+            cmd,
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Compiles one source for one target into `out`.
+fn compile(dir: &Path, source: &Path, target: &str, out: &Path) -> Result<(), String> {
+    let name = source
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| format!("bad file name {}", source.display()))?;
+    let text = fs::read_to_string(source).map_err(|e| format!("read {name}: {e}"))?;
+    let abs = dir
+        .canonicalize()
+        .map_err(|e| format!("canonicalize {}: {e}", dir.display()))?;
+    let mut cmd = Command::new(CLANG);
+    cmd.current_dir(dir)
+        .args([
+            "-target",
+            target,
+            "-O2",
+            "-g",
+            "-Wall",
+            "-Werror",
+            "-fno-ident",
+        ])
+        .arg(format!("-fdebug-prefix-map={}=.", abs.display()))
+        .args(extra_flags(&text))
+        .args(["-c", name, "-o"])
+        .arg(out);
+    run(&mut cmd)?;
+    run(Command::new(STRIP).arg("-g").arg(out))
+}
+
+/// Builds every fixture. With `check`, builds into a temporary directory and
+/// fails if any committed object differs.
+pub fn build(dir: &Path, check: bool) -> Result<(), String> {
+    for tool in [CLANG, STRIP] {
+        if !tool_exists(tool) {
+            return Err(format!(
+                "{tool} not found; install it with:\n  {INSTALL_HINT}"
+            ));
+        }
+    }
+    let tmp = std::env::temp_dir().join(format!("ebpf-fixtures-{}", std::process::id()));
+    fs::create_dir_all(&tmp).map_err(|e| format!("create {}: {e}", tmp.display()))?;
+    let mut stale = Vec::new();
+    for source in sources(dir)? {
+        let stem = source
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .ok_or_else(|| format!("bad file name {}", source.display()))?;
+        for (target, suffix) in TARGETS {
+            let file = format!("{stem}-{suffix}.o");
+            let built = tmp.join(&file);
+            compile(dir, &source, target, &built)?;
+            let committed = dir.join(&file);
+            let new = fs::read(&built).map_err(|e| format!("read {file}: {e}"))?;
+            let status = match fs::read(&committed).ok() {
+                Some(old) if old == new => "unchanged",
+                old => {
+                    stale.push(file.clone());
+                    if !check {
+                        fs::write(&committed, &new).map_err(|e| format!("write {file}: {e}"))?;
+                    }
+                    if old.is_some() { "changed" } else { "new" }
+                }
+            };
+            println!("{file:<24} {status}");
+        }
+    }
+    let _ = fs::remove_dir_all(&tmp);
+    if check && !stale.is_empty() {
+        return Err(format!(
+            "committed fixtures differ from a rebuild: {} (run `cargo xtask build-fixtures`)",
+            stale.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fixture_source_has_both_objects_committed() {
+        let dir = crate::workspace_root().join("testdata");
+        let sources = sources(&dir).unwrap();
+        assert!(!sources.is_empty());
+        for source in sources {
+            let stem = source.file_stem().unwrap().to_str().unwrap();
+            for (_, suffix) in TARGETS {
+                let obj = dir.join(format!("{stem}-{suffix}.o"));
+                assert!(obj.exists(), "{} is not built", obj.display());
+            }
+        }
+    }
+
+    #[test]
+    fn reads_extra_flags() {
+        assert_eq!(
+            extra_flags("/* x */\n// xtask-cflags: -g0 -mcpu=v1\nint x;"),
+            ["-g0", "-mcpu=v1"]
+        );
+    }
+}
