@@ -4,7 +4,9 @@
 //! `NAME-eb.o` (`-target bpfeb`), built with `-O2 -g`, then stripped of DWARF
 //! with `llvm-strip -g` (which keeps `.BTF` and `.BTF.ext`). A source can add
 //! flags with a line `// xtask-cflags: FLAGS` (e.g. `-g0` for a fixture
-//! without BTF). Builds are reproducible: clang runs in `testdata/` on relative
+//! without BTF), and ask for extra builds with lines `// xtask-variant: SUFFIX
+//! FLAGS`, which produce `NAME_SUFFIX-el.o` / `NAME_SUFFIX-eb.o` with FLAGS
+//! added (e.g. `// xtask-variant: v1 -mcpu=v1`). Builds are reproducible: clang runs in `testdata/` on relative
 //! paths, `-fdebug-prefix-map` hides the checkout's location and `-fno-ident`
 //! drops the compiler's version string.
 
@@ -43,6 +45,22 @@ fn extra_flags(source: &str) -> Vec<String> {
         .collect()
 }
 
+/// The variants declared with `// xtask-variant: SUFFIX FLAGS`, plus the plain
+/// build (empty suffix, no flags) first.
+fn variants(source: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = vec![(String::new(), Vec::new())];
+    for line in source.lines() {
+        let Some(rest) = line.trim().strip_prefix("// xtask-variant:") else {
+            continue;
+        };
+        let mut words = rest.split_whitespace().map(str::to_owned);
+        if let Some(suffix) = words.next() {
+            out.push((format!("_{suffix}"), words.collect()));
+        }
+    }
+    out
+}
+
 fn tool_exists(tool: &str) -> bool {
     Command::new(tool)
         .arg("--version")
@@ -67,7 +85,13 @@ fn run(cmd: &mut Command) -> Result<(), String> {
 }
 
 /// Compiles one source for one target into `out`.
-fn compile(dir: &Path, source: &Path, target: &str, out: &Path) -> Result<(), String> {
+fn compile(
+    dir: &Path,
+    source: &Path,
+    target: &str,
+    variant_flags: &[String],
+    out: &Path,
+) -> Result<(), String> {
     let name = source
         .file_name()
         .and_then(|n| n.to_str())
@@ -89,6 +113,7 @@ fn compile(dir: &Path, source: &Path, target: &str, out: &Path) -> Result<(), St
         ])
         .arg(format!("-fdebug-prefix-map={}=.", abs.display()))
         .args(extra_flags(&text))
+        .args(variant_flags)
         .args(["-c", name, "-o"])
         .arg(out);
     run(&mut cmd)?;
@@ -113,10 +138,14 @@ pub fn build(dir: &Path, check: bool) -> Result<(), String> {
             .file_stem()
             .and_then(|s| s.to_str())
             .ok_or_else(|| format!("bad file name {}", source.display()))?;
-        for (target, suffix) in TARGETS {
-            let file = format!("{stem}-{suffix}.o");
+        let text = fs::read_to_string(&source).map_err(|e| format!("read {stem}.c: {e}"))?;
+        for ((target, suffix), (variant, flags)) in variants(&text)
+            .iter()
+            .flat_map(|v| TARGETS.iter().map(move |t| (*t, v)))
+        {
+            let file = format!("{stem}{variant}-{suffix}.o");
             let built = tmp.join(&file);
-            compile(dir, &source, target, &built)?;
+            compile(dir, &source, target, flags, &built)?;
             let committed = dir.join(&file);
             let new = fs::read(&built).map_err(|e| format!("read {file}: {e}"))?;
             let status = match fs::read(&committed).ok() {
@@ -153,11 +182,28 @@ mod tests {
         assert!(!sources.is_empty());
         for source in sources {
             let stem = source.file_stem().unwrap().to_str().unwrap();
-            for (_, suffix) in TARGETS {
-                let obj = dir.join(format!("{stem}-{suffix}.o"));
-                assert!(obj.exists(), "{} is not built", obj.display());
+            let text = fs::read_to_string(&source).unwrap();
+            for (variant, _) in variants(&text) {
+                for (_, suffix) in TARGETS {
+                    let obj = dir.join(format!("{stem}{variant}-{suffix}.o"));
+                    assert!(obj.exists(), "{} is not built", obj.display());
+                }
             }
         }
+    }
+
+    #[test]
+    fn reads_variants() {
+        let v = variants("// xtask-variant: v1 -mcpu=v1\n// xtask-variant: v4 -mcpu=v4 -O1\n");
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[0], (String::new(), Vec::new()));
+        assert_eq!(
+            v[2],
+            (
+                "_v4".to_owned(),
+                vec!["-mcpu=v4".to_owned(), "-O1".to_owned()]
+            )
+        );
     }
 
     #[test]
