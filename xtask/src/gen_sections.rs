@@ -24,7 +24,8 @@ const FLAGS: &[(&str, &str)] = &[
 /// Reads the list under `root` and writes the generated file.
 pub fn run(root: &Path) -> Result<(), String> {
     let list_path = root.join(LIST);
-    let list = std::fs::read_to_string(&list_path).map_err(|e| format!("read {}: {e}", list_path.display()))?;
+    let list = std::fs::read_to_string(&list_path)
+        .map_err(|e| format!("read {}: {e}", list_path.display()))?;
     let out = render(&list)?;
     let out_path = root.join(OUTPUT);
     std::fs::write(&out_path, out).map_err(|e| format!("write {}: {e}", out_path.display()))
@@ -37,7 +38,9 @@ fn camel(name: &str) -> String {
         .map(|p| {
             let mut c = p.chars();
             match c.next() {
-                Some(first) => first.to_ascii_uppercase().to_string() + &c.as_str().to_ascii_lowercase(),
+                Some(first) => {
+                    first.to_ascii_uppercase().to_string() + &c.as_str().to_ascii_lowercase()
+                }
                 None => String::new(),
             }
         })
@@ -46,7 +49,8 @@ fn camel(name: &str) -> String {
 
 fn is_kernel_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         && s.as_bytes()[0].is_ascii_uppercase()
 }
 
@@ -75,9 +79,16 @@ pub fn render(list: &str) -> Result<String, String> {
         }
         let cols: Vec<&str> = line.split_whitespace().collect();
         let [pattern, prog_type, attach_type, flags] = cols.as_slice() else {
-            return Err(format!("{LIST}:{line_no}: want 4 columns, got {}", cols.len()));
+            return Err(format!(
+                "{LIST}:{line_no}: want 4 columns, got {}",
+                cols.len()
+            ));
         };
-        if !pattern.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\') || pattern.starts_with('?') {
+        if !pattern
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+            || pattern.starts_with('?')
+        {
             return Err(format!("{LIST}:{line_no}: bad pattern '{pattern}'"));
         }
         if !seen.insert(pattern.to_string()) {
@@ -143,9 +154,13 @@ mod tests {
 
     #[test]
     fn renders_each_pattern_kind() {
-        let out = render("# c\nsocket SOCKET_FILTER - -\nkprobe+ KPROBE - sleepable,usdt\nx/ XDP XDP -\n")
-            .expect("render");
-        assert!(out.contains("SectionPattern::Exact(\"socket\"), program_type: ProgramType::SocketFilter"));
+        let out = render(
+            "# c\nsocket SOCKET_FILTER - -\nkprobe+ KPROBE - sleepable,usdt\nx/ XDP XDP -\n",
+        )
+        .expect("render");
+        assert!(out.contains(
+            "SectionPattern::Exact(\"socket\"), program_type: ProgramType::SocketFilter"
+        ));
         assert!(out.contains("SectionPattern::StemOrTarget(\"kprobe\")"));
         assert!(out.contains("SectionFlags::SLEEPABLE.union(SectionFlags::USDT)"));
         assert!(out.contains("SectionPattern::Prefix(\"x/\"), program_type: ProgramType::Xdp, attach_type: Some(AttachType::Xdp)"));

@@ -2,8 +2,12 @@
 //!
 //! - `build-fixtures [--check]`: compile `testdata/*.c` with clang-19 for both byte orders.
 //! - `check-layers`: fail when a crate depends on a crate outside its layer.
+//! - `gen-helpers`: regenerate `crates/ebpf-asm/src/helpers.rs` from `helpers.list`.
+//! - `gen-sections`: regenerate `crates/ebpf-spec/src/sections.rs` from `sections.list`.
 
 mod fixtures;
+mod gen_helpers;
+mod gen_sections;
 mod layers;
 
 use std::path::{Path, PathBuf};
@@ -14,7 +18,9 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   build-fixtures [--check]   compile testdata/*.c into NAME-el.o / NAME-eb.o with clang-19
                              (--check: fail if the committed objects differ from a rebuild)
-  check-layers               fail if a crate depends on a crate its layer may not use";
+  check-layers               fail if a crate depends on a crate its layer may not use
+  gen-helpers                regenerate crates/ebpf-asm/src/helpers.rs from helpers.list
+  gen-sections               regenerate crates/ebpf-spec/src/sections.rs from sections.list";
 
 /// The workspace root (the parent of this crate's manifest directory).
 fn workspace_root() -> PathBuf {
@@ -31,6 +37,8 @@ fn main() -> ExitCode {
             fixtures::build(&root.join("testdata"), check)
         }
         Some("check-layers") => layers::check(&root),
+        Some("gen-helpers") => gen_helpers::run(&root),
+        Some("gen-sections") => gen_sections::run(&root),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,329 @@
+//! [`Instructions`]: a program as a list of instructions, with raw offsets, label resolution,
+//! marshalling to bytes and unmarshalling from bytes.
+
+use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
+
+use crate::{Endianness, Error, Instruction, Result, SLOT_SIZE};
+
+/// A list of instructions. Dereferences to `Vec<Instruction>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Instructions(pub Vec<Instruction>);
+
+impl Deref for Instructions {
+    type Target = Vec<Instruction>;
+
+    fn deref(&self) -> &Vec<Instruction> {
+        &self.0
+    }
+}
+
+impl DerefMut for Instructions {
+    fn deref_mut(&mut self) -> &mut Vec<Instruction> {
+        &mut self.0
+    }
+}
+
+impl From<Vec<Instruction>> for Instructions {
+    fn from(v: Vec<Instruction>) -> Instructions {
+        Instructions(v)
+    }
+}
+
+impl FromIterator<Instruction> for Instructions {
+    fn from_iter<I: IntoIterator<Item = Instruction>>(iter: I) -> Instructions {
+        Instructions(iter.into_iter().collect())
+    }
+}
+
+impl IntoIterator for Instructions {
+    type Item = Instruction;
+    type IntoIter = std::vec::IntoIter<Instruction>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Instructions {
+    type Item = &'a Instruction;
+    type IntoIter = std::slice::Iter<'a, Instruction>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// Iterates instructions with their raw offsets in 8-byte slots.
+#[derive(Debug, Clone)]
+pub struct OffsetIter<'a> {
+    inner: std::slice::Iter<'a, Instruction>,
+    offset: usize,
+}
+
+impl<'a> Iterator for OffsetIter<'a> {
+    type Item = (usize, &'a Instruction);
+
+    fn next(&mut self) -> Option<(usize, &'a Instruction)> {
+        let ins = self.inner.next()?;
+        let offset = self.offset;
+        self.offset += ins.width();
+        Some((offset, ins))
+    }
+}
+
+impl Instructions {
+    /// An empty list.
+    pub const fn new() -> Instructions {
+        Instructions(Vec::new())
+    }
+
+    /// Iterates `(raw offset in slots, instruction)`.
+    pub fn iter_offsets(&self) -> OffsetIter<'_> {
+        OffsetIter {
+            inner: self.0.iter(),
+            offset: 0,
+        }
+    }
+
+    /// The total size in 8-byte slots.
+    pub fn slots(&self) -> usize {
+        self.0.iter().map(Instruction::width).sum()
+    }
+
+    /// The encoded size in bytes.
+    pub fn byte_len(&self) -> usize {
+        self.slots() * SLOT_SIZE
+    }
+
+    /// The index of the instruction at raw slot `offset`, if one starts there.
+    pub fn index_of_offset(&self, offset: usize) -> Option<usize> {
+        self.iter_offsets().position(|(o, _)| o == offset)
+    }
+
+    /// The symbols (function and label names) and the raw slot offset of each.
+    pub fn symbol_offsets(&self) -> Result<BTreeMap<String, usize>> {
+        let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for (index, (offset, ins)) in self.iter_offsets().enumerate() {
+            if let Some(sym) = ins.symbol() {
+                if let Some(&(first, _)) = out.get(sym) {
+                    return Err(Error::DuplicateSymbol {
+                        symbol: sym.to_string(),
+                        first,
+                        second: index,
+                    });
+                }
+                out.insert(sym.to_string(), (index, offset));
+            }
+        }
+        Ok(out.into_iter().map(|(k, (_, o))| (k, o)).collect())
+    }
+
+    /// The names of the BPF functions referred to by calls and function address loads, in
+    /// order of first use, without duplicates.
+    pub fn function_references(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for ins in &self.0 {
+            if ins.is_function_call() || ins.is_function_reference() {
+                if let Some(r) = ins.reference() {
+                    if !out.contains(&r) {
+                        out.push(r);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether `ins` is resolved against symbols: jumps, BPF-to-BPF calls and function
+    /// address loads that carry a reference. Map references are left to the loader.
+    pub(crate) fn resolvable(ins: &Instruction) -> bool {
+        ins.reference().is_some()
+            && (ins.is_branch() || ins.is_function_call() || ins.is_function_reference())
+    }
+
+    /// The offset or constant that `ins` at `(index, offset)` gets once its reference is
+    /// resolved against `symbols`; `Ok(None)` if it has nothing to resolve.
+    fn resolved(
+        ins: &Instruction,
+        index: usize,
+        offset: usize,
+        symbols: &BTreeMap<String, usize>,
+        strict: bool,
+    ) -> Result<Option<Instruction>> {
+        if !Instructions::resolvable(ins) {
+            return Ok(None);
+        }
+        let reference = ins.reference().unwrap_or_default();
+        let Some(&target) = symbols.get(reference) else {
+            if strict {
+                return Err(Error::UnresolvedReference {
+                    index,
+                    reference: reference.to_string(),
+                });
+            }
+            return Ok(None);
+        };
+        let distance = target as i64 - offset as i64 - 1;
+        let mut out = ins.clone();
+        let range = |bits| Error::OffsetOutOfRange {
+            index,
+            reference: reference.to_string(),
+            distance,
+            bits,
+        };
+        if ins.reference_in_constant() {
+            out.constant = i64::from(i32::try_from(distance).map_err(|_| range(32))?);
+        } else {
+            out.offset = i16::try_from(distance).map_err(|_| range(16))?;
+        }
+        Ok(Some(out))
+    }
+
+    /// Writes the distances of jumps and calls with references to symbols defined in this
+    /// list; references to symbols not defined here are left alone.
+    pub fn resolve_references(&mut self) -> Result<()> {
+        let symbols = self.symbol_offsets()?;
+        let mut offset = 0;
+        for index in 0..self.0.len() {
+            let ins = &self.0[index];
+            let width = ins.width();
+            if let Some(new) = Instructions::resolved(ins, index, offset, &symbols, false)? {
+                self.0[index] = new;
+            }
+            offset += width;
+        }
+        Ok(())
+    }
+
+    /// Encodes every instruction, resolving references to symbols first (jumps, `gotol`,
+    /// `may_goto`, BPF-to-BPF calls, function address loads). An unresolved reference or a
+    /// distance that does not fit is an error.
+    pub fn marshal(&self, order: Endianness) -> Result<Vec<u8>> {
+        let symbols = self.symbol_offsets()?;
+        let mut out = Vec::with_capacity(self.byte_len());
+        for (index, (offset, ins)) in self.iter_offsets().enumerate() {
+            match Instructions::resolved(ins, index, offset, &symbols, true)? {
+                Some(new) => new.encode_at(order, &mut out, index)?,
+                None => ins.encode_at(order, &mut out, index)?,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Decodes `bytes` (a whole number of valid instructions) in byte order `order`.
+    pub fn unmarshal(bytes: &[u8], order: Endianness) -> Result<Instructions> {
+        let mut out = Vec::with_capacity(bytes.len() / SLOT_SIZE);
+        let mut offset = 0;
+        let slots = bytes.len().div_ceil(SLOT_SIZE);
+        while offset < slots {
+            let (ins, width) = Instruction::decode_at(bytes, offset, order, out.len())?;
+            out.push(ins);
+            offset += width;
+        }
+        Ok(Instructions(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::*;
+    use Register::*;
+
+    fn prog() -> Instructions {
+        Instructions(vec![
+            mov64(R0, 0).with_symbol("main"),
+            JumpOp::Eq.imm(R1, 0, "out"),
+            load_imm64(R2, 1),
+            call_func("sub"),
+            JumpOp::Ja.label("out"),
+            exit().with_symbol("out"),
+            mov64(R0, 1).with_symbol("sub"),
+            exit(),
+        ])
+    }
+
+    #[test]
+    fn offsets_and_symbols() {
+        let p = prog();
+        let offs: Vec<usize> = p.iter_offsets().map(|(o, _)| o).collect();
+        assert_eq!(offs, vec![0, 1, 2, 4, 5, 6, 7, 8]);
+        let syms = p.symbol_offsets().unwrap_or_default();
+        assert_eq!(syms.get("out"), Some(&6));
+        assert_eq!(syms.get("sub"), Some(&7));
+        assert_eq!(p.function_references(), vec!["sub"]);
+        assert_eq!(p.slots(), 9);
+        assert_eq!(p.index_of_offset(4), Some(3));
+        assert_eq!(p.index_of_offset(3), None);
+    }
+
+    #[test]
+    fn marshal_resolves() {
+        let p = prog();
+        for order in [Endianness::Little, Endianness::Big] {
+            let bytes = p.marshal(order).unwrap_or_default();
+            assert_eq!(bytes.len(), 72);
+            let back = Instructions::unmarshal(&bytes, order).unwrap_or_default();
+            assert_eq!(back[1].offset, 4);
+            assert_eq!(back[3].constant, 2);
+            assert_eq!(back[4].offset, 0);
+        }
+        let mut q = p.clone();
+        q.resolve_references().unwrap_or_default();
+        assert_eq!(q[1].offset, 4);
+        assert_eq!(
+            q,
+            Instructions::unmarshal(
+                &p.marshal(Endianness::Big).unwrap_or_default(),
+                Endianness::Big
+            )
+            .unwrap_or_default()
+        );
+    }
+
+    #[test]
+    fn errors() {
+        let p = Instructions(vec![JumpOp::Ja.label("nowhere"), exit()]);
+        assert!(matches!(
+            p.marshal(Endianness::Little),
+            Err(Error::UnresolvedReference { index: 0, .. })
+        ));
+        let p = Instructions(vec![exit().with_symbol("a"), exit().with_symbol("a")]);
+        assert!(matches!(
+            p.marshal(Endianness::Little),
+            Err(Error::DuplicateSymbol {
+                first: 0,
+                second: 1,
+                ..
+            })
+        ));
+        let mut v = vec![JumpOp::Ja.label("far")];
+        v.extend(std::iter::repeat_n(mov64(R0, 0), 40000));
+        v.push(exit().with_symbol("far"));
+        assert!(matches!(
+            Instructions(v.clone()).marshal(Endianness::Little),
+            Err(Error::OffsetOutOfRange { bits: 16, .. })
+        ));
+        v[0] = gotol("far");
+        assert!(Instructions(v).marshal(Endianness::Little).is_ok());
+        let bad = [0x95u8, 0, 0, 0, 0, 0, 0, 0, 0xff, 0, 0, 0, 0, 0, 0, 0];
+        assert!(matches!(
+            Instructions::unmarshal(&bad, Endianness::Little),
+            Err(Error::InvalidInstruction {
+                index: 1,
+                offset: 1,
+                opcode: 0xff,
+                ..
+            })
+        ));
+        assert!(matches!(
+            Instructions::unmarshal(&bad[..12], Endianness::Little),
+            Err(Error::Truncated {
+                index: 1,
+                len: 4,
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,810 @@
+//! The text assembler: reads the syntax [`Display`](std::fmt::Display) writes (the
+//! `llvm-objdump -d` syntax for BPF) back into instructions.
+//!
+//! One instruction a line. Immediates are decimal or hex (`0x`), signed. Also accepted:
+//! `label:` lines (the label becomes the next instruction's symbol), `goto label`,
+//! `if r1 > 0 goto label`, `gotol label`, `may_goto label`, `call name` (a helper by its
+//! C name, else a BPF-to-BPF call), comments after `;`, `//` or `#`, a leading slot offset
+//! `12:` and a trailing `<annotation>` as `llvm-objdump` prints them, and the `w`-register
+//! spellings of loads, stores and atomics that `llvm-objdump --mattr=+alu32` prints.
+//! Jumps to labels defined in the text are resolved; other references are kept for
+//! [`Instructions::marshal`](crate::Instructions::marshal) or the loader.
+//!
+//! ```
+//! let prog = ebpf_asm::parse("start:\n  r0 = 0\n  if r1 == 0x0 goto out\n  r0 += 1\nout:\n  exit")?;
+//! assert_eq!(prog[1].offset, 1);
+//! assert_eq!(prog[3].symbol(), Some("out"));
+//! # Ok::<(), ebpf_asm::Error>(())
+//! ```
+
+use crate::{
+    AluOp, AtomicOp, ByteSwap, Class, Error, Helper, Instruction, Instructions, JumpOp, OpCode,
+    OpSource, PseudoLoad, Register, Result, Size,
+};
+
+struct Cursor<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+type P<T> = std::result::Result<T, String>;
+
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '$'
+}
+
+impl<'a> Cursor<'a> {
+    fn rest(&self) -> &'a str {
+        self.s.get(self.pos..).unwrap_or("")
+    }
+
+    fn ws(&mut self) {
+        let r = self.rest();
+        self.pos += r.len() - r.trim_start().len();
+    }
+
+    fn eat(&mut self, tok: &str) -> bool {
+        self.ws();
+        if self.rest().starts_with(tok) {
+            self.pos += tok.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, tok: &str) -> P<()> {
+        if self.eat(tok) {
+            Ok(())
+        } else {
+            Err(format!("expected {tok:?} at {:?}", self.rest()))
+        }
+    }
+
+    fn at_end(&mut self) -> bool {
+        self.ws();
+        self.rest().is_empty()
+    }
+
+    fn ident(&mut self) -> Option<&'a str> {
+        self.ws();
+        let r = self.rest();
+        let first = r.chars().next()?;
+        if !(first.is_ascii_alphabetic() || first == '_' || first == '.' || first == '$') {
+            return None;
+        }
+        let len = r.find(|c: char| !is_ident_char(c)).unwrap_or(r.len());
+        self.pos += len;
+        r.get(..len)
+    }
+
+    fn peek_ident(&mut self) -> Option<&'a str> {
+        let save = self.pos;
+        let id = self.ident();
+        self.pos = save;
+        id
+    }
+
+    fn word(&mut self, w: &str) -> bool {
+        let save = self.pos;
+        if self.ident() == Some(w) {
+            true
+        } else {
+            self.pos = save;
+            false
+        }
+    }
+
+    /// A register `rN` or `wN`; returns it and whether it is the 64-bit spelling.
+    fn reg(&mut self) -> Option<(Register, bool)> {
+        let save = self.pos;
+        let id = self.ident()?;
+        let parsed = (|| {
+            let wide = match id.as_bytes().first()? {
+                b'r' => true,
+                b'w' => false,
+                _ => return None,
+            };
+            let n: u8 = id.get(1..)?.parse().ok()?;
+            if id.len() > 2 && id.as_bytes().get(1) == Some(&b'0') {
+                return None;
+            }
+            Some((Register::from_u8(n)?, wide))
+        })();
+        if parsed.is_none() {
+            self.pos = save;
+        }
+        parsed
+    }
+
+    fn expect_reg(&mut self) -> P<(Register, bool)> {
+        self.reg()
+            .ok_or_else(|| format!("expected a register at {:?}", self.rest()))
+    }
+
+    /// A number with optional sign: decimal or `0x` hex.
+    fn num(&mut self) -> Option<i128> {
+        self.ws();
+        let save = self.pos;
+        let neg = if self.rest().starts_with('-') {
+            self.pos += 1;
+            true
+        } else {
+            if self.rest().starts_with('+') {
+                self.pos += 1;
+            }
+            false
+        };
+        self.ws();
+        let r = self.rest();
+        let (digits, radix) = match r.strip_prefix("0x").or_else(|| r.strip_prefix("0X")) {
+            Some(h) => (h, 16),
+            None => (r, 10),
+        };
+        let len = digits
+            .find(|c: char| !c.is_digit(radix))
+            .unwrap_or(digits.len());
+        let value = digits
+            .get(..len)
+            .filter(|d| !d.is_empty() && d.len() <= 32)
+            .and_then(|d| i128::from_str_radix(d, radix).ok());
+        let Some(v) = value else {
+            self.pos = save;
+            return None;
+        };
+        let tail = digits.get(len..).unwrap_or("");
+        if tail.starts_with(is_ident_char) {
+            self.pos = save;
+            return None;
+        }
+        self.pos += r.len() - tail.len();
+        Some(if neg { -v } else { v })
+    }
+
+    fn expect_num(&mut self) -> P<i128> {
+        self.num()
+            .ok_or_else(|| format!("expected a number at {:?}", self.rest()))
+    }
+
+    /// `(u32 *)` or `(s8 *)`: returns whether signed, and the size.
+    fn ptr_type(&mut self) -> P<(bool, Size)> {
+        self.expect("(")?;
+        let id = self.ident().ok_or("expected a type")?;
+        let signed = id.starts_with('s');
+        let size = match id.get(1..) {
+            Some("8") => Size::B,
+            Some("16") => Size::H,
+            Some("32") => Size::W,
+            Some("64") if !signed => Size::DW,
+            _ => return Err(format!("bad type {id:?}")),
+        };
+        if !(id.starts_with('u') || signed) {
+            return Err(format!("bad type {id:?}"));
+        }
+        self.expect("*")?;
+        self.expect(")")?;
+        Ok((signed, size))
+    }
+
+    /// `reg + off` or `reg - off` (without parentheses).
+    fn base_offset(&mut self) -> P<(Register, i16)> {
+        let (r, _) = self.expect_reg()?;
+        let off = if self.eat("+") {
+            self.expect_num()?
+        } else if self.eat("-") {
+            -self.expect_num()?
+        } else {
+            0
+        };
+        Ok((
+            r,
+            i16::try_from(off).map_err(|_| format!("offset {off} out of range"))?,
+        ))
+    }
+
+    /// `(reg + off)`.
+    fn mem(&mut self) -> P<(Register, i16)> {
+        self.expect("(")?;
+        let m = self.base_offset()?;
+        self.expect(")")?;
+        Ok(m)
+    }
+}
+
+fn imm32(v: i128) -> P<i32> {
+    if (i128::from(i32::MIN)..=i128::from(u32::MAX)).contains(&v) {
+        Ok(v as i64 as i32)
+    } else {
+        Err(format!("immediate {v} does not fit 32 bits"))
+    }
+}
+
+fn imm64(v: i128) -> P<i64> {
+    if (i128::from(i64::MIN)..=i128::from(u64::MAX)).contains(&v) {
+        Ok(v as i64)
+    } else {
+        Err(format!("immediate {v} does not fit 64 bits"))
+    }
+}
+
+enum Target {
+    Offset(i128),
+    Label(String),
+}
+
+fn target(c: &mut Cursor<'_>) -> P<Target> {
+    if let Some(n) = c.num() {
+        return Ok(Target::Offset(n));
+    }
+    c.ident()
+        .map(|s| Target::Label(s.to_string()))
+        .ok_or_else(|| "expected a jump target".to_string())
+}
+
+/// Sets the 16-bit offset or the reference of a jump.
+fn with_target(mut ins: Instruction, t: Target) -> P<Instruction> {
+    match t {
+        Target::Offset(n) => {
+            ins.offset = i16::try_from(n).map_err(|_| format!("jump offset {n} out of range"))?;
+            Ok(ins)
+        }
+        Target::Label(l) => {
+            ins.offset = -1;
+            Ok(ins.with_reference(l))
+        }
+    }
+}
+
+fn alu_op(c: &mut Cursor<'_>) -> Option<(AluOp, bool)> {
+    const OPS: [(&str, AluOp, bool); 13] = [
+        ("s>>=", AluOp::Arsh, false),
+        ("<<=", AluOp::Lsh, false),
+        (">>=", AluOp::Rsh, false),
+        ("s/=", AluOp::Div, true),
+        ("s%=", AluOp::Mod, true),
+        ("+=", AluOp::Add, false),
+        ("-=", AluOp::Sub, false),
+        ("*=", AluOp::Mul, false),
+        ("/=", AluOp::Div, false),
+        ("|=", AluOp::Or, false),
+        ("&=", AluOp::And, false),
+        ("%=", AluOp::Mod, false),
+        ("^=", AluOp::Xor, false),
+    ];
+    OPS.iter()
+        .find(|(t, _, _)| c.eat(t))
+        .map(|&(_, op, s)| (op, s))
+}
+
+fn jump_op(c: &mut Cursor<'_>) -> Option<JumpOp> {
+    const OPS: [(&str, JumpOp); 11] = [
+        ("s>=", JumpOp::Sge),
+        ("s<=", JumpOp::Sle),
+        ("s>", JumpOp::Sgt),
+        ("s<", JumpOp::Slt),
+        ("==", JumpOp::Eq),
+        ("!=", JumpOp::Ne),
+        (">=", JumpOp::Ge),
+        ("<=", JumpOp::Le),
+        (">", JumpOp::Gt),
+        ("<", JumpOp::Lt),
+        ("&", JumpOp::Set),
+    ];
+    OPS.iter().find(|(t, _)| c.eat(t)).map(|&(_, op)| op)
+}
+
+fn check_width(want: bool, got: bool) -> P<()> {
+    if want == got {
+        Ok(())
+    } else {
+        Err("mixed 32-bit and 64-bit registers".to_string())
+    }
+}
+
+fn statement(c: &mut Cursor<'_>) -> P<Instruction> {
+    if c.word("exit") {
+        return Ok(crate::exit());
+    }
+    if c.word("goto") {
+        return with_target(crate::ja(0), target(c)?);
+    }
+    if c.word("gotol") {
+        return match target(c)? {
+            Target::Offset(n) => Ok(crate::gotol_offset(
+                i32::try_from(n).map_err(|_| format!("offset {n} out of range"))?,
+            )),
+            Target::Label(l) => Ok(crate::gotol(l)),
+        };
+    }
+    if c.word("may_goto") {
+        return with_target(crate::may_goto_offset(0), target(c)?);
+    }
+    if c.word("callx") {
+        return Ok(crate::callx(c.expect_reg()?.0));
+    }
+    if c.word("call") {
+        return call(c);
+    }
+    if c.word("if") {
+        let (dst, wide) = c.expect_reg()?;
+        let op = jump_op(c).ok_or("expected a comparison")?;
+        let class = if wide { Class::Jmp } else { Class::Jmp32 };
+        let ins = if let Some((src, w)) = c.reg() {
+            check_width(wide, w)?;
+            Instruction::new(OpCode::jump(class, op, OpSource::Reg), dst, src, 0, 0)
+        } else {
+            let imm = imm32(c.expect_num()?)?;
+            Instruction::new(
+                OpCode::jump(class, op, OpSource::Imm),
+                dst,
+                Register::R0,
+                0,
+                i64::from(imm),
+            )
+        };
+        c.expect("goto")?;
+        return with_target(ins, target(c)?);
+    }
+    if c.word("lock") {
+        c.expect("*")?;
+        let (_, size) = c.ptr_type()?;
+        let (dst, off) = c.mem()?;
+        let op = if c.eat("+=") {
+            AtomicOp::Add
+        } else if c.eat("|=") {
+            AtomicOp::Or
+        } else if c.eat("&=") {
+            AtomicOp::And
+        } else if c.eat("^=") {
+            AtomicOp::Xor
+        } else {
+            return Err("expected an atomic operator".to_string());
+        };
+        let (src, _) = c.expect_reg()?;
+        return Ok(op.mem(dst, src, off, size));
+    }
+    if c.word("store_release") {
+        c.expect("(")?;
+        let (_, size) = c.ptr_type()?;
+        let (dst, off) = c.mem()?;
+        c.expect(",")?;
+        let (src, _) = c.expect_reg()?;
+        c.expect(")")?;
+        return Ok(crate::store_release(dst, off, src, size));
+    }
+    if c.word("ld_pseudo") {
+        let (dst, _) = c.expect_reg()?;
+        c.expect(",")?;
+        let pseudo = c.expect_num()?;
+        let pseudo = u8::try_from(pseudo)
+            .ok()
+            .and_then(PseudoLoad::from_u8)
+            .ok_or(format!("bad pseudo source {pseudo}"))?;
+        c.expect(",")?;
+        let value = imm64(c.expect_num()?)?;
+        return Ok(crate::load_imm64_pseudo(dst, pseudo, value));
+    }
+    if c.eat("*") {
+        let (_, size) = c.ptr_type()?;
+        let (dst, off) = c.mem()?;
+        c.expect("=")?;
+        if let Some((src, _)) = c.reg() {
+            return Ok(crate::store_mem(dst, off, src, size));
+        }
+        return Ok(crate::store_imm(dst, off, imm32(c.expect_num()?)?, size));
+    }
+    let (dst, wide) = c.expect_reg()?;
+    if let Some((op, signed)) = alu_op(c) {
+        let class = if wide { Class::Alu64 } else { Class::Alu };
+        let off = i16::from(signed);
+        return Ok(if let Some((src, w)) = c.reg() {
+            check_width(wide, w)?;
+            Instruction::new(OpCode::alu(class, op, OpSource::Reg), dst, src, off, 0)
+        } else {
+            let imm = imm32(c.expect_num()?)?;
+            Instruction::new(
+                OpCode::alu(class, op, OpSource::Imm),
+                dst,
+                Register::R0,
+                off,
+                i64::from(imm),
+            )
+        });
+    }
+    c.expect("=")?;
+    assignment(c, dst, wide)
+}
+
+fn call(c: &mut Cursor<'_>) -> P<Instruction> {
+    if c.word("pc") {
+        let n = c.expect_num()?;
+        return Ok(crate::call_func_offset(
+            i32::try_from(n).map_err(|_| format!("call offset {n} out of range"))?,
+        ));
+    }
+    if c.word("kfunc") {
+        let id = imm32(c.expect_num()?)?;
+        let module = if c.eat(",") { c.expect_num()? } else { 0 };
+        let module =
+            i16::try_from(module).map_err(|_| format!("module index {module} out of range"))?;
+        return Ok(crate::call_kfunc(id, module));
+    }
+    if let Some(n) = c.num() {
+        return Ok(crate::call_helper_id(imm32(n)?));
+    }
+    let name = c.ident().ok_or("expected a call target")?;
+    Ok(
+        match Helper::from_name(name).filter(|_| name.starts_with("bpf_")) {
+            Some(h) => crate::call(h),
+            None => crate::call_func(name),
+        },
+    )
+}
+
+fn assignment(c: &mut Cursor<'_>, dst: Register, wide: bool) -> P<Instruction> {
+    if c.eat("*") {
+        let (signed, size) = c.ptr_type()?;
+        if c.word("skb") {
+            c.expect("[")?;
+            let ins = if let Some((src, _)) = c.reg() {
+                let off = if c.eat("+") {
+                    c.expect_num()?
+                } else if c.eat("-") {
+                    -c.expect_num()?
+                } else {
+                    0
+                };
+                crate::load_ind(size, src, imm32(off)?)
+            } else {
+                crate::load_abs(size, imm32(c.expect_num()?)?)
+            };
+            c.expect("]")?;
+            return Ok(ins);
+        }
+        let (src, off) = c.mem()?;
+        return Ok(if signed {
+            crate::load_mem_sx(dst, src, off, size)
+        } else {
+            crate::load_mem(dst, src, off, size)
+        });
+    }
+    if c.eat("(") {
+        let bits = match c.ident() {
+            Some("s8") => 8,
+            Some("s16") => 16,
+            Some("s32") => 32,
+            _ => return Err("expected s8, s16 or s32".to_string()),
+        };
+        c.expect(")")?;
+        let (src, w) = c.expect_reg()?;
+        check_width(wide, w)?;
+        return Ok(if wide {
+            crate::movsx64(dst, src, bits)
+        } else {
+            crate::movsx32(dst, src, bits)
+        });
+    }
+    let save = c.pos;
+    if c.eat("-") {
+        if let Some((r, w)) = c.reg() {
+            check_width(wide, w)?;
+            if r != dst {
+                return Err("neg needs the same register on both sides".to_string());
+            }
+            return Ok(if wide {
+                crate::neg64(dst)
+            } else {
+                crate::neg32(dst)
+            });
+        }
+        c.pos = save;
+    }
+    if let Some(id) = c.peek_ident().filter(|id| c.reg_name(id).is_none()) {
+        c.ident();
+        return named(c, id, dst, wide);
+    }
+    if let Some((src, w)) = c.reg() {
+        check_width(wide, w)?;
+        return Ok(if wide {
+            crate::mov64_reg(dst, src)
+        } else {
+            crate::mov32_reg(dst, src)
+        });
+    }
+    let n = c.expect_num()?;
+    if c.word("ll") {
+        return Ok(crate::load_imm64(dst, imm64(n)?));
+    }
+    let imm = imm32(n)?;
+    Ok(if wide {
+        crate::mov64(dst, imm)
+    } else {
+        crate::mov32(dst, imm)
+    })
+}
+
+impl Cursor<'_> {
+    fn reg_name(&self, id: &str) -> Option<Register> {
+        let mut c = Cursor { s: id, pos: 0 };
+        c.reg().filter(|_| c.at_end()).map(|(r, _)| r)
+    }
+}
+
+fn named(c: &mut Cursor<'_>, id: &str, dst: Register, wide: bool) -> P<Instruction> {
+    for (prefix, swap) in [
+        ("bswap", ByteSwap::Bswap),
+        ("be", ByteSwap::ToBe),
+        ("le", ByteSwap::ToLe),
+    ] {
+        if let Some(bits) = id.strip_prefix(prefix).and_then(|b| b.parse::<i32>().ok()) {
+            let (r, _) = c.expect_reg()?;
+            if r != dst {
+                return Err("byte swap needs the same register on both sides".to_string());
+            }
+            return Ok(swap.build(dst, bits));
+        }
+    }
+    if let Some(name) = id.strip_prefix("atomic_fetch_") {
+        let op = match name {
+            "add" => AtomicOp::FetchAdd,
+            "or" => AtomicOp::FetchOr,
+            "and" => AtomicOp::FetchAnd,
+            "xor" => AtomicOp::FetchXor,
+            _ => return Err(format!("unknown atomic {id:?}")),
+        };
+        c.expect("(")?;
+        let (_, size) = c.ptr_type()?;
+        let (base, off) = c.mem()?;
+        c.expect(",")?;
+        let (src, _) = c.expect_reg()?;
+        c.expect(")")?;
+        if src != dst {
+            return Err("atomic fetch needs the same register on both sides".to_string());
+        }
+        return Ok(op.mem(base, src, off, size));
+    }
+    let size = if wide { Size::DW } else { Size::W };
+    match id {
+        "xchg_64" | "xchg32_32" => {
+            c.expect("(")?;
+            let (base, off) = c.base_offset()?;
+            c.expect(",")?;
+            let (src, _) = c.expect_reg()?;
+            c.expect(")")?;
+            if src != dst {
+                return Err("xchg needs the same register on both sides".to_string());
+            }
+            Ok(AtomicOp::Xchg.mem(
+                base,
+                src,
+                off,
+                if id == "xchg_64" { Size::DW } else { Size::W },
+            ))
+        }
+        "cmpxchg_64" | "cmpxchg32_32" => {
+            c.expect("(")?;
+            let (base, off) = c.base_offset()?;
+            c.expect(",")?;
+            let (r0, _) = c.expect_reg()?;
+            c.expect(",")?;
+            let (src, _) = c.expect_reg()?;
+            c.expect(")")?;
+            if r0 != Register::R0 || dst != Register::R0 {
+                return Err("cmpxchg compares with r0".to_string());
+            }
+            Ok(AtomicOp::CmpXchg.mem(
+                base,
+                src,
+                off,
+                if id == "cmpxchg_64" {
+                    Size::DW
+                } else {
+                    Size::W
+                },
+            ))
+        }
+        "load_acquire" => {
+            c.expect("(")?;
+            let (_, size) = c.ptr_type()?;
+            let (base, off) = c.mem()?;
+            c.expect(")")?;
+            Ok(crate::load_acquire(dst, base, off, size))
+        }
+        "addr_space_cast" => {
+            c.expect("(")?;
+            let (src, _) = c.expect_reg()?;
+            c.expect(",")?;
+            let d = c.expect_num()?;
+            c.expect(",")?;
+            let s = c.expect_num()?;
+            c.expect(")")?;
+            let d = u16::try_from(d).map_err(|_| format!("address space {d} out of range"))?;
+            let s = u16::try_from(s).map_err(|_| format!("address space {s} out of range"))?;
+            Ok(crate::addr_space_cast(dst, src, d, s))
+        }
+        _ => {
+            let _ = size;
+            Err(format!("unknown operation {id:?}"))
+        }
+    }
+}
+
+/// Removes comments, a leading slot offset and a trailing `<annotation>`, which it returns.
+fn clean(line: &str) -> (&str, Option<&str>) {
+    let mut line = line;
+    for marker in [";", "//", "#"] {
+        if let Some(i) = line.find(marker) {
+            line = line.get(..i).unwrap_or("");
+        }
+    }
+    let mut line = line.trim();
+    if let Some(i) = line.find(':') {
+        let head = line.get(..i).unwrap_or("");
+        if !head.is_empty() && head.bytes().all(|b| b.is_ascii_digit()) {
+            line = line.get(i + 1..).unwrap_or("").trim();
+        }
+    }
+    // Raw bytes after the offset, as `llvm-objdump` prints them without --no-show-raw-insn.
+    if let Some((bytes, rest)) = line.split_once('\t') {
+        let pairs: Vec<&str> = bytes.split(' ').collect();
+        if (pairs.len() == 8 || pairs.len() == 16)
+            && pairs
+                .iter()
+                .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            line = rest.trim();
+        }
+    }
+    let mut annotation = None;
+    if line.ends_with('>') {
+        if let Some(i) = line.rfind(" <") {
+            let inner = line.get(i + 2..line.len() - 1).unwrap_or("");
+            if !inner.is_empty() && !inner.contains(char::is_whitespace) {
+                line = line.get(..i).unwrap_or("").trim_end();
+                annotation = Some(inner);
+            }
+        }
+    }
+    (line, annotation)
+}
+
+/// A label line: `name:`, or `0000000000000000 <name>:` as `llvm-objdump` prints it.
+fn label(line: &str) -> Option<(&str, &str)> {
+    let i = line.find(':')?;
+    let (head, rest) = (line.get(..i)?.trim(), line.get(i + 1..)?.trim());
+    if let Some((addr, name)) = head.split_once(' ') {
+        let name = name.trim().strip_prefix('<')?.strip_suffix('>')?;
+        if addr.bytes().all(|b| b.is_ascii_hexdigit()) && !name.is_empty() {
+            return Some((name, rest));
+        }
+        return None;
+    }
+    // Any symbol name without whitespace or syntax characters (ELF symbols may hold `-`).
+    let first = head.chars().next()?;
+    if !first.is_ascii_digit()
+        && head
+            .chars()
+            .all(|c| !c.is_whitespace() && !"<>()*=[],;+".contains(c))
+    {
+        Some((head, rest))
+    } else {
+        None
+    }
+}
+
+/// Assembles `text`, one instruction a line, into instructions.
+pub fn parse(text: &str) -> Result<Instructions> {
+    let mut out = Instructions::new();
+    let mut pending: Option<String> = None;
+    let err = |line: usize, message: String, text: &str| Error::Parse {
+        line,
+        message,
+        text: text.to_string(),
+    };
+    let mut annotations: Vec<Option<&str>> = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let (mut line, annotation) = clean(raw);
+        if line.is_empty()
+            || line.starts_with("Disassembly of section")
+            || line.ends_with("file format elf64-bpf")
+        {
+            continue;
+        }
+        if let Some((name, rest)) = label(line) {
+            if let Some(prev) = pending.replace(name.to_string()) {
+                return Err(err(
+                    n + 1,
+                    format!("two labels for one instruction: {prev:?} and {name:?}"),
+                    raw,
+                ));
+            }
+            line = rest;
+            if line.is_empty() {
+                continue;
+            }
+        }
+        let mut c = Cursor { s: line, pos: 0 };
+        let mut ins = statement(&mut c).map_err(|m| err(n + 1, m, raw))?;
+        if !c.at_end() {
+            return Err(err(n + 1, format!("unexpected {:?}", c.rest()), raw));
+        }
+        ins.validate()
+            .map_err(|reason| err(n + 1, format!("invalid instruction: {reason}"), raw))?;
+        if let Some(name) = pending.take() {
+            ins = ins.with_symbol(name);
+        }
+        out.push(ins);
+        annotations.push(annotation);
+    }
+    // `goto +0x1 <out>` where `out` is a label here: keep the reference.
+    let labels: std::collections::BTreeSet<String> = out
+        .iter()
+        .filter_map(|i| i.symbol().map(str::to_string))
+        .collect();
+    for (ins, annotation) in out.iter_mut().zip(annotations) {
+        if let Some(name) = annotation.filter(|a| labels.contains(*a)) {
+            let mut with = ins.clone().with_reference(name);
+            if Instructions::resolvable(&with) {
+                std::mem::swap(ins, &mut with);
+            }
+        }
+    }
+    if let Some(name) = pending {
+        return Err(err(
+            text.lines().count(),
+            format!("label {name:?} labels no instruction"),
+            "",
+        ));
+    }
+    out.resolve_references()?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basics() {
+        let p = parse("r0 = 0\nexit").unwrap_or_default();
+        assert_eq!(p.0, vec![crate::mov64(Register::R0, 0), crate::exit()]);
+        let p = parse("  12:\tr1 = *(u32 *)(r1 + 0x4)\n  goto +0x3 <LBB0_2>\n").unwrap_or_default();
+        assert_eq!(
+            p[0],
+            crate::load_mem(Register::R1, Register::R1, 4, Size::W)
+        );
+        assert_eq!(p[1], crate::ja(3));
+        let p = parse("0000000000000000 <prog>:\n w1 = *(u8 *)(r2 + 4) ; hi\n call bpf_map_lookup_elem\n call foo").unwrap_or_default();
+        assert_eq!(p[0].symbol(), Some("prog"));
+        assert_eq!(p[1], crate::call(Helper::MapLookupElem));
+        assert_eq!(p[2].reference(), Some("foo"));
+    }
+
+    #[test]
+    fn errors() {
+        for bad in [
+            "r11 = 0",
+            "r1 = r2 r3",
+            "w1 += r2",
+            "r1 = 0x100000000",
+            "goto",
+            "a:\nb:\nexit",
+            "a:",
+            "<unknown>",
+            "r1 = *(u128 *)(r1 + 0)",
+            "if r1 ~ 0 goto +1",
+            "r1 = bswap16 r2",
+            "r1 = *(u8 *)(r1 + 0x8000)",
+            "x:\nx:exit",
+            "r1 = be17 r1",
+            "w1 = (s32)w2",
+            "lock *(u8 *)(r1 + 0) += r2",
+        ] {
+            assert!(matches!(parse(bad), Err(Error::Parse { .. })), "{bad}");
+        }
+        assert!(matches!(
+            parse("x: exit\nx: exit"),
+            Err(Error::DuplicateSymbol { .. })
+        ));
+    }
+}
