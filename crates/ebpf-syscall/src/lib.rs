@@ -4,12 +4,78 @@
 //!
 //! `ebpf-syscall` is a **kernel** crate (it talks to the running kernel).
 //! It may depend on no other crate of this workspace; see `docs/ARCHITECTURE.md` for the whole chain.
+//!
+//! # Shape
+//!
+//! - One `#[repr(C)]` attr struct per `bpf()` command, laid out like the
+//!   kernel's `union bpf_attr` member (checked against the running kernel's
+//!   BTF by `tests/kernel_layout.txt`), and one function per command named
+//!   after it: [`map_create`], [`prog_load`], [`link_create`], ...
+//! - Addresses in attrs are [`Pointer`]s that borrow their buffer; setters
+//!   keep each pointer and its length together.
+//! - Functions take `impl AsFd` and return `OwnedFd`.
+//! - Errors are [`Error`], which names the command and the [`Errno`];
+//!   failed loads carry a [`VerifierLog`].
+//! - Element and batch map operations are `unsafe fn`: the kernel uses the
+//!   map's key and value sizes, which the attr does not carry.
+//!
+//! ```no_run
+//! use ebpf_syscall::{map_create, map_info, MapCreateAttr, MapType};
+//! let map = map_create(&MapCreateAttr::new(MapType::ARRAY, 4, 8, 1))?;
+//! assert_eq!(map_info(&map)?.max_entries, 1);
+//! # Ok::<(), ebpf_syscall::Error>(())
+//! ```
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod btf;
+mod epoll;
+mod errno;
+mod error;
+mod info;
+mod link;
+mod log;
+mod map;
+mod mmap;
 mod not_supported;
+mod obj;
+pub mod perf;
+mod pointer;
+mod prog;
+mod rlimit;
+mod sys;
+pub mod tracefs;
+mod types;
 mod version;
 
+#[cfg(test)]
+mod layout_tests;
+
+pub use btf::{BtfLoadAttr, btf_load, btf_load_with_log};
+pub use epoll::{EVENTS_PER_WAIT, Epoll, EventFd};
+pub use errno::Errno;
+pub use error::{Error, Result};
+pub use info::{BtfInfo, LinkInfo, MapInfo, ProgInfo};
+pub use link::{
+    BPF_FD_TYPE_KPROBE, BPF_FD_TYPE_KRETPROBE, BPF_FD_TYPE_RAW_TRACEPOINT, BPF_FD_TYPE_TRACEPOINT,
+    BPF_FD_TYPE_UPROBE, BPF_FD_TYPE_URETPROBE, TaskFdQueryAttr, TaskFdQueryResult, task_fd_query,
+};
+pub use link::{
+    EnableStatsAttr, IterCreateAttr, IterLinkInfo, LinkCreate, LinkCreateAttr,
+    LinkCreateCgroupAttr, LinkCreateIterAttr, LinkCreateKprobeMultiAttr, LinkCreateNetfilterAttr,
+    LinkCreateNetkitAttr, LinkCreatePerfEventAttr, LinkCreateTcxAttr, LinkCreateTracingAttr,
+    LinkCreateUprobeMultiAttr, LinkDetachAttr, LinkUpdateAttr, RawTracepointOpenAttr,
+    TokenCreateAttr, enable_stats, iter_create, link_create, link_detach, link_update,
+    raw_tracepoint_open, token_create,
+};
+pub use log::{DISPLAY_LINES, LogLevel, VerifierLog};
+pub use map::*;
+pub use mmap::Mmap;
 pub use not_supported::NotSupported;
+pub use obj::*;
+pub use pointer::Pointer;
+pub use prog::*;
+pub use rlimit::{memlock_rlimit_needed, remove_memlock_rlimit};
+pub use types::{AttachType, Cmd, LinkType, MapType, ProgType, StatsType};
 pub use version::{KernelVersion, ParseKernelVersionError};

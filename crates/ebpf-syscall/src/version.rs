@@ -90,7 +90,10 @@ mod tests {
             "6.18.44-fc-v769".parse::<KernelVersion>(),
             Ok(KernelVersion::new(6, 18, 44))
         );
-        assert_eq!("5.4".parse::<KernelVersion>(), Ok(KernelVersion::new(5, 4, 0)));
+        assert_eq!(
+            "5.4".parse::<KernelVersion>(),
+            Ok(KernelVersion::new(5, 4, 0))
+        );
         assert_eq!(
             "6.1.0-13-amd64".parse::<KernelVersion>(),
             Ok(KernelVersion::new(6, 1, 0))
