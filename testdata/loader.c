@@ -142,7 +142,7 @@ extern char CONFIG_DEFAULT_HOSTNAME[8] __kconfig __weak;
 
 /* .ksyms: typed, typeless and weak. */
 extern const int bpf_prog_active __ksym;
-extern const void bpf_link_fops __ksym;
+extern const void bpf_link_put __ksym;
 extern const void ebpf_rs_missing_symbol __ksym __weak;
 
 static __noinline int static_helper(int x)
@@ -179,10 +179,11 @@ int socket_prog_two(void *ctx)
 	return static_helper(counter) & 0;
 }
 
-SEC("socket")
+/* A tail call target must have the caller's program type (xdp). */
+SEC("xdp")
 int tail_target(void *ctx)
 {
-	return 7;
+	return 2; /* XDP_PASS */
 }
 
 SEC("xdp")
@@ -207,6 +208,7 @@ int tp_getpid(void *ctx)
 		__sync_fetch_and_add(v, 1);
 	else
 		bpf_map_update_elem(&hash_map, &k, &one, 0);
+	bpf_perf_event_output(ctx, &perf_events, BPF_F_CURRENT_CPU, &k, sizeof(k));
 	return 0;
 }
 
@@ -298,7 +300,8 @@ int iter_task(struct bpf_iter__task *ctx)
 SEC("syscall")
 int syscall_prog(void *ctx)
 {
-	bpf_perf_event_output(ctx, &perf_events, BPF_F_CURRENT_CPU, &counter, sizeof(counter));
+	/* Sleepable: ring buffers are allowed, perf event arrays are not. */
+	bpf_ringbuf_output(&events, &counter, sizeof(counter), 0);
 	return LINUX_KERNEL_VERSION > 0 && CONFIG_BPF_SYSCALL && CONFIG_HZ >= 0 ? 0 : 1;
 }
 
@@ -307,27 +310,42 @@ int ksym_prog(void *ctx)
 {
 	if (&ebpf_rs_missing_symbol)
 		return 1;
-	return (unsigned long)&bpf_link_fops > 1 ? 0 : 2;
+	return (unsigned long)&bpf_link_put > 1 ? 0 : 2;
 }
 
-struct bpf_dummy_ops_state {
-	int val;
-} __attribute__((preserve_access_index));
-
-struct bpf_dummy_ops {
-	int (*test_1)(struct bpf_dummy_ops_state *cb);
-	int (*test_2)(struct bpf_dummy_ops_state *cb, int a1, unsigned short a2, char a3,
-		      unsigned long a4);
-	int (*test_sleepable)(struct bpf_dummy_ops_state *cb);
+/*
+ * A struct_ops map: a TCP congestion control with its three mandatory
+ * callbacks. Registering it (through its link) adds "ebpf_rs_cc" to the
+ * kernel's congestion controls until the link is closed.
+ */
+struct tcp_congestion_ops {
+	__u32 (*ssthresh)(void *sk);
+	void (*cong_avoid)(void *sk, __u32 ack, __u32 acked);
+	__u32 (*undo_cwnd)(void *sk);
+	char name[16];
 };
 
-SEC("struct_ops/test_1")
-int dummy_test_1(unsigned long long *ctx)
+SEC("struct_ops/ebpf_rs_ssthresh")
+__u32 ebpf_rs_ssthresh(unsigned long long *ctx)
 {
-	return 0;
+	return 2;
+}
+
+SEC("struct_ops/ebpf_rs_cong_avoid")
+void ebpf_rs_cong_avoid(unsigned long long *ctx)
+{
+}
+
+SEC("struct_ops/ebpf_rs_undo_cwnd")
+__u32 ebpf_rs_undo_cwnd(unsigned long long *ctx)
+{
+	return 10;
 }
 
 SEC(".struct_ops.link")
-struct bpf_dummy_ops dummy_ops = {
-	.test_1 = (void *)dummy_test_1,
+struct tcp_congestion_ops ebpf_rs_cc = {
+	.ssthresh = (void *)ebpf_rs_ssthresh,
+	.cong_avoid = (void *)ebpf_rs_cong_avoid,
+	.undo_cwnd = (void *)ebpf_rs_undo_cwnd,
+	.name = "ebpf_rs_cc",
 };
