@@ -4,6 +4,71 @@
 //!
 //! `ebpf-spec` is a **pure** crate (it never makes a system call and gives the same result on any host).
 //! It may depend on `ebpf-asm` and `ebpf-btf`; see `docs/ARCHITECTURE.md` for the whole chain.
+//!
+//! # Overview
+//!
+//! - [`CollectionSpec::from_elf`] / [`CollectionSpec::from_file`]: read a clang-compiled BPF
+//!   object (either byte order) the way libbpf does.
+//! - [`ProgramSpec`]: one per function symbol of each program section, with subprograms
+//!   linked in and relocations recorded as instruction metadata.
+//! - [`MapSpec`]: BTF-defined (`.maps`), legacy (`maps`), global data, `.kconfig` and
+//!   struct_ops maps.
+//! - [`VariableSpec`]: global variables, readable and writable before load.
+//! - [`SectionInfo`]: libbpf's section-name conventions ([`section_defs`]).
+//!
+//! ```
+//! # fn main() -> Result<(), ebpf_spec::Error> {
+//! let spec = ebpf_spec::CollectionSpec::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/loader-el.o"))?;
+//! let xdp = &spec.programs["xdp_prog"];
+//! assert_eq!(xdp.program_type, ebpf_spec::ProgramType::Xdp);
+//! assert_eq!(spec.maps["hash_map"].max_entries, 64);
+//! # Ok(()) }
+//! ```
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod attach_target;
+mod btf_maps;
+mod collection;
+mod data;
+mod datasec;
+mod dump;
+mod elf;
+mod error;
+mod kconfig;
+mod ksyms;
+mod legacy_maps;
+mod link;
+mod map;
+mod map_type;
+mod program;
+mod program_type;
+mod relocate;
+mod section_name;
+#[rustfmt::skip]
+mod sections;
+mod struct_ops;
+mod variable;
+
+pub use attach_target::AttachTarget;
+pub use btf_maps::MAPS_SECTION;
+pub use collection::CollectionSpec;
+pub use data::MAX_DATA_SECTION_SIZE;
+pub use datasec::{KCONFIG_SECTION, KSYMS_SECTION};
+pub use error::{Error, Result};
+pub use kconfig::KconfigRef;
+pub use ksyms::{KfuncRef, KsymRef};
+pub use map::{
+    MAP_FLAG_MMAPABLE, MAP_FLAG_NO_PREALLOC, MAP_FLAG_RDONLY_PROG, MapEntry, MapKey, MapSpec,
+    MapValue, PinType, StructOpsSpec,
+};
+pub use map_type::MapType;
+pub use program::ProgramSpec;
+pub use program_type::{AttachType, ProgramType};
+pub use section_name::{
+    PROG_FLAG_SLEEPABLE, PROG_FLAG_XDP_HAS_FRAGS, SectionDef, SectionFlags, SectionInfo,
+    SectionPattern, section_defs,
+};
+pub use struct_ops::MAP_FLAG_LINK;
+pub use variable::VariableSpec;

@@ -24,6 +24,40 @@ use crate::{Errno, Error, Result};
 /// The most events one [`Epoll::wait`] reports.
 pub const EVENTS_PER_WAIT: usize = 64;
 
+/// What [`Epoll::add_with`] watches a file descriptor for; combine with `|`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EpollInterest(u32);
+
+impl EpollInterest {
+    /// `EPOLLIN`: readable (a ring buffer with records, a perf ring past its
+    /// wake-up threshold, a signalled eventfd).
+    pub const READABLE: Self = Self(EpollFlags::EPOLLIN.bits() as u32);
+    /// `EPOLLOUT`: writable (a `BPF_MAP_TYPE_USER_RINGBUF` with free space).
+    pub const WRITABLE: Self = Self(EpollFlags::EPOLLOUT.bits() as u32);
+
+    /// The `EPOLL*` bits.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    fn flags(self) -> EpollFlags {
+        EpollFlags::from_bits_retain(self.0 as i32)
+    }
+}
+
+impl core::ops::BitOr for EpollInterest {
+    type Output = Self;
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}
+
+impl core::ops::BitOrAssign for EpollInterest {
+    fn bitor_assign(&mut self, rhs: Self) {
+        self.0 |= rhs.0;
+    }
+}
+
 /// An epoll instance (closed on drop).
 #[derive(Debug)]
 pub struct Epoll {
@@ -39,9 +73,29 @@ impl Epoll {
     }
 
     /// Watches `fd` for readability; `wait` reports it as `token`.
+    ///
+    /// The same as [`add_with`](Self::add_with) and [`EpollInterest::READABLE`].
     pub fn add(&self, fd: impl AsFd, token: u64) -> Result<()> {
+        self.add_with(fd, token, EpollInterest::READABLE)
+    }
+
+    /// Watches `fd` for `interest` (level-triggered); `wait` reports it as
+    /// `token` when any of it holds (or on an error or hang-up of `fd`, which
+    /// epoll always reports).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ebpf_syscall::{Epoll, EpollInterest, EventFd};
+    /// let epoll = Epoll::new()?;
+    /// let fd = EventFd::new()?; // writable while its counter is below the maximum
+    /// epoll.add_with(&fd, 3, EpollInterest::WRITABLE)?;
+    /// let mut ready = [0u64; 1];
+    /// assert_eq!(epoll.wait(&mut ready, Some(Duration::ZERO))?, 1);
+    /// # Ok::<(), ebpf_syscall::Error>(())
+    /// ```
+    pub fn add_with(&self, fd: impl AsFd, token: u64, interest: EpollInterest) -> Result<()> {
         self.inner
-            .add(fd, EpollEvent::new(EpollFlags::EPOLLIN, token))
+            .add(fd, EpollEvent::new(interest.flags(), token))
             .map_err(Error::syscall("epoll_ctl(EPOLL_CTL_ADD)"))
     }
 
@@ -52,7 +106,7 @@ impl Epoll {
             .map_err(Error::syscall("epoll_ctl(EPOLL_CTL_DEL)"))
     }
 
-    /// Waits until a watched fd is readable or `timeout` passes (`None`:
+    /// Waits until a watched fd is ready (see [`add_with`](Self::add_with)) or `timeout` passes (`None`:
     /// forever; zero: poll). Writes the ready tokens to `tokens` (at most
     /// [`EVENTS_PER_WAIT`]) and returns how many; 0 on timeout. `EINTR` is
     /// reported as 0 ready.

@@ -145,13 +145,84 @@ pub struct LinkInfo {
     pub data: [u64; 6],
 }
 
+/// `enum bpf_perf_event_type` values of [`LinkInfo::perf_event_type`] (6.6).
+pub mod perf_event_type {
+    /// `BPF_PERF_EVENT_UNSPEC`: the kernel does not say.
+    pub const UNSPEC: u32 = 0;
+    /// `BPF_PERF_EVENT_UPROBE`.
+    pub const UPROBE: u32 = 1;
+    /// `BPF_PERF_EVENT_URETPROBE`.
+    pub const URETPROBE: u32 = 2;
+    /// `BPF_PERF_EVENT_KPROBE`.
+    pub const KPROBE: u32 = 3;
+    /// `BPF_PERF_EVENT_KRETPROBE`.
+    pub const KRETPROBE: u32 = 4;
+    /// `BPF_PERF_EVENT_TRACEPOINT`.
+    pub const TRACEPOINT: u32 = 5;
+    /// `BPF_PERF_EVENT_EVENT`: a hardware or software event.
+    pub const EVENT: u32 = 6;
+}
+
+// Offsets in `LinkInfo::data` (the union starts at byte 16 of the struct;
+// checked against the kernel's BTF by the layout tests).
+/// `raw_tracepoint.tp_name`, `iter.target_name`, `uprobe_multi.path`.
+pub(crate) const NAME_PTR_OFF: usize = 0;
+/// `raw_tracepoint.tp_name_len`, `iter.target_name_len`.
+pub(crate) const NAME_LEN_OFF: usize = 8;
+/// `iter.map.map_id`.
+pub(crate) const ITER_MAP_ID_OFF: usize = 12;
+/// `uprobe_multi.path_size`.
+pub(crate) const UPROBE_MULTI_PATH_SIZE_OFF: usize = 32;
+/// `perf_event.type`.
+pub(crate) const PERF_EVENT_TYPE_OFF: usize = 0;
+/// `perf_event.{uprobe.file_name,kprobe.func_name,tracepoint.tp_name}`.
+pub(crate) const PERF_EVENT_NAME_PTR_OFF: usize = 8;
+/// `perf_event.{uprobe,kprobe,tracepoint}.name_len`.
+pub(crate) const PERF_EVENT_NAME_LEN_OFF: usize = 16;
+
 impl LinkInfo {
-    fn u32_at(&self, off: usize) -> u32 {
+    pub(crate) fn u32_at(&self, off: usize) -> u32 {
         let word = self.data[off / 8];
         // The union is in host byte order; pick the half at `off`.
         let bytes = word.to_ne_bytes();
         let i = off % 8;
         u32::from_ne_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]])
+    }
+
+    pub(crate) fn set_u32(&mut self, off: usize, v: u32) {
+        let mut bytes = self.data[off / 8].to_ne_bytes();
+        let i = off % 8;
+        bytes[i..i + 4].copy_from_slice(&v.to_ne_bytes());
+        self.data[off / 8] = u64::from_ne_bytes(bytes);
+    }
+
+    /// Where the link's name lives in `data`: the offsets of its address and
+    /// of its length (a `u32`), for the types that have one.
+    pub(crate) fn name_field(&self) -> Option<(usize, usize)> {
+        match self.r#type {
+            LinkType::RAW_TRACEPOINT | LinkType::ITER => Some((NAME_PTR_OFF, NAME_LEN_OFF)),
+            LinkType::UPROBE_MULTI => Some((NAME_PTR_OFF, UPROBE_MULTI_PATH_SIZE_OFF)),
+            LinkType::PERF_EVENT => match self.u32_at(PERF_EVENT_TYPE_OFF) {
+                perf_event_type::UPROBE..=perf_event_type::TRACEPOINT => {
+                    Some((PERF_EVENT_NAME_PTR_OFF, PERF_EVENT_NAME_LEN_OFF))
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// `perf_event.type` (a [`perf_event_type`] value, for
+    /// [`LinkType::PERF_EVENT`]; 0 before 6.6).
+    pub fn perf_event_type(&self) -> Option<u32> {
+        (self.r#type == LinkType::PERF_EVENT).then(|| self.u32_at(PERF_EVENT_TYPE_OFF))
+    }
+
+    /// `iter.map.map_id`: the map a map iterator (`bpf_map_elem`,
+    /// `bpf_sk_storage_map`, `sockmap`) walks; 0 for other iterators (for
+    /// [`LinkType::ITER`]; 5.9).
+    pub fn iter_map_id(&self) -> Option<u32> {
+        (self.r#type == LinkType::ITER).then(|| self.u32_at(ITER_MAP_ID_OFF))
     }
 
     /// `cgroup`: the cgroup id and attach type (for [`LinkType::CGROUP`]).

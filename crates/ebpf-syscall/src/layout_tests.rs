@@ -440,6 +440,86 @@ fn info_layouts() {
         assert_eq!(t.members[path].0, off, "{path}");
     }
     assert_eq!(core::mem::offset_of!(LinkInfo, data), 16);
+    // The name fields of `link_info_with_names` (offsets in `data`) and the
+    // typed readers.
+    use crate::info::*;
+    for (path, off, size) in [
+        ("bpf_link_info.raw_tracepoint.tp_name", NAME_PTR_OFF, 8),
+        ("bpf_link_info.raw_tracepoint.tp_name_len", NAME_LEN_OFF, 4),
+        ("bpf_link_info.iter.target_name", NAME_PTR_OFF, 8),
+        ("bpf_link_info.iter.target_name_len", NAME_LEN_OFF, 4),
+        ("bpf_link_info.iter.map.map_id", ITER_MAP_ID_OFF, 4),
+        ("bpf_link_info.uprobe_multi.path", NAME_PTR_OFF, 8),
+        ("bpf_link_info.uprobe_multi.path_size", UPROBE_MULTI_PATH_SIZE_OFF, 4),
+        ("bpf_link_info.perf_event.type", PERF_EVENT_TYPE_OFF, 4),
+        ("bpf_link_info.perf_event.uprobe.file_name", PERF_EVENT_NAME_PTR_OFF, 8),
+        ("bpf_link_info.perf_event.uprobe.name_len", PERF_EVENT_NAME_LEN_OFF, 4),
+        ("bpf_link_info.perf_event.kprobe.func_name", PERF_EVENT_NAME_PTR_OFF, 8),
+        ("bpf_link_info.perf_event.kprobe.name_len", PERF_EVENT_NAME_LEN_OFF, 4),
+        ("bpf_link_info.perf_event.tracepoint.tp_name", PERF_EVENT_NAME_PTR_OFF, 8),
+        ("bpf_link_info.perf_event.tracepoint.name_len", PERF_EVENT_NAME_LEN_OFF, 4),
+    ] {
+        assert_eq!(t.members[path], (16 + off, size), "{path}");
+        // Addresses are whole words of `data`.
+        assert!(size != 8 || off % 8 == 0, "{path}");
+    }
+}
+
+/// The `PERF_ATTR_FLAG_*` bits of `perf_event_attr`'s flags word.
+#[test]
+fn perf_event_attr_flag_bits() {
+    use crate::perf::*;
+    let t = table();
+    let word = 8 * t.members["perf_event_attr.read_format"].0 + 64;
+    let bit = |name: &str| {
+        let (_, at) = t
+            .bitfields
+            .iter()
+            .find(|(p, _)| p == &format!("perf_event_attr.{name}"))
+            .unwrap_or_else(|| panic!("no bitfield {name}"));
+        at - word
+    };
+    for (name, flag) in [
+        ("disabled", PERF_ATTR_FLAG_DISABLED),
+        ("inherit", PERF_ATTR_FLAG_INHERIT),
+        ("pinned", PERF_ATTR_FLAG_PINNED),
+        ("exclusive", PERF_ATTR_FLAG_EXCLUSIVE),
+        ("exclude_user", PERF_ATTR_FLAG_EXCLUDE_USER),
+        ("exclude_kernel", PERF_ATTR_FLAG_EXCLUDE_KERNEL),
+        ("exclude_hv", PERF_ATTR_FLAG_EXCLUDE_HV),
+        ("exclude_idle", PERF_ATTR_FLAG_EXCLUDE_IDLE),
+        ("mmap", PERF_ATTR_FLAG_MMAP),
+        ("comm", PERF_ATTR_FLAG_COMM),
+        ("freq", PERF_ATTR_FLAG_FREQ),
+        ("inherit_stat", PERF_ATTR_FLAG_INHERIT_STAT),
+        ("enable_on_exec", PERF_ATTR_FLAG_ENABLE_ON_EXEC),
+        ("task", PERF_ATTR_FLAG_TASK),
+        ("watermark", PERF_ATTR_FLAG_WATERMARK),
+        ("mmap_data", PERF_ATTR_FLAG_MMAP_DATA),
+        ("sample_id_all", PERF_ATTR_FLAG_SAMPLE_ID_ALL),
+        ("exclude_host", PERF_ATTR_FLAG_EXCLUDE_HOST),
+        ("exclude_guest", PERF_ATTR_FLAG_EXCLUDE_GUEST),
+        ("exclude_callchain_kernel", PERF_ATTR_FLAG_EXCLUDE_CALLCHAIN_KERNEL),
+        ("exclude_callchain_user", PERF_ATTR_FLAG_EXCLUDE_CALLCHAIN_USER),
+        ("mmap2", PERF_ATTR_FLAG_MMAP2),
+        ("comm_exec", PERF_ATTR_FLAG_COMM_EXEC),
+        ("use_clockid", PERF_ATTR_FLAG_USE_CLOCKID),
+        ("context_switch", PERF_ATTR_FLAG_CONTEXT_SWITCH),
+        ("write_backward", PERF_ATTR_FLAG_WRITE_BACKWARD),
+        ("namespaces", PERF_ATTR_FLAG_NAMESPACES),
+        ("ksymbol", PERF_ATTR_FLAG_KSYMBOL),
+        ("bpf_event", PERF_ATTR_FLAG_BPF_EVENT),
+        ("aux_output", PERF_ATTR_FLAG_AUX_OUTPUT),
+        ("cgroup", PERF_ATTR_FLAG_CGROUP),
+        ("text_poke", PERF_ATTR_FLAG_TEXT_POKE),
+        ("build_id", PERF_ATTR_FLAG_BUILD_ID),
+        ("inherit_thread", PERF_ATTR_FLAG_INHERIT_THREAD),
+        ("remove_on_exec", PERF_ATTR_FLAG_REMOVE_ON_EXEC),
+        ("sigtrap", PERF_ATTR_FLAG_SIGTRAP),
+    ] {
+        assert_eq!(flag, 1u64 << bit(name), "{name}");
+    }
+    assert_eq!(PERF_ATTR_PRECISE_IP_SHIFT as usize, bit("precise_ip"));
 }
 
 #[test]

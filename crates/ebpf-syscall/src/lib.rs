@@ -44,6 +44,7 @@ pub mod perf;
 mod pointer;
 mod prog;
 mod rlimit;
+mod socket;
 mod sys;
 pub mod tracefs;
 mod types;
@@ -53,10 +54,10 @@ mod version;
 mod layout_tests;
 
 pub use btf::{BtfLoadAttr, btf_load, btf_load_with_log};
-pub use epoll::{EVENTS_PER_WAIT, Epoll, EventFd};
+pub use epoll::{EVENTS_PER_WAIT, Epoll, EpollInterest, EventFd};
 pub use errno::Errno;
 pub use error::{Error, Result};
-pub use info::{BtfInfo, LinkInfo, MapInfo, ProgInfo};
+pub use info::{BtfInfo, LinkInfo, MapInfo, ProgInfo, perf_event_type};
 pub use link::{
     BPF_FD_TYPE_KPROBE, BPF_FD_TYPE_KRETPROBE, BPF_FD_TYPE_RAW_TRACEPOINT, BPF_FD_TYPE_TRACEPOINT,
     BPF_FD_TYPE_UPROBE, BPF_FD_TYPE_URETPROBE, TaskFdQueryAttr, TaskFdQueryResult, task_fd_query,
@@ -77,5 +78,6 @@ pub use obj::*;
 pub use pointer::Pointer;
 pub use prog::*;
 pub use rlimit::{memlock_rlimit_needed, remove_memlock_rlimit};
+pub use socket::{SO_ATTACH_BPF, SO_DETACH_BPF, attach_socket_filter, detach_socket_filter};
 pub use types::{AttachType, Cmd, LinkType, MapType, ProgType, StatsType};
 pub use version::{KernelVersion, ParseKernelVersionError};

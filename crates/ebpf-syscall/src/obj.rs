@@ -21,7 +21,7 @@
 #![allow(unsafe_code, reason = "audited: see the module's # Safety section")]
 
 use std::ffi::CString;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -287,12 +287,120 @@ info_fn! {
 }
 info_fn! {
     /// `BPF_OBJ_GET_INFO_BY_FD` for a link. Name fields of the per-type part
-    /// (`tp_name`, `target_name`, ...) are not fetched.
+    /// (`tp_name`, `target_name`, ...) are not fetched (their lengths are):
+    /// see [`link_info_with_names`].
     ///
     /// # Minimum kernel version
     ///
     /// 5.8.
     link_info -> LinkInfo
+}
+
+/// What [`link_info_with_names`] returns.
+#[derive(Debug, Clone)]
+pub struct LinkInfoWithNames {
+    /// The info; its name address field is zero, its length field is what the
+    /// kernel reported (the name's length plus its NUL).
+    pub info: LinkInfo,
+    /// The string the per-type part points at, for the types that have one
+    /// (`None` for the others):
+    ///
+    /// - [`LinkType::RAW_TRACEPOINT`](crate::LinkType::RAW_TRACEPOINT):
+    ///   `raw_tracepoint.tp_name`, the tracepoint (5.8);
+    /// - [`LinkType::ITER`](crate::LinkType::ITER): `iter.target_name`, the
+    ///   iterator target such as `task` or `bpf_map_elem` (5.9);
+    /// - [`LinkType::PERF_EVENT`](crate::LinkType::PERF_EVENT) of a uprobe,
+    ///   kprobe or tracepoint: the binary's path (`uprobe.file_name`), the
+    ///   function (`kprobe.func_name`) or the tracepoint (`tracepoint.tp_name`)
+    ///   (6.6; see [`LinkInfo::perf_event_type`]);
+    /// - [`LinkType::UPROBE_MULTI`](crate::LinkType::UPROBE_MULTI):
+    ///   `uprobe_multi.path`, the binary (6.8).
+    ///
+    /// Empty when the kernel has no name for the link (an unnamed perf event
+    /// probe); bytes that are not UTF-8 are replaced with U+FFFD.
+    pub name: Option<String>,
+}
+
+/// Whether `fd` is a BPF link: its fdinfo has a `link_id:` line (5.8).
+/// `None` when procfs cannot tell.
+fn is_link(fd: BorrowedFd<'_>) -> Option<bool> {
+    let path = format!("/proc/thread-self/fdinfo/{}", fd.as_raw_fd());
+    let fdinfo = std::fs::read_to_string(path).ok()?;
+    Some(fdinfo.lines().any(|l| l.starts_with("link_id:")))
+}
+
+/// `PATH_MAX`: the longest `uprobe_multi.path` the kernel reports.
+const PATH_MAX: usize = 4096;
+
+/// `BPF_OBJ_GET_INFO_BY_FD` for a link, with the name its per-type part
+/// points at (see [`LinkInfoWithNames::name`]): one call for the type and the
+/// name's length, and, for types with a name, a second one with a buffer of
+/// that length.
+///
+/// Fails if either call fails (an older kernel may refuse the name of some
+/// types: [`link_info`] still reads the numbers then), or with `EINVAL` (as
+/// `BPF_OBJ_GET_INFO_BY_FD`) if `link` is another kind of BPF object. Whether
+/// `link` is a link is read from `/proc/thread-self/fdinfo`: without procfs,
+/// `name` is `None`.
+///
+/// # Minimum kernel version
+///
+/// 5.8; see [`LinkInfoWithNames::name`] for each name.
+#[doc(alias = "BPF_OBJ_GET_INFO_BY_FD")]
+pub fn link_info_with_names(link: impl AsFd) -> Result<LinkInfoWithNames> {
+    let link = link.as_fd();
+    let first = link_info(link)?;
+    let Some((ptr_off, len_off)) = first.name_field() else {
+        return Ok(LinkInfoWithNames {
+            info: first,
+            name: None,
+        });
+    };
+    // The kernel fills the info struct of whatever object `link` is: a
+    // program's info has addresses where a link's has names. Pass a buffer
+    // only to a link.
+    match is_link(link) {
+        Some(true) => {}
+        Some(false) => return Err(Error::bpf(Cmd::OBJ_GET_INFO_BY_FD)(Errno::INVAL)),
+        None => {
+            return Ok(LinkInfoWithNames {
+                info: first,
+                name: None,
+            });
+        }
+    }
+    let reported = first.u32_at(len_off) as usize;
+    // A path may change between the calls (a rename): take room for any.
+    let len = if first.r#type == crate::LinkType::UPROBE_MULTI {
+        PATH_MAX
+    } else {
+        reported
+    };
+    if len == 0 {
+        // The kernel counts the NUL, so 0 means it reports no name.
+        return Ok(LinkInfoWithNames {
+            info: first,
+            name: Some(String::new()),
+        });
+    }
+    let mut buf = vec![0u8; len];
+    // Input fields of the union (arrays to fill, their counts) must be zero
+    // but for the name: start from a zeroed info, not from `first`.
+    let mut info = LinkInfo::new_zeroed();
+    info.data[ptr_off / 8] = buf.as_mut_ptr() as usize as u64;
+    info.set_u32(len_off, len_u32(buf.len())?);
+    // SAFETY: the only non-zero address field of `info` is the name at
+    // `ptr_off`, which points at `buf`, `len` writable bytes that outlive the
+    // call; its length field at `len_off` says `len`, and the kernel writes at
+    // most that many bytes there (it fails with ENOSPC rather than overrun).
+    unsafe { obj_get_info_by_fd(link, &mut info)? };
+    info.data[ptr_off / 8] = 0;
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    let name = String::from_utf8_lossy(&buf[..end]).into_owned();
+    Ok(LinkInfoWithNames {
+        info,
+        name: Some(name),
+    })
 }
 
 /// The ids of the maps a program uses (`BPF_OBJ_GET_INFO_BY_FD` with `map_ids`).

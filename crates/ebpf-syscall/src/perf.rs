@@ -48,16 +48,77 @@ pub const PERF_FLAG_FD_CLOEXEC: u64 = 1 << 3;
 pub const PERF_ATTR_FLAG_DISABLED: u64 = 1 << 0;
 /// `inherit` bit.
 pub const PERF_ATTR_FLAG_INHERIT: u64 = 1 << 1;
+/// `pinned` bit.
+pub const PERF_ATTR_FLAG_PINNED: u64 = 1 << 2;
+/// `exclusive` bit.
+pub const PERF_ATTR_FLAG_EXCLUSIVE: u64 = 1 << 3;
 /// `exclude_user` bit.
 pub const PERF_ATTR_FLAG_EXCLUDE_USER: u64 = 1 << 4;
 /// `exclude_kernel` bit.
 pub const PERF_ATTR_FLAG_EXCLUDE_KERNEL: u64 = 1 << 5;
 /// `exclude_hv` bit.
 pub const PERF_ATTR_FLAG_EXCLUDE_HV: u64 = 1 << 6;
+/// `exclude_idle` bit.
+pub const PERF_ATTR_FLAG_EXCLUDE_IDLE: u64 = 1 << 7;
+/// `mmap` bit.
+pub const PERF_ATTR_FLAG_MMAP: u64 = 1 << 8;
+/// `comm` bit.
+pub const PERF_ATTR_FLAG_COMM: u64 = 1 << 9;
 /// `freq` bit: `sample_period` is a frequency.
 pub const PERF_ATTR_FLAG_FREQ: u64 = 1 << 10;
+/// `inherit_stat` bit.
+pub const PERF_ATTR_FLAG_INHERIT_STAT: u64 = 1 << 11;
+/// `enable_on_exec` bit.
+pub const PERF_ATTR_FLAG_ENABLE_ON_EXEC: u64 = 1 << 12;
+/// `task` bit.
+pub const PERF_ATTR_FLAG_TASK: u64 = 1 << 13;
 /// `watermark` bit: `wakeup_events` is a byte watermark.
 pub const PERF_ATTR_FLAG_WATERMARK: u64 = 1 << 14;
+/// `mmap_data` bit: non-exec mmap records.
+pub const PERF_ATTR_FLAG_MMAP_DATA: u64 = 1 << 17;
+/// `sample_id_all` bit: `sample_type` ids on all records.
+pub const PERF_ATTR_FLAG_SAMPLE_ID_ALL: u64 = 1 << 18;
+/// `exclude_host` bit.
+pub const PERF_ATTR_FLAG_EXCLUDE_HOST: u64 = 1 << 19;
+/// `exclude_guest` bit.
+pub const PERF_ATTR_FLAG_EXCLUDE_GUEST: u64 = 1 << 20;
+/// `exclude_callchain_kernel` bit.
+pub const PERF_ATTR_FLAG_EXCLUDE_CALLCHAIN_KERNEL: u64 = 1 << 21;
+/// `exclude_callchain_user` bit.
+pub const PERF_ATTR_FLAG_EXCLUDE_CALLCHAIN_USER: u64 = 1 << 22;
+/// `mmap2` bit.
+pub const PERF_ATTR_FLAG_MMAP2: u64 = 1 << 23;
+/// `comm_exec` bit.
+pub const PERF_ATTR_FLAG_COMM_EXEC: u64 = 1 << 24;
+/// `use_clockid` bit: timestamps use `clockid`.
+pub const PERF_ATTR_FLAG_USE_CLOCKID: u64 = 1 << 25;
+/// `context_switch` bit.
+pub const PERF_ATTR_FLAG_CONTEXT_SWITCH: u64 = 1 << 26;
+/// `write_backward` bit: the ring is written from its end backwards, and
+/// overwritten when full (an overwritable ring; 4.7).
+pub const PERF_ATTR_FLAG_WRITE_BACKWARD: u64 = 1 << 27;
+/// `namespaces` bit.
+pub const PERF_ATTR_FLAG_NAMESPACES: u64 = 1 << 28;
+/// `ksymbol` bit.
+pub const PERF_ATTR_FLAG_KSYMBOL: u64 = 1 << 29;
+/// `bpf_event` bit.
+pub const PERF_ATTR_FLAG_BPF_EVENT: u64 = 1 << 30;
+/// `aux_output` bit.
+pub const PERF_ATTR_FLAG_AUX_OUTPUT: u64 = 1 << 31;
+/// `cgroup` bit.
+pub const PERF_ATTR_FLAG_CGROUP: u64 = 1 << 32;
+/// `text_poke` bit.
+pub const PERF_ATTR_FLAG_TEXT_POKE: u64 = 1 << 33;
+/// `build_id` bit.
+pub const PERF_ATTR_FLAG_BUILD_ID: u64 = 1 << 34;
+/// `inherit_thread` bit.
+pub const PERF_ATTR_FLAG_INHERIT_THREAD: u64 = 1 << 35;
+/// `remove_on_exec` bit.
+pub const PERF_ATTR_FLAG_REMOVE_ON_EXEC: u64 = 1 << 36;
+/// `sigtrap` bit.
+pub const PERF_ATTR_FLAG_SIGTRAP: u64 = 1 << 37;
+/// The lowest bit of the two-bit `precise_ip` field (skid constraint, 0-3).
+pub const PERF_ATTR_PRECISE_IP_SHIFT: u32 = 15;
 
 /// `struct perf_event_attr` (version 8, 136 bytes).
 ///

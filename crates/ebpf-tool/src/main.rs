@@ -1,5 +1,306 @@
-//! `ebpf-tool`: inspect, disassemble, load and run eBPF objects with the ebpf-rs crates.
+//! `ebpf-tool`: inspect, disassemble, load and run eBPF objects with the
+//! ebpf-rs crates, using only their public API.
 
-fn main() {
-    println!("ebpf-tool {}", env!("CARGO_PKG_VERSION"));
+/// `writeln!` into a `String`, which cannot fail.
+macro_rules! outln {
+    ($out:expr) => {{
+        $out.push('\n');
+    }};
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+/// `write!` into a `String`, which cannot fail.
+macro_rules! outw {
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = write!($out, $($arg)*);
+    }};
+}
+
+mod cmd;
+mod json;
+mod value;
+
+use std::io::Write as _;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Errors are printed as one line and give exit code 1.
+pub type Result<T> = std::result::Result<T, String>;
+
+/// The number of instructions of a program that carry a CO-RE relocation.
+pub fn core_relo_count(p: &ebpf_spec::ProgramSpec) -> usize {
+    p.instructions
+        .iter()
+        .filter(|ins| ins.metadata.get::<ebpf_btf::CoreRelo>().is_some())
+        .count()
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ebpf-tool",
+    version,
+    about = "Inspect, disassemble, load and run eBPF objects"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show the programs, maps, variables and BTF of an object file.
+    Inspect {
+        /// The BPF object (ELF) to read.
+        object: String,
+        /// Print JSON with the keys `programs`, `maps` and `variables`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disassemble the programs of an object file (llvm-objdump syntax).
+    Disasm {
+        /// The BPF object (ELF) to read.
+        object: String,
+        /// Only this program.
+        #[arg(long)]
+        program: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load an object into the kernel and report what was created, or the verifier error.
+    Load {
+        /// The BPF object (ELF) to load.
+        object: String,
+        /// Pin maps and programs under this bpffs directory (they then outlive the tool).
+        #[arg(long)]
+        pin: Option<String>,
+        /// Apply CO-RE against this BTF (raw BTF or ELF) instead of the running kernel's.
+        #[arg(long)]
+        target: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Loaded programs.
+    Prog {
+        #[command(subcommand)]
+        command: ObjCommand,
+    },
+    /// Maps.
+    Map {
+        #[command(subcommand)]
+        command: MapCommand,
+    },
+    /// BPF links.
+    Link {
+        #[command(subcommand)]
+        command: ListCommand,
+    },
+    /// Probe what the running kernel supports (map/program types, links, BTF kinds, misc).
+    Feature {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the CO-RE fixups loading would apply (against the running kernel or a BTF file).
+    Core {
+        /// The BPF object (ELF) to read.
+        object: String,
+        /// Relocate against this BTF (raw BTF file or ELF object) instead of the running kernel.
+        #[arg(long)]
+        target: Option<String>,
+    },
+    /// Load an object, attach its programs and show its maps live.
+    ///
+    /// Without OBJECT, runs the embedded default object: a per-process syscall
+    /// counter shown as a top table. Ctrl-C detaches and exits.
+    Run {
+        /// The BPF object (ELF) to run.
+        object: Option<String>,
+        /// Stop after this many seconds (default: until Ctrl-C).
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Seconds between refreshes of the map tables.
+        #[arg(long, default_value_t = 1.0)]
+        interval: f64,
+        /// Rows shown per map.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+    },
+    /// Work with BTF.
+    Btf {
+        #[command(subcommand)]
+        command: BtfCommand,
+    },
+}
+
+/// `list` / `show ID|PATH`.
+#[derive(Debug, Subcommand)]
+enum ObjCommand {
+    /// Every loaded object of this kind.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One object, by id or pinned path.
+    Show {
+        /// Id or bpffs path.
+        what: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `list` / `show ID|PATH` / `dump ID|PATH`.
+#[derive(Debug, Subcommand)]
+enum MapCommand {
+    /// Every map.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One map, by id or pinned path.
+    Show {
+        /// Id or bpffs path.
+        what: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The entries of one map.
+    Dump {
+        /// Id or bpffs path.
+        what: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `list`.
+#[derive(Debug, Subcommand)]
+enum ListCommand {
+    /// Every object of this kind.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BtfCommand {
+    /// Every BTF object loaded in the kernel (vmlinux, modules, programs').
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the types of a raw BTF file (e.g. /sys/kernel/btf/vmlinux) or an ELF object.
+    Dump {
+        /// A raw BTF file or a BPF object (ELF).
+        file: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "raw")]
+        format: cmd::btf::Format,
+    },
+}
+
+/// A positive number of seconds from the command line.
+fn seconds(v: f64, flag: &str) -> Result<std::time::Duration> {
+    if v.is_finite() && v > 0.0 {
+        Ok(std::time::Duration::from_secs_f64(v))
+    } else {
+        Err(format!(
+            "{flag} must be a positive number of seconds, not {v}"
+        ))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Inspect { object, json } => cmd::inspect::run(object, *json),
+        Command::Disasm {
+            object,
+            program,
+            json,
+        } => cmd::disasm::run(object, program.as_deref(), *json),
+        Command::Load {
+            object,
+            pin,
+            target,
+            json,
+        } => cmd::load::run(object, pin.as_deref(), target.as_deref(), *json),
+        Command::Prog {
+            command: ObjCommand::List { json },
+        } => cmd::objects::prog_list(*json),
+        Command::Prog {
+            command: ObjCommand::Show { what, json },
+        } => cmd::objects::prog_show(what, *json),
+        Command::Map {
+            command: MapCommand::List { json },
+        } => cmd::objects::map_list(*json),
+        Command::Map {
+            command: MapCommand::Show { what, json },
+        } => cmd::objects::map_show(what, *json),
+        Command::Map {
+            command: MapCommand::Dump { what, json },
+        } => cmd::objects::map_dump(what, *json),
+        Command::Link {
+            command: ListCommand::List { json },
+        } => cmd::objects::link_list(*json),
+        Command::Btf {
+            command: BtfCommand::List { json },
+        } => cmd::objects::btf_list(*json),
+        Command::Feature { json } => cmd::feature::run(*json),
+        Command::Core { object, target } => cmd::core::run(object, target.as_deref()),
+        Command::Run {
+            object,
+            duration,
+            interval,
+            top,
+        } => seconds(*interval, "--interval").and_then(|interval| {
+            let duration = duration.map(|d| seconds(d, "--duration")).transpose()?;
+            cmd::run::run(&cmd::run::RunOptions {
+                object: object.clone(),
+                duration,
+                interval,
+                top: *top,
+            })
+        }),
+        Command::Btf {
+            command: BtfCommand::Dump { file, format },
+        } => cmd::btf::dump(file, *format),
+    };
+    match result {
+        Ok(text) => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                // A reader that went away (`| head`) is not an error.
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("ebpf-tool: write output: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Err(msg) => {
+            eprintln!("ebpf-tool: {msg}");
+            ExitCode::FAILURE
+        }
+    }
 }

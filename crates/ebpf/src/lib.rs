@@ -4,6 +4,69 @@
 //!
 //! `ebpf` is a **kernel** crate (it talks to the running kernel).
 //! It may depend on `ebpf-asm`, `ebpf-btf`, `ebpf-spec` and `ebpf-syscall`; see `docs/ARCHITECTURE.md` for the whole chain.
+//!
+//! # Loading
+//!
+//! Modelled on cilium/ebpf's root package:
+//!
+//! - [`Collection::load`] turns a [`CollectionSpec`] (from `ebpf_spec`) into
+//!   [`Map`]s, [`Program`]s and [`Variable`]s: `.kconfig` values, ksyms and
+//!   kfuncs, CO-RE relocations against the kernel BTF, BTF sanitised for the
+//!   running kernel, func/line info, prog arrays and maps of maps populated,
+//!   `.rodata` frozen, pins by name ([`CollectionOptions`]).
+//! - [`Map`]: byte-level and typed (`zerocopy`) element operations,
+//!   iteration, batches, per-CPU values, freeze, pin, info.
+//! - [`Program`]: [`Program::load`], [`Program::test_run`], pin, info.
+//! - [`info`]: every loaded program, map, BTF object and link by id.
+//! - [`Error`]: reads like a path (`program 'x': load: ...`); a missing kernel
+//!   feature is [`NotSupported`] in its source chain, a refusal by policy is
+//!   [`Error::PermissionDenied`], a verifier rejection is a [`VerifierError`]
+//!   with the whole log.
+//!
+//! ```no_run
+//! use ebpf::{Collection, CollectionOptions, CollectionSpec, TestRunOptions, UpdateFlags};
+//! let spec = CollectionSpec::from_file("testdata/loader-el.o")?;
+//! let coll = Collection::load(&spec, CollectionOptions::default())?;
+//! let res = coll.programs["socket_prog"].test_run(&TestRunOptions {
+//!     data_in: vec![0; 64],
+//!     ..Default::default()
+//! })?;
+//! println!("returned {}", res.retval);
+//! coll.maps["percpu_hash"].update_percpu(
+//!     &1u32.to_ne_bytes(),
+//!     &vec![0u64.to_ne_bytes(); ebpf::possible_cpus()?],
+//!     UpdateFlags::ANY,
+//! )?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod mem;
+pub mod perf;
+pub mod ringbuf;
+
+// Loader: maps, programs, collections (owned by the loader engineer).
+mod collection;
+mod error;
+pub mod features;
+mod inflate;
+pub mod info;
+mod kconfig;
+mod ksym;
+mod map;
+pub mod pin;
+mod program;
+mod relocate;
+mod struct_ops;
+mod variable;
+mod variable_mem;
+
+pub use collection::{Collection, CollectionOptions};
+pub use ebpf_spec::{AttachType, CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType};
+pub use ebpf_syscall::{KernelVersion, LogLevel, NotSupported, VerifierLog};
+pub use error::{Error, Result, VerifierError};
+pub use map::{BatchCursor, Map, MapIter, MapKeys, UpdateFlags, possible_cpus};
+pub use program::{Program, ProgramOptions, TestRunOptions, TestRunResult};
+pub use variable::Variable;

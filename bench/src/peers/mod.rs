@@ -1,0 +1,4 @@
+//! The peer implementations measured beside ours.
+
+pub mod aya;
+pub mod libbpf;

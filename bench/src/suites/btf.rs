@@ -1,0 +1,137 @@
+//! BTF: parsing the running kernel's vmlinux BTF, and looking names up in it.
+
+use std::ffi::CString;
+use std::hint::black_box;
+
+use ebpf_btf::Spec;
+
+use crate::Ctx;
+use crate::measure::{Op, interleaved};
+use crate::peers::{aya, libbpf};
+use crate::report::{Row, Unit};
+
+const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
+
+fn row(name: &str, unit: Unit, secs: &[Option<f64>]) -> Row {
+    let conv = |v: Option<f64>| v.map(|s| unit.convert_secs_per_op(s));
+    Row {
+        name: name.to_owned(),
+        ours: conv(secs[0]),
+        libbpf: conv(secs[1]),
+        aya: conv(secs[2]),
+        unit,
+    }
+}
+
+pub fn rss_op(imp: &str) -> Option<Box<dyn std::any::Any>> {
+    match imp {
+        "ours" => Spec::load_file(VMLINUX)
+            .ok()
+            .map(|s| Box::new(s) as Box<dyn std::any::Any>),
+        "libbpf" => libbpf::Btf::parse_raw(VMLINUX).map(|b| Box::new(b) as Box<dyn std::any::Any>),
+        "aya" => aya::parse_vmlinux().map(|b| Box::new(b) as Box<dyn std::any::Any>),
+        _ => None,
+    }
+}
+
+pub fn run(ctx: &Ctx) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let Ok(data) = std::fs::read(VMLINUX) else {
+        eprintln!("btf: {VMLINUX} unreadable; skipping BTF benchmarks");
+        return rows;
+    };
+
+    let name = "btf_parse_vmlinux_file";
+    if ctx.wants(name) {
+        let mut ops: Vec<Option<Op<'_>>> = vec![
+            Some(Box::new(|| {
+                black_box(Spec::load_file(VMLINUX).ok());
+            })),
+            Some(Box::new(|| {
+                black_box(libbpf::Btf::parse_raw(VMLINUX));
+            })),
+            Some(Box::new(|| {
+                black_box(aya::parse_vmlinux());
+            })),
+        ];
+        rows.push(row(name, Unit::Millis, &interleaved(&mut ops, ctx.budget)));
+    }
+
+    let name = "btf_parse_vmlinux_mem";
+    if ctx.wants(name) {
+        let mut ops: Vec<Option<Op<'_>>> = vec![
+            Some(Box::new(|| {
+                black_box(Spec::parse_lazy(data.clone()).ok());
+            })),
+            Some(Box::new(|| {
+                black_box(libbpf::Btf::from_bytes(&data));
+            })),
+            Some(Box::new(|| {
+                black_box(aya::parse_btf(&data));
+            })),
+        ];
+        rows.push(row(name, Unit::Millis, &interleaved(&mut ops, ctx.budget)));
+    }
+
+    // Decoding and validating every type up front (what `Spec::parse` does for
+    // untrusted ELF BTF), against the same libbpf and aya parses.
+    let name = "btf_parse_vmlinux_mem_eager";
+    if ctx.wants(name) {
+        let mut ops: Vec<Option<Op<'_>>> = vec![
+            Some(Box::new(|| {
+                black_box(Spec::parse(&data).ok());
+            })),
+            Some(Box::new(|| {
+                black_box(libbpf::Btf::from_bytes(&data));
+            })),
+            Some(Box::new(|| {
+                black_box(aya::parse_btf(&data));
+            })),
+        ];
+        rows.push(row(name, Unit::Millis, &interleaved(&mut ops, ctx.budget)));
+    }
+
+    let name = "btf_parse_vmlinux_rss_growth";
+    if ctx.wants(name) {
+        rows.push(Row {
+            name: name.to_owned(),
+            ours: crate::rss::measure("btf_vmlinux", "ours"),
+            libbpf: crate::rss::measure("btf_vmlinux", "libbpf"),
+            aya: crate::rss::measure("btf_vmlinux", "aya"),
+            unit: Unit::MiB,
+        });
+    }
+
+    let ours = Spec::parse_lazy(data.clone()).ok();
+    let lb = libbpf::Btf::from_bytes(&data);
+    let ay = aya::parse_btf(&data);
+    for (name, needle) in [
+        ("btf_lookup_hit_task_struct", "task_struct"),
+        ("btf_lookup_miss", "ebpf_rs_no_such_type"),
+    ] {
+        if !ctx.wants(name) {
+            continue;
+        }
+        let cname = CString::new(needle).unwrap_or_default();
+        let mut ops: Vec<Option<Op<'_>>> = vec![
+            ours.as_ref().map(|s| {
+                Box::new(move || {
+                    black_box(s.types_by_name(needle));
+                }) as Op<'_>
+            }),
+            lb.as_ref().map(|b| {
+                let cname = &cname;
+                Box::new(move || {
+                    black_box(b.find_by_name(cname));
+                }) as Op<'_>
+            }),
+            ay.as_ref().map(|b| {
+                Box::new(move || {
+                    black_box(aya::find_struct(b, needle));
+                }) as Op<'_>
+            }),
+        ];
+        rows.push(row(name, Unit::Nanos, &interleaved(&mut ops, ctx.budget)));
+    }
+    rows
+}

@@ -1,0 +1,488 @@
+//! `.BTF.ext`: function info, line info and CO-RE relocations, grouped per ELF section
+//! name and keyed by instruction **byte** offset within that section (as in object files).
+//!
+//! Strings (section names, file names, source lines, accessor strings) come from the
+//! `.BTF` string table of the accompanying [`Spec`]; each distinct string is allocated
+//! once and shared.
+//!
+//! ```
+//! use ebpf_btf::{CoreReloKind, ExtInfo};
+//! assert_eq!(CoreReloKind::from_raw(0), Some(CoreReloKind::FieldByteOffset));
+//! assert_eq!(CoreReloKind::TypeMatches as u32, 12);
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use zerocopy::FromBytes;
+use zerocopy::byteorder::{ByteOrder, U32};
+
+use crate::error::{Error, Result};
+use crate::raw::{self, Endian};
+use crate::spec::Spec;
+use crate::types::{Kind, TypeId};
+
+/// `enum bpf_core_relo_kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum CoreReloKind {
+    /// Field byte offset.
+    FieldByteOffset = 0,
+    /// Field size in bytes.
+    FieldByteSize = 1,
+    /// Field exists in target.
+    FieldExists = 2,
+    /// Field signedness.
+    FieldSigned = 3,
+    /// Bitfield left shift for u64 extraction.
+    FieldLShiftU64 = 4,
+    /// Bitfield right shift for u64 extraction.
+    FieldRShiftU64 = 5,
+    /// Local type id.
+    TypeIdLocal = 6,
+    /// Target type id.
+    TypeIdTarget = 7,
+    /// Type exists in target.
+    TypeExists = 8,
+    /// Type size.
+    TypeSize = 9,
+    /// Enumerator exists in target.
+    EnumvalExists = 10,
+    /// Enumerator value.
+    EnumvalValue = 11,
+    /// Type matches target (# Minimum kernel version: libbpf 1.0 semantics, no kernel need).
+    TypeMatches = 12,
+}
+
+impl CoreReloKind {
+    /// Converts the raw kind.
+    #[must_use]
+    pub const fn from_raw(v: u32) -> Option<Self> {
+        Some(match v {
+            0 => Self::FieldByteOffset,
+            1 => Self::FieldByteSize,
+            2 => Self::FieldExists,
+            3 => Self::FieldSigned,
+            4 => Self::FieldLShiftU64,
+            5 => Self::FieldRShiftU64,
+            6 => Self::TypeIdLocal,
+            7 => Self::TypeIdTarget,
+            8 => Self::TypeExists,
+            9 => Self::TypeSize,
+            10 => Self::EnumvalExists,
+            11 => Self::EnumvalValue,
+            12 => Self::TypeMatches,
+            _ => return None,
+        })
+    }
+
+    /// libbpf's name for the kind (`byte_off`, `type_size`, ...).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::FieldByteOffset => "byte_off",
+            Self::FieldByteSize => "byte_sz",
+            Self::FieldExists => "field_exists",
+            Self::FieldSigned => "signed",
+            Self::FieldLShiftU64 => "lshift_u64",
+            Self::FieldRShiftU64 => "rshift_u64",
+            Self::TypeIdLocal => "local_type_id",
+            Self::TypeIdTarget => "target_type_id",
+            Self::TypeExists => "type_exists",
+            Self::TypeSize => "type_size",
+            Self::EnumvalExists => "enumval_exists",
+            Self::EnumvalValue => "enumval_value",
+            Self::TypeMatches => "type_matches",
+        }
+    }
+}
+
+/// `bpf_func_info`: the FUNC describing the function starting at `insn_off`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FuncInfo {
+    /// Byte offset of the function's first instruction in its section.
+    pub insn_off: u32,
+    /// The FUNC type.
+    pub type_id: TypeId,
+}
+
+/// `bpf_line_info`: source position of the instruction at `insn_off`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineInfo {
+    /// Byte offset of the instruction.
+    pub insn_off: u32,
+    /// Source file.
+    pub file_name: Arc<str>,
+    /// Text of the source line.
+    pub line: Arc<str>,
+    /// Line number (`line_col >> 10`).
+    pub line_num: u32,
+    /// Column (`line_col & 0x3ff`).
+    pub column: u32,
+    /// Raw offsets for re-encoding: (`file_name_off`, `line_off`).
+    pub raw_offsets: (u32, u32),
+}
+
+/// `bpf_core_relo`: a CO-RE relocation for the instruction at `insn_off`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreRelo {
+    /// Byte offset of the instruction.
+    pub insn_off: u32,
+    /// Local root type.
+    pub type_id: TypeId,
+    /// Accessor string (`0:1:2`).
+    pub access: Arc<str>,
+    /// What to compute.
+    pub kind: CoreReloKind,
+}
+
+impl CoreRelo {
+    /// The accessor string parsed into indices.
+    pub fn accessor(&self) -> Result<Vec<u32>> {
+        self.access
+            .split(':')
+            .map(|s| s.parse::<u32>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| Error::BadExt {
+                section: "core_relo".into(),
+                field: "access_str_off",
+                reason: format!("invalid accessor {:?}", self.access),
+            })
+    }
+}
+
+/// Everything `.BTF.ext` says about one ELF section, each list sorted by `insn_off`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtSection {
+    /// Function info.
+    pub func_info: Vec<FuncInfo>,
+    /// Line info.
+    pub line_info: Vec<LineInfo>,
+    /// CO-RE relocations.
+    pub core_relos: Vec<CoreRelo>,
+}
+
+/// A parsed `.BTF.ext` section.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtInfo {
+    /// Records per ELF section name (`kprobe/sys_open`, `.text`...).
+    pub sections: BTreeMap<String, ExtSection>,
+}
+
+const WHAT: &str = "ext header";
+
+impl ExtInfo {
+    /// Parses `.BTF.ext` bytes, resolving strings and checking type ids against `spec`
+    /// (the `.BTF` of the same object).
+    pub fn parse(bytes: &[u8], spec: &Spec) -> Result<Self> {
+        if bytes.len() < 8 {
+            return Err(Error::Truncated {
+                what: WHAT,
+                offset: 0,
+                need: 8,
+                have: bytes.len(),
+            });
+        }
+        let endian = Endian::detect([bytes[0], bytes[1]]).ok_or(Error::BadMagic {
+            what: WHAT,
+            magic: u16::from_le_bytes([bytes[0], bytes[1]]),
+        })?;
+        if endian != spec.endian() && !spec.is_empty() {
+            return Err(Error::BadHeader {
+                what: WHAT,
+                field: "magic (byte order differs from .BTF)",
+                value: 0,
+            });
+        }
+        match endian {
+            Endian::Little => parse_impl::<raw::LE>(bytes, spec),
+            Endian::Big => parse_impl::<raw::BE>(bytes, spec),
+        }
+    }
+
+    /// The section `name`, if it has any record.
+    #[must_use]
+    pub fn section(&self, name: &str) -> Option<&ExtSection> {
+        self.sections.get(name)
+    }
+}
+
+struct Ctx<'a> {
+    spec: &'a Spec,
+    interned: HashMap<u32, Arc<str>>,
+}
+
+impl Ctx<'_> {
+    fn string(&mut self, section: &str, field: &'static str, off: u32) -> Result<Arc<str>> {
+        if let Some(s) = self.interned.get(&off) {
+            return Ok(s.clone());
+        }
+        let s: Arc<str> = self
+            .spec
+            .string_at(off)
+            .map_err(|e| Error::BadExt {
+                section: section.into(),
+                field,
+                reason: e.to_string(),
+            })?
+            .into();
+        self.interned.insert(off, s.clone());
+        Ok(s)
+    }
+}
+
+fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<ExtInfo> {
+    let (h, _) = raw::btf_ext_header::<O>::ref_from_prefix(b).map_err(|_| Error::Truncated {
+        what: WHAT,
+        offset: 0,
+        need: 24,
+        have: b.len(),
+    })?;
+    if h.version != raw::BTF_VERSION {
+        return Err(Error::BadVersion {
+            what: WHAT,
+            version: h.version,
+        });
+    }
+    let hdr_len = h.hdr_len.get() as usize;
+    if hdr_len < 24 || hdr_len > b.len() {
+        return Err(Error::BadHeader {
+            what: WHAT,
+            field: "hdr_len",
+            value: hdr_len as u64,
+        });
+    }
+    let mut ctx = Ctx {
+        spec,
+        interned: HashMap::new(),
+    };
+    let mut info = ExtInfo::default();
+    let body = &b[hdr_len..];
+    let sub = |field: &'static str, off: u32, len: u32| -> Result<&[u8]> {
+        let end = (off as usize).checked_add(len as usize);
+        match end {
+            Some(e) if e <= body.len() => Ok(&body[off as usize..e]),
+            _ => Err(Error::BadHeader {
+                what: WHAT,
+                field,
+                value: u64::from(off) + u64::from(len),
+            }),
+        }
+    };
+    let fi = sub(
+        "func_info_off",
+        h.func_info_off.get(),
+        h.func_info_len.get(),
+    )?;
+    let li = sub(
+        "line_info_off",
+        h.line_info_off.get(),
+        h.line_info_len.get(),
+    )?;
+    let cr = if hdr_len >= 32 {
+        let (c, _) = raw::btf_ext_header_core::<O>::ref_from_prefix(&b[24..]).map_err(|_| {
+            Error::Truncated {
+                what: WHAT,
+                offset: 24,
+                need: 8,
+                have: b.len() - 24,
+            }
+        })?;
+        sub(
+            "core_relo_off",
+            c.core_relo_off.get(),
+            c.core_relo_len.get(),
+        )?
+    } else {
+        &[]
+    };
+
+    walk::<O>(fi, "func_info", 8, &mut ctx, &mut |ctx, sec, rec| {
+        let (r, _) =
+            raw::bpf_func_info::<O>::ref_from_prefix(rec).map_err(|_| trunc("func_info"))?;
+        let id = TypeId(r.type_id.get());
+        match spec.kind_of(id) {
+            Ok(Kind::Func) => {}
+            _ => {
+                return Err(Error::BadExt {
+                    section: format!("func_info {sec}"),
+                    field: "type_id",
+                    reason: format!("type {id} is not a func"),
+                });
+            }
+        }
+        let _ = ctx;
+        info.sections
+            .entry(sec.to_owned())
+            .or_default()
+            .func_info
+            .push(FuncInfo {
+                insn_off: r.insn_off.get(),
+                type_id: id,
+            });
+        Ok(())
+    })?;
+    walk::<O>(li, "line_info", 16, &mut ctx, &mut |ctx, sec, rec| {
+        let (r, _) =
+            raw::bpf_line_info::<O>::ref_from_prefix(rec).map_err(|_| trunc("line_info"))?;
+        let (fo, lo) = (r.file_name_off.get(), r.line_off.get());
+        let file_name = ctx.string(sec, "file_name_off", fo)?;
+        let line = ctx.string(sec, "line_off", lo)?;
+        let lc = r.line_col.get();
+        info.sections
+            .entry(sec.to_owned())
+            .or_default()
+            .line_info
+            .push(LineInfo {
+                insn_off: r.insn_off.get(),
+                file_name,
+                line,
+                line_num: lc >> 10,
+                column: lc & 0x3ff,
+                raw_offsets: (fo, lo),
+            });
+        Ok(())
+    })?;
+    walk::<O>(cr, "core_relo", 16, &mut ctx, &mut |ctx, sec, rec| {
+        let (r, _) =
+            raw::bpf_core_relo::<O>::ref_from_prefix(rec).map_err(|_| trunc("core_relo"))?;
+        let id = TypeId(r.type_id.get());
+        let err = |field, reason: String| Error::BadExt {
+            section: format!("core_relo {sec}"),
+            field,
+            reason,
+        };
+        spec.kind_of(id)
+            .map_err(|e| err("type_id", e.to_string()))?;
+        let kind = CoreReloKind::from_raw(r.kind.get())
+            .ok_or_else(|| err("kind", format!("unknown kind {}", r.kind.get())))?;
+        let access = ctx.string(sec, "access_str_off", r.access_str_off.get())?;
+        if access.is_empty() || !access.bytes().all(|c| c.is_ascii_digit() || c == b':') {
+            return Err(err(
+                "access_str_off",
+                format!("invalid accessor {access:?}"),
+            ));
+        }
+        info.sections
+            .entry(sec.to_owned())
+            .or_default()
+            .core_relos
+            .push(CoreRelo {
+                insn_off: r.insn_off.get(),
+                type_id: id,
+                access,
+                kind,
+            });
+        Ok(())
+    })?;
+    for s in info.sections.values_mut() {
+        s.func_info.sort_by_key(|r| r.insn_off);
+        s.line_info.sort_by_key(|r| r.insn_off);
+        s.core_relos.sort_by_key(|r| r.insn_off);
+    }
+    Ok(info)
+}
+
+fn trunc(what: &str) -> Error {
+    Error::BadExt {
+        section: what.into(),
+        field: "rec_size",
+        reason: "record truncated".into(),
+    }
+}
+
+type RecFn<'f, 'a> = dyn FnMut(&mut Ctx<'a>, &str, &[u8]) -> Result<()> + 'f;
+
+/// Walks one info block: `rec_size`, then `{sec_name_off, num_info, records...}*`.
+fn walk<'a, O: ByteOrder>(
+    data: &[u8],
+    what: &'static str,
+    min_rec: usize,
+    ctx: &mut Ctx<'a>,
+    f: &mut RecFn<'_, 'a>,
+) -> Result<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let bad = |field: &'static str, reason: String| Error::BadExt {
+        section: what.into(),
+        field,
+        reason,
+    };
+    let (rs, mut rest) =
+        U32::<O>::ref_from_prefix(data).map_err(|_| bad("rec_size", "truncated".into()))?;
+    let rec_size = rs.get() as usize;
+    if rec_size < min_rec || rec_size % 4 != 0 || rec_size > 1024 {
+        return Err(bad("rec_size", format!("invalid record size {rec_size}")));
+    }
+    while !rest.is_empty() {
+        let (sec, r) = raw::btf_ext_info_sec::<O>::ref_from_prefix(rest)
+            .map_err(|_| bad("sec", "truncated".into()))?;
+        let name = ctx.string(what, "sec_name_off", sec.sec_name_off.get())?;
+        if name.is_empty() {
+            return Err(bad("sec_name_off", "empty section name".into()));
+        }
+        let n = sec.num_info.get() as usize;
+        if n == 0 {
+            return Err(bad("num_info", format!("{name}: zero records")));
+        }
+        let total = n
+            .checked_mul(rec_size)
+            .filter(|&t| t <= r.len())
+            .ok_or_else(|| {
+                bad(
+                    "num_info",
+                    format!(
+                        "{name}: {n} records of {rec_size} bytes exceed the {} remaining",
+                        r.len()
+                    ),
+                )
+            })?;
+        for rec in r[..total].chunks_exact(rec_size) {
+            f(ctx, &name, rec)?;
+        }
+        rest = &r[total..];
+    }
+    Ok(())
+}
+
+/// Encodes func info records for `BPF_PROG_LOAD` (`func_info`, `func_info_rec_size` = 8):
+/// `insn_off` is converted from bytes to instructions (divided by 8) after subtracting
+/// `start` (the byte offset of the program's first instruction in its section).
+#[must_use]
+pub fn marshal_func_info(records: &[FuncInfo], start: u32, endian: Endian) -> Vec<u8> {
+    let mut out = Vec::with_capacity(records.len() * 8);
+    for r in records {
+        for v in [r.insn_off.wrapping_sub(start) / 8, r.type_id.0] {
+            out.extend_from_slice(&u32_bytes(v, endian));
+        }
+    }
+    out
+}
+
+/// Encodes line info records for `BPF_PROG_LOAD` (`line_info_rec_size` = 16), converting
+/// `insn_off` like [`marshal_func_info`]. String offsets refer to the `.BTF` loaded with the
+/// program.
+#[must_use]
+pub fn marshal_line_info(records: &[LineInfo], start: u32, endian: Endian) -> Vec<u8> {
+    let mut out = Vec::with_capacity(records.len() * 16);
+    for r in records {
+        let line_col = (r.line_num << 10) | (r.column & 0x3ff);
+        for v in [
+            r.insn_off.wrapping_sub(start) / 8,
+            r.raw_offsets.0,
+            r.raw_offsets.1,
+            line_col,
+        ] {
+            out.extend_from_slice(&u32_bytes(v, endian));
+        }
+    }
+    out
+}
+
+fn u32_bytes(v: u32, endian: Endian) -> [u8; 4] {
+    match endian {
+        Endian::Little => v.to_le_bytes(),
+        Endian::Big => v.to_be_bytes(),
+    }
+}

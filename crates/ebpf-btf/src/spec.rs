@@ -1,0 +1,634 @@
+//! [`Spec`]: a parsed BTF blob, the arena that owns the type graph.
+//!
+//! Parsing makes one pass over the type headers, recording where each record starts
+//! and indexing names; records are decoded into [`Type`]s on first use and cached
+//! (thread-safe), so a `Spec` is cheap to build even for the kernel's vmlinux.
+//!
+//! ```
+//! use ebpf_btf::{Builder, Int, IntEncoding, Spec, Struct, Member, Type, TypeId};
+//! let mut b = Builder::new();
+//! let int = b.add(Type::Int(Int { name: "int".into(), size: 4, encoding: IntEncoding::Signed, offset: 0, bits: 32 }));
+//! b.add(Type::Struct(Struct { name: "pair".into(), size: 8, members: vec![
+//!     Member { name: "a".into(), type_id: int, bit_offset: 0, bitfield_size: 0 },
+//!     Member { name: "b".into(), type_id: int, bit_offset: 32, bitfield_size: 0 },
+//! ]}));
+//! let spec = Spec::parse(&b.marshal(Default::default()).unwrap()).unwrap();
+//! let (id, pair) = spec.type_by_name::<Struct>("pair").unwrap();
+//! assert_eq!(pair.members.len(), 2);
+//! assert_eq!(spec.sizeof(id).unwrap(), 8);
+//! ```
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use crate::error::{Error, Result};
+use crate::names::{NameIndex, essential_len};
+use crate::raw::Endian;
+use crate::strings::StringTable;
+use crate::types::{Datasec, Kind, Type, TypeId, TypeVariant, VarLinkage};
+use crate::unmarshal;
+
+/// How deep typedef/qualifier/array chains are followed before giving up (libbpf uses 32).
+pub const MAX_RESOLVE_DEPTH: usize = 32;
+
+/// One chunk of the decoded-type cache.
+type CacheChunk = Box<[OnceLock<Box<Type>>]>;
+
+/// Decoded-type cache chunk size (types are cached in chunks allocated on first use).
+const CHUNK: usize = 256;
+
+/// Pointer size assumed for BPF targets.
+pub const POINTER_SIZE: u32 = 8;
+
+/// The bytes a spec was parsed from.
+pub(crate) enum Data {
+    /// Copied or read into memory.
+    Owned(Box<[u8]>),
+    /// A read-only file mapping.
+    Mapped(crate::mmap::Mmap),
+}
+
+impl Data {
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Owned(b) => b,
+            Self::Mapped(m) => m.as_slice(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Data {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Owned(b) => write!(f, "Owned({} bytes)", b.len()),
+            Self::Mapped(m) => write!(f, "Mapped({} bytes)", m.as_slice().len()),
+        }
+    }
+}
+
+/// A parsed BTF blob (`.BTF` section, kernel vmlinux or a module's split BTF).
+///
+/// Type ids run from [`Spec::first_id`] to [`Spec::next_id`] (exclusive); for split
+/// BTF lower ids resolve in the [`Spec::base`]. `Spec` is `Send + Sync`.
+pub struct Spec {
+    data: Data,
+    layout: unmarshal::Layout,
+    base: Option<Arc<Spec>>,
+    first_id: u32,
+    str_base: u32,
+    offsets: Vec<u32>,
+    /// Decoded types in chunks of [`CHUNK`], each chunk allocated on first use.
+    cache: Box<[OnceLock<CacheChunk>]>,
+    index: NameIndex,
+}
+
+static VOID: Type = Type::Void;
+
+impl std::fmt::Debug for Spec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spec")
+            .field("data", &self.data)
+            .field("endian", &self.layout.endian)
+            .field("first_id", &self.first_id)
+            .field("types", &self.offsets.len())
+            .field("strings", &self.layout.strs.len())
+            .field("split", &self.base.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Spec {
+    /// Parses a raw `.BTF` blob (either byte order), validating every type.
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
+        let spec = Self::from_data(Data::Owned(bytes.into()), None)?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Like [`Spec::parse`] but decodes types only on first use.
+    pub fn parse_lazy(bytes: Vec<u8>) -> Result<Self> {
+        Self::from_data(Data::Owned(bytes.into_boxed_slice()), None)
+    }
+
+    /// Parses split BTF (a kernel module's) on top of `base`: ids continue after the
+    /// base's last id and string offsets after the base's string table.
+    pub fn parse_split(bytes: &[u8], base: Arc<Spec>) -> Result<Self> {
+        Self::from_data(Data::Owned(bytes.into()), Some(base))
+    }
+
+    pub(crate) fn from_data(data: Data, base: Option<Arc<Spec>>) -> Result<Self> {
+        let b = data.bytes();
+        let layout = unmarshal::parse_header(b, base.is_some())?;
+        if let Some(base) = &base {
+            if base.endian() != layout.endian {
+                return Err(Error::BadHeader {
+                    what: "header",
+                    field: "magic (byte order differs from base)",
+                    value: 0,
+                });
+            }
+        }
+        let first_id = base.as_ref().map_or(1, |b| b.next_id().0);
+        let str_base = base
+            .as_ref()
+            .map_or(0, |b| b.str_base + b.layout.strs.len() as u32);
+        let (offsets, index) =
+            unmarshal::scan(b, &layout, first_id, base.as_deref().map(|b| (b, str_base)))?;
+        let cache = std::iter::repeat_with(OnceLock::new)
+            .take(offsets.len().div_ceil(CHUNK))
+            .collect();
+        Ok(Self {
+            data,
+            layout,
+            base,
+            first_id,
+            str_base,
+            offsets,
+            cache,
+            index,
+        })
+    }
+
+    /// Decodes every type once (reporting the first malformed one).
+    pub fn validate(&self) -> Result<()> {
+        for id in self.ids() {
+            self.type_by_id(id)?;
+        }
+        Ok(())
+    }
+
+    /// The byte order of the blob.
+    #[must_use]
+    pub fn endian(&self) -> Endian {
+        self.layout.endian
+    }
+
+    /// The base spec, for split BTF.
+    #[must_use]
+    pub fn base(&self) -> Option<&Arc<Spec>> {
+        self.base.as_ref()
+    }
+
+    /// The first id defined by this spec (1, or the base's [`Spec::next_id`]).
+    #[must_use]
+    pub fn first_id(&self) -> TypeId {
+        TypeId(self.first_id)
+    }
+
+    /// One past the last id defined by this spec.
+    #[must_use]
+    pub fn next_id(&self) -> TypeId {
+        TypeId(self.first_id + self.offsets.len() as u32)
+    }
+
+    /// Number of types defined by this spec itself (without void and the base).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// True if the spec defines no type.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.offsets.is_empty()
+    }
+
+    /// The ids defined by this spec (not its base).
+    pub fn ids(&self) -> impl DoubleEndedIterator<Item = TypeId> + ExactSizeIterator + use<> {
+        (self.first_id..self.first_id + self.offsets.len() as u32).map(TypeId)
+    }
+
+    /// The types defined by this spec, decoding each on demand.
+    pub fn types(&self) -> impl Iterator<Item = (TypeId, Result<&Type>)> + '_ {
+        self.ids().map(move |id| (id, self.type_by_id(id)))
+    }
+
+    /// The type with id `id` (0 is [`Type::Void`]); decoded on first use.
+    pub fn type_by_id(&self, id: TypeId) -> Result<&Type> {
+        if id.0 == 0 {
+            return Ok(&VOID);
+        }
+        if id.0 < self.first_id {
+            return match &self.base {
+                Some(b) => b.type_by_id(id),
+                None => Err(self.out_of_range(id)),
+            };
+        }
+        let idx = (id.0 - self.first_id) as usize;
+        let chunk = self
+            .cache
+            .get(idx / CHUNK)
+            .ok_or_else(|| self.out_of_range(id))?;
+        let chunk =
+            chunk.get_or_init(|| std::iter::repeat_with(OnceLock::new).take(CHUNK).collect());
+        let slot = chunk
+            .get(idx % CHUNK)
+            .ok_or_else(|| self.out_of_range(id))?;
+        if let Some(t) = slot.get() {
+            return Ok(t);
+        }
+        let off = *self.offsets.get(idx).ok_or_else(|| self.out_of_range(id))? as usize;
+        let t = unmarshal::decode(self, self.data.bytes(), id, off)?;
+        Ok(slot.get_or_init(|| Box::new(t)))
+    }
+
+    fn out_of_range(&self, id: TypeId) -> Error {
+        Error::TypeIdOutOfRange {
+            id,
+            count: self.next_id().0,
+        }
+    }
+
+    /// The kind of `id` without decoding the whole record.
+    pub fn kind_of(&self, id: TypeId) -> Result<Kind> {
+        if id.0 == 0 {
+            return Ok(Kind::Void);
+        }
+        if id.0 < self.first_id {
+            return self
+                .base
+                .as_ref()
+                .ok_or_else(|| self.out_of_range(id))?
+                .kind_of(id);
+        }
+        let off = *self
+            .offsets
+            .get((id.0 - self.first_id) as usize)
+            .ok_or_else(|| self.out_of_range(id))? as usize;
+        let info = self.u32_at(off + 4);
+        Kind::from_raw(crate::raw::info_kind(info)).ok_or(Error::BadType {
+            id,
+            field: "kind".into(),
+            reason: "unknown kind",
+        })
+    }
+
+    fn u32_at(&self, off: usize) -> u32 {
+        let b = self.data.bytes();
+        let w = [b[off], b[off + 1], b[off + 2], b[off + 3]];
+        match self.endian() {
+            Endian::Little => u32::from_le_bytes(w),
+            Endian::Big => u32::from_be_bytes(w),
+        }
+    }
+
+    /// Raw name bytes of own type index `idx` (for index verification).
+    fn raw_name_of(&self, idx: u32) -> Option<&[u8]> {
+        let off = *self.offsets.get(idx as usize)? as usize;
+        self.string_bytes(self.u32_at(off))
+    }
+
+    /// The name of `id` (empty if anonymous).
+    pub fn type_name(&self, id: TypeId) -> Result<&str> {
+        Ok(self.type_by_id(id)?.name())
+    }
+
+    /// Ids of every type named exactly `name` (this spec first, then its base).
+    #[must_use]
+    pub fn types_by_name(&self, name: &str) -> Vec<TypeId> {
+        let mut out = Vec::new();
+        self.collect_by_name(name.as_bytes(), &mut out);
+        out
+    }
+
+    fn collect_by_name(&self, name: &[u8], out: &mut Vec<TypeId>) {
+        if !name.is_empty() {
+            for idx in self.index.candidates(name) {
+                if self.raw_name_of(idx) == Some(name) {
+                    out.push(TypeId(self.first_id + idx));
+                }
+            }
+        }
+        if let Some(b) = &self.base {
+            b.collect_by_name(name, out);
+        }
+    }
+
+    /// Ids of every type whose [essential name](crate::essential_name) is `name`
+    /// (so `foo` finds `foo`, `foo___v1`, `foo___v2`), this spec first, then its base.
+    #[must_use]
+    pub fn types_by_essential_name(&self, name: &str) -> Vec<TypeId> {
+        let ess = &name.as_bytes()[..essential_len(name.as_bytes())];
+        let mut out = Vec::new();
+        self.collect_by_essential(ess, &mut out);
+        out
+    }
+
+    fn collect_by_essential(&self, ess: &[u8], out: &mut Vec<TypeId>) {
+        if !ess.is_empty() {
+            for idx in self.index.candidates(ess) {
+                if self.raw_name_of(idx) == Some(ess) {
+                    out.push(TypeId(self.first_id + idx));
+                }
+            }
+            for idx in self.index.flavoured_candidates(ess) {
+                if let Some(n) = self.raw_name_of(idx) {
+                    if &n[..essential_len(n)] == ess {
+                        out.push(TypeId(self.first_id + idx));
+                    }
+                }
+            }
+        }
+        if let Some(b) = &self.base {
+            b.collect_by_essential(ess, out);
+        }
+    }
+
+    /// The single type named `name` of variant `T` (for example `type_by_name::<Struct>("task_struct")`;
+    /// `Struct` also matches unions, `Enum` also enum64, `Qualifier` any qualifier).
+    pub fn type_by_name<T: TypeVariant>(&self, name: &str) -> Result<(TypeId, &T)> {
+        let mut found = None;
+        let mut count = 0;
+        for id in self.types_by_name(name) {
+            if let Some(t) = T::from_type(self.type_by_id(id)?) {
+                count += 1;
+                if found.is_none() {
+                    found = Some((id, t));
+                }
+            }
+        }
+        match found {
+            Some(f) if count == 1 => Ok(f),
+            Some(_) => Err(Error::Ambiguous {
+                name: name.into(),
+                count,
+            }),
+            None => Err(Error::NotFound { name: name.into() }),
+        }
+    }
+
+    /// The raw bytes of the string at `off` (split-aware).
+    pub(crate) fn string_bytes(&self, off: u32) -> Option<&[u8]> {
+        if off < self.str_base {
+            return self.base.as_ref()?.string_bytes(off);
+        }
+        let t = StringTable::new(&self.data.bytes()[self.layout.strs.clone()]);
+        if off == 0 && t.is_empty() {
+            return Some(&[]);
+        }
+        t.get_bytes(off - self.str_base).ok()
+    }
+
+    /// The string at offset `off` (split-aware: low offsets resolve in the base).
+    pub fn string_at(&self, off: u32) -> Result<&str> {
+        let b = self.string_bytes(off).ok_or_else(|| Error::BadString {
+            what: "string table".into(),
+            offset: off,
+            len: self.str_base + self.layout.strs.len() as u32,
+        })?;
+        std::str::from_utf8(b).map_err(|_| Error::BadName {
+            what: "string table".into(),
+            offset: off,
+        })
+    }
+
+    pub(crate) fn name_at(
+        &self,
+        id: TypeId,
+        field: &dyn Fn() -> String,
+        off: u32,
+    ) -> Result<String> {
+        let s = self.string_at(off).map_err(|e| match e {
+            Error::BadString { offset, len, .. } => Error::BadString {
+                what: format!("type {id}: {}", field()),
+                offset,
+                len,
+            },
+            _ => Error::BadName {
+                what: format!("type {id}: {}", field()),
+                offset: off,
+            },
+        })?;
+        unmarshal::check_name(s, id, field, off)?;
+        Ok(s.to_owned())
+    }
+
+    /// This spec's own string table (offsets relative to [`Spec::string_base`]).
+    #[must_use]
+    pub fn strings(&self) -> StringTable<'_> {
+        StringTable::new(&self.data.bytes()[self.layout.strs.clone()])
+    }
+
+    /// Offset of this spec's first string (0, or the base's table length for split BTF).
+    #[must_use]
+    pub fn string_base(&self) -> u32 {
+        self.str_base
+    }
+
+    /// Skips const/volatile/restrict and type tags.
+    pub fn skip_qualifiers(&self, id: TypeId) -> Result<TypeId> {
+        let mut cur = id;
+        for _ in 0..MAX_RESOLVE_DEPTH {
+            let t = self.type_by_id(cur)?;
+            if !t.is_qualifier() {
+                return Ok(cur);
+            }
+            cur = t.target().unwrap_or_default();
+        }
+        Err(Error::TooDeep { id })
+    }
+
+    /// Skips typedefs, qualifiers and type tags.
+    pub fn underlying_type(&self, id: TypeId) -> Result<TypeId> {
+        let mut cur = id;
+        for _ in 0..MAX_RESOLVE_DEPTH {
+            match self.type_by_id(cur)? {
+                t @ (Type::Typedef(_)
+                | Type::Const(_)
+                | Type::Volatile(_)
+                | Type::Restrict(_)
+                | Type::TypeTag(_)) => {
+                    cur = t.target().unwrap_or_default();
+                }
+                _ => return Ok(cur),
+            }
+        }
+        Err(Error::TooDeep { id })
+    }
+
+    /// Size in bytes of a value of type `id`.
+    pub fn sizeof(&self, id: TypeId) -> Result<u32> {
+        let mut cur = id;
+        let mut mult: u32 = 1;
+        for _ in 0..MAX_RESOLVE_DEPTH {
+            let t = self.type_by_id(cur)?;
+            let size = match t {
+                Type::Int(x) => x.size,
+                Type::Enum(x) | Type::Enum64(x) => x.size,
+                Type::Struct(x) | Type::Union(x) => x.size,
+                Type::Float(x) => x.size,
+                Type::Datasec(x) => x.size,
+                Type::Pointer(_) => POINTER_SIZE,
+                Type::Array(a) => {
+                    mult = mult.checked_mul(a.nelems).ok_or(Error::BadType {
+                        id: cur,
+                        field: "nelems".into(),
+                        reason: "array size overflows",
+                    })?;
+                    cur = a.elem;
+                    continue;
+                }
+                Type::Typedef(_)
+                | Type::Const(_)
+                | Type::Volatile(_)
+                | Type::Restrict(_)
+                | Type::TypeTag(_)
+                | Type::Var(_) => {
+                    cur = t.target().unwrap_or_default();
+                    continue;
+                }
+                _ => {
+                    return Err(Error::NoSize {
+                        id: cur,
+                        kind: t.kind().name(),
+                    });
+                }
+            };
+            return size.checked_mul(mult).ok_or(Error::BadType {
+                id,
+                field: "size".into(),
+                reason: "array size overflows",
+            });
+        }
+        Err(Error::TooDeep { id })
+    }
+
+    /// Alignment in bytes of type `id` (libbpf's rules: scalars align to their size up to
+    /// 8, aggregates to their most aligned member, packed aggregates to 1).
+    pub fn alignof(&self, id: TypeId) -> Result<u32> {
+        self.alignof_memo(id, &mut HashMap::new())
+    }
+
+    /// [`Spec::alignof`] with a caller-held memo (linear time over a whole graph).
+    pub(crate) fn alignof_memo(
+        &self,
+        id: TypeId,
+        memo: &mut HashMap<TypeId, Option<u32>>,
+    ) -> Result<u32> {
+        self.alignof_depth(id, 0, memo)
+    }
+
+    fn alignof_depth(
+        &self,
+        id: TypeId,
+        depth: usize,
+        memo: &mut HashMap<TypeId, Option<u32>>,
+    ) -> Result<u32> {
+        if depth > MAX_RESOLVE_DEPTH {
+            return Err(Error::TooDeep { id });
+        }
+        match memo.get(&id) {
+            Some(Some(a)) => return Ok(*a),
+            // In progress: an aggregate containing itself by value.
+            Some(None) => return Err(Error::TooDeep { id }),
+            None => {}
+        }
+        let t = self.type_by_id(id)?;
+        memo.insert(id, None);
+        let a = match t {
+            Type::Int(x) => x.size.clamp(1, POINTER_SIZE),
+            Type::Enum(x) | Type::Enum64(x) => x.size.clamp(1, POINTER_SIZE),
+            Type::Float(x) => x.size.clamp(1, POINTER_SIZE),
+            Type::Pointer(_) => POINTER_SIZE,
+            Type::Array(a) => self.alignof_depth(a.elem, depth + 1, memo)?,
+            Type::Typedef(_)
+            | Type::Const(_)
+            | Type::Volatile(_)
+            | Type::Restrict(_)
+            | Type::TypeTag(_)
+            | Type::Var(_) => {
+                self.alignof_depth(t.target().unwrap_or_default(), depth + 1, memo)?
+            }
+            Type::Struct(s) | Type::Union(s) => {
+                let mut max = 1;
+                let mut packed = false;
+                for m in &s.members {
+                    let a = self.alignof_depth(m.type_id, depth + 1, memo)?;
+                    if m.bitfield_size == 0 && m.bit_offset % (8 * a) != 0 {
+                        packed = true;
+                        break;
+                    }
+                    max = max.max(a);
+                }
+                if packed || s.size % max != 0 { 1 } else { max }
+            }
+            _ => {
+                return Err(Error::NoSize {
+                    id,
+                    kind: t.kind().name(),
+                });
+            }
+        };
+        memo.insert(id, Some(a));
+        Ok(a)
+    }
+
+    /// Replaces type `id` (which must belong to this spec, not its base).
+    pub fn replace_type(&mut self, id: TypeId, t: Type) -> Result<()> {
+        if id.0 < self.first_id {
+            return Err(self.out_of_range(id));
+        }
+        let idx = (id.0 - self.first_id) as usize;
+        let count = self.next_id().0;
+        if idx >= self.offsets.len() {
+            return Err(Error::TypeIdOutOfRange { id, count });
+        }
+        let chunk = self
+            .cache
+            .get_mut(idx / CHUNK)
+            .ok_or(Error::TypeIdOutOfRange { id, count })?;
+        if chunk.get().is_none() {
+            *chunk = OnceLock::from(
+                std::iter::repeat_with(OnceLock::new)
+                    .take(CHUNK)
+                    .collect::<Box<[_]>>(),
+            );
+        }
+        let slot = chunk
+            .get_mut()
+            .and_then(|c| c.get_mut(idx % CHUNK))
+            .ok_or(Error::TypeIdOutOfRange { id, count })?;
+        *slot = OnceLock::from(Box::new(t));
+        Ok(())
+    }
+
+    /// Fixes up a DATASEC from ELF data, as the loader must do for object files (clang
+    /// emits size 0 and offsets 0): sets the section `size`, each variable's offset from
+    /// `var_offset(var name)` (unchanged where it returns `None`), and sorts the
+    /// variables by offset. Returns the datasec's id.
+    pub fn fixup_datasec(
+        &mut self,
+        name: &str,
+        size: u32,
+        mut var_offset: impl FnMut(&str) -> Option<u32>,
+    ) -> Result<TypeId> {
+        let (id, ds) = self.type_by_name::<Datasec>(name)?;
+        let mut ds = ds.clone();
+        ds.size = size;
+        for v in &mut ds.vars {
+            let vname = self.type_name(v.type_id)?;
+            if let Some(off) = var_offset(vname) {
+                v.offset = off;
+            }
+        }
+        ds.vars.sort_by_key(|v| v.offset);
+        self.replace_type(id, Type::Datasec(ds))?;
+        Ok(id)
+    }
+
+    /// Sets the linkage of the VAR `id` (from the ELF symbol's binding).
+    pub fn set_var_linkage(&mut self, id: TypeId, linkage: VarLinkage) -> Result<()> {
+        match self.type_by_id(id)? {
+            Type::Var(v) => {
+                let mut v = v.clone();
+                v.linkage = linkage;
+                self.replace_type(id, Type::Var(v))
+            }
+            _ => Err(Error::BadType {
+                id,
+                field: "kind".into(),
+                reason: "not a var",
+            }),
+        }
+    }
+}

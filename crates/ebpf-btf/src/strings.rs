@@ -1,0 +1,144 @@
+//! Zero-copy access to a BTF string table, and a deduplicating table builder.
+//!
+//! ```
+//! use ebpf_btf::strings::{StringTable, StringTableBuilder};
+//! let mut b = StringTableBuilder::new();
+//! let a = b.add("foo");
+//! assert_eq!(b.add("foo"), a);
+//! let bytes = b.into_bytes();
+//! let t = StringTable::new(&bytes);
+//! assert_eq!(t.get(a).unwrap(), "foo");
+//! assert_eq!(t.get(0).unwrap(), "");
+//! ```
+
+use std::collections::HashMap;
+
+/// Longest name accepted in a type (bounds allocation on hostile input; the kernel's
+/// limit, `KSYM_NAME_LEN`, is 512).
+pub const MAX_NAME_LEN: usize = 1024;
+
+/// Why a string lookup failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrError {
+    /// Offset past the end, or no NUL terminator.
+    OutOfRange,
+    /// Not UTF-8.
+    NotUtf8,
+}
+
+/// A borrowed view of a string section: NUL-terminated strings addressed by byte offset.
+#[derive(Debug, Clone, Copy)]
+pub struct StringTable<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> StringTable<'a> {
+    /// Wraps the raw section bytes.
+    #[must_use]
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes }
+    }
+
+    /// Length in bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// True if the table is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The raw bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The bytes of the string at `off`, without its NUL.
+    pub fn get_bytes(&self, off: u32) -> Result<&'a [u8], StrError> {
+        let rest = self.bytes.get(off as usize..).ok_or(StrError::OutOfRange)?;
+        let end = rest
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or(StrError::OutOfRange)?;
+        Ok(&rest[..end])
+    }
+
+    /// The string at `off`.
+    pub fn get(&self, off: u32) -> Result<&'a str, StrError> {
+        std::str::from_utf8(self.get_bytes(off)?).map_err(|_| StrError::NotUtf8)
+    }
+}
+
+/// Builds a string table, deduplicating equal strings. Offset 0 is always the empty string.
+#[derive(Debug, Clone)]
+pub struct StringTableBuilder {
+    bytes: Vec<u8>,
+    offsets: HashMap<String, u32>,
+    base: u32,
+}
+
+impl Default for StringTableBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StringTableBuilder {
+    /// An empty table holding only `""`.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            bytes: vec![0],
+            offsets: HashMap::new(),
+            base: 0,
+        }
+    }
+
+    /// A table for split BTF: offsets start at `base` (the base table's length) and
+    /// the table does not start with `""` (offset 0 refers to the base's empty string).
+    #[must_use]
+    pub fn new_split(base: u32) -> Self {
+        Self {
+            bytes: Vec::new(),
+            offsets: HashMap::new(),
+            base,
+        }
+    }
+
+    /// Adds `s` (or finds it) and returns its offset.
+    pub fn add(&mut self, s: &str) -> u32 {
+        if s.is_empty() {
+            return 0;
+        }
+        if let Some(&off) = self.offsets.get(s) {
+            return off;
+        }
+        let off = self.base + self.bytes.len() as u32;
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.bytes.push(0);
+        self.offsets.insert(s.to_owned(), off);
+        off
+    }
+
+    /// Current length in bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// True if nothing but the leading NUL (or nothing, for split) is there.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.bytes.len() <= 1
+    }
+
+    /// The finished table.
+    #[must_use]
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}

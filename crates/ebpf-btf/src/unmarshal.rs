@@ -1,0 +1,534 @@
+//! Reading the wire format: header validation, the single pass over type headers
+//! (offsets + name index) and on-demand decoding of one record into a [`Type`].
+
+use zerocopy::FromBytes;
+use zerocopy::byteorder::ByteOrder;
+
+use crate::error::{Error, Result};
+use crate::names::NameIndex;
+use crate::raw::{
+    self, BTF_KIND_DECL_TAG, BTF_KIND_TYPE_TAG, BTF_VERSION, Endian, btf_header, btf_type,
+    info_kind, info_kind_flag, info_vlen, trailer_len,
+};
+use crate::spec::Spec;
+use crate::strings::{MAX_NAME_LEN, StringTable};
+use crate::types::*;
+
+/// Where the sections of a `.BTF` blob are (absolute byte ranges).
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    pub(crate) endian: Endian,
+    pub(crate) types: std::ops::Range<usize>,
+    pub(crate) strs: std::ops::Range<usize>,
+}
+
+const HDR: &str = "header";
+
+pub(crate) fn parse_header(b: &[u8], split: bool) -> Result<Layout> {
+    let need = std::mem::size_of::<btf_header<raw::LE>>();
+    if b.len() < need {
+        return Err(Error::Truncated {
+            what: HDR,
+            offset: 0,
+            need,
+            have: b.len(),
+        });
+    }
+    let endian = Endian::detect([b[0], b[1]]).ok_or(Error::BadMagic {
+        what: HDR,
+        magic: u16::from_le_bytes([b[0], b[1]]),
+    })?;
+    match endian {
+        Endian::Little => header_impl::<raw::LE>(b, endian, split),
+        Endian::Big => header_impl::<raw::BE>(b, endian, split),
+    }
+}
+
+fn header_impl<O: ByteOrder>(b: &[u8], endian: Endian, split: bool) -> Result<Layout> {
+    let (h, _) = btf_header::<O>::ref_from_prefix(b).map_err(|_| Error::Truncated {
+        what: HDR,
+        offset: 0,
+        need: 24,
+        have: b.len(),
+    })?;
+    if h.version != BTF_VERSION {
+        return Err(Error::BadVersion {
+            what: HDR,
+            version: h.version,
+        });
+    }
+    if h.flags != 0 {
+        return Err(Error::BadHeader {
+            what: HDR,
+            field: "flags",
+            value: h.flags.into(),
+        });
+    }
+    let hdr_len = h.hdr_len.get() as usize;
+    if hdr_len < 24 || hdr_len > b.len() {
+        return Err(Error::BadHeader {
+            what: HDR,
+            field: "hdr_len",
+            value: hdr_len as u64,
+        });
+    }
+    if b[24..hdr_len].iter().any(|&x| x != 0) {
+        return Err(Error::BadHeader {
+            what: HDR,
+            field: "hdr_len (non-zero extension)",
+            value: hdr_len as u64,
+        });
+    }
+    let sect = |field: &'static str, off: u32, len: u32| -> Result<std::ops::Range<usize>> {
+        let start = hdr_len.checked_add(off as usize);
+        let end = start.and_then(|s| s.checked_add(len as usize));
+        match (start, end) {
+            (Some(s), Some(e)) if e <= b.len() => Ok(s..e),
+            _ => Err(Error::BadHeader {
+                what: HDR,
+                field,
+                value: u64::from(off) + u64::from(len),
+            }),
+        }
+    };
+    let types = sect("type_off", h.type_off.get(), h.type_len.get())?;
+    let strs = sect("str_off", h.str_off.get(), h.str_len.get())?;
+    if types.start < strs.end && strs.start < types.end && !types.is_empty() && !strs.is_empty() {
+        return Err(Error::BadHeader {
+            what: HDR,
+            field: "str_off (overlaps types)",
+            value: h.str_off.get().into(),
+        });
+    }
+    if h.type_off.get() % 4 != 0 {
+        return Err(Error::BadHeader {
+            what: HDR,
+            field: "type_off",
+            value: h.type_off.get().into(),
+        });
+    }
+    if h.str_len.get() > raw::BTF_MAX_NAME_OFFSET + 1 {
+        return Err(Error::BadHeader {
+            what: HDR,
+            field: "str_len",
+            value: h.str_len.get().into(),
+        });
+    }
+    let s = &b[strs.clone()];
+    if !split && s.first() != Some(&0) {
+        return Err(Error::BadHeader {
+            what: HDR,
+            field: "str_len (table must start with an empty string)",
+            value: s.len() as u64,
+        });
+    }
+    if !s.is_empty() && s.last() != Some(&0) {
+        return Err(Error::BadHeader {
+            what: HDR,
+            field: "str_len (table must end with NUL)",
+            value: s.len() as u64,
+        });
+    }
+    Ok(Layout {
+        endian,
+        types,
+        strs,
+    })
+}
+
+/// The single pass over type headers: returns each record's absolute offset and the name index.
+pub(crate) fn scan(
+    b: &[u8],
+    layout: &Layout,
+    first_id: u32,
+    base_strs: Option<(&Spec, u32)>,
+) -> Result<(Vec<u32>, NameIndex)> {
+    match layout.endian {
+        Endian::Little => scan_impl::<raw::LE>(b, layout, first_id, base_strs),
+        Endian::Big => scan_impl::<raw::BE>(b, layout, first_id, base_strs),
+    }
+}
+
+fn scan_impl<O: ByteOrder>(
+    b: &[u8],
+    layout: &Layout,
+    first_id: u32,
+    base_strs: Option<(&Spec, u32)>,
+) -> Result<(Vec<u32>, NameIndex)> {
+    let types = &b[layout.types.clone()];
+    let strs = StringTable::new(&b[layout.strs.clone()]);
+    // Every record is at least 12 bytes: this bounds both vectors by the input size.
+    let mut offsets = Vec::with_capacity(types.len() / 12);
+    let mut index = NameIndex::with_capacity(types.len() / 12);
+    let mut off = 0usize;
+    while off < types.len() {
+        let id = TypeId(first_id.saturating_add(offsets.len() as u32));
+        if id.0 > raw::BTF_MAX_TYPE {
+            return Err(Error::BadType {
+                id,
+                field: "id".into(),
+                reason: "more types than BTF_MAX_TYPE",
+            });
+        }
+        let (t, _) = btf_type::<O>::ref_from_prefix(&types[off..]).map_err(|_| Error::BadType {
+            id,
+            field: "header".into(),
+            reason: "truncated record",
+        })?;
+        let info = t.info.get();
+        let kind = info_kind(info);
+        let tl = match trailer_len(kind, info_vlen(info)) {
+            Some(tl) if kind != 0 => tl,
+            _ => {
+                return Err(Error::BadType {
+                    id,
+                    field: "kind".into(),
+                    reason: "unknown kind",
+                });
+            }
+        };
+        let rec = 12 + tl;
+        if types.len() - off < rec {
+            return Err(Error::BadType {
+                id,
+                field: "vlen".into(),
+                reason: "record extends past the type section",
+            });
+        }
+        offsets.push((layout.types.start + off) as u32);
+        let name_off = t.name_off.get();
+        if name_off == 0 || kind == BTF_KIND_DECL_TAG || kind == BTF_KIND_TYPE_TAG {
+            index.push_hashed(0, &[], false);
+        } else {
+            let bad_str = || Error::BadString {
+                what: format!("type {id}: name_off"),
+                offset: name_off,
+                len: strs.len() as u32,
+            };
+            match base_strs {
+                Some((base, base_len)) if name_off < base_len => {
+                    index.push(base.string_bytes(name_off).ok_or_else(bad_str)?)
+                }
+                _ => {
+                    let rel = name_off - base_strs.map_or(0, |(_, l)| l);
+                    let s = strs.as_bytes().get(rel as usize..).ok_or_else(bad_str)?;
+                    let (len, h, triple) = crate::names::hash_cstr(s).ok_or_else(bad_str)?;
+                    if len == 0 {
+                        index.push_hashed(0, &[], false);
+                    } else {
+                        index.push_hashed(h, &s[..len], triple);
+                    }
+                }
+            }
+        }
+        off += rec;
+    }
+    if offsets.len() as u64 + u64::from(first_id) > u64::from(raw::BTF_MAX_TYPE) + 1 {
+        return Err(Error::BadHeader {
+            what: HDR,
+            field: "type_len (too many types)",
+            value: offsets.len() as u64,
+        });
+    }
+    index.finish();
+    Ok((offsets, index))
+}
+
+/// Decodes the record at absolute offset `off` as type `id`.
+pub(crate) fn decode(spec: &Spec, b: &[u8], id: TypeId, off: usize) -> Result<Type> {
+    match spec.endian() {
+        Endian::Little => decode_impl::<raw::LE>(spec, b, id, off),
+        Endian::Big => decode_impl::<raw::BE>(spec, b, id, off),
+    }
+}
+
+fn bad(id: TypeId, field: impl Into<String>, reason: &'static str) -> Error {
+    Error::BadType {
+        id,
+        field: field.into(),
+        reason,
+    }
+}
+
+fn decode_impl<O: ByteOrder>(spec: &Spec, b: &[u8], id: TypeId, off: usize) -> Result<Type> {
+    let rec = b
+        .get(off..)
+        .ok_or_else(|| bad(id, "offset", "record out of range"))?;
+    let (t, rest) =
+        btf_type::<O>::ref_from_prefix(rec).map_err(|_| bad(id, "header", "truncated record"))?;
+    let info = t.info.get();
+    let kind = info_kind(info);
+    let vlen = info_vlen(info) as usize;
+    let kflag = info_kind_flag(info);
+    let sot = t.size_or_type.get();
+    let next = spec.next_id().0;
+    let tref = |field: &dyn Fn() -> String, v: u32| -> Result<TypeId> {
+        if v >= next {
+            Err(bad(id, field(), "type id out of range"))
+        } else {
+            Ok(TypeId(v))
+        }
+    };
+    let name =
+        |field: &dyn Fn() -> String, off: u32| -> Result<String> { spec.name_at(id, field, off) };
+    let tname = || name(&|| "name_off".into(), t.name_off.get());
+    let no_name = |k: &'static str| -> Result<()> {
+        if t.name_off.get() != 0 {
+            Err(bad(id, "name_off", k))
+        } else {
+            Ok(())
+        }
+    };
+    let kind_e = Kind::from_raw(kind).ok_or_else(|| bad(id, "kind", "unknown kind"))?;
+    if vlen != 0
+        && !matches!(
+            kind_e,
+            Kind::Struct
+                | Kind::Union
+                | Kind::Enum
+                | Kind::Enum64
+                | Kind::FuncProto
+                | Kind::Datasec
+                | Kind::Func
+        )
+    {
+        return Err(bad(id, "vlen", "must be zero for this kind"));
+    }
+    Ok(match kind_e {
+        Kind::Void => return Err(bad(id, "kind", "void record")),
+        Kind::Int => {
+            let (v, _) = zerocopy::byteorder::U32::<O>::ref_from_prefix(rest)
+                .map_err(|_| bad(id, "int", "truncated"))?;
+            let v = v.get();
+            let encoding = match (v >> 24) & 0xf {
+                0 => IntEncoding::Unsigned,
+                raw::BTF_INT_SIGNED => IntEncoding::Signed,
+                raw::BTF_INT_CHAR => IntEncoding::Char,
+                raw::BTF_INT_BOOL => IntEncoding::Bool,
+                _ => return Err(bad(id, "encoding", "invalid int encoding")),
+            };
+            let offset = ((v >> 16) & 0xff) as u8;
+            let bits = (v & 0xff) as u8;
+            if bits > 128
+                || u32::from(offset) + u32::from(bits) > sot.saturating_mul(8)
+                || v & 0xf000_ff00 != 0
+            {
+                return Err(bad(id, "bits", "int bits exceed size"));
+            }
+            Type::Int(Int {
+                name: tname()?,
+                size: sot,
+                encoding,
+                offset,
+                bits,
+            })
+        }
+        Kind::Pointer => {
+            no_name("pointer must be anonymous")?;
+            Type::Pointer(Pointer {
+                target: tref(&|| "type".into(), sot)?,
+            })
+        }
+        Kind::Array => {
+            no_name("array must be anonymous")?;
+            let (a, _) = raw::btf_array::<O>::ref_from_prefix(rest)
+                .map_err(|_| bad(id, "array", "truncated"))?;
+            Type::Array(Array {
+                elem: tref(&|| "array type".into(), a.r#type.get())?,
+                index: tref(&|| "array index_type".into(), a.index_type.get())?,
+                nelems: a.nelems.get(),
+            })
+        }
+        Kind::Struct | Kind::Union => {
+            let (ms, _) = <[raw::btf_member<O>]>::ref_from_prefix_with_elems(rest, vlen)
+                .map_err(|_| bad(id, "vlen", "members truncated"))?;
+            let mut members = Vec::with_capacity(vlen);
+            for (i, m) in ms.iter().enumerate() {
+                let o = m.offset.get();
+                let (bit_offset, bitfield_size) = if kflag {
+                    (o & 0x00ff_ffff, o >> 24)
+                } else {
+                    (o, 0)
+                };
+                members.push(Member {
+                    name: name(&|| format!("member {i} name_off"), m.name_off.get())?,
+                    type_id: tref(&|| format!("member {i} type"), m.r#type.get())?,
+                    bit_offset,
+                    bitfield_size,
+                });
+            }
+            let s = Struct {
+                name: tname()?,
+                size: sot,
+                members,
+            };
+            if kind_e == Kind::Struct {
+                Type::Struct(s)
+            } else {
+                Type::Union(s)
+            }
+        }
+        Kind::Enum => {
+            let (vs, _) = <[raw::btf_enum<O>]>::ref_from_prefix_with_elems(rest, vlen)
+                .map_err(|_| bad(id, "vlen", "values truncated"))?;
+            let mut values = Vec::with_capacity(vlen);
+            for (i, v) in vs.iter().enumerate() {
+                let val = v.val.get();
+                values.push(EnumValue {
+                    name: name(&|| format!("value {i} name_off"), v.name_off.get())?,
+                    value: if kflag {
+                        i64::from(val) as u64
+                    } else {
+                        u64::from(val as u32)
+                    },
+                });
+            }
+            Type::Enum(Enum {
+                name: tname()?,
+                size: sot,
+                signed: kflag,
+                values,
+            })
+        }
+        Kind::Enum64 => {
+            let (vs, _) = <[raw::btf_enum64<O>]>::ref_from_prefix_with_elems(rest, vlen)
+                .map_err(|_| bad(id, "vlen", "values truncated"))?;
+            let mut values = Vec::with_capacity(vlen);
+            for (i, v) in vs.iter().enumerate() {
+                values.push(EnumValue {
+                    name: name(&|| format!("value {i} name_off"), v.name_off.get())?,
+                    value: u64::from(v.val_hi32.get()) << 32 | u64::from(v.val_lo32.get()),
+                });
+            }
+            Type::Enum64(Enum {
+                name: tname()?,
+                size: sot,
+                signed: kflag,
+                values,
+            })
+        }
+        Kind::Fwd => Type::Fwd(Fwd {
+            name: tname()?,
+            kind: if kflag {
+                FwdKind::Union
+            } else {
+                FwdKind::Struct
+            },
+        }),
+        Kind::Typedef => Type::Typedef(Typedef {
+            name: tname()?,
+            target: tref(&|| "type".into(), sot)?,
+        }),
+        Kind::Volatile => Type::Volatile(Qualifier {
+            target: tref(&|| "type".into(), sot)?,
+        }),
+        Kind::Const => Type::Const(Qualifier {
+            target: tref(&|| "type".into(), sot)?,
+        }),
+        Kind::Restrict => Type::Restrict(Qualifier {
+            target: tref(&|| "type".into(), sot)?,
+        }),
+        Kind::Func => {
+            let linkage = match vlen {
+                0 => FuncLinkage::Static,
+                1 => FuncLinkage::Global,
+                2 => FuncLinkage::Extern,
+                _ => return Err(bad(id, "linkage", "invalid func linkage")),
+            };
+            Type::Func(Func {
+                name: tname()?,
+                proto: tref(&|| "type".into(), sot)?,
+                linkage,
+            })
+        }
+        Kind::FuncProto => {
+            no_name("func proto must be anonymous")?;
+            let (ps, _) = <[raw::btf_param<O>]>::ref_from_prefix_with_elems(rest, vlen)
+                .map_err(|_| bad(id, "vlen", "params truncated"))?;
+            let mut params = Vec::with_capacity(vlen);
+            let mut variadic = false;
+            for (i, p) in ps.iter().enumerate() {
+                let (n, ty) = (p.name_off.get(), p.r#type.get());
+                if ty == 0 && n == 0 && i + 1 == vlen {
+                    variadic = true;
+                    break;
+                }
+                params.push(Param {
+                    name: name(&|| format!("param {i} name_off"), n)?,
+                    type_id: tref(&|| format!("param {i} type"), ty)?,
+                });
+            }
+            Type::FuncProto(FuncProto {
+                ret: tref(&|| "type".into(), sot)?,
+                params,
+                variadic,
+            })
+        }
+        Kind::Var => {
+            let (v, _) = raw::btf_var::<O>::ref_from_prefix(rest)
+                .map_err(|_| bad(id, "var", "truncated"))?;
+            let linkage = match v.linkage.get() {
+                0 => VarLinkage::Static,
+                1 => VarLinkage::Global,
+                2 => VarLinkage::Extern,
+                _ => return Err(bad(id, "linkage", "invalid var linkage")),
+            };
+            Type::Var(Var {
+                name: tname()?,
+                type_id: tref(&|| "type".into(), sot)?,
+                linkage,
+            })
+        }
+        Kind::Datasec => {
+            let (vs, _) = <[raw::btf_var_secinfo<O>]>::ref_from_prefix_with_elems(rest, vlen)
+                .map_err(|_| bad(id, "vlen", "vars truncated"))?;
+            let mut vars = Vec::with_capacity(vlen);
+            for (i, v) in vs.iter().enumerate() {
+                vars.push(VarSecinfo {
+                    type_id: tref(&|| format!("var {i} type"), v.r#type.get())?,
+                    offset: v.offset.get(),
+                    size: v.size.get(),
+                });
+            }
+            Type::Datasec(Datasec {
+                name: tname()?,
+                size: sot,
+                vars,
+            })
+        }
+        Kind::Float => Type::Float(Float {
+            name: tname()?,
+            size: sot,
+        }),
+        Kind::DeclTag => {
+            let (d, _) = raw::btf_decl_tag::<O>::ref_from_prefix(rest)
+                .map_err(|_| bad(id, "decl_tag", "truncated"))?;
+            let component_idx = d.component_idx.get();
+            if component_idx < -1 {
+                return Err(bad(id, "component_idx", "must be -1 or a member index"));
+            }
+            Type::DeclTag(DeclTag {
+                value: tname()?,
+                target: tref(&|| "type".into(), sot)?,
+                component_idx,
+                attribute: kflag,
+            })
+        }
+        Kind::TypeTag => Type::TypeTag(TypeTag {
+            value: tname()?,
+            target: tref(&|| "type".into(), sot)?,
+            attribute: kflag,
+        }),
+    })
+}
+
+/// Validates a name read from the table.
+pub(crate) fn check_name(s: &str, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<()> {
+    if s.len() > MAX_NAME_LEN {
+        return Err(Error::BadName {
+            what: format!("type {id}: {}", field()),
+            offset: off,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! Malformed BTF returns typed errors, never panics.
+
+mod common;
+
+use common::*;
+use ebpf_btf::*;
+
+fn blob() -> Vec<u8> {
+    all_kinds()
+        .marshal(MarshalOptions {
+            endian: Some(Endian::Little),
+        })
+        .unwrap()
+}
+
+fn set_u32(b: &mut [u8], off: usize, v: u32) {
+    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+#[test]
+fn truncated_header() {
+    for n in 0..24 {
+        let e = Spec::parse(&blob()[..n]).unwrap_err();
+        assert!(
+            matches!(e, Error::Truncated { .. } | Error::BadMagic { .. }),
+            "{n}: {e}"
+        );
+    }
+}
+
+#[test]
+fn every_truncation_errors() {
+    let b = blob();
+    for n in 0..b.len() {
+        assert!(Spec::parse(&b[..n]).is_err(), "truncated to {n} parsed");
+    }
+}
+
+#[test]
+fn bad_magic_and_version() {
+    let mut b = blob();
+    b[0] = 0;
+    assert!(matches!(Spec::parse(&b), Err(Error::BadMagic { .. })));
+    let mut b = blob();
+    b[2] = 2;
+    assert!(matches!(Spec::parse(&b), Err(Error::BadVersion { .. })));
+}
+
+#[test]
+fn header_extension_must_be_zero() {
+    let b = blob();
+    let mut ext = b[..24].to_vec();
+    set_u32(&mut ext, 4, 32);
+    ext.extend_from_slice(&[0; 8]);
+    ext.extend_from_slice(&b[24..]);
+    let spec = Spec::parse(&ext).unwrap();
+    assert_eq!(spec.len(), 29);
+    ext[30] = 1;
+    let e = Spec::parse(&ext).unwrap_err();
+    assert!(
+        matches!(e, Error::BadHeader { field, .. } if field.contains("hdr_len")),
+        "{e}"
+    );
+}
+
+#[test]
+fn section_out_of_bounds() {
+    let mut b = blob();
+    set_u32(&mut b, 20, 1 << 20); // str_len
+    assert!(matches!(Spec::parse(&b), Err(Error::BadHeader { .. })));
+    let mut b = blob();
+    set_u32(&mut b, 12, u32::MAX); // type_len
+    assert!(matches!(Spec::parse(&b), Err(Error::BadHeader { .. })));
+}
+
+#[test]
+fn type_id_out_of_range() {
+    let mut b = Builder::new();
+    b.add(Type::Pointer(Pointer { target: TypeId(1) }));
+    let mut bytes = b
+        .marshal(MarshalOptions {
+            endian: Some(Endian::Little),
+        })
+        .unwrap();
+    set_u32(&mut bytes, 24 + 8, 7);
+    let e = Spec::parse(&bytes).unwrap_err();
+    assert_eq!(e.to_string(), "btf: type 1: type: type id out of range");
+    assert!(Builder::new().marshal(MarshalOptions::default()).is_ok());
+    let mut b = Builder::new();
+    b.add(Type::Pointer(Pointer { target: TypeId(5) }));
+    assert!(matches!(
+        b.marshal(MarshalOptions::default()),
+        Err(Error::Marshal(_))
+    ));
+}
+
+#[test]
+fn string_offset_past_table() {
+    let mut b = blob();
+    set_u32(&mut b, 24, 1 << 16); // first type's name_off
+    let e = Spec::parse(&b).unwrap_err();
+    assert!(matches!(e, Error::BadString { .. }), "{e}");
+    assert!(e.to_string().starts_with("btf: type 1: name_off"), "{e}");
+}
+
+#[test]
+fn absurd_vlen() {
+    let mut b = Builder::new();
+    b.add(Type::Struct(Struct {
+        name: "s".into(),
+        size: 4,
+        members: vec![],
+    }));
+    let mut bytes = b
+        .marshal(MarshalOptions {
+            endian: Some(Endian::Little),
+        })
+        .unwrap();
+    set_u32(&mut bytes, 24 + 4, (4 << 24) | 0xffff);
+    let e = Spec::parse(&bytes).unwrap_err();
+    assert!(
+        matches!(&e, Error::BadType { id: TypeId(1), field, .. } if field == "vlen"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_kind_and_bad_int() {
+    let mut b = Builder::new();
+    b.add(mk_int("int", 4, IntEncoding::Signed));
+    let good = b
+        .marshal(MarshalOptions {
+            endian: Some(Endian::Little),
+        })
+        .unwrap();
+    let mut bytes = good.clone();
+    set_u32(&mut bytes, 24 + 4, 31 << 24);
+    assert!(matches!(Spec::parse(&bytes), Err(Error::BadType { .. })));
+    let mut bytes = good.clone();
+    set_u32(&mut bytes, 24 + 12, (3 << 24) | 32); // encoding SIGNED|CHAR
+    assert!(matches!(Spec::parse(&bytes), Err(Error::BadType { .. })));
+    let mut bytes = good;
+    set_u32(&mut bytes, 24 + 12, 64); // 64 bits in 4 bytes
+    assert!(matches!(Spec::parse(&bytes), Err(Error::BadType { .. })));
+}
+
+#[test]
+fn garbage_never_panics() {
+    // A cheap deterministic fuzz: flip bytes of a valid blob in both orders.
+    for endian in [Endian::Little, Endian::Big] {
+        let b = all_kinds()
+            .marshal(MarshalOptions {
+                endian: Some(endian),
+            })
+            .unwrap();
+        let mut x: u32 = 0x1234_5678;
+        for _ in 0..1000 {
+            let mut m = b.clone();
+            for _ in 0..3 {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let i = x as usize % m.len();
+                m[i] = (x >> 8) as u8;
+            }
+            if let Ok(spec) = Spec::parse(&m) {
+                let _ = spec.dump_raw();
+                let _ = ebpf_btf::format_c::dump_c(&spec);
+                let _ = spec.marshal(MarshalOptions::default());
+                for id in spec.ids() {
+                    let _ = spec.sizeof(id);
+                    let _ = spec.alignof(id);
+                }
+            }
+        }
+    }
+}

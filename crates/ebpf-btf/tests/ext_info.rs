@@ -1,0 +1,186 @@
+//! `.BTF.ext` parsing on hand-built blobs in both byte orders.
+
+mod common;
+
+use common::*;
+use ebpf_btf::*;
+
+struct W {
+    big: bool,
+    b: Vec<u8>,
+}
+
+impl W {
+    fn u32(&mut self, v: u32) -> &mut Self {
+        let bytes = if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        };
+        self.b.extend_from_slice(&bytes);
+        self
+    }
+}
+
+struct Fixture {
+    btf: Vec<u8>,
+    ext: Vec<u8>,
+}
+
+fn fixture(endian: Endian, with_core: bool) -> Fixture {
+    let mut b = all_kinds();
+    let sec = b.add_string("kprobe/do_foo");
+    let text = b.add_string(".text");
+    let file = b.add_string("/src/prog.c");
+    let line = b.add_string("\treturn x + 1;");
+    let acc = b.add_string("0:1");
+    let acc0 = b.add_string("0");
+    let btf = b
+        .marshal(MarshalOptions {
+            endian: Some(endian),
+        })
+        .unwrap();
+    let big = endian == Endian::Big;
+    let mut func = W { big, b: vec![] };
+    func.u32(8)
+        .u32(sec)
+        .u32(1)
+        .u32(0)
+        .u32(19)
+        .u32(text)
+        .u32(2)
+        .u32(16)
+        .u32(19)
+        .u32(0)
+        .u32(19);
+    let mut lines = W { big, b: vec![] };
+    lines.u32(16).u32(sec).u32(2);
+    lines.u32(8).u32(file).u32(line).u32(42 << 10 | 5);
+    lines.u32(0).u32(file).u32(line).u32(41 << 10 | 1);
+    let mut core = W { big, b: vec![] };
+    core.u32(16).u32(sec).u32(2);
+    core.u32(24).u32(9).u32(acc).u32(0);
+    core.u32(16).u32(11).u32(acc0).u32(11);
+    let hdr_len = if with_core { 32 } else { 24 };
+    let mut h = W { big, b: vec![] };
+    let magic: [u8; 2] = if big { [0xeb, 0x9f] } else { [0x9f, 0xeb] };
+    h.b.extend_from_slice(&magic);
+    h.b.extend_from_slice(&[1, 0]);
+    let (fl, ll, cl) = (
+        func.b.len() as u32,
+        lines.b.len() as u32,
+        core.b.len() as u32,
+    );
+    h.u32(hdr_len).u32(0).u32(fl).u32(fl).u32(ll);
+    if with_core {
+        h.u32(fl + ll).u32(cl);
+    }
+    h.b.extend_from_slice(&func.b);
+    h.b.extend_from_slice(&lines.b);
+    if with_core {
+        h.b.extend_from_slice(&core.b);
+    }
+    Fixture { btf, ext: h.b }
+}
+
+fn describe(info: &ExtInfo) -> String {
+    let mut s = String::new();
+    for (name, sec) in &info.sections {
+        s += &format!("section {name}\n");
+        for f in &sec.func_info {
+            s += &format!("  func insn_off={} type_id={}\n", f.insn_off, f.type_id);
+        }
+        for l in &sec.line_info {
+            s += &format!(
+                "  line insn_off={} {}:{}:{} {:?}\n",
+                l.insn_off, l.file_name, l.line_num, l.column, l.line
+            );
+        }
+        for r in &sec.core_relos {
+            s += &format!(
+                "  core insn_off={} type_id={} access={} kind={}\n",
+                r.insn_off,
+                r.type_id,
+                r.access,
+                r.kind.name()
+            );
+        }
+    }
+    s
+}
+
+#[test]
+fn parse_both_orders_golden() {
+    let le = fixture(Endian::Little, true);
+    let be = fixture(Endian::Big, true);
+    let spec_le = Spec::parse(&le.btf).unwrap();
+    let spec_be = Spec::parse(&be.btf).unwrap();
+    let a = ExtInfo::parse(&le.ext, &spec_le).unwrap();
+    let b = ExtInfo::parse(&be.ext, &spec_be).unwrap();
+    assert_eq!(a, b);
+    let sec = a.section("kprobe/do_foo").unwrap();
+    assert_eq!(sec.line_info[0].insn_off, 0);
+    assert_eq!(sec.line_info[1].line_num, 42);
+    assert_eq!(sec.core_relos[0].kind, CoreReloKind::EnumvalValue);
+    assert_eq!(sec.core_relos[1].accessor().unwrap(), vec![0, 1]);
+    assert_eq!(a.section(".text").unwrap().func_info.len(), 2);
+    golden("ext_info.txt", &describe(&a));
+}
+
+#[test]
+fn header_without_core_relos() {
+    let f = fixture(Endian::Little, false);
+    let spec = Spec::parse(&f.btf).unwrap();
+    let info = ExtInfo::parse(&f.ext, &spec).unwrap();
+    assert!(info.sections.values().all(|s| s.core_relos.is_empty()));
+}
+
+#[test]
+fn mismatched_order_and_bad_records() {
+    let le = fixture(Endian::Little, true);
+    let be = fixture(Endian::Big, true);
+    let spec_le = Spec::parse(&le.btf).unwrap();
+    assert!(ExtInfo::parse(&be.ext, &spec_le).is_err());
+    // func_info pointing at a non-FUNC type.
+    let mut ext = le.ext.clone();
+    ext[32 + 16..32 + 20].copy_from_slice(&1u32.to_le_bytes());
+    let e = ExtInfo::parse(&ext, &spec_le).unwrap_err();
+    assert!(e.to_string().contains("is not a func"), "{e}");
+    // Absurd num_info.
+    let mut ext = le.ext.clone();
+    ext[32 + 8..32 + 12].copy_from_slice(&0x4000_0000u32.to_le_bytes());
+    assert!(matches!(
+        ExtInfo::parse(&ext, &spec_le),
+        Err(Error::BadExt {
+            field: "num_info",
+            ..
+        })
+    ));
+    // Every truncation fails cleanly or parses a prefix-consistent header.
+    for n in 0..le.ext.len() {
+        let _ = ExtInfo::parse(&le.ext[..n], &spec_le);
+    }
+}
+
+#[test]
+fn kernel_encoding() {
+    let f = fixture(Endian::Little, true);
+    let spec = Spec::parse(&f.btf).unwrap();
+    let info = ExtInfo::parse(&f.ext, &spec).unwrap();
+    let sec = info.section("kprobe/do_foo").unwrap();
+    let fi = ext_info::marshal_func_info(&sec.func_info, 0, Endian::Little);
+    assert_eq!(
+        fi,
+        [0u32, 19]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect::<Vec<u8>>()
+    );
+    let li = ext_info::marshal_line_info(&sec.line_info, 0, Endian::Big);
+    assert_eq!(li.len(), 32);
+    assert_eq!(&li[16..20], &1u32.to_be_bytes());
+    assert_eq!(
+        u32::from_be_bytes([li[28], li[29], li[30], li[31]]),
+        42 << 10 | 5
+    );
+}

@@ -1,0 +1,273 @@
+//! Spec parsing, lookups and helpers on hand-built BTF in both byte orders.
+
+mod common;
+
+use common::*;
+use ebpf_btf::*;
+
+#[test]
+fn golden_all_kinds_both_orders() {
+    let le = all_kinds_spec(Endian::Little);
+    let be = all_kinds_spec(Endian::Big);
+    assert_eq!(le.endian(), Endian::Little);
+    assert_eq!(be.endian(), Endian::Big);
+    let dump = le.dump_raw().unwrap();
+    assert_eq!(dump, be.dump_raw().unwrap());
+    golden("all_kinds.raw", &dump);
+    // Cross-check with bpftool when it is installed.
+    for (endian, tag) in [(Endian::Little, "le"), (Endian::Big, "be")] {
+        let path = std::env::temp_dir().join(format!(
+            "ebpf-btf-all-kinds-{}-{tag}.btf",
+            std::process::id()
+        ));
+        std::fs::write(
+            &path,
+            all_kinds()
+                .marshal(MarshalOptions {
+                    endian: Some(endian),
+                })
+                .unwrap(),
+        )
+        .unwrap();
+        match std::process::Command::new("bpftool")
+            .args(["btf", "dump", "file"])
+            .arg(&path)
+            .args(["format", "raw"])
+            .output()
+        {
+            Ok(out) if out.status.success() => {
+                assert_eq!(String::from_utf8_lossy(&out.stdout), dump, "bpftool {tag}")
+            }
+            Ok(out) => println!(
+                "skipping bpftool comparison ({tag}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(e) => println!("skipping bpftool comparison: {e}"),
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
+#[test]
+fn round_trip_parse_marshal_parse() {
+    for endian in [Endian::Little, Endian::Big] {
+        let b = all_kinds();
+        let spec = all_kinds_spec(endian);
+        let types: Vec<Type> = spec.types().map(|(_, t)| t.unwrap().clone()).collect();
+        assert_eq!(types, b.types());
+        for out in [Endian::Little, Endian::Big] {
+            let again =
+                Spec::parse(&spec.marshal(MarshalOptions { endian: Some(out) }).unwrap()).unwrap();
+            let types2: Vec<Type> = again.types().map(|(_, t)| t.unwrap().clone()).collect();
+            assert_eq!(types, types2);
+        }
+    }
+}
+
+#[test]
+fn lookups() {
+    let spec = all_kinds_spec(Endian::native());
+    assert_eq!(spec.types_by_name("int"), vec![TypeId(1)]);
+    assert!(spec.types_by_name("nope").is_empty());
+    assert!(spec.types_by_name("").is_empty());
+    let (id, s) = spec.type_by_name::<Struct>("foo").unwrap();
+    assert_eq!(id, TypeId(9));
+    assert_eq!(s.members[1].bitfield_size, 3);
+    assert!(matches!(
+        spec.type_by_name::<Enum>("foo"),
+        Err(Error::NotFound { .. })
+    ));
+    let (_, f) = spec.type_by_name::<Func>("do_foo").unwrap();
+    assert_eq!(f.linkage, FuncLinkage::Global);
+    let mut ess = spec.types_by_essential_name("foo");
+    ess.sort();
+    assert_eq!(ess, vec![TypeId(9), TypeId(28)]);
+    assert_eq!(spec.types_by_essential_name("foo___v7"), ess);
+    assert_eq!(spec.type_name(TypeId(13)).unwrap(), "foo_t");
+    assert_eq!(spec.kind_of(TypeId(21)).unwrap(), Kind::Datasec);
+    assert!(matches!(
+        spec.type_by_id(TypeId(999)),
+        Err(Error::TypeIdOutOfRange { .. })
+    ));
+    assert_eq!(spec.string_at(0).unwrap(), "");
+}
+
+#[test]
+fn sizes_and_resolution() {
+    let spec = all_kinds_spec(Endian::native());
+    assert_eq!(spec.sizeof(TypeId(1)).unwrap(), 4);
+    assert_eq!(spec.sizeof(TypeId(6)).unwrap(), 16);
+    assert_eq!(spec.sizeof(TypeId(13)).unwrap(), 32);
+    assert_eq!(spec.sizeof(TypeId(15)).unwrap(), 4);
+    assert_eq!(spec.sizeof(TypeId(5)).unwrap(), 8);
+    assert!(matches!(spec.sizeof(TypeId(7)), Err(Error::NoSize { .. })));
+    assert!(matches!(spec.sizeof(TypeId(19)), Err(Error::NoSize { .. })));
+    assert_eq!(spec.alignof(TypeId(9)).unwrap(), 8);
+    assert_eq!(spec.alignof(TypeId(3)).unwrap(), 1);
+    assert_eq!(spec.underlying_type(TypeId(13)).unwrap(), TypeId(9));
+    assert_eq!(spec.underlying_type(TypeId(15)).unwrap(), TypeId(1));
+    assert_eq!(spec.skip_qualifiers(TypeId(15)).unwrap(), TypeId(1));
+    assert_eq!(spec.skip_qualifiers(TypeId(17)).unwrap(), TypeId(16));
+    assert_eq!(spec.skip_qualifiers(TypeId(25)).unwrap(), TypeId(1));
+}
+
+#[test]
+fn typedef_loop_is_detected() {
+    let mut b = Builder::new();
+    b.add(Type::Typedef(Typedef {
+        name: "a".into(),
+        target: TypeId(2),
+    }));
+    b.add(Type::Const(Qualifier { target: TypeId(1) }));
+    b.add(Type::Array(Array {
+        elem: TypeId(3),
+        index: TypeId(0),
+        nelems: 2,
+    }));
+    b.add(Type::Const(Qualifier { target: TypeId(5) }));
+    b.add(Type::Volatile(Qualifier { target: TypeId(4) }));
+    let spec = Spec::parse(&b.marshal(MarshalOptions::default()).unwrap()).unwrap();
+    assert!(matches!(spec.sizeof(TypeId(1)), Err(Error::TooDeep { .. })));
+    assert!(matches!(
+        spec.underlying_type(TypeId(2)),
+        Err(Error::TooDeep { .. })
+    ));
+    assert!(matches!(
+        spec.skip_qualifiers(TypeId(4)),
+        Err(Error::TooDeep { .. })
+    ));
+    assert!(matches!(
+        spec.sizeof(TypeId(3)),
+        Err(Error::TooDeep { .. } | Error::BadType { .. })
+    ));
+    assert!(spec.alignof(TypeId(3)).is_err());
+    // Formatting must terminate too.
+    let _ = spec.dump_raw().unwrap();
+    let _ = ebpf_btf::format_c::dump_c(&spec);
+}
+
+#[test]
+fn fixup_datasec_and_linkage() {
+    let mut b = Builder::new();
+    let int = b.add(mk_int("int", 4, IntEncoding::Signed));
+    let a = b.add(Type::Var(Var {
+        name: "a".into(),
+        type_id: int,
+        linkage: VarLinkage::Global,
+    }));
+    let c = b.add(Type::Var(Var {
+        name: "c".into(),
+        type_id: int,
+        linkage: VarLinkage::Global,
+    }));
+    b.add(Type::Datasec(Datasec {
+        name: ".bss".into(),
+        size: 0,
+        vars: vec![
+            VarSecinfo {
+                type_id: a,
+                offset: 0,
+                size: 4,
+            },
+            VarSecinfo {
+                type_id: c,
+                offset: 0,
+                size: 4,
+            },
+        ],
+    }));
+    let mut spec = Spec::parse(&b.marshal(MarshalOptions::default()).unwrap()).unwrap();
+    let id = spec
+        .fixup_datasec(".bss", 8, |n| if n == "a" { Some(4) } else { Some(0) })
+        .unwrap();
+    let Type::Datasec(ds) = spec.type_by_id(id).unwrap() else {
+        panic!()
+    };
+    assert_eq!(ds.size, 8);
+    assert_eq!((ds.vars[0].type_id, ds.vars[0].offset), (c, 0));
+    assert_eq!((ds.vars[1].type_id, ds.vars[1].offset), (a, 4));
+    spec.set_var_linkage(a, VarLinkage::Static).unwrap();
+    assert!(spec.set_var_linkage(int, VarLinkage::Static).is_err());
+    let again = Spec::parse(&spec.marshal(MarshalOptions::default()).unwrap()).unwrap();
+    assert_eq!(again.type_by_id(id).unwrap(), spec.type_by_id(id).unwrap());
+    let Type::Var(v) = again.type_by_id(a).unwrap() else {
+        panic!()
+    };
+    assert_eq!(v.linkage, VarLinkage::Static);
+}
+
+#[test]
+fn split_btf_ids_and_strings_continue_after_base() {
+    let base = std::sync::Arc::new(all_kinds_spec(Endian::native()));
+    let mut b = Builder::new_split(&base);
+    let s = b.add(Type::Struct(Struct {
+        name: "modstruct".into(),
+        size: 8,
+        members: vec![member("x", TypeId(1), 0, 0), member("y", TypeId(1), 32, 0)],
+    }));
+    assert_eq!(s, base.next_id());
+    b.add(Type::Pointer(Pointer { target: s }));
+    let bytes = b.marshal(MarshalOptions::default()).unwrap();
+    let split = Spec::parse_split(&bytes, base.clone()).unwrap();
+    split.validate().unwrap();
+    assert_eq!(split.first_id(), base.next_id());
+    assert_eq!(split.len(), 2);
+    assert_eq!(split.types_by_name("modstruct"), vec![s]);
+    assert_eq!(split.types_by_name("int"), vec![TypeId(1)]);
+    assert_eq!(split.type_by_name::<Struct>("foo").unwrap().0, TypeId(9));
+    assert_eq!(split.sizeof(s).unwrap(), 8);
+    assert!(split.string_base() > 0);
+    let dump = split.dump_raw().unwrap();
+    assert!(
+        dump.starts_with(&format!("[{s}] STRUCT 'modstruct' size=8 vlen=2")),
+        "{dump}"
+    );
+    // Split round trip.
+    let again =
+        Spec::parse_split(&split.marshal(MarshalOptions::default()).unwrap(), base).unwrap();
+    assert_eq!(again.dump_raw().unwrap(), dump);
+}
+
+#[test]
+fn spec_is_send_sync_and_concurrent() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Spec>();
+    assert_send_sync::<KernelBtf>();
+    let spec = std::sync::Arc::new(
+        Spec::parse_lazy(all_kinds().marshal(MarshalOptions::default()).unwrap()).unwrap(),
+    );
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let s = spec.clone();
+            std::thread::spawn(move || s.dump_raw().unwrap())
+        })
+        .collect();
+    let dumps: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(dumps[0], dumps[1]);
+}
+
+#[test]
+fn dedup_builder() {
+    let mut b = Builder::with_dedup();
+    let a = b.add(mk_int("int", 4, IntEncoding::Signed));
+    let p = b.add(Type::Pointer(Pointer { target: a }));
+    assert_eq!(b.add(mk_int("int", 4, IntEncoding::Signed)), a);
+    assert_eq!(b.add(Type::Pointer(Pointer { target: a })), p);
+    assert_eq!(b.len(), 2);
+    let bytes = b.marshal(MarshalOptions::default()).unwrap();
+    // "int" stored once in the string table.
+    let spec = Spec::parse(&bytes).unwrap();
+    assert_eq!(spec.strings().len(), 5);
+}
+
+#[test]
+fn builder_to_spec_and_debug() {
+    let spec = all_kinds().to_spec(None).unwrap();
+    assert_eq!(spec.len(), 29);
+    let dbg = format!("{spec:?}");
+    assert!(dbg.contains("types: 29"), "{dbg}");
+    assert_eq!(
+        format!("{}", format_raw::RawDump(&spec)),
+        spec.dump_raw().unwrap()
+    );
+}

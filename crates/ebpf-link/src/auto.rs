@@ -1,0 +1,360 @@
+//! Auto-attach: the attach point a program's section name implies (like
+//! libbpf's skeleton auto-attach), for every kind that needs no extra
+//! argument: tracepoint, raw_tp, tp_btf, fentry/fexit/fmod_ret, LSM,
+//! freplace, iter, uprobe with a `binary:symbol` target, kprobe,
+//! kprobe_multi and uprobe_multi.
+//!
+//! ```no_run
+//! # fn f(prog: &ebpf::Program) -> ebpf_link::Result<()> {
+//! let link = ebpf_link::attach(prog)?; // e.g. SEC("tracepoint/syscalls/sys_enter_getpid")
+//! # Ok(()) }
+//! ```
+//!
+//! A [`Program`] does not remember its section name, so [`attach`] cannot
+//! tell a kretprobe from a kprobe (or a uretprobe from a uprobe): it assumes
+//! the entry probe. [`attach_spec`] reads the section name of the
+//! [`ProgramSpec`] the program was loaded from and gets it right.
+
+use ebpf::{AttachType, Program, ProgramSpec, ProgramType};
+
+use crate::error::{Error, Result};
+use crate::link::Link;
+
+/// Where a program attaches, as its section name says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttachPoint {
+    /// `tracepoint/<group>/<name>`.
+    Tracepoint {
+        /// The group (`syscalls`).
+        group: String,
+        /// The event (`sys_enter_getpid`).
+        name: String,
+    },
+    /// `raw_tp/<name>`, `raw_tracepoint.w/<name>`, or `tp_btf/<name>`.
+    RawTracepoint {
+        /// The tracepoint.
+        name: String,
+    },
+    /// fentry/fexit/fmod_ret/LSM/freplace: the load-time target.
+    Tracing,
+    /// `iter/<target>`.
+    Iter,
+    /// `uprobe/<binary>:<symbol>[+offset]` or `uretprobe/...`.
+    Uprobe {
+        /// The binary.
+        binary: String,
+        /// The symbol (empty: `offset` is a file offset).
+        symbol: String,
+        /// The offset after the symbol.
+        offset: u64,
+        /// A uretprobe.
+        retprobe: bool,
+    },
+    /// `kprobe/<function>[+offset]` or `kretprobe/...`.
+    Kprobe {
+        /// The function.
+        function: String,
+        /// The offset.
+        offset: u64,
+        /// A kretprobe.
+        retprobe: bool,
+    },
+    /// `kprobe.multi/<function>` or `kretprobe.multi/...` (no wildcards).
+    KprobeMulti {
+        /// The functions.
+        functions: Vec<String>,
+        /// kretprobes.
+        retprobe: bool,
+    },
+    /// `uprobe.multi/<binary>:<symbol>`.
+    UprobeMulti {
+        /// The binary.
+        binary: String,
+        /// The symbols.
+        symbols: Vec<String>,
+        /// uretprobes.
+        retprobe: bool,
+    },
+}
+
+fn parse_offset(s: &str) -> Option<u64> {
+    let s = s.trim();
+    match s.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// `func+off` → (func, off).
+fn split_plus(s: &str) -> Result<(&str, u64)> {
+    match s.rsplit_once('+') {
+        Some((f, off)) => parse_offset(off)
+            .map(|o| (f, o))
+            .ok_or_else(|| Error::InvalidArgument(format!("bad offset in '{s}'"))),
+        None => Ok((s, 0)),
+    }
+}
+
+impl AttachPoint {
+    /// The attach point of a program with these attributes; `section` (the
+    /// section name, if known) tells return probes apart.
+    pub fn resolve(
+        program_type: ProgramType,
+        attach_type: Option<AttachType>,
+        target: Option<&str>,
+        section: Option<&str>,
+    ) -> Result<AttachPoint> {
+        let section = section.map(|s| s.trim_start_matches('?'));
+        let ret = |prefix: &str| section.is_some_and(|s| s.starts_with(prefix));
+        let need_target = || {
+            target.filter(|t| !t.is_empty()).ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "the section name of this {program_type:?} program names no attach target"
+                ))
+            })
+        };
+        Ok(match (program_type, attach_type) {
+            (ProgramType::Tracepoint, _) => {
+                let (g, n) = crate::tracepoint::split_target(need_target()?)?;
+                AttachPoint::Tracepoint {
+                    group: g.to_owned(),
+                    name: n.to_owned(),
+                }
+            }
+            (ProgramType::RawTracepoint | ProgramType::RawTracepointWritable, _) => {
+                AttachPoint::RawTracepoint {
+                    name: need_target()?.to_owned(),
+                }
+            }
+            (ProgramType::Tracing, Some(AttachType::TraceRawTp)) => AttachPoint::RawTracepoint {
+                name: target.unwrap_or_default().to_owned(),
+            },
+            (ProgramType::Tracing, Some(AttachType::TraceIter)) => AttachPoint::Iter,
+            (ProgramType::Tracing | ProgramType::Lsm | ProgramType::Ext, _) => AttachPoint::Tracing,
+            (ProgramType::Kprobe, Some(AttachType::TraceKprobeMulti)) => {
+                let t = need_target()?;
+                if t.contains(['*', '?']) {
+                    return Err(Error::InvalidArgument(format!(
+                        "kprobe.multi pattern '{t}': wildcards are not supported, name the functions"
+                    )));
+                }
+                AttachPoint::KprobeMulti {
+                    functions: t.split(',').map(str::to_owned).collect(),
+                    retprobe: ret("kretprobe"),
+                }
+            }
+            (ProgramType::Kprobe, Some(AttachType::TraceUprobeMulti)) => {
+                let t = need_target()?;
+                let (binary, syms) = t.rsplit_once(':').ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "uprobe.multi target '{t}' is not binary:symbol"
+                    ))
+                })?;
+                AttachPoint::UprobeMulti {
+                    binary: binary.to_owned(),
+                    symbols: syms.split(',').map(str::to_owned).collect(),
+                    retprobe: ret("uretprobe"),
+                }
+            }
+            (ProgramType::Kprobe, _) => {
+                let t = need_target()?;
+                let uprobe = section.map_or(t.contains(':') || t.contains('/'), |s| {
+                    s.starts_with("uprobe") || s.starts_with("uretprobe")
+                });
+                if uprobe {
+                    let (binary, sym) = t.rsplit_once(':').ok_or_else(|| {
+                        Error::InvalidArgument(format!("uprobe target '{t}' is not binary:symbol"))
+                    })?;
+                    let (symbol, offset) = match parse_offset(sym) {
+                        Some(off) if sym.starts_with("0x") => ("", off),
+                        _ => split_plus(sym)?,
+                    };
+                    AttachPoint::Uprobe {
+                        binary: binary.to_owned(),
+                        symbol: symbol.to_owned(),
+                        offset,
+                        retprobe: ret("uretprobe"),
+                    }
+                } else {
+                    let (function, offset) = split_plus(t)?;
+                    AttachPoint::Kprobe {
+                        function: function.to_owned(),
+                        offset,
+                        retprobe: ret("kretprobe"),
+                    }
+                }
+            }
+            (t, a) => {
+                return Err(Error::InvalidArgument(format!(
+                    "a {t:?} program ({}) needs an attach point (a cgroup, an interface, a \
+                     namespace, a map, ...): use its module",
+                    a.map_or("no attach type", |a| a.kernel_name())
+                )));
+            }
+        })
+    }
+
+    /// The attach point of `program` (entry probes for kprobe/uprobe; see [`attach_spec`]).
+    pub fn of(program: &Program) -> Result<AttachPoint> {
+        Self::resolve(
+            program.program_type(),
+            program.attach_type(),
+            program.attach_target(),
+            None,
+        )
+    }
+
+    /// The attach point of a program loaded from `spec`.
+    pub fn from_spec(spec: &ProgramSpec) -> Result<AttachPoint> {
+        Self::resolve(
+            spec.program_type,
+            spec.attach_type,
+            spec.attach_target.as_deref(),
+            Some(&spec.section_name),
+        )
+    }
+
+    /// Attaches `program` here.
+    pub fn attach(&self, program: &Program) -> Result<Box<dyn Link>> {
+        Ok(match self {
+            AttachPoint::Tracepoint { group, name } => {
+                Box::new(crate::tracepoint::attach(program, group, name)?)
+            }
+            AttachPoint::RawTracepoint { name } => {
+                Box::new(crate::raw_tracepoint::attach(program, name)?)
+            }
+            AttachPoint::Tracing => Box::new(crate::tracing::attach(program)?),
+            AttachPoint::Iter => Box::new(crate::iter::attach(program)?),
+            AttachPoint::Uprobe {
+                binary,
+                symbol,
+                offset,
+                retprobe,
+            } => {
+                let opts = crate::uprobe::UprobeOptions {
+                    offset: *offset,
+                    retprobe: *retprobe,
+                    ..Default::default()
+                };
+                if symbol.is_empty() {
+                    Box::new(crate::uprobe::attach_offset(program, binary, &opts)?)
+                } else {
+                    Box::new(crate::uprobe::attach(program, binary, symbol, &opts)?)
+                }
+            }
+            AttachPoint::Kprobe {
+                function,
+                offset,
+                retprobe,
+            } => {
+                let opts = crate::kprobe::KprobeOptions {
+                    offset: *offset,
+                    retprobe: *retprobe,
+                    ..Default::default()
+                };
+                Box::new(crate::kprobe::attach(program, function, &opts)?)
+            }
+            AttachPoint::KprobeMulti {
+                functions,
+                retprobe,
+            } => {
+                let f: Vec<&str> = functions.iter().map(String::as_str).collect();
+                let opts = crate::kprobe::KprobeMultiOptions {
+                    retprobe: *retprobe,
+                    ..Default::default()
+                };
+                Box::new(crate::kprobe::attach_multi(program, &f, &opts)?)
+            }
+            AttachPoint::UprobeMulti {
+                binary,
+                symbols,
+                retprobe,
+            } => {
+                let s: Vec<&str> = symbols.iter().map(String::as_str).collect();
+                let opts = crate::uprobe::UprobeMultiOptions {
+                    retprobe: *retprobe,
+                    ..Default::default()
+                };
+                Box::new(crate::uprobe::attach_multi(program, binary, &s, &opts)?)
+            }
+        })
+    }
+}
+
+/// Attaches `program` where its section name says (see the module docs for
+/// the kinds; kprobe/uprobe programs are attached as entry probes).
+pub fn attach(program: &Program) -> Result<Box<dyn Link>> {
+    AttachPoint::of(program)
+        .map_err(Error::attach(program, || {
+            "its section's attach point".to_owned()
+        }))?
+        .attach(program)
+}
+
+/// Attaches `program`, loaded from `spec`, where the spec's section name says.
+pub fn attach_spec(spec: &ProgramSpec, program: &Program) -> Result<Box<dyn Link>> {
+    AttachPoint::from_spec(spec)
+        .map_err(Error::attach(program, || {
+            format!("section {}", spec.section_name)
+        }))?
+        .attach(program)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(section: &str) -> Result<AttachPoint> {
+        AttachPoint::from_spec(&ProgramSpec::new("p", section, Default::default()))
+    }
+
+    #[test]
+    fn resolves_sections() {
+        assert_eq!(
+            spec("tracepoint/syscalls/sys_enter_getpid").unwrap(),
+            AttachPoint::Tracepoint {
+                group: "syscalls".into(),
+                name: "sys_enter_getpid".into()
+            }
+        );
+        assert_eq!(
+            spec("raw_tp/sys_enter").unwrap(),
+            AttachPoint::RawTracepoint {
+                name: "sys_enter".into()
+            }
+        );
+        assert_eq!(spec("fentry/do_unlinkat").unwrap(), AttachPoint::Tracing);
+        assert_eq!(spec("lsm/file_open").unwrap(), AttachPoint::Tracing);
+        assert_eq!(spec("iter/task").unwrap(), AttachPoint::Iter);
+        assert_eq!(
+            spec("uprobe//proc/self/exe:ebpf_rs_uprobe_target").unwrap(),
+            AttachPoint::Uprobe {
+                binary: "/proc/self/exe".into(),
+                symbol: "ebpf_rs_uprobe_target".into(),
+                offset: 0,
+                retprobe: false
+            }
+        );
+        assert_eq!(
+            spec("uretprobe/libc.so.6:malloc+0x10").unwrap(),
+            AttachPoint::Uprobe {
+                binary: "libc.so.6".into(),
+                symbol: "malloc".into(),
+                offset: 16,
+                retprobe: true
+            }
+        );
+        assert_eq!(
+            spec("kretprobe/do_unlinkat").unwrap(),
+            AttachPoint::Kprobe {
+                function: "do_unlinkat".into(),
+                offset: 0,
+                retprobe: true
+            }
+        );
+        assert!(spec("xdp").is_err());
+        assert!(spec("cgroup_skb/egress").is_err());
+        assert!(spec("kprobe.multi/do_*").is_err());
+    }
+}

@@ -1,0 +1,132 @@
+//! Iterators on the running kernel.
+
+mod common;
+
+use common::*;
+use ebpf_asm::Register::*;
+use ebpf_asm::{
+    AluOp, Helper, Instructions, JumpOp, Size, call, exit, load_mem, mov64, mov64_reg, store_mem,
+};
+use ebpf_link::iter::{self, IterTarget};
+use ebpf_link::{Link, LinkInfoData};
+use ebpf_test_support::{BpfFs, check_fd_leaks};
+
+/// Offset of `pid` in the running kernel's `struct task_struct`.
+fn task_pid_offset() -> i16 {
+    let btf = ebpf_btf::Spec::kernel_shared().unwrap();
+    let (_, ts) = btf.type_by_name::<ebpf_btf::Struct>("task_struct").unwrap();
+    let m = ts.members.iter().find(|m| m.name == "pid").unwrap();
+    i16::try_from(m.bit_offset / 8).unwrap()
+}
+
+/// An `iter/task` program writing each task's pid (a `u32`) with `bpf_seq_write`.
+fn task_pids_program() -> ebpf::Program {
+    let insns = Instructions::from(vec![
+        mov64_reg(R6, R1),
+        load_mem(R7, R6, 8, Size::DW), // ctx->task
+        JumpOp::Eq.imm(R7, 0, "out"),
+        load_mem(R8, R6, 0, Size::DW),                // ctx->meta
+        load_mem(R1, R7, task_pid_offset(), Size::W), // task->pid
+        store_mem(R10, -4, R1, Size::W),
+        load_mem(R1, R8, 0, Size::DW), // meta->seq
+        mov64_reg(R2, R10),
+        AluOp::Add.imm(R2, -4),
+        mov64(R3, 4),
+        call(Helper::SeqWrite),
+        mov64(R0, 0).with_symbol("out"),
+        exit(),
+    ]);
+    load("iter_pids", "iter/task", insns).unwrap()
+}
+
+fn pids(bytes: &[u8]) -> Vec<u32> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_ne_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+#[test]
+fn task_iterator_finds_this_process() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let prog = task_pids_program();
+        let link = iter::attach(&prog).unwrap();
+        let out = link.read_to_end().unwrap();
+        let all = pids(&out);
+        assert!(all.contains(&pid()), "{} pids, not ours", all.len());
+        assert!(all.len() > 1, "other tasks too");
+        // Each open is a fresh run.
+        assert!(pids(&link.read_to_end().unwrap()).contains(&pid()));
+        let info = link.info().unwrap();
+        assert_eq!(
+            info.data,
+            LinkInfoData::Iter {
+                target_name: "task".into()
+            }
+        );
+    });
+}
+
+#[test]
+fn task_iterator_with_pid_parameter() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let prog = task_pids_program();
+        let link = iter::attach_with(&prog, IterTarget::Pid(pid())).unwrap();
+        let all = pids(&link.read_to_end().unwrap());
+        assert!(!all.is_empty());
+        // Only this process's threads: each reports the thread id, which for
+        // the main thread is the pid; no pid 1.
+        assert!(!all.contains(&1), "{all:?}");
+    });
+}
+
+#[test]
+fn iterator_pin_reads_through_bpffs() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let fs = BpfFs::new().unwrap();
+        let prog = task_pids_program();
+        let mut link = iter::attach(&prog).unwrap();
+        let path = fs.path().join("pids");
+        link.pin(&path).unwrap();
+        // Reading a pinned iterator runs it too.
+        let all = pids(&std::fs::read(&path).unwrap());
+        assert!(all.contains(&pid()));
+        let reopened = iter::IterLink::from_pin(&path).unwrap();
+        assert!(pids(&reopened.read_to_end().unwrap()).contains(&pid()));
+        drop(reopened);
+        // Update the iterator's program.
+        let other = task_pids_program();
+        link.update(&other).unwrap();
+        assert_eq!(link.info().unwrap().program_id, other.id().unwrap());
+        link.unpin().unwrap();
+        assert!(!path.exists());
+    });
+}
+
+#[test]
+fn silent_iterator_reads_empty() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        // A program that writes nothing: the output is empty, but reading
+        // runs it to the end.
+        let prog = load(
+            "iter_quiet",
+            "iter/task",
+            Instructions::from(vec![mov64(R0, 0), exit()]),
+        )
+        .unwrap();
+        let link = iter::attach(&prog).unwrap();
+        assert!(link.read_to_end().unwrap().is_empty());
+    });
+}

@@ -1,0 +1,416 @@
+//! uprobes, kprobes, perf events and tracing programs on the running kernel.
+
+mod common;
+
+use std::hint::black_box;
+
+use common::*;
+use ebpf_link::kprobe::{self, KprobeMultiOptions, KprobeOptions};
+use ebpf_link::perf_event::{self, PerfEvent, PerfEventOptions, Sampling};
+use ebpf_link::uprobe::{self, UprobeOptions};
+use ebpf_link::{Link, LinkInfoData, PerfEventInfo};
+use ebpf_test_support::{BpfFs, check_fd_leaks, skip};
+
+/// The function the uprobe tests probe.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn ebpf_rs_uprobe_target(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+fn call_target(n: u64) {
+    let f: extern "C" fn(u64) -> u64 = black_box(ebpf_rs_uprobe_target);
+    for i in 0..n {
+        black_box(f(i));
+    }
+}
+
+#[test]
+fn symbol_offset_is_a_file_offset() {
+    check_fd_leaks(symbol_offset_body);
+}
+
+fn symbol_offset_body() {
+    let exe = std::env::current_exe().unwrap();
+    let off = uprobe::symbol_offset(&exe, "ebpf_rs_uprobe_target").unwrap();
+    assert!(off > 0);
+    let err = uprobe::symbol_offset(&exe, "ebpf_rs_no_such_symbol").unwrap_err();
+    assert!(
+        matches!(err, ebpf_link::Error::SymbolNotFound { .. }),
+        "{err}"
+    );
+    // A dynamic symbol of libc (through .dynsym).
+    let libc = std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .find(|p| p.contains("libc.so"))
+        .map(str::to_owned);
+    if let Some(libc) = libc {
+        assert!(uprobe::symbol_offset(libc.as_ref(), "malloc").unwrap() > 0);
+    }
+}
+
+#[test]
+fn uprobe_counts_calls() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let map = counter();
+        let prog = counting_program("uprobe", &map, None, 0);
+        let exe = std::env::current_exe().unwrap();
+        let opts = UprobeOptions {
+            pid: Some(pid()),
+            ..Default::default()
+        };
+        let link = uprobe::attach(&prog, &exe, "ebpf_rs_uprobe_target", &opts).unwrap();
+        call_target(7);
+        assert_eq!(count(&map), 7);
+        match link.info().unwrap().data {
+            LinkInfoData::PerfEvent(PerfEventInfo::Uprobe {
+                retprobe,
+                path,
+                offset,
+                ..
+            }) => {
+                assert!(!retprobe);
+                assert_eq!(std::path::Path::new(&path), exe.as_path());
+                assert_eq!(
+                    u64::from(offset),
+                    uprobe::symbol_offset(&exe, "ebpf_rs_uprobe_target").unwrap()
+                );
+            }
+            other => panic!("unexpected info {other:?}"),
+        }
+        drop(link);
+        call_target(2);
+        assert_eq!(count(&map), 7);
+    });
+}
+
+#[test]
+fn uretprobe_counts_returns() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let map = counter();
+        let prog = counting_program("uretprobe", &map, Some(pid()), 0);
+        let exe = std::env::current_exe().unwrap();
+        let opts = UprobeOptions {
+            retprobe: true,
+            ..Default::default()
+        };
+        let link = uprobe::attach(&prog, &exe, "ebpf_rs_uprobe_target", &opts).unwrap();
+        call_target(4);
+        assert_eq!(count(&map), 4);
+        assert!(matches!(
+            link.info().unwrap().data,
+            LinkInfoData::PerfEvent(PerfEventInfo::Uprobe { retprobe: true, .. })
+        ));
+    });
+}
+
+#[test]
+fn uprobe_cookie_reaches_the_program() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let map = counter();
+        let prog = load("cookie", "uprobe", cookie_insns(&map, pid())).unwrap();
+        let exe = std::env::current_exe().unwrap();
+        let opts = UprobeOptions {
+            cookie: 10,
+            ..Default::default()
+        };
+        let link = uprobe::attach(&prog, &exe, "ebpf_rs_uprobe_target", &opts).unwrap();
+        call_target(3);
+        assert_eq!(count(&map), 30);
+        assert!(matches!(
+            link.info().unwrap().data,
+            LinkInfoData::PerfEvent(PerfEventInfo::Uprobe { cookie: 10, .. })
+        ));
+    });
+}
+
+#[test]
+fn uprobe_pin_and_reopen() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let fs = BpfFs::new().unwrap();
+        let map = counter();
+        let prog = counting_program("uprobe", &map, Some(pid()), 0);
+        let exe = std::env::current_exe().unwrap();
+        let mut link = uprobe::attach(
+            &prog,
+            &exe,
+            "ebpf_rs_uprobe_target",
+            &UprobeOptions::default(),
+        )
+        .unwrap();
+        let path = fs.path().join("up");
+        link.pin(&path).unwrap();
+        drop(link);
+        call_target(3);
+        assert_eq!(count(&map), 3);
+        let mut again = uprobe::UprobeLink::from_pin(&path).unwrap();
+        again.unpin().unwrap();
+        drop(again);
+        call_target(3);
+        assert_eq!(count(&map), 3);
+    });
+}
+
+#[test]
+fn uprobe_multi_counts_calls() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let map = counter();
+        let prog = counting_program("uprobe.multi", &map, Some(pid()), 0);
+        let exe = std::env::current_exe().unwrap();
+        let res =
+            uprobe::attach_multi(&prog, &exe, &["ebpf_rs_uprobe_target"], &Default::default());
+        let Some(link) = ebpf_test_support::skip_if_not_supported(res) else {
+            return;
+        };
+        call_target(5);
+        assert_eq!(count(&map), 5);
+        assert!(matches!(
+            link.info().unwrap().data,
+            LinkInfoData::UprobeMulti { count: 1, .. }
+        ));
+    });
+}
+
+#[test]
+fn kprobe_attaches_or_is_not_supported() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let map = counter();
+        let prog = counting_program("kprobe/do_unlinkat", &map, Some(pid()), 0);
+        match kprobe::attach(&prog, "do_unlinkat", &KprobeOptions::default()) {
+            Ok(link) => {
+                let dir = std::env::temp_dir().join(format!("ebpf-link-kprobe-{}", pid()));
+                std::fs::write(&dir, b"x").unwrap();
+                std::fs::remove_file(&dir).unwrap();
+                assert!(count(&map) >= 1);
+                drop(link);
+            }
+            Err(e) => {
+                // CONFIG_KPROBES=n: no kprobe PMU. Not a policy refusal.
+                assert!(!e.is_permission_denied(), "{e}");
+                let ns = e
+                    .not_supported()
+                    .unwrap_or_else(|| panic!("unexpected error: {e}"));
+                assert!(
+                    e.to_string()
+                        .starts_with("attach program 'counter' to kprobe do_unlinkat: "),
+                    "{e}"
+                );
+                skip(format!("{ns}"));
+            }
+        }
+    });
+}
+
+#[test]
+fn kretprobe_attaches_or_is_not_supported() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let map = counter();
+        let prog = counting_program("kretprobe/do_unlinkat", &map, Some(pid()), 0);
+        let opts = KprobeOptions {
+            retprobe: true,
+            ..Default::default()
+        };
+        match kprobe::attach(&prog, "do_unlinkat", &opts) {
+            Ok(link) => {
+                let f = std::env::temp_dir().join(format!("ebpf-link-kretprobe-{}", pid()));
+                std::fs::write(&f, b"x").unwrap();
+                std::fs::remove_file(&f).unwrap();
+                assert!(count(&map) >= 1);
+                drop(link);
+            }
+            Err(e) => {
+                let ns = e
+                    .not_supported()
+                    .unwrap_or_else(|| panic!("unexpected error: {e}"));
+                skip(format!("{ns}"));
+            }
+        }
+    });
+}
+
+#[test]
+fn kprobe_multi_attaches_or_is_not_supported() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let map = counter();
+        let prog = counting_program("kprobe.multi/do_unlinkat", &map, Some(pid()), 0);
+        match kprobe::attach_multi(&prog, &["do_unlinkat"], &KprobeMultiOptions::default()) {
+            Ok(link) => {
+                let f = std::env::temp_dir().join(format!("ebpf-link-kmulti-{}", pid()));
+                std::fs::write(&f, b"x").unwrap();
+                std::fs::remove_file(&f).unwrap();
+                assert!(count(&map) >= 1);
+                assert!(matches!(
+                    link.info().unwrap().data,
+                    LinkInfoData::KprobeMulti { count: 1, .. }
+                ));
+            }
+            Err(e) => {
+                let ns = e
+                    .not_supported()
+                    .unwrap_or_else(|| panic!("unexpected error: {e}"));
+                skip(format!("{ns}"));
+            }
+        }
+    });
+}
+
+#[test]
+fn perf_event_samples_cpu_clock() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let map = counter();
+        let prog = counting_program("perf_event", &map, None, 0);
+        let opts = PerfEventOptions {
+            event: PerfEvent::Software(ebpf_syscall::perf::PERF_COUNT_SW_CPU_CLOCK),
+            sampling: Sampling::Period(100_000),
+            pid: Some(0),
+            cpu: None,
+            ..Default::default()
+        };
+        // pid 0: this thread.
+        let link = perf_event::attach(&prog, &opts).unwrap();
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < std::time::Duration::from_millis(100) {
+            x = black_box(x.wrapping_add(1));
+        }
+        assert!(count(&map) > 0, "no samples");
+        let info = link.info().unwrap();
+        assert!(
+            matches!(
+                info.data,
+                // The kernel may report the cpu-clock PMU's own type here.
+                LinkInfoData::PerfEvent(PerfEventInfo::Event { config: 0, .. })
+            ),
+            "{info:?}"
+        );
+    });
+}
+
+/// Loads a tracing program, or skips with the distinct EPERM error under lockdown.
+fn load_or_skip_eperm(section: &str, map: &ebpf::Map) -> Option<ebpf::Program> {
+    match load("tracer", section, counting_insns(map, Some(pid()), 0)) {
+        Ok(p) => Some(p),
+        Err(e) if e.is_permission_denied() => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("EPERM") || msg.contains("Operation not permitted"),
+                "{msg}"
+            );
+            skip(format!("refused by policy (likely lockdown): {msg}"));
+            None
+        }
+        Err(e) => panic!("load {section}: {e}"),
+    }
+}
+
+#[test]
+fn fentry_fires_or_lockdown_refuses() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let map = counter();
+        let Some(prog) = load_or_skip_eperm("fentry/do_unlinkat", &map) else {
+            return;
+        };
+        let link = ebpf_link::tracing::attach(&prog).unwrap();
+        let f = std::env::temp_dir().join(format!("ebpf-link-fentry-{}", pid()));
+        std::fs::write(&f, b"x").unwrap();
+        std::fs::remove_file(&f).unwrap();
+        assert!(count(&map) >= 1);
+        assert!(matches!(
+            link.info().unwrap().data,
+            LinkInfoData::Tracing {
+                attach_type: ebpf_syscall::AttachType::TRACE_FENTRY,
+                ..
+            }
+        ));
+    });
+}
+
+#[test]
+fn fexit_fires_or_lockdown_refuses() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let map = counter();
+        let Some(prog) = load_or_skip_eperm("fexit/do_unlinkat", &map) else {
+            return;
+        };
+        let _link = ebpf_link::tracing::attach(&prog).unwrap();
+        let f = std::env::temp_dir().join(format!("ebpf-link-fexit-{}", pid()));
+        std::fs::write(&f, b"x").unwrap();
+        std::fs::remove_file(&f).unwrap();
+        assert!(count(&map) >= 1);
+    });
+}
+
+#[test]
+fn lsm_fires_or_lockdown_refuses() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let map = counter();
+        let Some(prog) = load_or_skip_eperm("lsm/file_open", &map) else {
+            return;
+        };
+        let res = ebpf_link::tracing::attach_lsm(&prog);
+        let _link = match res {
+            Ok(l) => l,
+            // CONFIG_BPF_LSM without "bpf" in the lsm= list.
+            Err(e) => {
+                skip(format!("{e}"));
+                return;
+            }
+        };
+        drop(std::fs::File::open("/proc/self/status").unwrap());
+        assert!(count(&map) >= 1);
+    });
+}
+
+#[test]
+fn tp_btf_fires_or_lockdown_refuses() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let map = counter();
+        let Some(prog) = load_or_skip_eperm("tp_btf/sys_enter", &map) else {
+            return;
+        };
+        let _link = ebpf_link::raw_tracepoint::attach(&prog, "").unwrap();
+        raw_getpid();
+        assert!(count(&map) >= 1);
+    });
+}

@@ -1,0 +1,140 @@
+//! Global data: `.data`, `.rodata`, `.bss` and their `.data.*`, `.rodata.*`, `.bss.*`
+//! variants become single-entry array maps holding the section's bytes (zeros for `.bss`);
+//! `.kconfig` externs become a virtual read-only map laid out from BTF.
+//!
+//! ```
+//! # fn main() -> Result<(), ebpf_spec::Error> {
+//! let spec = ebpf_spec::CollectionSpec::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/loader-el.o"))?;
+//! let rodata = &spec.maps[".rodata"];
+//! assert!(rodata.freeze);
+//! assert_eq!(rodata.data().map(<[u8]>::len), Some(10));
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+
+use ebpf_btf::{Datasec, Spec};
+
+use crate::datasec::KCONFIG_SECTION;
+use crate::elf::{ElfFile, SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, Section};
+use crate::error::{Error, Result};
+use crate::map::{MAP_FLAG_RDONLY_PROG, MapEntry, MapKey, MapSpec, MapValue};
+use crate::map_type::MapType;
+
+/// The largest global data section this crate materialises (a `.bss` has no bytes in the
+/// file, so its size alone must be bounded). The kernel refuses array values above
+/// `KMALLOC_MAX_SIZE` (4 MiB on x86-64) anyway.
+pub const MAX_DATA_SECTION_SIZE: u32 = 64 << 20;
+
+/// What kind of global data a section holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DataKind {
+    /// `.data`, `.data.*`.
+    Data,
+    /// `.rodata`, `.rodata.*`: read-only for programs, frozen after load.
+    Rodata,
+    /// `.bss`, `.bss.*`: zero-initialised.
+    Bss,
+}
+
+fn has_stem(name: &str, stem: &str) -> bool {
+    name == stem
+        || name
+            .strip_prefix(stem)
+            .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// The kind of global data `section` holds, if it is a (non-empty) data section.
+pub(crate) fn data_kind(section: &Section<'_>) -> Option<DataKind> {
+    if section.size == 0 {
+        return None;
+    }
+    if section.kind == SHT_PROGBITS && section.flags & SHF_EXECINSTR == 0 {
+        if has_stem(&section.name, ".data") {
+            return Some(DataKind::Data);
+        }
+        if has_stem(&section.name, ".rodata") {
+            return Some(DataKind::Rodata);
+        }
+    }
+    if section.kind == SHT_NOBITS && has_stem(&section.name, ".bss") {
+        return Some(DataKind::Bss);
+    }
+    None
+}
+
+/// Makes one array map per data section, and the `.kconfig` map.
+pub(crate) fn load_data_maps(
+    elf: &ElfFile<'_>,
+    btf: Option<&Spec>,
+    maps: &mut BTreeMap<String, MapSpec>,
+) -> Result<()> {
+    for section in &elf.sections {
+        let Some(kind) = data_kind(section) else {
+            continue;
+        };
+        log::debug!("section '{}': global data map ({kind:?})", section.name);
+        let size = u32::try_from(section.size)
+            .ok()
+            .filter(|s| *s <= MAX_DATA_SECTION_SIZE);
+        let Some(size) = size else {
+            return Err(Error::BadSection {
+                section: section.name.clone(),
+                reason: format!(
+                    "size {} exceeds the limit of {MAX_DATA_SECTION_SIZE} bytes",
+                    section.size
+                ),
+            });
+        };
+        let bytes = match kind {
+            DataKind::Bss => vec![0; size as usize],
+            _ => section.data.to_vec(),
+        };
+        if maps.contains_key(&section.name) {
+            return Err(Error::BadSection {
+                section: section.name.clone(),
+                reason: "map name already taken".into(),
+            });
+        }
+        let mut m = MapSpec::new(section.name.clone(), MapType::ARRAY, 4, size, 1);
+        m.section.clone_from(&section.name);
+        if kind == DataKind::Rodata {
+            m.flags = MAP_FLAG_RDONLY_PROG;
+            m.freeze = true;
+        }
+        m.value_type = btf
+            .and_then(|b| b.type_by_name::<Datasec>(&section.name).ok())
+            .map(|(id, _)| id);
+        m.contents.push(MapEntry {
+            key: MapKey::Index(0),
+            value: MapValue::Bytes(bytes),
+        });
+        maps.insert(section.name.clone(), m);
+    }
+    if let Some(btf) = btf {
+        if let Ok((id, ds)) = btf.type_by_name::<Datasec>(KCONFIG_SECTION) {
+            if ds.size > MAX_DATA_SECTION_SIZE {
+                return Err(Error::BadSection {
+                    section: KCONFIG_SECTION.into(),
+                    reason: format!(
+                        "size {} exceeds the limit of {MAX_DATA_SECTION_SIZE} bytes",
+                        ds.size
+                    ),
+                });
+            }
+            if !ds.vars.is_empty() && ds.size > 0 {
+                let mut m = MapSpec::new(KCONFIG_SECTION, MapType::ARRAY, 4, ds.size, 1);
+                m.section = KCONFIG_SECTION.into();
+                m.flags = MAP_FLAG_RDONLY_PROG;
+                m.freeze = true;
+                m.value_type = Some(id);
+                m.contents.push(MapEntry {
+                    key: MapKey::Index(0),
+                    value: MapValue::Bytes(vec![0; ds.size as usize]),
+                });
+                maps.insert(KCONFIG_SECTION.into(), m);
+            }
+        }
+    }
+    Ok(())
+}

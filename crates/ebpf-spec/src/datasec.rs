@@ -1,0 +1,206 @@
+//! Fixing up the object's BTF from the ELF: clang leaves every `DATASEC` with size 0 and its
+//! variables at offset 0; the loader must fill them in from the section sizes and the
+//! symbol values (and lay out the virtual `.kconfig` section itself).
+//!
+//! ```
+//! # fn main() -> Result<(), ebpf_spec::Error> {
+//! let spec = ebpf_spec::CollectionSpec::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/loader-el.o"))?;
+//! let btf = spec.btf.as_ref().expect("loader.c has BTF");
+//! let (_, data) = btf.type_by_name::<ebpf_btf::Datasec>(".data").expect(".data");
+//! assert_eq!(data.size, 8);
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+
+use ebpf_btf::{Datasec, Spec, Type, TypeId, VarLinkage};
+
+use crate::elf::{ElfFile, STT_OBJECT, STV_DEFAULT};
+use crate::error::{Error, Result};
+
+/// The virtual section of `__kconfig` externs.
+pub const KCONFIG_SECTION: &str = ".kconfig";
+/// The virtual section of `__ksym` externs.
+pub const KSYMS_SECTION: &str = ".ksyms";
+
+fn btf_err(section: &str) -> impl FnOnce(ebpf_btf::Error) -> Error + '_ {
+    move |source| Error::Btf {
+        section: section.to_owned(),
+        source,
+    }
+}
+
+/// All datasecs of `spec`, as `(id, name)`.
+pub(crate) fn datasecs(spec: &Spec) -> Vec<(TypeId, String)> {
+    spec.types()
+        .filter_map(|(id, t)| match t {
+            Ok(Type::Datasec(ds)) => Some((id, ds.name.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The offsets `.kconfig` variables get, as libbpf lays them out: sorted by alignment
+/// (largest first), then size (smallest first), then name, each aligned to its type.
+fn kconfig_layout(spec: &Spec, ds: &Datasec) -> Result<(BTreeMap<String, u32>, u32)> {
+    let too_large = || Error::BtfMismatch {
+        section: KCONFIG_SECTION.into(),
+        reason: "section too large".into(),
+    };
+    let mut vars = Vec::with_capacity(ds.vars.len());
+    for v in &ds.vars {
+        let name = spec
+            .type_name(v.type_id)
+            .map_err(btf_err(KCONFIG_SECTION))?
+            .to_owned();
+        let ty = match spec
+            .type_by_id(v.type_id)
+            .map_err(btf_err(KCONFIG_SECTION))?
+        {
+            Type::Var(var) => var.type_id,
+            _ => {
+                return Err(Error::BtfMismatch {
+                    section: KCONFIG_SECTION.into(),
+                    reason: format!("entry '{name}' is not a variable"),
+                });
+            }
+        };
+        let size = spec.sizeof(ty).map_err(btf_err(KCONFIG_SECTION))?;
+        let align = spec.alignof(ty).map_err(btf_err(KCONFIG_SECTION))?.max(1);
+        vars.push((std::cmp::Reverse(align), size, name));
+    }
+    vars.sort();
+    let mut offsets = BTreeMap::new();
+    let mut end: u32 = 0;
+    for (std::cmp::Reverse(align), size, name) in vars {
+        let off = end.checked_next_multiple_of(align).ok_or_else(too_large)?;
+        end = off.checked_add(size).ok_or_else(too_large)?;
+        offsets.insert(name, off);
+    }
+    Ok((offsets, end))
+}
+
+/// Sets every datasec's size and variable offsets from the ELF, marks hidden variables
+/// static, and lays out `.kconfig`.
+pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
+    for (id, name) in datasecs(spec) {
+        let ds = match spec.type_by_id(id).map_err(btf_err(&name))? {
+            Type::Datasec(ds) => ds.clone(),
+            _ => continue,
+        };
+        if name == KSYMS_SECTION {
+            continue;
+        }
+        if name == KCONFIG_SECTION {
+            let (offsets, size) = kconfig_layout(spec, &ds)?;
+            fixup(spec, &name, size, |v| offsets.get(v).copied())?;
+            continue;
+        }
+        let Some(section) = elf.section_by_name(&name) else {
+            return Err(Error::BtfMismatch {
+                section: format!("datasec '{name}'"),
+                reason: "no elf section of that name".into(),
+            });
+        };
+        let size = u32::try_from(section.size).map_err(|_| Error::BtfMismatch {
+            section: format!("datasec '{name}'"),
+            reason: format!("section size {} too large", section.size),
+        })?;
+        let symbols = elf.symbols_in(section.index);
+        let mut offsets: BTreeMap<String, u32> = BTreeMap::new();
+        let mut hidden = Vec::new();
+        for v in &ds.vars {
+            let vname = spec
+                .type_name(v.type_id)
+                .map_err(btf_err(&name))?
+                .to_owned();
+            let Some(sym) = symbols
+                .iter()
+                .find(|s| s.name == vname && s.kind == STT_OBJECT)
+            else {
+                return Err(Error::BtfMismatch {
+                    section: format!("datasec '{name}'"),
+                    reason: format!("variable '{vname}' has no elf symbol"),
+                });
+            };
+            let off = u32::try_from(sym.value)
+                .ok()
+                .filter(|o| u64::from(*o) + u64::from(v.size) <= section.size);
+            let Some(off) = off else {
+                return Err(Error::BtfMismatch {
+                    section: format!("datasec '{name}'"),
+                    reason: format!(
+                        "variable '{vname}' at offset {} size {} is past the section end",
+                        sym.value, v.size
+                    ),
+                });
+            };
+            offsets.insert(vname, off);
+            if sym.visibility != STV_DEFAULT {
+                hidden.push(v.type_id);
+            }
+        }
+        fixup(spec, &name, size, |v| offsets.get(v).copied())?;
+        for var in hidden {
+            if matches!(spec.type_by_id(var), Ok(Type::Var(v)) if v.linkage == VarLinkage::Global) {
+                spec.set_var_linkage(var, VarLinkage::Static)
+                    .map_err(btf_err(&name))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn fixup(
+    spec: &mut Spec,
+    name: &str,
+    size: u32,
+    offset: impl FnMut(&str) -> Option<u32>,
+) -> Result<()> {
+    spec.fixup_datasec(name, size, offset)
+        .map_err(btf_err(name))?;
+    Ok(())
+}
+
+/// One entry of a datasec.
+#[derive(Debug, Clone)]
+pub(crate) struct DatasecVar {
+    /// The variable's (or function's) name.
+    pub name: String,
+    /// The type of the variable (the prototype of a function).
+    pub type_id: TypeId,
+    /// Offset in the section.
+    pub offset: u32,
+    /// Size in bytes.
+    pub size: u32,
+}
+
+/// The variables of datasec `name` (none if there is no such datasec).
+pub(crate) fn datasec_vars(spec: &Spec, name: &str) -> Result<Vec<DatasecVar>> {
+    let Ok((_, ds)) = spec.type_by_name::<Datasec>(name) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for v in &ds.vars {
+        match spec.type_by_id(v.type_id).map_err(btf_err(name))? {
+            Type::Var(var) => {
+                out.push(DatasecVar {
+                    name: var.name.clone(),
+                    type_id: var.type_id,
+                    offset: v.offset,
+                    size: v.size,
+                });
+            }
+            Type::Func(f) => {
+                out.push(DatasecVar {
+                    name: f.name.clone(),
+                    type_id: f.proto,
+                    offset: v.offset,
+                    size: v.size,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}

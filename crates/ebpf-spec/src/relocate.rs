@@ -1,0 +1,473 @@
+//! Code sections: decoding, attaching `.BTF.ext` records, and applying relocations.
+//!
+//! Every relocation in an executable section turns into metadata on the instruction it
+//! patches; nothing is resolved to a number yet:
+//!
+//! - a map (`.maps` or legacy `maps`): `ld_imm64` with `BPF_PSEUDO_MAP_FD`, reference = map;
+//! - global data: `BPF_PSEUDO_MAP_VALUE`, reference = section, offset in the high half
+//!   (from a section symbol plus the immediate, or an object or notype symbol's value);
+//! - a function: call (`BPF_PSEUDO_CALL`) or address (`BPF_PSEUDO_FUNC`), reference =
+//!   function name, constant -1;
+//! - an extern: [`KconfigRef`] (a `.kconfig` map value load), [`KsymRef`] or [`KfuncRef`].
+//!
+//! ```
+//! # fn main() -> Result<(), ebpf_spec::Error> {
+//! let spec = ebpf_spec::CollectionSpec::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/loader-el.o"))?;
+//! let p = &spec.programs["socket_prog"];
+//! let refs: Vec<&str> = p.instructions.iter().filter_map(|i| i.reference()).collect();
+//! assert!(refs.contains(&"array_map") && refs.contains(&".data.foo") && refs.contains(&"nested_helper"));
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+
+use ebpf_asm::{Instructions, PseudoCall, PseudoLoad, SLOT_SIZE, Source as SourceLine};
+use ebpf_btf::{Datasec, ExtInfo, FuncLinkage, Spec, Type, TypeId};
+
+use crate::btf_maps::MAPS_SECTION;
+use crate::data::data_kind;
+use crate::datasec::{KCONFIG_SECTION, KSYMS_SECTION};
+use crate::elf::{
+    ElfFile, R_BPF_64_32, R_BPF_64_64, R_BPF_64_ABS32, R_BPF_64_ABS64, R_BPF_64_NODYLD32,
+    R_BPF_NONE, Reloc, SHN_UNDEF, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC, STT_NOTYPE,
+    STT_OBJECT, STT_SECTION, Symbol,
+};
+use crate::error::{Error, Result};
+use crate::kconfig::KconfigRef;
+use crate::ksyms::{KfuncRef, KsymRef};
+use crate::legacy_maps::is_legacy_maps_section;
+
+/// A decoded executable section.
+#[derive(Debug, Clone)]
+pub(crate) struct CodeSection {
+    /// ELF section index.
+    pub index: usize,
+    /// Section name.
+    pub name: String,
+    /// The instructions.
+    pub insns: Instructions,
+    /// Byte offset of each instruction.
+    pub offsets: Vec<u64>,
+}
+
+impl CodeSection {
+    /// The index of the instruction starting at byte `offset`.
+    pub fn index_at(&self, offset: u64) -> Option<usize> {
+        self.offsets.binary_search(&offset).ok()
+    }
+}
+
+/// What an undefined symbol is, according to BTF.
+#[derive(Debug, Clone)]
+enum Extern {
+    Kconfig { offset: u32, type_id: TypeId },
+    Ksym { type_id: Option<TypeId> },
+    Kfunc { type_id: TypeId },
+}
+
+/// The externs the object's BTF declares, by name.
+#[derive(Debug, Default)]
+pub(crate) struct Externs(BTreeMap<String, Extern>);
+
+impl Externs {
+    /// Reads `.kconfig` and `.ksyms` from BTF (after the datasec fixup).
+    pub fn from_btf(btf: Option<&Spec>) -> Result<Externs> {
+        let mut out = BTreeMap::new();
+        let Some(btf) = btf else {
+            return Ok(Externs(out));
+        };
+        let err = |section: &str| {
+            let section = section.to_owned();
+            move |source| Error::Btf { section, source }
+        };
+        for section in [KCONFIG_SECTION, KSYMS_SECTION] {
+            let Ok((_, ds)) = btf.type_by_name::<Datasec>(section) else {
+                continue;
+            };
+            for v in &ds.vars {
+                let e = match btf.type_by_id(v.type_id).map_err(err(section))? {
+                    Type::Var(var) if section == KCONFIG_SECTION => (
+                        var.name.clone(),
+                        Extern::Kconfig {
+                            offset: v.offset,
+                            type_id: var.type_id,
+                        },
+                    ),
+                    Type::Var(var) => {
+                        let underlying = btf.skip_qualifiers(var.type_id).map_err(err(section))?;
+                        let type_id = (underlying.0 != 0).then_some(var.type_id);
+                        (var.name.clone(), Extern::Ksym { type_id })
+                    }
+                    Type::Func(f) => (f.name.clone(), Extern::Kfunc { type_id: v.type_id }),
+                    _ => continue,
+                };
+                out.insert(e.0, e.1);
+            }
+        }
+        // Extern functions outside the datasec are kfuncs too.
+        for (id, t) in btf.types() {
+            if let Ok(Type::Func(f)) = t {
+                if f.linkage == FuncLinkage::Extern && !out.contains_key(&f.name) {
+                    out.insert(f.name.clone(), Extern::Kfunc { type_id: id });
+                }
+            }
+        }
+        Ok(Externs(out))
+    }
+}
+
+/// Decodes executable section `index`.
+pub(crate) fn decode_section(elf: &ElfFile<'_>, index: usize) -> Result<CodeSection> {
+    let section = &elf.sections[index];
+    if section.data.len() % SLOT_SIZE != 0 {
+        return Err(Error::BadSection {
+            section: section.name.clone(),
+            reason: format!(
+                "size {} is not a multiple of {SLOT_SIZE}",
+                section.data.len()
+            ),
+        });
+    }
+    let insns =
+        Instructions::unmarshal(section.data, elf.order).map_err(|source| Error::Instructions {
+            section: section.name.clone(),
+            source,
+        })?;
+    let offsets = insns
+        .iter_offsets()
+        .map(|(slot, _)| (slot * SLOT_SIZE) as u64)
+        .collect();
+    Ok(CodeSection {
+        index,
+        name: section.name.clone(),
+        insns,
+        offsets,
+    })
+}
+
+/// Attaches func info, line info and CO-RE relocations of the section to its instructions.
+pub(crate) fn attach_ext_info(code: &mut CodeSection, ext: Option<&ExtInfo>) -> Result<()> {
+    let Some(records) = ext.and_then(|e| e.section(&code.name)) else {
+        return Ok(());
+    };
+    let missing = |what: &str, off: u32| Error::BtfMismatch {
+        section: ".BTF.ext".into(),
+        reason: format!(
+            "section '{}': {what} at offset {off} is not at an instruction",
+            code.name
+        ),
+    };
+    for fi in &records.func_info {
+        let i = code
+            .index_at(u64::from(fi.insn_off))
+            .ok_or_else(|| missing("func_info", fi.insn_off))?;
+        code.insns[i].metadata.insert(fi.clone());
+    }
+    for li in &records.line_info {
+        let i = code
+            .index_at(u64::from(li.insn_off))
+            .ok_or_else(|| missing("line_info", li.insn_off))?;
+        let ins = &mut code.insns[i];
+        ins.metadata.set_source(Some(SourceLine {
+            file_name: Some(li.file_name.clone()),
+            line: Some(li.line.clone()),
+            line_number: li.line_num,
+            column: li.column,
+        }));
+        ins.metadata.insert(li.clone());
+    }
+    for cr in &records.core_relos {
+        let i = code
+            .index_at(u64::from(cr.insn_off))
+            .ok_or_else(|| missing("core_relo", cr.insn_off))?;
+        code.insns[i].metadata.insert(cr.clone());
+    }
+    Ok(())
+}
+
+struct RelocCtx<'a, 'e> {
+    elf: &'a ElfFile<'e>,
+    externs: &'a Externs,
+    section: &'a str,
+    reloc: &'a Reloc,
+    sym: &'a Symbol,
+}
+
+impl RelocCtx<'_, '_> {
+    fn bad(&self, reason: impl Into<String>) -> Error {
+        Error::BadRelocation {
+            section: self.section.to_owned(),
+            index: self.reloc.index,
+            offset: self.reloc.offset,
+            symbol: self.sym.name.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The function symbol starting at byte `offset` of section `index`.
+    fn function_at(&self, index: usize, offset: i64) -> Result<String> {
+        let sym = u64::try_from(offset)
+            .ok()
+            .and_then(|off| self.elf.function_at(index, off));
+        sym.map(|s| s.name.clone())
+            .ok_or_else(|| self.bad(format!("no function at offset {offset}")))
+    }
+}
+
+/// Applies the relocations of `code`'s section to its instructions.
+pub(crate) fn relocate_section(
+    elf: &ElfFile<'_>,
+    code: &mut CodeSection,
+    externs: &Externs,
+) -> Result<()> {
+    for reloc in elf.relocs_for(code.index) {
+        match reloc.kind {
+            R_BPF_NONE => continue,
+            R_BPF_64_64 | R_BPF_64_32 => {}
+            R_BPF_64_ABS64 | R_BPF_64_ABS32 | R_BPF_64_NODYLD32 => {
+                let sym = elf
+                    .symbols
+                    .get(reloc.symbol)
+                    .map_or_else(|| format!("#{}", reloc.symbol), |s| s.name.clone());
+                return Err(Error::BadRelocation {
+                    section: code.name.clone(),
+                    index: reloc.index,
+                    offset: reloc.offset,
+                    symbol: sym,
+                    reason: format!("data relocation type {} in code", reloc.kind),
+                });
+            }
+            kind => {
+                return Err(Error::UnknownRelocation {
+                    section: code.name.clone(),
+                    index: reloc.index,
+                    offset: reloc.offset,
+                    kind,
+                });
+            }
+        }
+        let Some(sym) = elf.symbols.get(reloc.symbol) else {
+            return Err(Error::SymbolNotFound {
+                section: code.name.clone(),
+                index: reloc.index,
+                symbol: format!("#{}", reloc.symbol),
+            });
+        };
+        let ctx = RelocCtx {
+            elf,
+            externs,
+            section: &code.name,
+            reloc,
+            sym,
+        };
+        let Some(i) = code.index_at(reloc.offset) else {
+            return Err(ctx.bad("offset is not at an instruction"));
+        };
+        relocate_one(&ctx, &mut code.insns[i])?;
+    }
+    Ok(())
+}
+
+fn relocate_one(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Result<()> {
+    let sym = ctx.sym;
+    let (kind, bind) = (sym.kind, sym.bind);
+    if sym.section == SHN_UNDEF {
+        return relocate_extern(ctx, ins);
+    }
+    let Some(target) = ctx.elf.section(sym.section) else {
+        return Err(ctx.bad(format!("symbol in unsupported section {}", sym.section)));
+    };
+    let name: String;
+    if target.name == MAPS_SECTION || is_legacy_maps_section(&target.name) {
+        if !ins.is_load_imm64() {
+            return Err(ctx.bad("map reference from an instruction that is not ld_imm64"));
+        }
+        name = match kind {
+            STT_OBJECT | STT_NOTYPE if bind == STB_LOCAL => {
+                return Err(Error::StaticMap {
+                    section: target.name.clone(),
+                    map: sym.name.clone(),
+                });
+            }
+            STT_OBJECT | STT_NOTYPE if bind == STB_GLOBAL => sym.name.clone(),
+            STT_SECTION => {
+                let off = sym.value.wrapping_add(u64::from(ins.constant as u32));
+                let map = ctx
+                    .elf
+                    .symbols_in(target.index)
+                    .into_iter()
+                    .find(|s| s.value == off && s.kind == STT_OBJECT);
+                map.map(|m| m.name.clone())
+                    .ok_or_else(|| ctx.bad(format!("no map at offset {off}")))?
+            }
+            _ => {
+                return Err(ctx.bad(format!(
+                    "map reference: unsupported symbol type {kind} binding {bind}"
+                )));
+            }
+        };
+        ins.src = PseudoLoad::MapFd.register();
+        ins.constant = 0;
+    } else if data_kind(target).is_some() {
+        if !ins.is_load_imm64() {
+            return Err(ctx.bad("data reference from an instruction that is not ld_imm64"));
+        }
+        match (kind, bind) {
+            (STT_SECTION, STB_LOCAL)
+            | (STT_NOTYPE, STB_LOCAL)
+            | (STT_OBJECT, STB_GLOBAL | STB_LOCAL | STB_WEAK) => {}
+            _ => {
+                return Err(ctx.bad(format!(
+                    "data reference: unsupported symbol type {kind} binding {bind}"
+                )));
+            }
+        }
+        let offset = sym.value.wrapping_add(u64::from(ins.constant as u32));
+        if offset > target.size {
+            return Err(ctx.bad(format!("offset {offset} past the end of '{}'", target.name)));
+        }
+        ins.src = PseudoLoad::MapValue.register();
+        ins.constant = ((offset as u32 as u64) << 32) as i64;
+        name = target.name.clone();
+    } else if target.is_program() {
+        match (kind, bind) {
+            (STT_SECTION, STB_LOCAL)
+            | (STT_FUNC | STT_NOTYPE, STB_GLOBAL | STB_WEAK | STB_LOCAL) => {}
+            _ => {
+                return Err(ctx.bad(format!(
+                    "function reference: unsupported symbol type {kind} binding {bind}"
+                )));
+            }
+        }
+        let value = i64::try_from(sym.value).map_err(|_| ctx.bad("symbol value too large"))?;
+        if ins.pseudo_call() == Some(PseudoCall::Call) {
+            let imm = i64::from(ins.constant as i32);
+            name = ctx.function_at(target.index, value + (imm + 1) * SLOT_SIZE as i64)?;
+            ins.constant = -1;
+        } else if ins.is_load_imm64() {
+            let imm = if kind == STT_SECTION {
+                i64::from(ins.constant as i32)
+            } else {
+                0
+            };
+            name = ctx.function_at(target.index, value + imm)?;
+            ins.src = PseudoLoad::Func.register();
+            ins.constant = -1;
+        } else {
+            return Err(ctx.bad(
+                "function reference from an instruction that is neither a call nor ld_imm64",
+            ));
+        }
+    } else {
+        return Err(ctx.bad(format!(
+            "relocation to section '{}' is not supported",
+            target.name
+        )));
+    }
+    ins.metadata.set_reference(Some(name));
+    Ok(())
+}
+
+fn relocate_extern(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Result<()> {
+    let sym = ctx.sym;
+    if sym.bind != STB_GLOBAL && sym.bind != STB_WEAK {
+        return Err(ctx.bad("extern is neither global nor weak"));
+    }
+    if sym.kind != STT_NOTYPE {
+        return Err(ctx.bad(format!("extern has symbol type {}", sym.kind)));
+    }
+    let weak = sym.bind == STB_WEAK;
+    let is_call = ins.op.raw() == 0x85;
+    match ctx.externs.0.get(&sym.name) {
+        Some(Extern::Kfunc { type_id }) if is_call || ins.is_load_imm64() => {
+            if is_call {
+                ins.src = PseudoCall::Kfunc.register();
+                ins.constant = -1;
+            } else {
+                ins.constant = 0;
+            }
+            ins.metadata.insert(KfuncRef {
+                name: sym.name.clone(),
+                type_id: *type_id,
+                weak,
+            });
+        }
+        Some(Extern::Ksym { type_id }) if ins.is_load_imm64() => {
+            ins.metadata.insert(KsymRef {
+                name: sym.name.clone(),
+                type_id: *type_id,
+                weak,
+            });
+        }
+        Some(Extern::Kconfig { offset, type_id }) if ins.is_load_imm64() => {
+            let off = offset.wrapping_add(ins.constant as u32);
+            ins.src = PseudoLoad::MapValue.register();
+            ins.constant = (u64::from(off) << 32) as i64;
+            ins.metadata.insert(KconfigRef {
+                name: sym.name.clone(),
+                offset: *offset,
+                type_id: *type_id,
+                weak,
+            });
+            ins.metadata.set_reference(Some(KCONFIG_SECTION.to_owned()));
+            return Ok(());
+        }
+        Some(_) => return Err(ctx.bad("extern used by an instruction that cannot refer to it")),
+        None if is_call && ins.pseudo_call() == Some(PseudoCall::Call) => {
+            // A call to a function declared but defined elsewhere: linking resolves it.
+            ins.constant = -1;
+        }
+        None => {
+            return Err(Error::BadExtern {
+                name: sym.name.clone(),
+                reason: format!(
+                    "section '{}': relocation {}: not declared __kconfig or __ksym in btf",
+                    ctx.section, ctx.reloc.index
+                ),
+            });
+        }
+    }
+    ins.metadata.set_reference(Some(sym.name.clone()));
+    Ok(())
+}
+
+/// Names the targets of calls (and function address loads) inside one section, which clang
+/// resolves itself and leaves without a relocation.
+pub(crate) fn resolve_local_calls(elf: &ElfFile<'_>, code: &mut CodeSection) -> Result<()> {
+    let functions: BTreeMap<u64, String> = elf
+        .symbols_in(code.index)
+        .into_iter()
+        .filter(|s| s.kind == STT_FUNC)
+        .map(|s| (s.value, s.name.clone()))
+        .collect();
+    for (i, ins) in code.insns.iter_mut().enumerate() {
+        let local = ins.pseudo_call() == Some(PseudoCall::Call)
+            || ins.pseudo_load() == Some(PseudoLoad::Func);
+        if !local || ins.reference().is_some() {
+            continue;
+        }
+        let at = code.offsets[i];
+        let target = i64::try_from(at)
+            .ok()
+            .map(|at| at + (i64::from(ins.constant as i32) + 1) * SLOT_SIZE as i64);
+        let Some(name) = target
+            .and_then(|t| u64::try_from(t).ok())
+            .and_then(|t| functions.get(&t))
+        else {
+            return Err(Error::BadSection {
+                section: code.name.clone(),
+                reason: format!(
+                    "instruction at offset {at}: call target {} is not a function",
+                    opt_i64(target)
+                ),
+            });
+        };
+        ins.constant = -1;
+        ins.metadata.set_reference(Some(name.clone()));
+    }
+    Ok(())
+}
+
+fn opt_i64(v: Option<i64>) -> String {
+    v.map_or_else(|| "(overflow)".to_owned(), |v| v.to_string())
+}

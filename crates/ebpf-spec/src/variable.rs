@@ -1,0 +1,165 @@
+//! [`VariableSpec`]: a global, non-hidden variable in a data section, and reading or
+//! rewriting its bytes before load (for example a `volatile const` in `.rodata`).
+//!
+//! ```
+//! # fn main() -> Result<(), ebpf_spec::Error> {
+//! let mut spec = ebpf_spec::CollectionSpec::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/loader-el.o"))?;
+//! assert_eq!(spec.variables["const_limit"].section, ".rodata");
+//! assert_eq!(spec.variable_bytes("const_limit")?, 42u32.to_le_bytes());
+//! spec.set_variable("const_limit", &7u32.to_le_bytes())?;
+//! assert_eq!(spec.variable_bytes("const_limit")?, 7u32.to_le_bytes());
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+
+use ebpf_btf::{Spec, TypeId};
+
+use crate::collection::CollectionSpec;
+use crate::data::data_kind;
+use crate::datasec::datasec_vars;
+use crate::elf::{ElfFile, STB_GLOBAL, STB_WEAK, STT_OBJECT, STV_DEFAULT};
+use crate::error::{Error, Result};
+
+/// A global variable in a data section.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VariableSpec {
+    /// The symbol name.
+    pub name: String,
+    /// The data section (and so the map) holding it.
+    pub section: String,
+    /// Byte offset in the section.
+    pub offset: u32,
+    /// Size in bytes.
+    pub size: u32,
+    /// The variable's type in the object's BTF (`None` without BTF).
+    pub type_id: Option<TypeId>,
+}
+
+/// Collects the variables of every data section, checking them against the BTF datasecs.
+pub(crate) fn load_variables(
+    elf: &ElfFile<'_>,
+    btf: Option<&Spec>,
+) -> Result<BTreeMap<String, VariableSpec>> {
+    let mut out = BTreeMap::new();
+    for section in &elf.sections {
+        if data_kind(section).is_none() {
+            continue;
+        }
+        let vars = match btf {
+            Some(b) => Some(datasec_vars(b, &section.name)?),
+            None => None,
+        };
+        for sym in elf.symbols_in(section.index) {
+            if sym.kind != STT_OBJECT
+                || !(sym.bind == STB_GLOBAL || sym.bind == STB_WEAK)
+                || sym.visibility != STV_DEFAULT
+            {
+                continue;
+            }
+            let bad = |reason: String| Error::BtfMismatch {
+                section: format!("datasec '{}'", section.name),
+                reason,
+            };
+            let (offset, size) = match (u32::try_from(sym.value), u32::try_from(sym.size)) {
+                (Ok(o), Ok(s)) if u64::from(o) + u64::from(s) <= section.size => (o, s),
+                _ => {
+                    return Err(Error::BadSymbol {
+                        section: section.name.clone(),
+                        symbol: sym.name.clone(),
+                        reason: format!(
+                            "offset {} size {} past the section end",
+                            sym.value, sym.size
+                        ),
+                    });
+                }
+            };
+            let type_id = match &vars {
+                None => None,
+                // A datasec may be missing for a section clang emitted no BTF for.
+                Some(vars) if vars.is_empty() => None,
+                Some(vars) => {
+                    let Some(v) = vars.iter().find(|v| v.name == sym.name) else {
+                        return Err(bad(format!(
+                            "variable '{}' is not in the datasec",
+                            sym.name
+                        )));
+                    };
+                    if v.offset != offset || v.size != size {
+                        return Err(bad(format!(
+                            "variable '{}': btf says offset {} size {}, elf says offset {offset} size {size}",
+                            sym.name, v.offset, v.size
+                        )));
+                    }
+                    Some(v.type_id)
+                }
+            };
+            if out.contains_key(&sym.name) {
+                return Err(Error::BadSymbol {
+                    section: section.name.clone(),
+                    symbol: sym.name.clone(),
+                    reason: "duplicate variable name".into(),
+                });
+            }
+            out.insert(
+                sym.name.clone(),
+                VariableSpec {
+                    name: sym.name.clone(),
+                    section: section.name.clone(),
+                    offset,
+                    size,
+                    type_id,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+impl CollectionSpec {
+    fn variable_range(&self, name: &str) -> Result<(&VariableSpec, std::ops::Range<usize>)> {
+        let var = self.variables.get(name).ok_or_else(|| Error::Variable {
+            name: name.into(),
+            reason: "no such variable".into(),
+        })?;
+        let start = var.offset as usize;
+        Ok((var, start..start + var.size as usize))
+    }
+
+    /// The current bytes of variable `name` (in the object's byte order).
+    pub fn variable_bytes(&self, name: &str) -> Result<&[u8]> {
+        let (var, range) = self.variable_range(name)?;
+        self.maps
+            .get(&var.section)
+            .and_then(|m| m.data())
+            .and_then(|d| d.get(range))
+            .ok_or_else(|| Error::Variable {
+                name: name.into(),
+                reason: format!("section '{}' has no data map", var.section),
+            })
+    }
+
+    /// Overwrites variable `name` with `value`, which must have exactly its size. Rewriting
+    /// a `.rodata` constant here is what makes it a load-time constant for the verifier.
+    pub fn set_variable(&mut self, name: &str, value: &[u8]) -> Result<()> {
+        let (var, range) = self.variable_range(name)?;
+        if value.len() != var.size as usize {
+            return Err(Error::Variable {
+                name: name.into(),
+                reason: format!("value has {} bytes, variable has {}", value.len(), var.size),
+            });
+        }
+        let section = var.section.clone();
+        let data = self
+            .maps
+            .get_mut(&section)
+            .and_then(|m| m.data_mut())
+            .and_then(|d| d.get_mut(range))
+            .ok_or_else(|| Error::Variable {
+                name: name.into(),
+                reason: format!("section '{section}' has no data map"),
+            })?;
+        data.copy_from_slice(value);
+        Ok(())
+    }
+}

@@ -1,0 +1,275 @@
+//! Malformed objects give typed errors, never panics: truncations, random corruption and
+//! targeted edits of the committed fixtures (little-endian ELF64, patched in place).
+
+use std::path::Path;
+
+use ebpf_spec::{CollectionSpec, Error};
+use goblin::elf::Elf;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn put_u16(b: &mut [u8], at: usize, v: u16) {
+    b[at..at + 2].copy_from_slice(&v.to_le_bytes());
+}
+fn put_u64(b: &mut [u8], at: usize, v: u64) {
+    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+/// File offset of section header `name`.
+fn shdr(bytes: &[u8], name: &str) -> usize {
+    let elf = Elf::parse(bytes).expect("fixture parses");
+    let i = elf
+        .section_headers
+        .iter()
+        .position(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(name))
+        .unwrap_or_else(|| panic!("no section {name}"));
+    elf.header.e_shoff as usize + i * elf.header.e_shentsize as usize
+}
+
+/// File offset of the symbol table entry `name`.
+fn sym(bytes: &[u8], name: &str) -> usize {
+    let elf = Elf::parse(bytes).expect("fixture parses");
+    let symtab = elf
+        .section_headers
+        .iter()
+        .find(|s| s.sh_type == goblin::elf::section_header::SHT_SYMTAB)
+        .expect("symtab");
+    let i = elf
+        .syms
+        .iter()
+        .position(|s| elf.strtab.get_at(s.st_name) == Some(name))
+        .unwrap_or_else(|| panic!("no symbol {name}"));
+    symtab.sh_offset as usize + i * 24
+}
+
+/// File offset of relocation `index` of section `rel`.
+fn rel(bytes: &[u8], rel_section: &str, index: usize) -> usize {
+    let at = shdr(bytes, rel_section);
+    let off = u64::from_le_bytes(bytes[at + 24..at + 32].try_into().expect("8 bytes"));
+    off as usize + index * 16
+}
+
+fn open(bytes: &[u8]) -> Error {
+    match CollectionSpec::from_elf(bytes) {
+        Ok(_) => panic!("malformed object opened"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn truncated_objects() {
+    for name in ["loader-el.o", "nobtf-eb.o", "core-el.o"] {
+        let bytes = fixture(name);
+        let mut n = 0;
+        while n < bytes.len() {
+            assert!(
+                CollectionSpec::from_elf(&bytes[..n]).is_err(),
+                "{name}: {n} bytes opened"
+            );
+            n += if n < 256 { 1 } else { 37 };
+        }
+        assert!(CollectionSpec::from_elf(&bytes).is_ok());
+    }
+}
+
+#[test]
+fn random_corruption_never_panics() {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for name in ["loader-el.o", "loader-eb.o", "nobtf-el.o", "core-eb.o"] {
+        let orig = fixture(name);
+        for _ in 0..400 {
+            let mut b = orig.clone();
+            for _ in 0..=(next() % 4) {
+                let at = (next() as usize) % b.len();
+                b[at] = next() as u8;
+            }
+            let _ = CollectionSpec::from_elf(&b);
+        }
+    }
+}
+
+#[test]
+fn not_an_object() {
+    assert!(matches!(open(b""), Error::Elf(_)));
+    assert!(matches!(open(b"\x7fELF\x02\x01\x01"), Error::Elf(_)));
+    let mut b = fixture("loader-el.o");
+    put_u16(&mut b, 18, 62); // e_machine = EM_X86_64
+    let e = open(&b);
+    assert!(matches!(e, Error::NotBpf { .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "elf: not a bpf object: machine 62 is not EM_BPF"
+    );
+}
+
+#[test]
+fn section_past_end_of_file() {
+    let mut b = fixture("loader-el.o");
+    let at = shdr(&b, ".data");
+    put_u64(&mut b, at + 24, 1 << 40); // sh_offset
+    let e = open(&b);
+    assert!(matches!(e, Error::SectionOutOfBounds { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("section '.data': data at offset 1099511627776 size 8 past end of file"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_relocation_type() {
+    let mut b = fixture("loader-el.o");
+    let at = rel(&b, ".relxdp", 0);
+    let offset = u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    b[at + 8] = 77; // low byte of r_info: the type
+    let e = open(&b);
+    assert_eq!(
+        e.to_string(),
+        format!("section 'xdp': relocation 0 at offset {offset}: unknown relocation type 77")
+    );
+}
+
+#[test]
+fn relocation_to_missing_symbol() {
+    let mut b = fixture("loader-el.o");
+    let at = rel(&b, ".relxdp", 0);
+    let info = (9999u64 << 32) | 1;
+    put_u64(&mut b, at + 8, info);
+    let e = open(&b);
+    assert!(matches!(e, Error::SymbolNotFound { .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "section 'xdp': relocation 0: symbol '#9999' not found"
+    );
+}
+
+#[test]
+fn relocation_not_at_an_instruction() {
+    let mut b = fixture("loader-el.o");
+    let at = rel(&b, ".relxdp", 0);
+    // The relocation's own ld_imm64, moved onto its second half.
+    let offset = u64::from_le_bytes(b[at..at + 8].try_into().unwrap()) + 8;
+    put_u64(&mut b, at, offset);
+    let e = open(&b);
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "section 'xdp': relocation 0 at offset {offset}: symbol 'jump_table': offset is not at an instruction"
+        )
+    );
+}
+
+#[test]
+fn datasec_mismatch() {
+    let mut b = fixture("loader-el.o");
+    let at = sym(&b, "counter");
+    put_u64(&mut b, at + 8, 100); // st_value past the end of .data
+    let e = open(&b);
+    assert!(matches!(e, Error::BtfMismatch { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("datasec '.data': variable 'counter' at offset 100"),
+        "{e}"
+    );
+}
+
+#[test]
+fn static_map() {
+    let mut b = fixture("loader-el.o");
+    let at = sym(&b, "hash_map");
+    b[at + 4] &= 0x0f; // st_info: STB_LOCAL
+    let e = open(&b);
+    assert_eq!(
+        e.to_string(),
+        "section '.maps': map 'hash_map' is static, which is not supported"
+    );
+}
+
+#[test]
+fn static_program() {
+    let mut b = fixture("loader-el.o");
+    let at = sym(&b, "xdp_prog");
+    b[at + 4] &= 0x0f;
+    let e = open(&b);
+    assert_eq!(
+        e.to_string(),
+        "section 'xdp': program 'xdp_prog' is static, which is not supported"
+    );
+}
+
+#[test]
+fn legacy_maps_bad_size() {
+    let mut b = fixture("nobtf-el.o");
+    let at = shdr(&b, "maps");
+    put_u64(&mut b, at + 32, 38); // sh_size
+    let e = open(&b);
+    assert!(matches!(e, Error::BadLegacyMaps { .. }), "{e}");
+}
+
+#[test]
+fn legacy_maps_nonzero_trailing_fields() {
+    // With one map symbol left, the section is one 40-byte definition whose last 20 bytes
+    // (the other map's fields) are unknown and non-zero: libbpf refuses that too.
+    let mut b = fixture("nobtf-el.o");
+    let at = sym(&b, "legacy_array");
+    put_u16(&mut b, at + 6, 10); // st_shndx: .bss
+    let e = open(&b);
+    assert_eq!(
+        e.to_string(),
+        "section 'maps': map 'legacy_hash': unrecognized non-zero fields after map_flags"
+    );
+}
+
+#[test]
+fn code_section_size_not_a_multiple_of_8() {
+    let mut b = fixture("loader-el.o");
+    let at = shdr(&b, "tc");
+    put_u64(&mut b, at + 32, 12);
+    let e = open(&b);
+    assert_eq!(
+        e.to_string(),
+        "section 'tc': size 12 is not a multiple of 8"
+    );
+}
+
+#[test]
+fn errors_are_lowercase_and_name_their_place() {
+    let e = Error::SymbolNotFound {
+        section: "xdp".into(),
+        index: 3,
+        symbol: "foo".into(),
+    };
+    assert_eq!(
+        e.to_string(),
+        "section 'xdp': relocation 3: symbol 'foo' not found"
+    );
+    let e = Error::MissingFunction {
+        program: "p".into(),
+        function: "f".into(),
+    };
+    assert_eq!(e.to_string(), "program 'p': function 'f' not found");
+}
+
+#[test]
+fn huge_bss_is_refused_not_allocated() {
+    // Found by the fuzzer: a `.bss` has no bytes in the file, so only its size bounds it.
+    let mut b = fixture("loader-el.o");
+    let at = shdr(&b, ".bss");
+    put_u64(&mut b, at + 32, 0xfc00_0000);
+    let e = open(&b);
+    assert_eq!(
+        e.to_string(),
+        "section '.bss': size 4227858432 exceeds the limit of 67108864 bytes"
+    );
+}

@@ -1,0 +1,119 @@
+//! Programs: names, section attributes, linking and the `.BTF.ext` records on instructions.
+
+use std::path::Path;
+
+use ebpf_btf::{CoreRelo, CoreReloKind, FuncInfo, LineInfo};
+use ebpf_spec::{AttachTarget, AttachType, CollectionSpec, ProgramType};
+
+fn open(name: &str) -> CollectionSpec {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(name);
+    CollectionSpec::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn one_program_per_function_symbol() {
+    let spec = open("loader-el.o");
+    let socket: Vec<&str> = spec
+        .programs
+        .values()
+        .filter(|p| p.section_name == "socket")
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(socket, ["socket_prog", "socket_prog_two"]);
+    let xdp: Vec<&str> = spec
+        .programs
+        .values()
+        .filter(|p| p.section_name == "xdp")
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(xdp, ["tail_target", "xdp_prog"]);
+    assert_eq!(spec.programs.len(), 20);
+    assert!(
+        !spec.programs.contains_key("global_helper"),
+        ".text functions are not programs"
+    );
+}
+
+#[test]
+fn attach_targets() {
+    let spec = open("loader-el.o");
+    let up = &spec.programs["uprobe_prog"];
+    assert_eq!(up.program_type, ProgramType::Kprobe);
+    assert_eq!(
+        up.attach_target_parts(),
+        Some(AttachTarget::Uprobe {
+            path: "/proc/self/exe",
+            function: Some("ebpf_rs_uprobe_target"),
+            offset: 0
+        })
+    );
+    let tp = &spec.programs["tp_getpid"];
+    assert_eq!(
+        tp.attach_target_parts(),
+        Some(AttachTarget::Tracepoint {
+            category: "syscalls",
+            name: "sys_enter_getpid"
+        })
+    );
+    let fentry = &spec.programs["fentry_prog"];
+    assert_eq!(
+        (fentry.attach_type, fentry.attach_target.as_deref()),
+        (Some(AttachType::TraceFentry), Some("do_unlinkat"))
+    );
+}
+
+#[test]
+fn linked_subprograms_keep_their_records() {
+    let spec = open("loader-el.o");
+    for prog in ["socket_prog", "socket_prog_two"] {
+        let p = &spec.programs[prog];
+        // Every function start carries its func_info, and it names the function.
+        let btf = spec.btf.as_ref().expect("btf");
+        for ins in p.instructions.iter().filter(|i| i.symbol().is_some()) {
+            let fi = ins
+                .metadata
+                .get::<FuncInfo>()
+                .unwrap_or_else(|| panic!("{prog}: {:?} has no func_info", ins.symbol()));
+            assert_eq!(
+                btf.type_name(fi.type_id).expect("name"),
+                ins.symbol().expect("symbol")
+            );
+        }
+        assert!(p.instructions[0].metadata.get::<LineInfo>().is_some());
+        assert!(p.instructions[0].source().is_some());
+    }
+    assert!(spec.programs["socket_prog_two"].subprograms().is_empty());
+    assert_eq!(spec.programs["socket_prog"].license, "Dual MIT/GPL");
+}
+
+#[test]
+fn core_relocations_on_instructions() {
+    let spec = open("core-eb.o");
+    let kinds: std::collections::BTreeSet<&str> = spec
+        .programs
+        .values()
+        .flat_map(|p| p.instructions.iter())
+        .filter_map(|i| i.metadata.get::<CoreRelo>())
+        .map(|c| c.kind.name())
+        .collect();
+    // core.c uses every kind.
+    for kind in [
+        CoreReloKind::FieldByteOffset,
+        CoreReloKind::FieldByteSize,
+        CoreReloKind::FieldExists,
+        CoreReloKind::FieldSigned,
+        CoreReloKind::FieldLShiftU64,
+        CoreReloKind::FieldRShiftU64,
+        CoreReloKind::TypeIdLocal,
+        CoreReloKind::TypeIdTarget,
+        CoreReloKind::TypeExists,
+        CoreReloKind::TypeSize,
+        CoreReloKind::EnumvalExists,
+        CoreReloKind::EnumvalValue,
+        CoreReloKind::TypeMatches,
+    ] {
+        assert!(kinds.contains(kind.name()), "missing {}", kind.name());
+    }
+}

@@ -1,0 +1,98 @@
+//! `ebpf-tool btf dump FILE [--format c|raw|json]`: the BTF of a raw BTF file
+//! (such as `/sys/kernel/btf/vmlinux`) or of an ELF object.
+
+use std::sync::Arc;
+
+use ebpf_btf::{Spec, Type};
+use ebpf_spec::CollectionSpec;
+
+use crate::Result;
+use crate::json::Json;
+
+/// Output formats of `btf dump`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A C header that compiles with clang (like `bpftool btf dump ... format c`).
+    C,
+    /// One line per type (like `bpftool btf dump ... format raw`).
+    Raw,
+    /// A JSON array of types.
+    Json,
+}
+
+/// Reads BTF from `path`: an ELF object's `.BTF`, or a raw BTF blob.
+pub fn load(path: &str) -> Result<Arc<Spec>> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    if bytes.starts_with(b"\x7fELF") {
+        let spec = CollectionSpec::from_elf(&bytes).map_err(|e| format!("{path}: {e}"))?;
+        spec.btf
+            .ok_or_else(|| format!("{path}: the object has no .BTF section"))
+    } else {
+        Spec::parse(&bytes)
+            .map(Arc::new)
+            .map_err(|e| format!("{path}: {e}"))
+    }
+}
+
+fn type_json(spec: &Spec, id: ebpf_btf::TypeId, t: &Type) -> Json {
+    let mut line = String::new();
+    let _ = ebpf_btf::format_raw::write_type(spec, &mut line, id, t);
+    // The first line of the raw form, without its `[id] ` prefix.
+    let first = line.lines().next().unwrap_or("");
+    let raw = first
+        .split_once("] ")
+        .map_or(first, |(_, rest)| rest)
+        .to_owned();
+    let mut obj = Json::object()
+        .with("id", id.0)
+        .with(
+            "kind",
+            spec.kind_of(id)
+                .map_or_else(|_| "unknown".to_owned(), |k| k.name().to_lowercase()),
+        )
+        .with("name", spec.type_name(id).unwrap_or("").to_owned())
+        .with("raw", raw);
+    if let Type::Struct(s) | Type::Union(s) = t {
+        obj = obj.with("size", s.size).with(
+            "members",
+            Json::Array(
+                s.members
+                    .iter()
+                    .map(|m| {
+                        Json::object()
+                            .with("name", m.name.as_str())
+                            .with("type_id", m.type_id.0)
+                            .with("bits_offset", m.bit_offset)
+                            .with("bitfield_size", m.bitfield_size)
+                    })
+                    .collect(),
+            ),
+        );
+    }
+    obj
+}
+
+/// Runs `btf dump`.
+pub fn dump(path: &str, format: Format) -> Result<String> {
+    let spec = load(path)?;
+    let mut out = String::new();
+    match format {
+        Format::C => {
+            let text = ebpf_btf::format_c::dump_c(&spec).map_err(|e| format!("{path}: {e}"))?;
+            outw!(out, "{text}");
+        }
+        Format::Raw => {
+            let text = spec.dump_raw().map_err(|e| format!("{path}: {e}"))?;
+            outw!(out, "{text}");
+        }
+        Format::Json => {
+            let mut types = Vec::new();
+            for (id, t) in spec.types() {
+                let t = t.map_err(|e| format!("{path}: {e}"))?;
+                types.push(type_json(&spec, id, t));
+            }
+            outln!(out, "{}", Json::Array(types));
+        }
+    }
+    Ok(out)
+}

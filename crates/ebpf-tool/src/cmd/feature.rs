@@ -1,0 +1,116 @@
+//! `ebpf-tool feature [--json]`: what the running kernel supports, from the
+//! library's own probes (map types, program types, link kinds, BTF kinds, misc).
+
+use std::fmt::Write as _;
+
+use ebpf::features::{
+    self, BtfKind, Errno, FeatureError, FeatureResult, KernelVersion, LinkKind, MapType, ProgType,
+};
+
+use crate::Result;
+use crate::json::Json;
+
+/// A probe without arguments.
+type Probe = fn() -> FeatureResult;
+
+/// One probe's outcome.
+struct Row {
+    group: &'static str,
+    name: String,
+    status: &'static str,
+    detail: String,
+}
+
+fn row(group: &'static str, name: String, result: FeatureResult) -> Row {
+    let (status, detail) = match result {
+        Ok(()) => ("yes", String::new()),
+        Err(FeatureError::NotSupported(ns)) => {
+            let running = KernelVersion::current().ok();
+            if running.is_some_and(|r| r >= ns.min_kernel) {
+                (
+                    "no",
+                    format!(
+                        "added in Linux {}, configured out of this kernel",
+                        ns.min_kernel
+                    ),
+                )
+            } else {
+                ("no", format!("needs Linux {}", ns.min_kernel))
+            }
+        }
+        Err(e) if e.errno() == Some(Errno::PERM) => (
+            "refused",
+            "EPERM: refused by policy (lockdown, LSM) or a missing capability".to_owned(),
+        ),
+        Err(e) => ("unknown", e.to_string()),
+    };
+    Row {
+        group,
+        name,
+        status,
+        detail,
+    }
+}
+
+fn probe_all() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for t in MapType::ALL.iter().filter(|t| t.0 != 0) {
+        rows.push(row("map_type", t.to_string(), features::have_map_type(*t)));
+    }
+    for t in ProgType::ALL.iter().filter(|t| t.0 != 0) {
+        rows.push(row(
+            "prog_type",
+            t.to_string(),
+            features::have_prog_type(*t),
+        ));
+    }
+    for k in LinkKind::ALL {
+        rows.push(row("link", format!("{k:?}"), features::have_link_kind(*k)));
+    }
+    for k in BtfKind::ALL {
+        rows.push(row("btf_kind", k.to_string(), features::have_btf_kind(*k)));
+    }
+    let misc: [(&str, Probe); 5] = [
+        ("bounded_loops", features::have_bounded_loops),
+        ("large_instructions", features::have_large_instructions),
+        ("mmapable_maps", features::have_mmapable_maps),
+        ("object_names", features::have_object_names),
+        (
+            "object_names_with_dots",
+            features::have_object_names_with_dots,
+        ),
+    ];
+    for (name, probe) in misc {
+        rows.push(row("misc", name.to_owned(), probe()));
+    }
+    rows
+}
+
+/// Runs the command.
+pub fn run(json: bool) -> Result<String> {
+    let rows = probe_all();
+    let mut out = String::new();
+    if json {
+        let list: Vec<Json> = rows
+            .iter()
+            .map(|r| {
+                Json::object()
+                    .with("group", r.group)
+                    .with("name", r.name.as_str())
+                    .with("supported", r.status)
+                    .with("detail", r.detail.as_str())
+            })
+            .collect();
+        let _ = writeln!(out, "{}", Json::Array(list));
+        return Ok(out);
+    }
+    let mut group = "";
+    for r in &rows {
+        if r.group != group {
+            group = r.group;
+            let _ = writeln!(out, "\n{group}:");
+        }
+        let _ = writeln!(out, "  {:<40} {:<8} {}", r.name, r.status, r.detail);
+    }
+    Ok(out)
+}

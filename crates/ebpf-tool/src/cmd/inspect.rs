@@ -1,0 +1,186 @@
+//! `ebpf-tool inspect OBJECT.o [--json]`: what a `CollectionSpec` holds.
+
+use ebpf_spec::{CollectionSpec, MapSpec, ProgramSpec, VariableSpec};
+
+use crate::json::Json;
+use crate::{Result, core_relo_count};
+
+fn program_json(p: &ProgramSpec) -> Json {
+    Json::object()
+        .with("name", p.name.as_str())
+        .with("section", p.section_name.as_str())
+        .with("type", p.program_type.to_string())
+        .with("attach_type", p.attach_type.map(|a| a.to_string()))
+        .with("attach_target", p.attach_target.clone())
+        .with("instructions", p.instructions.iter().count())
+        .with("license", p.license.as_str())
+        .with("core_relocations", core_relo_count(p))
+}
+
+fn map_json(m: &MapSpec) -> Json {
+    Json::object()
+        .with("name", m.name.as_str())
+        .with("type", m.map_type.to_string())
+        .with("key_size", m.key_size)
+        .with("value_size", m.value_size)
+        .with("max_entries", m.max_entries)
+        .with("flags", m.flags)
+        .with("pinning", format!("{:?}", m.pinning).to_lowercase())
+        .with(
+            "inner_map",
+            m.inner_map.as_ref().map(|inner| map_json(inner)),
+        )
+}
+
+fn variable_json(spec: &CollectionSpec, v: &VariableSpec) -> Json {
+    let type_name = match (&spec.btf, v.type_id) {
+        (Some(btf), Some(id)) => Some(crate::value::type_string(btf, id)),
+        _ => None,
+    };
+    Json::object()
+        .with("name", v.name.as_str())
+        .with("section", v.section.as_str())
+        .with("offset", v.offset)
+        .with("size", v.size)
+        .with("type", type_name)
+}
+
+/// The whole spec as JSON with the stable keys `programs`, `maps`, `variables`, `btf`.
+pub fn to_json(spec: &CollectionSpec) -> Json {
+    let relos: usize = spec.programs.values().map(core_relo_count).sum();
+    Json::object()
+        .with("license", spec.license.as_str())
+        .with("kernel_version", spec.kernel_version)
+        .with(
+            "programs",
+            Json::Array(spec.programs.values().map(program_json).collect()),
+        )
+        .with(
+            "maps",
+            Json::Array(spec.maps.values().map(map_json).collect()),
+        )
+        .with(
+            "variables",
+            Json::Array(
+                spec.variables
+                    .values()
+                    .map(|v| variable_json(spec, v))
+                    .collect(),
+            ),
+        )
+        .with(
+            "btf",
+            spec.btf.as_ref().map(|b| {
+                Json::object()
+                    .with("types", b.len())
+                    .with("core_relocations", relos)
+            }),
+        )
+}
+
+/// Writes the spec as aligned text tables.
+pub fn print_text(out: &mut String, spec: &CollectionSpec) {
+    outln!(out, "license: {}", spec.license);
+    if spec.kernel_version != 0 {
+        outln!(out, "kernel version: {:#x}", spec.kernel_version);
+    }
+    outln!(out, "\nprograms ({}):", spec.programs.len());
+    outln!(
+        out,
+        "  {:<22} {:<40} {:<16} {:<22} {:>6}  {}",
+        "NAME",
+        "SECTION",
+        "TYPE",
+        "ATTACH",
+        "INSNS",
+        "TARGET"
+    );
+    for p in spec.programs.values() {
+        outln!(
+            out,
+            "  {:<22} {:<40} {:<16} {:<22} {:>6}  {}",
+            p.name,
+            p.section_name,
+            p.program_type.to_string(),
+            p.attach_type.map(|a| a.to_string()).unwrap_or_default(),
+            p.instructions.iter().count(),
+            p.attach_target.as_deref().unwrap_or("")
+        );
+    }
+    outln!(out, "\nmaps ({}):", spec.maps.len());
+    outln!(
+        out,
+        "  {:<22} {:<22} {:>6} {:>8} {:>8} {:>8}  {}",
+        "NAME",
+        "TYPE",
+        "KEY",
+        "VALUE",
+        "ENTRIES",
+        "FLAGS",
+        "INNER/PIN"
+    );
+    for m in spec.maps.values() {
+        let mut extra = Vec::new();
+        if let Some(inner) = &m.inner_map {
+            extra.push(format!("inner {} {}", inner.map_type, inner.name));
+        }
+        if m.pinning != ebpf_spec::PinType::None {
+            extra.push("pinned by name".to_owned());
+        }
+        outln!(
+            out,
+            "  {:<22} {:<22} {:>6} {:>8} {:>8} {:>#8x}  {}",
+            m.name,
+            m.map_type.to_string(),
+            m.key_size,
+            m.value_size,
+            m.max_entries,
+            m.flags,
+            extra.join(", ")
+        );
+    }
+    outln!(out, "\nvariables ({}):", spec.variables.len());
+    outln!(
+        out,
+        "  {:<22} {:<16} {:>8} {:>6}  {}",
+        "NAME",
+        "SECTION",
+        "OFFSET",
+        "SIZE",
+        "TYPE"
+    );
+    for v in spec.variables.values() {
+        let ty = match (&spec.btf, v.type_id) {
+            (Some(btf), Some(id)) => crate::value::type_string(btf, id),
+            _ => String::new(),
+        };
+        outln!(
+            out,
+            "  {:<22} {:<16} {:>8} {:>6}  {}",
+            v.name,
+            v.section,
+            v.offset,
+            v.size,
+            ty
+        );
+    }
+    match &spec.btf {
+        Some(btf) => {
+            let relos: usize = spec.programs.values().map(core_relo_count).sum();
+            outln!(out, "\nbtf: {} types, {relos} CO-RE relocations", btf.len());
+        }
+        None => outln!(out, "\nbtf: none"),
+    }
+}
+
+/// Runs the command.
+pub fn run(path: &str, json: bool) -> Result<String> {
+    let spec = CollectionSpec::from_file(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut out = String::new();
+    if json {
+        outln!(out, "{}", to_json(&spec));
+    } else {
+        print_text(&mut out, &spec);
+    }
+    Ok(out)
+}

@@ -1,0 +1,10 @@
+//! One module per subcommand.
+
+pub mod btf;
+pub mod core;
+pub mod disasm;
+pub mod feature;
+pub mod inspect;
+pub mod load;
+pub mod objects;
+pub mod run;

@@ -1,0 +1,411 @@
+//! `ebpf-tool run [OBJECT.o] [--duration SECS] [--interval SECS]`: load an
+//! object, auto-attach every program that can be attached from its section
+//! name, and show its maps live, decoded with BTF; ring buffer records are
+//! printed as they arrive. Without OBJECT it runs the embedded default object,
+//! a per-process syscall counter shown as a top table. Ctrl-C detaches cleanly.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use ebpf::{Collection, CollectionOptions, Map};
+use ebpf_spec::{CollectionSpec, MapSpec, MapType};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use crate::Result;
+use crate::value;
+
+/// The default object: `testdata/syscount.c`, built for the host's byte order.
+#[cfg(target_endian = "little")]
+const DEFAULT_OBJECT: &[u8] = include_bytes!("../../../../testdata/syscount-el.o");
+#[cfg(target_endian = "big")]
+const DEFAULT_OBJECT: &[u8] = include_bytes!("../../../../testdata/syscount-eb.o");
+
+/// Options of `run`.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The object to run; `None` for the embedded default.
+    pub object: Option<String>,
+    /// Stop after this long; `None` runs until Ctrl-C.
+    pub duration: Option<Duration>,
+    /// How often the maps are printed.
+    pub interval: Duration,
+    /// Rows shown per map.
+    pub top: usize,
+}
+
+/// Map types whose contents are shown (the others hold fds or stream data).
+fn is_shown(spec: &MapSpec) -> bool {
+    ![
+        MapType::RINGBUF,
+        MapType::PERF_EVENT_ARRAY,
+        MapType::PROG_ARRAY,
+        MapType::ARRAY_OF_MAPS,
+        MapType::HASH_OF_MAPS,
+        MapType::USER_RINGBUF,
+        MapType::STRUCT_OPS,
+    ]
+    .contains(&spec.map_type)
+        && spec.name != ebpf_spec::KCONFIG_SECTION
+        && spec.value_size > 0
+}
+
+/// Whether values of this map are a single integer (shown as a sorted top table).
+fn integer_value(spec: &CollectionSpec, map: &MapSpec) -> bool {
+    let (Some(btf), Some(id)) = (&spec.btf, map.value_type) else {
+        return matches!(map.value_size, 4 | 8);
+    };
+    let Ok(id) = btf.underlying_type(id) else {
+        return false;
+    };
+    matches!(btf.type_by_id(id), Ok(ebpf_btf::Type::Int(_)))
+}
+
+fn describe(
+    spec: &CollectionSpec,
+    map: &MapSpec,
+    which: Option<ebpf_btf::TypeId>,
+    bytes: &[u8],
+) -> String {
+    match (&spec.btf, which) {
+        (Some(btf), Some(id)) => value::format(btf, id, bytes),
+        // Untyped keys and values of integer size read best as integers.
+        _ => match value::read_uint(bytes) {
+            Some(v) => v.to_string(),
+            None => value::hex(bytes),
+        },
+    }
+    .replace('\n', " ")
+    .chars()
+    .take(if map.name.is_empty() { 0 } else { 160 })
+    .collect()
+}
+
+/// The current contents of one map as text.
+fn render_map(spec: &CollectionSpec, map_spec: &MapSpec, map: &Map, top: usize) -> String {
+    let mut out = String::new();
+    let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let per_cpu = map.is_per_cpu();
+    for key in map.keys() {
+        let Ok(key) = key else { break };
+        let value = if per_cpu {
+            // Show the sum over CPUs for integer values, else CPU 0.
+            match map.lookup_percpu(&key) {
+                Ok(Some(values)) if integer_value(spec, map_spec) => {
+                    let sum: u64 = values.iter().filter_map(|v| value::read_uint(v)).sum();
+                    sum.to_ne_bytes()[..map_spec.value_size.min(8) as usize].to_vec()
+                }
+                Ok(Some(mut values)) if !values.is_empty() => values.swap_remove(0),
+                _ => continue,
+            }
+        } else {
+            match map.lookup(&key) {
+                Ok(Some(v)) => v,
+                _ => continue,
+            }
+        };
+        entries.push((key, value));
+    }
+    let total = entries.len();
+    let _ = writeln!(
+        out,
+        "map {} ({}, {} entries{}):",
+        map_spec.name,
+        map_spec.map_type,
+        total,
+        if total > top {
+            format!(", top {top}")
+        } else {
+            String::new()
+        }
+    );
+    if integer_value(spec, map_spec) {
+        entries.sort_by(|a, b| {
+            value::read_uint(&b.1)
+                .cmp(&value::read_uint(&a.1))
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        let _ = writeln!(out, "  {:>12}  KEY", "VALUE");
+        for (k, v) in entries.iter().take(top) {
+            let _ = writeln!(
+                out,
+                "  {:>12}  {}",
+                describe(spec, map_spec, map_spec.value_type, v),
+                describe(spec, map_spec, map_spec.key_type, k)
+            );
+        }
+    } else {
+        for (k, v) in entries.iter().take(top) {
+            let _ = writeln!(
+                out,
+                "  {} => {}",
+                describe(spec, map_spec, map_spec.key_type, k),
+                describe(spec, map_spec, map_spec.value_type, v)
+            );
+        }
+    }
+    out
+}
+
+/// A hint for errors caused by missing privileges.
+fn privilege_hint(msg: &str) -> String {
+    if msg.contains("EPERM") || msg.contains("Operation not permitted") {
+        format!(
+            "{msg}\nhint: loading and attaching BPF programs needs root, or CAP_BPF + CAP_PERFMON \
+             (+ CAP_NET_ADMIN for networking programs); this process has euid {}",
+            nix::unistd::geteuid()
+        )
+    } else {
+        msg.to_owned()
+    }
+}
+
+/// Runs the command, printing as it goes.
+pub fn run(opts: &RunOptions) -> Result<String> {
+    // Ctrl-C and SIGTERM arrive through a signalfd, so the loop can wait on
+    // them together with ring buffers. Blocked before anything spawns threads.
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGINT);
+    mask.add(Signal::SIGTERM);
+    mask.thread_block()
+        .map_err(|e| format!("block signals: {e}"))?;
+    let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+        .map_err(|e| format!("signalfd: {e}"))?;
+
+    let (label, spec) = match &opts.object {
+        Some(path) => (
+            path.clone(),
+            CollectionSpec::from_file(path).map_err(|e| format!("{path}: {e}"))?,
+        ),
+        None => (
+            "default object (syscall counts per process)".to_owned(),
+            CollectionSpec::from_elf(DEFAULT_OBJECT).map_err(|e| format!("default object: {e}"))?,
+        ),
+    };
+    // Programs the kernel refuses by policy (lockdown) or lacks support for are
+    // skipped with a note; the rest of the object still runs.
+    let mut skipped = std::collections::BTreeSet::new();
+    let mut notes = String::new();
+    let mut coll = loop {
+        let opts = CollectionOptions {
+            skip_programs: skipped.clone(),
+            ..CollectionOptions::default()
+        };
+        match Collection::load(&spec, opts) {
+            Ok(c) => break c,
+            Err(e) => {
+                let skippable = e.is_permission_denied() || e.not_supported().is_some();
+                match &e {
+                    ebpf::Error::Program { name, .. } if skippable && !skipped.contains(name) => {
+                        let _ = writeln!(notes, "not loaded {name}: {e}");
+                        skipped.insert(name.clone());
+                    }
+                    _ => return Err(privilege_hint(&format!("load {label}: {e}"))),
+                }
+            }
+        }
+    };
+
+    let mut stdout = std::io::stdout().lock();
+    let mut say = |text: &str| -> bool {
+        // A closed stdout (`| head`) ends the run like Ctrl-C would.
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            .is_ok()
+    };
+
+    let mut links = Vec::new();
+    let mut attached = String::new();
+    for (name, program) in &coll.programs {
+        match ebpf_link::attach_spec(&spec.programs[name], program) {
+            Ok(link) => {
+                let _ = writeln!(
+                    attached,
+                    "attached {name} ({})",
+                    spec.programs[name].section_name
+                );
+                links.push(link);
+            }
+            Err(e) => {
+                let _ = writeln!(
+                    attached,
+                    "not attached {name}: {}",
+                    privilege_hint(&e.to_string())
+                );
+            }
+        }
+    }
+    if links.is_empty() && !coll.programs.is_empty() {
+        return Err(format!("{label}: no program could be attached\n{attached}"));
+    }
+    say(&format!("running {label}\n{notes}{attached}"));
+
+    // Ring buffers: one reader over all of them.
+    let mut ring_names = Vec::new();
+    let mut reader: Option<ebpf::ringbuf::RingBufReader> = None;
+    for (name, map_spec) in &spec.maps {
+        if map_spec.map_type != MapType::RINGBUF {
+            continue;
+        }
+        let Some(map) = coll.maps.get(name) else {
+            continue;
+        };
+        let added = match &mut reader {
+            Some(r) => r.add(map).map(|_| ()),
+            None => ebpf::ringbuf::RingBufReader::new(map).map(|r| reader = Some(r)),
+        };
+        match added {
+            Ok(()) => ring_names.push(name.clone()),
+            Err(e) => {
+                say(&format!("ring buffer {name}: not read: {e}\n"));
+            }
+        }
+    }
+
+    // Perf event arrays: one reader each (rings on every CPU).
+    let mut perf_readers: Vec<(String, ebpf::perf::PerfReader)> = Vec::new();
+    for (name, map_spec) in &spec.maps {
+        if map_spec.map_type != MapType::PERF_EVENT_ARRAY {
+            continue;
+        }
+        let Some(map) = coll.maps.get(name) else {
+            continue;
+        };
+        match ebpf::perf::PerfReader::new(map) {
+            Ok(r) => perf_readers.push((name.clone(), r)),
+            Err(e) => {
+                say(&format!("perf event array {name}: not read: {e}\n"));
+            }
+        }
+    }
+
+    // Events printed per refresh interval; the rest are counted, so a busy
+    // ring cannot flood the terminal.
+    const EVENTS_PER_INTERVAL: usize = 20;
+    let mut printed = 0usize;
+    let mut suppressed = 0usize;
+    let start = Instant::now();
+    let end = opts.duration.map(|d| start + d);
+    let tty = std::io::stdout().is_terminal();
+    let mut next_tick = start + opts.interval;
+    loop {
+        let now = Instant::now();
+        let wake = end.map_or(next_tick, |e| e.min(next_tick));
+        let timeout = wake.saturating_duration_since(now);
+        let mut fds = vec![PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
+        if let Some(r) = &reader {
+            fds.push(PollFd::new(r.as_fd(), PollFlags::POLLIN));
+        }
+        let perf_base = fds.len();
+        for (_, r) in &perf_readers {
+            fds.push(PollFd::new(r.as_fd(), PollFlags::POLLIN));
+        }
+        let ms = u16::try_from(timeout.as_millis().max(1)).unwrap_or(u16::MAX);
+        match poll(&mut fds, PollTimeout::from(ms)) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(format!("poll: {e}")),
+        }
+        let interrupted = fds[0]
+            .revents()
+            .is_some_and(|r| r.contains(PollFlags::POLLIN));
+        let ready = |fd: &PollFd<'_>| fd.revents().is_some_and(|r| r.contains(PollFlags::POLLIN));
+        let ring_ready = reader.is_some() && fds.get(1).is_some_and(ready);
+        let perf_ready: Vec<bool> = fds[perf_base..].iter().map(ready).collect();
+        drop(fds);
+        for ((name, r), is_ready) in perf_readers.iter_mut().zip(perf_ready) {
+            if !is_ready {
+                continue;
+            }
+            let map_spec = &spec.maps[name.as_str()];
+            let mut text = String::new();
+            let _ = r.consume(|cpu, event| match event {
+                ebpf::perf::PerfEvent::Sample(bytes) => {
+                    if printed >= EVENTS_PER_INTERVAL {
+                        suppressed += 1;
+                        return;
+                    }
+                    printed += 1;
+                    let _ = writeln!(
+                        text,
+                        "event {name} cpu {cpu}: {}",
+                        describe(&spec, map_spec, map_spec.value_type, bytes)
+                    );
+                }
+                ebpf::perf::PerfEvent::Lost(n) => {
+                    let _ = writeln!(text, "event {name} cpu {cpu}: {n} samples lost");
+                }
+            });
+            if !say(&text) {
+                break;
+            }
+        }
+        if ring_ready {
+            if let Some(r) = &mut reader {
+                let mut text = String::new();
+                let _ = r.consume(|ring, bytes| {
+                    if printed >= EVENTS_PER_INTERVAL {
+                        suppressed += 1;
+                        return;
+                    }
+                    printed += 1;
+                    let name = ring_names.get(ring).map_or("?", String::as_str);
+                    let map_spec = &spec.maps[name];
+                    let _ = writeln!(
+                        text,
+                        "event {name}: {}",
+                        describe(&spec, map_spec, map_spec.value_type, bytes)
+                    );
+                });
+                if !say(&text) {
+                    break;
+                }
+            }
+        }
+        if interrupted {
+            say("\ninterrupted, detaching\n");
+            break;
+        }
+        let now = Instant::now();
+        if now >= next_tick || end.is_some_and(|e| now >= e) {
+            next_tick = now + opts.interval;
+            let mut text = String::new();
+            if tty {
+                text.push_str("\x1b[2J\x1b[H");
+            }
+            let _ = writeln!(
+                text,
+                "--- {:.1}s ---",
+                now.duration_since(start).as_secs_f64()
+            );
+            if suppressed > 0 {
+                let _ = writeln!(
+                    text,
+                    "({suppressed} more events not shown; at most {EVENTS_PER_INTERVAL} per interval)"
+                );
+            }
+            printed = 0;
+            suppressed = 0;
+            for (name, map_spec) in &spec.maps {
+                if !is_shown(map_spec) {
+                    continue;
+                }
+                if let Some(map) = coll.maps.get(name) {
+                    text.push_str(&render_map(&spec, map_spec, map, opts.top));
+                }
+            }
+            if !say(&text) {
+                break;
+            }
+        }
+        if end.is_some_and(|e| Instant::now() >= e) {
+            break;
+        }
+    }
+    drop(links);
+    coll.programs.clear();
+    Ok("detached\n".to_owned())
+}

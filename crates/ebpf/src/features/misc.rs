@@ -1,0 +1,123 @@
+//! Verifier and syscall feature probes.
+
+use ebpf_asm::{AluOp, JumpOp, Register::R0, exit, mov64};
+use ebpf_syscall::{
+    BPF_F_MMAPABLE, Errno, MapCreateAttr, MapType, ProgLoadAttr, ProgType, map_create, obj_name,
+    prog_load,
+};
+
+use super::{FeatureError, FeatureResult, Key, cached, encode, v};
+
+fn load_socket_filter(insns: &[u8], name: Option<&str>) -> Result<(), ebpf_syscall::Error> {
+    let mut attr = ProgLoadAttr::new(ProgType::SOCKET_FILTER, c"GPL");
+    attr.set_insns(insns)?;
+    if let Some(name) = name {
+        attr.prog_name = obj_name(name)?;
+    }
+    prog_load(&attr).map(drop)
+}
+
+/// Probes whether the verifier accepts bounded loops (a backward jump).
+///
+/// # Minimum kernel version
+///
+/// 5.3.
+pub fn have_bounded_loops() -> FeatureResult {
+    cached(Key::Misc("bounded loops"), || {
+        let insns = encode(vec![
+            mov64(R0, 10),
+            AluOp::Sub.imm(R0, 1).with_symbol("loop"),
+            JumpOp::Ne.imm(R0, 0, "loop"),
+            exit(),
+        ]);
+        match load_socket_filter(&insns, None) {
+            Ok(()) => Ok(()),
+            // "back-edge from insn 2 to 1"
+            Err(e) if matches!(e.errno(), Some(Errno::INVAL)) => {
+                Err(FeatureError::missing("bounded loops", v(5, 3)))
+            }
+            Err(e) => Err(FeatureError::probe("bounded loops", &e)),
+        }
+    })
+}
+
+/// Probes whether programs may have more than 4096 instructions (the limit
+/// is 1 million since 5.2).
+///
+/// # Minimum kernel version
+///
+/// 5.2.
+pub fn have_large_instructions() -> FeatureResult {
+    cached(Key::Misc("large instructions"), || {
+        let mut insns = vec![mov64(R0, 0); 4096];
+        insns.push(exit());
+        let insns = encode(insns);
+        match load_socket_filter(&insns, None) {
+            Ok(()) => Ok(()),
+            Err(e) if matches!(e.errno(), Some(Errno::INVAL | Errno::TOOBIG)) => Err(
+                FeatureError::missing("more than 4096 instructions", v(5, 2)),
+            ),
+            Err(e) => Err(FeatureError::probe("more than 4096 instructions", &e)),
+        }
+    })
+}
+
+/// Probes whether array maps can be created with `BPF_F_MMAPABLE`.
+///
+/// # Minimum kernel version
+///
+/// 5.5.
+pub fn have_mmapable_maps() -> FeatureResult {
+    cached(Key::Misc("mmapable maps"), || {
+        let mut attr = MapCreateAttr::new(MapType::ARRAY, 4, 4, 1);
+        attr.map_flags = BPF_F_MMAPABLE;
+        match map_create(&attr) {
+            Ok(_fd) => Ok(()),
+            Err(e) if e.errno() == Some(Errno::INVAL) => {
+                Err(FeatureError::missing("BPF_F_MMAPABLE", v(5, 5)))
+            }
+            Err(e) => Err(FeatureError::probe("BPF_F_MMAPABLE", &e)),
+        }
+    })
+}
+
+fn named_map(name: &str) -> Result<(), ebpf_syscall::Error> {
+    let mut attr = MapCreateAttr::new(MapType::ARRAY, 4, 4, 1);
+    attr.map_name = obj_name(name)?;
+    map_create(&attr).map(drop)
+}
+
+/// Probes whether maps and programs can be named (`map_name`, `prog_name`).
+///
+/// # Minimum kernel version
+///
+/// 4.15.
+pub fn have_object_names() -> FeatureResult {
+    cached(Key::Misc("object names"), || {
+        match named_map("feature_test") {
+            Ok(()) => Ok(()),
+            Err(e) if e.errno() == Some(Errno::INVAL) => {
+                Err(FeatureError::missing("object names", v(4, 15)))
+            }
+            Err(e) => Err(FeatureError::probe("object names", &e)),
+        }
+    })
+}
+
+/// Probes whether object names may contain dots (`.rodata`).
+///
+/// # Minimum kernel version
+///
+/// 5.2.
+pub fn have_object_names_with_dots() -> FeatureResult {
+    cached(Key::Misc("object names with dots"), || {
+        have_object_names()?;
+        match named_map(".test") {
+            Ok(()) => Ok(()),
+            Err(e) if e.errno() == Some(Errno::INVAL) => {
+                Err(FeatureError::missing("dots in object names", v(5, 2)))
+            }
+            Err(e) => Err(FeatureError::probe("dots in object names", &e)),
+        }
+    })
+}

@@ -1,0 +1,208 @@
+//! Every probe on the running kernel. A probe that says "not supported" on a
+//! kernel at or above its declared minimum fails the test
+//! (`skip_if_not_supported`); `EPERM` from a kernel in lockdown is a skip.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use ebpf_test_support::{check_fd_leaks, skip, skip_if_not_supported, skip_unless_root};
+
+use super::*;
+
+/// Whether the running kernel's config (`/proc/config.gz`) lacks `option`.
+/// `false` when the config cannot be read.
+fn configured_out(option: &str) -> bool {
+    let Ok(out) = std::process::Command::new("zcat")
+        .arg("/proc/config.gz")
+        .output()
+    else {
+        return false;
+    };
+    if !out.status.success() {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    !text
+        .lines()
+        .any(|l| l == format!("{option}=y") || l == format!("{option}=m"))
+}
+
+/// Runs a probe: `Ok` passes, `NotSupported` goes through
+/// `skip_if_not_supported` (or is a skip when `config` names a kernel option
+/// this kernel was built without), `EPERM` (lockdown, policy) is a skip,
+/// anything else fails.
+fn check_config(what: &str, config: Option<&str>, res: FeatureResult) {
+    if let (Err(FeatureError::NotSupported(ns)), Some(opt)) = (&res, config) {
+        if configured_out(opt) {
+            skip(format!("{ns}: this kernel is built without {opt}"));
+            return;
+        }
+    }
+    check(what, res);
+}
+
+fn check(what: &str, res: FeatureResult) {
+    match res {
+        Err(FeatureError::Probe {
+            errno: Some(Errno::PERM),
+            message,
+            ..
+        }) => skip(format!("{what}: refused by policy: {message}")),
+        other => {
+            let _ = skip_if_not_supported(other);
+        }
+    }
+}
+
+#[test]
+fn map_types() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        for &t in MapType::ALL {
+            if map_type_min_kernel(t).is_none() {
+                assert!(have_map_type(t).is_err(), "{t}");
+                continue;
+            }
+            check(&t.to_string(), have_map_type(t));
+        }
+    });
+}
+
+#[test]
+fn prog_types() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        for &t in ProgType::ALL {
+            if prog_type_min_kernel(t).is_none() {
+                continue;
+            }
+            let config = (t == ProgType::LIRC_MODE2).then_some("CONFIG_BPF_LIRC_MODE2");
+            check_config(&t.to_string(), config, have_prog_type(t));
+        }
+    });
+}
+
+#[test]
+fn helpers() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        for (t, h) in [
+            (ProgType::SOCKET_FILTER, Helper::MapLookupElem),
+            (ProgType::SOCKET_FILTER, Helper::KtimeGetNs),
+            (ProgType::XDP, Helper::XdpAdjustHead),
+            (ProgType::SCHED_CLS, Helper::SkbStoreBytes),
+            (ProgType::TRACEPOINT, Helper::GetCurrentPidTgid),
+            (ProgType::SOCKET_FILTER, Helper::RingbufOutput),
+        ] {
+            check(&format!("{h:?} in {t}"), have_prog_helper(t, h));
+        }
+        // Never allowed: the kernel refuses, which reads as "not supported".
+        let res = have_prog_helper(ProgType::SOCKET_FILTER, Helper::XdpAdjustHead);
+        assert!(
+            res.as_ref().is_err_and(FeatureError::is_not_supported),
+            "{res:?}"
+        );
+        let res = have_prog_helper(ProgType::SOCKET_FILTER, Helper::SkbStoreBytes);
+        assert!(res.is_err_and(|e| e.is_not_supported()));
+    });
+}
+
+#[test]
+fn link_kinds() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        for &k in LinkKind::ALL {
+            let config = match k {
+                LinkKind::KprobeMulti => Some("CONFIG_FPROBE"),
+                LinkKind::Netkit => Some("CONFIG_NETKIT"),
+                _ => None,
+            };
+            check_config(&k.to_string(), config, have_link_kind(k));
+        }
+    });
+}
+
+#[test]
+fn btf_kinds() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        for &k in BtfKind::ALL {
+            check(&k.to_string(), have_btf_kind(k));
+        }
+    });
+}
+
+#[test]
+fn misc() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        check("bounded loops", have_bounded_loops());
+        check("large instructions", have_large_instructions());
+        check("mmapable maps", have_mmapable_maps());
+        check("object names", have_object_names());
+        check("object names with dots", have_object_names_with_dots());
+    });
+}
+
+#[test]
+fn results_are_cached() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let a = have_map_type(MapType::HASH);
+        let b = have_map_type(MapType::HASH);
+        assert_eq!(a, b);
+        let not_probed = have_map_type(MapType::UNSPEC).unwrap_err();
+        assert!(!not_probed.is_not_supported());
+    });
+}
+
+#[test]
+fn helper_versions() {
+    assert_eq!(
+        helper_min_kernel(Helper::MapLookupElem),
+        KernelVersion::new(3, 19, 0)
+    );
+    assert_eq!(
+        helper_min_kernel(Helper::TailCall),
+        KernelVersion::new(4, 2, 0)
+    );
+    assert_eq!(
+        helper_min_kernel(Helper::XdpAdjustHead),
+        KernelVersion::new(4, 10, 0)
+    );
+    assert_eq!(
+        helper_min_kernel(Helper::RingbufOutput),
+        KernelVersion::new(5, 8, 0)
+    );
+    assert_eq!(
+        helper_min_kernel(Helper::GetCurrentTaskBtf),
+        KernelVersion::new(5, 11, 0)
+    );
+    // Monotonic in the id.
+    let mut last = KernelVersion::new(0, 0, 0);
+    for &h in Helper::ALL.iter().skip(1) {
+        let v = helper_min_kernel(h);
+        assert!(v >= last, "{h}");
+        last = v;
+    }
+}
+
+#[test]
+fn not_supported_is_the_source() {
+    let e = FeatureError::missing("x", KernelVersion::new(99, 0, 0));
+    let src = std::error::Error::source(&e).unwrap();
+    assert!(src.downcast_ref::<NotSupported>().is_some());
+    assert_eq!(skip_if_not_supported::<(), _>(Err(e)), None);
+}

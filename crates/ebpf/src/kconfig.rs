@@ -1,0 +1,241 @@
+//! `.kconfig` externs: values from the kernel configuration
+//! (`/boot/config-$(uname -r)`, else `/proc/config.gz`) and from the
+//! running kernel (`LINUX_KERNEL_VERSION`, `LINUX_HAS_SYSCALL_WRAPPER`),
+//! encoded the way libbpf does:
+//!
+//! | C type | config value | stored |
+//! |---|---|---|
+//! | `bool` | `y` / `n` | 1 / 0 |
+//! | `enum libbpf_tristate`, `char` | `y` / `m` / `n` | 1 / 2 / 0 |
+//! | integer | decimal or `0x` hex | the number |
+//! | `char[N]` | `"string"` | the string, NUL-padded |
+//!
+//! A missing value fails the load, unless the extern is `__weak` (it then stays zero).
+
+use std::collections::HashMap;
+
+use ebpf_btf::{Datasec, IntEncoding, Spec, Type, TypeId};
+use ebpf_syscall::KernelVersion;
+
+use crate::CollectionSpec;
+use crate::error::{Error, Result};
+
+/// The kernel configuration as `CONFIG_X` → raw value (quotes kept).
+pub(crate) fn kernel_config() -> Result<HashMap<String, String>> {
+    let release = nix::sys::utsname::uname()
+        .map(|u| u.release().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let boot = format!("/boot/config-{release}");
+    let text = match std::fs::read_to_string(&boot) {
+        Ok(t) => t,
+        Err(_) => {
+            const GZ: &str = "/proc/config.gz";
+            let gz = std::fs::read(GZ).map_err(|e| Error::Io {
+                path: format!("{boot} and {GZ}"),
+                source: e,
+            })?;
+            let raw = crate::inflate::gunzip(&gz)
+                .map_err(|e| Error::InvalidArgument(format!("{GZ}: {e}")))?;
+            String::from_utf8_lossy(&raw).into_owned()
+        }
+    };
+    Ok(parse_config(&text))
+}
+
+fn parse_config(text: &str) -> HashMap<String, String> {
+    text.lines()
+        .filter(|l| l.starts_with("CONFIG_"))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+/// Fills the `.kconfig` map's contents of `spec` from the running kernel.
+pub(crate) fn fill(spec: &mut CollectionSpec) -> Result<()> {
+    let Some(btf) = spec.btf.clone() else {
+        return Ok(());
+    };
+    let Ok((_, ds)) = btf.type_by_name::<Datasec>(ebpf_spec::KCONFIG_SECTION) else {
+        return Ok(());
+    };
+    // Which externs are weak: from the instructions that read them.
+    let mut weak: HashMap<String, bool> = HashMap::new();
+    for p in spec.programs.values() {
+        for ins in p.instructions.iter() {
+            if let Some(k) = ins.metadata.get::<ebpf_spec::KconfigRef>() {
+                weak.insert(k.name.clone(), k.weak);
+            }
+        }
+    }
+    let mut config: Option<HashMap<String, String>> = None;
+    let data_len = spec
+        .maps
+        .get(ebpf_spec::KCONFIG_SECTION)
+        .and_then(|m| m.data())
+        .map_or(0, <[u8]>::len);
+    let mut data = vec![0u8; data_len];
+    for v in &ds.vars {
+        let Ok(Type::Var(var)) = btf.type_by_id(v.type_id) else {
+            continue;
+        };
+        let name = var.name.as_str();
+        let size = v.size as usize;
+        let off = v.offset as usize;
+        let slot = data.get_mut(off..off + size).ok_or_else(|| {
+            Error::InvalidArgument(format!("kconfig '{name}' lies outside .kconfig"))
+        })?;
+        let is_weak = weak.get(name).copied().unwrap_or(false);
+        let value: Option<String> = match name {
+            "LINUX_KERNEL_VERSION" => {
+                let v =
+                    KernelVersion::current().map_err(|e| Error::InvalidArgument(e.to_string()))?;
+                Some(crate::program::kernel_version_code(&v).to_string())
+            }
+            "LINUX_HAS_SYSCALL_WRAPPER" => Some(
+                if cfg!(any(
+                    target_arch = "x86_64",
+                    target_arch = "aarch64",
+                    target_arch = "s390x"
+                )) {
+                    "y"
+                } else {
+                    "n"
+                }
+                .to_owned(),
+            ),
+            "LINUX_HAS_BPF_COOKIE" => Some("y".to_owned()),
+            n if n.starts_with("CONFIG_") => {
+                if config.is_none() {
+                    config = Some(kernel_config()?);
+                }
+                config.as_ref().and_then(|c| c.get(n).cloned())
+            }
+            _ => None,
+        };
+        let Some(value) = value else {
+            if is_weak {
+                continue;
+            }
+            return Err(Error::NotFound {
+                kind: "kconfig value",
+                name: name.to_owned(),
+            });
+        };
+        encode(&btf, var.type_id, &value, slot)
+            .map_err(|e| Error::InvalidArgument(format!("kconfig '{name}' = {value}: {e}")))?;
+    }
+    if let Some(m) = spec.maps.get_mut(ebpf_spec::KCONFIG_SECTION) {
+        if let Some(d) = m.data_mut() {
+            *d = data;
+        }
+    }
+    Ok(())
+}
+
+/// Encodes `value` as type `ty` into `out`.
+fn encode(btf: &Spec, ty: TypeId, value: &str, out: &mut [u8]) -> core::result::Result<(), String> {
+    let id = btf.underlying_type(ty).map_err(|e| e.to_string())?;
+    let t = btf.type_by_id(id).map_err(|e| e.to_string())?;
+    let tristate = |v: &str| match v {
+        "y" => Some(1u64),
+        "m" => Some(2),
+        "n" => Some(0),
+        _ => None,
+    };
+    let num = match t {
+        Type::Int(i) if i.encoding == IntEncoding::Bool => match value {
+            "y" => 1,
+            "n" => 0,
+            _ => return Err("not a bool (y/n)".into()),
+        },
+        Type::Int(i) if i.encoding == IntEncoding::Char && i.size == 1 => {
+            tristate(value).ok_or("not a tristate (y/m/n)")?
+        }
+        Type::Enum(_) => tristate(value).ok_or("not a tristate (y/m/n)")?,
+        Type::Array(a) => {
+            let s = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .ok_or("not a string")?;
+            let n = (a.nelems as usize).min(out.len());
+            let bytes = s.as_bytes();
+            let len = bytes.len().min(n.saturating_sub(1));
+            out[..len].copy_from_slice(&bytes[..len]);
+            return Ok(());
+        }
+        Type::Int(_) => {
+            if let Some(t) = tristate(value) {
+                t
+            } else if let Some(h) = value.strip_prefix("0x") {
+                u64::from_str_radix(h, 16).map_err(|e| e.to_string())?
+            } else if let Some(n) = value.strip_prefix('-') {
+                n.parse::<u64>().map_err(|e| e.to_string())?.wrapping_neg()
+            } else {
+                value.parse::<u64>().map_err(|e| e.to_string())?
+            }
+        }
+        other => return Err(format!("unsupported type {:?}", other.kind())),
+    };
+    let bytes = num.to_ne_bytes();
+    let n = out.len().min(8);
+    if cfg!(target_endian = "little") {
+        out[..n].copy_from_slice(&bytes[..n]);
+    } else {
+        out[..n].copy_from_slice(&bytes[8 - n..]);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_like_libbpf() {
+        use ebpf_btf::{Array, Builder, Int, IntEncoding, Type, TypeId};
+        let int = |name: &str, size, encoding| {
+            Type::Int(Int {
+                name: name.into(),
+                size,
+                encoding,
+                offset: 0,
+                bits: (size * 8) as u8,
+            })
+        };
+        let mut b = Builder::new();
+        let boolean = b.add(int("_Bool", 1, IntEncoding::Bool));
+        let chr = b.add(int("char", 1, IntEncoding::Char));
+        let i32_ = b.add(int("int", 4, IntEncoding::Signed));
+        let u64_ = b.add(int("unsigned long long", 8, IntEncoding::Unsigned));
+        let arr = b.add(Type::Array(Array {
+            elem: chr,
+            index: i32_,
+            nelems: 6,
+        }));
+        let btf = Spec::parse(&b.marshal(Default::default()).unwrap()).unwrap();
+        let enc = |ty: TypeId, v: &str, n: usize| {
+            let mut out = vec![0u8; n];
+            encode(&btf, ty, v, &mut out).map(|()| out)
+        };
+        assert_eq!(enc(boolean, "y", 1).unwrap(), [1]);
+        assert_eq!(enc(boolean, "n", 1).unwrap(), [0]);
+        assert!(enc(boolean, "m", 1).is_err());
+        assert_eq!(enc(chr, "m", 1).unwrap(), [2]);
+        assert_eq!(enc(i32_, "250", 4).unwrap(), 250i32.to_ne_bytes());
+        assert_eq!(enc(i32_, "-3", 4).unwrap(), (-3i32).to_ne_bytes());
+        assert_eq!(enc(u64_, "0x1000", 8).unwrap(), 0x1000u64.to_ne_bytes());
+        assert_eq!(enc(arr, "\"abcdefgh\"", 6).unwrap(), *b"abcde\0");
+        assert!(enc(arr, "abc", 6).is_err());
+    }
+
+    #[test]
+    fn parses_config() {
+        let c = parse_config(
+            "# comment\nCONFIG_HZ=250\nCONFIG_BPF=y\n# CONFIG_X is not set\nCONFIG_S=\"a b\"\n",
+        );
+        assert_eq!(c["CONFIG_HZ"], "250");
+        assert_eq!(c["CONFIG_BPF"], "y");
+        assert_eq!(c["CONFIG_S"], "\"a b\"");
+        assert!(!c.contains_key("CONFIG_X"));
+    }
+}

@@ -1,0 +1,1142 @@
+//! [`Map`]: a BPF map in the kernel, created from a [`MapSpec`] or opened by
+//! pin or id, with byte-level and typed element operations.
+//!
+//! ```no_run
+//! use ebpf::{Map, MapSpec, MapType, UpdateFlags};
+//! let map = Map::create(&MapSpec::new("counts", MapType::HASH, 4, 8, 16))?;
+//! map.put(&1u32, &42u64, UpdateFlags::ANY)?;
+//! assert_eq!(map.get::<u32, u64>(&1)?, Some(42));
+//! for entry in map.iter() {
+//!     let (key, value) = entry?;
+//!     println!("{key:?} = {value:?}");
+//! }
+//! # Ok::<(), ebpf::Error>(())
+//! ```
+//!
+//! Per-CPU maps (`PERCPU_HASH`, `PERCPU_ARRAY`, `LRU_PERCPU_HASH`,
+//! `PERCPU_CGROUP_STORAGE`) hold one value per possible CPU; the kernel pads
+//! each to 8 bytes. [`Map::lookup_percpu`] and [`Map::update_percpu`] take and
+//! give one value per CPU; the plain byte operations take the padded buffer
+//! ([`Map::value_buffer_size`]).
+//!
+//! # Safety
+//!
+//! The element and batch commands of `ebpf_syscall` are `unsafe fn`s: the
+//! kernel copies as many bytes as the map's key and value sizes. Every call
+//! here checks the buffers against the sizes this `Map` was created or
+//! opened with first (`check_key`, `check_value`, `batch_count`).
+#![allow(
+    unsafe_code,
+    reason = "map element commands are unsafe fns; sizes are checked here"
+)]
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use ebpf_syscall as sys;
+use ebpf_syscall::{Errno, KernelVersion, MapCreateAttr, NotSupported};
+use zerocopy::{FromBytes, Immutable, IntoBytes};
+
+use crate::error::{Error, Result};
+use crate::info::MapInfo;
+use crate::{MapSpec, MapType};
+
+/// Flags of an update (`BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`, `BPF_F_LOCK`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct UpdateFlags(pub u64);
+
+impl UpdateFlags {
+    /// Create or update.
+    #[doc(alias = "BPF_ANY")]
+    pub const ANY: Self = Self(sys::BPF_ANY);
+    /// Create only; `EEXIST` if the key exists.
+    #[doc(alias = "BPF_NOEXIST")]
+    pub const NO_EXIST: Self = Self(sys::BPF_NOEXIST);
+    /// Update only; `ENOENT` if the key is absent.
+    #[doc(alias = "BPF_EXIST")]
+    pub const EXIST: Self = Self(sys::BPF_EXIST);
+    /// Take the value's `bpf_spin_lock` (5.1).
+    #[doc(alias = "BPF_F_LOCK")]
+    pub const LOCK: Self = Self(sys::BPF_F_LOCK);
+}
+
+impl core::ops::BitOr for UpdateFlags {
+    type Output = Self;
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}
+
+/// The number of possible CPUs (`/sys/devices/system/cpu/possible`): the
+/// number of values of a per-CPU map and the default size of a perf event array.
+pub fn possible_cpus() -> Result<usize> {
+    const PATH: &str = "/sys/devices/system/cpu/possible";
+    let text = std::fs::read_to_string(PATH).map_err(Error::io(PATH))?;
+    parse_cpu_list(text.trim())
+        .ok_or_else(|| Error::InvalidArgument(format!("{PATH}: cannot parse {:?}", text.trim())))
+}
+
+/// `0-3,5` to the highest CPU + 1.
+fn parse_cpu_list(s: &str) -> Option<usize> {
+    let mut max = None;
+    for part in s.split(',') {
+        let last = part.rsplit('-').next()?;
+        let n: usize = last.trim().parse().ok()?;
+        max = Some(max.map_or(n, |m: usize| m.max(n)));
+    }
+    max.map(|m| m + 1)
+}
+
+/// Whether values of `t` are per CPU.
+pub(crate) fn is_per_cpu(t: MapType) -> bool {
+    matches!(
+        t,
+        MapType::PERCPU_HASH
+            | MapType::PERCPU_ARRAY
+            | MapType::LRU_PERCPU_HASH
+            | MapType::PERCPU_CGROUP_STORAGE
+    )
+}
+
+/// The first kernel with map type `t`.
+pub(crate) fn map_type_min_kernel(t: MapType) -> KernelVersion {
+    let (a, b) = match t.0 {
+        0..=2 => (3, 19),
+        3 | 4 => (4, 3),
+        5..=7 => (4, 6),
+        8 => (4, 8),
+        9 | 10 => (4, 10),
+        11 => (4, 11),
+        12 | 13 => (4, 12),
+        14 => (4, 14),
+        15..=17 => (4, 15),
+        18 => (4, 18),
+        19 | 20 => (4, 19),
+        21..=23 => (4, 20),
+        24 => (5, 2),
+        25 => (5, 4),
+        26 => (5, 6),
+        27 => (5, 8),
+        28 => (5, 10),
+        29 => (5, 11),
+        30 => (5, 16),
+        31 => (6, 1),
+        32 => (6, 2),
+        33 => (6, 9),
+        34 => (6, 18),
+        _ => (99, 0),
+    };
+    KernelVersion::new(a, b, 0)
+}
+
+/// Map types whose values hold fds or ids, not data described by BTF.
+fn no_btf_values(t: MapType) -> bool {
+    matches!(
+        t,
+        MapType::PROG_ARRAY
+            | MapType::PERF_EVENT_ARRAY
+            | MapType::CGROUP_ARRAY
+            | MapType::ARRAY_OF_MAPS
+            | MapType::HASH_OF_MAPS
+            | MapType::STACK_TRACE
+            | MapType::DEVMAP
+            | MapType::DEVMAP_HASH
+            | MapType::SOCKMAP
+            | MapType::SOCKHASH
+            | MapType::CPUMAP
+            | MapType::XSKMAP
+            | MapType::REUSEPORT_SOCKARRAY
+    )
+}
+
+/// BTF for a map being created: the object's BTF in the kernel and the key and value type ids.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MapBtf<'a> {
+    pub fd: BorrowedFd<'a>,
+    pub key: u32,
+    pub value: u32,
+}
+
+/// A kernel-acceptable object name: invalid characters dropped, at most 15 bytes.
+pub(crate) fn sanitize_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .take(15)
+        .collect()
+}
+
+/// A BPF map in the kernel. Closed when dropped (the kernel frees it when no
+/// program, pin or other fd holds it).
+#[derive(Debug)]
+pub struct Map {
+    fd: OwnedFd,
+    name: String,
+    map_type: MapType,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+    flags: u32,
+    cpus: usize,
+    pinned: Option<PathBuf>,
+}
+
+impl AsFd for Map {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl Map {
+    /// Creates a map from `spec` and writes its initial contents (byte values
+    /// only; program and map values are filled in by
+    /// [`Collection::load`](crate::Collection::load)), then freezes it if the
+    /// spec says so.
+    ///
+    /// Adjustments, as cilium/ebpf and libbpf make them: a perf event array
+    /// with `max_entries` 0 (or more than the CPUs) gets one entry per
+    /// possible CPU; a ring buffer's size is rounded up to a power-of-two
+    /// multiple of the page size; a map of maps gets its inner map template
+    /// from `spec.inner_map`.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 3.19; each map type has its own (`NotSupported` names it).
+    #[doc(alias = "BPF_MAP_CREATE")]
+    pub fn create(spec: &MapSpec) -> Result<Map> {
+        let map = Self::create_with(spec, None, None)?;
+        map.init_contents(spec)?;
+        if spec.freeze {
+            map.freeze()?;
+        }
+        Ok(map)
+    }
+
+    /// Like [`Map::create`], with the key and value types of the spec
+    /// (`key_type`, `value_type`) taken from `btf`, which is loaded into the
+    /// kernel for the map. Map types whose values the kernel checks against
+    /// BTF need this: `bpf_spin_lock` values ([`UpdateFlags::LOCK`]), timers,
+    /// and the local storage maps (`SK_STORAGE`, `INODE_STORAGE`,
+    /// `TASK_STORAGE`, `CGRP_STORAGE`).
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.18 (map BTF).
+    pub fn create_with_btf(spec: &MapSpec, btf: &ebpf_btf::Spec) -> Result<Map> {
+        let name = spec.name.as_str();
+        let (fd, _) = crate::collection::load_btf_with_strings(btf, std::iter::empty())
+            .map_err(Error::map(name, "load BTF"))?;
+        let value = spec.value_type.ok_or_else(|| {
+            Error::map(name, "create")(Error::InvalidArgument("the spec has no value_type".into()))
+        })?;
+        let map_btf = MapBtf {
+            fd: fd.as_fd(),
+            key: spec.key_type.map_or(0, |k| k.0),
+            value: value.0,
+        };
+        let map = Self::create_with(spec, Some(map_btf), None)?;
+        map.init_contents(spec)?;
+        if spec.freeze {
+            map.freeze()?;
+        }
+        Ok(map)
+    }
+
+    /// Creates the map without contents, with optional BTF and an inner map
+    /// template fd (else one is created from `spec.inner_map`).
+    pub(crate) fn create_with(
+        spec: &MapSpec,
+        btf: Option<MapBtf<'_>>,
+        inner: Option<BorrowedFd<'_>>,
+    ) -> Result<Map> {
+        let name = spec.name.as_str();
+        let mut spec_max = spec.max_entries;
+        let cpus = possible_cpus()?;
+        if spec.map_type == MapType::PERF_EVENT_ARRAY {
+            let n = u32::try_from(cpus).unwrap_or(u32::MAX);
+            if spec_max == 0 || spec_max > n {
+                spec_max = n;
+            }
+        }
+        if spec.map_type == MapType::RINGBUF || spec.map_type == MapType::USER_RINGBUF {
+            let page = u32::try_from(sys::Mmap::page_size()).unwrap_or(4096);
+            let want = spec_max.max(page);
+            let adjusted = want
+                .checked_next_power_of_two()
+                .ok_or_else(|| {
+                    Error::InvalidArgument(format!("ring buffer size {spec_max} too large"))
+                })
+                .map_err(Error::map(name, "create"))?;
+            if adjusted != spec_max {
+                log::debug!("map '{name}': ring buffer size {spec_max} rounded up to {adjusted}");
+            }
+            spec_max = adjusted;
+        }
+        // The inner map template of a map of maps.
+        let mut owned_inner = None;
+        let inner_fd = if spec.map_type.is_map_in_map() {
+            match inner {
+                Some(fd) => Some(fd),
+                None => {
+                    let inner_spec = spec.inner_map.as_deref().ok_or_else(|| {
+                        Error::map(name, "create")(Error::InvalidArgument(
+                            "a map of maps needs an inner map template".into(),
+                        ))
+                    })?;
+                    let mut tmpl = inner_spec.clone();
+                    tmpl.contents.clear();
+                    tmpl.freeze = false;
+                    tmpl.pinning = ebpf_spec::PinType::None;
+                    let m = Self::create_with(&tmpl, None, None)
+                        .map_err(Error::map(name, "create inner map template"))?;
+                    owned_inner = Some(m);
+                    owned_inner.as_ref().map(Map::as_fd)
+                }
+            }
+        } else {
+            None
+        };
+
+        // Ring buffers have no keys or values: a `__type(value, ...)` in the
+        // object is only a hint for readers (libbpf ignores it too).
+        let ring = spec.map_type == MapType::RINGBUF || spec.map_type == MapType::USER_RINGBUF;
+        let (key_size, value_size) = if ring {
+            (0, 0)
+        } else {
+            (spec.key_size, spec.value_size)
+        };
+        // Map types whose values the kernel does not describe with BTF.
+        let btf = btf.filter(|_| !ring && !no_btf_values(spec.map_type));
+        let mut attr = MapCreateAttr::new(
+            sys::MapType(spec.map_type.0),
+            key_size,
+            value_size,
+            spec_max,
+        );
+        attr.map_flags = spec.flags;
+        attr.numa_node = spec.numa_node;
+        attr.map_extra = spec.map_extra;
+        if let Some(fd) = inner_fd {
+            attr.inner_map_fd = fd.as_raw_fd() as u32;
+        }
+        let kname = sanitize_name(name);
+        attr.map_name = sys::obj_name(&kname).unwrap_or_default();
+        if let Some(b) = btf {
+            attr.btf_fd = b.fd.as_raw_fd() as u32;
+            attr.btf_key_type_id = b.key;
+            attr.btf_value_type_id = b.value;
+        }
+        let fd = match sys::map_create(&attr) {
+            Ok(fd) => fd,
+            Err(e)
+                if btf.is_some()
+                    && matches!(
+                        e.errno(),
+                        Some(Errno::INVAL | Errno::ENOTSUPP | Errno::OPNOTSUPP)
+                    ) =>
+            {
+                // Retry without BTF: the kernel may not like the key/value types.
+                let mut plain = attr;
+                plain.btf_fd = 0;
+                plain.btf_key_type_id = 0;
+                plain.btf_value_type_id = 0;
+                sys::map_create(&plain)
+                    .map_err(|_| create_error(spec, spec_max, e))
+                    .map_err(Error::map(name, "create"))?
+            }
+            Err(e) => return Err(Error::map(name, "create")(create_error(spec, spec_max, e))),
+        };
+        drop(owned_inner);
+        Ok(Map {
+            fd,
+            name: name.to_owned(),
+            map_type: spec.map_type,
+            key_size,
+            value_size,
+            max_entries: spec_max,
+            flags: spec.flags,
+            cpus,
+            pinned: None,
+        })
+    }
+
+    /// Writes the byte contents of `spec` (`MapValue::Bytes` only).
+    pub(crate) fn init_contents(&self, spec: &MapSpec) -> Result<()> {
+        use ebpf_spec::{MapKey, MapValue};
+        for entry in &spec.contents {
+            let MapValue::Bytes(value) = &entry.value else {
+                continue;
+            };
+            let key = match &entry.key {
+                MapKey::Index(i) => i.to_ne_bytes().to_vec(),
+                MapKey::Bytes(b) => b.clone(),
+            };
+            let mut value = value.clone();
+            if value.len() < self.value_size as usize {
+                value.resize(self.value_size as usize, 0);
+            }
+            if is_per_cpu(self.map_type) {
+                let vals: Vec<&[u8]> = (0..self.cpus).map(|_| value.as_slice()).collect();
+                self.update_percpu(&key, &vals, UpdateFlags::ANY)?;
+            } else {
+                self.update(&key, &value, UpdateFlags::ANY)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Wraps a map fd, reading its properties from the kernel.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.13 (`BPF_OBJ_GET_INFO_BY_FD`).
+    pub fn from_fd(fd: OwnedFd) -> Result<Map> {
+        let info = sys::map_info(&fd)?;
+        Ok(Map {
+            name: info.name().to_owned(),
+            map_type: MapType(info.r#type.0),
+            key_size: info.key_size,
+            value_size: info.value_size,
+            max_entries: info.max_entries,
+            flags: info.map_flags,
+            cpus: possible_cpus()?,
+            pinned: None,
+            fd,
+        })
+    }
+
+    /// Opens the map pinned at `path` (in a bpffs).
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.4.
+    #[doc(alias = "BPF_OBJ_GET")]
+    pub fn from_pin(path: impl AsRef<Path>) -> Result<Map> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let fd = sys::obj_get(path, 0)
+            .map_err(Error::from)
+            .map_err(Error::map(&name, "open pin"))?;
+        let mut m = Self::from_fd(fd).map_err(Error::map(&name, "open pin"))?;
+        m.pinned = Some(path.to_owned());
+        Ok(m)
+    }
+
+    /// Opens the map with kernel id `id`.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.13.
+    #[doc(alias = "BPF_MAP_GET_FD_BY_ID")]
+    pub fn from_id(id: u32) -> Result<Map> {
+        let fd = sys::map_get_fd_by_id(id, 0)?;
+        Self::from_fd(fd)
+    }
+
+    /// Sets the name (for maps wrapped from an fd, whose kernel name is truncated).
+    pub(crate) fn with_name(mut self, name: &str) -> Map {
+        name.clone_into(&mut self.name);
+        self
+    }
+
+    /// A second handle on the same map (`dup`).
+    pub fn try_clone(&self) -> Result<Map> {
+        let fd = self
+            .fd
+            .try_clone()
+            .map_err(Error::io(format!("dup of map '{}'", self.name)))?;
+        Ok(Map {
+            fd,
+            name: self.name.clone(),
+            map_type: self.map_type,
+            key_size: self.key_size,
+            value_size: self.value_size,
+            max_entries: self.max_entries,
+            flags: self.flags,
+            cpus: self.cpus,
+            pinned: self.pinned.clone(),
+        })
+    }
+
+    /// The name (from the spec, or as the kernel reports it for opened maps).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The map type.
+    pub fn map_type(&self) -> MapType {
+        self.map_type
+    }
+    /// Key size in bytes.
+    pub fn key_size(&self) -> u32 {
+        self.key_size
+    }
+    /// Value size in bytes (of one CPU's value for per-CPU maps).
+    pub fn value_size(&self) -> u32 {
+        self.value_size
+    }
+    /// Maximum number of entries (as created, after adjustments).
+    pub fn max_entries(&self) -> u32 {
+        self.max_entries
+    }
+    /// `BPF_F_*` flags the map was created with.
+    pub fn flags(&self) -> u32 {
+        self.flags
+    }
+    /// Whether values are per CPU.
+    pub fn is_per_cpu(&self) -> bool {
+        is_per_cpu(self.map_type)
+    }
+    /// The path this map was pinned at by [`Map::pin`] or opened from.
+    pub fn pinned_path(&self) -> Option<&Path> {
+        self.pinned.as_deref()
+    }
+
+    /// The size of the value buffer the kernel reads and writes: the value
+    /// size, or for per-CPU maps the value size rounded up to 8 times the
+    /// number of possible CPUs.
+    pub fn value_buffer_size(&self) -> usize {
+        if self.is_per_cpu() {
+            (self.value_size as usize).next_multiple_of(8) * self.cpus
+        } else {
+            self.value_size as usize
+        }
+    }
+
+    fn check_key(&self, key: &[u8]) -> Result<()> {
+        if key.len() != self.key_size as usize {
+            return Err(Error::map(&self.name, "key")(Error::InvalidArgument(
+                format!(
+                    "key has {} bytes, map has {}-byte keys",
+                    key.len(),
+                    self.key_size
+                ),
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_value(&self, value: &[u8]) -> Result<()> {
+        if value.len() != self.value_buffer_size() {
+            return Err(Error::map(&self.name, "value")(Error::InvalidArgument(
+                format!(
+                    "value has {} bytes, map needs {}{}",
+                    value.len(),
+                    self.value_buffer_size(),
+                    if self.is_per_cpu() {
+                        " (per-CPU: use update_percpu)"
+                    } else {
+                        ""
+                    }
+                ),
+            )));
+        }
+        Ok(())
+    }
+
+    fn op_err(&self, op: &'static str) -> impl FnOnce(sys::Error) -> Error + '_ {
+        move |e| Error::map(&self.name, op)(Error::from(e))
+    }
+
+    /// Copies the value of `key` into `value` (of [`Map::value_buffer_size`]
+    /// bytes). Returns `false` if the key is absent.
+    #[doc(alias = "BPF_MAP_LOOKUP_ELEM")]
+    pub fn lookup_into(&self, key: &[u8], value: &mut [u8], flags: UpdateFlags) -> Result<bool> {
+        self.check_key(key)?;
+        self.check_value(value)?;
+        // SAFETY: key and value were checked against the map's key size and
+        // value buffer size above.
+        match unsafe { sys::map_lookup_elem(&self.fd, key, value, flags.0) } {
+            Ok(()) => Ok(true),
+            Err(e) if e.errno() == Some(Errno::NOENT) => Ok(false),
+            Err(e) => Err(self.op_err("lookup")(e)),
+        }
+    }
+
+    /// The value of `key`, or `None` if absent (per-CPU maps: the padded
+    /// buffer of all CPUs' values; see [`Map::lookup_percpu`]).
+    ///
+    /// Queue and stack maps take an empty key and return the head (peek).
+    pub fn lookup(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let mut value = vec![0u8; self.value_buffer_size()];
+        Ok(self
+            .lookup_into(key, &mut value, UpdateFlags::ANY)?
+            .then_some(value))
+    }
+
+    /// Creates or updates `key` (queue/stack maps: push, with an empty key).
+    #[doc(alias = "BPF_MAP_UPDATE_ELEM")]
+    pub fn update(&self, key: &[u8], value: &[u8], flags: UpdateFlags) -> Result<()> {
+        self.check_key(key)?;
+        self.check_value(value)?;
+        // SAFETY: sizes checked above.
+        unsafe { sys::map_update_elem(&self.fd, key, value, flags.0) }
+            .map_err(self.op_err("update"))
+    }
+
+    /// Deletes `key`. Returns `false` if it was absent.
+    #[doc(alias = "BPF_MAP_DELETE_ELEM")]
+    pub fn delete(&self, key: &[u8]) -> Result<bool> {
+        self.check_key(key)?;
+        // SAFETY: the key size was checked above.
+        match unsafe { sys::map_delete_elem(&self.fd, key) } {
+            Ok(()) => Ok(true),
+            Err(e) if e.errno() == Some(Errno::NOENT) => Ok(false),
+            Err(e) => Err(self.op_err("delete")(e)),
+        }
+    }
+
+    /// Looks up and deletes `key` (queue and stack maps: pops, with an empty key).
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.20 for queues and stacks, 5.14 for hash maps.
+    #[doc(alias = "BPF_MAP_LOOKUP_AND_DELETE_ELEM")]
+    pub fn lookup_and_delete(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.check_key(key)?;
+        let mut value = vec![0u8; self.value_buffer_size()];
+        let key = (!key.is_empty()).then_some(key);
+        // SAFETY: key size checked above; value has the buffer size.
+        match unsafe { sys::map_lookup_and_delete_elem(&self.fd, key, &mut value, 0) } {
+            Ok(()) => Ok(Some(value)),
+            Err(e) if e.errno() == Some(Errno::NOENT) => Ok(None),
+            Err(e) => Err(self.op_err("lookup and delete")(e)),
+        }
+    }
+
+    /// The key after `key`, or the first key for `None`; `None` at the end.
+    #[doc(alias = "BPF_MAP_GET_NEXT_KEY")]
+    pub fn next_key(&self, key: Option<&[u8]>) -> Result<Option<Vec<u8>>> {
+        if let Some(k) = key {
+            self.check_key(k)?;
+        }
+        let mut next = vec![0u8; self.key_size as usize];
+        // SAFETY: key (if any) and next have the map's key size.
+        let found = unsafe { sys::map_get_next_key(&self.fd, key, &mut next) }
+            .map_err(self.op_err("next key"))?;
+        Ok(found.then_some(next))
+    }
+
+    /// Iterates over the keys (`BPF_MAP_GET_NEXT_KEY`).
+    pub fn keys(&self) -> MapKeys<'_> {
+        MapKeys {
+            map: self,
+            prev: None,
+            done: false,
+            count: 0,
+        }
+    }
+
+    /// Iterates over `(key, value)` pairs. Keys deleted during iteration are skipped.
+    pub fn iter(&self) -> MapIter<'_> {
+        MapIter { keys: self.keys() }
+    }
+
+    /// Typed lookup: `K` and `V` must have the map's key and value sizes.
+    pub fn get<K, V>(&self, key: &K) -> Result<Option<V>>
+    where
+        K: IntoBytes + Immutable + ?Sized,
+        V: FromBytes,
+    {
+        let Some(bytes) = self.lookup(key.as_bytes())? else {
+            return Ok(None);
+        };
+        V::read_from_bytes(&bytes).map(Some).map_err(|_| {
+            Error::map(&self.name, "lookup")(Error::InvalidArgument(format!(
+                "value type has {} bytes, map values have {}",
+                core::mem::size_of::<V>(),
+                bytes.len()
+            )))
+        })
+    }
+
+    /// Typed update.
+    pub fn put<K, V>(&self, key: &K, value: &V, flags: UpdateFlags) -> Result<()>
+    where
+        K: IntoBytes + Immutable + ?Sized,
+        V: IntoBytes + Immutable + ?Sized,
+    {
+        self.update(key.as_bytes(), value.as_bytes(), flags)
+    }
+
+    /// Typed delete. Returns `false` if the key was absent.
+    pub fn remove<K: IntoBytes + Immutable + ?Sized>(&self, key: &K) -> Result<bool> {
+        self.delete(key.as_bytes())
+    }
+
+    /// Each CPU's value of `key` (per-CPU maps), or `None` if absent.
+    pub fn lookup_percpu(&self, key: &[u8]) -> Result<Option<Vec<Vec<u8>>>> {
+        self.require_per_cpu("lookup_percpu")?;
+        let Some(buf) = self.lookup(key)? else {
+            return Ok(None);
+        };
+        let stride = (self.value_size as usize).next_multiple_of(8);
+        Ok(Some(
+            buf.chunks(stride)
+                .map(|c| c[..self.value_size as usize].to_vec())
+                .collect(),
+        ))
+    }
+
+    /// Typed per-CPU lookup.
+    pub fn get_percpu<K, V>(&self, key: &K) -> Result<Option<Vec<V>>>
+    where
+        K: IntoBytes + Immutable + ?Sized,
+        V: FromBytes,
+    {
+        let Some(vals) = self.lookup_percpu(key.as_bytes())? else {
+            return Ok(None);
+        };
+        vals.iter()
+            .map(|v| {
+                V::read_from_bytes(v).map_err(|_| {
+                    Error::map(&self.name, "lookup")(Error::InvalidArgument(format!(
+                        "value type has {} bytes, map values have {}",
+                        core::mem::size_of::<V>(),
+                        v.len()
+                    )))
+                })
+            })
+            .collect::<Result<Vec<V>>>()
+            .map(Some)
+    }
+
+    /// Sets each CPU's value of `key`: `values` has one value per possible CPU.
+    pub fn update_percpu<T: AsRef<[u8]>>(
+        &self,
+        key: &[u8],
+        values: &[T],
+        flags: UpdateFlags,
+    ) -> Result<()> {
+        self.require_per_cpu("update_percpu")?;
+        if values.len() != self.cpus {
+            return Err(Error::map(&self.name, "update")(Error::InvalidArgument(
+                format!(
+                    "{} values given, the map has one per possible CPU ({})",
+                    values.len(),
+                    self.cpus
+                ),
+            )));
+        }
+        let stride = (self.value_size as usize).next_multiple_of(8);
+        let mut buf = vec![0u8; self.value_buffer_size()];
+        for (i, v) in values.iter().enumerate() {
+            let v = v.as_ref();
+            if v.len() != self.value_size as usize {
+                return Err(Error::map(&self.name, "update")(Error::InvalidArgument(
+                    format!(
+                        "value of CPU {i} has {} bytes, map has {}",
+                        v.len(),
+                        self.value_size
+                    ),
+                )));
+            }
+            buf[i * stride..i * stride + v.len()].copy_from_slice(v);
+        }
+        self.update(key, &buf, flags)
+    }
+
+    fn require_per_cpu(&self, op: &'static str) -> Result<()> {
+        if self.is_per_cpu() {
+            Ok(())
+        } else {
+            Err(Error::map(&self.name, op)(Error::InvalidArgument(format!(
+                "{} is not a per-CPU map",
+                self.map_type
+            ))))
+        }
+    }
+
+    /// Looks up to `count` entries starting at `cursor`, appending keys and
+    /// values (each `value_buffer_size` bytes) to the result. Call again with
+    /// the same cursor until [`BatchCursor::is_done`].
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 5.6.
+    #[doc(alias = "BPF_MAP_LOOKUP_BATCH")]
+    pub fn lookup_batch(
+        &self,
+        cursor: &mut BatchCursor,
+        count: u32,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.batch(cursor, count, false)
+    }
+
+    /// Like [`Map::lookup_batch`], deleting what it returns.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 5.6.
+    #[doc(alias = "BPF_MAP_LOOKUP_AND_DELETE_BATCH")]
+    pub fn lookup_and_delete_batch(
+        &self,
+        cursor: &mut BatchCursor,
+        count: u32,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.batch(cursor, count, true)
+    }
+
+    fn batch(
+        &self,
+        cursor: &mut BatchCursor,
+        count: u32,
+        delete: bool,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        if cursor.done || count == 0 {
+            return Ok(Vec::new());
+        }
+        let ks = self.key_size as usize;
+        let vs = self.value_buffer_size();
+        let n = count as usize;
+        let mut keys = vec![0u8; ks * n];
+        let mut values = vec![0u8; vs * n];
+        let batch_len = ks.max(8);
+        let mut out_batch = vec![0u8; batch_len];
+        let in_batch = cursor.token.take();
+        let b = sys::LookupBatch {
+            in_batch: in_batch.as_deref(),
+            out_batch: &mut out_batch,
+            keys: &mut keys,
+            values: &mut values,
+            count,
+            elem_flags: 0,
+        };
+        // SAFETY: keys/values hold `count` keys and values of the map's sizes;
+        // the batch tokens hold max(key size, 8) bytes.
+        let res = unsafe {
+            if delete {
+                sys::map_lookup_and_delete_batch(&self.fd, b)
+            } else {
+                sys::map_lookup_batch(&self.fd, b)
+            }
+        };
+        let res = match res {
+            Ok(r) => r,
+            Err(e) => {
+                let errno = e.errno();
+                if errno == Some(Errno::INVAL)
+                    || errno == Some(Errno::ENOTSUPP)
+                    || errno == Some(Errno::OPNOTSUPP)
+                {
+                    // Not implemented for this map type (or kernel).
+                    let ns = NotSupported::new(
+                        format!("batch operations on {}", self.map_type),
+                        KernelVersion::new(5, 6, 0),
+                    );
+                    if errno != Some(Errno::INVAL) {
+                        return Err(Error::map(&self.name, "lookup batch")(ns.into()));
+                    }
+                }
+                return Err(self.op_err("lookup batch")(e));
+            }
+        };
+        cursor.done = res.done;
+        cursor.token = Some(out_batch);
+        let got = res.count as usize;
+        Ok((0..got)
+            .map(|i| {
+                (
+                    keys[i * ks..(i + 1) * ks].to_vec(),
+                    values[i * vs..(i + 1) * vs].to_vec(),
+                )
+            })
+            .collect())
+    }
+
+    /// Creates or updates `keys.len() / key_size` elements from the
+    /// concatenated `keys` and `values`. Returns how many were written.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 5.6.
+    #[doc(alias = "BPF_MAP_UPDATE_BATCH")]
+    pub fn update_batch(&self, keys: &[u8], values: &[u8], flags: UpdateFlags) -> Result<u32> {
+        let n = self.batch_count(keys)?;
+        if values.len() != n * self.value_buffer_size() {
+            return Err(Error::map(&self.name, "update batch")(
+                Error::InvalidArgument(format!(
+                    "{} bytes of values for {n} keys of a map with {}-byte values",
+                    values.len(),
+                    self.value_buffer_size()
+                )),
+            ));
+        }
+        let count = u32::try_from(n).map_err(|_| Error::InvalidArgument("too many keys".into()))?;
+        // SAFETY: keys and values hold `count` elements of the map's sizes (checked).
+        unsafe { sys::map_update_batch(&self.fd, keys, values, count, flags.0) }
+            .map_err(self.op_err("update batch"))
+    }
+
+    /// Deletes the elements of the concatenated `keys`. Returns how many were deleted.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 5.6.
+    #[doc(alias = "BPF_MAP_DELETE_BATCH")]
+    pub fn delete_batch(&self, keys: &[u8]) -> Result<u32> {
+        let n = self.batch_count(keys)?;
+        let count = u32::try_from(n).map_err(|_| Error::InvalidArgument("too many keys".into()))?;
+        // SAFETY: keys holds `count` keys of the map's key size (checked).
+        unsafe { sys::map_delete_batch(&self.fd, keys, count, 0) }
+            .map_err(self.op_err("delete batch"))
+    }
+
+    fn batch_count(&self, keys: &[u8]) -> Result<usize> {
+        let ks = self.key_size as usize;
+        if ks == 0 || keys.len() % ks != 0 {
+            return Err(Error::map(&self.name, "batch")(Error::InvalidArgument(
+                format!(
+                    "{} bytes of keys are not a multiple of the key size {ks}",
+                    keys.len()
+                ),
+            )));
+        }
+        Ok(keys.len() / ks)
+    }
+
+    /// Makes the map read-only to user space (programs can still write unless
+    /// it was created with `BPF_F_RDONLY_PROG`).
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 5.2.
+    #[doc(alias = "BPF_MAP_FREEZE")]
+    pub fn freeze(&self) -> Result<()> {
+        sys::map_freeze(&self.fd).map_err(|e| {
+            let e = if e.errno() == Some(Errno::INVAL)
+                && KernelVersion::current().is_ok_and(|v| v < KernelVersion::new(5, 2, 0))
+            {
+                Error::NotSupported(NotSupported::new(
+                    "BPF_MAP_FREEZE",
+                    KernelVersion::new(5, 2, 0),
+                ))
+            } else {
+                Error::from(e)
+            };
+            Error::map(&self.name, "freeze")(e)
+        })
+    }
+
+    /// Pins the map at `path` in a bpffs (moving no existing pin). Pinning
+    /// again at the same path is a no-op.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.4.
+    #[doc(alias = "BPF_OBJ_PIN")]
+    pub fn pin(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        if self.pinned.as_deref() == Some(path) {
+            return Ok(());
+        }
+        crate::pin::pin(&self.fd, path).map_err(Error::map(&self.name, "pin"))?;
+        self.pinned = Some(path.to_owned());
+        Ok(())
+    }
+
+    /// Removes the pin made by [`Map::pin`] (or the one it was opened from).
+    pub fn unpin(&mut self) -> Result<()> {
+        if let Some(p) = self.pinned.take() {
+            crate::pin::unpin(&p).map_err(Error::map(&self.name, "unpin"))?;
+        }
+        Ok(())
+    }
+
+    /// What the kernel reports about the map.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.13.
+    #[doc(alias = "BPF_OBJ_GET_INFO_BY_FD")]
+    pub fn info(&self) -> Result<MapInfo> {
+        let info = sys::map_info(&self.fd).map_err(self.op_err("info"))?;
+        Ok(MapInfo::from_raw(&info))
+    }
+
+    /// The kernel id of the map.
+    pub fn id(&self) -> Result<u32> {
+        Ok(self.info()?.id)
+    }
+
+    /// Stores the fd of `value` (a program for prog arrays, a map for maps of
+    /// maps, ...) at `key`.
+    pub fn set_fd(&self, key: &[u8], value: impl AsFd) -> Result<()> {
+        let fd = value.as_fd().as_raw_fd() as u32;
+        self.update(key, &fd.to_ne_bytes(), UpdateFlags::ANY)
+    }
+}
+
+/// The position of a batch lookup.
+#[derive(Debug, Clone, Default)]
+pub struct BatchCursor {
+    token: Option<Vec<u8>>,
+    done: bool,
+}
+
+impl BatchCursor {
+    /// A cursor at the start of the map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Whether the last batch reached the end of the map.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+}
+
+/// Iterator over a map's keys; see [`Map::keys`].
+#[derive(Debug)]
+pub struct MapKeys<'a> {
+    map: &'a Map,
+    prev: Option<Vec<u8>>,
+    done: bool,
+    count: u64,
+}
+
+impl Iterator for MapKeys<'_> {
+    type Item = Result<Vec<u8>>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.map.next_key(self.prev.as_deref()) {
+            Ok(Some(k)) => {
+                // When the previous key is deleted meanwhile, a hash map starts
+                // over from its first key; give up rather than loop forever.
+                self.count += 1;
+                if self.count > 2 * u64::from(self.map.max_entries.max(1)) + 16 {
+                    self.done = true;
+                    return Some(Err(Error::map(&self.map.name, "iterate")(Error::InvalidArgument(
+                        "iteration aborted: the map changed too much while iterating (keys deleted)".into(),
+                    ))));
+                }
+                self.prev = Some(k.clone());
+                Some(Ok(k))
+            }
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Iterator over a map's `(key, value)` pairs; see [`Map::iter`].
+#[derive(Debug)]
+pub struct MapIter<'a> {
+    keys: MapKeys<'a>,
+}
+
+impl Iterator for MapIter<'_> {
+    type Item = Result<(Vec<u8>, Vec<u8>)>;
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let key = match self.keys.next()? {
+                Ok(k) => k,
+                Err(e) => return Some(Err(e)),
+            };
+            match self.keys.map.lookup(&key) {
+                Ok(Some(v)) => return Some(Ok((key, v))),
+                Ok(None) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+/// Turns a failed `BPF_MAP_CREATE` into an error that names the likely cause.
+fn create_error(spec: &MapSpec, max_entries: u32, e: sys::Error) -> Error {
+    let errno = e.errno();
+    let min = map_type_min_kernel(spec.map_type);
+    if errno == Some(Errno::INVAL) || errno == Some(Errno::ENOTSUPP) {
+        if KernelVersion::current().is_ok_and(|v| v < min) {
+            let name = spec
+                .map_type
+                .kernel_name()
+                .map_or_else(|| format!("map type {}", spec.map_type.0), str::to_owned);
+            return Error::NotSupported(NotSupported::new(name, min));
+        }
+        let hint = if matches!(
+            spec.map_type,
+            MapType::SK_STORAGE
+                | MapType::INODE_STORAGE
+                | MapType::TASK_STORAGE
+                | MapType::CGRP_STORAGE
+        ) && spec.value_type.is_none()
+        {
+            Some("local storage maps need BTF key and value types (Map::create_with_btf)")
+        } else if spec.map_type == MapType::LPM_TRIE && spec.flags & sys::BPF_F_NO_PREALLOC == 0 {
+            Some("an LPM trie requires BPF_F_NO_PREALLOC")
+        } else if spec.flags & sys::BPF_F_NO_PREALLOC != 0
+            && !matches!(
+                spec.map_type,
+                MapType::HASH
+                    | MapType::PERCPU_HASH
+                    | MapType::LRU_HASH
+                    | MapType::LRU_PERCPU_HASH
+                    | MapType::LPM_TRIE
+                    | MapType::HASH_OF_MAPS
+                    | MapType::SK_STORAGE
+                    | MapType::INODE_STORAGE
+                    | MapType::TASK_STORAGE
+                    | MapType::CGRP_STORAGE
+            )
+        {
+            Some("BPF_F_NO_PREALLOC may be incompatible with this map type")
+        } else if max_entries == 0
+            && !matches!(
+                spec.map_type,
+                MapType::SK_STORAGE
+                    | MapType::INODE_STORAGE
+                    | MapType::TASK_STORAGE
+                    | MapType::CGRP_STORAGE
+                    | MapType::CGROUP_STORAGE
+                    | MapType::PERCPU_CGROUP_STORAGE
+                    | MapType::STRUCT_OPS
+            )
+        {
+            Some("max_entries may be incorrectly set to zero")
+        } else {
+            None
+        };
+        if let Some(h) = hint {
+            return Error::Context {
+                what: h.to_owned(),
+                source: Box::new(Error::from(e)),
+            };
+        }
+    }
+    if errno == Some(Errno::PERM) {
+        return Error::PermissionDenied {
+            what: "BPF_MAP_CREATE".into(),
+            errno: Errno::PERM,
+            hint: crate::error::eperm_hint(None),
+        };
+    }
+    Error::from(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_list() {
+        assert_eq!(parse_cpu_list("0"), Some(1));
+        assert_eq!(parse_cpu_list("0-3"), Some(4));
+        assert_eq!(parse_cpu_list("0-3,5-7"), Some(8));
+        assert_eq!(parse_cpu_list("x"), None);
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(
+            sanitize_name("a-very-long-map-name-here"),
+            "averylongmapnam"
+        );
+        assert_eq!(sanitize_name(".rodata"), ".rodata");
+    }
+}

@@ -1,0 +1,698 @@
+//! [`Program`]: a verified BPF program in the kernel, loaded from a
+//! [`ProgramSpec`] or raw instructions, with pinning, info and test runs.
+//!
+//! ```no_run
+//! use ebpf::{Program, ProgramType, TestRunOptions};
+//! use ebpf_asm::{Register, exit, mov64};
+//! let prog = Program::load_raw(
+//!     ProgramType::SocketFilter,
+//!     vec![mov64(Register::R0, 7), exit()].into(),
+//!     "GPL",
+//! )?;
+//! let res = prog.test_run(&TestRunOptions { data_in: vec![0; 64], ..Default::default() })?;
+//! assert_eq!(res.retval, 7);
+//! # Ok::<(), ebpf::Error>(())
+//! ```
+//!
+//! Most programs come from a [`Collection`](crate::Collection), which also
+//! creates the maps they use, fills in externs and applies CO-RE.
+//! [`Program::load`] loads a single spec whose instructions reference no maps
+//! or externs.
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ebpf_asm::{Endianness, Instructions};
+use ebpf_btf::{FuncInfo, LineInfo, Spec};
+use ebpf_syscall as sys;
+use ebpf_syscall::{Errno, KernelVersion, LogLevel, NotSupported, ProgLoadAttr, VerifierLog};
+
+use crate::error::{Error, Result, VerifierError};
+use crate::info::ProgramInfo;
+use crate::map::sanitize_name;
+use crate::{AttachType, ProgramSpec, ProgramType};
+
+/// Options for loading a program.
+#[derive(Debug, Clone, Default)]
+pub struct ProgramOptions {
+    /// Verifier log level for every load (`LogLevel::NONE`: a log is fetched
+    /// only when the load fails, at `BRANCH` level). With a level set, the
+    /// log of a successful load is kept ([`Program::verifier_log`]).
+    pub log_level: LogLevel,
+    /// The kernel BTF to find attach targets (and CO-RE targets) in, instead
+    /// of the running kernel's.
+    pub kernel_btf: Option<Arc<Spec>>,
+}
+
+/// Input of [`Program::test_run`].
+#[derive(Debug, Clone, Default)]
+pub struct TestRunOptions {
+    /// The packet (or other input).
+    pub data_in: Vec<u8>,
+    /// Size of the buffer for the output packet (0: none).
+    pub data_out_size: usize,
+    /// The context (e.g. a `struct __sk_buff`; 5.2).
+    pub ctx_in: Vec<u8>,
+    /// Size of the buffer for the output context (0: none; 5.2).
+    pub ctx_out_size: usize,
+    /// How many times to run (0 means 1).
+    pub repeat: u32,
+    /// `BPF_F_TEST_*` flags.
+    pub flags: u32,
+    /// CPU to run on, with `BPF_F_TEST_RUN_ON_CPU`.
+    pub cpu: u32,
+}
+
+/// Output of [`Program::test_run`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestRunResult {
+    /// The program's return value.
+    pub retval: u32,
+    /// Average duration of one run, in nanoseconds.
+    pub duration_ns: u32,
+    /// The output packet (truncated to `data_out_size`).
+    pub data_out: Vec<u8>,
+    /// The output context (truncated to `ctx_out_size`).
+    pub ctx_out: Vec<u8>,
+}
+
+/// A program in the kernel. Closed when dropped (the kernel frees it when no
+/// link, pin, prog array or other fd holds it).
+#[derive(Debug)]
+pub struct Program {
+    fd: OwnedFd,
+    name: String,
+    program_type: ProgramType,
+    attach_type: Option<AttachType>,
+    attach_target: Option<String>,
+    section_name: Option<String>,
+    log: Option<VerifierLog>,
+    pinned: Option<PathBuf>,
+}
+
+impl AsFd for Program {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// BTF of the object, loaded in the kernel, for func and line info.
+#[derive(Debug)]
+pub(crate) struct ProgBtf<'a> {
+    pub fd: BorrowedFd<'a>,
+    /// Offsets of line info file names and lines in the loaded string table.
+    pub strings: &'a HashMap<Arc<str>, u32>,
+}
+
+/// Everything besides the spec that loading needs.
+#[derive(Debug, Default)]
+pub(crate) struct LoadContext<'a> {
+    pub btf: Option<ProgBtf<'a>>,
+    /// Map fds by name (maps and data sections).
+    pub maps: HashMap<String, BorrowedFd<'a>>,
+    /// Module BTF fds referenced by kfunc calls (`fd_array`, index 1..).
+    pub fd_array: Vec<i32>,
+    /// The CO-RE fixups applied to the instructions (to explain a verifier failure).
+    pub fixups: Vec<ebpf_btf::core::Fixup>,
+    /// For struct_ops programs: the kernel struct and member implemented.
+    pub struct_ops: Option<crate::struct_ops::StructOpsTarget>,
+}
+
+impl Program {
+    /// Loads `spec`. Its instructions may call BPF functions linked into it,
+    /// but reference no maps, globals or externs (load those through a
+    /// [`Collection`](crate::Collection)). Func and line info are not sent:
+    /// the spec carries no BTF.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 3.19; each program type has its own.
+    #[doc(alias = "BPF_PROG_LOAD")]
+    pub fn load(spec: &ProgramSpec, opts: &ProgramOptions) -> Result<Program> {
+        if crate::relocate::has_core_relos(&spec.instructions) {
+            return Err(Error::program(&spec.name, "load")(Error::InvalidArgument(
+                "the program has CO-RE relocations, which need the object's BTF: load it through a Collection"
+                    .into(),
+            )));
+        }
+        Self::load_with(
+            spec,
+            spec.instructions.clone(),
+            opts,
+            &LoadContext::default(),
+        )
+    }
+
+    /// Loads raw instructions as a program of `program_type` (for tests and probes).
+    pub fn load_raw(
+        program_type: ProgramType,
+        instructions: Instructions,
+        license: &str,
+    ) -> Result<Program> {
+        let mut spec = ProgramSpec::new("raw", "", instructions);
+        spec.program_type = program_type;
+        spec.attach_type = None;
+        spec.license = license.to_owned();
+        spec.autoload = true;
+        Self::load(&spec, &ProgramOptions::default())
+    }
+
+    /// Loads `insns` (the spec's, already rewritten for externs and CO-RE)
+    /// with the context's maps and BTF.
+    pub(crate) fn load_with(
+        spec: &ProgramSpec,
+        mut insns: Instructions,
+        opts: &ProgramOptions,
+        ctx: &LoadContext<'_>,
+    ) -> Result<Program> {
+        let name = spec.name.as_str();
+        Self::load_inner(spec, &mut insns, opts, ctx).map_err(Error::program(name, "load"))
+    }
+
+    fn load_inner(
+        spec: &ProgramSpec,
+        insns: &mut Instructions,
+        opts: &ProgramOptions,
+        ctx: &LoadContext<'_>,
+    ) -> Result<Program> {
+        if spec.program_type == ProgramType::Unspecified {
+            return Err(Error::InvalidArgument(format!(
+                "no program type (section '{}' names none this crate knows)",
+                spec.section_name
+            )));
+        }
+        if spec.byte_order != Endianness::NATIVE {
+            return Err(Error::InvalidArgument(format!(
+                "the program is in {:?} byte order, the host is {:?}",
+                spec.byte_order,
+                Endianness::NATIVE
+            )));
+        }
+        // Map references.
+        for (i, ins) in insns.iter_mut().enumerate() {
+            if !matches!(
+                ins.pseudo_load(),
+                Some(ebpf_asm::PseudoLoad::MapFd | ebpf_asm::PseudoLoad::MapValue)
+            ) {
+                continue;
+            }
+            let Some(r) = ins.reference() else { continue };
+            let fd = ctx.maps.get(r).ok_or_else(|| Error::NotFound {
+                kind: "map",
+                name: format!("{r} (referenced by instruction {i})"),
+            })?;
+            ins.set_map_fd(fd.as_raw_fd());
+        }
+        // Func and line info, by slot offset.
+        let mut func_info = Vec::new();
+        let mut line_info = Vec::new();
+        if let Some(btf) = &ctx.btf {
+            let mut last_line: Option<u32> = None;
+            for (slot, ins) in insns.iter_offsets() {
+                let off = u32::try_from(slot)
+                    .map_err(|_| Error::InvalidArgument("program too large".into()))?;
+                if let Some(fi) = ins.metadata.get::<FuncInfo>() {
+                    func_info.extend_from_slice(&off.to_ne_bytes());
+                    func_info.extend_from_slice(&fi.type_id.0.to_ne_bytes());
+                }
+                if let Some(li) = ins.metadata.get::<LineInfo>() {
+                    if last_line == Some(off) {
+                        continue;
+                    }
+                    let file = btf.strings.get(&li.file_name).copied().unwrap_or(0);
+                    let line = btf.strings.get(&li.line).copied().unwrap_or(0);
+                    line_info.extend_from_slice(&off.to_ne_bytes());
+                    line_info.extend_from_slice(&file.to_ne_bytes());
+                    line_info.extend_from_slice(&line.to_ne_bytes());
+                    line_info.extend_from_slice(
+                        &((li.line_num << 10) | (li.column & 0x3ff)).to_ne_bytes(),
+                    );
+                    last_line = Some(off);
+                }
+            }
+        }
+        let bytes = insns.marshal(Endianness::NATIVE)?;
+        let license = CString::new(spec.license.as_str())
+            .map_err(|_| Error::InvalidArgument("license contains a NUL byte".into()))?;
+
+        let mut attr = ProgLoadAttr::new(sys::ProgType(spec.program_type.as_raw()), &license);
+        attr.set_insns(&bytes)?;
+        attr.prog_flags = spec.flags;
+        attr.kern_version = if spec.kernel_version != 0 {
+            spec.kernel_version
+        } else {
+            KernelVersion::current().map_or(0, |v| kernel_version_code(&v))
+        };
+        attr.prog_name = sys::obj_name(&sanitize_name(&spec.name)).unwrap_or_default();
+        if let Some(at) = spec.attach_type {
+            attr.expected_attach_type = sys::AttachType(at.as_raw());
+        }
+        if let Some(btf) = &ctx.btf {
+            if !func_info.is_empty() {
+                attr.prog_btf_fd = btf.fd.as_raw_fd() as u32;
+                attr.set_func_info(&func_info, 8)?;
+                if !line_info.is_empty() {
+                    attr.set_line_info(&line_info, 16)?;
+                }
+            }
+        }
+        let mut fd_array = Vec::new();
+        if !ctx.fd_array.is_empty() {
+            // Index 0 is vmlinux (unused); module BTF fds follow.
+            fd_array.push(0);
+            fd_array.extend_from_slice(&ctx.fd_array);
+            attr.set_fd_array(&fd_array)?;
+        }
+        // Attach target in kernel BTF for tracing, LSM, iterators and struct_ops
+        // (a module's BTF fd stays open until the load is done).
+        let _module_btf: Option<OwnedFd>;
+        if let Some(t) = ctx.struct_ops {
+            attr.attach_btf_id = t.btf_id;
+            attr.expected_attach_type = sys::AttachType(t.member);
+        } else if let Some((target_id, module)) = attach_btf_target(spec, opts)? {
+            attr.attach_btf_id = target_id;
+            if let Some(fd) = &module {
+                attr.attach_prog_fd = fd.as_raw_fd().unsigned_abs();
+            }
+            _module_btf = module;
+        }
+
+        let result = if opts.log_level == LogLevel::NONE {
+            sys::prog_load(&attr).map(|fd| (fd, None))
+        } else {
+            sys::prog_load_with_log(&attr, opts.log_level).map(|(fd, log)| (fd, Some(log)))
+        };
+        let (fd, log) = result.map_err(|e| load_error(spec, e, &ctx.fixups))?;
+        Ok(Program {
+            fd,
+            name: spec.name.clone(),
+            program_type: spec.program_type,
+            attach_type: spec.attach_type,
+            attach_target: spec.attach_target.clone(),
+            section_name: Some(spec.section_name.clone()).filter(|s| !s.is_empty()),
+            log,
+            pinned: None,
+        })
+    }
+
+    /// Wraps a program fd, reading its type and name from the kernel.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.13.
+    pub fn from_fd(fd: OwnedFd) -> Result<Program> {
+        let info = sys::prog_info(&fd)?;
+        let program_type = ProgramType::from_raw(info.r#type.0).ok_or_else(|| {
+            Error::InvalidArgument(format!("unknown program type {}", info.r#type.0))
+        })?;
+        Ok(Program {
+            name: info.name().to_owned(),
+            program_type,
+            attach_type: None,
+            attach_target: None,
+            section_name: None,
+            log: None,
+            pinned: None,
+            fd,
+        })
+    }
+
+    /// Opens the program pinned at `path`.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.4.
+    #[doc(alias = "BPF_OBJ_GET")]
+    pub fn from_pin(path: impl AsRef<Path>) -> Result<Program> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let fd = sys::obj_get(path, 0)
+            .map_err(Error::from)
+            .map_err(Error::program(&name, "open pin"))?;
+        let mut p = Self::from_fd(fd).map_err(Error::program(&name, "open pin"))?;
+        p.pinned = Some(path.to_owned());
+        Ok(p)
+    }
+
+    /// Opens the program with kernel id `id`.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.13.
+    #[doc(alias = "BPF_PROG_GET_FD_BY_ID")]
+    pub fn from_id(id: u32) -> Result<Program> {
+        Self::from_fd(sys::prog_get_fd_by_id(id)?)
+    }
+
+    /// A second handle on the same program (`dup`).
+    pub fn try_clone(&self) -> Result<Program> {
+        let fd = self
+            .fd
+            .try_clone()
+            .map_err(Error::io(format!("dup of program '{}'", self.name)))?;
+        Ok(Program {
+            fd,
+            name: self.name.clone(),
+            program_type: self.program_type,
+            attach_type: self.attach_type,
+            attach_target: self.attach_target.clone(),
+            section_name: self.section_name.clone(),
+            log: self.log.clone(),
+            pinned: self.pinned.clone(),
+        })
+    }
+
+    /// The name (the function's, or as the kernel reports it).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The program type.
+    pub fn program_type(&self) -> ProgramType {
+        self.program_type
+    }
+    /// The expected attach type it was loaded with.
+    pub fn attach_type(&self) -> Option<AttachType> {
+        self.attach_type
+    }
+    /// The attach target named by the section (function, tracepoint, ...).
+    pub fn attach_target(&self) -> Option<&str> {
+        self.attach_target.as_deref()
+    }
+    /// The ELF section the program came from (`SEC("...")`), for auto-attach.
+    pub fn section_name(&self) -> Option<&str> {
+        self.section_name.as_deref()
+    }
+    /// The verifier log of the load, when a log level was requested.
+    pub fn verifier_log(&self) -> Option<&VerifierLog> {
+        self.log.as_ref()
+    }
+    /// The path this program was pinned at or opened from.
+    pub fn pinned_path(&self) -> Option<&Path> {
+        self.pinned.as_deref()
+    }
+
+    /// Pins the program at `path` in a bpffs.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.4.
+    #[doc(alias = "BPF_OBJ_PIN")]
+    pub fn pin(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        if self.pinned.as_deref() == Some(path) {
+            return Ok(());
+        }
+        crate::pin::pin(&self.fd, path).map_err(Error::program(&self.name, "pin"))?;
+        self.pinned = Some(path.to_owned());
+        Ok(())
+    }
+
+    /// Removes the pin made by [`Program::pin`] (or the one it was opened from).
+    pub fn unpin(&mut self) -> Result<()> {
+        if let Some(p) = self.pinned.take() {
+            crate::pin::unpin(&p).map_err(Error::program(&self.name, "unpin"))?;
+        }
+        Ok(())
+    }
+
+    /// What the kernel reports about the program (id, tag, sizes, ...).
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.13.
+    #[doc(alias = "BPF_OBJ_GET_INFO_BY_FD")]
+    pub fn info(&self) -> Result<ProgramInfo> {
+        let info = sys::prog_info(&self.fd)
+            .map_err(Error::from)
+            .map_err(Error::program(&self.name, "info"))?;
+        Ok(ProgramInfo::from_raw(&info))
+    }
+
+    /// The kernel id.
+    pub fn id(&self) -> Result<u32> {
+        Ok(self.info()?.id)
+    }
+
+    /// Ids of the maps the program uses.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.15.
+    pub fn map_ids(&self) -> Result<Vec<u32>> {
+        sys::prog_map_ids(&self.fd)
+            .map_err(Error::from)
+            .map_err(Error::program(&self.name, "map ids"))
+    }
+
+    /// The instructions as the verifier rewrote them (empty when the kernel
+    /// hides them: `kernel.kptr_restrict`, lockdown).
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.13.
+    pub fn xlated_instructions(&self) -> Result<Instructions> {
+        let bytes = sys::prog_xlated_insns(&self.fd)
+            .map_err(Error::from)
+            .map_err(Error::program(&self.name, "xlated instructions"))?;
+        Ok(Instructions::unmarshal(&bytes, Endianness::NATIVE)?)
+    }
+
+    /// Runs the program in the kernel on the given input
+    /// (`BPF_PROG_TEST_RUN`).
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 4.12; which program types can run grew over time.
+    #[doc(alias = "BPF_PROG_TEST_RUN")]
+    #[doc(alias = "BPF_PROG_RUN")]
+    pub fn test_run(&self, opts: &TestRunOptions) -> Result<TestRunResult> {
+        let mut data_out = vec![0u8; opts.data_out_size];
+        let mut ctx_out = vec![0u8; opts.ctx_out_size];
+        let r = self
+            .test_run_raw(opts, &mut data_out, &mut ctx_out)
+            .map_err(Error::program(&self.name, "test run"))?;
+        data_out.truncate((r.data_size_out as usize).min(opts.data_out_size));
+        ctx_out.truncate((r.ctx_size_out as usize).min(opts.ctx_out_size));
+        Ok(TestRunResult {
+            retval: r.retval,
+            duration_ns: r.duration,
+            data_out,
+            ctx_out,
+        })
+    }
+}
+
+impl Program {
+    fn test_run_raw(
+        &self,
+        opts: &TestRunOptions,
+        data_out: &mut [u8],
+        ctx_out: &mut [u8],
+    ) -> Result<sys::TestRunResult> {
+        let mut attr = sys::ProgTestRunAttr::new(&self.fd);
+        if !opts.data_in.is_empty() {
+            attr.set_data_in(&opts.data_in)?;
+        }
+        if !data_out.is_empty() {
+            attr.set_data_out(data_out)?;
+        }
+        if !opts.ctx_in.is_empty() {
+            attr.set_ctx_in(&opts.ctx_in)?;
+        }
+        if !ctx_out.is_empty() {
+            attr.set_ctx_out(ctx_out)?;
+        }
+        attr.repeat = opts.repeat;
+        attr.flags = opts.flags;
+        attr.cpu = opts.cpu;
+        sys::prog_test_run(attr).map_err(|e| {
+            let errno = e.errno();
+            if errno == Some(Errno::ENOTSUPP) || errno == Some(Errno::OPNOTSUPP) {
+                Error::NotSupported(NotSupported::new(
+                    format!("BPF_PROG_TEST_RUN for {}", self.program_type.kernel_name()),
+                    test_run_min_kernel(self.program_type),
+                ))
+            } else {
+                Error::from(e)
+            }
+        })
+    }
+}
+
+/// `KERNEL_VERSION(a, b, c)`.
+pub(crate) fn kernel_version_code(v: &KernelVersion) -> u32 {
+    (v.major << 16) | (v.minor << 8) | v.patch.min(255)
+}
+
+/// The first kernel that can test-run programs of type `t`.
+fn test_run_min_kernel(t: ProgramType) -> KernelVersion {
+    let (a, b) = match t {
+        ProgramType::SocketFilter
+        | ProgramType::SchedCls
+        | ProgramType::SchedAct
+        | ProgramType::Xdp => (4, 12),
+        ProgramType::CgroupSkb
+        | ProgramType::LwtIn
+        | ProgramType::LwtOut
+        | ProgramType::LwtXmit => (4, 12),
+        ProgramType::FlowDissector => (5, 0),
+        ProgramType::RawTracepoint => (5, 10),
+        ProgramType::Tracing => (5, 10),
+        ProgramType::SkLookup => (5, 10),
+        ProgramType::Syscall => (5, 14),
+        ProgramType::Netfilter => (6, 4),
+        ProgramType::StructOps => (5, 6),
+        _ => (99, 0),
+    };
+    KernelVersion::new(a, b, 0)
+}
+
+/// Whether programs of this type/attach type are ones lockdown refuses.
+fn tracing_kind(spec: &ProgramSpec) -> Option<&'static str> {
+    match (spec.program_type, spec.attach_type) {
+        (ProgramType::Tracing, Some(AttachType::TraceFentry)) => Some("fentry"),
+        (ProgramType::Tracing, Some(AttachType::TraceFexit)) => Some("fexit"),
+        (ProgramType::Tracing, Some(AttachType::ModifyReturn)) => Some("fmod_ret"),
+        (ProgramType::Tracing, Some(AttachType::TraceIter)) => Some("iterator"),
+        (ProgramType::Tracing, _) => Some("tracing"),
+        (ProgramType::Lsm, _) => Some("LSM"),
+        (ProgramType::Kprobe, _) => Some("kprobe"),
+        (ProgramType::Ext, _) => Some("freplace"),
+        (ProgramType::StructOps, _) => Some("struct_ops"),
+        (ProgramType::PerfEvent | ProgramType::Tracepoint | ProgramType::RawTracepoint, _) => {
+            Some("tracing")
+        }
+        _ => None,
+    }
+}
+
+/// The first kernel with program type `t`.
+fn prog_type_min_kernel(t: ProgramType) -> KernelVersion {
+    let (a, b) = match t.as_raw() {
+        0 | 1 => (3, 19),
+        2 => (4, 1),
+        3 | 4 => (4, 1),
+        5 => (4, 7),
+        6 => (4, 8),
+        7 => (4, 9),
+        8 | 9 => (4, 10),
+        10..=12 => (4, 10),
+        13 => (4, 13),
+        14 => (4, 14),
+        15 => (4, 15),
+        16 => (4, 17),
+        17 | 18 => (4, 17),
+        19 | 20 => (4, 18),
+        21 => (4, 19),
+        22 => (4, 20),
+        23 | 24 => (5, 2),
+        25 => (5, 3),
+        26 | 27 => (5, 5),
+        28 => (5, 6),
+        29 => (5, 7),
+        30 => (5, 9),
+        31 => (5, 14),
+        32 => (6, 4),
+        _ => (99, 0),
+    };
+    KernelVersion::new(a, b, 0)
+}
+
+/// Turns a failed `BPF_PROG_LOAD` into the error that says why.
+fn load_error(spec: &ProgramSpec, e: sys::Error, fixups: &[ebpf_btf::core::Fixup]) -> Error {
+    let errno = e.errno();
+    if errno == Some(Errno::PERM) {
+        let kind = tracing_kind(spec);
+        return Error::PermissionDenied {
+            what: format!(
+                "BPF_PROG_LOAD of a {} program",
+                spec.program_type.kernel_name()
+            ),
+            errno: Errno::PERM,
+            hint: crate::error::eperm_hint(kind),
+        };
+    }
+    if errno == Some(Errno::INVAL) || errno == Some(Errno::TOOBIG) {
+        let min = prog_type_min_kernel(spec.program_type);
+        if KernelVersion::current().is_ok_and(|v| v < min) {
+            return Error::NotSupported(NotSupported::new(spec.program_type.kernel_name(), min));
+        }
+    }
+    match e {
+        // No log: the attributes were refused before verification.
+        sys::Error::Load { cmd, errno, log } if log.is_empty() => Error::Context {
+            what: format!(
+                "the kernel refused the program's attributes (type {}, expected attach type {}, flags {:#x})",
+                spec.program_type.kernel_name(),
+                spec.attach_type.map_or("none", AttachType::kernel_name),
+                spec.flags
+            ),
+            source: Box::new(Error::Syscall(sys::Error::Bpf { cmd, errno })),
+        },
+        sys::Error::Load { errno, log, .. } => Error::Verifier(Box::new(VerifierError {
+            errno,
+            poisoned_relocation: crate::relocate::diagnose(&log, fixups),
+            log,
+        })),
+        other => Error::from(other),
+    }
+}
+
+/// The kernel BTF id of the attach target of tracing, LSM and iterator
+/// programs, in vmlinux or (for the running kernel) a module, whose BTF fd is
+/// then returned too.
+fn attach_btf_target(
+    spec: &ProgramSpec,
+    opts: &ProgramOptions,
+) -> Result<Option<(u32, Option<OwnedFd>)>> {
+    let (prefix, kind_func) = match (spec.program_type, spec.attach_type) {
+        (ProgramType::Tracing, Some(AttachType::TraceRawTp)) => ("btf_trace_", false),
+        (
+            ProgramType::Tracing,
+            Some(AttachType::TraceFentry | AttachType::TraceFexit | AttachType::ModifyReturn),
+        ) => ("", true),
+        (ProgramType::Tracing, Some(AttachType::TraceIter)) => ("bpf_iter_", true),
+        (ProgramType::Lsm, _) => ("bpf_lsm_", true),
+        _ => return Ok(None),
+    };
+    let Some(target) = spec.attach_target.as_deref().filter(|t| !t.is_empty()) else {
+        return Err(Error::InvalidArgument(format!(
+            "{} program without an attach target",
+            spec.program_type.kernel_name()
+        )));
+    };
+    // `module:function` names a module's function explicitly.
+    let target = target.rsplit(':').next().unwrap_or(target);
+    let btf = match &opts.kernel_btf {
+        Some(b) => b.clone(),
+        None => crate::relocate::kernel_spec()?,
+    };
+    let name = format!("{prefix}{target}");
+    let id = if kind_func {
+        btf.type_by_name::<ebpf_btf::Func>(&name).map(|(id, _)| id)
+    } else {
+        btf.type_by_name::<ebpf_btf::Typedef>(&name)
+            .map(|(id, _)| id)
+    };
+    if let Ok(id) = id {
+        return Ok(Some((id.0, None)));
+    }
+    if opts.kernel_btf.is_none() {
+        let found = if kind_func {
+            crate::ksym::find_in_modules::<ebpf_btf::Func>(&name)
+        } else {
+            crate::ksym::find_in_modules::<ebpf_btf::Typedef>(&name)
+        };
+        if let Some((module, id)) = found {
+            let fd = crate::ksym::module_btf_fd(&module)?;
+            return Ok(Some((id, Some(fd))));
+        }
+    }
+    Err(Error::NotFound {
+        kind: "attach target in kernel BTF",
+        name,
+    })
+}

@@ -1,0 +1,60 @@
+//! Kernel-dependent rewriting of a program's instructions before load: the
+//! shared kernel BTF, CO-RE relocations (with `ebpf_btf::core`) and the scan
+//! of verifier logs for poisoned relocations.
+
+use std::sync::Arc;
+
+use ebpf_asm::Instructions;
+use ebpf_btf::core::{Fixup, Relocator};
+use ebpf_btf::{CoreRelo, Spec};
+use ebpf_syscall::VerifierLog;
+
+use crate::error::{Error, Result};
+
+/// The running kernel's BTF, parsed once per process (ebpf-btf's shared cache).
+pub(crate) fn kernel_spec() -> Result<Arc<Spec>> {
+    ebpf_btf::KernelBtf::shared()
+        .vmlinux()
+        .map_err(|e| Error::Context {
+            what: "kernel BTF (/sys/kernel/btf/vmlinux)".into(),
+            source: Box::new(Error::Btf(e)),
+        })
+}
+
+/// Whether any instruction carries a CO-RE relocation.
+pub(crate) fn has_core_relos(insns: &Instructions) -> bool {
+    insns.iter().any(|i| i.metadata.get::<CoreRelo>().is_some())
+}
+
+/// Applies the CO-RE relocations of `insns` with `relocator` (whose local
+/// BTF is the object's). Unsatisfiable relocations poison their instruction
+/// (the verifier rejects it only if reachable); the fixups are returned for
+/// [`diagnose`] after a verifier failure.
+pub(crate) fn apply_core(
+    insns: &mut Instructions,
+    relocator: &mut Relocator<'_>,
+) -> Result<Vec<Fixup>> {
+    // The records keep their ELF section offsets; what counts is the
+    // instruction's place in the linked program.
+    let mut relos = Vec::new();
+    for (slot, ins) in insns.iter_offsets() {
+        if let Some(r) = ins.metadata.get::<CoreRelo>() {
+            let mut r = r.clone();
+            r.insn_off = u32::try_from(slot * ebpf_asm::SLOT_SIZE)
+                .map_err(|_| Error::InvalidArgument("program too large".into()))?;
+            relos.push(r);
+        }
+    }
+    if relos.is_empty() {
+        return Ok(Vec::new());
+    }
+    relocator
+        .relocate(&mut insns.0, &relos)
+        .map_err(Error::Core)
+}
+
+/// Names the poisoned CO-RE relocation the verifier complained about, if
+/// the log shows the program reached one.
+pub(crate) fn diagnose(log: &VerifierLog, fixups: &[Fixup]) -> Option<String> {
+    ebpf_btf::core::diagnose(log.as_str(), fixups).map(|d| d.to_string())
+}

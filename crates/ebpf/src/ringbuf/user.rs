@@ -1,0 +1,245 @@
+//! The producer side of `BPF_MAP_TYPE_USER_RINGBUF`: user space writes
+//! records that a BPF program drains with `bpf_user_ringbuf_drain`.
+
+use std::ops::{Deref, DerefMut};
+use std::os::fd::{AsFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+use ebpf_syscall::MapType;
+
+use super::error::{ReaderError, Result};
+use super::reader::{BUSY_BIT, DISCARD_BIT, HDR_SZ, RingGeometry, record_footprint, ring_geometry};
+use crate::mem::SharedPages;
+
+/// A writer of a `BPF_MAP_TYPE_USER_RINGBUF` map (the single user-space producer).
+///
+/// [`reserve`](Self::reserve) claims space for a record and publishes it as
+/// busy; the [`UserRecord`] is written in place and then
+/// [`submit`](UserRecord::submit)ted or [`discard`](UserRecord::discard)ed
+/// (dropping it discards). A BPF program draining the ring stops at a busy
+/// record until it is submitted.
+///
+/// # Minimum kernel version
+///
+/// 6.1.
+#[derive(Debug)]
+pub struct UserRingBuf {
+    name: String,
+    fd: OwnedFd,
+    /// The consumer page (read-only: the kernel drains).
+    consumer: SharedPages,
+    /// The producer page followed by the data pages mapped twice (read-write).
+    data: SharedPages,
+    page: usize,
+    size: u64,
+    mask: u64,
+    prod: u64,
+}
+
+impl UserRingBuf {
+    /// A writer of the user ring buffer map `map`.
+    ///
+    /// Fails with [`ReaderError::WrongMapType`] for other map types.
+    pub fn new(map: impl AsFd) -> Result<Self> {
+        let RingGeometry {
+            name,
+            fd,
+            page,
+            size,
+        } = ring_geometry(map.as_fd(), MapType::USER_RINGBUF, "user ring buffer")?;
+        let data_len = usize::try_from(size)
+            .ok()
+            .and_then(|s| s.checked_mul(2))
+            .and_then(|d| d.checked_add(page))
+            .ok_or_else(|| ReaderError::InvalidSize {
+                ring: name.clone(),
+                reason: format!("data size {size} is too large to map twice"),
+            })?;
+        // The kernel refuses a writable mapping of the consumer page.
+        let consumer = SharedPages::map(&fd, page, false, 0).map_err(ReaderError::syscall(
+            format!("{name}: mmap of the consumer page"),
+        ))?;
+        let data = SharedPages::map(&fd, data_len, true, page).map_err(ReaderError::syscall(
+            format!("{name}: mmap of the producer and data pages"),
+        ))?;
+        let prod = data.load_acquire_u64(0);
+        Ok(Self {
+            name,
+            fd,
+            consumer,
+            data,
+            page,
+            size,
+            mask: size - 1,
+            prod,
+        })
+    }
+
+    /// The largest payload a record can have.
+    pub fn max_record_len(&self) -> usize {
+        (self.size - HDR_SZ) as usize
+    }
+
+    /// Bytes free for new records (headers and padding included).
+    pub fn free_bytes(&self) -> u64 {
+        let cons = self.consumer.load_acquire_u64(0);
+        self.size - (self.prod - cons)
+    }
+
+    /// Bytes written and not yet drained by the kernel.
+    pub fn pending_bytes(&self) -> u64 {
+        self.prod - self.consumer.load_acquire_u64(0)
+    }
+
+    /// Reserves a record of `len` payload bytes (zero-filled is not
+    /// guaranteed: the space holds older data).
+    ///
+    /// Fails with [`ReaderError::RecordTooLarge`] if it can never fit and
+    /// [`ReaderError::Full`] if the kernel has not drained enough yet.
+    pub fn reserve(&mut self, len: usize) -> Result<UserRecord<'_>> {
+        let max = self.max_record_len();
+        if len > max || len >= DISCARD_BIT as usize {
+            return Err(ReaderError::RecordTooLarge {
+                ring: self.name.clone(),
+                len,
+                max,
+            });
+        }
+        let total = record_footprint(len as u64);
+        // Acquire: the kernel has finished reading what it released.
+        let cons = self.consumer.load_acquire_u64(0);
+        let free = self.size - (self.prod - cons);
+        if total > free {
+            return Err(ReaderError::Full {
+                ring: self.name.clone(),
+                needed: total,
+                free,
+            });
+        }
+        let hdr = self.page + (self.prod & self.mask) as usize;
+        // The header is written before the producer position is published
+        // (release below), so the kernel sees a busy record, never garbage.
+        self.data.store_relaxed_u32(hdr, len as u32 | BUSY_BIT);
+        self.data.store_relaxed_u32(hdr + 4, 0);
+        self.prod += total;
+        self.data.store_release_u64(0, self.prod);
+        Ok(UserRecord {
+            pages: &mut self.data,
+            hdr,
+            len,
+            done: false,
+        })
+    }
+
+    /// Like [`reserve`](Self::reserve), but when the ring is full waits (in
+    /// `poll` for `POLLOUT` on the map, which the kernel signals after a BPF
+    /// program drained records) up to `timeout` for room; then fails with
+    /// [`ReaderError::Timeout`].
+    pub fn reserve_timeout(&mut self, len: usize, timeout: Duration) -> Result<UserRecord<'_>> {
+        let start = Instant::now();
+        let deadline = start + timeout;
+        loop {
+            if self.reserve_fits(len) != Some(false) {
+                // Fits, or never fits (then `reserve` says why).
+                return self.reserve(len);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(ReaderError::Timeout {
+                    ring: self.name.clone(),
+                    waited: now - start,
+                });
+            }
+            let wait = (deadline - now).max(Duration::from_millis(1));
+            let ms = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
+            let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLOUT)];
+            match poll(&mut fds, PollTimeout::from(ms)) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => {
+                    return Err(ReaderError::Syscall {
+                        what: format!("{}: poll for room", self.name),
+                        source: ebpf_syscall::Error::Syscall {
+                            call: "poll",
+                            errno: e.into(),
+                        },
+                    });
+                }
+            }
+            // The map polls writable as soon as any byte is free: do not spin
+            // while the room is still too small.
+            if self.reserve_fits(len) == Some(false) {
+                let left = deadline.saturating_duration_since(Instant::now());
+                std::thread::sleep(left.min(Duration::from_micros(200)));
+            }
+        }
+    }
+
+    /// Whether a record of `len` bytes fits now (`None`: never fits).
+    fn reserve_fits(&self, len: usize) -> Option<bool> {
+        if len > self.max_record_len() {
+            return None;
+        }
+        Some(record_footprint(len as u64) <= self.free_bytes())
+    }
+
+    /// Reserves, copies `payload` and submits.
+    pub fn write(&mut self, payload: &[u8]) -> Result<()> {
+        let mut record = self.reserve(payload.len())?;
+        record.copy_from_slice(payload);
+        record.submit();
+        Ok(())
+    }
+}
+
+/// A reserved user ring buffer record, written in place; dereferences to its
+/// payload. Dropping it without [`submit`](Self::submit) discards it.
+#[derive(Debug)]
+pub struct UserRecord<'a> {
+    pages: &'a mut SharedPages,
+    hdr: usize,
+    len: usize,
+    done: bool,
+}
+
+impl UserRecord<'_> {
+    fn finish(&mut self, flags: u32) {
+        if !self.done {
+            self.done = true;
+            // Release: the payload writes are visible before the busy bit clears.
+            self.pages
+                .store_release_u32(self.hdr, self.len as u32 | flags);
+        }
+    }
+
+    /// Commits the record: the kernel may drain it.
+    pub fn submit(mut self) {
+        self.finish(0);
+    }
+
+    /// Discards the record: the kernel skips it.
+    pub fn discard(mut self) {
+        self.finish(DISCARD_BIT);
+    }
+}
+
+impl Deref for UserRecord<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.pages.bytes(self.hdr + HDR_SZ as usize, self.len)
+    }
+}
+
+impl DerefMut for UserRecord<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        self.pages.bytes_mut(self.hdr + HDR_SZ as usize, self.len)
+    }
+}
+
+impl Drop for UserRecord<'_> {
+    fn drop(&mut self) {
+        self.finish(DISCARD_BIT);
+    }
+}

@@ -1,0 +1,181 @@
+//! struct_ops: programs implementing the operations of a kernel struct
+//! (`tcp_congestion_ops`, `bpf_dummy_ops`, ...) and the `BPF_MAP_TYPE_STRUCT_OPS`
+//! map whose value is that struct with the programs in its function pointers.
+//!
+//! As libbpf does: each program is loaded with `attach_btf_id` = the kernel
+//! struct's BTF id and `expected_attach_type` = the index of the member it
+//! implements; the map is created with `btf_vmlinux_value_type_id` =
+//! `struct bpf_struct_ops_<name>` and its value written member by member
+//! (matched by name) into the kernel's layout, with program fds in the
+//! function pointers. Registering it (attaching) is the link layer's job.
+
+use std::collections::BTreeMap;
+use std::os::fd::AsRawFd;
+
+use ebpf_btf::{Spec, Struct, Type, TypeId};
+use ebpf_spec::{CollectionSpec, MapSpec, StructOpsSpec};
+use ebpf_syscall as sys;
+
+use crate::error::{Error, Result};
+use crate::map::{Map, UpdateFlags, sanitize_name};
+use crate::program::Program;
+
+/// Where a struct_ops program attaches: the kernel struct and the member index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StructOpsTarget {
+    pub btf_id: u32,
+    pub member: u32,
+}
+
+fn kernel_struct<'a>(kernel: &'a Spec, name: &str) -> Result<(TypeId, &'a Struct)> {
+    kernel
+        .type_by_name::<Struct>(name)
+        .map_err(|_| Error::NotFound {
+            kind: "struct_ops type in kernel BTF",
+            name: name.to_owned(),
+        })
+}
+
+fn local_struct<'a>(local: &'a Spec, ops: &StructOpsSpec) -> Result<&'a Struct> {
+    let id = local.underlying_type(ops.type_id)?;
+    match local.type_by_id(id)? {
+        Type::Struct(s) => Ok(s),
+        _ => Err(Error::InvalidArgument(format!(
+            "'{}' is not a struct",
+            ops.type_name
+        ))),
+    }
+}
+
+/// The attach targets of every struct_ops program of `spec`, by program name.
+pub(crate) fn targets(
+    spec: &CollectionSpec,
+    kernel: &Spec,
+) -> Result<BTreeMap<String, StructOpsTarget>> {
+    let mut out = BTreeMap::new();
+    let Some(local) = spec.btf.as_deref() else {
+        return Ok(out);
+    };
+    for ms in spec.maps.values() {
+        let Some(ops) = &ms.struct_ops else { continue };
+        let ctx = |e: Error| Error::map(&ms.name, "struct_ops")(e);
+        let (kid, kstruct) = kernel_struct(kernel, &ops.type_name).map_err(ctx)?;
+        let lstruct = local_struct(local, ops).map_err(ctx)?;
+        for (off, prog) in &ops.programs {
+            let member = lstruct
+                .members
+                .iter()
+                .find(|m| m.bit_offset == off * 8)
+                .ok_or_else(|| ctx(Error::InvalidArgument(format!("no member at offset {off}"))))?;
+            let index = kstruct
+                .members
+                .iter()
+                .position(|m| m.name == member.name)
+                .ok_or_else(|| {
+                    ctx(Error::NotFound {
+                        kind: "struct_ops member in kernel BTF",
+                        name: format!("{}.{}", ops.type_name, member.name),
+                    })
+                })?;
+            out.insert(
+                prog.clone(),
+                StructOpsTarget {
+                    btf_id: kid.0,
+                    member: u32::try_from(index).unwrap_or(u32::MAX),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Creates the struct_ops map of `ms` and writes its value, with the fds of `programs`.
+pub(crate) fn create_map(
+    ms: &MapSpec,
+    btf_fd: std::os::fd::BorrowedFd<'_>,
+    local: &Spec,
+    kernel: &Spec,
+    programs: &BTreeMap<String, Program>,
+) -> Result<Map> {
+    let name = ms.name.as_str();
+    let ops = ms
+        .struct_ops
+        .as_ref()
+        .ok_or_else(|| Error::InvalidArgument("not a struct_ops map".into()))?;
+    let value_name = format!("bpf_struct_ops_{}", ops.type_name);
+    let (value_id, value) = kernel_struct(kernel, &value_name)?;
+    let data_member = value
+        .members
+        .iter()
+        .find(|m| m.name == "data")
+        .ok_or_else(|| Error::InvalidArgument(format!("{value_name} has no member 'data'")))?;
+    let data_off = (data_member.bit_offset / 8) as usize;
+    let (_, kstruct) = kernel_struct(kernel, &ops.type_name)?;
+    let lstruct = local_struct(local, ops)?;
+
+    let mut buf = vec![0u8; value.size as usize];
+    for km in &kstruct.members {
+        let koff = data_off + (km.bit_offset / 8) as usize;
+        let Some(lm) = lstruct.members.iter().find(|m| m.name == km.name) else {
+            continue;
+        };
+        let loff = (lm.bit_offset / 8) as usize;
+        let kty = kernel.underlying_type(km.type_id)?;
+        let is_func_ptr = match kernel.type_by_id(kty)? {
+            Type::Pointer(p) => {
+                let t = kernel.underlying_type(p.target)?;
+                matches!(kernel.type_by_id(t)?, Type::FuncProto(_))
+            }
+            _ => false,
+        };
+        if is_func_ptr {
+            let Some(prog) = ops.programs.get(&u32::try_from(loff).unwrap_or(u32::MAX)) else {
+                continue;
+            };
+            // A skipped program leaves its operation unset.
+            let Some(p) = programs.get(prog) else {
+                continue;
+            };
+            let fd = u64::from(p.as_fd_raw());
+            buf.get_mut(koff..koff + 8)
+                .ok_or_else(|| Error::InvalidArgument("member outside the value".into()))?
+                .copy_from_slice(&fd.to_ne_bytes());
+            continue;
+        }
+        let ksize = kernel.sizeof(km.type_id)? as usize;
+        let lsize = local.sizeof(lm.type_id)? as usize;
+        let src = ops.data.get(loff..loff + lsize.min(ksize)).unwrap_or(&[]);
+        if src.iter().all(|b| *b == 0) {
+            continue;
+        }
+        if lsize != ksize {
+            return Err(Error::InvalidArgument(format!(
+                "member '{}' has {lsize} bytes in the object, {ksize} in the kernel",
+                km.name
+            )));
+        }
+        buf[koff..koff + ksize].copy_from_slice(src);
+    }
+
+    let mut attr = sys::MapCreateAttr::new(sys::MapType::STRUCT_OPS, 4, value.size, 1);
+    attr.map_flags = ms.flags;
+    attr.btf_vmlinux_value_type_id = value_id.0;
+    // The kernel wants the object's BTF even though the value type is vmlinux's.
+    attr.btf_fd = btf_fd.as_raw_fd().unsigned_abs();
+    attr.map_name = sys::obj_name(&sanitize_name(name)).unwrap_or_default();
+    let fd = sys::map_create(&attr)?;
+    let map = Map::from_fd(fd)?.with_name(name);
+    map.update(&0u32.to_ne_bytes(), &buf, UpdateFlags::ANY)?;
+    Ok(map)
+}
+
+trait RawFdExt {
+    fn as_fd_raw(&self) -> u32;
+}
+
+impl RawFdExt for Program {
+    fn as_fd_raw(&self) -> u32 {
+        // An open fd is never negative.
+        std::os::fd::AsFd::as_fd(self).as_raw_fd().unsigned_abs()
+    }
+}

@@ -1,0 +1,562 @@
+//! Loading the committed fixtures into the running kernel.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ebpf::{
+    Collection, CollectionOptions, CollectionSpec, Error, Map, MapSpec, MapType, ProgramType,
+    TestRunOptions, UpdateFlags,
+};
+use ebpf_test_support::{BpfFs, check_fd_leaks, skip, skip_if_not_supported};
+
+fn testdata(name: &str) -> String {
+    format!("{}/../../testdata/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn spec(name: &str) -> CollectionSpec {
+    CollectionSpec::from_file(testdata(name)).unwrap()
+}
+
+/// Programs this loader does not handle yet (struct_ops) are removed from the spec.
+fn without_struct_ops(mut s: CollectionSpec) -> CollectionSpec {
+    s.programs
+        .retain(|_, p| p.program_type != ProgramType::StructOps);
+    s.maps.retain(|_, m| m.struct_ops.is_none());
+    s
+}
+
+/// Loads `spec`; when a program fails by policy (lockdown) or because a
+/// kernel symbol is missing, prints why, drops it and retries.
+fn load_tolerant(
+    mut spec: CollectionSpec,
+    mut opts: impl FnMut() -> CollectionOptions,
+) -> (Collection, Vec<String>) {
+    let mut dropped = Vec::new();
+    loop {
+        match Collection::load(&spec, opts()) {
+            Ok(c) => return (c, dropped),
+            Err(e) => {
+                let Error::Program { name, .. } = &e else {
+                    panic!("load failed: {e}")
+                };
+                if e.is_permission_denied() {
+                    assert!(e.to_string().contains("EPERM"), "{e}");
+                    assert!(e.to_string().contains("lockdown"), "{e}");
+                    skip(format!("{name}: {e}"));
+                } else if let Some(ns) = e.not_supported() {
+                    skip(format!("{name}: {ns}"));
+                } else {
+                    panic!("load failed: {e}");
+                }
+                let name = name.clone();
+                assert!(spec.programs.remove(&name).is_some());
+                dropped.push(name);
+            }
+        }
+    }
+}
+
+fn run(coll: &Collection, name: &str) -> u32 {
+    let p = &coll.programs[name];
+    let opts = TestRunOptions {
+        data_in: vec![0u8; 64],
+        ..Default::default()
+    };
+    match p.test_run(&opts) {
+        Ok(r) => r.retval,
+        Err(e) => panic!("{name}: {e}"),
+    }
+}
+
+#[test]
+fn loader_fixture() {
+    check_fd_leaks(|| {
+        let s = spec("loader-el.o");
+        let (coll, dropped) = load_tolerant(s, CollectionOptions::default);
+        println!("dropped: {dropped:?}");
+        // Only what lockdown refuses is dropped (or nothing on an open kernel).
+        for d in &dropped {
+            assert!(
+                ["fentry_prog", "fexit_prog", "lsm_prog"].contains(&d.as_str()),
+                "{d} dropped"
+            );
+        }
+        // Programs refused by lockdown (fentry/fexit/lsm) or missing symbols are dropped; the rest load.
+        for name in [
+            "socket_prog",
+            "socket_prog_two",
+            "tail_target",
+            "xdp_prog",
+            "tc_prog",
+            "tp_getpid",
+            "raw_tp_prog",
+            "uprobe_prog",
+            "cgroup_skb_prog",
+            "connect4_prog",
+            "sk_lookup_prog",
+            "iter_task",
+            "syscall_prog",
+            "ksym_prog",
+            "ebpf_rs_ssthresh",
+            "ebpf_rs_cong_avoid",
+            "ebpf_rs_undo_cwnd",
+        ] {
+            assert!(
+                coll.programs.contains_key(name),
+                "{name} not loaded (dropped: {dropped:?})"
+            );
+        }
+        // Global data and bpf2bpf calls.
+        assert_eq!(coll.variables["counter"].get::<u32>().unwrap(), 1);
+        assert_eq!(coll.variables["const_limit"].get::<u32>().unwrap(), 42);
+        assert_eq!(run(&coll, "socket_prog"), 0);
+        assert_eq!(coll.variables["counter"].get::<u32>().unwrap(), 2);
+        assert_eq!(coll.variables["bss_total"].get::<u64>().unwrap(), 7 + 4);
+        let e = coll.maps["array_map"]
+            .lookup(&0u32.to_ne_bytes())
+            .unwrap()
+            .unwrap();
+        assert_eq!(u32::from_ne_bytes(e[4..8].try_into().unwrap()), 1);
+        // Tail call through the prog array populated at load.
+        assert_eq!(run(&coll, "xdp_prog"), 2);
+        assert_eq!(run(&coll, "tail_target"), 2);
+        // kconfig and ksyms (typed, typeless and a missing weak one) as the programs see them.
+        let syscall = TestRunOptions::default();
+        assert_eq!(
+            coll.programs["syscall_prog"]
+                .test_run(&syscall)
+                .unwrap()
+                .retval,
+            0
+        );
+        assert_eq!(
+            coll.programs["ksym_prog"]
+                .test_run(&syscall)
+                .unwrap()
+                .retval,
+            0
+        );
+        // struct_ops: the map holds the three callbacks.
+        assert_eq!(coll.maps["ebpf_rs_cc"].map_type(), MapType::STRUCT_OPS);
+        // kconfig values, at their datasec offsets.
+        let kconfig = coll.maps[".kconfig"]
+            .lookup(&0u32.to_ne_bytes())
+            .unwrap()
+            .unwrap();
+        let btf = spec("loader-el.o").btf.unwrap();
+        let (_, ds) = btf.type_by_name::<ebpf_btf::Datasec>(".kconfig").unwrap();
+        let mut vals = BTreeMap::new();
+        for v in &ds.vars {
+            let ebpf_btf::Type::Var(var) = btf.type_by_id(v.type_id).unwrap() else {
+                panic!()
+            };
+            vals.insert(
+                var.name.clone(),
+                kconfig[v.offset as usize..(v.offset + v.size) as usize].to_vec(),
+            );
+        }
+        let k = ebpf_test_support::kernel_version();
+        let code = (k.major << 16) | (k.minor << 8) | k.patch.min(255);
+        assert_eq!(vals["LINUX_KERNEL_VERSION"], code.to_ne_bytes());
+        assert_eq!(vals["CONFIG_BPF_SYSCALL"], [1]);
+        assert!(i32::from_ne_bytes(vals["CONFIG_HZ"][..].try_into().unwrap()) >= 100);
+        assert!(
+            coll.maps[".kconfig"]
+                .update(&0u32.to_ne_bytes(), &kconfig, UpdateFlags::ANY)
+                .is_err(),
+            "frozen"
+        );
+        // Map-in-map values.
+        let aom = &coll.maps["array_of_maps"];
+        let id = aom.lookup(&0u32.to_ne_bytes()).unwrap().unwrap();
+        assert_eq!(
+            u32::from_ne_bytes(id[..].try_into().unwrap()),
+            coll.maps["inner_a"].id().unwrap()
+        );
+        // Data sections are mmapable and rodata frozen.
+        assert!(coll.variables["counter"].is_mmapped());
+        assert!(coll.variables["const_limit"].is_read_only());
+        assert!(coll.variables["const_limit"].set(&1u32).is_err());
+        coll.variables["counter"].set(&10u32).unwrap();
+        assert_eq!(run(&coll, "socket_prog"), 0);
+        assert_eq!(coll.variables["counter"].get::<u32>().unwrap(), 11);
+        // info
+        let info = coll.programs["socket_prog"].info().unwrap();
+        assert_eq!(info.name, "socket_prog");
+        assert!(info.xlated_size > 0);
+        assert_ne!(info.tag, [0; 8]);
+        assert!(info.btf_id > 0);
+        // Func and line info reached the kernel (socket_prog + 3 subprograms).
+        let raw = ebpf_syscall::prog_info(&coll.programs["socket_prog"]).unwrap();
+        assert_eq!(raw.nr_func_info, 4);
+        assert!(raw.nr_line_info > 4);
+        assert!(coll.programs["socket_prog"].map_ids().unwrap().len() >= 3);
+    });
+}
+
+#[test]
+fn struct_ops() {
+    check_fd_leaks(|| {
+        let mut s = spec("loader-el.o");
+        s.programs.retain(|n, _| n.starts_with("ebpf_rs_"));
+        let coll =
+            skip_if_not_supported(Collection::load(&s, CollectionOptions::default())).unwrap();
+        let map = &coll.maps["ebpf_rs_cc"];
+        assert_eq!(map.map_type(), MapType::STRUCT_OPS);
+        assert_eq!(map.info().unwrap().map_type, MapType::STRUCT_OPS);
+        assert_ne!(map.flags() & ebpf_spec::MAP_FLAG_LINK, 0);
+        for p in [
+            "ebpf_rs_ssthresh",
+            "ebpf_rs_cong_avoid",
+            "ebpf_rs_undo_cwnd",
+        ] {
+            assert_eq!(coll.programs[p].program_type(), ProgramType::StructOps);
+        }
+        // A program without its map has no attach point.
+        let mut prog_only = s.clone();
+        prog_only.maps.remove("ebpf_rs_cc").unwrap();
+        let e = Collection::load(&prog_only, CollectionOptions::default()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("a struct_ops program must be referenced by a struct_ops map"),
+            "{e}"
+        );
+        // A mandatory callback left out: the kernel refuses the value.
+        let mut partial = s.clone();
+        partial.programs.remove("ebpf_rs_ssthresh");
+        let e = Collection::load(&partial, CollectionOptions::default()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("map 'ebpf_rs_cc': create struct_ops:"),
+            "{e}"
+        );
+    });
+}
+
+#[test]
+fn lockdown_is_permission_denied() {
+    check_fd_leaks(|| {
+        let mut s = without_struct_ops(spec("loader-el.o"));
+        s.programs.retain(|n, _| n == "fexit_prog");
+        match Collection::load(&s, CollectionOptions::default()) {
+            Ok(_) => skip("fexit loaded: this kernel is not locked down"),
+            Err(e) => {
+                assert!(e.is_permission_denied(), "{e}");
+                assert!(e.not_supported().is_none());
+                let msg = e.to_string();
+                assert!(msg.starts_with("program 'fexit_prog': load:"), "{msg}");
+                assert!(msg.contains("EPERM") && msg.contains("CAP_BPF"), "{msg}");
+            }
+        }
+    });
+}
+
+#[test]
+fn nobtf_fixture() {
+    check_fd_leaks(|| {
+        let s = spec("nobtf-el.o");
+        let coll = Collection::load(&s, CollectionOptions::default()).unwrap();
+        assert_eq!(coll.programs.len(), 2);
+        for (name, p) in &coll.programs {
+            let r = p.test_run(&TestRunOptions {
+                data_in: vec![0; 64],
+                ..Default::default()
+            });
+            assert!(r.is_ok(), "{name}: {r:?}");
+        }
+        assert!(coll.maps.contains_key("legacy_hash"));
+    });
+}
+
+#[test]
+fn isa_fixtures() {
+    check_fd_leaks(|| {
+        for f in [
+            "isa-el.o",
+            "isa_v1-el.o",
+            "isa_v2-el.o",
+            "isa_v3-el.o",
+            "isa_v4-el.o",
+        ] {
+            let s = spec(f);
+            let coll = Collection::load(&s, CollectionOptions::default())
+                .unwrap_or_else(|e| panic!("{f}: {e}"));
+            assert!(!coll.programs.is_empty(), "{f}");
+            for (name, p) in &coll.programs {
+                let r = p
+                    .test_run(&TestRunOptions {
+                        data_in: vec![0; 64],
+                        ..Default::default()
+                    })
+                    .unwrap_or_else(|e| panic!("{f} {name}: {e}"));
+                assert_eq!(r.retval, 0, "{f} {name}");
+            }
+        }
+    });
+}
+
+#[test]
+fn pinning_by_name() {
+    check_fd_leaks(|| {
+        let fs = BpfFs::new().unwrap();
+        let mut s = without_struct_ops(spec("loader-el.o"));
+        s.programs.retain(|n, _| n == "uprobe_prog");
+        let opts = || CollectionOptions {
+            pin_path: Some(fs.path().to_owned()),
+            ..Default::default()
+        };
+        let first = Collection::load(&s, opts()).unwrap();
+        let pinned = fs.path().join("percpu_array");
+        assert!(pinned.exists());
+        let id = first.maps["percpu_array"].id().unwrap();
+        drop(first);
+        // Reused on the next load.
+        let second = Collection::load(&s, opts()).unwrap();
+        assert_eq!(second.maps["percpu_array"].id().unwrap(), id);
+        drop(second);
+        // An incompatible pin is an error naming the difference.
+        std::fs::remove_file(&pinned).unwrap();
+        let mut other = Map::create(&MapSpec::new(
+            "percpu_array",
+            MapType::PERCPU_ARRAY,
+            4,
+            8,
+            3,
+        ))
+        .unwrap();
+        other.pin(&pinned).unwrap();
+        let e = Collection::load(&s, opts()).unwrap_err();
+        assert!(e.to_string().contains("max entries 3 != 2"), "{e}");
+        other.unpin().unwrap();
+        // A failed load removes the pins it created.
+        let mut failing = s.clone();
+        let mut bad = failing.programs["uprobe_prog"].clone();
+        bad.name = "broken".into();
+        bad.instructions = vec![ebpf_asm::exit()].into();
+        failing.programs.insert("broken".into(), bad);
+        let e = Collection::load(&failing, opts()).unwrap_err();
+        assert!(e.verifier().is_some(), "{e}");
+        assert!(!pinned.exists(), "pin left behind after a failed load");
+    });
+}
+
+#[test]
+fn map_replacement() {
+    check_fd_leaks(|| {
+        let mut s = without_struct_ops(spec("loader-el.o"));
+        s.programs.retain(|n, _| n == "tp_getpid");
+        let hash = s.maps["hash_map"].clone();
+        let replacement = Map::create(&hash).unwrap();
+        replacement
+            .put(&[1u8; 8][..], &5u64, UpdateFlags::ANY)
+            .unwrap();
+        let id = replacement.id().unwrap();
+        let coll = Collection::load(
+            &s,
+            CollectionOptions {
+                map_replacements: BTreeMap::from([("hash_map".into(), replacement)]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(coll.maps["hash_map"].id().unwrap(), id);
+        drop(coll);
+        // Maps the loader adjusts (ring buffer sizes, perf event array entries)
+        // are compatible with their own spec.
+        let ring = Map::create(&s.maps["events"]).unwrap();
+        let perf = Map::create(&s.maps["perf_events"]).unwrap();
+        let coll = Collection::load(
+            &s,
+            CollectionOptions {
+                map_replacements: BTreeMap::from([
+                    ("events".into(), ring),
+                    ("perf_events".into(), perf),
+                ]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(coll.maps["events"].map_type(), MapType::RINGBUF);
+        // Incompatible: value size differs.
+        let mut bad = hash.clone();
+        bad.value_size = 4;
+        let e = Collection::load(
+            &s,
+            CollectionOptions {
+                map_replacements: BTreeMap::from([("hash_map".into(), Map::create(&bad).unwrap())]),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("hash_map") && msg.contains("value size 4 != 8"),
+            "{msg}"
+        );
+        // A replacement for a map the spec does not have is an error too.
+        let e = Collection::load(
+            &s,
+            CollectionOptions {
+                map_replacements: BTreeMap::from([(
+                    "no_such_map".into(),
+                    Map::create(&hash).unwrap(),
+                )]),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("no_such_map"), "{e}");
+    });
+}
+
+#[test]
+fn verifier_error_is_readable() {
+    check_fd_leaks(|| {
+        use ebpf_asm::{Register, exit};
+        // r0 is read before it is written.
+        let e = ebpf::Program::load_raw(ProgramType::SocketFilter, vec![exit()].into(), "GPL")
+            .unwrap_err();
+        let v = e.verifier().expect("a verifier error");
+        assert!(v.log.as_str().contains("R0 !read_ok"), "{}", v.log.as_str());
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("program 'raw': load: verifier rejected the program"),
+            "{msg}"
+        );
+        assert!(msg.contains("R0 !read_ok"), "{msg}");
+        let ok = ebpf::Program::load_raw(
+            ProgramType::SocketFilter,
+            vec![ebpf_asm::mov64(Register::R0, 3), exit()].into(),
+            "GPL",
+        )
+        .unwrap();
+        assert_eq!(
+            ok.test_run(&TestRunOptions {
+                data_in: vec![0; 32],
+                ..Default::default()
+            })
+            .unwrap()
+            .retval,
+            3
+        );
+    });
+}
+
+#[test]
+fn core_fixture() {
+    check_fd_leaks(|| {
+        let s = spec("core-el.o");
+        let target = CollectionSpec::from_file(testdata("core_target-el.o")).unwrap();
+        let target_btf: Arc<ebpf_btf::Spec> = target.btf.clone().unwrap();
+        let mut ok = s.clone();
+        ok.programs.retain(|n, _| !n.starts_with("err_"));
+        let opts = || CollectionOptions {
+            kernel_btf: Some(target_btf.clone()),
+            ..Default::default()
+        };
+        let coll = Collection::load(&ok, opts()).unwrap();
+        assert_eq!(coll.programs.len(), ok.programs.len());
+        for name in coll.programs.keys() {
+            assert_eq!(run(&coll, name), 0, "{name} failed at the line it returned");
+        }
+        let mut amb = s.clone();
+        amb.programs.retain(|n, _| n == "err_ambiguous");
+        let e = Collection::load(&amb, opts()).unwrap_err();
+        assert!(e.to_string().contains("ambiguous"), "{e}");
+        assert!(
+            e.core()
+                .is_some_and(ebpf_btf::core::CoreError::is_ambiguous),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("program 'err_ambiguous': apply CO-RE relocations"),
+            "{e}"
+        );
+    });
+}
+
+#[test]
+fn poisoned_relocation_is_named() {
+    check_fd_leaks(|| {
+        // struct core_s does not exist in the running kernel: every offset
+        // relocation is poisoned and the verifier rejects the first one reached.
+        let mut s = spec("core-el.o");
+        s.programs.retain(|n, _| n == "reloc_field_offsets");
+        let e = Collection::load(&s, CollectionOptions::default()).unwrap_err();
+        let v = e
+            .verifier()
+            .unwrap_or_else(|| panic!("not a verifier error: {e}"));
+        let relo = v
+            .poisoned_relocation
+            .as_deref()
+            .expect("poisoned relocation named");
+        assert!(relo.contains("core_s"), "{relo}");
+        assert!(e.to_string().contains("CO-RE relocation"), "{e}");
+    });
+}
+
+#[test]
+fn skip_programs() {
+    check_fd_leaks(|| {
+        let s = without_struct_ops(spec("loader-el.o"));
+        let opts = CollectionOptions {
+            skip_programs: s
+                .programs
+                .keys()
+                .filter(|n| *n != "tc_prog")
+                .cloned()
+                .collect(),
+            ..Default::default()
+        };
+        let coll = skip_if_not_supported(Collection::load(&s, opts)).unwrap();
+        assert_eq!(coll.programs.keys().collect::<Vec<_>>(), ["tc_prog"]);
+        // Every map is still created.
+        assert_eq!(coll.maps.len(), s.maps.len());
+    });
+}
+
+#[test]
+fn ksyms_typeless_and_weak() {
+    check_fd_leaks(|| {
+        // ksym_prog returns 0 when &bpf_link_put (typeless, from /proc/kallsyms)
+        // is set and the weak ebpf_rs_missing_symbol resolved to NULL.
+        let mut s = without_struct_ops(spec("loader-el.o"));
+        s.programs.retain(|n, _| n == "ksym_prog");
+        let coll = Collection::load(&s, CollectionOptions::default()).unwrap();
+        let r = coll.programs["ksym_prog"]
+            .test_run(&TestRunOptions::default())
+            .unwrap();
+        assert_eq!(r.retval, 0);
+        // A missing non-weak typeless ksym is an error that names it.
+        let prog = s.programs.get_mut("ksym_prog").unwrap();
+        for ins in prog.instructions.iter_mut() {
+            if let Some(k) = ins.metadata.get::<ebpf_spec::KsymRef>().cloned() {
+                if k.name == "bpf_link_put" {
+                    ins.metadata.insert(ebpf_spec::KsymRef {
+                        name: "ebpf_rs_no_such_symbol".into(),
+                        ..k
+                    });
+                }
+            }
+        }
+        let e = Collection::load(&s, CollectionOptions::default()).unwrap_err();
+        assert!(
+            e.to_string().contains("'ebpf_rs_no_such_symbol' not found"),
+            "{e}"
+        );
+    });
+}
+
+#[test]
+fn foreign_byte_order_is_refused() {
+    check_fd_leaks(|| {
+        let name = if cfg!(target_endian = "little") {
+            "loader-eb.o"
+        } else {
+            "loader-el.o"
+        };
+        let e = Collection::load(&spec(name), CollectionOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("byte order"), "{e}");
+    });
+}

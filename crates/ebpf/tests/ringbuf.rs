@@ -1,0 +1,820 @@
+//! Real-kernel tests of the BPF ring buffer reader and the user ring buffer writer.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use ebpf::ringbuf::{ReaderError, RingBufReader, UserRingBuf};
+use ebpf_asm::{
+    AluOp, AtomicOp, Endianness, Helper, Instruction, Instructions, JumpOp, Register::*, Size,
+    call, exit, load_func, load_map_fd, load_mem, mov64, mov64_reg, store_imm, store_mem,
+};
+use ebpf_syscall::{
+    BtfLoadAttr, KernelVersion, MapCreateAttr, MapType, NotSupported, ProgLoadAttr,
+    ProgTestRunAttr, ProgType, btf_load, map_create, prog_load, prog_test_run,
+};
+use ebpf_test_support::{check_fd_leaks, skip_if_not_supported, skip_unless_root};
+
+const PAGE: u32 = 4096;
+
+fn ring_map(kind: MapType, size: u32) -> Option<OwnedFd> {
+    let min = if kind == MapType::USER_RINGBUF {
+        KernelVersion::new(6, 1, 0)
+    } else {
+        KernelVersion::new(5, 8, 0)
+    };
+    let res = map_create(&MapCreateAttr::new(kind, 0, 0, size)).map_err(|e| {
+        if e.errno() == Some(ebpf_syscall::Errno::INVAL) {
+            NotSupported::new(kind.to_string(), min)
+        } else {
+            panic!("map_create({kind}): {e}")
+        }
+    });
+    skip_if_not_supported(res)
+}
+
+/// An array of one 16-byte value: the next sequence number, then the count of
+/// failed reservations (drops).
+fn counters() -> OwnedFd {
+    map_create(&MapCreateAttr::new(MapType::ARRAY, 4, 16, 1)).unwrap()
+}
+
+fn read_counters(map: &OwnedFd) -> (u64, u64) {
+    let mut value = [0u8; 16];
+    // SAFETY: the map has 4-byte keys and 16-byte values.
+    unsafe { ebpf_syscall::map_lookup_elem(map, &0u32.to_ne_bytes(), &mut value, 0).unwrap() };
+    (
+        u64::from_ne_bytes(value[..8].try_into().unwrap()),
+        u64::from_ne_bytes(value[8..].try_into().unwrap()),
+    )
+}
+
+fn load(prog_type: ProgType, insns: Vec<Instruction>) -> OwnedFd {
+    let bytes = Instructions::from(insns)
+        .marshal(Endianness::NATIVE)
+        .unwrap();
+    let mut attr = ProgLoadAttr::new(prog_type, c"GPL");
+    attr.set_insns(&bytes).unwrap();
+    prog_load(&attr).unwrap_or_else(|e| panic!("load: {e}"))
+}
+
+/// A socket filter that takes the next sequence number and emits one record of
+/// `size` bytes (`size >= 12`): the sequence number as a u64 at 0 and its low
+/// half as a u32 at `size - 4`. With `discard_mask != 0`, records whose
+/// sequence number has no bit of the mask set are discarded.
+fn producer(ring: &OwnedFd, counters: &OwnedFd, size: i32, discard_mask: i32) -> OwnedFd {
+    assert!(size >= 12);
+    let mut v = vec![
+        store_imm(R10, -4, 0, Size::W),
+        mov64_reg(R2, R10),
+        AluOp::Add.imm(R2, -4),
+        load_map_fd(R1, counters.as_raw_fd()),
+        call(Helper::MapLookupElem),
+        JumpOp::Eq.imm(R0, 0, "out"),
+        mov64_reg(R7, R0),
+        mov64(R8, 1),
+        AtomicOp::FetchAdd.mem(R7, R8, 0, Size::DW),
+        load_map_fd(R1, ring.as_raw_fd()),
+        mov64(R2, size),
+        mov64(R3, 0),
+        call(Helper::RingbufReserve),
+        JumpOp::Ne.imm(R0, 0, "got"),
+        mov64(R1, 1),
+        AtomicOp::Add.mem(R7, R1, 8, Size::DW),
+        JumpOp::Ja.label("out"),
+        store_mem(R0, 0, R8, Size::DW).with_symbol("got"),
+        store_mem(R0, (size - 4) as i16, R8, Size::W),
+        mov64_reg(R1, R0),
+        mov64(R2, 0),
+    ];
+    if discard_mask != 0 {
+        v.extend([
+            mov64_reg(R9, R8),
+            AluOp::And.imm(R9, discard_mask),
+            JumpOp::Eq.imm(R9, 0, "discard"),
+        ]);
+    }
+    v.extend([call(Helper::RingbufSubmit), JumpOp::Ja.label("out")]);
+    if discard_mask != 0 {
+        v.push(call(Helper::RingbufDiscard).with_symbol("discard"));
+    }
+    v.extend([mov64(R0, 0).with_symbol("out"), exit()]);
+    load(ProgType::SOCKET_FILTER, v)
+}
+
+fn run(prog: &OwnedFd, repeat: u32) {
+    let data = [0u8; 64];
+    let mut attr = ProgTestRunAttr::new(prog);
+    attr.set_data_in(&data).unwrap();
+    attr.repeat = repeat;
+    prog_test_run(attr).unwrap();
+}
+
+/// Checks one record of the producer and returns its sequence number.
+fn check_record(bytes: &[u8], size: usize) -> u64 {
+    assert_eq!(bytes.len(), size);
+    let seq = u64::from_ne_bytes(bytes[..8].try_into().unwrap());
+    let tail = u32::from_ne_bytes(bytes[size - 4..].try_into().unwrap());
+    assert_eq!(tail, seq as u32, "record {seq}: tail marker");
+    seq
+}
+
+#[test]
+fn rejects_other_map_types() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let array = map_create(&MapCreateAttr::new(MapType::ARRAY, 4, 8, 1)).unwrap();
+        let err = RingBufReader::new(&array).unwrap_err();
+        assert!(matches!(err, ReaderError::WrongMapType { .. }), "{err}");
+        assert!(
+            err.to_string().contains("expected BPF_MAP_TYPE_RINGBUF"),
+            "{err}"
+        );
+        let err = UserRingBuf::new(&array).unwrap_err();
+        assert!(matches!(err, ReaderError::WrongMapType { .. }), "{err}");
+    });
+}
+
+#[test]
+fn millions_of_records_wrap_without_loss_or_duplication() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let Some(ring) = ring_map(MapType::RINGBUF, 16 * PAGE) else {
+            return;
+        };
+        let counters = counters();
+        let prog = producer(&ring, &counters, 16, 0);
+        let mut reader = RingBufReader::new(&ring).unwrap();
+        // 24-byte footprint: 2730 fit in 64 KiB; fill most of it each round.
+        let (rounds, per_round) = (1000u64, 2000u32);
+        let mut expect = 0u64;
+        for round in 0..rounds {
+            run(&prog, per_round);
+            assert_eq!(reader.available_bytes(), u64::from(per_round) * 24);
+            match round % 3 {
+                0 => {
+                    while let Some(record) = reader.try_next().unwrap() {
+                        assert_eq!(record.ring(), 0);
+                        assert_eq!(check_record(&record, 16), expect);
+                        expect += 1;
+                    }
+                }
+                1 => {
+                    let n = reader
+                        .consume(|ring, bytes| {
+                            assert_eq!(ring, 0);
+                            assert_eq!(check_record(bytes, 16), expect);
+                            expect += 1;
+                        })
+                        .unwrap();
+                    assert_eq!(n, per_round as usize);
+                }
+                _ => {
+                    reader.set_batch_commit(true);
+                    for _ in 0..per_round {
+                        let record = reader.read_timeout(Duration::from_secs(5)).unwrap();
+                        assert_eq!(check_record(&record, 16), expect);
+                        expect += 1;
+                    }
+                    reader.set_batch_commit(false);
+                }
+            }
+            assert_eq!(reader.available_bytes(), 0);
+        }
+        assert_eq!(expect, rounds * u64::from(per_round));
+        assert_eq!(
+            read_counters(&counters),
+            (expect, 0),
+            "no reservation failed"
+        );
+    });
+}
+
+#[test]
+fn padding_and_discarded_records() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let Some(ring) = ring_map(MapType::RINGBUF, 4 * PAGE) else {
+            return;
+        };
+        let counters = counters();
+        // 20-byte payload, 32-byte footprint; every 4th record discarded.
+        let prog = producer(&ring, &counters, 20, 3);
+        let mut reader = RingBufReader::new(&ring).unwrap();
+        let mut seen = 0u64;
+        let mut next = 1u64;
+        for _ in 0..500 {
+            run(&prog, 100);
+            reader
+                .consume(|_, bytes| {
+                    let seq = check_record(bytes, 20);
+                    assert_eq!(seq, next);
+                    next += if next % 4 == 3 { 2 } else { 1 };
+                    seen += 1;
+                })
+                .unwrap();
+        }
+        assert_eq!(seen, 500 * 100 / 4 * 3);
+        assert_eq!(read_counters(&counters), (50_000, 0));
+        assert_eq!(reader.available_bytes(), 0);
+    });
+}
+
+#[test]
+fn records_larger_than_a_page_wrap_contiguously() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let Some(ring) = ring_map(MapType::RINGBUF, 16 * PAGE) else {
+            return;
+        };
+        let counters = counters();
+        let size = 5000;
+        let prog = producer(&ring, &counters, size as i32, 0);
+        let mut reader = RingBufReader::new(&ring).unwrap();
+        let mut expect = 0;
+        let mut buf = Vec::new();
+        for _ in 0..2000 {
+            run(&prog, 10);
+            for _ in 0..10 {
+                assert_eq!(reader.read_into(&mut buf).unwrap(), 0);
+                assert_eq!(check_record(&buf, size), expect);
+                expect += 1;
+            }
+        }
+        assert_eq!(read_counters(&counters), (20_000, 0));
+    });
+}
+
+#[test]
+fn concurrent_producer_and_consumer() {
+    concurrent(false);
+}
+
+#[test]
+fn concurrent_producer_and_batch_committing_consumer() {
+    concurrent(true);
+}
+
+fn concurrent(batch: bool) {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let Some(ring) = ring_map(MapType::RINGBUF, 64 * PAGE) else {
+            return;
+        };
+        let counters = counters();
+        let prog = producer(&ring, &counters, 16, 0);
+        let mut reader = RingBufReader::new(&ring).unwrap();
+        reader.set_batch_commit(batch);
+        let flusher = reader.flusher();
+        let (calls, repeat) = (200u32, 2500u32);
+        let total = u64::from(calls * repeat);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for _ in 0..calls {
+                    run(&prog, repeat);
+                }
+                flusher.flush().unwrap();
+            });
+            let mut received = 0u64;
+            let mut last: Option<u64> = None;
+            loop {
+                let record = match reader.read() {
+                    Ok(r) => r,
+                    Err(e) if e.is_flushed() => break,
+                    Err(e) => panic!("{e}"),
+                };
+                let seq = check_record(&record, 16);
+                assert!(last.is_none_or(|l| seq > l), "{seq} after {last:?}");
+                last = Some(seq);
+                received += 1;
+            }
+            let (produced, drops) = read_counters(&counters);
+            assert_eq!(produced, total);
+            assert_eq!(
+                received + drops,
+                total,
+                "every committed record was read once"
+            );
+            assert!(received > 0);
+            eprintln!("received {received}, dropped by the kernel (ring full) {drops}");
+        });
+    });
+}
+
+#[test]
+fn deadline_expires_on_an_empty_ring() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let Some(ring) = ring_map(MapType::RINGBUF, PAGE) else {
+            return;
+        };
+        let mut reader = RingBufReader::new(&ring).unwrap();
+        let start = Instant::now();
+        let err = reader.read_timeout(Duration::from_millis(50)).unwrap_err();
+        let waited = start.elapsed();
+        assert!(err.is_timeout(), "{err}");
+        assert!(waited >= Duration::from_millis(49), "{waited:?}");
+        assert!(waited < Duration::from_millis(500), "{waited:?}");
+
+        reader.set_deadline(Some(Instant::now() + Duration::from_millis(50)));
+        let start = Instant::now();
+        assert!(reader.read().unwrap_err().is_timeout());
+        assert!(start.elapsed() >= Duration::from_millis(49));
+
+        // A deadline in the past: a non-blocking read.
+        reader.set_deadline(Some(Instant::now()));
+        let start = Instant::now();
+        let mut buf = Vec::new();
+        assert!(reader.read_into(&mut buf).unwrap_err().is_timeout());
+        assert!(start.elapsed() < Duration::from_millis(200));
+        assert!(reader.try_next().unwrap().is_none());
+    });
+}
+
+#[test]
+fn flush_wakes_a_blocked_reader_after_pending_records() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let Some(ring) = ring_map(MapType::RINGBUF, PAGE) else {
+            return;
+        };
+        let counters = counters();
+        let prog = producer(&ring, &counters, 16, 0);
+        let mut reader = RingBufReader::new(&ring).unwrap();
+        let flusher = reader.flusher();
+        std::thread::scope(|s| {
+            let f = flusher.clone();
+            s.spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                f.flush().unwrap();
+            });
+            let start = Instant::now();
+            let err = reader.read().unwrap_err();
+            assert!(err.is_flushed(), "{err}");
+            assert!(start.elapsed() >= Duration::from_millis(40));
+            assert!(start.elapsed() < Duration::from_secs(5));
+        });
+        // Pending records come first, then the flush.
+        run(&prog, 3);
+        flusher.flush().unwrap();
+        for seq in 0..3 {
+            assert_eq!(check_record(&reader.read().unwrap(), 16), seq);
+        }
+        assert!(reader.read().unwrap_err().is_flushed());
+        // The flush is consumed.
+        assert!(
+            reader
+                .read_timeout(Duration::from_millis(10))
+                .unwrap_err()
+                .is_timeout()
+        );
+    });
+}
+
+#[test]
+fn epoll_fd_and_several_rings() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let Some(a) = ring_map(MapType::RINGBUF, PAGE) else {
+            return;
+        };
+        let b = ring_map(MapType::RINGBUF, 2 * PAGE).unwrap();
+        let counters = counters();
+        let prog_a = producer(&a, &counters, 16, 0);
+        let prog_b = producer(&b, &counters, 24, 0);
+        let mut reader = RingBufReader::new(&a).unwrap();
+        assert_eq!(reader.add(&b).unwrap(), 1);
+        assert_eq!(reader.ring_count(), 2);
+        assert_eq!(reader.ring_size(1), Some(2 * u64::from(PAGE)));
+
+        let readable = |reader: &RingBufReader| {
+            let mut fds = [nix::poll::PollFd::new(
+                reader.as_fd(),
+                nix::poll::PollFlags::POLLIN,
+            )];
+            nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO).unwrap() == 1
+        };
+        assert!(!readable(&reader));
+        run(&prog_b, 2);
+        assert!(readable(&reader));
+        assert_eq!(reader.ring_available_bytes(1), Some(64));
+        run(&prog_a, 1);
+        let mut got = Vec::new();
+        while let Some(r) = reader.try_next().unwrap() {
+            got.push((
+                r.ring(),
+                u64::from_ne_bytes(r[..8].try_into().unwrap()),
+                r.len(),
+            ));
+        }
+        got.sort();
+        assert_eq!(got, vec![(0, 2, 16), (1, 0, 24), (1, 1, 24)]);
+        assert!(!readable(&reader));
+    });
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn tokio_delivers_records() {
+    use ebpf::ringbuf::AsyncRingBufReader;
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let Some(ring) = ring_map(MapType::RINGBUF, PAGE) else {
+            return;
+        };
+        let counters = counters();
+        let prog = producer(&ring, &counters, 16, 0);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let reader = RingBufReader::new(&ring).unwrap();
+        let flusher = reader.flusher();
+        let prog = prog.try_clone().unwrap();
+        let producer = std::thread::spawn(move || {
+            for _ in 0..10 {
+                std::thread::sleep(Duration::from_millis(5));
+                run(&prog, 100);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            flusher.flush().unwrap();
+        });
+        let expect = rt.block_on(async {
+            let mut reader = AsyncRingBufReader::new(reader).unwrap();
+            let mut expect = 0;
+            loop {
+                match tokio::time::timeout(Duration::from_secs(5), reader.next()).await {
+                    Ok(Ok(record)) => {
+                        assert_eq!(check_record(&record, 16), expect);
+                        expect += 1;
+                    }
+                    Ok(Err(e)) if e.is_flushed() => break,
+                    Ok(Err(e)) => panic!("{e}"),
+                    Err(_) => panic!("no record within 5 s"),
+                }
+            }
+            expect
+        });
+        producer.join().unwrap();
+        assert_eq!(expect, 1000);
+        drop(rt);
+    });
+}
+
+#[test]
+fn user_ring_buffer_drained_by_a_program() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let Some(user) = ring_map(MapType::USER_RINGBUF, PAGE) else {
+            return;
+        };
+        let results = counters();
+        let prog = drain_program(&user, &results);
+        let mut writer = UserRingBuf::new(&user).unwrap();
+        assert_eq!(writer.max_record_len(), PAGE as usize - 8);
+        assert_eq!(writer.free_bytes(), u64::from(PAGE));
+
+        let mut sum = 0;
+        for i in 1..=10u64 {
+            writer.write(&(i * 1000).to_ne_bytes()).unwrap();
+            sum += i * 1000;
+        }
+        // Odd length: padded to 8 bytes; the program reads only 8.
+        let mut rec = writer.reserve(13).unwrap();
+        rec[..8].copy_from_slice(&7u64.to_ne_bytes());
+        rec.submit();
+        sum += 7;
+        // Discarded explicitly and by drop: skipped by the kernel.
+        let mut rec = writer.reserve(8).unwrap();
+        rec.copy_from_slice(&999_999u64.to_ne_bytes());
+        rec.discard();
+        drop(writer.reserve(8).unwrap());
+        assert_eq!(writer.pending_bytes(), 10 * 16 + 24 + 2 * 16);
+
+        run(&prog, 1);
+        assert_eq!(read_counters(&results), (11, sum));
+        assert_eq!(writer.pending_bytes(), 0);
+        assert_eq!(writer.free_bytes(), u64::from(PAGE));
+
+        // Too large, then full.
+        let err = writer.reserve(PAGE as usize).unwrap_err();
+        assert!(matches!(err, ReaderError::RecordTooLarge { .. }), "{err}");
+        let mut n = 0u64;
+        loop {
+            match writer.write(&n.to_ne_bytes()) {
+                Ok(()) => n += 1,
+                Err(ReaderError::Full { .. }) => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(n, u64::from(PAGE) / 16);
+        run(&prog, 1);
+        assert_eq!(read_counters(&results), (n, (0..n).sum()));
+
+        // Wrap around many times.
+        let mut total = 0u64;
+        for round in 0..200u64 {
+            for i in 0..100 {
+                writer.write(&(round * 100 + i).to_ne_bytes()).unwrap();
+                total += round * 100 + i;
+            }
+            run(&prog, 1);
+            assert_eq!(read_counters(&results).0, 100);
+        }
+        let _ = total;
+    });
+}
+
+/// A socket filter that drains `user` with a callback summing the first u64 of
+/// each record, and stores (count, sum) in `results`.
+fn drain_program(user: &OwnedFd, results: &OwnedFd) -> OwnedFd {
+    let insns = Instructions::from(vec![
+        // main
+        store_imm(R10, -8, 0, Size::DW).with_symbol("main"),
+        load_map_fd(R1, user.as_raw_fd()),
+        load_func(R2, "cb"),
+        mov64_reg(R3, R10),
+        AluOp::Add.imm(R3, -8),
+        mov64(R4, 0),
+        call(Helper::UserRingbufDrain),
+        mov64_reg(R6, R0),
+        load_mem(R7, R10, -8, Size::DW),
+        store_imm(R10, -12, 0, Size::W),
+        mov64_reg(R2, R10),
+        AluOp::Add.imm(R2, -12),
+        load_map_fd(R1, results.as_raw_fd()),
+        call(Helper::MapLookupElem),
+        JumpOp::Eq.imm(R0, 0, "out"),
+        store_mem(R0, 0, R6, Size::DW),
+        store_mem(R0, 8, R7, Size::DW),
+        mov64(R0, 0).with_symbol("out"),
+        exit(),
+        // cb(dynptr, ctx)
+        mov64_reg(R6, R2).with_symbol("cb"),
+        mov64_reg(R3, R1),
+        mov64_reg(R1, R10),
+        AluOp::Add.imm(R1, -8),
+        mov64(R2, 8),
+        mov64(R4, 0),
+        mov64(R5, 0),
+        call(Helper::DynptrRead),
+        JumpOp::Ne.imm(R0, 0, "cb_out"),
+        load_mem(R1, R10, -8, Size::DW),
+        load_mem(R2, R6, 0, Size::DW),
+        AluOp::Add.reg(R2, R1),
+        store_mem(R6, 0, R2, Size::DW),
+        mov64(R0, 0).with_symbol("cb_out"),
+        exit(),
+    ]);
+    let cb = insns.symbol_offsets().unwrap()["cb"] as u32;
+    let bytes = insns.marshal(Endianness::NATIVE).unwrap();
+    let btf = two_static_funcs_btf();
+    let mut battr = BtfLoadAttr::default();
+    battr.set_btf(&btf).unwrap();
+    let btf_fd = btf_load(&battr).unwrap();
+    let func_info: Vec<u8> = [0u32, 3, cb, 4]
+        .iter()
+        .flat_map(|w| w.to_ne_bytes())
+        .collect();
+    let mut attr = ProgLoadAttr::new(ProgType::SOCKET_FILTER, c"GPL");
+    attr.set_insns(&bytes).unwrap();
+    attr.prog_btf_fd = btf_fd.as_raw_fd() as u32;
+    attr.set_func_info(&func_info, 8).unwrap();
+    prog_load(&attr).unwrap_or_else(|e| panic!("load: {e}"))
+}
+
+/// BTF with `int`, `int (void)`, and two static functions of that type:
+/// `main` (type 3) and `cb` (type 4).
+fn two_static_funcs_btf() -> Vec<u8> {
+    let strings = b"\0int\0main\0cb\0";
+    let types: [u32; 13] = [
+        1,
+        1 << 24,
+        4,
+        0x0100_0020, // [1] INT int, signed 32 bits
+        0,
+        13 << 24,
+        1, // [2] FUNC_PROTO int (void)
+        5,
+        12 << 24,
+        2, // [3] FUNC main, static
+        10,
+        12 << 24,
+        2, // [4] FUNC cb, static
+    ];
+    let type_len = (types.len() * 4) as u32;
+    let mut out = Vec::new();
+    out.extend(0xeb9f_u16.to_ne_bytes());
+    out.extend([1u8, 0]);
+    for w in [24u32, 0, type_len, type_len, strings.len() as u32] {
+        out.extend(w.to_ne_bytes());
+    }
+    for w in types {
+        out.extend(w.to_ne_bytes());
+    }
+    out.extend(strings);
+    out
+}
+
+#[test]
+fn readers_are_send() {
+    fn send<T: Send>() {}
+    send::<RingBufReader>();
+    send::<UserRingBuf>();
+    send::<ebpf::ringbuf::Flusher>();
+    fn sync<T: Sync>() {}
+    sync::<ebpf::ringbuf::Flusher>();
+}
+
+#[test]
+fn user_ring_buffer_reserve_waits_for_room() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let Some(user) = ring_map(MapType::USER_RINGBUF, PAGE) else {
+            return;
+        };
+        let results = counters();
+        let prog = drain_program(&user, &results);
+        let mut writer = UserRingBuf::new(&user).unwrap();
+        while writer.write(&1u64.to_ne_bytes()).is_ok() {}
+        assert_eq!(writer.free_bytes(), 0);
+
+        let start = Instant::now();
+        let err = writer
+            .reserve_timeout(8, Duration::from_millis(50))
+            .unwrap_err();
+        assert!(err.is_timeout(), "{err}");
+        assert!(start.elapsed() >= Duration::from_millis(49));
+        assert!(start.elapsed() < Duration::from_millis(500));
+
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(50));
+                run(&prog, 1);
+            });
+            let start = Instant::now();
+            let mut record = writer.reserve_timeout(8, Duration::from_secs(5)).unwrap();
+            assert!(start.elapsed() >= Duration::from_millis(40));
+            record.copy_from_slice(&5u64.to_ne_bytes());
+            record.submit();
+        });
+        assert_eq!(
+            read_counters(&results),
+            (u64::from(PAGE) / 16, u64::from(PAGE) / 16)
+        );
+        run(&prog, 1);
+        assert_eq!(read_counters(&results), (1, 5));
+    });
+}
+
+/// User plus system time of the calling thread.
+fn thread_cpu_time() -> Duration {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let usage = getrusage(UsageWho::RUSAGE_THREAD).unwrap();
+    let tv =
+        |t: nix::sys::time::TimeVal| Duration::new(t.tv_sec() as u64, t.tv_usec() as u32 * 1000);
+    tv(usage.user_time()) + tv(usage.system_time())
+}
+
+/// Not a test: the drain rate of a pre-filled 64 MiB ring of 16-byte records.
+/// `cargo test -p ebpf --release --test ringbuf -- --ignored --nocapture drain_rate`
+#[test]
+#[ignore = "benchmark; run in release"]
+fn drain_rate() {
+    if skip_unless_root() {
+        return;
+    }
+    let Some(ring) = ring_map(MapType::RINGBUF, 64 << 20) else {
+        return;
+    };
+    let counters = counters();
+    let prog = producer(&ring, &counters, 16, 0);
+    let mut reader = RingBufReader::new(&ring).unwrap();
+    let per_fill = (64u32 << 20) / 24;
+    // The first pass touches every page of the mapping (page faults); the
+    // others run on a warm mapping.
+    let passes = [
+        ("consume (cold mapping)", 0),
+        ("consume", 0),
+        ("try_next", 1),
+        ("try_next batch", 2),
+    ];
+    for (name, mode) in passes {
+        run(&prog, per_fill);
+        let cpu = thread_cpu_time();
+        let start = Instant::now();
+        let mut sum = 0u64;
+        let n = match mode {
+            0 => reader.consume(|_, b| sum += u64::from(b[0])).unwrap(),
+            _ => {
+                reader.set_batch_commit(mode == 2);
+                let mut n = 0;
+                while let Some(r) = reader.try_next().unwrap() {
+                    sum += u64::from(r[0]);
+                    n += 1;
+                }
+                n
+            }
+        };
+        let took = start.elapsed();
+        let cpu = thread_cpu_time() - cpu;
+        assert_eq!(n, per_fill as usize);
+        eprintln!(
+            "{name}: {n} records in {took:?} ({cpu:?} CPU): {:.1} ns/record wall, {:.1} CPU ({sum})",
+            took.as_nanos() as f64 / n as f64,
+            cpu.as_nanos() as f64 / n as f64
+        );
+    }
+}
+
+/// A tracepoint program (`syscalls/sys_enter_getpid`) that emits the caller's
+/// pid/tgid; a reader thread blocks until the kernel's wake-ups deliver them.
+#[test]
+fn tracepoint_records_wake_a_blocked_reader() {
+    use ebpf_syscall::perf::{
+        PERF_TYPE_TRACEPOINT, PerfEventAttr, perf_event_enable, perf_event_open, perf_event_set_bpf,
+    };
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let id = match ebpf_syscall::tracefs::tracepoint_id("syscalls", "sys_enter_getpid") {
+            Ok(id) => id,
+            Err(e) => {
+                ebpf_test_support::skip(format!("no syscall tracepoints: {e}"));
+                return;
+            }
+        };
+        let Some(ring) = ring_map(MapType::RINGBUF, 128 * PAGE) else {
+            return;
+        };
+        let prog = load(
+            ProgType::TRACEPOINT,
+            vec![
+                call(Helper::GetCurrentPidTgid),
+                mov64_reg(R6, R0),
+                load_map_fd(R1, ring.as_raw_fd()),
+                mov64(R2, 8),
+                mov64(R3, 0),
+                call(Helper::RingbufReserve),
+                JumpOp::Eq.imm(R0, 0, "out"),
+                store_mem(R0, 0, R6, Size::DW),
+                mov64_reg(R1, R0),
+                mov64(R2, 0),
+                call(Helper::RingbufSubmit),
+                mov64(R0, 0).with_symbol("out"),
+                exit(),
+            ],
+        );
+        let attr = PerfEventAttr::new(PERF_TYPE_TRACEPOINT, id);
+        let event = perf_event_open(&attr, -1, 0, None, 0).unwrap();
+        perf_event_set_bpf(&event, &prog).unwrap();
+        perf_event_enable(&event).unwrap();
+
+        let tgid = u64::from(std::process::id());
+        let (bursts, per_burst) = (50, 200);
+        let mut reader = RingBufReader::new(&ring).unwrap();
+        std::thread::scope(|s| {
+            let consumer = s.spawn(move || {
+                let mut ours = 0;
+                while ours < bursts * per_burst {
+                    let record = reader.read_timeout(Duration::from_secs(5)).unwrap();
+                    let pid_tgid = u64::from_ne_bytes(record[..8].try_into().unwrap());
+                    if pid_tgid >> 32 == tgid {
+                        ours += 1;
+                    }
+                }
+                ours
+            });
+            for _ in 0..bursts {
+                for _ in 0..per_burst {
+                    nix::unistd::getpid();
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            assert_eq!(consumer.join().unwrap(), bursts * per_burst);
+        });
+    });
+}
