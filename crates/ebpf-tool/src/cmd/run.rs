@@ -150,16 +150,53 @@ fn render_map(spec: &CollectionSpec, map_spec: &MapSpec, map: &Map, top: usize) 
     out
 }
 
-/// A hint for errors caused by missing privileges.
+/// The capabilities BPF tools need, with their bit numbers in `CapEff`.
+const BPF_CAPS: [(&str, u32); 4] = [
+    ("CAP_BPF", 39),
+    ("CAP_PERFMON", 38),
+    ("CAP_NET_ADMIN", 12),
+    ("CAP_SYS_ADMIN", 21),
+];
+
+/// The effective capability set of this process (`CapEff` in /proc/self/status).
+fn effective_caps() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("CapEff:"))?;
+    u64::from_str_radix(line.split_whitespace().nth(1)?, 16).ok()
+}
+
+/// Which of the capabilities BPF needs this process lacks, by name.
+pub fn missing_caps(caps: u64) -> Vec<&'static str> {
+    let has = |bit: u32| caps & (1u64 << bit) != 0;
+    // CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON on every kernel.
+    if has(21) {
+        return Vec::new();
+    }
+    BPF_CAPS
+        .iter()
+        .filter(|(name, bit)| *name != "CAP_SYS_ADMIN" && !has(*bit))
+        .map(|(name, _)| *name)
+        .collect()
+}
+
+/// A hint for errors caused by missing privileges: which capabilities this
+/// process lacks.
 fn privilege_hint(msg: &str) -> String {
-    if msg.contains("EPERM") || msg.contains("Operation not permitted") {
+    if !(msg.contains("EPERM") || msg.contains("Operation not permitted")) {
+        return msg.to_owned();
+    }
+    let missing = effective_caps().map(missing_caps).unwrap_or_default();
+    if missing.is_empty() {
         format!(
-            "{msg}\nhint: loading and attaching BPF programs needs root, or CAP_BPF + CAP_PERFMON \
-             (+ CAP_NET_ADMIN for networking programs); this process has euid {}",
-            nix::unistd::geteuid()
+            "{msg}\nhint: this process has CAP_SYS_ADMIN or CAP_BPF + CAP_PERFMON, so the refusal is \
+             a policy (kernel lockdown, an LSM), not a missing capability"
         )
     } else {
-        msg.to_owned()
+        format!(
+            "{msg}\nhint: this process lacks {} (CAP_NET_ADMIN only matters for networking programs); \
+             run as root or grant them, e.g. `setcap cap_bpf,cap_perfmon+ep ebpf-tool`",
+            missing.join(", ")
+        )
     }
 }
 
@@ -408,4 +445,16 @@ pub fn run(opts: &RunOptions) -> Result<String> {
     drop(links);
     coll.programs.clear();
     Ok("detached\n".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missing_caps;
+
+    #[test]
+    fn names_missing_capabilities() {
+        assert_eq!(missing_caps(0), ["CAP_BPF", "CAP_PERFMON", "CAP_NET_ADMIN"]);
+        assert!(missing_caps(1 << 21).is_empty());
+        assert_eq!(missing_caps((1 << 39) | (1 << 38)), ["CAP_NET_ADMIN"]);
+    }
 }
