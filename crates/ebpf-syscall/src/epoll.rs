@@ -106,10 +106,10 @@ impl Epoll {
             .map_err(Error::syscall("epoll_ctl(EPOLL_CTL_DEL)"))
     }
 
-    /// Waits until a watched fd is ready (see [`add_with`](Self::add_with)) or `timeout` passes (`None`:
-    /// forever; zero: poll). Writes the ready tokens to `tokens` (at most
-    /// [`EVENTS_PER_WAIT`]) and returns how many; 0 on timeout. `EINTR` is
-    /// reported as 0 ready.
+    /// Waits until a watched fd is ready (see [`add_with`](Self::add_with))
+    /// or `timeout` passes (`None`: forever; zero: poll). Writes the ready
+    /// tokens to `tokens` (at most [`EVENTS_PER_WAIT`]) and returns how many;
+    /// 0 on timeout. `EINTR` is reported as 0 ready.
     pub fn wait(&self, tokens: &mut [u64], timeout: Option<Duration>) -> Result<usize> {
         let timeout = match timeout {
             None => EpollTimeout::NONE,

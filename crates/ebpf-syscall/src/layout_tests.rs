@@ -450,14 +450,42 @@ fn info_layouts() {
         ("bpf_link_info.iter.target_name_len", NAME_LEN_OFF, 4),
         ("bpf_link_info.iter.map.map_id", ITER_MAP_ID_OFF, 4),
         ("bpf_link_info.uprobe_multi.path", NAME_PTR_OFF, 8),
-        ("bpf_link_info.uprobe_multi.path_size", UPROBE_MULTI_PATH_SIZE_OFF, 4),
+        (
+            "bpf_link_info.uprobe_multi.path_size",
+            UPROBE_MULTI_PATH_SIZE_OFF,
+            4,
+        ),
         ("bpf_link_info.perf_event.type", PERF_EVENT_TYPE_OFF, 4),
-        ("bpf_link_info.perf_event.uprobe.file_name", PERF_EVENT_NAME_PTR_OFF, 8),
-        ("bpf_link_info.perf_event.uprobe.name_len", PERF_EVENT_NAME_LEN_OFF, 4),
-        ("bpf_link_info.perf_event.kprobe.func_name", PERF_EVENT_NAME_PTR_OFF, 8),
-        ("bpf_link_info.perf_event.kprobe.name_len", PERF_EVENT_NAME_LEN_OFF, 4),
-        ("bpf_link_info.perf_event.tracepoint.tp_name", PERF_EVENT_NAME_PTR_OFF, 8),
-        ("bpf_link_info.perf_event.tracepoint.name_len", PERF_EVENT_NAME_LEN_OFF, 4),
+        (
+            "bpf_link_info.perf_event.uprobe.file_name",
+            PERF_EVENT_NAME_PTR_OFF,
+            8,
+        ),
+        (
+            "bpf_link_info.perf_event.uprobe.name_len",
+            PERF_EVENT_NAME_LEN_OFF,
+            4,
+        ),
+        (
+            "bpf_link_info.perf_event.kprobe.func_name",
+            PERF_EVENT_NAME_PTR_OFF,
+            8,
+        ),
+        (
+            "bpf_link_info.perf_event.kprobe.name_len",
+            PERF_EVENT_NAME_LEN_OFF,
+            4,
+        ),
+        (
+            "bpf_link_info.perf_event.tracepoint.tp_name",
+            PERF_EVENT_NAME_PTR_OFF,
+            8,
+        ),
+        (
+            "bpf_link_info.perf_event.tracepoint.name_len",
+            PERF_EVENT_NAME_LEN_OFF,
+            4,
+        ),
     ] {
         assert_eq!(t.members[path], (16 + off, size), "{path}");
         // Addresses are whole words of `data`.
@@ -499,8 +527,14 @@ fn perf_event_attr_flag_bits() {
         ("sample_id_all", PERF_ATTR_FLAG_SAMPLE_ID_ALL),
         ("exclude_host", PERF_ATTR_FLAG_EXCLUDE_HOST),
         ("exclude_guest", PERF_ATTR_FLAG_EXCLUDE_GUEST),
-        ("exclude_callchain_kernel", PERF_ATTR_FLAG_EXCLUDE_CALLCHAIN_KERNEL),
-        ("exclude_callchain_user", PERF_ATTR_FLAG_EXCLUDE_CALLCHAIN_USER),
+        (
+            "exclude_callchain_kernel",
+            PERF_ATTR_FLAG_EXCLUDE_CALLCHAIN_KERNEL,
+        ),
+        (
+            "exclude_callchain_user",
+            PERF_ATTR_FLAG_EXCLUDE_CALLCHAIN_USER,
+        ),
         ("mmap2", PERF_ATTR_FLAG_MMAP2),
         ("comm_exec", PERF_ATTR_FLAG_COMM_EXEC),
         ("use_clockid", PERF_ATTR_FLAG_USE_CLOCKID),

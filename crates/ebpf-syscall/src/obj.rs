@@ -18,6 +18,9 @@
 //! and counts of arrays the kernel fills, which the caller vouches for. The
 //! safe readers ([`prog_info`], [`map_info`], ...) pass info structs whose
 //! addresses are all zero, or set them from buffers they allocate.
+//! [`link_info_with_names`] passes a name buffer only after checking (in
+//! procfs) that its fd is a link: the kernel fills whichever info struct the
+//! fd's object has, and a program's has addresses where a link's has names.
 #![allow(unsafe_code, reason = "audited: see the module's # Safety section")]
 
 use std::ffi::CString;
@@ -389,10 +392,13 @@ pub fn link_info_with_names(link: impl AsFd) -> Result<LinkInfoWithNames> {
     let mut info = LinkInfo::new_zeroed();
     info.data[ptr_off / 8] = buf.as_mut_ptr() as usize as u64;
     info.set_u32(len_off, len_u32(buf.len())?);
-    // SAFETY: the only non-zero address field of `info` is the name at
-    // `ptr_off`, which points at `buf`, `len` writable bytes that outlive the
-    // call; its length field at `len_off` says `len`, and the kernel writes at
-    // most that many bytes there (it fails with ENOSPC rather than overrun).
+    // SAFETY: `link` is a link (checked above, and a borrowed fd cannot be
+    // closed and reused meanwhile), so the kernel reads `info` as a
+    // `bpf_link_info` of the type `first` reported. Its only non-zero address
+    // field is the name at `ptr_off`, which points at `buf`, `len` writable
+    // bytes that outlive the call; the length field at `len_off` says `len`,
+    // and the kernel writes at most that many bytes there (it fails with
+    // ENOSPC rather than overrun).
     unsafe { obj_get_info_by_fd(link, &mut info)? };
     info.data[ptr_off / 8] = 0;
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());

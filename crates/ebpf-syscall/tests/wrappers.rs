@@ -96,7 +96,11 @@ fn socket_filter_attach_replace_detach() {
 #[test]
 fn socket_filter_constants() {
     // The values of the generic (x86, arm, riscv, ...) socket.h.
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
+    #[cfg(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64"
+    ))]
     assert_eq!((SO_ATTACH_BPF, SO_DETACH_BPF), (50, 27));
     assert_eq!(PERF_ATTR_FLAG_WRITE_BACKWARD, 1 << 27);
 }
@@ -300,14 +304,23 @@ fn link_names_perf_event() {
         }
         // A tracepoint.
         let id = tracefs::tracepoint_id("syscalls", "sys_enter_getppid").unwrap();
-        let event = perf_event_open(&PerfEventAttr::new(PERF_TYPE_TRACEPOINT, id), 0, -1, None, 0)
-            .unwrap();
+        let event = perf_event_open(
+            &PerfEventAttr::new(PERF_TYPE_TRACEPOINT, id),
+            0,
+            -1,
+            None,
+            0,
+        )
+        .unwrap();
         let prog = load(ProgType::TRACEPOINT, AttachType(0), &ret(0)).unwrap();
         let mut attr = LinkCreatePerfEventAttr::new(&prog, &event, AttachType::PERF_EVENT);
         attr.bpf_cookie = 7;
         let link = link_create(&attr).unwrap();
         let got = link_info_with_names(&link).unwrap();
-        assert_eq!(got.info.perf_event_type(), Some(perf_event_type::TRACEPOINT));
+        assert_eq!(
+            got.info.perf_event_type(),
+            Some(perf_event_type::TRACEPOINT)
+        );
         assert_eq!(got.name.as_deref(), Some("sys_enter_getppid"));
         assert_eq!(got.info.data[3], 7, "tracepoint.cookie");
         drop((link, event));

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ebpf_syscall::perf::{
-    PERF_ATTR_FLAG_WATERMARK, PERF_COUNT_SW_BPF_OUTPUT, PERF_SAMPLE_RAW, PERF_TYPE_SOFTWARE,
-    PerfEventAttr, perf_event_enable, perf_event_open, perf_event_pause_output,
+    PERF_ATTR_FLAG_WATERMARK, PERF_ATTR_FLAG_WRITE_BACKWARD, PERF_COUNT_SW_BPF_OUTPUT,
+    PERF_SAMPLE_RAW, PERF_TYPE_SOFTWARE, PerfEventAttr, perf_event_enable, perf_event_open,
+    perf_event_pause_output,
 };
 use ebpf_syscall::{Epoll, EventFd, MapType, Mmap};
 
@@ -26,8 +27,6 @@ const DATA_SIZE: usize = 1048;
 const PERF_RECORD_LOST: u32 = 2;
 /// `PERF_RECORD_SAMPLE`.
 const PERF_RECORD_SAMPLE: u32 = 9;
-/// `write_backward` bit of `perf_event_attr` (4.7).
-const PERF_ATTR_FLAG_WRITE_BACKWARD: u64 = 1 << 27;
 /// `struct perf_event_header`.
 const HEADER_SIZE: usize = 8;
 /// The epoll token of the flush eventfd.
@@ -182,37 +181,49 @@ struct PerfRing {
 }
 
 /// The kind of a record, from its bytes.
+#[derive(Debug, Clone, Copy)]
 enum Kind {
     Sample(usize, usize),
     Lost(u64),
     Other,
 }
 
-fn u32_at(b: &[u8], off: usize) -> u32 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&b[off..off + 4]);
-    u32::from_ne_bytes(w)
-}
-
-fn u64_at(b: &[u8], off: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[off..off + 8]);
-    u64::from_ne_bytes(w)
-}
+/// The offset of a sample's raw bytes: header, then the `u32` raw size.
+const SAMPLE_RAW: usize = HEADER_SIZE + 4;
 
 /// Classifies a whole record (header included); `None` if it is malformed.
+#[inline(always)]
 fn classify(rec: &[u8]) -> Option<Kind> {
-    match u32_at(rec, 0) {
+    let word = |at: usize| -> Option<[u8; 4]> { rec.get(at..at + 4)?.try_into().ok() };
+    match u32::from_ne_bytes(word(0)?) {
         PERF_RECORD_SAMPLE => {
             // header, u32 raw size, raw bytes
-            let raw = u32_at(rec, HEADER_SIZE) as usize;
-            let start = HEADER_SIZE + 4;
-            (rec.len() >= start && raw <= rec.len() - start).then_some(Kind::Sample(start, raw))
+            let raw = u32::from_ne_bytes(word(HEADER_SIZE)?) as usize;
+            // `word` checked `rec.len() >= SAMPLE_RAW`.
+            (raw <= rec.len() - SAMPLE_RAW).then_some(Kind::Sample(SAMPLE_RAW, raw))
         }
         // header, u64 id, u64 lost
-        PERF_RECORD_LOST => (rec.len() >= 24).then(|| Kind::Lost(u64_at(rec, 16))),
+        PERF_RECORD_LOST => {
+            let lost: [u8; 8] = rec.get(16..24)?.try_into().ok()?;
+            Some(Kind::Lost(u64::from_ne_bytes(lost)))
+        }
         _ => Some(Kind::Other),
     }
+}
+
+/// The event of a whole record (header included): `Some(None)` for a kind
+/// the reader skips, `None` if it is malformed.
+#[inline(always)]
+#[expect(
+    clippy::option_option,
+    reason = "malformed, skipped or an event: private, matched right away"
+)]
+fn event_of(rec: &[u8]) -> Option<Option<PerfEvent<'_>>> {
+    Some(match classify(rec)? {
+        Kind::Sample(start, n) => Some(PerfEvent::Sample(&rec[start..start + n])),
+        Kind::Lost(n) => Some(PerfEvent::Lost(n)),
+        Kind::Other => None,
+    })
 }
 
 impl PerfRing {
@@ -220,6 +231,7 @@ impl PerfRing {
         self.size - 1
     }
 
+    #[cold]
     fn corrupt(&self, pos: u64, len: u64) -> ReaderError {
         ReaderError::Corrupt {
             ring: self.name.clone(),
@@ -227,6 +239,118 @@ impl PerfRing {
             len,
             size: self.size,
         }
+    }
+
+    /// Hands every sample and lost record of a forward (writable) ring to `f`
+    /// until it is empty; returns how many there were. The head is read
+    /// (acquire) once per batch and the tail published (release) once at the
+    /// end; a record that does not wrap the end of the ring costs one header
+    /// read and one bounds-checked slice of the mapping.
+    #[inline]
+    fn drain_forward<F: FnMut(u32, PerfEvent<'_>)>(
+        &mut self,
+        f: &mut F,
+        lost: &mut u64,
+    ) -> Result<usize> {
+        // `size` fits the mapping (checked when the ring was opened).
+        let size = self.size as usize;
+        let mask = self.size - 1;
+        let window = self.pages.window(self.data_off, size);
+        let cpu = self.cpu;
+        let start_tail = self.cursor.tail;
+        let mut tail = start_tail;
+        let mut count = 0;
+        let result = 'outer: loop {
+            // Acquire: the records before the head are visible.
+            let head = self.pages.load_acquire_u64(DATA_HEAD);
+            self.head = head;
+            if tail >= head {
+                break Ok(());
+            }
+            while tail < head {
+                let off = (tail & mask) as usize;
+                let avail = head - tail;
+                // Records are 8-byte aligned in a ring of 2^n pages, so a
+                // header wraps only in a corrupt ring (handled below).
+                if off <= size - HEADER_SIZE {
+                    let hdr = window.bytes(off, HEADER_SIZE);
+                    let len = u16::from_ne_bytes([hdr[6], hdr[7]]);
+                    if usize::from(len) <= size - off {
+                        if len < HEADER_SIZE as u16 || u64::from(len) > avail {
+                            break 'outer Err(self.corrupt(tail, u64::from(len)));
+                        }
+                        let rec = window.bytes(off, usize::from(len));
+                        match event_of(rec) {
+                            Some(Some(event)) => {
+                                if let PerfEvent::Lost(n) = event {
+                                    *lost += n;
+                                }
+                                f(cpu, event);
+                                count += 1;
+                            }
+                            Some(None) => {}
+                            None => break 'outer Err(self.corrupt(tail, u64::from(len))),
+                        }
+                        tail += u64::from(len);
+                        continue;
+                    }
+                }
+                // The record wraps the end of the ring: copy it out.
+                let len = match Self::copy_wrapped(
+                    &self.pages,
+                    self.data_off,
+                    self.size,
+                    &mut self.scratch,
+                    tail,
+                    avail,
+                ) {
+                    Ok(len) => len,
+                    Err(len) => break 'outer Err(self.corrupt(tail, len)),
+                };
+                match event_of(&self.scratch[..len]) {
+                    Some(Some(event)) => {
+                        if let PerfEvent::Lost(n) = event {
+                            *lost += n;
+                        }
+                        f(cpu, event);
+                        count += 1;
+                    }
+                    Some(None) => {}
+                    None => break 'outer Err(self.corrupt(tail, len as u64)),
+                }
+                tail += len as u64;
+            }
+        };
+        if tail != start_tail {
+            self.cursor.tail = tail;
+            // Release: the records are read before the kernel may overwrite them.
+            self.pages.store_release_u64(DATA_TAIL, tail);
+        }
+        result.map(|()| count)
+    }
+
+    /// Copies the record at `tail` that wraps the end of the ring (at most
+    /// `avail` bytes are written) into `scratch`; returns its length, or the
+    /// length of a corrupt record as the error.
+    #[cold]
+    #[inline(never)]
+    fn copy_wrapped(
+        pages: &SharedPages,
+        data_off: usize,
+        size: u64,
+        scratch: &mut Vec<u8>,
+        tail: u64,
+        avail: u64,
+    ) -> std::result::Result<usize, u64> {
+        scratch.clear();
+        Self::copy_out(pages, data_off, size, tail, HEADER_SIZE, scratch);
+        let len = u64::from(u16::from_ne_bytes([scratch[6], scratch[7]]));
+        if len < HEADER_SIZE as u64 || len > avail {
+            return Err(len);
+        }
+        scratch.clear();
+        Self::copy_out(pages, data_off, size, tail, len as usize, scratch);
+        Ok(len as usize)
     }
 
     /// Copies `len` bytes at ring position `pos` (which may wrap) to `out`.
@@ -739,35 +863,30 @@ impl PerfReader {
         let mut count = 0;
         let paused = self.paused;
         for ring in &mut self.rings {
-            let start_tail = ring.cursor.tail;
+            if !ring.overwritable {
+                count += ring.drain_forward(&mut f, &mut self.lost)?;
+                continue;
+            }
             let result = loop {
                 let loc = match ring.peek(paused) {
                     Ok(Some(loc)) => loc,
                     Ok(None) => break Ok(()),
                     Err(e) => break Err(e),
                 };
-                let event = match classify(ring.bytes(loc.src, loc.len)) {
-                    Some(Kind::Sample(start, len)) => {
-                        PerfEvent::Sample(&ring.bytes(loc.src, loc.len)[start..start + len])
-                    }
-                    Some(Kind::Lost(n)) => {
-                        self.lost += n;
-                        PerfEvent::Lost(n)
-                    }
-                    // `peek` returns only samples and lost records.
-                    Some(Kind::Other) | None => break Ok(()),
+                let event = match event_of(ring.bytes(loc.src, loc.len)) {
+                    Some(Some(event)) => event,
+                    // `peek` returns only valid samples and lost records.
+                    Some(None) | None => break Ok(()),
                 };
+                if let PerfEvent::Lost(n) = event {
+                    self.lost += n;
+                }
                 f(ring.cpu, event);
                 count += 1;
-                match loc.commit {
-                    // Published once below.
-                    Commit::Tail(next) => ring.cursor.tail = next,
-                    Commit::Backlog(next) => ring.cursor.backlog_pos = next,
+                if let Commit::Backlog(next) = loc.commit {
+                    ring.cursor.backlog_pos = next;
                 }
             };
-            if !ring.overwritable && ring.cursor.tail != start_tail {
-                ring.pages.store_release_u64(DATA_TAIL, ring.cursor.tail);
-            }
             result?;
         }
         Ok(count)

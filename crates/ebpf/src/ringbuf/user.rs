@@ -5,9 +5,7 @@ use std::ops::{Deref, DerefMut};
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-
-use ebpf_syscall::MapType;
+use ebpf_syscall::{Epoll, EpollInterest, MapType};
 
 use super::error::{ReaderError, Result};
 use super::reader::{BUSY_BIT, DISCARD_BIT, HDR_SZ, RingGeometry, record_footprint, ring_geometry};
@@ -36,6 +34,9 @@ pub struct UserRingBuf {
     size: u64,
     mask: u64,
     prod: u64,
+    /// An epoll watching the map for room (`EPOLLOUT`), made by the first
+    /// [`reserve_timeout`](Self::reserve_timeout) that waits.
+    room: Option<Epoll>,
 }
 
 impl UserRingBuf {
@@ -74,6 +75,7 @@ impl UserRingBuf {
             size,
             mask: size - 1,
             prod,
+            room: None,
         })
     }
 
@@ -134,7 +136,7 @@ impl UserRingBuf {
     }
 
     /// Like [`reserve`](Self::reserve), but when the ring is full waits (in
-    /// `poll` for `POLLOUT` on the map, which the kernel signals after a BPF
+    /// epoll for `EPOLLOUT` on the map, which the kernel signals after a BPF
     /// program drained records) up to `timeout` for room; then fails with
     /// [`ReaderError::Timeout`].
     pub fn reserve_timeout(&mut self, len: usize, timeout: Duration) -> Result<UserRecord<'_>> {
@@ -153,20 +155,7 @@ impl UserRingBuf {
                 });
             }
             let wait = (deadline - now).max(Duration::from_millis(1));
-            let ms = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
-            let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLOUT)];
-            match poll(&mut fds, PollTimeout::from(ms)) {
-                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-                Err(e) => {
-                    return Err(ReaderError::Syscall {
-                        what: format!("{}: poll for room", self.name),
-                        source: ebpf_syscall::Error::Syscall {
-                            call: "poll",
-                            errno: e.into(),
-                        },
-                    });
-                }
-            }
+            self.wait_for_room(wait)?;
             // The map polls writable as soon as any byte is free: do not spin
             // while the room is still too small.
             if self.reserve_fits(len) == Some(false) {
@@ -174,6 +163,33 @@ impl UserRingBuf {
                 std::thread::sleep(left.min(Duration::from_micros(200)));
             }
         }
+    }
+
+    /// Waits up to `timeout` until the map polls writable (any byte free).
+    /// An interrupted wait (`EINTR`) returns early.
+    fn wait_for_room(&mut self, timeout: Duration) -> Result<()> {
+        let epoll = match self.room.take() {
+            Some(epoll) => epoll,
+            None => {
+                let epoll = Epoll::new().map_err(ReaderError::syscall(format!(
+                    "{}: epoll_create1",
+                    self.name
+                )))?;
+                epoll
+                    .add_with(&self.fd, 0, EpollInterest::WRITABLE)
+                    .map_err(ReaderError::syscall(format!(
+                        "{}: epoll_ctl of the map",
+                        self.name
+                    )))?;
+                epoll
+            }
+        };
+        let mut ready = [0u64; 1];
+        let res = epoll.wait(&mut ready, Some(timeout));
+        self.room = Some(epoll);
+        // The error text is built only on failure: this runs once per wait.
+        res.map(drop)
+            .map_err(|e| ReaderError::syscall(format!("{}: epoll_wait for room", self.name))(e))
     }
 
     /// Whether a record of `len` bytes fits now (`None`: never fits).
