@@ -194,7 +194,23 @@ impl Collection {
             None => BTreeMap::new(),
         };
         let mut ksyms = crate::ksym::Resolver::new(target.clone(), opts.kernel_btf.is_none());
-        let core_targets: Vec<&Spec> = target.as_deref().into_iter().collect();
+        // CO-RE searches vmlinux first, then every loaded module's BTF (only
+        // against the running kernel; an override is the whole target).
+        let modules: Vec<Arc<Spec>> = if opts.kernel_btf.is_none()
+            && spec
+                .programs
+                .values()
+                .any(|p| crate::relocate::has_core_relos(&p.instructions))
+        {
+            crate::relocate::module_specs()?
+        } else {
+            Vec::new()
+        };
+        let core_targets: Vec<&Spec> = target
+            .as_deref()
+            .into_iter()
+            .chain(modules.iter().map(Arc::as_ref))
+            .collect();
         let mut relocator = spec
             .btf
             .as_deref()

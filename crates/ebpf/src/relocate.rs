@@ -21,6 +21,21 @@ pub(crate) fn kernel_spec() -> Result<Arc<Spec>> {
         })
 }
 
+/// The BTF of every loaded kernel module (split on vmlinux), each parsed once
+/// per process by the shared cache. A module that goes away meanwhile is
+/// skipped.
+pub(crate) fn module_specs() -> Result<Vec<Arc<Spec>>> {
+    let kernel = ebpf_btf::KernelBtf::shared();
+    let names = kernel.module_names().map_err(|e| Error::Context {
+        what: "kernel module BTF (/sys/kernel/btf)".into(),
+        source: Box::new(Error::Btf(e)),
+    })?;
+    Ok(names
+        .iter()
+        .filter_map(|name| kernel.module(name).ok())
+        .collect())
+}
+
 /// Whether any instruction carries a CO-RE relocation.
 pub(crate) fn has_core_relos(insns: &Instructions) -> bool {
     insns.iter().any(|i| i.metadata.get::<CoreRelo>().is_some())
