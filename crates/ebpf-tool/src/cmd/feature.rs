@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 
 use ebpf::features::{
-    self, BtfKind, Errno, FeatureError, FeatureResult, KernelVersion, LinkKind, MapType, ProgType,
+    self, AttachType, BtfKind, Errno, FeatureError, FeatureResult, IsaVersion, KernelVersion,
+    LinkKind, MapType, ProgType,
 };
 
 use crate::Result;
@@ -66,6 +67,16 @@ fn probe_all() -> Vec<Row> {
     }
     for k in LinkKind::ALL {
         rows.push(row("link", format!("{k:?}"), features::have_link_kind(*k)));
+    }
+    for a in AttachType::ALL {
+        // Only attach types checked at load time; the rest show as links.
+        match features::have_attach_type(*a) {
+            Err(FeatureError::Probe { errno: None, .. }) => {}
+            res => rows.push(row("attach_type", a.to_string(), res)),
+        }
+    }
+    for v in IsaVersion::ALL {
+        rows.push(row("isa", format!("{v:?}"), features::have_isa(*v)));
     }
     for k in BtfKind::ALL {
         rows.push(row("btf_kind", k.to_string(), features::have_btf_kind(*k)));

@@ -25,6 +25,7 @@
 //! ```
 
 mod btf;
+mod isa;
 mod link;
 mod map;
 mod misc;
@@ -36,6 +37,7 @@ use std::sync::Mutex;
 pub use btf::{BtfKind, btf_kind_min_kernel, have_btf_kind};
 pub use ebpf_asm::Helper;
 pub use ebpf_syscall::{AttachType, Errno, KernelVersion, MapType, NotSupported, ProgType};
+pub use isa::{IsaVersion, have_attach_type, have_isa};
 pub use link::{LinkKind, have_link_kind};
 pub use map::{have_map_type, map_type_min_kernel};
 pub use misc::{
@@ -102,6 +104,7 @@ enum Key {
     Helper(u32, u32),
     Link(LinkKind),
     Btf(BtfKind),
+    Attach(u32),
     Misc(&'static str),
 }
 

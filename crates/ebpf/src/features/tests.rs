@@ -206,3 +206,36 @@ fn not_supported_is_the_source() {
     assert!(src.downcast_ref::<NotSupported>().is_some());
     assert_eq!(skip_if_not_supported::<(), _>(Err(e)), None);
 }
+
+#[test]
+fn isa_versions() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        for version in IsaVersion::ALL {
+            check(&format!("{version:?}"), have_isa(*version));
+        }
+    });
+}
+
+#[test]
+fn attach_types() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let mut probed = 0;
+        for attach in AttachType::ALL {
+            match have_attach_type(*attach) {
+                // Attach types checked only when attaching.
+                Err(FeatureError::Probe { errno: None, .. }) => {}
+                res => {
+                    probed += 1;
+                    check(&attach.to_string(), res);
+                }
+            }
+        }
+        assert!(probed >= 20, "only {probed} attach types probed");
+    });
+}
