@@ -66,6 +66,7 @@ pub mod perf_event;
 pub mod raw_tracepoint;
 pub mod socket_filter;
 pub mod sockmap;
+pub mod struct_ops;
 pub mod tcx;
 pub mod tracepoint;
 pub mod tracing;

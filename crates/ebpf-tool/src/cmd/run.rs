@@ -255,9 +255,13 @@ pub fn run(opts: &RunOptions) -> Result<String> {
             .is_ok()
     };
 
-    let mut links = Vec::new();
+    let mut links: Vec<Box<dyn ebpf_link::Link>> = Vec::new();
     let mut attached = String::new();
     for (name, program) in &coll.programs {
+        // struct_ops programs run through their map, registered below.
+        if program.program_type() == ebpf::ProgramType::StructOps {
+            continue;
+        }
         match ebpf_link::attach_spec(&spec.programs[name], program) {
             Ok(link) => {
                 let _ = writeln!(
@@ -271,6 +275,32 @@ pub fn run(opts: &RunOptions) -> Result<String> {
                 let _ = writeln!(
                     attached,
                     "not attached {name}: {}",
+                    privilege_hint(&e.to_string())
+                );
+            }
+        }
+    }
+    // struct_ops maps declared in SEC(".struct_ops.link") are registered
+    // through a link (their programs are not attached one by one).
+    for (name, map_spec) in &spec.maps {
+        let Some(ops) = &map_spec.struct_ops else {
+            continue;
+        };
+        if !ops.link {
+            continue;
+        }
+        let Some(map) = coll.maps.get(name) else {
+            continue;
+        };
+        match ebpf_link::struct_ops::attach(map) {
+            Ok(link) => {
+                let _ = writeln!(attached, "registered {name} ({})", ops.type_name);
+                links.push(Box::new(link));
+            }
+            Err(e) => {
+                let _ = writeln!(
+                    attached,
+                    "not registered {name}: {}",
                     privilege_hint(&e.to_string())
                 );
             }
