@@ -237,7 +237,7 @@ pub(crate) fn load_btf_maps(
         if sym.bind == STB_LOCAL {
             return Err(Error::StaticMap {
                 section: MAPS_SECTION.into(),
-                map: sym.name.clone(),
+                map: sym.name.to_owned(),
             });
         }
     }
@@ -277,7 +277,7 @@ pub(crate) fn load_btf_maps(
                         section: MAPS_SECTION.into(),
                         index: r.index,
                         offset: r.offset,
-                        symbol: sym.name.clone(),
+                        symbol: sym.name.to_owned(),
                         reason: "not aligned to a value slot".into(),
                     });
                 }
@@ -287,7 +287,7 @@ pub(crate) fn load_btf_maps(
                         section: MAPS_SECTION.into(),
                         index: r.index,
                         offset: r.offset,
-                        symbol: sym.name.clone(),
+                        symbol: sym.name.to_owned(),
                         reason: format!("value {index} past max_entries {}", p.spec.max_entries),
                     });
                 }
@@ -297,22 +297,22 @@ pub(crate) fn load_btf_maps(
                             section: MAPS_SECTION.into(),
                             index: r.index,
                             offset: r.offset,
-                            symbol: sym.name.clone(),
+                            symbol: sym.name.to_owned(),
                             reason: "prog array value is not a function".into(),
                         });
                     }
-                    MapValue::Program(sym.name.clone())
+                    MapValue::Program(sym.name.to_owned())
                 } else {
                     if elf.section(sym.section).map(|s| s.index) != Some(section.index) {
                         return Err(Error::BadRelocation {
                             section: MAPS_SECTION.into(),
                             index: r.index,
                             offset: r.offset,
-                            symbol: sym.name.clone(),
+                            symbol: sym.name.to_owned(),
                             reason: "map of maps value is not a map".into(),
                         });
                     }
-                    MapValue::Map(sym.name.clone())
+                    MapValue::Map(sym.name.to_owned())
                 };
                 p.spec.contents.push(MapEntry {
                     key: MapKey::Index(index),

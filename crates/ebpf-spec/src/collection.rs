@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use ebpf_asm::{Endianness, PseudoLoad};
+use ebpf_asm::{Endianness, Instruction, PseudoLoad};
 use ebpf_btf::{ExtInfo, Spec};
 
 use crate::btf_maps::load_btf_maps;
@@ -25,7 +25,7 @@ use crate::datasec::fixup_datasecs;
 use crate::elf::{ElfFile, STB_LOCAL};
 use crate::error::{Error, Result};
 use crate::legacy_maps::load_legacy_maps;
-use crate::link::{Function, link_program, split_functions};
+use crate::link::{Function, link_subprograms, split_functions};
 use crate::map::MapSpec;
 use crate::program::ProgramSpec;
 use crate::relocate::{Externs, attach_ext_info, decode_section, relocate_section};
@@ -123,26 +123,37 @@ impl CollectionSpec {
                 if section.name != TEXT_SECTION {
                     if f.bind == STB_LOCAL {
                         return Err(Error::StaticProgram {
-                            section: section.name.clone(),
+                            section: section.name.to_owned(),
                             program: f.name,
                         });
                     }
-                    program_names.push(f.name.clone());
+                    program_names.push(f.name.to_owned());
                 }
                 if functions.contains_key(&f.name) {
                     return Err(Error::DuplicateFunction {
-                        section: section.name.clone(),
+                        section: section.name.to_owned(),
                         function: f.name,
                     });
                 }
-                functions.insert(f.name.clone(), f);
+                functions.insert(f.name.to_owned(), f);
             }
         }
 
+        // Copy every program's subprograms first (a program can be another's callee), then
+        // move the programs' own instructions out of `functions` instead of copying them.
+        // Errors are kept per program and reported in program order.
+        let subprograms: Vec<Result<Vec<Instruction>>> = program_names
+            .iter()
+            .map(|name| link_subprograms(&functions[name], &functions))
+            .collect();
         let mut programs = BTreeMap::new();
-        for name in program_names {
-            let f = &functions[&name];
-            let instructions = link_program(f, &functions)?;
+        for (name, subprograms) in program_names.into_iter().zip(subprograms) {
+            let subprograms = subprograms?;
+            let Some(f) = functions.remove(&name) else {
+                continue;
+            };
+            let mut instructions = f.insns;
+            instructions.0.extend(subprograms);
             for ins in instructions.iter() {
                 if matches!(
                     ins.pseudo_load(),
@@ -158,7 +169,7 @@ impl CollectionSpec {
                     }
                 }
             }
-            let mut p = ProgramSpec::new(name.clone(), f.section.clone(), instructions);
+            let mut p = ProgramSpec::new(name.clone(), f.section, instructions);
             if p.program_type == crate::ProgramType::Unspecified {
                 log::warn!(
                     "section '{}': program '{name}': unknown section name, program type unspecified",

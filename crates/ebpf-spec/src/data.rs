@@ -50,14 +50,14 @@ pub(crate) fn data_kind(section: &Section<'_>) -> Option<DataKind> {
         return None;
     }
     if section.kind == SHT_PROGBITS && section.flags & SHF_EXECINSTR == 0 {
-        if has_stem(&section.name, ".data") {
+        if has_stem(section.name, ".data") {
             return Some(DataKind::Data);
         }
-        if has_stem(&section.name, ".rodata") {
+        if has_stem(section.name, ".rodata") {
             return Some(DataKind::Rodata);
         }
     }
-    if section.kind == SHT_NOBITS && has_stem(&section.name, ".bss") {
+    if section.kind == SHT_NOBITS && has_stem(section.name, ".bss") {
         return Some(DataKind::Bss);
     }
     None
@@ -79,7 +79,7 @@ pub(crate) fn load_data_maps(
             .filter(|s| *s <= MAX_DATA_SECTION_SIZE);
         let Some(size) = size else {
             return Err(Error::BadSection {
-                section: section.name.clone(),
+                section: section.name.to_owned(),
                 reason: format!(
                     "size {} exceeds the limit of {MAX_DATA_SECTION_SIZE} bytes",
                     section.size
@@ -90,26 +90,26 @@ pub(crate) fn load_data_maps(
             DataKind::Bss => vec![0; size as usize],
             _ => section.data.to_vec(),
         };
-        if maps.contains_key(&section.name) {
+        if maps.contains_key(section.name) {
             return Err(Error::BadSection {
-                section: section.name.clone(),
+                section: section.name.to_owned(),
                 reason: "map name already taken".into(),
             });
         }
-        let mut m = MapSpec::new(section.name.clone(), MapType::ARRAY, 4, size, 1);
-        m.section.clone_from(&section.name);
+        let mut m = MapSpec::new(section.name.to_owned(), MapType::ARRAY, 4, size, 1);
+        section.name.clone_into(&mut m.section);
         if kind == DataKind::Rodata {
             m.flags = MAP_FLAG_RDONLY_PROG;
             m.freeze = true;
         }
         m.value_type = btf
-            .and_then(|b| b.type_by_name::<Datasec>(&section.name).ok())
+            .and_then(|b| b.type_by_name::<Datasec>(section.name).ok())
             .map(|(id, _)| id);
         m.contents.push(MapEntry {
             key: MapKey::Index(0),
             value: MapValue::Bytes(bytes),
         });
-        maps.insert(section.name.clone(), m);
+        maps.insert(section.name.to_owned(), m);
     }
     if let Some(btf) = btf {
         if let Ok((id, ds)) = btf.type_by_name::<Datasec>(KCONFIG_SECTION) {

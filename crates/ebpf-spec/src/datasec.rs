@@ -34,7 +34,7 @@ fn btf_err(section: &str) -> impl FnOnce(ebpf_btf::Error) -> Error + '_ {
 pub(crate) fn datasecs(spec: &Spec) -> Vec<(TypeId, String)> {
     spec.types()
         .filter_map(|(id, t)| match t {
-            Ok(Type::Datasec(ds)) => Some((id, ds.name.clone())),
+            Ok(Type::Datasec(ds)) => Some((id, ds.name.to_owned())),
             _ => None,
         })
         .collect()
@@ -185,7 +185,7 @@ pub(crate) fn datasec_vars(spec: &Spec, name: &str) -> Result<Vec<DatasecVar>> {
         match spec.type_by_id(v.type_id).map_err(btf_err(name))? {
             Type::Var(var) => {
                 out.push(DatasecVar {
-                    name: var.name.clone(),
+                    name: var.name.to_owned(),
                     type_id: var.type_id,
                     offset: v.offset,
                     size: v.size,
@@ -193,7 +193,7 @@ pub(crate) fn datasec_vars(spec: &Spec, name: &str) -> Result<Vec<DatasecVar>> {
             }
             Type::Func(f) => {
                 out.push(DatasecVar {
-                    name: f.name.clone(),
+                    name: f.name.to_owned(),
                     type_id: f.proto,
                     offset: v.offset,
                     size: v.size,

@@ -58,7 +58,7 @@ pub(crate) struct Section<'a> {
     /// Index in the section header table.
     pub index: usize,
     /// The name (from `.shstrtab`).
-    pub name: String,
+    pub name: &'a str,
     /// `sh_type`.
     pub kind: u32,
     /// `sh_flags`.
@@ -78,11 +78,11 @@ impl Section<'_> {
 
 /// One symbol table entry.
 #[derive(Debug, Clone)]
-pub(crate) struct Symbol {
+pub(crate) struct Symbol<'a> {
     /// Index in `.symtab`.
     pub index: usize,
     /// The name (empty for section symbols, which take their section's name here).
-    pub name: String,
+    pub name: &'a str,
     /// `STT_*`.
     pub kind: u8,
     /// `STB_*`.
@@ -120,7 +120,7 @@ pub(crate) struct ElfFile<'a> {
     /// Sections by index (index 0 is the null section).
     pub sections: Vec<Section<'a>>,
     /// Symbols by index.
-    pub symbols: Vec<Symbol>,
+    pub symbols: Vec<Symbol<'a>>,
     /// Relocations by the index of the section they apply to, in file order.
     pub relocs: BTreeMap<usize, Vec<Reloc>>,
     /// `STT_FUNC` symbols by (section, offset): the first symbol index at each place.
@@ -158,7 +158,7 @@ impl<'a> ElfFile<'a> {
 
         let mut sections = Vec::with_capacity(elf.section_headers.len());
         for (index, sh) in elf.section_headers.iter().enumerate() {
-            let name = elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("").to_owned();
+            let name = elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("");
             let data: &[u8] = if sh.sh_type == SHT_NOBITS || index == 0 {
                 &[]
             } else {
@@ -170,7 +170,7 @@ impl<'a> ElfFile<'a> {
                     (Some(s), Some(e)) if e <= bytes.len() => &bytes[s..e],
                     _ => {
                         return Err(Error::SectionOutOfBounds {
-                            section: name,
+                            section: name.to_owned(),
                             offset: sh.sh_offset,
                             size: sh.sh_size,
                             len: bytes.len(),
@@ -192,10 +192,10 @@ impl<'a> ElfFile<'a> {
         for (index, sym) in elf.syms.iter().enumerate() {
             let section = sym.st_shndx;
             let kind = sym.st_type();
-            let mut name = elf.strtab.get_at(sym.st_name).unwrap_or("").to_owned();
+            let mut name = elf.strtab.get_at(sym.st_name).unwrap_or("");
             if kind == STT_SECTION && name.is_empty() {
                 if let Some(s) = sections.get(section) {
-                    name.clone_from(&s.name);
+                    name = s.name;
                 }
             }
             symbols.push(Symbol {
@@ -221,7 +221,7 @@ impl<'a> ElfFile<'a> {
             let target = sh.sh_info as usize;
             let rel_name = sections
                 .get(*shdr_index)
-                .map(|s| s.name.clone())
+                .map(|s| s.name.to_owned())
                 .unwrap_or_default();
             if target == 0 || target >= sections.len() {
                 return Err(Error::BadSection {
@@ -230,6 +230,7 @@ impl<'a> ElfFile<'a> {
                 });
             }
             let list = relocs.entry(target).or_default();
+            list.reserve(rs.len());
             for (index, r) in rs.iter().enumerate() {
                 list.push(Reloc {
                     index,
@@ -267,8 +268,8 @@ impl<'a> ElfFile<'a> {
     }
 
     /// The symbols defined in section `index`, sorted by offset then symbol index.
-    pub fn symbols_in(&self, index: usize) -> Vec<&Symbol> {
-        let mut v: Vec<&Symbol> = self
+    pub fn symbols_in(&self, index: usize) -> Vec<&Symbol<'a>> {
+        let mut v: Vec<&Symbol<'a>> = self
             .symbols
             .iter()
             .filter(|s| s.section == index && s.kind != STT_SECTION)
@@ -278,7 +279,7 @@ impl<'a> ElfFile<'a> {
     }
 
     /// The function symbol at byte `offset` of section `index`.
-    pub fn function_at(&self, index: usize, offset: u64) -> Option<&Symbol> {
+    pub fn function_at(&self, index: usize, offset: u64) -> Option<&Symbol<'a>> {
         self.functions
             .get(&(index, offset))
             .and_then(|i| self.symbols.get(*i))

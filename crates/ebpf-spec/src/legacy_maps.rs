@@ -31,10 +31,10 @@ pub(crate) fn load_legacy_maps(
     for section in elf
         .sections
         .iter()
-        .filter(|s| is_legacy_maps_section(&s.name))
+        .filter(|s| is_legacy_maps_section(s.name))
     {
         let bad = |reason: String| Error::BadLegacyMaps {
-            section: section.name.clone(),
+            section: section.name.to_owned(),
             reason,
         };
         let symbols: Vec<_> = elf
@@ -59,8 +59,8 @@ pub(crate) fn load_legacy_maps(
         for sym in symbols {
             if sym.bind == STB_LOCAL {
                 return Err(Error::StaticMap {
-                    section: section.name.clone(),
-                    map: sym.name.clone(),
+                    section: section.name.to_owned(),
+                    map: sym.name.to_owned(),
                 });
             }
             let start = usize::try_from(sym.value)
@@ -80,19 +80,19 @@ pub(crate) fn load_legacy_maps(
                     sym.name
                 )));
             }
-            if maps.contains_key(&sym.name) {
+            if maps.contains_key(sym.name) {
                 return Err(bad(format!("map '{}': duplicate map name", sym.name)));
             }
             let mut m = MapSpec::new(
-                sym.name.clone(),
+                sym.name.to_owned(),
                 MapType(field(0)),
                 field(1),
                 field(2),
                 field(3),
             );
             m.flags = field(4);
-            m.section.clone_from(&section.name);
-            maps.insert(sym.name.clone(), m);
+            section.name.clone_into(&mut m.section);
+            maps.insert(sym.name.to_owned(), m);
         }
     }
     Ok(())

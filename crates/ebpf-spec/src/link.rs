@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use ebpf_asm::Instructions;
+use ebpf_asm::{Instruction, Instructions};
 
 use crate::elf::{ElfFile, STT_FUNC};
 use crate::error::{Error, Result};
@@ -45,7 +45,7 @@ pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Ve
         return Ok(Vec::new());
     }
     let bad_section = |reason: String| Error::BadSection {
-        section: code.name.clone(),
+        section: code.name.to_owned(),
         reason,
     };
     match syms.first() {
@@ -61,8 +61,8 @@ pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Ve
     let mut starts = Vec::with_capacity(syms.len());
     for s in &syms {
         let i = code.index_at(s.value).ok_or_else(|| Error::BadSymbol {
-            section: code.name.clone(),
-            symbol: s.name.clone(),
+            section: code.name.to_owned(),
+            symbol: s.name.to_owned(),
             reason: format!("offset {} is not at an instruction", s.value),
         })?;
         starts.push(i);
@@ -71,11 +71,15 @@ pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Ve
     let mut out = Vec::with_capacity(syms.len());
     for (n, s) in syms.iter().enumerate().rev() {
         let start = starts[n];
-        let mut body: Vec<_> = insns.drain(start..).collect();
-        body[0].metadata.set_symbol(Some(s.name.clone()));
+        let mut body: Vec<_> = if start == 0 {
+            std::mem::take(&mut insns)
+        } else {
+            insns.drain(start..).collect()
+        };
+        body[0].metadata.set_symbol(Some(s.name.to_owned()));
         out.push(Function {
-            name: s.name.clone(),
-            section: code.name.clone(),
+            name: s.name.to_owned(),
+            section: code.name.to_owned(),
             bind: s.bind,
             insns: Instructions(body),
         });
@@ -85,27 +89,39 @@ pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Ve
 }
 
 /// The instructions of `program` followed by every function it needs.
+#[cfg(test)]
 pub(crate) fn link_program(
     program: &Function,
     functions: &BTreeMap<String, Function>,
 ) -> Result<Instructions> {
     let mut out = program.insns.clone();
-    let mut linked = vec![program.name.clone()];
-    let mut queue: VecDeque<String> = VecDeque::new();
-    let enqueue = |insns: &Instructions, linked: &[String], queue: &mut VecDeque<String>| {
+    out.0.extend(link_subprograms(program, functions)?);
+    Ok(out)
+}
+
+/// Copies of every function `program` needs, transitively, in order of first use (the
+/// program's own instructions are not included, so callers can move them instead).
+pub(crate) fn link_subprograms<'a>(
+    program: &'a Function,
+    functions: &'a BTreeMap<String, Function>,
+) -> Result<Vec<Instruction>> {
+    fn enqueue<'a>(insns: &'a Instructions, linked: &[&'a str], queue: &mut VecDeque<&'a str>) {
         for r in insns.function_references() {
-            if !linked.iter().any(|l| l == r) && !queue.iter().any(|q| q == r) {
-                queue.push_back(r.to_owned());
+            if !linked.contains(&r) && !queue.contains(&r) {
+                queue.push_back(r);
             }
         }
-    };
+    }
+    let mut out = Vec::new();
+    let mut linked: Vec<&str> = vec![&program.name];
+    let mut queue: VecDeque<&str> = VecDeque::new();
     enqueue(&program.insns, &linked, &mut queue);
     while let Some(name) = queue.pop_front() {
-        let f = functions.get(&name).ok_or_else(|| Error::MissingFunction {
-            program: program.name.clone(),
-            function: name.clone(),
+        let f = functions.get(name).ok_or_else(|| Error::MissingFunction {
+            program: program.name.to_owned(),
+            function: name.to_owned(),
         })?;
-        out.0.extend(f.insns.iter().cloned());
+        out.extend(f.insns.iter().cloned());
         linked.push(name);
         enqueue(&f.insns, &linked, &mut queue);
     }
@@ -140,7 +156,7 @@ mod tests {
             func("unused", &[]),
         ]
         .into_iter()
-        .map(|f| (f.name.clone(), f))
+        .map(|f| (f.name.to_owned(), f))
         .collect();
         let p = func("prog", &["a"]);
         let linked = link_program(&p, &funcs).expect("link");

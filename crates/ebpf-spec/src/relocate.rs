@@ -48,12 +48,25 @@ pub(crate) struct CodeSection {
     pub insns: Instructions,
     /// Byte offset of each instruction.
     pub offsets: Vec<u64>,
+    /// The index of the instruction starting at each slot ([`NO_INSN`] for the second slot
+    /// of an `ld_imm64`).
+    slots: Vec<u32>,
 }
+
+/// Marks a slot where no instruction starts.
+const NO_INSN: u32 = u32::MAX;
 
 impl CodeSection {
     /// The index of the instruction starting at byte `offset`.
     pub fn index_at(&self, offset: u64) -> Option<usize> {
-        self.offsets.binary_search(&offset).ok()
+        if offset % SLOT_SIZE as u64 != 0 {
+            return None;
+        }
+        let slot = usize::try_from(offset / SLOT_SIZE as u64).ok()?;
+        match self.slots.get(slot) {
+            Some(&i) if i != NO_INSN => Some(i as usize),
+            _ => None,
+        }
     }
 }
 
@@ -87,7 +100,7 @@ impl Externs {
             for v in &ds.vars {
                 let e = match btf.type_by_id(v.type_id).map_err(err(section))? {
                     Type::Var(var) if section == KCONFIG_SECTION => (
-                        var.name.clone(),
+                        var.name.to_owned(),
                         Extern::Kconfig {
                             offset: v.offset,
                             type_id: var.type_id,
@@ -96,9 +109,9 @@ impl Externs {
                     Type::Var(var) => {
                         let underlying = btf.skip_qualifiers(var.type_id).map_err(err(section))?;
                         let type_id = (underlying.0 != 0).then_some(var.type_id);
-                        (var.name.clone(), Extern::Ksym { type_id })
+                        (var.name.to_owned(), Extern::Ksym { type_id })
                     }
-                    Type::Func(f) => (f.name.clone(), Extern::Kfunc { type_id: v.type_id }),
+                    Type::Func(f) => (f.name.to_owned(), Extern::Kfunc { type_id: v.type_id }),
                     _ => continue,
                 };
                 out.insert(e.0, e.1);
@@ -108,7 +121,7 @@ impl Externs {
         for (id, t) in btf.types() {
             if let Ok(Type::Func(f)) = t {
                 if f.linkage == FuncLinkage::Extern && !out.contains_key(&f.name) {
-                    out.insert(f.name.clone(), Extern::Kfunc { type_id: id });
+                    out.insert(f.name.to_owned(), Extern::Kfunc { type_id: id });
                 }
             }
         }
@@ -121,7 +134,7 @@ pub(crate) fn decode_section(elf: &ElfFile<'_>, index: usize) -> Result<CodeSect
     let section = &elf.sections[index];
     if section.data.len() % SLOT_SIZE != 0 {
         return Err(Error::BadSection {
-            section: section.name.clone(),
+            section: section.name.to_owned(),
             reason: format!(
                 "size {} is not a multiple of {SLOT_SIZE}",
                 section.data.len()
@@ -130,18 +143,24 @@ pub(crate) fn decode_section(elf: &ElfFile<'_>, index: usize) -> Result<CodeSect
     }
     let insns =
         Instructions::unmarshal(section.data, elf.order).map_err(|source| Error::Instructions {
-            section: section.name.clone(),
+            section: section.name.to_owned(),
             source,
         })?;
-    let offsets = insns
-        .iter_offsets()
-        .map(|(slot, _)| (slot * SLOT_SIZE) as u64)
-        .collect();
+    let mut offsets = Vec::with_capacity(insns.len());
+    let mut slots = vec![NO_INSN; section.data.len() / SLOT_SIZE];
+    for (i, (slot, _)) in insns.iter_offsets().enumerate() {
+        offsets.push((slot * SLOT_SIZE) as u64);
+        if let Some(s) = slots.get_mut(slot) {
+            // Sections hold far fewer than `u32::MAX` instructions (the file would be 32 GiB).
+            *s = u32::try_from(i).unwrap_or(NO_INSN);
+        }
+    }
     Ok(CodeSection {
         index,
-        name: section.name.clone(),
+        name: section.name.to_owned(),
         insns,
         offsets,
+        slots,
     })
 }
 
@@ -190,7 +209,7 @@ struct RelocCtx<'a, 'e> {
     externs: &'a Externs,
     section: &'a str,
     reloc: &'a Reloc,
-    sym: &'a Symbol,
+    sym: &'a Symbol<'e>,
 }
 
 impl RelocCtx<'_, '_> {
@@ -199,7 +218,7 @@ impl RelocCtx<'_, '_> {
             section: self.section.to_owned(),
             index: self.reloc.index,
             offset: self.reloc.offset,
-            symbol: self.sym.name.clone(),
+            symbol: self.sym.name.to_owned(),
             reason: reason.into(),
         }
     }
@@ -209,7 +228,7 @@ impl RelocCtx<'_, '_> {
         let sym = u64::try_from(offset)
             .ok()
             .and_then(|off| self.elf.function_at(index, off));
-        sym.map(|s| s.name.clone())
+        sym.map(|s| s.name.to_owned())
             .ok_or_else(|| self.bad(format!("no function at offset {offset}")))
     }
 }
@@ -228,9 +247,9 @@ pub(crate) fn relocate_section(
                 let sym = elf
                     .symbols
                     .get(reloc.symbol)
-                    .map_or_else(|| format!("#{}", reloc.symbol), |s| s.name.clone());
+                    .map_or_else(|| format!("#{}", reloc.symbol), |s| s.name.to_owned());
                 return Err(Error::BadRelocation {
-                    section: code.name.clone(),
+                    section: code.name.to_owned(),
                     index: reloc.index,
                     offset: reloc.offset,
                     symbol: sym,
@@ -239,7 +258,7 @@ pub(crate) fn relocate_section(
             }
             kind => {
                 return Err(Error::UnknownRelocation {
-                    section: code.name.clone(),
+                    section: code.name.to_owned(),
                     index: reloc.index,
                     offset: reloc.offset,
                     kind,
@@ -248,7 +267,7 @@ pub(crate) fn relocate_section(
         }
         let Some(sym) = elf.symbols.get(reloc.symbol) else {
             return Err(Error::SymbolNotFound {
-                section: code.name.clone(),
+                section: code.name.to_owned(),
                 index: reloc.index,
                 symbol: format!("#{}", reloc.symbol),
             });
@@ -278,18 +297,18 @@ fn relocate_one(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Resu
         return Err(ctx.bad(format!("symbol in unsupported section {}", sym.section)));
     };
     let name: String;
-    if target.name == MAPS_SECTION || is_legacy_maps_section(&target.name) {
+    if target.name == MAPS_SECTION || is_legacy_maps_section(target.name) {
         if !ins.is_load_imm64() {
             return Err(ctx.bad("map reference from an instruction that is not ld_imm64"));
         }
         name = match kind {
             STT_OBJECT | STT_NOTYPE if bind == STB_LOCAL => {
                 return Err(Error::StaticMap {
-                    section: target.name.clone(),
-                    map: sym.name.clone(),
+                    section: target.name.to_owned(),
+                    map: sym.name.to_owned(),
                 });
             }
-            STT_OBJECT | STT_NOTYPE if bind == STB_GLOBAL => sym.name.clone(),
+            STT_OBJECT | STT_NOTYPE if bind == STB_GLOBAL => sym.name.to_owned(),
             STT_SECTION => {
                 let off = sym.value.wrapping_add(u64::from(ins.constant as u32));
                 let map = ctx
@@ -297,7 +316,7 @@ fn relocate_one(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Resu
                     .symbols_in(target.index)
                     .into_iter()
                     .find(|s| s.value == off && s.kind == STT_OBJECT);
-                map.map(|m| m.name.clone())
+                map.map(|m| m.name.to_owned())
                     .ok_or_else(|| ctx.bad(format!("no map at offset {off}")))?
             }
             _ => {
@@ -328,7 +347,7 @@ fn relocate_one(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Resu
         }
         ins.src = PseudoLoad::MapValue.register();
         ins.constant = ((offset as u32 as u64) << 32) as i64;
-        name = target.name.clone();
+        name = target.name.to_owned();
     } else if target.is_program() {
         match (kind, bind) {
             (STT_SECTION, STB_LOCAL)
@@ -378,7 +397,7 @@ fn relocate_extern(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> R
     }
     let weak = sym.bind == STB_WEAK;
     let is_call = ins.op.raw() == 0x85;
-    match ctx.externs.0.get(&sym.name) {
+    match ctx.externs.0.get(sym.name) {
         Some(Extern::Kfunc { type_id }) if is_call || ins.is_load_imm64() => {
             if is_call {
                 ins.src = PseudoCall::Kfunc.register();
@@ -387,14 +406,14 @@ fn relocate_extern(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> R
                 ins.constant = 0;
             }
             ins.metadata.insert(KfuncRef {
-                name: sym.name.clone(),
+                name: sym.name.to_owned(),
                 type_id: *type_id,
                 weak,
             });
         }
         Some(Extern::Ksym { type_id }) if ins.is_load_imm64() => {
             ins.metadata.insert(KsymRef {
-                name: sym.name.clone(),
+                name: sym.name.to_owned(),
                 type_id: *type_id,
                 weak,
             });
@@ -404,7 +423,7 @@ fn relocate_extern(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> R
             ins.src = PseudoLoad::MapValue.register();
             ins.constant = (u64::from(off) << 32) as i64;
             ins.metadata.insert(KconfigRef {
-                name: sym.name.clone(),
+                name: sym.name.to_owned(),
                 offset: *offset,
                 type_id: *type_id,
                 weak,
@@ -419,7 +438,7 @@ fn relocate_extern(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> R
         }
         None => {
             return Err(Error::BadExtern {
-                name: sym.name.clone(),
+                name: sym.name.to_owned(),
                 reason: format!(
                     "section '{}': relocation {}: not declared __kconfig or __ksym in btf",
                     ctx.section, ctx.reloc.index
@@ -427,18 +446,18 @@ fn relocate_extern(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> R
             });
         }
     }
-    ins.metadata.set_reference(Some(sym.name.clone()));
+    ins.metadata.set_reference(Some(sym.name.to_owned()));
     Ok(())
 }
 
 /// Names the targets of calls (and function address loads) inside one section, which clang
 /// resolves itself and leaves without a relocation.
 pub(crate) fn resolve_local_calls(elf: &ElfFile<'_>, code: &mut CodeSection) -> Result<()> {
-    let functions: BTreeMap<u64, String> = elf
+    let functions: BTreeMap<u64, &str> = elf
         .symbols_in(code.index)
         .into_iter()
         .filter(|s| s.kind == STT_FUNC)
-        .map(|s| (s.value, s.name.clone()))
+        .map(|s| (s.value, s.name))
         .collect();
     for (i, ins) in code.insns.iter_mut().enumerate() {
         let local = ins.pseudo_call() == Some(PseudoCall::Call)
@@ -455,7 +474,7 @@ pub(crate) fn resolve_local_calls(elf: &ElfFile<'_>, code: &mut CodeSection) -> 
             .and_then(|t| functions.get(&t))
         else {
             return Err(Error::BadSection {
-                section: code.name.clone(),
+                section: code.name.to_owned(),
                 reason: format!(
                     "instruction at offset {at}: call target {} is not a function",
                     opt_i64(target)
@@ -463,7 +482,7 @@ pub(crate) fn resolve_local_calls(elf: &ElfFile<'_>, code: &mut CodeSection) -> 
             });
         };
         ins.constant = -1;
-        ins.metadata.set_reference(Some(name.clone()));
+        ins.metadata.set_reference(Some((*name).to_owned()));
     }
     Ok(())
 }

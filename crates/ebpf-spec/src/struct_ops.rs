@@ -40,27 +40,27 @@ pub(crate) fn load_struct_ops(
     for section in elf
         .sections
         .iter()
-        .filter(|s| is_struct_ops_section(&s.name))
+        .filter(|s| is_struct_ops_section(s.name))
     {
         let Some(btf) = btf else {
             return Err(Error::BtfMismatch {
-                section: section.name.clone(),
+                section: section.name.to_owned(),
                 reason: "section needs .BTF".into(),
             });
         };
         let bad = |reason: String| Error::BadSection {
-            section: section.name.clone(),
+            section: section.name.to_owned(),
             reason,
         };
         let link = section.name.ends_with(".link");
-        for var in datasec_vars(btf, &section.name)? {
+        for var in datasec_vars(btf, section.name)? {
             let (name, type_id, offset, size) = (var.name, var.type_id, var.offset, var.size);
             let resolved = btf.skip_qualifiers(type_id).map_err(|source| Error::Btf {
-                section: section.name.clone(),
+                section: section.name.to_owned(),
                 source,
             })?;
             let type_name = match btf.type_by_id(resolved) {
-                Ok(Type::Struct(s)) => s.name.clone(),
+                Ok(Type::Struct(s)) => s.name.to_owned(),
                 _ => return Err(bad(format!("variable '{name}' is not a struct"))),
             };
             let (start, end) = (offset as usize, offset as usize + size as usize);
@@ -80,7 +80,7 @@ pub(crate) fn load_struct_ops(
                 }
                 if r.kind != R_BPF_64_ABS64 && r.kind != R_BPF_64_64 {
                     return Err(Error::UnknownRelocation {
-                        section: section.name.clone(),
+                        section: section.name.to_owned(),
                         index: r.index,
                         offset: r.offset,
                         kind: r.kind,
@@ -88,13 +88,13 @@ pub(crate) fn load_struct_ops(
                 }
                 let Some(sym) = elf.symbols.get(r.symbol) else {
                     return Err(Error::SymbolNotFound {
-                        section: section.name.clone(),
+                        section: section.name.to_owned(),
                         index: r.index,
                         symbol: format!("#{}", r.symbol),
                     });
                 };
                 let program = match sym.kind {
-                    STT_FUNC => sym.name.clone(),
+                    STT_FUNC => sym.name.to_owned(),
                     STT_SECTION => {
                         // The function's offset is the implicit addend stored in the pointer.
                         let at = r.offset as usize;
@@ -108,7 +108,7 @@ pub(crate) fn load_struct_ops(
                         elf.symbols_in(sym.section)
                             .into_iter()
                             .find(|s| s.kind == STT_FUNC && s.value == off)
-                            .map(|s| s.name.clone())
+                            .map(|s| s.name.to_owned())
                             .ok_or_else(|| {
                                 bad(format!(
                                     "relocation {}: no function at offset {off}",
@@ -130,7 +130,7 @@ pub(crate) fn load_struct_ops(
                 return Err(bad(format!("map '{name}': duplicate map name")));
             }
             let mut m = MapSpec::new(name.clone(), MapType::STRUCT_OPS, 4, size, 1);
-            m.section.clone_from(&section.name);
+            section.name.clone_into(&mut m.section);
             m.value_type = Some(type_id);
             if link {
                 m.flags = MAP_FLAG_LINK;

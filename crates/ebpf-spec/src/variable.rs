@@ -47,7 +47,7 @@ pub(crate) fn load_variables(
             continue;
         }
         let vars = match btf {
-            Some(b) => Some(datasec_vars(b, &section.name)?),
+            Some(b) => Some(datasec_vars(b, section.name)?),
             None => None,
         };
         for sym in elf.symbols_in(section.index) {
@@ -65,8 +65,8 @@ pub(crate) fn load_variables(
                 (Ok(o), Ok(s)) if u64::from(o) + u64::from(s) <= section.size => (o, s),
                 _ => {
                     return Err(Error::BadSymbol {
-                        section: section.name.clone(),
-                        symbol: sym.name.clone(),
+                        section: section.name.to_owned(),
+                        symbol: sym.name.to_owned(),
                         reason: format!(
                             "offset {} size {} past the section end",
                             sym.value, sym.size
@@ -94,18 +94,18 @@ pub(crate) fn load_variables(
                     Some(v.type_id)
                 }
             };
-            if out.contains_key(&sym.name) {
+            if out.contains_key(sym.name) {
                 return Err(Error::BadSymbol {
-                    section: section.name.clone(),
-                    symbol: sym.name.clone(),
+                    section: section.name.to_owned(),
+                    symbol: sym.name.to_owned(),
                     reason: "duplicate variable name".into(),
                 });
             }
             out.insert(
-                sym.name.clone(),
+                sym.name.to_owned(),
                 VariableSpec {
-                    name: sym.name.clone(),
-                    section: section.name.clone(),
+                    name: sym.name.to_owned(),
+                    section: section.name.to_owned(),
                     offset,
                     size,
                     type_id,
