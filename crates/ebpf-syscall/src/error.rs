@@ -59,6 +59,52 @@ pub enum Error {
     /// path, buffer sizes that do not match, ...). Nothing was called.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A buffer given to a map element or batch operation does not have the
+    /// size the kernel uses for it (from the map's key and value sizes; see
+    /// [`MapFd`](crate::MapFd)). Nothing was called.
+    #[error("{buffer} has {given} bytes, the map needs {expected}")]
+    BufferSize {
+        /// Which buffer.
+        buffer: MapBuffer,
+        /// The size the kernel uses.
+        expected: usize,
+        /// The size given.
+        given: usize,
+    },
+}
+
+/// A buffer of a map operation, named by [`Error::BufferSize`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MapBuffer {
+    /// The key (`key_size` bytes; empty for queue, stack and bloom filter maps).
+    Key,
+    /// The value (`value_size` bytes; per-CPU maps: one 8-byte-aligned value per possible CPU).
+    Value,
+    /// The buffer receiving the next key (`key_size` bytes).
+    NextKey,
+    /// The keys of a batch (`count` keys).
+    Keys,
+    /// The values of a batch (`count` values).
+    Values,
+    /// The position a batch continues from (`in_batch`).
+    InBatch,
+    /// The buffer receiving the position to continue from (`out_batch`).
+    OutBatch,
+}
+
+impl core::fmt::Display for MapBuffer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Key => "key",
+            Self::Value => "value",
+            Self::NextKey => "next key buffer",
+            Self::Keys => "keys buffer",
+            Self::Values => "values buffer",
+            Self::InBatch => "in_batch",
+            Self::OutBatch => "out_batch",
+        })
+    }
 }
 
 impl Error {
@@ -69,7 +115,7 @@ impl Error {
                 Some(*errno)
             }
             Self::Io { source, .. } => source.raw_os_error().map(Errno),
-            Self::NotSupported(_) | Self::InvalidArgument(_) => None,
+            Self::NotSupported(_) | Self::InvalidArgument(_) | Self::BufferSize { .. } => None,
         }
     }
 

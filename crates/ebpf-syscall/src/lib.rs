@@ -16,8 +16,9 @@
 //! - Functions take `impl AsFd` and return `OwnedFd`.
 //! - Errors are [`Error`], which names the command and the [`Errno`];
 //!   failed loads carry a [`VerifierLog`].
-//! - Element and batch map operations are `unsafe fn`: the kernel uses the
-//!   map's key and value sizes, which the attr does not carry.
+//! - Element and batch map operations are methods of [`MapFd`], a map fd
+//!   that knows the map's key and value sizes (the kernel uses them, but the
+//!   attr does not carry them) and checks every buffer against them.
 //!
 //! ```no_run
 //! use ebpf_syscall::{map_create, map_info, MapCreateAttr, MapType};
@@ -37,6 +38,7 @@ mod info;
 mod link;
 mod log;
 mod map;
+mod map_fd;
 mod mmap;
 mod not_supported;
 mod obj;
@@ -56,7 +58,7 @@ mod layout_tests;
 pub use btf::{BtfLoadAttr, btf_load, btf_load_with_log};
 pub use epoll::{EVENTS_PER_WAIT, Epoll, EpollInterest, EventFd};
 pub use errno::Errno;
-pub use error::{Error, Result};
+pub use error::{Error, MapBuffer, Result};
 pub use info::{BtfInfo, LinkInfo, MapInfo, ProgInfo, perf_event_type};
 pub use link::{
     BPF_FD_TYPE_KPROBE, BPF_FD_TYPE_KRETPROBE, BPF_FD_TYPE_RAW_TRACEPOINT, BPF_FD_TYPE_TRACEPOINT,
@@ -72,6 +74,7 @@ pub use link::{
 };
 pub use log::{DISPLAY_LINES, LogLevel, VerifierLog};
 pub use map::*;
+pub use map_fd::{MapFd, map_create_sized, possible_cpus};
 pub use mmap::Mmap;
 pub use not_supported::NotSupported;
 pub use obj::*;

@@ -1,26 +1,29 @@
 //! Map commands: `BPF_MAP_CREATE`, the element commands, the batch commands and `BPF_MAP_FREEZE`.
 //!
+//! The element and batch commands are methods of [`MapFd`](crate::MapFd),
+//! which knows the map's sizes and checks every buffer:
+//!
 //! ```no_run
-//! use ebpf_syscall::{map_create, map_lookup_elem, map_update_elem, MapCreateAttr, MapType};
+//! use ebpf_syscall::{map_create_sized, MapCreateAttr, MapType, BPF_ANY};
 //! let mut attr = MapCreateAttr::new(MapType::HASH, 4, 8, 16);
 //! attr.map_name = ebpf_syscall::obj_name("counts")?;
-//! let map = map_create(&attr)?;
+//! let map = map_create_sized(&attr)?;
 //! let (key, mut value) = (1u32.to_ne_bytes(), [0u8; 8]);
-//! // SAFETY: the map has 4-byte keys and 8-byte values.
-//! unsafe { map_update_elem(&map, &key, &42u64.to_ne_bytes(), 0)? };
-//! // SAFETY: as above.
-//! unsafe { map_lookup_elem(&map, &key, &mut value, 0)? };
+//! map.update_elem(&key, &42u64.to_ne_bytes(), BPF_ANY)?;
+//! map.lookup_elem(&key, &mut value, 0)?;
 //! assert_eq!(u64::from_ne_bytes(value), 42);
 //! # Ok::<(), ebpf_syscall::Error>(())
 //! ```
 //!
 //! # Safety
 //!
-//! The element and batch commands are `unsafe fn`s: the kernel reads and
-//! writes keys and values using the sizes the map was created with, which are
-//! not in the attr and which this crate cannot check without another system
-//! call per operation. Callers (the loader's `Map`, which knows its key and
-//! value sizes) promise the buffers are large enough.
+//! The raw element and batch commands here are `unsafe fn`s: the kernel reads
+//! and writes keys and values using the sizes the map was created with, which
+//! are not in the attr and which these functions do not know. Their callers
+//! promise the buffers are large enough: [`MapFd`](crate::MapFd) (which
+//! checks every buffer against the sizes it holds) and, for
+//! [`map_lookup_elem`], [`map_update_elem`] and [`map_delete_elem`] only,
+//! callers outside this crate that have not moved to `MapFd` yet.
 #![allow(unsafe_code, reason = "audited: see the module's # Safety section")]
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -197,6 +200,8 @@ fn elem(
 
 /// `BPF_MAP_LOOKUP_ELEM`: copies the value of `key` into `value`.
 ///
+/// Prefer [`MapFd::lookup_elem`](crate::MapFd::lookup_elem), which checks the buffers.
+///
 /// Fails with `ENOENT` when the key is absent.
 ///
 /// # Safety
@@ -232,6 +237,8 @@ pub unsafe fn map_lookup_elem(
 
 /// `BPF_MAP_UPDATE_ELEM`: creates or updates the element `key`.
 ///
+/// Prefer [`MapFd::update_elem`](crate::MapFd::update_elem), which checks the buffers.
+///
 /// # Safety
 ///
 /// As for [`map_lookup_elem`] (queue and stack maps take an empty key).
@@ -258,23 +265,24 @@ pub unsafe fn map_update_elem(map: impl AsFd, key: &[u8], value: &[u8], flags: u
 
 /// `BPF_MAP_DELETE_ELEM`: deletes the element `key`.
 ///
+/// Prefer [`MapFd::delete_elem`](crate::MapFd::delete_elem), which checks the buffers.
+///
 /// # Safety
 ///
-/// `key` holds at least the map's key size.
+/// `key` holds at least the map's key size (empty for maps without keys).
 ///
 /// # Minimum kernel version
 ///
 /// 3.19.
 #[doc(alias = "BPF_MAP_DELETE_ELEM")]
 pub unsafe fn map_delete_elem(map: impl AsFd, key: &[u8]) -> Result<()> {
-    elem(
-        Cmd::MAP_DELETE_ELEM,
-        &map,
-        Pointer::from_slice(key),
-        Pointer::NULL,
-        0,
-    )
-    .map_err(Error::bpf(Cmd::MAP_DELETE_ELEM))
+    let key = if key.is_empty() {
+        Pointer::NULL
+    } else {
+        Pointer::from_slice(key)
+    };
+    elem(Cmd::MAP_DELETE_ELEM, &map, key, Pointer::NULL, 0)
+        .map_err(Error::bpf(Cmd::MAP_DELETE_ELEM))
 }
 
 /// `BPF_MAP_GET_NEXT_KEY`: writes the key after `key` (or the first key, for
@@ -288,7 +296,7 @@ pub unsafe fn map_delete_elem(map: impl AsFd, key: &[u8]) -> Result<()> {
 ///
 /// 3.19; `None` for the first key 4.12.
 #[doc(alias = "BPF_MAP_GET_NEXT_KEY")]
-pub unsafe fn map_get_next_key(
+pub(crate) unsafe fn map_get_next_key(
     map: impl AsFd,
     key: Option<&[u8]>,
     next_key: &mut [u8],
@@ -318,7 +326,7 @@ pub unsafe fn map_get_next_key(
 ///
 /// 4.20 (queue/stack); hash maps 5.14.
 #[doc(alias = "BPF_MAP_LOOKUP_AND_DELETE_ELEM")]
-pub unsafe fn map_lookup_and_delete_elem(
+pub(crate) unsafe fn map_lookup_and_delete_elem(
     map: impl AsFd,
     key: Option<&[u8]>,
     value: &mut [u8],
@@ -428,7 +436,10 @@ fn lookup_batch(cmd: Cmd, map: &impl AsFd, b: LookupBatch<'_>) -> Result<BatchRe
 ///
 /// 5.6.
 #[doc(alias = "BPF_MAP_LOOKUP_BATCH")]
-pub unsafe fn map_lookup_batch(map: impl AsFd, batch: LookupBatch<'_>) -> Result<BatchResult> {
+pub(crate) unsafe fn map_lookup_batch(
+    map: impl AsFd,
+    batch: LookupBatch<'_>,
+) -> Result<BatchResult> {
     lookup_batch(Cmd::MAP_LOOKUP_BATCH, &map, batch)
 }
 
@@ -442,7 +453,7 @@ pub unsafe fn map_lookup_batch(map: impl AsFd, batch: LookupBatch<'_>) -> Result
 ///
 /// 5.6.
 #[doc(alias = "BPF_MAP_LOOKUP_AND_DELETE_BATCH")]
-pub unsafe fn map_lookup_and_delete_batch(
+pub(crate) unsafe fn map_lookup_and_delete_batch(
     map: impl AsFd,
     batch: LookupBatch<'_>,
 ) -> Result<BatchResult> {
@@ -460,7 +471,7 @@ pub unsafe fn map_lookup_and_delete_batch(
 ///
 /// 5.6.
 #[doc(alias = "BPF_MAP_UPDATE_BATCH")]
-pub unsafe fn map_update_batch(
+pub(crate) unsafe fn map_update_batch(
     map: impl AsFd,
     keys: &[u8],
     values: &[u8],
@@ -489,7 +500,7 @@ pub unsafe fn map_update_batch(
 ///
 /// 5.6.
 #[doc(alias = "BPF_MAP_DELETE_BATCH")]
-pub unsafe fn map_delete_batch(
+pub(crate) unsafe fn map_delete_batch(
     map: impl AsFd,
     keys: &[u8],
     count: u32,

@@ -19,16 +19,9 @@
 //! give one value per CPU; the plain byte operations take the padded buffer
 //! ([`Map::value_buffer_size`]).
 //!
-//! # Safety
-//!
-//! The element and batch commands of `ebpf_syscall` are `unsafe fn`s: the
-//! kernel copies as many bytes as the map's key and value sizes. Every call
-//! here checks the buffers against the sizes this `Map` was created or
-//! opened with first (`check_key`, `check_value`, `batch_count`).
-#![allow(
-    unsafe_code,
-    reason = "map element commands are unsafe fns; sizes are checked here"
-)]
+//! The element and batch operations go through [`ebpf_syscall::MapFd`],
+//! which knows the map's sizes and refuses buffers that do not match them;
+//! this module checks them first too, to name the map and the fix.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -69,33 +62,14 @@ impl core::ops::BitOr for UpdateFlags {
 
 /// The number of possible CPUs (`/sys/devices/system/cpu/possible`): the
 /// number of values of a per-CPU map and the default size of a perf event array.
+///
+/// The same as [`ebpf_syscall::possible_cpus`] (read once per process).
 pub fn possible_cpus() -> Result<usize> {
-    const PATH: &str = "/sys/devices/system/cpu/possible";
-    let text = std::fs::read_to_string(PATH).map_err(Error::io(PATH))?;
-    parse_cpu_list(text.trim())
-        .ok_or_else(|| Error::InvalidArgument(format!("{PATH}: cannot parse {:?}", text.trim())))
-}
-
-/// `0-3,5` to the highest CPU + 1.
-fn parse_cpu_list(s: &str) -> Option<usize> {
-    let mut max = None;
-    for part in s.split(',') {
-        let last = part.rsplit('-').next()?;
-        let n: usize = last.trim().parse().ok()?;
-        max = Some(max.map_or(n, |m: usize| m.max(n)));
-    }
-    max.map(|m| m + 1)
-}
-
-/// Whether values of `t` are per CPU.
-pub(crate) fn is_per_cpu(t: MapType) -> bool {
-    matches!(
-        t,
-        MapType::PERCPU_HASH
-            | MapType::PERCPU_ARRAY
-            | MapType::LRU_PERCPU_HASH
-            | MapType::PERCPU_CGROUP_STORAGE
-    )
+    sys::possible_cpus().map_err(|e| match e {
+        sys::Error::Io { what, source } => Error::Io { path: what, source },
+        sys::Error::InvalidArgument(s) => Error::InvalidArgument(s),
+        other => Error::from(other),
+    })
 }
 
 /// The first kernel with map type `t`.
@@ -169,14 +143,9 @@ pub(crate) fn sanitize_name(name: &str) -> String {
 /// program, pin or other fd holds it).
 #[derive(Debug)]
 pub struct Map {
-    fd: OwnedFd,
+    fd: sys::MapFd,
     name: String,
     map_type: MapType,
-    key_size: u32,
-    value_size: u32,
-    max_entries: u32,
-    flags: u32,
-    cpus: usize,
     pinned: Option<PathBuf>,
 }
 
@@ -250,9 +219,8 @@ impl Map {
     ) -> Result<Map> {
         let name = spec.name.as_str();
         let mut spec_max = spec.max_entries;
-        let cpus = possible_cpus()?;
         if spec.map_type == MapType::PERF_EVENT_ARRAY {
-            let n = u32::try_from(cpus).unwrap_or(u32::MAX);
+            let n = u32::try_from(possible_cpus()?).unwrap_or(u32::MAX);
             if spec_max == 0 || spec_max > n {
                 spec_max = n;
             }
@@ -325,7 +293,7 @@ impl Map {
             attr.btf_key_type_id = b.key;
             attr.btf_value_type_id = b.value;
         }
-        let fd = match sys::map_create(&attr) {
+        let fd = match sys::map_create_sized(&attr) {
             Ok(fd) => fd,
             Err(e)
                 if btf.is_some()
@@ -339,7 +307,7 @@ impl Map {
                 plain.btf_fd = 0;
                 plain.btf_key_type_id = 0;
                 plain.btf_value_type_id = 0;
-                sys::map_create(&plain)
+                sys::map_create_sized(&plain)
                     .map_err(|_| create_error(spec, spec_max, e))
                     .map_err(Error::map(name, "create"))?
             }
@@ -350,11 +318,6 @@ impl Map {
             fd,
             name: name.to_owned(),
             map_type: spec.map_type,
-            key_size,
-            value_size,
-            max_entries: spec_max,
-            flags: spec.flags,
-            cpus,
             pinned: None,
         })
     }
@@ -371,11 +334,11 @@ impl Map {
                 MapKey::Bytes(b) => b.clone(),
             };
             let mut value = value.clone();
-            if value.len() < self.value_size as usize {
-                value.resize(self.value_size as usize, 0);
+            if value.len() < self.value_size() as usize {
+                value.resize(self.value_size() as usize, 0);
             }
-            if is_per_cpu(self.map_type) {
-                let vals: Vec<&[u8]> = (0..self.cpus).map(|_| value.as_slice()).collect();
+            if self.is_per_cpu() {
+                let vals: Vec<&[u8]> = (0..self.cpus()).map(|_| value.as_slice()).collect();
                 self.update_percpu(&key, &vals, UpdateFlags::ANY)?;
             } else {
                 self.update(&key, &value, UpdateFlags::ANY)?;
@@ -390,15 +353,10 @@ impl Map {
     ///
     /// 4.13 (`BPF_OBJ_GET_INFO_BY_FD`).
     pub fn from_fd(fd: OwnedFd) -> Result<Map> {
-        let info = sys::map_info(&fd)?;
+        let (fd, info) = sys::MapFd::from_fd_with_info(fd)?;
         Ok(Map {
             name: info.name().to_owned(),
             map_type: MapType(info.r#type.0),
-            key_size: info.key_size,
-            value_size: info.value_size,
-            max_entries: info.max_entries,
-            flags: info.map_flags,
-            cpus: possible_cpus()?,
             pinned: None,
             fd,
         })
@@ -448,11 +406,6 @@ impl Map {
             fd,
             name: self.name.clone(),
             map_type: self.map_type,
-            key_size: self.key_size,
-            value_size: self.value_size,
-            max_entries: self.max_entries,
-            flags: self.flags,
-            cpus: self.cpus,
             pinned: self.pinned.clone(),
         })
     }
@@ -467,23 +420,23 @@ impl Map {
     }
     /// Key size in bytes.
     pub fn key_size(&self) -> u32 {
-        self.key_size
+        self.fd.key_size()
     }
     /// Value size in bytes (of one CPU's value for per-CPU maps).
     pub fn value_size(&self) -> u32 {
-        self.value_size
+        self.fd.value_size()
     }
     /// Maximum number of entries (as created, after adjustments).
     pub fn max_entries(&self) -> u32 {
-        self.max_entries
+        self.fd.max_entries()
     }
     /// `BPF_F_*` flags the map was created with.
     pub fn flags(&self) -> u32 {
-        self.flags
+        self.fd.flags()
     }
     /// Whether values are per CPU.
     pub fn is_per_cpu(&self) -> bool {
-        is_per_cpu(self.map_type)
+        self.fd.is_per_cpu()
     }
     /// The path this map was pinned at by [`Map::pin`] or opened from.
     pub fn pinned_path(&self) -> Option<&Path> {
@@ -494,20 +447,21 @@ impl Map {
     /// size, or for per-CPU maps the value size rounded up to 8 times the
     /// number of possible CPUs.
     pub fn value_buffer_size(&self) -> usize {
-        if self.is_per_cpu() {
-            (self.value_size as usize).next_multiple_of(8) * self.cpus
-        } else {
-            self.value_size as usize
-        }
+        self.fd.value_buffer_size()
+    }
+
+    /// The number of values of a per-CPU map (one per possible CPU).
+    fn cpus(&self) -> usize {
+        self.value_buffer_size() / (self.value_size() as usize).next_multiple_of(8).max(1)
     }
 
     fn check_key(&self, key: &[u8]) -> Result<()> {
-        if key.len() != self.key_size as usize {
+        if key.len() != self.key_size() as usize {
             return Err(Error::map(&self.name, "key")(Error::InvalidArgument(
                 format!(
                     "key has {} bytes, map has {}-byte keys",
                     key.len(),
-                    self.key_size
+                    self.key_size()
                 ),
             )));
         }
@@ -542,9 +496,7 @@ impl Map {
     pub fn lookup_into(&self, key: &[u8], value: &mut [u8], flags: UpdateFlags) -> Result<bool> {
         self.check_key(key)?;
         self.check_value(value)?;
-        // SAFETY: key and value were checked against the map's key size and
-        // value buffer size above.
-        match unsafe { sys::map_lookup_elem(&self.fd, key, value, flags.0) } {
+        match self.fd.lookup_elem(key, value, flags.0) {
             Ok(()) => Ok(true),
             Err(e) if e.errno() == Some(Errno::NOENT) => Ok(false),
             Err(e) => Err(self.op_err("lookup")(e)),
@@ -567,8 +519,8 @@ impl Map {
     pub fn update(&self, key: &[u8], value: &[u8], flags: UpdateFlags) -> Result<()> {
         self.check_key(key)?;
         self.check_value(value)?;
-        // SAFETY: sizes checked above.
-        unsafe { sys::map_update_elem(&self.fd, key, value, flags.0) }
+        self.fd
+            .update_elem(key, value, flags.0)
             .map_err(self.op_err("update"))
     }
 
@@ -576,8 +528,7 @@ impl Map {
     #[doc(alias = "BPF_MAP_DELETE_ELEM")]
     pub fn delete(&self, key: &[u8]) -> Result<bool> {
         self.check_key(key)?;
-        // SAFETY: the key size was checked above.
-        match unsafe { sys::map_delete_elem(&self.fd, key) } {
+        match self.fd.delete_elem(key) {
             Ok(()) => Ok(true),
             Err(e) if e.errno() == Some(Errno::NOENT) => Ok(false),
             Err(e) => Err(self.op_err("delete")(e)),
@@ -593,9 +544,7 @@ impl Map {
     pub fn lookup_and_delete(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_key(key)?;
         let mut value = vec![0u8; self.value_buffer_size()];
-        let key = (!key.is_empty()).then_some(key);
-        // SAFETY: key size checked above; value has the buffer size.
-        match unsafe { sys::map_lookup_and_delete_elem(&self.fd, key, &mut value, 0) } {
+        match self.fd.lookup_and_delete_elem(key, &mut value, 0) {
             Ok(()) => Ok(Some(value)),
             Err(e) if e.errno() == Some(Errno::NOENT) => Ok(None),
             Err(e) => Err(self.op_err("lookup and delete")(e)),
@@ -608,9 +557,10 @@ impl Map {
         if let Some(k) = key {
             self.check_key(k)?;
         }
-        let mut next = vec![0u8; self.key_size as usize];
-        // SAFETY: key (if any) and next have the map's key size.
-        let found = unsafe { sys::map_get_next_key(&self.fd, key, &mut next) }
+        let mut next = vec![0u8; self.key_size() as usize];
+        let found = self
+            .fd
+            .get_next_key(key, &mut next)
             .map_err(self.op_err("next key"))?;
         Ok(found.then_some(next))
     }
@@ -668,11 +618,10 @@ impl Map {
         let Some(buf) = self.lookup(key)? else {
             return Ok(None);
         };
-        let stride = (self.value_size as usize).next_multiple_of(8);
+        let size = self.value_size() as usize;
+        let stride = size.next_multiple_of(8);
         Ok(Some(
-            buf.chunks(stride)
-                .map(|c| c[..self.value_size as usize].to_vec())
-                .collect(),
+            buf.chunks(stride).map(|c| c[..size].to_vec()).collect(),
         ))
     }
 
@@ -707,25 +656,25 @@ impl Map {
         flags: UpdateFlags,
     ) -> Result<()> {
         self.require_per_cpu("update_percpu")?;
-        if values.len() != self.cpus {
+        let cpus = self.cpus();
+        if values.len() != cpus {
             return Err(Error::map(&self.name, "update")(Error::InvalidArgument(
                 format!(
-                    "{} values given, the map has one per possible CPU ({})",
+                    "{} values given, the map has one per possible CPU ({cpus})",
                     values.len(),
-                    self.cpus
                 ),
             )));
         }
-        let stride = (self.value_size as usize).next_multiple_of(8);
+        let value_size = self.value_size();
+        let stride = (value_size as usize).next_multiple_of(8);
         let mut buf = vec![0u8; self.value_buffer_size()];
         for (i, v) in values.iter().enumerate() {
             let v = v.as_ref();
-            if v.len() != self.value_size as usize {
+            if v.len() != value_size as usize {
                 return Err(Error::map(&self.name, "update")(Error::InvalidArgument(
                     format!(
-                        "value of CPU {i} has {} bytes, map has {}",
+                        "value of CPU {i} has {} bytes, map has {value_size}",
                         v.len(),
-                        self.value_size
                     ),
                 )));
             }
@@ -784,13 +733,12 @@ impl Map {
         if cursor.done || count == 0 {
             return Ok(Vec::new());
         }
-        let ks = self.key_size as usize;
+        let ks = self.key_size() as usize;
         let vs = self.value_buffer_size();
         let n = count as usize;
         let mut keys = vec![0u8; ks * n];
         let mut values = vec![0u8; vs * n];
-        let batch_len = ks.max(8);
-        let mut out_batch = vec![0u8; batch_len];
+        let mut out_batch = vec![0u8; self.fd.batch_token_size()];
         let in_batch = cursor.token.take();
         let b = sys::LookupBatch {
             in_batch: in_batch.as_deref(),
@@ -800,14 +748,10 @@ impl Map {
             count,
             elem_flags: 0,
         };
-        // SAFETY: keys/values hold `count` keys and values of the map's sizes;
-        // the batch tokens hold max(key size, 8) bytes.
-        let res = unsafe {
-            if delete {
-                sys::map_lookup_and_delete_batch(&self.fd, b)
-            } else {
-                sys::map_lookup_batch(&self.fd, b)
-            }
+        let res = if delete {
+            self.fd.lookup_and_delete_batch(b)
+        } else {
+            self.fd.lookup_batch(b)
         };
         let res = match res {
             Ok(r) => r,
@@ -861,8 +805,8 @@ impl Map {
             ));
         }
         let count = u32::try_from(n).map_err(|_| Error::InvalidArgument("too many keys".into()))?;
-        // SAFETY: keys and values hold `count` elements of the map's sizes (checked).
-        unsafe { sys::map_update_batch(&self.fd, keys, values, count, flags.0) }
+        self.fd
+            .update_batch(keys, values, count, flags.0)
             .map_err(self.op_err("update batch"))
     }
 
@@ -875,13 +819,13 @@ impl Map {
     pub fn delete_batch(&self, keys: &[u8]) -> Result<u32> {
         let n = self.batch_count(keys)?;
         let count = u32::try_from(n).map_err(|_| Error::InvalidArgument("too many keys".into()))?;
-        // SAFETY: keys holds `count` keys of the map's key size (checked).
-        unsafe { sys::map_delete_batch(&self.fd, keys, count, 0) }
+        self.fd
+            .delete_batch(keys, count, 0)
             .map_err(self.op_err("delete batch"))
     }
 
     fn batch_count(&self, keys: &[u8]) -> Result<usize> {
-        let ks = self.key_size as usize;
+        let ks = self.key_size() as usize;
         if ks == 0 || keys.len() % ks != 0 {
             return Err(Error::map(&self.name, "batch")(Error::InvalidArgument(
                 format!(
@@ -1003,7 +947,7 @@ impl Iterator for MapKeys<'_> {
                 // When the previous key is deleted meanwhile, a hash map starts
                 // over from its first key; give up rather than loop forever.
                 self.count += 1;
-                if self.count > 2 * u64::from(self.map.max_entries.max(1)) + 16 {
+                if self.count > 2 * u64::from(self.map.max_entries().max(1)) + 16 {
                     self.done = true;
                     return Some(Err(Error::map(&self.map.name, "iterate")(Error::InvalidArgument(
                         "iteration aborted: the map changed too much while iterating (keys deleted)".into(),
@@ -1122,14 +1066,6 @@ fn create_error(spec: &MapSpec, max_entries: u32, e: sys::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cpu_list() {
-        assert_eq!(parse_cpu_list("0"), Some(1));
-        assert_eq!(parse_cpu_list("0-3"), Some(4));
-        assert_eq!(parse_cpu_list("0-3,5-7"), Some(8));
-        assert_eq!(parse_cpu_list("x"), None);
-    }
 
     #[test]
     fn names() {
