@@ -4,7 +4,12 @@
 //! map kernel buffers with [`ebpf_syscall::Mmap`] and touch them only through
 //! the safe primitives here: [`SharedPages`] (bounds-checked atomic loads and
 //! stores of 8-byte-aligned positions and 4-byte-aligned record headers, and
-//! bounds-checked byte views), [`fd_array_set`]/[`fd_array_delete`] (the
+//! bounds-checked byte views), [`Window`] (a checked window of a mapping
+//! whose per-record views are checked against the window's length only),
+//! [`RingPages`]/[`RingView`] (a ring buffer's double-mapped data area whose
+//! geometry is checked once, so that header offsets are masked into the first
+//! copy and payloads of at most the ring size minus the header end inside the
+//! second), [`fd_array_set`]/[`fd_array_delete`] (the
 //! perf event array's 4-byte keys and values) and, with the `tokio` feature,
 //! the registration of a reader's epoll fd with tokio.
 //!
@@ -12,7 +17,9 @@
 //!
 //! - A [`SharedPages`] owns its mapping: every pointer it derives lies inside
 //!   `[base, base + len)`, checked on every access (a failed check panics, it
-//!   is a bug in the caller, never undefined behaviour).
+//!   is a bug in the caller, never undefined behaviour). A [`Window`] or a
+//!   [`RingView`] borrows the mapping and keeps the same guarantee with a
+//!   cheaper per-access check (for ring headers, a mask) established once.
 //! - Positions (`consumer_pos`, `producer_pos`, `data_head`, `data_tail`) are
 //!   naturally aligned `u64`s, record headers naturally aligned `u32`s; the
 //!   kernel accesses them with `smp_load_acquire`/`smp_store_release` (perf:
@@ -35,6 +42,7 @@
     reason = "the one audited module of raw access to kernel-shared memory (see the invariants above)"
 )]
 
+use std::marker::PhantomData;
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -118,13 +126,6 @@ impl SharedPages {
         self.u64_at(off).store(value, Ordering::Release);
     }
 
-    /// An acquire load of the `u32` at `off` (a record header).
-    #[inline]
-    #[track_caller]
-    pub(crate) fn load_acquire_u32(&self, off: usize) -> u32 {
-        self.u32_at(off).load(Ordering::Acquire)
-    }
-
     /// A release store of the `u32` at `off` (a user ring buffer record header).
     #[inline]
     #[track_caller]
@@ -157,6 +158,18 @@ impl SharedPages {
         unsafe { core::slice::from_raw_parts(ptr, len) }
     }
 
+    /// The window `[off, off + len)` of the mapping, for per-record views
+    /// checked against `len` only.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn window(&self, off: usize, len: usize) -> Window<'_> {
+        Window {
+            ptr: self.check(off, len, 1),
+            len,
+            _pages: PhantomData,
+        }
+    }
+
     /// The `len` bytes at `off`, writable, for as long as `self` is borrowed mutably.
     ///
     /// Only for user ring buffer records reserved by this process.
@@ -173,6 +186,163 @@ impl SharedPages {
         // process overlaps it; the kernel does not read a user ring buffer record
         // while its header's busy bit is set, and nothing else writes it.
         unsafe { core::slice::from_raw_parts_mut(ptr, len) }
+    }
+}
+
+/// A bounds-checked window `[off, off + len)` of a [`SharedPages`]
+/// ([`SharedPages::window`]): its accesses are checked against the window's
+/// length, a local value, instead of the mapping.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window<'a> {
+    ptr: *mut u8,
+    len: usize,
+    _pages: PhantomData<&'a SharedPages>,
+}
+
+impl<'a> Window<'a> {
+    /// The `n` bytes at `off` of the window, for `'a`; `None` if they are not
+    /// all inside the window.
+    ///
+    /// The caller only views ranges the kernel does not write while the view
+    /// lives (see the module invariants).
+    #[inline(always)]
+    pub(crate) fn get(self, off: usize, n: usize) -> Option<&'a [u8]> {
+        if off > self.len || n > self.len - off {
+            return None;
+        }
+        // SAFETY: `[off, off + n)` is inside the window (checked), which is inside
+        // the mapping (checked by `SharedPages::window`), which outlives `'a`. The
+        // kernel contract keeps the range unwritten while it is viewed (perf data
+        // between tail and head in a writable ring, module invariants).
+        Some(unsafe { core::slice::from_raw_parts(self.ptr.add(off), n) })
+    }
+}
+
+// The panic of the per-record check takes its values by value, so the view
+// does not escape to memory in the hot loop.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn payload_exceeds_ring(len: usize, size: usize) -> ! {
+    panic!("ring buffer record of {len} bytes exceeds the ring of {size} bytes")
+}
+
+/// The mapping of a BPF ring buffer's producer page and data area, the data
+/// area mapped twice in a row (as the kernel maps it for user space), with its
+/// geometry checked once so that per-record access needs no further checks.
+///
+/// Invariants (established by [`RingPages::new`], fields private): `size` is a
+/// power of two of at least 8 bytes, `data_off` is 8-byte aligned, and
+/// `[data_off, data_off + 2 * size)` lies inside `pages`.
+#[derive(Debug)]
+pub(crate) struct RingPages {
+    pages: SharedPages,
+    data_off: usize,
+    size: usize,
+}
+
+impl RingPages {
+    /// Wraps `pages`, whose data area of `size` bytes is mapped twice from
+    /// `data_off`; `Err(pages)` if the geometry does not fit the mapping.
+    pub(crate) fn new(
+        pages: SharedPages,
+        data_off: usize,
+        size: usize,
+    ) -> Result<Self, SharedPages> {
+        let fits = size.is_power_of_two()
+            && size >= 8
+            && data_off % 8 == 0
+            && size
+                .checked_mul(2)
+                .and_then(|twice| twice.checked_add(data_off))
+                .is_some_and(|end| end <= pages.map.len());
+        if fits {
+            Ok(Self {
+                pages,
+                data_off,
+                size,
+            })
+        } else {
+            Err(pages)
+        }
+    }
+
+    /// The whole mapping (positions on the producer page).
+    #[inline]
+    pub(crate) fn pages(&self) -> &SharedPages {
+        &self.pages
+    }
+
+    /// A view of the data area for per-record access.
+    #[inline]
+    pub(crate) fn view(&self) -> RingView<'_> {
+        RingView {
+            data: self.pages.map.as_ptr().wrapping_add(self.data_off),
+            size: self.size,
+            hdr_mask: (self.size - 1) & !7,
+            _pages: PhantomData,
+        }
+    }
+}
+
+/// Per-record access to a double-mapped ring buffer data area ([`RingPages::view`]).
+///
+/// Every header offset is `pos & (size - 1) & !7`, so it is 8-byte aligned and
+/// inside the first copy of the data area; a payload of at most `size - 8`
+/// bytes after such a header ends inside the second copy. Neither needs a
+/// check against the mapping.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RingView<'a> {
+    data: *mut u8,
+    size: usize,
+    hdr_mask: usize,
+    _pages: PhantomData<&'a SharedPages>,
+}
+
+impl<'a> RingView<'a> {
+    /// The longest payload a record can have: the ring size minus the header.
+    #[inline(always)]
+    pub(crate) fn max_payload(self) -> usize {
+        self.size - 8
+    }
+
+    /// An acquire load of the record header (length word) at ring position
+    /// `pos`, which the caller keeps 8-byte aligned (records are; a misaligned
+    /// `pos` reads the header of the 8 bytes it falls in).
+    #[inline(always)]
+    pub(crate) fn header_acquire(self, pos: u64) -> u32 {
+        // Truncation is fine: the offset is masked to the ring size, which fits usize.
+        let off = pos as usize & self.hdr_mask;
+        // SAFETY: `off < size` and is 8-byte aligned, `data` is 8-byte aligned
+        // and `[data, data + 2 * size)` is inside the mapping (`RingPages`
+        // invariants), which outlives `'a`; the kernel writes record headers
+        // only with `smp_store_release` of the 4-byte length word (commit,
+        // discard) or atomic reservation, so an `AtomicU32` view of it adds no
+        // non-atomic race, and the acquire load pairs with that release.
+        unsafe { AtomicU32::from_ptr(self.data.add(off).cast()) }.load(Ordering::Acquire)
+    }
+
+    /// The `len`-byte payload of the record whose header is at ring position
+    /// `pos`, for `'a`. Panics if `len > size - 8` (the caller reports such a
+    /// record as corrupt before asking for it).
+    ///
+    /// The caller only views a record the kernel contract keeps stable: its
+    /// header's busy bit was seen clear (acquire) and the published consumer
+    /// position is not past it while the view lives (module invariants).
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn payload(self, pos: u64, len: usize) -> &'a [u8] {
+        if len > self.max_payload() {
+            payload_exceeds_ring(len, self.size);
+        }
+        let off = (pos as usize & self.hdr_mask) + 8;
+        // SAFETY: `off <= size` and `len <= size - 8`, so `[off, off + len)`
+        // lies inside the double-mapped data area `[data, data + 2 * size)`
+        // (`RingPages` invariants; the second copy maps the same pages, so the
+        // bytes are contiguous), which outlives `'a`. The kernel does not write
+        // a committed record before the consumer position passes it, and the
+        // callers publish that position only after the view ends.
+        unsafe { core::slice::from_raw_parts(self.data.add(off), len) }
     }
 }
 
@@ -229,7 +399,7 @@ pub(crate) trait AsyncFdOwner: std::os::fd::AsRawFd {}
 
 #[cfg(test)]
 mod tests {
-    use super::SharedPages;
+    use super::{RingPages, SharedPages};
 
     fn pages(writable: bool) -> SharedPages {
         // Tests run in parallel: every call gets its own file.
@@ -258,7 +428,6 @@ mod tests {
         assert_eq!(p.load_acquire_u64(8), 0x1122_3344_5566_7788);
         p.store_release_u32(16, 7);
         p.store_relaxed_u32(20, 9);
-        assert_eq!(p.load_acquire_u32(16), 7);
         assert_eq!(
             p.bytes(16, 8),
             [7u32.to_ne_bytes(), 9u32.to_ne_bytes()].concat()
@@ -266,6 +435,67 @@ mod tests {
         p.bytes_mut(8190, 2).copy_from_slice(&[1, 2]);
         assert_eq!(p.bytes(8190, 2), [1, 2]);
         assert!(p.bytes(8192, 0).is_empty());
+    }
+
+    #[test]
+    fn ring_geometry_is_checked_once() {
+        assert!(RingPages::new(pages(false), 0, 4096).is_ok());
+        assert!(
+            RingPages::new(pages(false), 8, 4064).is_err(),
+            "not a power of two"
+        );
+        assert!(
+            RingPages::new(pages(false), 4, 2048).is_err(),
+            "misaligned data"
+        );
+        assert!(
+            RingPages::new(pages(false), 8, 4096).is_err(),
+            "past the mapping"
+        );
+        assert!(
+            RingPages::new(pages(false), 0, 4).is_err(),
+            "smaller than a header"
+        );
+        assert!(RingPages::new(pages(false), usize::MAX & !7, 1 << 62).is_err());
+    }
+
+    #[test]
+    fn ring_view_masks_positions_and_views_payloads() {
+        let p = pages(true);
+        p.store_release_u32(4096 + 8, 0xdead_beef);
+        p.store_release_u32(4096 + 2048 + 2032, 7);
+        let ring = RingPages::new(p, 4096, 2048).unwrap();
+        let view = ring.view();
+        // Positions wrap around the ring size and are rounded down to 8 bytes.
+        assert_eq!(view.header_acquire(8), 0xdead_beef);
+        assert_eq!(view.header_acquire(2048 * 5 + 8), 0xdead_beef);
+        assert_eq!(view.header_acquire(2048 + 12), 0xdead_beef);
+        // A payload after the last header of the ring runs into the second copy.
+        assert_eq!(view.payload(2040, 2040).len(), 2040);
+        assert_eq!(view.payload(u64::MAX, 8).len(), 8);
+        assert_eq!(view.payload(0, 4), 0xdead_beef_u32.to_ne_bytes());
+        assert_eq!(view.payload(2040, 2040)[2032..2036], 7u32.to_ne_bytes());
+        let window = ring.pages().window(4096, 4096);
+        assert_eq!(window.get(8, 4).unwrap(), 0xdead_beef_u32.to_ne_bytes());
+        assert_eq!(window.get(4096, 0).unwrap(), [0u8; 0]);
+        assert!(window.get(4096, 1).is_none());
+        assert!(window.get(4095, 2).is_none());
+        assert!(window.get(4097, 0).is_none());
+        assert!(window.get(usize::MAX, 2).is_none());
+        assert!(window.get(8, usize::MAX).is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "exceeds the ring")]
+    fn ring_payloads_are_bounded_by_the_ring() {
+        let ring = RingPages::new(pages(false), 0, 4096).unwrap();
+        let _ = ring.view().payload(4088, 4089);
+    }
+
+    #[test]
+    #[should_panic(expected = "outside the mapping")]
+    fn windows_are_bounds_checked() {
+        let _ = pages(false).window(4096, 4097);
     }
 
     #[test]

@@ -223,6 +223,57 @@ fn lost_samples_are_counted_when_the_ring_is_too_small() {
 }
 
 #[test]
+fn lost_samples_are_counted_by_consume() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let map = perf_map();
+        let counters = counters();
+        let prog = producer(&map, &counters, 64);
+        let mut reader =
+            PerfReader::with_options(&map, PerfReaderOptions::default().pages_per_cpu(1)).unwrap();
+        let mut samples = 0;
+        let mut lost = 0;
+        let mut total = 0;
+        // Each round overfills the ring: 80-byte records, about 51 fit in a page.
+        for _ in 0..5 {
+            run(&prog, 200);
+            total += reader
+                .consume(|_, event| match event {
+                    PerfEvent::Sample(s) => {
+                        check_sample(s, 64);
+                        samples += 1;
+                    }
+                    PerfEvent::Lost(n) => lost += n,
+                })
+                .unwrap();
+        }
+        // The kernel writes the last lost record with the next sample that fits.
+        run(&prog, 1);
+        total += reader
+            .consume(|_, event| match event {
+                PerfEvent::Sample(s) => {
+                    check_sample(s, 64);
+                    samples += 1;
+                }
+                PerfEvent::Lost(n) => lost += n,
+            })
+            .unwrap();
+        let (_, failed) = read_counters(&counters);
+        assert!(failed > 0);
+        assert_eq!(samples + failed, 1001);
+        assert_eq!(lost, failed);
+        assert_eq!(reader.lost_samples(), failed);
+        assert!(
+            total as u64 > samples,
+            "lost records are counted as records"
+        );
+        assert_eq!(reader.available_bytes(), 0);
+    });
+}
+
+#[test]
 fn pause_resume_and_watermark() {
     if skip_unless_root() {
         return;

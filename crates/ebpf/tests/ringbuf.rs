@@ -227,6 +227,48 @@ fn padding_and_discarded_records() {
 }
 
 #[test]
+fn long_consume_publishes_every_quarter_ring() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        let Some(ring) = ring_map(MapType::RINGBUF, 4 * PAGE) else {
+            return;
+        };
+        let counters = counters();
+        // 16-byte payload, 24-byte footprint: about 682 records fill the ring.
+        let prog = producer(&ring, &counters, 16, 0);
+        let mut reader = RingBufReader::new(&ring).unwrap();
+        run(&prog, 1000);
+        let (produced, failed) = read_counters(&counters);
+        assert!(failed > 0, "the ring should be full");
+        let filled = produced - failed;
+        let mut seen = 0u64;
+        let mut refills = 0u64;
+        let n = reader
+            .consume(|_, bytes| {
+                check_record(bytes, 16);
+                seen += 1;
+                // Past half the ring: at least a quarter was published, so a
+                // producer finds room while the drain is still running.
+                if seen == filled / 2 || seen == filled - 1 {
+                    run(&prog, 1);
+                    let (_, now_failed) = read_counters(&counters);
+                    assert_eq!(now_failed, failed, "no room after {seen} records");
+                    refills += 1;
+                }
+            })
+            .unwrap();
+        assert_eq!(refills, 2);
+        // The records produced during the drain were drained too.
+        assert_eq!(n as u64, filled + 2);
+        assert_eq!(seen, filled + 2);
+        assert_eq!(reader.available_bytes(), 0);
+        assert_eq!(reader.consume(|_, _| panic!("empty")).unwrap(), 0);
+    });
+}
+
+#[test]
 fn records_larger_than_a_page_wrap_contiguously() {
     if skip_unless_root() {
         return;

@@ -142,6 +142,8 @@ struct Loc {
 struct Found {
     ring: usize,
     loc: Loc,
+    /// What `peek` classified the record as (a sample or a lost record).
+    kind: Kind,
 }
 
 #[derive(Debug)]
@@ -151,6 +153,7 @@ struct Cursor {
 }
 
 impl Cursor {
+    #[inline]
     fn commit(&mut self, pages: &SharedPages, commit: Commit) {
         match commit {
             Commit::Tail(next) => {
@@ -272,14 +275,12 @@ impl PerfRing {
                 let avail = head - tail;
                 // Records are 8-byte aligned in a ring of 2^n pages, so a
                 // header wraps only in a corrupt ring (handled below).
-                if off <= size - HEADER_SIZE {
-                    let hdr = window.bytes(off, HEADER_SIZE);
+                if let Some(hdr) = window.get(off, HEADER_SIZE) {
                     let len = u16::from_ne_bytes([hdr[6], hdr[7]]);
-                    if usize::from(len) <= size - off {
+                    if let Some(rec) = window.get(off, usize::from(len)) {
                         if len < HEADER_SIZE as u16 || u64::from(len) > avail {
                             break 'outer Err(self.corrupt(tail, u64::from(len)));
                         }
-                        let rec = window.bytes(off, usize::from(len));
                         match event_of(rec) {
                             Some(Some(event)) => {
                                 if let PerfEvent::Lost(n) = event {
@@ -368,6 +369,7 @@ impl PerfRing {
         out.extend_from_slice(pages.bytes(data_off, len - first));
     }
 
+    #[inline]
     fn bytes(&self, src: Src, len: usize) -> &[u8] {
         match src {
             Src::Mapped(off) => self.pages.bytes(off, len),
@@ -376,8 +378,10 @@ impl PerfRing {
         }
     }
 
-    /// The next sample or lost record; other record types are skipped.
-    fn peek(&mut self, paused: bool) -> Result<Option<Loc>> {
+    /// The next sample or lost record and its kind (never `Kind::Other`:
+    /// other record types are skipped).
+    #[inline]
+    fn peek(&mut self, paused: bool) -> Result<Option<(Loc, Kind)>> {
         loop {
             let loc = if self.overwritable {
                 match self.peek_backlog(paused)? {
@@ -394,7 +398,7 @@ impl PerfRing {
                 Some(Kind::Other) => {
                     self.cursor.commit(&self.pages, loc.commit);
                 }
-                Some(_) => return Ok(Some(loc)),
+                Some(kind) => return Ok(Some((loc, kind))),
                 None => {
                     let pos = match loc.commit {
                         Commit::Tail(next) => next - loc.len as u64,
@@ -406,6 +410,7 @@ impl PerfRing {
         }
     }
 
+    #[inline]
     fn peek_forward(&mut self) -> Result<Option<Loc>> {
         let tail = self.cursor.tail;
         if tail >= self.head {
@@ -868,15 +873,18 @@ impl PerfReader {
                 continue;
             }
             let result = loop {
-                let loc = match ring.peek(paused) {
-                    Ok(Some(loc)) => loc,
+                let (loc, kind) = match ring.peek(paused) {
+                    Ok(Some(found)) => found,
                     Ok(None) => break Ok(()),
                     Err(e) => break Err(e),
                 };
-                let event = match event_of(ring.bytes(loc.src, loc.len)) {
-                    Some(Some(event)) => event,
-                    // `peek` returns only valid samples and lost records.
-                    Some(None) | None => break Ok(()),
+                let event = match kind {
+                    Kind::Sample(start, n) => {
+                        PerfEvent::Sample(&ring.bytes(loc.src, loc.len)[start..start + n])
+                    }
+                    Kind::Lost(n) => PerfEvent::Lost(n),
+                    // `peek` returns only samples and lost records.
+                    Kind::Other => break Ok(()),
                 };
                 if let PerfEvent::Lost(n) = event {
                     self.lost += n;
@@ -924,14 +932,14 @@ impl PerfReader {
             Src::Scratch => &scratch[..len],
             Src::Backlog(off) => &backlog[off..off + len],
         };
-        let event = match classify(whole) {
-            Some(Kind::Sample(start, n)) => PerfEvent::Sample(&whole[start..start + n]),
-            Some(Kind::Lost(n)) => {
+        // Classified by `peek`, which skips other kinds.
+        let event = match found.kind {
+            Kind::Sample(start, n) => PerfEvent::Sample(&whole[start..start + n]),
+            Kind::Lost(n) => {
                 self.lost += n;
                 PerfEvent::Lost(n)
             }
-            // `peek` validated the record and skips other kinds.
-            Some(Kind::Other) | None => PerfEvent::Lost(0),
+            Kind::Other => PerfEvent::Lost(0),
         };
         PerfRecord {
             cpu: *cpu,
@@ -944,12 +952,21 @@ impl PerfReader {
 
     fn find(&mut self) -> Result<Option<Found>> {
         let n = self.rings.len();
-        for k in 0..n {
-            let index = (self.current + k) % n;
-            if let Some(loc) = self.rings[index].peek(self.paused)? {
-                self.current = index;
-                return Ok(Some(Found { ring: index, loc }));
+        // From the current ring round all of them (no division per call).
+        let mut index = self.current;
+        for _ in 0..n {
+            if index >= n {
+                index = 0;
             }
+            if let Some((loc, kind)) = self.rings[index].peek(self.paused)? {
+                self.current = index;
+                return Ok(Some(Found {
+                    ring: index,
+                    loc,
+                    kind,
+                }));
+            }
+            index += 1;
         }
         Ok(None)
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use ebpf_syscall::{Epoll, EventFd, MapType, Mmap};
 
 use super::error::{ReaderError, Result};
-use crate::mem::SharedPages;
+use crate::mem::{RingPages, SharedPages};
 
 /// `BPF_RINGBUF_BUSY_BIT`: the record is reserved, not yet committed.
 pub(crate) const BUSY_BIT: u32 = 1 << 31;
@@ -66,21 +66,19 @@ struct Ring {
     /// A duplicate of the map fd, watched by the reader's epoll.
     fd: OwnedFd,
     /// The producer page followed by the data pages mapped twice (read-only).
-    data: SharedPages,
+    data: RingPages,
     cursor: Cursor,
-    page: usize,
     size: u64,
-    mask: u64,
     /// The last producer position seen.
     prod: u64,
 }
 
-/// A located record: the ring, the payload's offset in the data mapping, its
+/// A located record: the ring, the record's ring position, its payload
 /// length, and the consumer position after it.
 #[derive(Debug, Clone, Copy)]
 struct Found {
     ring: usize,
-    off: usize,
+    pos: u64,
     len: usize,
     next: u64,
 }
@@ -162,6 +160,11 @@ impl Ring {
         let data = SharedPages::map(&fd, data_len, false, page).map_err(ReaderError::syscall(
             format!("{name}: mmap of the producer and data pages"),
         ))?;
+        let data =
+            RingPages::new(data, page, usize_size).map_err(|_| ReaderError::InvalidSize {
+                ring: name.clone(),
+                reason: format!("data area of {size} bytes does not fit its mapping"),
+            })?;
         let cons = consumer.load_acquire_u64(0);
         Ok(Self {
             name,
@@ -174,30 +177,31 @@ impl Ring {
                 batch: false,
                 threshold: (size / 4).max(1),
             },
-            page,
             size,
-            mask: size - 1,
             prod: cons,
         })
     }
 
     /// The next committed record, skipping discarded ones; `None` when the
-    /// ring is empty or the next record is still being written.
+    /// ring is empty or the next record is still being written. Returns the
+    /// record's position, payload length and the position after it.
     #[inline]
-    fn peek(&mut self) -> Result<Option<(usize, usize, u64)>> {
+    fn peek(&mut self) -> Result<Option<(u64, usize, u64)>> {
+        let view = self.data.view();
         loop {
-            if self.cursor.cons >= self.prod {
+            let cons = self.cursor.cons;
+            if cons >= self.prod {
                 // Acquire: the record headers up to this position are visible.
-                self.prod = self.data.load_acquire_u64(0);
-                if self.cursor.cons >= self.prod {
+                self.prod = self.data.pages().load_acquire_u64(0);
+                if cons >= self.prod {
                     return Ok(None);
                 }
             }
-            let cons = self.cursor.cons;
-            // The ring is a power of two, so the masked position fits in usize.
-            let hdr_off = self.page + (cons & self.mask) as usize;
+            if cons % HDR_SZ != 0 {
+                return Err(self.corrupt(cons, 0));
+            }
             // Acquire: pairs with the kernel's release store of the header on commit.
-            let hdr = self.data.load_acquire_u32(hdr_off);
+            let hdr = view.header_acquire(cons);
             if hdr & BUSY_BIT != 0 {
                 return Ok(None);
             }
@@ -210,44 +214,62 @@ impl Ring {
                 self.cursor.advance(next);
                 continue;
             }
-            return Ok(Some((hdr_off + HDR_SZ as usize, len as usize, next)));
+            return Ok(Some((cons, len as usize, next)));
         }
     }
 
     /// Hands every committed record to `f` (skipping discarded ones) until the
     /// ring is empty or the next record is busy; publishes the consumer
     /// position every `threshold` bytes and at the end.
+    ///
+    /// The invariants live in locals: the producer position is read (acquire)
+    /// once per batch, each record costs one acquire load of its header and
+    /// two comparisons (a record no longer than the ring that starts inside it
+    /// is contiguous in the double mapping, see `RingView`), and the consumer
+    /// position is published (release) once per batch or quarter ring.
     #[inline]
     fn drain<F: FnMut(&[u8])>(&mut self, f: &mut F) -> Result<usize> {
-        let mut count = 0;
+        let view = self.data.view();
+        let max_payload = view.max_payload();
+        let threshold = self.cursor.threshold;
         let mut cons = self.cursor.cons;
-        let result = 'outer: loop {
-            // Acquire: the record headers up to this position are visible.
-            let prod = self.data.load_acquire_u64(0);
-            if cons >= prod {
-                break Ok(());
-            }
-            self.prod = prod;
-            while cons < prod {
-                let hdr_off = self.page + (cons & self.mask) as usize;
-                // Acquire: pairs with the kernel's release store of the header on commit.
-                let hdr = self.data.load_acquire_u32(hdr_off);
-                if hdr & BUSY_BIT != 0 {
-                    break 'outer Ok(());
+        let mut count = 0;
+        let result = if cons % HDR_SZ != 0 {
+            Err(self.corrupt(cons, 0))
+        } else {
+            'outer: loop {
+                // Acquire: the record headers up to this position are visible.
+                let prod = self.data.pages().load_acquire_u64(0);
+                if cons >= prod {
+                    break Ok(());
                 }
-                let len = u64::from(hdr & !(BUSY_BIT | DISCARD_BIT));
-                let next = cons + record_footprint(len);
-                if len + HDR_SZ > self.size || next > prod {
-                    break 'outer Err(self.corrupt(cons, len));
-                }
-                if hdr & DISCARD_BIT == 0 {
-                    f(self.data.bytes(hdr_off + HDR_SZ as usize, len as usize));
-                    count += 1;
-                }
-                cons = next;
-                if cons - self.cursor.published >= self.cursor.threshold {
-                    self.cursor.cons = cons;
-                    self.cursor.publish();
+                self.prod = prod;
+                while cons < prod {
+                    // Publish at least every `threshold` bytes so a long drain
+                    // does not starve the producers.
+                    let stop = prod.min(self.cursor.published.saturating_add(threshold));
+                    while cons < stop {
+                        // Acquire: pairs with the kernel's release store of the
+                        // header on commit.
+                        let hdr = view.header_acquire(cons);
+                        if hdr & BUSY_BIT != 0 {
+                            break 'outer Ok(());
+                        }
+                        let len = (hdr & !(BUSY_BIT | DISCARD_BIT)) as usize;
+                        let next = cons + record_footprint(len as u64);
+                        if len > max_payload || next > prod {
+                            break 'outer Err(self.corrupt(cons, len as u64));
+                        }
+                        if hdr & DISCARD_BIT == 0 {
+                            f(view.payload(cons, len));
+                            count += 1;
+                        }
+                        cons = next;
+                    }
+                    if cons - self.cursor.published >= threshold {
+                        self.cursor.cons = cons;
+                        self.cursor.publish();
+                    }
                 }
             }
         };
@@ -268,6 +290,7 @@ impl Ring {
 
     fn available(&self) -> u64 {
         self.data
+            .pages()
             .load_acquire_u64(0)
             .saturating_sub(self.cursor.cons)
     }
@@ -524,7 +547,7 @@ impl RingBufReader {
     fn lend(&mut self, found: Found) -> Record<'_> {
         let ring = &mut self.rings[found.ring];
         Record {
-            data: ring.data.bytes(found.off, found.len),
+            data: ring.data.view().payload(found.pos, found.len),
             ring: found.ring,
             next: found.next,
             cursor: &mut ring.cursor,
@@ -534,20 +557,25 @@ impl RingBufReader {
     #[inline]
     fn find(&mut self) -> Result<Option<Found>> {
         let n = self.rings.len();
-        for k in 0..n {
-            let index = (self.current + k) % n;
+        // From the current ring round all of them (no division per call).
+        let mut index = self.current;
+        for _ in 0..n {
+            if index >= n {
+                index = 0;
+            }
             let ring = &mut self.rings[index];
-            if let Some((off, len, next)) = ring.peek()? {
+            if let Some((pos, len, next)) = ring.peek()? {
                 self.current = index;
                 return Ok(Some(Found {
                     ring: index,
-                    off,
+                    pos,
                     len,
                     next,
                 }));
             }
             // Drained: let the kernel reuse the space (and wake us again).
             ring.cursor.publish();
+            index += 1;
         }
         Ok(None)
     }
