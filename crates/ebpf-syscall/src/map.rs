@@ -214,7 +214,7 @@ fn elem(
 ///
 /// 3.19; `BPF_F_LOCK` 5.1.
 #[doc(alias = "BPF_MAP_LOOKUP_ELEM")]
-pub unsafe fn map_lookup_elem(
+pub(crate) unsafe fn map_lookup_elem(
     map: impl AsFd,
     key: &[u8],
     value: &mut [u8],
@@ -247,7 +247,7 @@ pub unsafe fn map_lookup_elem(
 ///
 /// 3.19.
 #[doc(alias = "BPF_MAP_UPDATE_ELEM")]
-pub unsafe fn map_update_elem(map: impl AsFd, key: &[u8], value: &[u8], flags: u64) -> Result<()> {
+pub(crate) unsafe fn map_update_elem(map: impl AsFd, key: &[u8], value: &[u8], flags: u64) -> Result<()> {
     let key = if key.is_empty() {
         Pointer::NULL
     } else {
@@ -275,7 +275,7 @@ pub unsafe fn map_update_elem(map: impl AsFd, key: &[u8], value: &[u8], flags: u
 ///
 /// 3.19.
 #[doc(alias = "BPF_MAP_DELETE_ELEM")]
-pub unsafe fn map_delete_elem(map: impl AsFd, key: &[u8]) -> Result<()> {
+pub(crate) unsafe fn map_delete_elem(map: impl AsFd, key: &[u8]) -> Result<()> {
     let key = if key.is_empty() {
         Pointer::NULL
     } else {

@@ -61,7 +61,6 @@ mod program;
 mod relocate;
 mod struct_ops;
 mod variable;
-mod variable_mem;
 
 pub use collection::{Collection, CollectionOptions};
 pub use ebpf_spec::{AttachType, CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType};

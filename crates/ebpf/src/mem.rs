@@ -9,9 +9,9 @@
 //! [`RingPages`]/[`RingView`] (a ring buffer's double-mapped data area whose
 //! geometry is checked once, so that header offsets are masked into the first
 //! copy and payloads of at most the ring size minus the header end inside the
-//! second), [`fd_array_set`]/[`fd_array_delete`] (the
-//! perf event array's 4-byte keys and values) and, with the `tokio` feature,
-//! the registration of a reader's epoll fd with tokio.
+//! second), [`MappedValue`] (the value of an mmapable global-data map, for
+//! [`Variable`](crate::Variable)) and, with the `tokio` feature, the
+//! registration of a reader's epoll fd with tokio.
 //!
 //! # Invariants
 //!
@@ -34,6 +34,13 @@
 //!   (non-overwriting) ring; an overwritable ring while its output is paused. The callers lend such views only while they hold the
 //!   reader mutably and publish the consumer position after the view ends, so
 //!   the kernel does not reuse the bytes while they are borrowed.
+//! - A [`MappedValue`] owns its mapping of a global-data map's value; every
+//!   access is bounds-checked (an error, never undefined behaviour). BPF
+//!   programs read and write those bytes with no synchronisation the Rust
+//!   memory model knows of, so no `&[u8]` view of it is ever created: bytes are
+//!   copied one at a time through `AtomicU8` with relaxed ordering (a variable
+//!   a program updates concurrently may be torn across bytes, exactly as with
+//!   `bpf_map_lookup_elem`). Writes need a writable mapping (checked).
 //! - A mutable view ([`SharedPages::bytes_mut`]) is only taken of a user ring
 //!   buffer record that user space reserved (its header carries the busy bit,
 //!   so the kernel does not read the payload until it is submitted).
@@ -44,7 +51,7 @@
 
 use std::marker::PhantomData;
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 use ebpf_syscall::Mmap;
 
@@ -346,37 +353,6 @@ impl<'a> RingView<'a> {
     }
 }
 
-fn fd_array_check(map: impl AsFd) -> ebpf_syscall::Result<()> {
-    let info = ebpf_syscall::map_info(map)?;
-    if info.key_size != 4 || info.value_size != 4 {
-        return Err(ebpf_syscall::Error::InvalidArgument(format!(
-            "map '{}' has {}-byte keys and {}-byte values, expected 4 and 4",
-            info.name(),
-            info.key_size,
-            info.value_size
-        )));
-    }
-    Ok(())
-}
-
-/// Stores `value` (a file descriptor number) at `index` of an fd array map
-/// (perf event array) with 4-byte keys and values.
-pub(crate) fn fd_array_set(map: impl AsFd, index: u32, value: u32) -> ebpf_syscall::Result<()> {
-    let map = map.as_fd();
-    fd_array_check(map)?;
-    // SAFETY: the map's key and value sizes were just read back as 4 bytes, the
-    // sizes of both buffers.
-    unsafe { ebpf_syscall::map_update_elem(map, &index.to_ne_bytes(), &value.to_ne_bytes(), 0) }
-}
-
-/// Deletes `index` of an fd array map with 4-byte keys.
-pub(crate) fn fd_array_delete(map: impl AsFd, index: u32) -> ebpf_syscall::Result<()> {
-    let map = map.as_fd();
-    fd_array_check(map)?;
-    // SAFETY: the map's key size was just read back as 4 bytes, the key buffer's size.
-    unsafe { ebpf_syscall::map_delete_elem(map, &index.to_ne_bytes()) }
-}
-
 /// Registers `inner` with the current tokio runtime.
 ///
 /// `T` is a reader of this crate whose `as_raw_fd` is its own epoll fd, which
@@ -396,6 +372,66 @@ pub(crate) fn register_async_fd<T: AsyncFdOwner>(
 /// Readers whose raw fd is an epoll fd they own for their whole life.
 #[cfg(feature = "tokio")]
 pub(crate) trait AsyncFdOwner: std::os::fd::AsRawFd {}
+
+/// A shared mapping of an mmapable array map's value.
+#[derive(Debug)]
+pub(crate) struct MappedValue {
+    map: Mmap,
+    len: usize,
+    writable: bool,
+}
+
+impl MappedValue {
+    /// Maps the first `len` bytes of the value of `fd` (an mmapable array).
+    pub(crate) fn map(fd: impl AsFd, len: usize, writable: bool) -> crate::error::Result<Self> {
+        let page = Mmap::page_size();
+        let map_len = len.max(1).next_multiple_of(page);
+        let map = Mmap::map(fd, map_len, writable, 0)?;
+        Ok(Self { map, len, writable })
+    }
+
+    pub(crate) fn is_writable(&self) -> bool {
+        self.writable
+    }
+
+    fn check(&self, off: usize, n: usize) -> crate::error::Result<*mut u8> {
+        match off.checked_add(n) {
+            Some(end) if end <= self.len && end <= self.map.len() => {
+                Ok(self.map.as_ptr().wrapping_add(off))
+            }
+            _ => Err(crate::error::Error::InvalidArgument(format!(
+                "access of {n} bytes at {off} is outside the value of {} bytes",
+                self.len
+            ))),
+        }
+    }
+
+    /// Copies `out.len()` bytes at `off` into `out`.
+    pub(crate) fn read(&self, off: usize, out: &mut [u8]) -> crate::error::Result<()> {
+        let base = self.check(off, out.len())?;
+        for (i, b) in out.iter_mut().enumerate() {
+            // SAFETY: `base + i` lies inside the mapping (checked above), which
+            // lives as long as `&self`; a u8 is always aligned, and the kernel
+            // and programs only ever access this memory as plain bytes/words,
+            // so an atomic byte load does not race in the Rust model.
+            *b = unsafe { AtomicU8::from_ptr(base.add(i)) }.load(Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Copies `data` to offset `off`.
+    pub(crate) fn write(&self, off: usize, data: &[u8]) -> crate::error::Result<()> {
+        if !self.writable {
+            return Err(crate::error::Error::InvalidArgument("the mapping is read-only".into()));
+        }
+        let base = self.check(off, data.len())?;
+        for (i, b) in data.iter().enumerate() {
+            // SAFETY: as in `read`; the mapping is writable (checked above).
+            unsafe { AtomicU8::from_ptr(base.add(i)) }.store(*b, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -25,7 +25,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use crate::error::{Error, Result};
 use crate::map::{Map, UpdateFlags};
-use crate::variable_mem::MappedValue;
+use crate::mem::MappedValue;
 
 /// A data section map shared by its variables.
 #[derive(Debug)]

@@ -12,7 +12,7 @@ use ebpf_syscall::perf::{
 use ebpf_syscall::{Epoll, EventFd, MapType, Mmap};
 
 use super::cpu::read_cpu_list;
-use crate::mem::{SharedPages, fd_array_delete, fd_array_set};
+use crate::mem::SharedPages;
 use crate::ringbuf::{Flusher, ReaderError, Result};
 
 /// `offsetof(struct perf_event_mmap_page, data_head)`.
@@ -1036,4 +1036,30 @@ impl Drop for PerfReader {
             }
         }
     }
+}
+
+/// The perf event array `map` as a size-checked handle, after checking it has
+/// the 4-byte keys and values of an fd array.
+fn fd_array(map: impl AsFd) -> ebpf_syscall::Result<ebpf_syscall::MapFd> {
+    let handle = ebpf_syscall::MapFd::from_fd(map.as_fd().try_clone_to_owned().map_err(|e| {
+        ebpf_syscall::Error::InvalidArgument(format!("duplicate the map fd: {e}"))
+    })?)?;
+    if handle.key_size() != 4 || handle.value_size() != 4 {
+        return Err(ebpf_syscall::Error::InvalidArgument(format!(
+            "the map has {}-byte keys and {}-byte values, expected 4 and 4",
+            handle.key_size(),
+            handle.value_size()
+        )));
+    }
+    Ok(handle)
+}
+
+/// Stores `value` (a file descriptor number) at `index` of a perf event array.
+fn fd_array_set(map: impl AsFd, index: u32, value: u32) -> ebpf_syscall::Result<()> {
+    fd_array(map)?.update_elem(&index.to_ne_bytes(), &value.to_ne_bytes(), 0)
+}
+
+/// Deletes `index` of a perf event array.
+fn fd_array_delete(map: impl AsFd, index: u32) -> ebpf_syscall::Result<()> {
+    fd_array(map)?.delete_elem(&index.to_ne_bytes())
 }
