@@ -422,7 +422,9 @@ impl MappedValue {
     /// Copies `data` to offset `off`.
     pub(crate) fn write(&self, off: usize, data: &[u8]) -> crate::error::Result<()> {
         if !self.writable {
-            return Err(crate::error::Error::InvalidArgument("the mapping is read-only".into()));
+            return Err(crate::error::Error::InvalidArgument(
+                "the mapping is read-only".into(),
+            ));
         }
         let base = self.check(off, data.len())?;
         for (i, b) in data.iter().enumerate() {

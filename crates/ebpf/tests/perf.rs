@@ -40,7 +40,9 @@ fn counters() -> OwnedFd {
 fn read_counters(map: &OwnedFd) -> (u64, u64) {
     let mut value = [0u8; 16];
     let handle = ebpf_syscall::MapFd::from_fd(map.try_clone().unwrap()).unwrap();
-    handle.lookup_elem(&0u32.to_ne_bytes(), &mut value, 0).unwrap();
+    handle
+        .lookup_elem(&0u32.to_ne_bytes(), &mut value, 0)
+        .unwrap();
     (
         u64::from_ne_bytes(value[..8].try_into().unwrap()),
         u64::from_ne_bytes(value[8..].try_into().unwrap()),
