@@ -247,7 +247,12 @@ pub(crate) unsafe fn map_lookup_elem(
 ///
 /// 3.19.
 #[doc(alias = "BPF_MAP_UPDATE_ELEM")]
-pub(crate) unsafe fn map_update_elem(map: impl AsFd, key: &[u8], value: &[u8], flags: u64) -> Result<()> {
+pub(crate) unsafe fn map_update_elem(
+    map: impl AsFd,
+    key: &[u8],
+    value: &[u8],
+    flags: u64,
+) -> Result<()> {
     let key = if key.is_empty() {
         Pointer::NULL
     } else {
