@@ -96,13 +96,16 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
         if ctx.wants(&name) {
             let mut keys = vec![0u8; 4 * ENTRIES as usize];
             let mut values = vec![0u8; 8 * ENTRIES as usize];
+            // Both sides read into caller buffers reused across calls.
+            let mut our_keys = vec![0u8; 4 * ENTRIES as usize];
+            let mut our_values = vec![0u8; ours.value_buffer_size() * ENTRIES as usize];
             let mut ops: Vec<Option<Op<'_>>> = vec![
                 Some(Box::new(move || {
                     let mut cursor = BatchCursor::new();
                     while !cursor.is_done() {
-                        match ours.lookup_batch(&mut cursor, ENTRIES) {
-                            Ok(batch) => {
-                                black_box(batch);
+                        match ours.lookup_batch_into(&mut cursor, &mut our_keys, &mut our_values) {
+                            Ok(n) => {
+                                black_box(n);
                             }
                             Err(_) => break,
                         }

@@ -738,13 +738,92 @@ impl Map {
         let n = count as usize;
         let mut keys = vec![0u8; ks * n];
         let mut values = vec![0u8; vs * n];
-        let mut out_batch = vec![0u8; self.fd.batch_token_size()];
+        let got = self.batch_into(cursor, &mut keys, &mut values, delete)? as usize;
+        Ok((0..got)
+            .map(|i| {
+                (
+                    keys[i * ks..(i + 1) * ks].to_vec(),
+                    values[i * vs..(i + 1) * vs].to_vec(),
+                )
+            })
+            .collect())
+    }
+
+    /// Like [`Map::lookup_batch`], but into caller buffers: up to
+    /// `keys.len() / key_size` entries, keys and values (each
+    /// [`Map::value_buffer_size`] bytes) concatenated. Returns how many were
+    /// read; nothing is allocated per call.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 5.6.
+    #[doc(alias = "BPF_MAP_LOOKUP_BATCH")]
+    pub fn lookup_batch_into(
+        &self,
+        cursor: &mut BatchCursor,
+        keys: &mut [u8],
+        values: &mut [u8],
+    ) -> Result<u32> {
+        self.batch_into(cursor, keys, values, false)
+    }
+
+    /// Like [`Map::lookup_batch_into`], deleting what it returns.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 5.6.
+    #[doc(alias = "BPF_MAP_LOOKUP_AND_DELETE_BATCH")]
+    pub fn lookup_and_delete_batch_into(
+        &self,
+        cursor: &mut BatchCursor,
+        keys: &mut [u8],
+        values: &mut [u8],
+    ) -> Result<u32> {
+        self.batch_into(cursor, keys, values, true)
+    }
+
+    fn batch_into(
+        &self,
+        cursor: &mut BatchCursor,
+        keys: &mut [u8],
+        values: &mut [u8],
+        delete: bool,
+    ) -> Result<u32> {
+        let op = if delete {
+            "lookup and delete batch"
+        } else {
+            "lookup batch"
+        };
+        let ks = (self.key_size() as usize).max(1);
+        let vs = self.value_buffer_size();
+        let n = keys.len() / ks;
+        if keys.len() % ks != 0 || values.len() != n * vs {
+            return Err(Error::map(&self.name, op)(Error::InvalidArgument(format!(
+                "{} key bytes and {} value bytes are not whole entries of {ks} and {vs} bytes",
+                keys.len(),
+                values.len()
+            ))));
+        }
+        let count = u32::try_from(n).map_err(|_| {
+            Error::map(&self.name, op)(Error::InvalidArgument("batch too large".into()))
+        })?;
+        if cursor.done || count == 0 {
+            return Ok(0);
+        }
+        // The two token buffers are reused across calls: the kernel reads the
+        // previous out_batch as in_batch.
+        let token_size = self.fd.batch_token_size();
+        let mut out_batch = cursor
+            .spare
+            .take()
+            .filter(|b| b.len() == token_size)
+            .unwrap_or_else(|| vec![0u8; token_size]);
         let in_batch = cursor.token.take();
         let b = sys::LookupBatch {
             in_batch: in_batch.as_deref(),
             out_batch: &mut out_batch,
-            keys: &mut keys,
-            values: &mut values,
+            keys,
+            values,
             count,
             elem_flags: 0,
         };
@@ -767,23 +846,16 @@ impl Map {
                         KernelVersion::new(5, 6, 0),
                     );
                     if errno != Some(Errno::INVAL) {
-                        return Err(Error::map(&self.name, "lookup batch")(ns.into()));
+                        return Err(Error::map(&self.name, op)(ns.into()));
                     }
                 }
-                return Err(self.op_err("lookup batch")(e));
+                return Err(self.op_err(op)(e));
             }
         };
         cursor.done = res.done;
+        cursor.spare = in_batch;
         cursor.token = Some(out_batch);
-        let got = res.count as usize;
-        Ok((0..got)
-            .map(|i| {
-                (
-                    keys[i * ks..(i + 1) * ks].to_vec(),
-                    values[i * vs..(i + 1) * vs].to_vec(),
-                )
-            })
-            .collect())
+        Ok(res.count)
     }
 
     /// Creates or updates `keys.len() / key_size` elements from the
@@ -913,6 +985,7 @@ impl Map {
 #[derive(Debug, Clone, Default)]
 pub struct BatchCursor {
     token: Option<Vec<u8>>,
+    spare: Option<Vec<u8>>,
     done: bool,
 }
 

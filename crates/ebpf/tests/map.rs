@@ -82,6 +82,55 @@ fn batch_ops() {
 }
 
 #[test]
+fn batch_into_caller_buffers() {
+    check_fd_leaks(|| {
+        let map = create(&MapSpec::new("batch_into", MapType::HASH, 4, 8, 128)).unwrap();
+        let keys: Vec<u8> = (0u32..100).flat_map(u32::to_ne_bytes).collect();
+        let values: Vec<u8> = (0u64..100)
+            .map(|k| k * 7)
+            .flat_map(u64::to_ne_bytes)
+            .collect();
+        assert_eq!(
+            map.update_batch(&keys, &values, UpdateFlags::ANY).unwrap(),
+            100
+        );
+
+        // Read everything 16 entries at a time through the same two buffers.
+        let (mut kbuf, mut vbuf) = (vec![0u8; 16 * 4], vec![0u8; 16 * 8]);
+        let mut cursor = BatchCursor::new();
+        let mut seen = std::collections::BTreeMap::new();
+        while !cursor.is_done() {
+            let n = map
+                .lookup_batch_into(&mut cursor, &mut kbuf, &mut vbuf)
+                .unwrap() as usize;
+            for i in 0..n {
+                let k = u32::from_ne_bytes(kbuf[i * 4..i * 4 + 4].try_into().unwrap());
+                let v = u64::from_ne_bytes(vbuf[i * 8..i * 8 + 8].try_into().unwrap());
+                assert!(seen.insert(k, v).is_none(), "key {k} returned twice");
+            }
+        }
+        assert_eq!(seen.len(), 100);
+        assert!(seen.iter().all(|(k, v)| *v == u64::from(*k) * 7));
+
+        // Buffers that are not whole entries are refused before the kernel sees them.
+        let err = map
+            .lookup_batch_into(&mut BatchCursor::new(), &mut kbuf[..5], &mut vbuf)
+            .unwrap_err();
+        assert!(err.to_string().contains("not whole entries"), "{err}");
+
+        let mut cursor = BatchCursor::new();
+        let mut deleted = 0;
+        while !cursor.is_done() {
+            deleted += map
+                .lookup_and_delete_batch_into(&mut cursor, &mut kbuf, &mut vbuf)
+                .unwrap();
+        }
+        assert_eq!(deleted, 100);
+        assert_eq!(map.iter().count(), 0);
+    });
+}
+
+#[test]
 fn per_cpu() {
     check_fd_leaks(|| {
         let cpus = ebpf::possible_cpus().unwrap();
