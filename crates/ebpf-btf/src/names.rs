@@ -1,9 +1,10 @@
-//! The name index built during the single pass over type headers, and the CO-RE
+//! The name index built when a spec is parsed, and the CO-RE
 //! "essential name" rule.
 //!
-//! The index stores no strings: one 32-bit hash and one chain link per type, plus a
-//! power-of-two bucket table. Lookups hash the query, walk a short chain and compare
-//! candidate names directly in the (borrowed) string table.
+//! The index stores no strings: one chain link per type plus a power-of-two bucket
+//! table, each link tagged with bits of the target name's hash. Lookups hash the query,
+//! walk a short chain and compare candidate names directly in the (borrowed) string
+//! table. Flavoured names (`foo___v2`) are listed separately by essential name.
 //!
 //! ```
 //! use ebpf_btf::essential_name;
@@ -139,96 +140,98 @@ pub(crate) fn hash_cstr(s: &[u8]) -> Option<(usize, u32, bool)> {
     Some((len, hash(name), name.windows(3).any(|w| w == b"___")))
 }
 
+/// Whether `name` contains `___`.
+#[inline]
+pub(crate) fn has_triple(name: &[u8]) -> bool {
+    name.windows(3).any(|w| w == b"___")
+}
+
+/// Low bits of a link: type index + 1 (0 ends a chain). Type indices are below
+/// `BTF_MAX_TYPE` (0xfffff), so index + 1 fits.
+const IDX_BITS: u32 = 20;
+const IDX_MASK: u32 = (1 << IDX_BITS) - 1;
+
 /// Hash index from type names to type indices (0-based within one spec).
+///
+/// Chained hashing over `u32` links sized from the counts found by the header pass: a
+/// power-of-two table of bucket heads (one to two named types per bucket on average) and
+/// one chain link per type. Each link holds the target's index + 1 in its low 20 bits and
+/// the top 12 bits of the target name's hash as a tag, so walking a chain rarely has to
+/// compare a name and needs no per-type hash array. Insertion is O(1) whatever the names
+/// (duplicates and hash collisions only lengthen one chain). The index stores no strings:
+/// callers compare candidate names in the (borrowed) string table.
 #[derive(Debug, Default)]
 pub(crate) struct NameIndex {
-    /// Hash of each type's name, 0 if unnamed or not indexed.
-    hashes: Vec<u32>,
-    /// Bucket heads: index + 1 of the most recent type in the bucket, 0 if empty.
-    heads: Vec<u32>,
-    /// Chain links: index + 1 of the next type in the same bucket.
-    next: Vec<u32>,
-    /// (hash of essential name, index) for flavoured names (`foo___bar`), sorted.
-    flavoured: Vec<(u32, u32)>,
-    /// Number of named entries.
-    named: usize,
+    /// Link to the first (lowest-index) type in each bucket.
+    heads: Box<[u32]>,
+    /// Link to the next type in the same bucket, by type index.
+    next: Box<[u32]>,
 }
 
 impl NameIndex {
-    pub(crate) fn with_capacity(n: usize) -> Self {
+    /// An empty index for `types` types of which up to `named` have a name.
+    pub(crate) fn with_counts(types: usize, named: usize) -> Self {
         Self {
-            hashes: Vec::with_capacity(n),
-            ..Self::default()
+            heads: vec![0; (named / 2).next_power_of_two().max(16)].into_boxed_slice(),
+            next: vec![0; types].into_boxed_slice(),
         }
     }
 
-    /// Records the next type's name (empty slice for unnamed).
+    /// Records that type index `idx` has a name with [`hash`] `h`. Indices must be
+    /// inserted in descending order (so that chains run in ascending order).
     #[inline]
-    pub(crate) fn push(&mut self, name: &[u8]) {
-        if name.is_empty() {
-            self.hashes.push(0);
-            return;
+    pub(crate) fn insert(&mut self, idx: u32, h: u32) {
+        debug_assert!(idx < IDX_MASK);
+        let b = h as usize & (self.heads.len() - 1);
+        if let (Some(head), Some(next)) = (self.heads.get_mut(b), self.next.get_mut(idx as usize)) {
+            *next = *head;
+            *head = (h & !IDX_MASK) | ((idx + 1) & IDX_MASK);
         }
-        let triple = name.windows(3).any(|w| w == b"___");
-        self.push_hashed(hash(name), name, triple);
     }
 
-    /// Records the next type's name given its precomputed [`hash`] (0 for unnamed) and
-    /// whether it contains `___`.
+    /// [`NameIndex::insert`] for each `(idx, hash)`, in order.
     #[inline]
-    pub(crate) fn push_hashed(&mut self, h: u32, name: &[u8], triple: bool) {
-        let idx = self.hashes.len() as u32;
-        self.hashes.push(h);
-        self.named += usize::from(h != 0);
-        if triple {
-            let ess = essential_len(name);
-            if ess != name.len() {
-                self.flavoured.push((hash(&name[..ess]), idx));
-            }
+    pub(crate) fn insert_all(&mut self, entries: &[(u32, u32)]) {
+        for &(idx, h) in entries {
+            self.insert(idx, h);
         }
     }
 
-    /// Builds the bucket table once all names are pushed.
-    pub(crate) fn finish(&mut self) {
-        // Load factor between 0.5 and 1: chains stay short and the table small enough to
-        // stay mostly in cache while it is built.
-        let size = self.named.next_power_of_two().max(16);
-        let mask = (size - 1) as u32;
-        self.heads = vec![0; size];
-        self.next = vec![0; self.hashes.len()];
-        for (i, &h) in self.hashes.iter().enumerate().rev() {
-            if h == 0 {
-                continue;
-            }
-            let b = (h & mask) as usize;
-            self.next[i] = self.heads[b];
-            self.heads[b] = i as u32 + 1;
-        }
-        self.flavoured.sort_unstable();
-    }
-
-    /// Indices whose name hashes like `name`; the caller compares the actual names.
+    /// Indices whose name hashes like `name`, ascending; the caller compares the actual names.
     pub(crate) fn candidates(&self, name: &[u8]) -> impl Iterator<Item = u32> + '_ {
         let h = hash(name);
-        let mask = self.heads.len().saturating_sub(1) as u32;
-        let mut cur = self.heads.get((h & mask) as usize).copied().unwrap_or(0);
+        let tag = h & !IDX_MASK;
+        let mask = self.heads.len().wrapping_sub(1);
+        let mut cur = self.heads.get(h as usize & mask).copied().unwrap_or(0);
         std::iter::from_fn(move || {
             while cur != 0 {
-                let i = cur - 1;
-                cur = self.next.get(i as usize).copied().unwrap_or(0);
-                if self.hashes.get(i as usize) == Some(&h) {
-                    return Some(i);
+                let idx = (cur & IDX_MASK) - 1;
+                let t = cur & !IDX_MASK;
+                cur = self.next.get(idx as usize).copied().unwrap_or(0);
+                if t == tag {
+                    return Some(idx);
                 }
             }
             None
         })
     }
+}
 
-    /// Indices of flavoured names whose essential name hashes like `ess`.
-    pub(crate) fn flavoured_candidates(&self, ess: &[u8]) -> impl Iterator<Item = u32> + '_ {
+/// (hash of essential name, index) for every flavoured name (`foo___bar`), sorted.
+#[derive(Debug, Default)]
+pub(crate) struct FlavouredIndex(Box<[(u32, u32)]>);
+
+impl FlavouredIndex {
+    pub(crate) fn new(mut v: Vec<(u32, u32)>) -> Self {
+        v.sort_unstable();
+        Self(v.into_boxed_slice())
+    }
+
+    /// Indices of flavoured names whose essential name hashes like `ess`, ascending.
+    pub(crate) fn candidates(&self, ess: &[u8]) -> impl Iterator<Item = u32> + '_ {
         let h = hash(ess);
-        let start = self.flavoured.partition_point(|&(fh, _)| fh < h);
-        self.flavoured[start..]
+        let start = self.0.partition_point(|&(fh, _)| fh < h);
+        self.0[start..]
             .iter()
             .take_while(move |&&(fh, _)| fh == h)
             .map(|&(_, i)| i)
@@ -266,9 +269,23 @@ mod tests {
                 assert_eq!(len, n.len(), "{n:?}");
                 assert_eq!(h, hash(n.as_bytes()), "{n:?} pad {pad}");
                 assert_eq!(triple, n.contains("___"), "{n:?} pad {pad}");
+                assert_eq!(triple, has_triple(n.as_bytes()), "{n:?}");
             }
         }
         assert!(hash_cstr(b"no terminator").is_none());
         assert!(hash_cstr(b"no terminator at all!").is_none());
+    }
+
+    #[test]
+    fn index_chains_ascend() {
+        let h = hash(b"x");
+        let mut ix = NameIndex::with_counts(100, 100);
+        // Same hash, different tags, and colliding buckets: insert descending.
+        for i in (0..100).rev() {
+            ix.insert(i, if i % 3 == 0 { h } else { h ^ 0xfff0_0000 });
+        }
+        let want: Vec<u32> = (0..100).filter(|i| i % 3 == 0).collect();
+        assert_eq!(ix.candidates(b"x").collect::<Vec<_>>(), want);
+        assert_eq!(NameIndex::default().candidates(b"x").count(), 0);
     }
 }

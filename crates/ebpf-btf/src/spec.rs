@@ -1,8 +1,9 @@
 //! [`Spec`]: a parsed BTF blob, the arena that owns the type graph.
 //!
-//! Parsing makes one pass over the type headers, recording where each record starts
-//! and indexing names; records are decoded into [`Type`]s on first use and cached
-//! (thread-safe), so a `Spec` is cheap to build even for the kernel's vmlinux.
+//! Parsing makes one pass over the type headers, recording where each record starts,
+//! then one over the types' names to index them; records are decoded into [`Type`]s on
+//! first use and cached (thread-safe), so a `Spec` is cheap to build even for the
+//! kernel's vmlinux.
 //!
 //! ```
 //! use ebpf_btf::{Builder, Int, IntEncoding, Spec, Struct, Member, Type, TypeId};
@@ -22,7 +23,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
-use crate::names::{NameIndex, essential_len};
+use crate::names::{FlavouredIndex, NameIndex, essential_len};
 use crate::raw::Endian;
 use crate::strings::StringTable;
 use crate::types::{Datasec, Kind, Type, TypeId, TypeVariant, VarLinkage};
@@ -32,7 +33,7 @@ use crate::unmarshal;
 pub const MAX_RESOLVE_DEPTH: usize = 32;
 
 /// One chunk of the decoded-type cache.
-type CacheChunk = Box<[OnceLock<Box<Type>>]>;
+type CacheChunk = Box<[OnceLock<Type>]>;
 
 /// Decoded-type cache chunk size (types are cached in chunks allocated on first use).
 const CHUNK: usize = 256;
@@ -80,6 +81,8 @@ pub struct Spec {
     /// Decoded types in chunks of [`CHUNK`], each chunk allocated on first use.
     cache: Box<[OnceLock<CacheChunk>]>,
     index: NameIndex,
+    /// Flavoured names (`foo___v2`) by essential name.
+    flavoured: FlavouredIndex,
 }
 
 static VOID: Type = Type::Void;
@@ -132,7 +135,7 @@ impl Spec {
         let str_base = base
             .as_ref()
             .map_or(0, |b| b.str_base + b.layout.strs.len() as u32);
-        let (offsets, index) =
+        let (offsets, index, flavoured) =
             unmarshal::scan(b, &layout, first_id, base.as_deref().map(|b| (b, str_base)))?;
         let cache = std::iter::repeat_with(OnceLock::new)
             .take(offsets.len().div_ceil(CHUNK))
@@ -146,6 +149,7 @@ impl Spec {
             offsets,
             cache,
             index,
+            flavoured,
         })
     }
 
@@ -229,7 +233,7 @@ impl Spec {
         }
         let off = *self.offsets.get(idx).ok_or_else(|| self.out_of_range(id))? as usize;
         let t = unmarshal::decode(self, self.data.bytes(), id, off)?;
-        Ok(slot.get_or_init(|| Box::new(t)))
+        Ok(slot.get_or_init(|| t))
     }
 
     fn out_of_range(&self, id: TypeId) -> Error {
@@ -321,7 +325,7 @@ impl Spec {
                     out.push(TypeId(self.first_id + idx));
                 }
             }
-            for idx in self.index.flavoured_candidates(ess) {
+            for idx in self.flavoured.candidates(ess) {
                 if let Some(n) = self.raw_name_of(idx) {
                     if &n[..essential_len(n)] == ess {
                         out.push(TypeId(self.first_id + idx));
@@ -588,7 +592,7 @@ impl Spec {
             .get_mut()
             .and_then(|c| c.get_mut(idx % CHUNK))
             .ok_or(Error::TypeIdOutOfRange { id, count })?;
-        *slot = OnceLock::from(Box::new(t));
+        *slot = OnceLock::from(t);
         Ok(())
     }
 

@@ -60,10 +60,7 @@ impl<'a> StringTable<'a> {
     /// The bytes of the string at `off`, without its NUL.
     pub fn get_bytes(&self, off: u32) -> Result<&'a [u8], StrError> {
         let rest = self.bytes.get(off as usize..).ok_or(StrError::OutOfRange)?;
-        let end = rest
-            .iter()
-            .position(|&b| b == 0)
-            .ok_or(StrError::OutOfRange)?;
+        let end = nul_position(rest).ok_or(StrError::OutOfRange)?;
         Ok(&rest[..end])
     }
 
@@ -71,6 +68,25 @@ impl<'a> StringTable<'a> {
     pub fn get(&self, off: u32) -> Result<&'a str, StrError> {
         std::str::from_utf8(self.get_bytes(off)?).map_err(|_| StrError::NotUtf8)
     }
+}
+
+/// Position of the first NUL in `s`, testing 8 bytes at a time.
+#[inline]
+pub(crate) fn nul_position(s: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(c) = s.get(i..i + 8) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        let w = u64::from_le_bytes(b);
+        let z = w.wrapping_sub(LO) & !w & HI;
+        if z != 0 {
+            return Some(i + (z.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    s[i..].iter().position(|&b| b == 0).map(|n| i + n)
 }
 
 /// Builds a string table, deduplicating equal strings. Offset 0 is always the empty string.
@@ -140,5 +156,27 @@ impl StringTableBuilder {
     #[must_use]
     pub fn into_bytes(self) -> Vec<u8> {
         self.bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nul_position;
+
+    #[test]
+    fn nul_position_matches_naive() {
+        for len in 0..20 {
+            for nul in 0..=len {
+                let mut v: Vec<u8> = (0..len).map(|i| 1 + (i as u8 % 200)).collect();
+                v.iter_mut().for_each(|b| *b |= 0x80 * (*b % 2));
+                if nul < len {
+                    v[nul] = 0;
+                    if nul + 1 < len {
+                        v[nul + 1] = 0;
+                    }
+                }
+                assert_eq!(nul_position(&v), v.iter().position(|&b| b == 0), "{v:?}");
+            }
+        }
     }
 }

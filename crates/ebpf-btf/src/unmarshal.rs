@@ -1,17 +1,17 @@
-//! Reading the wire format: header validation, the single pass over type headers
+//! Reading the wire format: header validation, the pass over type headers
 //! (offsets + name index) and on-demand decoding of one record into a [`Type`].
 
 use zerocopy::FromBytes;
 use zerocopy::byteorder::ByteOrder;
 
 use crate::error::{Error, Result};
-use crate::names::NameIndex;
+use crate::names::{FlavouredIndex, NameIndex, essential_len, has_triple, hash, hash_cstr};
 use crate::raw::{
     self, BTF_KIND_DECL_TAG, BTF_KIND_TYPE_TAG, BTF_VERSION, Endian, btf_header, btf_type,
     info_kind, info_kind_flag, info_vlen, trailer_len,
 };
 use crate::spec::Spec;
-use crate::strings::{MAX_NAME_LEN, StringTable};
+use crate::strings::MAX_NAME_LEN;
 use crate::types::*;
 
 /// Where the sections of a `.BTF` blob are (absolute byte ranges).
@@ -136,17 +136,42 @@ fn header_impl<O: ByteOrder>(b: &[u8], endian: Endian, split: bool) -> Result<La
     })
 }
 
-/// The single pass over type headers: returns each record's absolute offset and the name index.
+/// The pass over type headers (validating each record's kind, length and name offset),
+/// then the name indexes: returns each record's absolute offset, the name index and the
+/// index of flavoured names.
 pub(crate) fn scan(
     b: &[u8],
     layout: &Layout,
     first_id: u32,
     base_strs: Option<(&Spec, u32)>,
-) -> Result<(Vec<u32>, NameIndex)> {
+) -> Result<(Vec<u32>, NameIndex, FlavouredIndex)> {
     match layout.endian {
         Endian::Little => scan_impl::<raw::LE>(b, layout, first_id, base_strs),
         Endian::Big => scan_impl::<raw::BE>(b, layout, first_id, base_strs),
     }
+}
+
+/// Marks a kind with no valid record in [`TRAILER`].
+const NO_KIND: u8 = u8::MAX;
+
+/// For each 5-bit kind: (fixed trailer bytes, trailer bytes per vlen), from
+/// [`trailer_len`]; `NO_KIND` for kinds that cannot appear in the type section.
+const TRAILER: [(u8, u8); 32] = {
+    let mut t = [(NO_KIND, 0u8); 32];
+    let mut k = 1;
+    while k < 32 {
+        if let (Some(f), Some(one)) = (trailer_len(k as u32, 0), trailer_len(k as u32, 1)) {
+            t[k] = (f as u8, (one - f) as u8);
+        }
+        k += 1;
+    }
+    t
+};
+
+/// Whether a type of this kind is indexed by name (tags' "names" are their values).
+#[inline]
+fn indexed_kind(kind: u32) -> bool {
+    kind != BTF_KIND_DECL_TAG && kind != BTF_KIND_TYPE_TAG
 }
 
 fn scan_impl<O: ByteOrder>(
@@ -154,13 +179,16 @@ fn scan_impl<O: ByteOrder>(
     layout: &Layout,
     first_id: u32,
     base_strs: Option<(&Spec, u32)>,
-) -> Result<(Vec<u32>, NameIndex)> {
+) -> Result<(Vec<u32>, NameIndex, FlavouredIndex)> {
     let types = &b[layout.types.clone()];
-    let strs = StringTable::new(&b[layout.strs.clone()]);
-    // Every record is at least 12 bytes: this bounds both vectors by the input size.
+    let strs = &b[layout.strs.clone()];
+    let base_len = base_strs.map_or(0, |(_, l)| l);
+    // Every record is at least 12 bytes: this bounds the vector by the input size.
     let mut offsets = Vec::with_capacity(types.len() / 12);
-    let mut index = NameIndex::with_capacity(types.len() / 12);
     let mut off = 0usize;
+    let mut named = 0usize;
+    // Pass 1: record offsets, validating headers and name offsets in id order (so the
+    // first malformed type is the one reported).
     while off < types.len() {
         let id = TypeId(first_id.saturating_add(offsets.len() as u32));
         if id.0 > raw::BTF_MAX_TYPE {
@@ -177,17 +205,16 @@ fn scan_impl<O: ByteOrder>(
         })?;
         let info = t.info.get();
         let kind = info_kind(info);
-        let tl = match trailer_len(kind, info_vlen(info)) {
-            Some(tl) if kind != 0 => tl,
-            _ => {
-                return Err(Error::BadType {
-                    id,
-                    field: "kind".into(),
-                    reason: "unknown kind",
-                });
-            }
-        };
-        let rec = 12 + tl;
+        // Table lookup rather than a `match` (an unpredictable indirect jump per type).
+        let (fixed, per_vlen) = TRAILER[kind as usize & 31];
+        if fixed == NO_KIND {
+            return Err(Error::BadType {
+                id,
+                field: "kind".into(),
+                reason: "unknown kind",
+            });
+        }
+        let rec = 12 + usize::from(fixed) + usize::from(per_vlen) * info_vlen(info) as usize;
         if types.len() - off < rec {
             return Err(Error::BadType {
                 id,
@@ -197,29 +224,23 @@ fn scan_impl<O: ByteOrder>(
         }
         offsets.push((layout.types.start + off) as u32);
         let name_off = t.name_off.get();
-        if name_off == 0 || kind == BTF_KIND_DECL_TAG || kind == BTF_KIND_TYPE_TAG {
-            index.push_hashed(0, &[], false);
-        } else {
-            let bad_str = || Error::BadString {
-                what: format!("type {id}: name_off"),
-                offset: name_off,
-                len: strs.len() as u32,
-            };
-            match base_strs {
+        if name_off != 0 && indexed_kind(kind) {
+            // The own table ends with NUL (checked with the header), so any offset inside
+            // it starts a terminated string.
+            let ok = match base_strs {
                 Some((base, base_len)) if name_off < base_len => {
-                    index.push(base.string_bytes(name_off).ok_or_else(bad_str)?)
+                    base.string_bytes(name_off).is_some()
                 }
-                _ => {
-                    let rel = name_off - base_strs.map_or(0, |(_, l)| l);
-                    let s = strs.as_bytes().get(rel as usize..).ok_or_else(bad_str)?;
-                    let (len, h, triple) = crate::names::hash_cstr(s).ok_or_else(bad_str)?;
-                    if len == 0 {
-                        index.push_hashed(0, &[], false);
-                    } else {
-                        index.push_hashed(h, &s[..len], triple);
-                    }
-                }
+                _ => ((name_off - base_len) as usize) < strs.len(),
+            };
+            if !ok {
+                return Err(Error::BadString {
+                    what: format!("type {id}: name_off"),
+                    offset: name_off,
+                    len: strs.len() as u32,
+                });
             }
+            named += 1;
         }
         off += rec;
     }
@@ -230,8 +251,55 @@ fn scan_impl<O: ByteOrder>(
             value: offsets.len() as u64,
         });
     }
-    index.finish();
-    Ok((offsets, index))
+    // The capacity was a bound from the section size (12 bytes per record); give back
+    // the unused part (in place) before allocating the index.
+    offsets.shrink_to_fit();
+    // Pass 2: hash every name into the index (all offsets were validated above), last
+    // type first so that each bucket's chain ends up in ascending order. Hashes are
+    // computed a batch at a time and then inserted in a tight loop, so the (random)
+    // bucket accesses overlap instead of each stalling the hashing.
+    let mut index = NameIndex::with_counts(offsets.len(), named);
+    let mut batch = [(0u32, 0u32); 128];
+    let mut n = 0;
+    let mut flavoured = Vec::new();
+    for (idx, &off) in offsets.iter().enumerate().rev() {
+        let Ok((t, _)) = btf_type::<O>::ref_from_prefix(&b[off as usize..]) else {
+            continue;
+        };
+        let name_off = t.name_off.get();
+        if name_off == 0 || !indexed_kind(info_kind(t.info.get())) {
+            continue;
+        }
+        let (name, h, triple) = match base_strs {
+            Some((base, base_len)) if name_off < base_len => match base.string_bytes(name_off) {
+                Some(n) if !n.is_empty() => (n, hash(n), has_triple(n)),
+                _ => continue,
+            },
+            _ => {
+                let Some(s) = strs.get((name_off - base_len) as usize..) else {
+                    continue;
+                };
+                match hash_cstr(s) {
+                    Some((len, h, triple)) if len != 0 => (&s[..len], h, triple),
+                    _ => continue,
+                }
+            }
+        };
+        if triple {
+            let ess = essential_len(name);
+            if ess != name.len() {
+                flavoured.push((hash(&name[..ess]), idx as u32));
+            }
+        }
+        batch[n] = (idx as u32, h);
+        n += 1;
+        if n == batch.len() {
+            index.insert_all(&batch);
+            n = 0;
+        }
+    }
+    index.insert_all(&batch[..n]);
+    Ok((offsets, index, FlavouredIndex::new(flavoured)))
 }
 
 /// Decodes the record at absolute offset `off` as type `id`.
