@@ -4,67 +4,8 @@
 use ebpf_btf::core::{fields_are_compat, types_are_compat, types_match};
 use ebpf_btf::*;
 
-fn int(name: &str, size: u32, encoding: IntEncoding) -> Type {
-    Type::Int(Int {
-        name: name.into(),
-        size,
-        encoding,
-        offset: 0,
-        bits: (size * 8) as u8,
-    })
-}
-
-fn m(name: &str, type_id: TypeId, bit_offset: u32, bitfield_size: u32) -> Member {
-    Member {
-        name: name.into(),
-        type_id,
-        bit_offset,
-        bitfield_size,
-    }
-}
-
-fn st(name: &str, size: u32, members: Vec<Member>) -> Type {
-    Type::Struct(Struct {
-        name: name.into(),
-        size,
-        members,
-    })
-}
-
-fn un(name: &str, size: u32, members: Vec<Member>) -> Type {
-    Type::Union(Struct {
-        name: name.into(),
-        size,
-        members,
-    })
-}
-
-fn en(name: &str, size: u32, values: &[(&str, u64)]) -> Type {
-    Type::Enum(Enum {
-        name: name.into(),
-        size,
-        signed: false,
-        values: values
-            .iter()
-            .map(|(n, v)| EnumValue {
-                name: (*n).into(),
-                value: *v,
-            })
-            .collect(),
-    })
-}
-
-fn arr(elem: TypeId, index: TypeId, nelems: u32) -> Type {
-    Type::Array(Array {
-        elem,
-        index,
-        nelems,
-    })
-}
-
-fn build(b: &Builder) -> Spec {
-    Spec::parse(&b.marshal(MarshalOptions::default()).unwrap()).unwrap()
-}
+mod core_common;
+use core_common::*;
 
 // ---------------------------------------------------------------- compat rules
 
