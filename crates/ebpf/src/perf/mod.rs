@@ -34,6 +34,7 @@
 
 mod cpu;
 mod reader;
+mod ring;
 #[cfg(feature = "tokio")]
 mod tokio;
 
