@@ -11,13 +11,18 @@ static LOCK: Mutex<()> = Mutex::new(());
 /// The open descriptors of this process with what they point at.
 pub fn open_fds() -> BTreeMap<i32, PathBuf> {
     let mut fds = BTreeMap::new();
+    // The listing's own directory fd shows up in it, under a number that can
+    // differ between two listings: leave it out.
+    let own_dir = PathBuf::from(format!("/proc/{}/fd", std::process::id()));
     let dir = std::fs::read_dir("/proc/self/fd").expect("read /proc/self/fd");
     for entry in dir.flatten() {
         let Some(fd) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
             continue;
         };
         if let Ok(target) = std::fs::read_link(entry.path()) {
-            fds.insert(fd, target);
+            if target != own_dir {
+                fds.insert(fd, target);
+            }
         }
     }
     fds
