@@ -10,11 +10,11 @@ use ebpf_asm::{
     AluOp, AtomicOp, Endianness, Helper, Instruction, Instructions, JumpOp, Register::*, Size,
     call, exit, load_imm64, load_map_fd, mov64, mov64_reg, store_imm, store_mem,
 };
-use ebpf_syscall::{
-    MapCreateAttr, MapType, ProgLoadAttr, ProgTestRunAttr, ProgType, map_create, prog_load,
-    prog_test_run,
-};
+use ebpf_syscall::{MapCreateAttr, MapType, ProgLoadAttr, ProgType, map_create, prog_load};
 use ebpf_test_support::{check_fd_leaks, skip_unless_root};
+
+mod common_readers;
+use common_readers::*;
 
 fn possible_cpus() -> u32 {
     let text = std::fs::read_to_string("/sys/devices/system/cpu/possible").unwrap();
@@ -30,23 +30,6 @@ fn perf_map() -> OwnedFd {
         possible_cpus(),
     ))
     .unwrap()
-}
-
-/// (next sequence number, failed outputs).
-fn counters() -> OwnedFd {
-    map_create(&MapCreateAttr::new(MapType::ARRAY, 4, 16, 1)).unwrap()
-}
-
-fn read_counters(map: &OwnedFd) -> (u64, u64) {
-    let mut value = [0u8; 16];
-    let handle = ebpf_syscall::MapFd::from_fd(map.try_clone().unwrap()).unwrap();
-    handle
-        .lookup_elem(&0u32.to_ne_bytes(), &mut value, 0)
-        .unwrap();
-    (
-        u64::from_ne_bytes(value[..8].try_into().unwrap()),
-        u64::from_ne_bytes(value[8..].try_into().unwrap()),
-    )
 }
 
 /// A socket filter that outputs `size` bytes (a multiple of 8, at most 256),
@@ -88,14 +71,6 @@ fn producer(perf: &OwnedFd, counters: &OwnedFd, size: i16) -> OwnedFd {
     let mut attr = ProgLoadAttr::new(ProgType::SOCKET_FILTER, c"GPL");
     attr.set_insns(&bytes).unwrap();
     prog_load(&attr).unwrap_or_else(|e| panic!("load: {e}"))
-}
-
-fn run(prog: &OwnedFd, repeat: u32) {
-    let data = [0u8; 64];
-    let mut attr = ProgTestRunAttr::new(prog);
-    attr.set_data_in(&data).unwrap();
-    attr.repeat = repeat;
-    prog_test_run(attr).unwrap();
 }
 
 /// Checks a sample of `size` bytes (plus the kernel's 4 bytes of padding) and
