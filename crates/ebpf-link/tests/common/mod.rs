@@ -72,12 +72,10 @@ pub fn trivial_program(section: &str, ret: i32) -> Program {
     .unwrap()
 }
 
-/// `getpid()` without libc's cache.
+/// A `getpid` system call (glibc stopped caching the pid in 2.25, so this
+/// enters the kernel every time and fires `syscalls/sys_enter_getpid`).
 pub fn raw_getpid() {
-    // SAFETY: SYS_getpid takes no arguments and cannot fail.
-    unsafe {
-        nix::libc::syscall(nix::libc::SYS_getpid);
-    }
+    std::hint::black_box(nix::unistd::getpid());
 }
 
 /// This process's id.
