@@ -162,9 +162,14 @@ pub fn write_markdown(path: &Path, rows: &[Row], quick: bool) -> std::io::Result
 
 /// What the rows measure where the name alone does not say it.
 const NOTES: &[&str] = &[
-    "`btf_*`: `/sys/kernel/btf/vmlinux`. Ours maps the file and decodes types lazily \
-     (`Spec::load_file`, `Spec::parse_lazy`); `_eager` decodes and validates every type \
-     (`Spec::parse`). libbpf: `btf__parse_raw`, `btf__new`; aya: `Btf::from_sys_fs`, `Btf::parse`.",
+    "`btf_*`: `/sys/kernel/btf/vmlinux`. Ours maps the file, validates every type header and \
+     records where each type starts (`Spec::load_file`, `Spec::parse_lazy`); types are decoded on \
+     first use and the name index is built on the first lookup by name, hashing the names on two \
+     threads when the machine has two CPUs. `_file_then_lookup` is a parse plus one lookup of \
+     `task_struct`, so it includes building our index (libbpf: `btf__find_by_name`, a linear \
+     search; aya: its linear search); the RSS growth includes our index too. `_eager` decodes and \
+     validates every type (`Spec::parse`). libbpf: `btf__parse_raw`, `btf__new`; aya: \
+     `Btf::from_sys_fs`, `Btf::parse`.",
     "`core_relocate_shared_kbtf`: the 50 CO-RE relocations of `testdata/bench_core-el.o` \
      (two raw_tp programs) against an already-parsed vmlinux shared by all iterations: ours \
      `ebpf_btf::core::Relocator` on copies of the instructions, aya-obj `Object::relocate_btf` \

@@ -68,62 +68,106 @@ fn underscores(w: u64) -> u64 {
     !(((x & !HI).wrapping_add(!HI)) | x | !HI)
 }
 
-/// Hash of a name, processing 8 bytes at a time; never returns 0 (0 marks "no name").
-/// Must agree with [`hash_cstr`].
+/// Hash of a name, processing 8 bytes at a time (the last word zero-padded, and at
+/// least two words, so that names of up to 16 bytes hash without a loop); never returns
+/// 0 (0 marks "no name"). Must agree with [`hash_cstr`].
 #[inline]
 pub(crate) fn hash(bytes: &[u8]) -> u32 {
     let mut h: u64 = 0;
+    let mut words = 0;
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
         h = mix(h, u64::from_le_bytes(w));
+        words += 1;
     }
     let rem = chunks.remainder();
     if !rem.is_empty() {
         let mut w = [0u8; 8];
         w[..rem.len()].copy_from_slice(rem);
         h = mix(h, u64::from_le_bytes(w));
+        words += 1;
+    }
+    for _ in words..2 {
+        h = mix(h, 0);
     }
     fold(h, bytes.len())
+}
+
+/// The little-endian word at `s[i..i + 8]` (the caller checked the bounds).
+#[inline(always)]
+fn word(s: &[u8], i: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&s[i..i + 8]);
+    u64::from_le_bytes(b)
+}
+
+/// 0x80 in the first zero byte of `w` (and maybe in later ones); 0 if there is none.
+#[inline(always)]
+fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(LO) & !w & HI
+}
+
+/// Bytes before the first zero byte flagged by `z` (from [`zero_bytes`]): 0..=8.
+#[inline(always)]
+fn bytes_before(z: u64) -> usize {
+    (z.trailing_zeros() / 8) as usize
+}
+
+/// A mask keeping the low `n` bytes of a word, `n` in 0..=8 (without a branch).
+#[inline(always)]
+fn keep(n: usize) -> u64 {
+    ((1u128 << (8 * n)) - 1) as u64
+}
+
+/// Whether the underscore masks `u` (of this word) and `prev` (of the word before)
+/// contain three underscores in a row.
+#[inline(always)]
+fn triple_in(u: u64, prev: u64) -> bool {
+    u & ((u << 8) | (prev >> 56)) & ((u << 16) | (prev >> 48)) != 0
 }
 
 /// Finds the NUL-terminated string at the start of `s` in one pass: returns its length,
 /// its [`hash`], and whether it contains `___` (so may have a CO-RE flavour).
 /// `None` if there is no NUL.
+///
+/// Names of up to 16 bytes (most of vmlinux's) take no data-dependent branch: both words
+/// are loaded, masked at the NUL and mixed unconditionally.
 #[inline]
 pub(crate) fn hash_cstr(s: &[u8]) -> Option<(usize, u32, bool)> {
-    let mut h: u64 = 0;
-    let mut i = 0;
-    let mut prev_u: u64 = 0;
-    let mut triple = false;
+    if s.len() < 16 {
+        let n = s.iter().position(|&b| b == 0)?;
+        let name = &s[..n];
+        return Some((n, hash(name), has_triple(name)));
+    }
+    let (w0, w1) = (word(s, 0), word(s, 8));
+    let (z0, z1) = (zero_bytes(w0), zero_bytes(w1));
+    let (n0, n1) = (bytes_before(z0), bytes_before(z1));
+    let w0 = w0 & keep(n0);
+    // The second word counts only if the name did not end in the first.
+    let w1 = w1 & keep(n1) & if z0 == 0 { u64::MAX } else { 0 };
+    let (u0, u1) = (underscores(w0), underscores(w1));
+    let mut triple = triple_in(u0, 0) | triple_in(u1, u0);
+    let mut h = mix(mix(0, w0), w1);
+    if z0 != 0 {
+        return Some((n0, fold(h, n0), triple));
+    }
+    if z1 != 0 {
+        return Some((8 + n1, fold(h, 8 + n1), triple));
+    }
+    // A longer name: a word at a time from byte 16.
+    let mut prev_u = u1;
+    let mut i = 16;
     while i + 8 <= s.len() {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&s[i..i + 8]);
-        let w = u64::from_le_bytes(b);
-        let z = w.wrapping_sub(LO) & !w & HI;
-        let (w, n) = if z != 0 {
-            let n = (z.trailing_zeros() / 8) as usize;
-            (
-                if n == 0 {
-                    0
-                } else {
-                    w & (u64::MAX >> (64 - 8 * n))
-                },
-                n,
-            )
-        } else {
-            (w, 8)
-        };
-        let u = underscores(w)
-            & if n == 8 {
-                u64::MAX
-            } else {
-                (1u64 << (8 * n)) - 1
-            };
-        triple |= u & ((u << 8) | (prev_u >> 56)) & ((u << 16) | (prev_u >> 48)) != 0;
+        let w = word(s, i);
+        let z = zero_bytes(w);
+        let n = bytes_before(z);
+        let w = w & keep(n);
+        let u = underscores(w);
+        triple |= triple_in(u, prev_u);
         prev_u = u;
-        if n < 8 {
+        if z != 0 {
             if n > 0 {
                 h = mix(h, w);
             }
@@ -133,11 +177,9 @@ pub(crate) fn hash_cstr(s: &[u8]) -> Option<(usize, u32, bool)> {
         i += 8;
     }
     // Fewer than 8 bytes left in the table.
-    let rest = &s[i..];
-    let n = rest.iter().position(|&b| b == 0)?;
-    let len = i + n;
-    let name = &s[..len];
-    Some((len, hash(name), name.windows(3).any(|w| w == b"___")))
+    let n = s[i..].iter().position(|&b| b == 0)?;
+    let name = &s[..i + n];
+    Some((i + n, hash(name), has_triple(name)))
 }
 
 /// Whether `name` contains `___`.
@@ -186,14 +228,6 @@ impl NameIndex {
         if let (Some(head), Some(next)) = (self.heads.get_mut(b), self.next.get_mut(idx as usize)) {
             *next = *head;
             *head = (h & !IDX_MASK) | ((idx + 1) & IDX_MASK);
-        }
-    }
-
-    /// [`NameIndex::insert`] for each `(idx, hash)`, in order.
-    #[inline]
-    pub(crate) fn insert_all(&mut self, entries: &[(u32, u32)]) {
-        for &(idx, h) in entries {
-            self.insert(idx, h);
         }
     }
 
@@ -259,12 +293,23 @@ mod tests {
             "a__b__c",
             "___",
             "____long_name_with_many_parts_of_text___v2",
+            "abcdefghijklmno",
+            "abcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghijklmn___",
+            "abcdefghijklmnop___q",
+            "trace_event_raw_sched_switch",
+            "nf_conn___init",
+            "0123456789abcdefghijklmnopqrstuvwxyz_0123456789",
         ];
         for n in names {
-            for pad in 0..9 {
+            // Padding decides which path runs (fewer than 16 bytes in the table, two
+            // words, the word loop, the short tail); `_` and `x` after the NUL must not leak
+            // into the name, its hash or its flavour.
+            for (pad, fill) in (0..26).flat_map(|p| [(p, b'_'), (p, b'x')]) {
                 let mut table = n.as_bytes().to_vec();
                 table.push(0);
-                table.extend(std::iter::repeat_n(b'_', pad));
+                table.extend(std::iter::repeat_n(fill, pad));
                 let (len, h, triple) = hash_cstr(&table).unwrap();
                 assert_eq!(len, n.len(), "{n:?}");
                 assert_eq!(h, hash(n.as_bytes()), "{n:?} pad {pad}");

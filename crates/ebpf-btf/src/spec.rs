@@ -1,9 +1,10 @@
 //! [`Spec`]: a parsed BTF blob, the arena that owns the type graph.
 //!
-//! Parsing makes one pass over the type headers, recording where each record starts,
-//! then one over the types' names to index them; records are decoded into [`Type`]s on
-//! first use and cached (thread-safe), so a `Spec` is cheap to build even for the
-//! kernel's vmlinux.
+//! Parsing makes one pass over the type headers, validating them and recording where
+//! each record starts. The first lookup by name makes one pass over the types' names to
+//! index them, and records are decoded into [`Type`]s on first use and cached (all
+//! thread-safe), so a `Spec` is cheap to build even for the kernel's vmlinux, and
+//! users who only follow ids never pay for the index.
 //!
 //! ```
 //! use ebpf_btf::{Builder, Int, IntEncoding, Spec, Struct, Member, Type, TypeId};
@@ -80,6 +81,15 @@ pub struct Spec {
     offsets: Vec<u32>,
     /// Decoded types in chunks of [`CHUNK`], each chunk allocated on first use.
     cache: Box<[OnceLock<CacheChunk>]>,
+    /// Types with an indexed name (sizes the index).
+    named: usize,
+    /// The name indexes, built by one pass over the names on the first lookup by name.
+    names: OnceLock<Names>,
+}
+
+/// A spec's name indexes.
+#[derive(Debug)]
+struct Names {
     index: NameIndex,
     /// Flavoured names (`foo___v2`) by essential name.
     flavoured: FlavouredIndex,
@@ -135,7 +145,7 @@ impl Spec {
         let str_base = base
             .as_ref()
             .map_or(0, |b| b.str_base + b.layout.strs.len() as u32);
-        let (offsets, index, flavoured) =
+        let unmarshal::Scan { offsets, named } =
             unmarshal::scan(b, &layout, first_id, base.as_deref().map(|b| (b, str_base)))?;
         let cache = std::iter::repeat_with(OnceLock::new)
             .take(offsets.len().div_ceil(CHUNK))
@@ -148,9 +158,29 @@ impl Spec {
             str_base,
             offsets,
             cache,
-            index,
-            flavoured,
+            named,
+            names: OnceLock::new(),
         })
+    }
+
+    /// The name indexes, built on first use.
+    fn names(&self) -> &Names {
+        self.names.get_or_init(|| {
+            let (index, flavoured) = unmarshal::index_names(
+                self.data.bytes(),
+                &self.layout,
+                &self.offsets,
+                self.named,
+                self.base.as_deref().map(|b| (b, self.str_base)),
+            );
+            Names { index, flavoured }
+        })
+    }
+
+    /// Builds the name index now rather than on the first lookup by name (which is
+    /// otherwise when it is built: parsing only records where each type starts).
+    pub fn index_names(&self) {
+        self.names();
     }
 
     /// Decodes every type once (reporting the first malformed one).
@@ -297,7 +327,7 @@ impl Spec {
 
     fn collect_by_name(&self, name: &[u8], out: &mut Vec<TypeId>) {
         if !name.is_empty() {
-            for idx in self.index.candidates(name) {
+            for idx in self.names().index.candidates(name) {
                 if self.raw_name_of(idx) == Some(name) {
                     out.push(TypeId(self.first_id + idx));
                 }
@@ -320,12 +350,13 @@ impl Spec {
 
     fn collect_by_essential(&self, ess: &[u8], out: &mut Vec<TypeId>) {
         if !ess.is_empty() {
-            for idx in self.index.candidates(ess) {
+            let names = self.names();
+            for idx in names.index.candidates(ess) {
                 if self.raw_name_of(idx) == Some(ess) {
                     out.push(TypeId(self.first_id + idx));
                 }
             }
-            for idx in self.flavoured.candidates(ess) {
+            for idx in names.flavoured.candidates(ess) {
                 if let Some(n) = self.raw_name_of(idx) {
                     if &n[..essential_len(n)] == ess {
                         out.push(TypeId(self.first_id + idx));

@@ -144,29 +144,70 @@ pub(crate) fn scan(
     layout: &Layout,
     first_id: u32,
     base_strs: Option<(&Spec, u32)>,
-) -> Result<(Vec<u32>, NameIndex, FlavouredIndex)> {
+) -> Result<Scan> {
     match layout.endian {
         Endian::Little => scan_impl::<raw::LE>(b, layout, first_id, base_strs),
         Endian::Big => scan_impl::<raw::BE>(b, layout, first_id, base_strs),
     }
 }
 
-/// Marks a kind with no valid record in [`TRAILER`].
-const NO_KIND: u8 = u8::MAX;
+/// What the header pass finds: where each record starts, and how many types have a
+/// name to index.
+pub(crate) struct Scan {
+    /// Absolute offset of each type's record, by index.
+    pub(crate) offsets: Vec<u32>,
+    /// Types with an indexed name.
+    pub(crate) named: usize,
+}
 
-/// For each 5-bit kind: (fixed trailer bytes, trailer bytes per vlen), from
-/// [`trailer_len`]; `NO_KIND` for kinds that cannot appear in the type section.
-const TRAILER: [(u8, u8); 32] = {
-    let mut t = [(NO_KIND, 0u8); 32];
+/// Builds the name indexes of a spec whose header pass gave `offsets` and `named`.
+pub(crate) fn index_names(
+    b: &[u8],
+    layout: &Layout,
+    offsets: &[u32],
+    named: usize,
+    base_strs: Option<(&Spec, u32)>,
+) -> (NameIndex, FlavouredIndex) {
+    match layout.endian {
+        Endian::Little => index_impl::<raw::LE>(b, layout, offsets, named, base_strs),
+        Endian::Big => index_impl::<raw::BE>(b, layout, offsets, named, base_strs),
+    }
+}
+
+/// Trailer sizes of every kind packed into registers, 2 bits per kind, in 4-byte
+/// units: `(TRAILER_FIXED >> 2k) & 3` fixed words and `(TRAILER_PER_VLEN >> 2k) & 3`
+/// words per vlen entry (every trailer is 0, 4, 8 or 12 bytes, fixed or per entry),
+/// from [`trailer_len`]. Shifting a constant keeps a memory load out of the header
+/// walk's critical path (each record's length decides where the next one starts).
+const TRAILER_FIXED: u64 = trailer_table(false);
+/// See [`TRAILER_FIXED`].
+const TRAILER_PER_VLEN: u64 = trailer_table(true);
+/// Bit `k` set for each kind that can appear in the type section.
+const KNOWN_KINDS: u32 = {
+    let mut m = 0u32;
     let mut k = 1;
     while k < 32 {
-        if let (Some(f), Some(one)) = (trailer_len(k as u32, 0), trailer_len(k as u32, 1)) {
-            t[k] = (f as u8, (one - f) as u8);
+        if trailer_len(k, 0).is_some() {
+            m |= 1 << k;
+        }
+        k += 1;
+    }
+    m
+};
+
+const fn trailer_table(per_vlen: bool) -> u64 {
+    let mut t = 0u64;
+    let mut k = 1;
+    while k < 32 {
+        if let (Some(f), Some(one)) = (trailer_len(k, 0), trailer_len(k, 1)) {
+            let bytes = if per_vlen { one - f } else { f };
+            assert!(bytes % 4 == 0 && bytes / 4 <= 3 && k < 32);
+            t |= ((bytes / 4) as u64) << (2 * k);
         }
         k += 1;
     }
     t
-};
+}
 
 /// Whether a type of this kind is indexed by name (tags' "names" are their values).
 #[inline]
@@ -179,7 +220,7 @@ fn scan_impl<O: ByteOrder>(
     layout: &Layout,
     first_id: u32,
     base_strs: Option<(&Spec, u32)>,
-) -> Result<(Vec<u32>, NameIndex, FlavouredIndex)> {
+) -> Result<Scan> {
     let types = &b[layout.types.clone()];
     let strs = &b[layout.strs.clone()];
     let base_len = base_strs.map_or(0, |(_, l)| l);
@@ -205,16 +246,17 @@ fn scan_impl<O: ByteOrder>(
         })?;
         let info = t.info.get();
         let kind = info_kind(info);
-        // Table lookup rather than a `match` (an unpredictable indirect jump per type).
-        let (fixed, per_vlen) = TRAILER[kind as usize & 31];
-        if fixed == NO_KIND {
+        if KNOWN_KINDS & (1 << (kind & 31)) == 0 {
             return Err(Error::BadType {
                 id,
                 field: "kind".into(),
                 reason: "unknown kind",
             });
         }
-        let rec = 12 + usize::from(fixed) + usize::from(per_vlen) * info_vlen(info) as usize;
+        let shift = 2 * (kind & 31);
+        let fixed = ((TRAILER_FIXED >> shift) & 3) as usize;
+        let per_vlen = ((TRAILER_PER_VLEN >> shift) & 3) as usize;
+        let rec = 4 * (3 + fixed + per_vlen * info_vlen(info) as usize);
         if types.len() - off < rec {
             return Err(Error::BadType {
                 id,
@@ -252,54 +294,115 @@ fn scan_impl<O: ByteOrder>(
         });
     }
     // The capacity was a bound from the section size (12 bytes per record); give back
-    // the unused part (in place) before allocating the index.
+    // the unused part (in place).
     offsets.shrink_to_fit();
-    // Pass 2: hash every name into the index (all offsets were validated above), last
-    // type first so that each bucket's chain ends up in ascending order. Hashes are
-    // computed a batch at a time and then inserted in a tight loop, so the (random)
-    // bucket accesses overlap instead of each stalling the hashing.
-    let mut index = NameIndex::with_counts(offsets.len(), named);
-    let mut batch = [(0u32, 0u32); 128];
-    let mut n = 0;
+    Ok(Scan { offsets, named })
+}
+
+/// Below this many types the name pass runs on the calling thread only.
+const PARALLEL_MIN_TYPES: usize = 16 * 1024;
+
+/// Whether this process may use a second thread for big name passes (asked once:
+/// `available_parallelism` reads cgroup files).
+fn have_second_cpu() -> bool {
+    static CPUS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *CPUS.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
+}
+
+/// The name pass: hashes every indexed name (all offsets were validated by the header
+/// pass), on two threads for big specs such as vmlinux (each hashes half of the types
+/// into its half of one array), then links the hashes into the index, last type first
+/// so that each bucket's chain ends up in ascending order.
+fn index_impl<O: ByteOrder>(
+    b: &[u8],
+    layout: &Layout,
+    offsets: &[u32],
+    named: usize,
+    base_strs: Option<(&Spec, u32)>,
+) -> (NameIndex, FlavouredIndex) {
+    let names = NameSource {
+        b,
+        strs: &b[layout.strs.clone()],
+        base_strs,
+    };
+    // hashes[idx]: the hash of type idx's name, 0 for none (`hash` never returns 0).
+    let mut hashes = vec![0u32; offsets.len()];
     let mut flavoured = Vec::new();
-    for (idx, &off) in offsets.iter().enumerate().rev() {
-        let Ok((t, _)) = btf_type::<O>::ref_from_prefix(&b[off as usize..]) else {
-            continue;
-        };
-        let name_off = t.name_off.get();
-        if name_off == 0 || !indexed_kind(info_kind(t.info.get())) {
-            continue;
-        }
-        let (name, h, triple) = match base_strs {
-            Some((base, base_len)) if name_off < base_len => match base.string_bytes(name_off) {
-                Some(n) if !n.is_empty() => (n, hash(n), has_triple(n)),
-                _ => continue,
-            },
-            _ => {
-                let Some(s) = strs.get((name_off - base_len) as usize..) else {
-                    continue;
-                };
-                match hash_cstr(s) {
-                    Some((len, h, triple)) if len != 0 => (&s[..len], h, triple),
-                    _ => continue,
-                }
-            }
-        };
-        if triple {
-            let ess = essential_len(name);
-            if ess != name.len() {
-                flavoured.push((hash(&name[..ess]), idx as u32));
-            }
-        }
-        batch[n] = (idx as u32, h);
-        n += 1;
-        if n == batch.len() {
-            index.insert_all(&batch);
-            n = 0;
+    if offsets.len() >= PARALLEL_MIN_TYPES && have_second_cpu() {
+        let mid = offsets.len() / 2;
+        let (lo, hi) = hashes.split_at_mut(mid);
+        let (lo_off, hi_off) = offsets.split_at(mid);
+        let mut hi_flavoured = Vec::new();
+        std::thread::scope(|scope| {
+            let names = &names;
+            scope.spawn(|| names.hash_all::<O>(hi_off, mid, hi, &mut hi_flavoured));
+            names.hash_all::<O>(lo_off, 0, lo, &mut flavoured);
+        });
+        flavoured.append(&mut hi_flavoured);
+    } else {
+        names.hash_all::<O>(offsets, 0, &mut hashes, &mut flavoured);
+    }
+    let mut index = NameIndex::with_counts(offsets.len(), named);
+    for (idx, &h) in hashes.iter().enumerate().rev() {
+        if h != 0 {
+            index.insert(idx as u32, h);
         }
     }
-    index.insert_all(&batch[..n]);
-    Ok((offsets, index, FlavouredIndex::new(flavoured)))
+    (index, FlavouredIndex::new(flavoured))
+}
+
+/// Where the name pass reads names: the spec's own string table, and its base's.
+struct NameSource<'a> {
+    b: &'a [u8],
+    strs: &'a [u8],
+    base_strs: Option<(&'a Spec, u32)>,
+}
+
+impl NameSource<'_> {
+    /// Hashes the names of the types at `offsets` (indices `first..`) into `out`, and
+    /// records flavoured names (`foo___v2`) as (hash of essential name, index).
+    fn hash_all<O: ByteOrder>(
+        &self,
+        offsets: &[u32],
+        first: usize,
+        out: &mut [u32],
+        flavoured: &mut Vec<(u32, u32)>,
+    ) {
+        let base_len = self.base_strs.map_or(0, |(_, l)| l);
+        for (i, (&off, slot)) in offsets.iter().zip(out.iter_mut()).enumerate() {
+            let Ok((t, _)) = btf_type::<O>::ref_from_prefix(&self.b[off as usize..]) else {
+                continue;
+            };
+            let name_off = t.name_off.get();
+            if name_off == 0 || !indexed_kind(info_kind(t.info.get())) {
+                continue;
+            }
+            let (name, h, triple) = match self.base_strs {
+                Some((base, base_len)) if name_off < base_len => {
+                    match base.string_bytes(name_off) {
+                        Some(n) if !n.is_empty() => (n, hash(n), has_triple(n)),
+                        _ => continue,
+                    }
+                }
+                _ => {
+                    let Some(s) = self.strs.get((name_off - base_len) as usize..) else {
+                        continue;
+                    };
+                    match hash_cstr(s) {
+                        Some((len, h, triple)) if len != 0 => (&s[..len], h, triple),
+                        _ => continue,
+                    }
+                }
+            };
+            if triple {
+                let ess = essential_len(name);
+                if ess != name.len() {
+                    flavoured.push((hash(&name[..ess]), (first + i) as u32));
+                }
+            }
+            *slot = h;
+        }
+    }
 }
 
 /// Decodes the record at absolute offset `off` as type `id`.

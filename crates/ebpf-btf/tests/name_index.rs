@@ -67,7 +67,9 @@ fn check_against_brute_force(spec: &Spec) {
 fn synthetic_duplicates_and_flavours() {
     let mut b = Builder::new();
     let mut names = Vec::new();
-    for i in 0..3000 {
+    // More types than the parser's threshold for hashing names on two threads, so both
+    // halves and their seam are checked.
+    for i in 0..40_000 {
         // Many duplicates, flavours and near-misses, with lengths around the 8-byte chunks.
         let base = format!("t{}", i % 97);
         let name = match i % 7 {
