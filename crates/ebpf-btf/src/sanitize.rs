@@ -28,7 +28,8 @@ use crate::marshal::Builder;
 use crate::spec::Spec;
 use crate::types::*;
 
-/// What the target kernel's BTF loader supports. Probe it (the syscall layer does) or
+/// What the target kernel's BTF loader supports. Probe it (the `ebpf` crate's
+/// `features::btf_sanitize_features` does, one BTF load per kind) or
 /// estimate it with [`Features::for_kernel_version`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(clippy::struct_excessive_bools, reason = "a plain capability set")]

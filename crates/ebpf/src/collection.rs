@@ -41,7 +41,7 @@ use std::sync::Arc;
 use ebpf_btf::{LineInfo, Spec};
 use ebpf_spec::{MapKey, MapValue, PinType};
 use ebpf_syscall as sys;
-use ebpf_syscall::{Errno, KernelVersion, LogLevel};
+use ebpf_syscall::{Errno, LogLevel};
 
 use crate::error::{Error, Result};
 use crate::map::{Map, MapBtf};
@@ -368,8 +368,7 @@ pub(crate) fn load_btf_with_strings(
     btf: &Spec,
     strings: impl Iterator<Item = Arc<str>>,
 ) -> Result<(OwnedFd, HashMap<Arc<str>, u32>)> {
-    let version = KernelVersion::current().unwrap_or(KernelVersion::new(6, 0, 0));
-    let features = ebpf_btf::sanitize::Features::for_kernel_version(version.major, version.minor);
+    let features = crate::features::btf_sanitize_features();
     let mut builder = ebpf_btf::sanitize::sanitize(btf, &features)?;
     fixup_externs(&mut builder);
     let mut offsets = HashMap::new();

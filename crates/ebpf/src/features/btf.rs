@@ -18,6 +18,8 @@ pub enum BtfKind {
     FuncGlobal,
     /// `BTF_KIND_VAR` and `BTF_KIND_DATASEC` (5.2).
     DataSec,
+    /// A `?` in a DATASEC's name, as in `?.data` (5.19).
+    QmarkDatasec,
     /// `BTF_KIND_FLOAT` (5.13).
     Float,
     /// `BTF_KIND_DECL_TAG` (5.16).
@@ -35,6 +37,7 @@ impl BtfKind {
         Self::Func,
         Self::FuncGlobal,
         Self::DataSec,
+        Self::QmarkDatasec,
         Self::Float,
         Self::DeclTag,
         Self::TypeTag,
@@ -49,6 +52,7 @@ impl fmt::Display for BtfKind {
             Self::Func => "BTF_KIND_FUNC",
             Self::FuncGlobal => "BTF_FUNC_GLOBAL",
             Self::DataSec => "BTF_KIND_DATASEC",
+            Self::QmarkDatasec => "BTF_KIND_DATASEC named ?.data",
             Self::Float => "BTF_KIND_FLOAT",
             Self::DeclTag => "BTF_KIND_DECL_TAG",
             Self::TypeTag => "BTF_KIND_TYPE_TAG",
@@ -64,6 +68,7 @@ pub fn btf_kind_min_kernel(kind: BtfKind) -> KernelVersion {
         BtfKind::Func => v(5, 0),
         BtfKind::FuncGlobal => v(5, 6),
         BtfKind::DataSec => v(5, 2),
+        BtfKind::QmarkDatasec => v(5, 19),
         BtfKind::Float => v(5, 13),
         BtfKind::DeclTag => v(5, 16),
         BtfKind::TypeTag => v(5, 17),
@@ -136,11 +141,16 @@ impl Blob {
                 let linkage = u32::from(kind == BtfKind::FuncGlobal);
                 self.header("probe", KIND_FUNC, linkage, false, 2);
             }
-            BtfKind::DataSec => {
-                // [2] VAR "v" int, global; [3] DATASEC ".data" { v @0, 4 bytes }.
+            BtfKind::DataSec | BtfKind::QmarkDatasec => {
+                // [2] VAR "v" int, global; [3] DATASEC ".data" (or "?.data") { v @0, 4 bytes }.
                 self.header("v", KIND_VAR, 0, false, 1);
                 self.words(&[1]);
-                self.header(".data", KIND_DATASEC, 1, false, 4);
+                let name = if kind == BtfKind::QmarkDatasec {
+                    "?.data"
+                } else {
+                    ".data"
+                };
+                self.header(name, KIND_DATASEC, 1, false, 4);
                 self.words(&[2, 0, 4]);
             }
             BtfKind::Float => self.header("float", KIND_FLOAT, 0, false, 4),
@@ -207,4 +217,22 @@ pub fn have_btf_kind(kind: BtfKind) -> FeatureResult {
             Err(e) => Err(FeatureError::probe(kind.to_string(), &e)),
         }
     })
+}
+
+/// What the running kernel's BTF loader accepts, as the capability set that
+/// [`ebpf_btf::sanitize::sanitize`] works from: one (cached) probe per kind. A probe
+/// that cannot tell (an unexpected error) counts as "not supported", so the BTF sent
+/// is sanitised rather than refused.
+pub fn btf_sanitize_features() -> ebpf_btf::sanitize::Features {
+    let has = |k| have_btf_kind(k).is_ok();
+    ebpf_btf::sanitize::Features {
+        func: has(BtfKind::Func),
+        func_global: has(BtfKind::FuncGlobal),
+        datasec: has(BtfKind::DataSec),
+        qmark_datasec: has(BtfKind::QmarkDatasec),
+        float: has(BtfKind::Float),
+        decl_tag: has(BtfKind::DeclTag),
+        type_tag: has(BtfKind::TypeTag),
+        enum64: has(BtfKind::Enum64),
+    }
 }

@@ -34,7 +34,7 @@ mod prog;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-pub use btf::{BtfKind, btf_kind_min_kernel, have_btf_kind};
+pub use btf::{BtfKind, btf_kind_min_kernel, btf_sanitize_features, have_btf_kind};
 pub use ebpf_asm::Helper;
 pub use ebpf_syscall::{AttachType, Errno, KernelVersion, MapType, NotSupported, ProgType};
 pub use isa::{IsaVersion, have_attach_type, have_isa};

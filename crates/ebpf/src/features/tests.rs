@@ -137,6 +137,28 @@ fn btf_kinds() {
         for &k in BtfKind::ALL {
             check(&k.to_string(), have_btf_kind(k));
         }
+        // The loader's sanitiser works from the same probes: on a kernel with every
+        // kind, nothing may be rewritten.
+        let features = btf_sanitize_features();
+        let version = KernelVersion::current().unwrap();
+        if version >= KernelVersion::new(6, 0, 0) {
+            assert_eq!(features, ebpf_btf::sanitize::Features::all(), "{version}");
+        }
+        for &k in BtfKind::ALL {
+            let probed = have_btf_kind(k).is_ok();
+            let in_set = match k {
+                BtfKind::Int => continue,
+                BtfKind::Func => features.func,
+                BtfKind::FuncGlobal => features.func_global,
+                BtfKind::DataSec => features.datasec,
+                BtfKind::QmarkDatasec => features.qmark_datasec,
+                BtfKind::Float => features.float,
+                BtfKind::DeclTag => features.decl_tag,
+                BtfKind::TypeTag => features.type_tag,
+                BtfKind::Enum64 => features.enum64,
+            };
+            assert_eq!(probed, in_set, "{k}");
+        }
     });
 }
 
