@@ -12,6 +12,7 @@
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use zerocopy::FromBytes;
@@ -209,7 +210,30 @@ impl ExtInfo {
 
 struct Ctx<'a> {
     spec: &'a Spec,
-    interned: HashMap<u32, Arc<str>>,
+    /// Strings already read, by string offset: file names and source lines repeat.
+    interned: HashMap<u32, Arc<str>, BuildHasherDefault<OffsetHasher>>,
+}
+
+/// A hasher for string offsets, much cheaper than SipHash. Multiplying by an odd constant
+/// is a bijection on the low bits the table indexes with, so distinct offsets (bounded by
+/// the string table's size) cannot be crafted to collide there.
+#[derive(Default)]
+struct OffsetHasher(u64);
+
+impl Hasher for OffsetHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.0 = u64::from(v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 impl Ctx<'_> {
@@ -254,7 +278,7 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<ExtInfo> {
     }
     let mut ctx = Ctx {
         spec,
-        interned: HashMap::new(),
+        interned: HashMap::default(),
     };
     let mut info = ExtInfo::default();
     let body = &b[hdr_len..];
@@ -297,43 +321,48 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<ExtInfo> {
         &[]
     };
 
-    walk::<O>(fi, "func_info", 8, &mut ctx, &mut |ctx, sec, rec| {
-        let (r, _) =
-            raw::bpf_func_info::<O>::ref_from_prefix(rec).map_err(|_| trunc("func_info"))?;
-        let id = TypeId(r.type_id.get());
-        match spec.kind_of(id) {
-            Ok(Kind::Func) => {}
-            _ => {
-                return Err(Error::BadExt {
-                    section: format!("func_info {sec}"),
-                    field: "type_id",
-                    reason: format!("type {id} is not a func"),
-                });
+    let secs = &mut info.sections;
+    walk::<O>(
+        fi,
+        "func_info",
+        8,
+        &mut ctx,
+        secs,
+        &mut |_, sec, out, rec| {
+            let (r, _) =
+                raw::bpf_func_info::<O>::ref_from_prefix(rec).map_err(|_| trunc("func_info"))?;
+            let id = TypeId(r.type_id.get());
+            match spec.kind_of(id) {
+                Ok(Kind::Func) => {}
+                _ => {
+                    return Err(Error::BadExt {
+                        section: format!("func_info {sec}"),
+                        field: "type_id",
+                        reason: format!("type {id} is not a func"),
+                    });
+                }
             }
-        }
-        let _ = ctx;
-        info.sections
-            .entry(sec.to_owned())
-            .or_default()
-            .func_info
-            .push(FuncInfo {
+            out.func_info.push(FuncInfo {
                 insn_off: r.insn_off.get(),
                 type_id: id,
             });
-        Ok(())
-    })?;
-    walk::<O>(li, "line_info", 16, &mut ctx, &mut |ctx, sec, rec| {
-        let (r, _) =
-            raw::bpf_line_info::<O>::ref_from_prefix(rec).map_err(|_| trunc("line_info"))?;
-        let (fo, lo) = (r.file_name_off.get(), r.line_off.get());
-        let file_name = ctx.string(sec, "file_name_off", fo)?;
-        let line = ctx.string(sec, "line_off", lo)?;
-        let lc = r.line_col.get();
-        info.sections
-            .entry(sec.to_owned())
-            .or_default()
-            .line_info
-            .push(LineInfo {
+            Ok(())
+        },
+    )?;
+    walk::<O>(
+        li,
+        "line_info",
+        16,
+        &mut ctx,
+        secs,
+        &mut |ctx, sec, out, rec| {
+            let (r, _) =
+                raw::bpf_line_info::<O>::ref_from_prefix(rec).map_err(|_| trunc("line_info"))?;
+            let (fo, lo) = (r.file_name_off.get(), r.line_off.get());
+            let file_name = ctx.string(sec, "file_name_off", fo)?;
+            let line = ctx.string(sec, "line_off", lo)?;
+            let lc = r.line_col.get();
+            out.line_info.push(LineInfo {
                 insn_off: r.insn_off.get(),
                 file_name,
                 line,
@@ -341,40 +370,44 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<ExtInfo> {
                 column: lc & 0x3ff,
                 raw_offsets: (fo, lo),
             });
-        Ok(())
-    })?;
-    walk::<O>(cr, "core_relo", 16, &mut ctx, &mut |ctx, sec, rec| {
-        let (r, _) =
-            raw::bpf_core_relo::<O>::ref_from_prefix(rec).map_err(|_| trunc("core_relo"))?;
-        let id = TypeId(r.type_id.get());
-        let err = |field, reason: String| Error::BadExt {
-            section: format!("core_relo {sec}"),
-            field,
-            reason,
-        };
-        spec.kind_of(id)
-            .map_err(|e| err("type_id", e.to_string()))?;
-        let kind = CoreReloKind::from_raw(r.kind.get())
-            .ok_or_else(|| err("kind", format!("unknown kind {}", r.kind.get())))?;
-        let access = ctx.string(sec, "access_str_off", r.access_str_off.get())?;
-        if access.is_empty() || !access.bytes().all(|c| c.is_ascii_digit() || c == b':') {
-            return Err(err(
-                "access_str_off",
-                format!("invalid accessor {access:?}"),
-            ));
-        }
-        info.sections
-            .entry(sec.to_owned())
-            .or_default()
-            .core_relos
-            .push(CoreRelo {
+            Ok(())
+        },
+    )?;
+    walk::<O>(
+        cr,
+        "core_relo",
+        16,
+        &mut ctx,
+        secs,
+        &mut |ctx, sec, out, rec| {
+            let (r, _) =
+                raw::bpf_core_relo::<O>::ref_from_prefix(rec).map_err(|_| trunc("core_relo"))?;
+            let id = TypeId(r.type_id.get());
+            let err = |field, reason: String| Error::BadExt {
+                section: format!("core_relo {sec}"),
+                field,
+                reason,
+            };
+            spec.kind_of(id)
+                .map_err(|e| err("type_id", e.to_string()))?;
+            let kind = CoreReloKind::from_raw(r.kind.get())
+                .ok_or_else(|| err("kind", format!("unknown kind {}", r.kind.get())))?;
+            let access = ctx.string(sec, "access_str_off", r.access_str_off.get())?;
+            if access.is_empty() || !access.bytes().all(|c| c.is_ascii_digit() || c == b':') {
+                return Err(err(
+                    "access_str_off",
+                    format!("invalid accessor {access:?}"),
+                ));
+            }
+            out.core_relos.push(CoreRelo {
                 insn_off: r.insn_off.get(),
                 type_id: id,
                 access,
                 kind,
             });
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     for s in info.sections.values_mut() {
         s.func_info.sort_by_key(|r| r.insn_off);
         s.line_info.sort_by_key(|r| r.insn_off);
@@ -391,7 +424,9 @@ fn trunc(what: &str) -> Error {
     }
 }
 
-type RecFn<'f, 'a> = dyn FnMut(&mut Ctx<'a>, &str, &[u8]) -> Result<()> + 'f;
+/// Handles one record of a section (named by the `&str`), adding it to that section's
+/// [`ExtSection`].
+type RecFn<'f, 'a> = dyn FnMut(&mut Ctx<'a>, &str, &mut ExtSection, &[u8]) -> Result<()> + 'f;
 
 /// Walks one info block: `rec_size`, then `{sec_name_off, num_info, records...}*`.
 fn walk<'a, O: ByteOrder>(
@@ -399,6 +434,7 @@ fn walk<'a, O: ByteOrder>(
     what: &'static str,
     min_rec: usize,
     ctx: &mut Ctx<'a>,
+    sections: &mut BTreeMap<String, ExtSection>,
     f: &mut RecFn<'_, 'a>,
 ) -> Result<()> {
     if data.is_empty() {
@@ -438,8 +474,13 @@ fn walk<'a, O: ByteOrder>(
                     ),
                 )
             })?;
+        // The section's entry is found once per block, not once per record.
+        let out = match sections.get_mut(&*name) {
+            Some(out) => out,
+            None => sections.entry(name.to_string()).or_default(),
+        };
         for rec in r[..total].chunks_exact(rec_size) {
-            f(ctx, &name, rec)?;
+            f(ctx, &name, out, rec)?;
         }
         rest = &r[total..];
     }
