@@ -13,7 +13,8 @@
 //!   decoded lazily, with an O(1) name index.
 //! - [`KernelBtf`]: vmlinux and module BTF, cached process-wide.
 //! - [`ExtInfo`]: `.BTF.ext` func/line info and CO-RE relocations per ELF section.
-//! - [`Builder`]: encoding; [`sanitize`](mod@sanitize) for older kernels.
+//! - [`Builder`]: encoding, with graph [`dedup`](mod@dedup); [`sanitize`](mod@sanitize)
+//!   for older kernels.
 //! - [`format_raw`] (`bpftool btf dump ... format raw`) and [`format_c`] (`format c`).
 //!
 //! ```
@@ -29,6 +30,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod core;
+pub mod dedup;
 pub mod error;
 pub mod ext_info;
 pub mod format_c;

@@ -1,5 +1,6 @@
 //! Writing BTF: a [`Builder`] that assigns stable ids, deduplicates strings (and optionally
-//! structurally identical types) and encodes the wire format in either byte order.
+//! identical types as they are added, or the whole graph with [`Builder::dedup`]) and
+//! encodes the wire format in either byte order.
 //!
 //! ```
 //! use ebpf_btf::{Builder, MarshalOptions, Pointer, Spec, Type};
@@ -33,9 +34,9 @@ pub struct MarshalOptions {
 /// (or after the base for split BTF) and never change.
 #[derive(Debug, Clone)]
 pub struct Builder {
-    types: Vec<Type>,
-    first_id: u32,
-    dedup: Option<HashMap<Type, TypeId>>,
+    pub(crate) types: Vec<Type>,
+    pub(crate) first_id: u32,
+    pub(crate) dedup: Option<HashMap<Type, TypeId>>,
     strings: StringTableBuilder,
 }
 

@@ -177,3 +177,43 @@ fn raw_dump_matches_bpftool() {
         assert_eq!(ours, String::from_utf8_lossy(&out), "{name}");
     }
 }
+
+/// Graph dedup: an object's BTF appended to itself (the copy's references shifted to the
+/// copy) collapses to exactly what deduplicating one copy gives, with every id of the
+/// copy mapped onto its original's class.
+#[test]
+fn dedup_of_doubled_fixture_btf() {
+    for name in fixtures() {
+        let (Some(btf), _) = sections(&testdata().join(format!("{name}-el.o"))) else {
+            continue;
+        };
+        let spec = Spec::parse(&btf).unwrap();
+        let n = spec.len() as u32;
+        let mut single = Builder::new();
+        single.add_spec(&spec).unwrap();
+        let mut doubled = single.clone();
+        for (_, t) in spec.types() {
+            let mut t = t.unwrap().clone();
+            t.map_refs(|id| {
+                if id == TypeId::VOID {
+                    id
+                } else {
+                    TypeId(id.0 + n)
+                }
+            });
+            doubled.add(t);
+        }
+        let once = single.dedup();
+        let twice = doubled.dedup();
+        assert_eq!(doubled.types(), single.types(), "{name}");
+        for id in 1..=n {
+            assert_eq!(
+                twice.get(TypeId(id + n)),
+                once.get(TypeId(id)),
+                "{name}: [{id}]"
+            );
+        }
+        let round = single.to_spec(None).unwrap();
+        assert_eq!(round.len(), single.len(), "{name}");
+    }
+}
