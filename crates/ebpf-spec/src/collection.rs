@@ -19,6 +19,7 @@ use std::sync::Arc;
 use ebpf_asm::{Endianness, Instruction, PseudoLoad};
 use ebpf_btf::{ExtInfo, Spec};
 
+use crate::arena::load_arena;
 use crate::btf_maps::load_btf_maps;
 use crate::data::load_data_maps;
 use crate::datasec::fixup_datasecs;
@@ -98,10 +99,14 @@ impl CollectionSpec {
         if let Some(spec) = btf.as_mut() {
             fixup_datasecs(spec, &elf)?;
         }
+        // Like libbpf, a `.BTF.ext` that does not parse is dropped with a warning: the
+        // programs lose their func and line info and CO-RE relocations.
         let ext = match (elf.section_by_name(".BTF.ext"), btf.as_ref()) {
-            (Some(s), Some(spec)) => {
-                Some(ExtInfo::parse(s.data, spec).map_err(btf_err(".BTF.ext"))?)
-            }
+            (Some(s), Some(spec)) => ExtInfo::parse(s.data, spec)
+                .inspect_err(|e| {
+                    log::warn!("section '.BTF.ext': {e}: ignored (no func info, line info or CO-RE relocations)");
+                })
+                .ok(),
             _ => None,
         };
         let externs = Externs::from_btf(btf.as_ref())?;
@@ -111,13 +116,14 @@ impl CollectionSpec {
         load_legacy_maps(&elf, &mut maps)?;
         load_data_maps(&elf, btf.as_ref(), &mut maps)?;
         load_struct_ops(&elf, btf.as_ref(), &mut maps)?;
+        let arena = load_arena(&elf, &mut maps)?;
 
         let mut functions: BTreeMap<String, Function> = BTreeMap::new();
         let mut program_names = Vec::new();
         for section in elf.sections.iter().filter(|s| s.is_program()) {
             let mut code = decode_section(&elf, section.index)?;
             attach_ext_info(&mut code, ext.as_ref())?;
-            relocate_section(&elf, &mut code, &externs)?;
+            relocate_section(&elf, &mut code, &externs, arena.as_deref())?;
             crate::relocate::resolve_local_calls(&elf, &mut code)?;
             for f in split_functions(&elf, code)? {
                 if section.name != TEXT_SECTION {
@@ -192,5 +198,61 @@ impl CollectionSpec {
             kernel_version,
             byte_order: elf.order,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ebpf_btf::{CoreRelo, FuncInfo, LineInfo};
+
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn count<T: std::any::Any + Send + Sync>(spec: &CollectionSpec) -> usize {
+        spec.programs
+            .values()
+            .flat_map(|p| p.instructions.iter())
+            .filter(|i| i.metadata.get::<T>().is_some())
+            .count()
+    }
+
+    /// A `.BTF.ext` that does not parse is dropped (as libbpf does), not fatal.
+    #[test]
+    fn corrupt_btf_ext_is_dropped() {
+        for name in ["core-el.o", "core-eb.o", "loader-el.o"] {
+            let mut bytes = fixture(name);
+            let good = CollectionSpec::from_elf(&bytes).expect("fixture opens");
+            assert!(count::<FuncInfo>(&good) > 0 && count::<LineInfo>(&good) > 0);
+            let (start, len) = {
+                let elf = ElfFile::parse(&bytes).expect("parse");
+                let ext = elf.section_by_name(".BTF.ext").expect(".BTF.ext");
+                let start = ext.data.as_ptr() as usize - bytes.as_ptr() as usize;
+                (start, ext.data.len())
+            };
+            // A bad magic, then a header length past the section.
+            for (at, value) in [(0, 0u8), (4, 0xff)] {
+                let saved = bytes[start + at];
+                bytes[start + at] = value;
+                let spec = CollectionSpec::from_elf(&bytes)
+                    .unwrap_or_else(|e| panic!("{name}: corrupt .BTF.ext byte {at}: {e}"));
+                assert!(len > at);
+                assert_eq!(
+                    spec.programs.keys().collect::<Vec<_>>(),
+                    good.programs.keys().collect::<Vec<_>>(),
+                    "{name}"
+                );
+                assert_eq!(spec.maps, good.maps, "{name}");
+                assert_eq!(count::<FuncInfo>(&spec), 0, "{name}");
+                assert_eq!(count::<LineInfo>(&spec), 0, "{name}");
+                assert_eq!(count::<CoreRelo>(&spec), 0, "{name}");
+                bytes[start + at] = saved;
+            }
+        }
     }
 }

@@ -11,8 +11,8 @@
 //!   object (either byte order) the way libbpf does.
 //! - [`ProgramSpec`]: one per function symbol of each program section, with subprograms
 //!   linked in and relocations recorded as instruction metadata.
-//! - [`MapSpec`]: BTF-defined (`.maps`), legacy (`maps`), global data, `.kconfig` and
-//!   struct_ops maps.
+//! - [`MapSpec`]: BTF-defined (`.maps`), legacy (`maps`), global data, `.kconfig`,
+//!   struct_ops and arena maps (with the `__arena` globals of [`ARENA_SECTION`]).
 //! - [`VariableSpec`]: global variables, readable and writable before load.
 //! - [`SectionInfo`]: libbpf's section-name conventions ([`section_defs`]).
 //!
@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod arena;
 mod attach_target;
 mod btf_maps;
 mod collection;
@@ -51,6 +52,7 @@ mod sections;
 mod struct_ops;
 mod variable;
 
+pub use arena::ARENA_SECTION;
 pub use attach_target::AttachTarget;
 pub use btf_maps::MAPS_SECTION;
 pub use collection::CollectionSpec;

@@ -6,6 +6,7 @@
 //! - a map (`.maps` or legacy `maps`): `ld_imm64` with `BPF_PSEUDO_MAP_FD`, reference = map;
 //! - global data: `BPF_PSEUDO_MAP_VALUE`, reference = section, offset in the high half
 //!   (from a section symbol plus the immediate, or an object or notype symbol's value);
+//! - an arena global (`.addr_space.1`): the same, with the arena map as the reference;
 //! - a function: call (`BPF_PSEUDO_CALL`) or address (`BPF_PSEUDO_FUNC`), reference =
 //!   function name, constant -1;
 //! - an extern: [`KconfigRef`] (a `.kconfig` map value load), [`KsymRef`] or [`KfuncRef`].
@@ -24,6 +25,7 @@ use std::collections::BTreeMap;
 use ebpf_asm::{Instructions, PseudoCall, PseudoLoad, SLOT_SIZE, Source as SourceLine};
 use ebpf_btf::{Datasec, ExtInfo, FuncLinkage, Spec, Type, TypeId};
 
+use crate::arena::is_arena_section;
 use crate::btf_maps::MAPS_SECTION;
 use crate::data::data_kind;
 use crate::datasec::{KCONFIG_SECTION, KSYMS_SECTION};
@@ -207,6 +209,7 @@ pub(crate) fn attach_ext_info(code: &mut CodeSection, ext: Option<&ExtInfo>) -> 
 struct RelocCtx<'a, 'e> {
     elf: &'a ElfFile<'e>,
     externs: &'a Externs,
+    arena: Option<&'a str>,
     section: &'a str,
     reloc: &'a Reloc,
     sym: &'a Symbol<'e>,
@@ -233,11 +236,13 @@ impl RelocCtx<'_, '_> {
     }
 }
 
-/// Applies the relocations of `code`'s section to its instructions.
+/// Applies the relocations of `code`'s section to its instructions; `arena` is the name of
+/// the object's arena map, which arena globals refer to.
 pub(crate) fn relocate_section(
     elf: &ElfFile<'_>,
     code: &mut CodeSection,
     externs: &Externs,
+    arena: Option<&str>,
 ) -> Result<()> {
     for reloc in elf.relocs_for(code.index) {
         match reloc.kind {
@@ -275,6 +280,7 @@ pub(crate) fn relocate_section(
         let ctx = RelocCtx {
             elf,
             externs,
+            arena,
             section: &code.name,
             reloc,
             sym,
@@ -327,7 +333,7 @@ fn relocate_one(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Resu
         };
         ins.src = PseudoLoad::MapFd.register();
         ins.constant = 0;
-    } else if data_kind(target).is_some() {
+    } else if data_kind(target).is_some() || is_arena_section(target) {
         if !ins.is_load_imm64() {
             return Err(ctx.bad("data reference from an instruction that is not ld_imm64"));
         }
@@ -347,7 +353,14 @@ fn relocate_one(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Resu
         }
         ins.src = PseudoLoad::MapValue.register();
         ins.constant = ((offset as u32 as u64) << 32) as i64;
-        name = target.name.to_owned();
+        name = if is_arena_section(target) {
+            let arena = ctx.arena.ok_or_else(|| {
+                ctx.bad("arena global, but the object declares no arena map (BPF_MAP_TYPE_ARENA)")
+            })?;
+            arena.to_owned()
+        } else {
+            target.name.to_owned()
+        };
     } else if target.is_program() {
         match (kind, bind) {
             (STT_SECTION, STB_LOCAL)

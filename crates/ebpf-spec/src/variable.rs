@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use ebpf_btf::{Spec, TypeId};
 
+use crate::arena::{ARENA_SECTION, arena_map_name, is_arena_section};
 use crate::collection::CollectionSpec;
 use crate::data::data_kind;
 use crate::datasec::datasec_vars;
@@ -26,7 +27,8 @@ use crate::error::{Error, Result};
 pub struct VariableSpec {
     /// The symbol name.
     pub name: String,
-    /// The data section (and so the map) holding it.
+    /// The data section holding it: the map of that name, or for
+    /// [`ARENA_SECTION`](crate::ARENA_SECTION) the object's arena map.
     pub section: String,
     /// Byte offset in the section.
     pub offset: u32,
@@ -43,7 +45,7 @@ pub(crate) fn load_variables(
 ) -> Result<BTreeMap<String, VariableSpec>> {
     let mut out = BTreeMap::new();
     for section in &elf.sections {
-        if data_kind(section).is_none() {
+        if data_kind(section).is_none() && !is_arena_section(section) {
             continue;
         }
         let vars = match btf {
@@ -126,11 +128,20 @@ impl CollectionSpec {
         Ok((var, start..start + var.size as usize))
     }
 
+    /// The name of the map holding the globals of data section `section`.
+    fn data_map_name<'a>(&'a self, section: &'a str) -> &'a str {
+        if section == ARENA_SECTION {
+            arena_map_name(&self.maps).unwrap_or(section)
+        } else {
+            section
+        }
+    }
+
     /// The current bytes of variable `name` (in the object's byte order).
     pub fn variable_bytes(&self, name: &str) -> Result<&[u8]> {
         let (var, range) = self.variable_range(name)?;
         self.maps
-            .get(&var.section)
+            .get(self.data_map_name(&var.section))
             .and_then(|m| m.data())
             .and_then(|d| d.get(range))
             .ok_or_else(|| Error::Variable {
@@ -150,9 +161,10 @@ impl CollectionSpec {
             });
         }
         let section = var.section.clone();
+        let map = self.data_map_name(&section).to_owned();
         let data = self
             .maps
-            .get_mut(&section)
+            .get_mut(&map)
             .and_then(|m| m.data_mut())
             .and_then(|d| d.get_mut(range))
             .ok_or_else(|| Error::Variable {

@@ -4,10 +4,10 @@
 //! `__ulong` attributes and a plain `.struct_ops` map. Skipped, with a line saying so, when
 //! clang-19 is not installed.
 
-use std::process::Command;
+mod common;
 
 use ebpf_asm::{PseudoCall, PseudoLoad};
-use ebpf_spec::{CollectionSpec, KfuncRef, MapType, ProgramType};
+use ebpf_spec::{KfuncRef, MapType, ProgramType};
 
 const SOURCE: &str = r#"
 #include "include/bpf_common.h"
@@ -39,32 +39,13 @@ SEC(".struct_ops") struct tcp_congestion_ops my_cc = { .init = (void *)my_init, 
 
 #[test]
 fn features_beyond_the_fixtures() {
-    if !Command::new("clang-19")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        println!("skip: clang-19 not found; feature objects not built");
+    if !common::clang_found("feature objects") {
         return;
     }
-    let include = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
-    let dir = std::env::temp_dir().join(format!("ebpf-spec-features-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let src = dir.join("features.c");
-    std::fs::write(&src, SOURCE).expect("write source");
     let mut dumps = Vec::new();
     for target in ["bpfel", "bpfeb"] {
-        let obj = dir.join(format!("features-{target}.o"));
-        let status = Command::new("clang-19")
-            .args(["-O2", "-g", "-mcpu=v3", "-target", target, "-c", "-I"])
-            .arg(&include)
-            .arg(&src)
-            .arg("-o")
-            .arg(&obj)
-            .status()
-            .expect("run clang");
-        assert!(status.success(), "clang failed for {target}");
-        let spec = CollectionSpec::from_file(&obj).unwrap_or_else(|e| panic!("{target}: {e}"));
+        let spec = common::compile("features", SOURCE, target, &["-g", "-mcpu=v3"])
+            .unwrap_or_else(|e| panic!("{target}: {e}"));
 
         let p = &spec.programs["opt_prog"];
         assert_eq!(p.program_type, ProgramType::SchedCls);
@@ -123,7 +104,6 @@ fn features_beyond_the_fixtures() {
         dumps.push(spec.dump_layout());
     }
     assert_eq!(dumps[0], dumps[1], "el and eb differ");
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 const LEGACY: &str = r#"
@@ -144,31 +124,12 @@ SEC("xdp.frags") int frags(void *ctx)
 
 #[test]
 fn legacy_maps_with_larger_definitions() {
-    if !Command::new("clang-19")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        println!("skip: clang-19 not found; legacy map objects not built");
+    if !common::clang_found("legacy map objects") {
         return;
     }
-    let include = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
-    let dir = std::env::temp_dir().join(format!("ebpf-spec-legacy-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let src = dir.join("legacy.c");
-    std::fs::write(&src, LEGACY).expect("write source");
     for target in ["bpfel", "bpfeb"] {
-        let obj = dir.join(format!("legacy-{target}.o"));
-        let status = Command::new("clang-19")
-            .args(["-O2", "-g0", "-target", target, "-c", "-I"])
-            .arg(&include)
-            .arg(&src)
-            .arg("-o")
-            .arg(&obj)
-            .status()
-            .expect("run clang");
-        assert!(status.success(), "clang failed for {target}");
-        let spec = CollectionSpec::from_file(&obj).unwrap_or_else(|e| panic!("{target}: {e}"));
+        let spec = common::compile("legacy", LEGACY, target, &["-g0"])
+            .unwrap_or_else(|e| panic!("{target}: {e}"));
         let a = &spec.maps["big_a"];
         assert_eq!(
             (a.map_type, a.key_size, a.value_size, a.max_entries, a.flags),
@@ -188,5 +149,4 @@ fn legacy_maps_with_larger_definitions() {
             .collect();
         assert_eq!(maps, ["big_a", "big_b"]);
     }
-    std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,7 +1,9 @@
 //! Our program and map lists against libbpf's (`tools/libbpf-oracle/open.c`, built with
 //! `gcc open.c -o open -lbpf`). The expected lists are checked in under
-//! `tests/golden/libbpf-open-NAME.txt` (made with Debian's libbpf 1.1.2); set
-//! `EBPF_LIBBPF_OPEN=/path/to/open` to compare with a live run instead.
+//! `tests/golden/libbpf-open-NAME.txt` (made with Debian's libbpf 1.1.2, except `arena-el`:
+//! arenas need libbpf 1.4+, so its list was made with libbpf v1.7.0 built from source); set
+//! `EBPF_LIBBPF_OPEN=/path/to/open` to compare with a live run instead (with Debian's
+//! libbpf 1.1.2, `arena_matches_libbpf` fails: it cannot open arena objects).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -107,4 +109,9 @@ fn syscount_matches_libbpf() {
 #[test]
 fn isa_v4_matches_libbpf() {
     compare("isa_v4-el");
+}
+
+#[test]
+fn arena_matches_libbpf() {
+    compare("arena-el");
 }
