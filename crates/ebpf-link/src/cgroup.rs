@@ -25,7 +25,7 @@ use ebpf_syscall as sys;
 use crate::error::{Error, Result, sys as sysr};
 use crate::info::LinkInfo;
 use crate::link::{RawLink, raw, sealed};
-use crate::tcx::{Anchor, HookQuery, query_hook};
+use crate::tcx::{Anchor, HookQuery, query_hook_with};
 use crate::util::{not_supported, probe_link};
 
 /// How a cgroup program is attached.
@@ -284,8 +284,9 @@ impl crate::Link for CgroupLink {
 #[doc(alias = "BPF_PROG_QUERY")]
 pub fn query(cgroup: &impl AsFd, attach_type: AttachType) -> Result<HookQuery> {
     use std::os::fd::AsRawFd;
-    query_hook(
+    query_hook_with(
         cgroup.as_fd().as_raw_fd() as u32,
         sys::AttachType(attach_type.as_raw()),
+        false,
     )
 }

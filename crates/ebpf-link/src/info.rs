@@ -67,6 +67,9 @@ pub enum LinkInfoData {
     Iter {
         /// The iterator's target (`task`, `bpf_map_elem`, ...).
         target_name: String,
+        /// The id of the map a map iterator (`bpf_map_elem`,
+        /// `bpf_sk_storage_map`, `sockmap`) walks; 0 for other iterators (5.9).
+        map_id: u32,
     },
     /// `BPF_LINK_TYPE_NETNS`.
     #[doc(alias = "BPF_LINK_TYPE_NETNS")]
@@ -113,6 +116,8 @@ pub enum LinkInfoData {
     /// `BPF_LINK_TYPE_UPROBE_MULTI`.
     #[doc(alias = "BPF_LINK_TYPE_UPROBE_MULTI")]
     UprobeMulti {
+        /// The probed binary, as the kernel resolved it (6.8; empty before).
+        path: String,
         /// Number of offsets.
         count: u32,
         /// `BPF_F_UPROBE_MULTI_RETURN`.
@@ -250,7 +255,10 @@ impl LinkInfo {
                 cgroup_id: d.u64_at(0),
                 attach_type: at(8),
             },
-            LinkType::ITER => LinkInfoData::Iter { target_name: name },
+            LinkType::ITER => LinkInfoData::Iter {
+                target_name: name,
+                map_id: raw.iter_map_id().unwrap_or(0),
+            },
             LinkType::NETNS => LinkInfoData::Netns {
                 netns_ino: d.u32_at(0),
                 attach_type: at(4),
@@ -273,6 +281,7 @@ impl LinkInfo {
                 missed: d.u64_at(16),
             },
             LinkType::UPROBE_MULTI => LinkInfoData::UprobeMulti {
+                path: name,
                 count: d.u32_at(36),
                 flags: d.u32_at(40),
                 pid: d.u32_at(44),

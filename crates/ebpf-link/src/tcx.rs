@@ -188,6 +188,17 @@ pub fn query(ifindex: u32, direction: TcxDirection) -> Result<HookQuery> {
 }
 
 pub(crate) fn query_hook(ifindex: u32, attach_type: sys::AttachType) -> Result<HookQuery> {
+    query_hook_with(ifindex, attach_type, true)
+}
+
+/// [`query_hook`], asking for link ids only when `with_links`: the field is from
+/// 6.6, and older kernels refuse a query that sets it with `EINVAL` (cgroups,
+/// which never fill it, query without it).
+pub(crate) fn query_hook_with(
+    ifindex: u32,
+    attach_type: sys::AttachType,
+    with_links: bool,
+) -> Result<HookQuery> {
     let mut cap = 16usize;
     loop {
         let mut progs = vec![0u32; cap];
@@ -197,7 +208,7 @@ pub(crate) fn query_hook(ifindex: u32, attach_type: sys::AttachType) -> Result<H
         attr.attach_type = attach_type;
         sysr(attr.set_buffers(QueryBuffers {
             prog_ids: Some(&mut progs),
-            link_ids: Some(&mut links),
+            link_ids: with_links.then_some(&mut links[..]),
             ..Default::default()
         }))?;
         match sys::prog_query(attr) {

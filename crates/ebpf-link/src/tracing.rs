@@ -9,6 +9,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A freplace program is loaded against a function of another program
+//! (`ebpf::ProgramOptions::attach_program`); [`attach`] replaces that
+//! function, and [`attach_freplace_to`] attaches it again once that link is
+//! gone (the kernel forgets the load-time target at the first attach).
+//!
 //! Kernels in lockdown refuse these program types with `EPERM`
 //! ([`Error::PermissionDenied`]), not [`Error::NotSupported`].
 //!
@@ -104,6 +109,39 @@ fn attach_inner(program: &Program, cookie: u64) -> Result<TracingLink> {
     Ok(TracingLink {
         link: RawLink::from_fd(fd),
     })
+}
+
+/// Attaches a freplace (`BPF_PROG_TYPE_EXT`) program in place of its
+/// function (the name in `SEC("freplace/<function>")`) in `target`, found by
+/// name in `target`'s BTF: to attach again after the first link (loaded with
+/// `ProgramOptions::attach_program`, which [`attach`] uses) was dropped, or
+/// to another program with the same function.
+///
+/// ```no_run
+/// # fn f(ext: &ebpf::Program, target: &ebpf::Program) -> ebpf_link::Result<()> {
+/// let link = ebpf_link::tracing::attach_freplace_to(ext, target)?;
+/// # Ok(()) }
+/// ```
+///
+/// # Minimum kernel version
+///
+/// 5.10.
+pub fn attach_freplace_to(program: &Program, target: &Program) -> Result<TracingLink> {
+    let function = program.attach_target().filter(|t| !t.is_empty());
+    let btf_id = match function {
+        Some(function) => target.btf_func_id(function).map_err(Error::from),
+        None => Err(Error::InvalidArgument(
+            "the program names no function to replace (SEC(\"freplace/<function>\"))".into(),
+        )),
+    };
+    let btf_id = btf_id.map_err(Error::attach(program, || {
+        format!(
+            "freplace of '{}' in program '{}'",
+            function.unwrap_or("?"),
+            target.name()
+        )
+    }))?;
+    attach_freplace(program, target, btf_id)
 }
 
 /// Attaches a freplace (`BPF_PROG_TYPE_EXT`) program in place of function

@@ -79,12 +79,16 @@ fn fixture_tp_getpid_counts() {
             raw_getpid();
         }
         let map = &fx.maps["hash_map"];
-        let ours = map
+        // The fixture leaves the key's padding byte unset (kernels that allow
+        // reading uninitialised stack, such as 6.1 for root, may see a different
+        // byte on each call): add up every entry of this process.
+        let ours: u64 = map
             .iter()
             .map(|kv| kv.unwrap())
-            .find(|(k, _)| u32::from_ne_bytes(k[..4].try_into().unwrap()) == pid())
-            .map(|(_, v)| u64::from_ne_bytes(v[..8].try_into().unwrap()));
-        assert_eq!(ours, Some(5));
+            .filter(|(k, _)| u32::from_ne_bytes(k[..4].try_into().unwrap()) == pid())
+            .map(|(_, v)| u64::from_ne_bytes(v[..8].try_into().unwrap()))
+            .sum();
+        assert_eq!(ours, 5);
     });
 }
 
@@ -157,13 +161,16 @@ fn auto_attach_built_programs() {
         let link = ebpf_link::attach_spec(&spec, &prog).unwrap();
         call_target(3);
         assert_eq!(count(&map), 3);
-        assert!(matches!(
-            link.info().unwrap().data,
-            ebpf_link::LinkInfoData::PerfEvent(ebpf_link::PerfEventInfo::Uprobe {
-                retprobe: true,
-                ..
-            })
-        ));
+        let data = link.info().unwrap().data;
+        if perf_link_info(&data) {
+            assert!(matches!(
+                data,
+                ebpf_link::LinkInfoData::PerfEvent(ebpf_link::PerfEventInfo::Uprobe {
+                    retprobe: true,
+                    ..
+                })
+            ));
+        }
         drop(link);
         // iter
         let it = load(

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::os::fd::AsFd;
+
 use common::*;
 use ebpf_asm::Register::*;
 use ebpf_asm::{
@@ -19,14 +21,15 @@ fn task_pid_offset() -> i16 {
     i16::try_from(m.bit_offset / 8).unwrap()
 }
 
-/// An `iter/task` program writing each task's pid (a `u32`) with `bpf_seq_write`.
-fn task_pids_program() -> ebpf::Program {
+/// An iterator program that writes, with `bpf_seq_write`, the `u32` at
+/// `field` of the object whose pointer is at `ctx_ptr` in its context.
+fn word_writer(name: &str, section: &str, ctx_ptr: i16, field: i16) -> ebpf::Program {
     let insns = Instructions::from(vec![
         mov64_reg(R6, R1),
-        load_mem(R7, R6, 8, Size::DW), // ctx->task
+        load_mem(R7, R6, ctx_ptr, Size::DW),
         JumpOp::Eq.imm(R7, 0, "out"),
-        load_mem(R8, R6, 0, Size::DW),                // ctx->meta
-        load_mem(R1, R7, task_pid_offset(), Size::W), // task->pid
+        load_mem(R8, R6, 0, Size::DW), // ctx->meta
+        load_mem(R1, R7, field, Size::W),
         store_mem(R10, -4, R1, Size::W),
         load_mem(R1, R8, 0, Size::DW), // meta->seq
         mov64_reg(R2, R10),
@@ -36,7 +39,12 @@ fn task_pids_program() -> ebpf::Program {
         mov64(R0, 0).with_symbol("out"),
         exit(),
     ]);
-    load("iter_pids", "iter/task", insns).unwrap()
+    load(name, section, insns).unwrap()
+}
+
+/// An `iter/task` program writing each task's pid (`ctx->task->pid`).
+fn task_pids_program() -> ebpf::Program {
+    word_writer("iter_pids", "iter/task", 8, task_pid_offset())
 }
 
 fn pids(bytes: &[u8]) -> Vec<u32> {
@@ -64,7 +72,8 @@ fn task_iterator_finds_this_process() {
         assert_eq!(
             info.data,
             LinkInfoData::Iter {
-                target_name: "task".into()
+                target_name: "task".into(),
+                map_id: 0,
             }
         );
     });
@@ -128,5 +137,33 @@ fn silent_iterator_reads_empty() {
         .unwrap();
         let link = iter::attach(&prog).unwrap();
         assert!(link.read_to_end().unwrap().is_empty());
+    });
+}
+
+#[test]
+fn map_iterator_reports_its_map() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        // Writes each key (`*ctx->key`, a `u32`) of the map it walks.
+        let prog = word_writer("iter_keys", "iter/bpf_map_elem", 16, 0);
+        let map = ebpf::Map::create(&ebpf::MapSpec::new(
+            "iter_keys",
+            ebpf::MapType::ARRAY,
+            4,
+            8,
+            3,
+        ))
+        .unwrap();
+        let link = iter::attach_with(&prog, IterTarget::Map(map.as_fd())).unwrap();
+        assert_eq!(pids(&link.read_to_end().unwrap()), [0, 1, 2]);
+        assert_eq!(
+            link.info().unwrap().data,
+            LinkInfoData::Iter {
+                target_name: "bpf_map_elem".into(),
+                map_id: map.info().unwrap().id,
+            }
+        );
     });
 }

@@ -252,18 +252,17 @@ fn tcx_egress_update() {
         let quiet = trivial_program("tcx/egress", -1);
         let prog = counting_program("tcx/egress", &map, None, -1);
         let ifindex = veth.ifindex_a();
-        let mut link = veth
-            .a
-            .run(|| {
-                tcx::attach(
-                    &quiet,
-                    ifindex,
-                    TcxDirection::Egress,
-                    &TcxOptions::default(),
-                )
-            })
-            .unwrap()
-            .unwrap();
+        let res = veth.a.run(|| {
+            tcx::attach(
+                &quiet,
+                ifindex,
+                TcxDirection::Egress,
+                &TcxOptions::default(),
+            )
+        });
+        let Some(mut link) = ebpf_test_support::skip_if_not_supported(res.unwrap()) else {
+            return;
+        };
         link.update(&prog).unwrap();
         // a -> b: egress of veth0.
         let rx = veth
@@ -386,7 +385,10 @@ fn netfilter_counts_local_in() {
         use ebpf_link::netfilter::{self, NF_INET_LOCAL_IN, NFPROTO_IPV4, NetfilterOptions};
         let ns = NetNs::new().unwrap();
         let map = counter();
-        let prog = counting_program("netfilter", &map, None, 1); // NF_ACCEPT
+        let res = load("counter", "netfilter", counting_insns(&map, None, 1)); // NF_ACCEPT
+        let Some(prog) = ebpf_test_support::skip_if_not_supported(res) else {
+            return;
+        };
         let opts = NetfilterOptions {
             pf: NFPROTO_IPV4,
             hooknum: NF_INET_LOCAL_IN,

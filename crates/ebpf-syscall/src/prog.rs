@@ -17,7 +17,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
 use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
 
-use crate::log::{LOG_INITIAL_SIZE, LOG_MAX_ATTEMPTS, next_log_size};
+use crate::log::{LOG_INITIAL_SIZE, LOG_MAX_ATTEMPTS, LOG_MAX_SIZE, next_log_size};
 use crate::map::{len_u32, raw_fd};
 use crate::sys::{bpf, bpf_fd};
 use crate::{AttachType, Cmd, Errno, Error, LogLevel, Pointer, ProgType, Result, VerifierLog};
@@ -231,6 +231,52 @@ fn prog_load_once(attr: &mut ProgLoadAttr<'_>) -> Result<OwnedFd, Errno> {
     }
 }
 
+/// How [`prog_load_with_log`] fetches the verifier log.
+///
+/// ```
+/// use ebpf_syscall::{LogLevel, LogOptions};
+/// let log = LogOptions { level: LogLevel::STATS, size: 4096 };
+/// assert_eq!(LogOptions::from(LogLevel::STATS).size, 0);
+/// # let _ = log;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogOptions {
+    /// The verbosity of every load. [`LogLevel::NONE`]: load without a log
+    /// and fetch one (at [`LogLevel::BRANCH`]) only if the load fails.
+    pub level: LogLevel,
+    /// The size in bytes of the first log buffer tried; it grows on `ENOSPC`.
+    /// 0: 64 KiB. Raised to the kernel's minimum of 128 bytes.
+    pub size: u32,
+}
+
+impl From<LogLevel> for LogOptions {
+    fn from(level: LogLevel) -> Self {
+        Self { level, size: 0 }
+    }
+}
+
+/// The kernel refuses log buffers smaller than this (`EINVAL`).
+const LOG_MIN_SIZE: usize = 128;
+
+impl LogOptions {
+    /// The first buffer size and how many loads may be tried: a start below
+    /// the default gets one more doubling for each halving, so that kernels
+    /// without `log_true_size` still reach a full log.
+    fn start(&self) -> (usize, usize) {
+        if self.size == 0 {
+            return (LOG_INITIAL_SIZE, LOG_MAX_ATTEMPTS);
+        }
+        let size = (self.size as usize).clamp(LOG_MIN_SIZE, LOG_MAX_SIZE);
+        let mut attempts = LOG_MAX_ATTEMPTS;
+        let mut s = size;
+        while s < LOG_INITIAL_SIZE {
+            s *= 2;
+            attempts += 1;
+        }
+        (size, attempts)
+    }
+}
+
 /// `BPF_PROG_LOAD`: verifies and loads a program.
 ///
 /// Loads without a log first (fast); if that fails, loads again with a
@@ -238,16 +284,41 @@ fn prog_load_once(attr: &mut ProgLoadAttr<'_>) -> Result<OwnedFd, Errno> {
 /// the kernel's `log_true_size` (6.4+) or by doubling, a bounded number of
 /// times. The error then is [`Error::Load`] with the [`VerifierLog`].
 /// `EAGAIN` is retried a few times and `SIGPROF` is blocked on the calling
-/// thread during the call.
+/// thread during the call. [`prog_load_with_log`] sets the log's level and
+/// first size.
 ///
 /// # Minimum kernel version
 ///
 /// 3.19; each program type, attach type and flag has its own.
 #[doc(alias = "BPF_PROG_LOAD")]
 pub fn prog_load(attr: &ProgLoadAttr<'_>) -> Result<OwnedFd> {
+    prog_load_with_log(attr, LogOptions::default()).map(|(fd, _)| fd)
+}
+
+/// `BPF_PROG_LOAD` with the verifier log as `log` says: with a level, every
+/// load is logged and the log of a successful one returned too (e.g. for
+/// [`LogLevel::STATS`]); without, as [`prog_load`], with a first log buffer
+/// of `log.size` bytes if the load fails.
+///
+/// A log that does not fit is fetched again with a larger buffer (the
+/// kernel's `log_true_size` on 6.4+, else double), so even a tiny first
+/// size ends with the whole log, only [`VerifierLog::is_truncated`] past
+/// the largest buffer.
+///
+/// # Minimum kernel version
+///
+/// 3.19; `BPF_LOG_STATS` 5.2; `log_true_size` 6.4.
+#[doc(alias = "BPF_PROG_LOAD")]
+pub fn prog_load_with_log(
+    attr: &ProgLoadAttr<'_>,
+    log: LogOptions,
+) -> Result<(OwnedFd, Option<VerifierLog>)> {
+    if log.level != LogLevel::NONE {
+        return prog_load_logged(attr, log).map(|(fd, log)| (fd, Some(log)));
+    }
     let mut plain = *attr;
     let errno = match prog_load_once(&mut plain) {
-        Ok(fd) => return Ok(fd),
+        Ok(fd) => return Ok((fd, None)),
         Err(e) => e,
     };
     // A refusal by policy (no capability, lockdown): a log would not explain it.
@@ -257,26 +328,22 @@ pub fn prog_load(attr: &ProgLoadAttr<'_>) -> Result<OwnedFd> {
             errno,
         });
     }
-    match prog_load_with_log(attr, LogLevel::BRANCH) {
-        Ok((fd, _)) => Ok(fd),
+    let on_failure = LogOptions {
+        level: LogLevel::BRANCH,
+        ..log
+    };
+    match prog_load_logged(attr, on_failure) {
+        Ok((fd, _)) => Ok((fd, None)),
         Err(Error::Load { cmd, log, .. }) => Err(Error::Load { cmd, errno, log }),
         Err(e) => Err(e),
     }
 }
 
-/// `BPF_PROG_LOAD` with a verifier log of `level`, returned also on success
-/// (e.g. for [`LogLevel::STATS`]).
-///
-/// # Minimum kernel version
-///
-/// 3.19; `BPF_LOG_STATS` 5.2; `log_true_size` 6.4.
-pub fn prog_load_with_log(
-    attr: &ProgLoadAttr<'_>,
-    level: LogLevel,
-) -> Result<(OwnedFd, VerifierLog)> {
-    run_with_log(Cmd::PROG_LOAD, |buf| {
+fn prog_load_logged(attr: &ProgLoadAttr<'_>, log: LogOptions) -> Result<(OwnedFd, VerifierLog)> {
+    let (size, attempts) = log.start();
+    run_with_log_from(Cmd::PROG_LOAD, size, attempts, |buf| {
         let mut with_log = *attr;
-        with_log.log_level = level.0;
+        with_log.log_level = log.level.0;
         with_log.log_size = len_u32(buf.len())?;
         with_log.log_buf = Pointer::from_mut_slice(buf);
         let res = prog_load_once(&mut with_log);
@@ -288,9 +355,18 @@ pub fn prog_load_with_log(
 /// the kernel's `log_true_size`.
 pub(crate) fn run_with_log(
     cmd: Cmd,
+    load: impl FnMut(&mut [u8]) -> Result<(Result<OwnedFd, Errno>, u32)>,
+) -> Result<(OwnedFd, VerifierLog)> {
+    run_with_log_from(cmd, LOG_INITIAL_SIZE, LOG_MAX_ATTEMPTS, load)
+}
+
+/// [`run_with_log`] starting at `size` bytes, loading at most `max_attempts` times.
+fn run_with_log_from(
+    cmd: Cmd,
+    mut size: usize,
+    max_attempts: usize,
     mut load: impl FnMut(&mut [u8]) -> Result<(Result<OwnedFd, Errno>, u32)>,
 ) -> Result<(OwnedFd, VerifierLog)> {
-    let mut size = LOG_INITIAL_SIZE;
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -300,7 +376,7 @@ pub(crate) fn run_with_log(
             Ok(fd) => return Ok((fd, VerifierLog::from_buf(&buf, false))),
             Err(Errno::NOSPC) => {
                 let next = next_log_size(size, true_size);
-                if attempt >= LOG_MAX_ATTEMPTS || next <= size {
+                if attempt >= max_attempts || next <= size {
                     return Err(Error::Load {
                         cmd,
                         errno: Errno::NOSPC,
@@ -668,4 +744,28 @@ pub fn prog_stream_read(prog: impl AsFd, stream_id: u32, buf: &mut [u8]) -> Resu
     let n = bpf(Cmd::PROG_STREAM_READ_BY_FD, &mut attr)
         .map_err(Error::bpf(Cmd::PROG_STREAM_READ_BY_FD))?;
     Ok(usize::try_from(n).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_start_size_and_attempts() {
+        let default = LogOptions::default().start();
+        assert_eq!(default, (LOG_INITIAL_SIZE, LOG_MAX_ATTEMPTS));
+        // Below the kernel's minimum: raised; one more try per halving.
+        let (size, attempts) = LogOptions {
+            level: LogLevel::BRANCH,
+            size: 1,
+        }
+        .start();
+        assert_eq!(size, LOG_MIN_SIZE);
+        assert_eq!(attempts, LOG_MAX_ATTEMPTS + 9);
+        let big = LogOptions {
+            level: LogLevel::BRANCH,
+            size: 1 << 20,
+        };
+        assert_eq!(big.start(), (1 << 20, LOG_MAX_ATTEMPTS));
+    }
 }

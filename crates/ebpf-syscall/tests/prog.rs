@@ -100,7 +100,8 @@ fn verifier_rejection_carries_log() {
         let good = ret(0);
         let mut attr = ProgLoadAttr::new(ProgType::SOCKET_FILTER, c"GPL");
         attr.set_insns(&good).unwrap();
-        let (_fd, log) = prog_load_with_log(&attr, LogLevel::STATS).unwrap();
+        let (_fd, log) = prog_load_with_log(&attr, LogLevel::STATS.into()).unwrap();
+        let log = log.expect("a log level keeps the log of a successful load");
         assert!(
             log.as_str().contains("processed"),
             "stats log: {}",
@@ -125,7 +126,7 @@ fn log_grows_until_it_fits() {
         insns.extend_from_slice(&insn(0x95, 0, 0, 0, 0));
         let mut attr = ProgLoadAttr::new(ProgType::SOCKET_FILTER, c"GPL");
         attr.set_insns(&insns).unwrap();
-        let err = prog_load_with_log(&attr, LogLevel::INSTRUCTION).unwrap_err();
+        let err = prog_load_with_log(&attr, LogLevel::INSTRUCTION.into()).unwrap_err();
         let log = err.log().unwrap();
         assert!(
             !log.is_truncated(),

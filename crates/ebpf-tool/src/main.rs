@@ -83,6 +83,10 @@ enum Command {
         /// Apply CO-RE against this BTF (raw BTF or ELF) instead of the running kernel's.
         #[arg(long)]
         target: Option<String>,
+        /// `PROGRAM=TARGET`: load freplace program PROGRAM against the loaded program
+        /// TARGET (an id or a pinned path), whose function it replaces. Repeatable.
+        #[arg(long = "attach-prog", value_name = "PROGRAM=TARGET")]
+        attach_prog: Vec<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -239,8 +243,15 @@ fn main() -> ExitCode {
             object,
             pin,
             target,
+            attach_prog,
             json,
-        } => cmd::load::run(object, pin.as_deref(), target.as_deref(), *json),
+        } => cmd::load::run(
+            object,
+            pin.as_deref(),
+            target.as_deref(),
+            attach_prog,
+            *json,
+        ),
         Command::Prog {
             command: ObjCommand::List { json },
         } => cmd::objects::prog_list(*json),

@@ -54,6 +54,8 @@ use crate::{CollectionSpec, MapSpec, MapType};
 pub struct CollectionOptions {
     /// Verifier log level for every program (see [`ProgramOptions::log_level`]).
     pub log_level: LogLevel,
+    /// First verifier log buffer size (see [`ProgramOptions::log_size`]).
+    pub log_size: u32,
     /// The kernel BTF to apply CO-RE relocations against and find attach
     /// targets and ksyms in, instead of the running kernel's
     /// (`/sys/kernel/btf/vmlinux`, parsed once per process).
@@ -67,6 +69,9 @@ pub struct CollectionOptions {
     pub pin_path: Option<PathBuf>,
     /// Programs not to load (besides those marked `SEC("?...")`).
     pub skip_programs: BTreeSet<String>,
+    /// The target program of each freplace (or fentry/fexit on a BPF
+    /// program) by program name (see [`ProgramOptions::attach_program`]).
+    pub attach_programs: BTreeMap<String, Arc<Program>>,
 }
 
 /// The maps, programs and variables of a loaded [`CollectionSpec`].
@@ -185,9 +190,11 @@ impl Collection {
             (None, true) => Some(crate::relocate::kernel_spec()?),
             (None, false) => None,
         };
-        let prog_opts = ProgramOptions {
+        let mut prog_opts = ProgramOptions {
             log_level: opts.log_level,
+            log_size: opts.log_size,
             kernel_btf: opts.kernel_btf.clone(),
+            attach_program: None,
         };
         let struct_ops = match &target {
             Some(t) => crate::struct_ops::targets(&spec, t)?,
@@ -252,6 +259,7 @@ impl Collection {
                 fixups,
                 struct_ops: struct_ops.get(name).copied(),
             };
+            prog_opts.attach_program = opts.attach_programs.get(name).cloned();
             let prog = Program::load_with(ps, insns, &prog_opts, &ctx)?;
             programs.insert(name.clone(), prog);
         }
@@ -294,7 +302,7 @@ impl Collection {
         let mut sections: HashMap<String, Arc<DataSection>> = HashMap::new();
         let mut variables = BTreeMap::new();
         for (name, vs) in &spec.variables {
-            let Some(map) = maps.get(&vs.section) else {
+            let Some(map) = crate::arena::section_map(&maps, &vs.section) else {
                 continue;
             };
             let section = match sections.get(&vs.section) {
@@ -396,8 +404,8 @@ pub(crate) fn load_btf_with_strings(
 }
 
 /// The kernel rejects extern variables and functions in datasecs; like
-/// libbpf, `.kconfig` variables become allocated globals and `.ksyms`
-/// entries become 4-byte dummy `int` variables.
+/// libbpf, `.kconfig` variables become allocated globals, `.ksyms`
+/// entries become 4-byte dummy `int` variables and kfuncs global functions.
 fn fixup_externs(b: &mut ebpf_btf::Builder) {
     use ebpf_btf::{Int, IntEncoding, Type, TypeId, Var, VarLinkage};
     let first = b.types().len();
@@ -440,6 +448,17 @@ fn fixup_externs(b: &mut ebpf_btf::Builder) {
                 v.type_id = int_id;
                 v.linkage = VarLinkage::Global;
                 new_ids.push(id);
+            }
+            Some(Type::Func(f)) => {
+                // A kfunc: the kernel takes only static and global functions,
+                // whose parameters have names.
+                f.linkage = ebpf_btf::FuncLinkage::Global;
+                let proto = f.proto;
+                if let Some(Type::FuncProto(p)) = b.get_mut(proto) {
+                    let unnamed = p.params.iter_mut().filter(|p| p.name.is_empty());
+                    unnamed.for_each(|p| "dummy_ksym".clone_into(&mut p.name));
+                }
+                new_ids.push(dummy);
             }
             _ => new_ids.push(dummy),
         }

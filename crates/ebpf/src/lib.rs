@@ -15,7 +15,8 @@
 //!   running kernel, func/line info, prog arrays and maps of maps populated,
 //!   `.rodata` frozen, pins by name ([`CollectionOptions`]).
 //! - [`Map`]: byte-level and typed (`zerocopy`) element operations,
-//!   iteration, batches, per-CPU values, freeze, pin, info.
+//!   iteration, batches, per-CPU values, freeze, pin, info; [`Arena`]: the
+//!   memory of an arena map ([`Map::arena`]).
 //! - [`Program`]: [`Program::load`], [`Program::test_run`], pin, info.
 //! - [`info`]: every loaded program, map, BTF object and link by id.
 //! - [`Error`]: reads like a path (`program 'x': load: ...`); a missing kernel
@@ -43,6 +44,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod arena;
 mod mem;
 pub mod perf;
 pub mod ringbuf;
@@ -62,6 +64,7 @@ mod relocate;
 mod struct_ops;
 mod variable;
 
+pub use arena::Arena;
 pub use collection::{Collection, CollectionOptions};
 pub use ebpf_spec::{AttachType, CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType};
 pub use ebpf_syscall::{KernelVersion, LogLevel, NotSupported, VerifierLog};

@@ -154,6 +154,8 @@ pub struct Map {
     name: String,
     map_type: MapType,
     pinned: Option<PathBuf>,
+    /// An arena's mapping (`crate::arena`).
+    pub(crate) arena: crate::arena::ArenaSlot,
 }
 
 impl AsFd for Map {
@@ -326,12 +328,16 @@ impl Map {
             name: name.to_owned(),
             map_type: spec.map_type,
             pinned: None,
+            arena: crate::arena::slot(spec.map_type),
         })
     }
 
     /// Writes the byte contents of `spec` (`MapValue::Bytes` only).
     pub(crate) fn init_contents(&self, spec: &MapSpec) -> Result<()> {
         use ebpf_spec::{MapKey, MapValue};
+        if self.map_type == MapType::ARENA {
+            return crate::arena::init(self, spec);
+        }
         for entry in &spec.contents {
             let MapValue::Bytes(value) = &entry.value else {
                 continue;
@@ -365,6 +371,7 @@ impl Map {
             name: info.name().to_owned(),
             map_type: MapType(info.r#type.0),
             pinned: None,
+            arena: crate::arena::slot(MapType(info.r#type.0)),
             fd,
         })
     }
@@ -414,6 +421,7 @@ impl Map {
             name: self.name.clone(),
             map_type: self.map_type,
             pinned: self.pinned.clone(),
+            arena: self.arena.clone(),
         })
     }
 

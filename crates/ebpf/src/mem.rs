@@ -10,7 +10,8 @@
 //! geometry is checked once, so that header offsets are masked into the first
 //! copy and payloads of at most the ring size minus the header end inside the
 //! second), [`MappedValue`] (the value of an mmapable global-data map, for
-//! [`Variable`](crate::Variable)) and, with the `tokio` feature, the
+//! [`Variable`](crate::Variable), or a BPF arena mapped at the address its
+//! programs expect, for [`Arena`](crate::Arena)) and, with the `tokio` feature, the
 //! registration of a reader's epoll fd with tokio.
 //!
 //! # Invariants
@@ -41,6 +42,13 @@
 //!   copied one at a time through `AtomicU8` with relaxed ordering (a variable
 //!   a program updates concurrently may be torn across bytes, exactly as with
 //!   `bpf_map_lookup_elem`). Writes need a writable mapping (checked).
+//! - An arena's [`MappedValue`] is created at a fixed address with
+//!   `MAP_FIXED_NOREPLACE`, which fails instead of replacing anything already
+//!   mapped there, so no memory of this process changes under a Rust object;
+//!   the mapping is owned and unmapped exactly once on drop. A user-space
+//!   access to an arena page no program allocated makes the kernel allocate
+//!   it, or with `BPF_F_SEGV_ON_FAULT` raises `SIGSEGV` (which kills the
+//!   process; it is never undefined behaviour).
 //! - A mutable view ([`SharedPages::bytes_mut`]) is only taken of a user ring
 //!   buffer record that user space reserved (its header carries the busy bit,
 //!   so the kernel does not read the payload until it is submitted).
@@ -49,6 +57,9 @@
     reason = "the one audited module of raw access to kernel-shared memory (see the invariants above)"
 )]
 
+use core::ffi::c_void;
+use core::num::NonZeroUsize;
+use core::ptr::NonNull;
 use std::marker::PhantomData;
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
@@ -373,10 +384,82 @@ pub(crate) fn register_async_fd<T: AsyncFdOwner>(
 #[cfg(feature = "tokio")]
 pub(crate) trait AsyncFdOwner: std::os::fd::AsRawFd {}
 
-/// A shared mapping of an mmapable array map's value.
+/// A shared, writable mapping at an address the caller chose; unmapped on drop.
+#[derive(Debug)]
+struct FixedMapping {
+    ptr: NonNull<c_void>,
+    len: NonZeroUsize,
+}
+
+// SAFETY: the region is plain shared memory owned by this value (accessed only
+// through `MappedValue`'s atomic byte copies); the pointer is not tied to the
+// creating thread.
+unsafe impl Send for FixedMapping {}
+// SAFETY: `&FixedMapping` only hands out the raw address and length.
+unsafe impl Sync for FixedMapping {}
+
+impl FixedMapping {
+    /// Maps `len` bytes of `fd` from offset 0 at exactly `addr`.
+    fn map(fd: impl AsFd, len: NonZeroUsize, addr: NonZeroUsize) -> crate::error::Result<Self> {
+        use nix::sys::mman::{MapFlags, ProtFlags, mmap, munmap};
+        let io_err = |e: nix::errno::Errno| crate::error::Error::Io {
+            path: format!("mmap of {len} bytes at {addr:#x}"),
+            source: e.into(),
+        };
+        let prot = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
+        let flags = MapFlags::MAP_SHARED | MapFlags::MAP_FIXED_NOREPLACE;
+        // SAFETY: `MAP_FIXED_NOREPLACE` fails with `EEXIST` rather than replace
+        // any existing mapping, so the new mapping overlaps no Rust object; the
+        // kernel object behind `fd` decides what the pages hold. The mapping is
+        // owned by the returned value.
+        let ptr = unsafe { mmap(Some(addr), len, prot, flags, fd, 0) }.map_err(io_err)?;
+        if ptr.as_ptr() as usize != addr.get() {
+            // Kernels before 4.17 take the flag as a hint and may map elsewhere.
+            // SAFETY: `ptr`/`len` are exactly the new mapping, owned here and not used again.
+            let _ = unsafe { munmap(ptr, len.get()) };
+            return Err(io_err(nix::errno::Errno::EEXIST));
+        }
+        Ok(Self { ptr, len })
+    }
+}
+
+impl Drop for FixedMapping {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` are exactly the range `mmap` returned, owned by
+        // this value and unmapped only here.
+        let _ = unsafe { nix::sys::mman::munmap(self.ptr, self.len.get()) };
+    }
+}
+
+/// The pages behind a [`MappedValue`].
+#[derive(Debug)]
+enum Region {
+    /// Mapped where the kernel chose.
+    Kernel(Mmap),
+    /// Mapped at a fixed address.
+    Fixed(FixedMapping),
+}
+
+impl Region {
+    fn as_ptr(&self) -> *mut u8 {
+        match self {
+            Region::Kernel(m) => m.as_ptr(),
+            Region::Fixed(f) => f.ptr.as_ptr().cast(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Region::Kernel(m) => m.len(),
+            Region::Fixed(f) => f.len.get(),
+        }
+    }
+}
+
+/// A shared mapping of an mmapable array map's value, or of a BPF arena.
 #[derive(Debug)]
 pub(crate) struct MappedValue {
-    map: Mmap,
+    map: Region,
     len: usize,
     writable: bool,
 }
@@ -386,8 +469,39 @@ impl MappedValue {
     pub(crate) fn map(fd: impl AsFd, len: usize, writable: bool) -> crate::error::Result<Self> {
         let page = Mmap::page_size();
         let map_len = len.max(1).next_multiple_of(page);
-        let map = Mmap::map(fd, map_len, writable, 0)?;
+        let map = Region::Kernel(Mmap::map(fd, map_len, writable, 0)?);
         Ok(Self { map, len, writable })
+    }
+
+    /// Maps all `len` bytes of the arena `fd`, writable, at `addr` (its
+    /// `map_extra`), or where the kernel chooses for `addr` 0.
+    pub(crate) fn map_arena(fd: impl AsFd, len: usize, addr: u64) -> crate::error::Result<Self> {
+        let size = NonZeroUsize::new(len)
+            .ok_or_else(|| crate::error::Error::InvalidArgument("arena of zero bytes".into()))?;
+        let map = match usize::try_from(addr).ok().and_then(NonZeroUsize::new) {
+            Some(at) => Region::Fixed(FixedMapping::map(fd, size, at)?),
+            None if addr == 0 => Region::Kernel(Mmap::map(fd, len, true, 0)?),
+            None => {
+                return Err(crate::error::Error::InvalidArgument(format!(
+                    "arena address {addr:#x} does not fit a pointer"
+                )));
+            }
+        };
+        Ok(Self {
+            map,
+            len,
+            writable: true,
+        })
+    }
+
+    /// The address of the first byte.
+    pub(crate) fn address(&self) -> usize {
+        self.map.as_ptr() as usize
+    }
+
+    /// The length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.len
     }
 
     pub(crate) fn is_writable(&self) -> bool {

@@ -35,6 +35,8 @@ use crate::info::ProgramInfo;
 use crate::map::sanitize_name;
 use crate::{AttachType, ProgramSpec, ProgramType};
 
+mod target;
+
 /// Options for loading a program.
 #[derive(Debug, Clone, Default)]
 pub struct ProgramOptions {
@@ -42,9 +44,22 @@ pub struct ProgramOptions {
     /// only when the load fails, at `BRANCH` level). With a level set, the
     /// log of a successful load is kept ([`Program::verifier_log`]).
     pub log_level: LogLevel,
+    /// The size in bytes of the first verifier log buffer (0: 64 KiB); it
+    /// grows until the log fits, so a small start costs only retries.
+    pub log_size: u32,
     /// The kernel BTF to find attach targets (and CO-RE targets) in, instead
     /// of the running kernel's.
     pub kernel_btf: Option<Arc<Spec>>,
+    /// The program whose function a freplace program (`SEC("freplace/<function>")`)
+    /// replaces, or an fentry/fexit program traces, instead of a kernel
+    /// function. The function is looked up by name in its BTF, so it must
+    /// have been loaded with BTF (from an object, through a
+    /// [`Collection`](crate::Collection)).
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 5.5 (fentry/fexit of a program); 5.6 (freplace).
+    pub attach_program: Option<Arc<Program>>,
 }
 
 /// Input of [`Program::test_run`].
@@ -266,25 +281,26 @@ impl Program {
             fd_array.extend_from_slice(&ctx.fd_array);
             attr.set_fd_array(&fd_array)?;
         }
-        // Attach target in kernel BTF for tracing, LSM, iterators and struct_ops
-        // (a module's BTF fd stays open until the load is done).
-        let _module_btf: Option<OwnedFd>;
+        // Attach target in kernel BTF for tracing, LSM, iterators and struct_ops,
+        // or in a program's BTF for freplace (a module's BTF fd stays open
+        // until the load is done).
+        let _target_fd: Option<target::TargetFd<'_>>;
         if let Some(t) = ctx.struct_ops {
             attr.attach_btf_id = t.btf_id;
             attr.expected_attach_type = sys::AttachType(t.member);
-        } else if let Some((target_id, module)) = attach_btf_target(spec, opts)? {
+        } else if let Some((target_id, fd)) = target::resolve(spec, opts)? {
             attr.attach_btf_id = target_id;
-            if let Some(fd) = &module {
+            if let Some(fd) = &fd {
                 attr.attach_prog_fd = fd.as_raw_fd().unsigned_abs();
             }
-            _module_btf = module;
+            _target_fd = fd;
         }
 
-        let result = if opts.log_level == LogLevel::NONE {
-            sys::prog_load(&attr).map(|fd| (fd, None))
-        } else {
-            sys::prog_load_with_log(&attr, opts.log_level).map(|(fd, log)| (fd, Some(log)))
+        let log_opts = sys::LogOptions {
+            level: opts.log_level,
+            size: opts.log_size,
         };
+        let result = sys::prog_load_with_log(&attr, log_opts);
         let (fd, log) = result.map_err(|e| load_error(spec, e, &ctx.fixups))?;
         Ok(Program {
             fd,
@@ -639,60 +655,4 @@ fn load_error(spec: &ProgramSpec, e: sys::Error, fixups: &[ebpf_btf::core::Fixup
         })),
         other => Error::from(other),
     }
-}
-
-/// The kernel BTF id of the attach target of tracing, LSM and iterator
-/// programs, in vmlinux or (for the running kernel) a module, whose BTF fd is
-/// then returned too.
-fn attach_btf_target(
-    spec: &ProgramSpec,
-    opts: &ProgramOptions,
-) -> Result<Option<(u32, Option<OwnedFd>)>> {
-    let (prefix, kind_func) = match (spec.program_type, spec.attach_type) {
-        (ProgramType::Tracing, Some(AttachType::TraceRawTp)) => ("btf_trace_", false),
-        (
-            ProgramType::Tracing,
-            Some(AttachType::TraceFentry | AttachType::TraceFexit | AttachType::ModifyReturn),
-        ) => ("", true),
-        (ProgramType::Tracing, Some(AttachType::TraceIter)) => ("bpf_iter_", true),
-        (ProgramType::Lsm, _) => ("bpf_lsm_", true),
-        _ => return Ok(None),
-    };
-    let Some(target) = spec.attach_target.as_deref().filter(|t| !t.is_empty()) else {
-        return Err(Error::InvalidArgument(format!(
-            "{} program without an attach target",
-            spec.program_type.kernel_name()
-        )));
-    };
-    // `module:function` names a module's function explicitly.
-    let target = target.rsplit(':').next().unwrap_or(target);
-    let btf = match &opts.kernel_btf {
-        Some(b) => b.clone(),
-        None => crate::relocate::kernel_spec()?,
-    };
-    let name = format!("{prefix}{target}");
-    let id = if kind_func {
-        btf.type_by_name::<ebpf_btf::Func>(&name).map(|(id, _)| id)
-    } else {
-        btf.type_by_name::<ebpf_btf::Typedef>(&name)
-            .map(|(id, _)| id)
-    };
-    if let Ok(id) = id {
-        return Ok(Some((id.0, None)));
-    }
-    if opts.kernel_btf.is_none() {
-        let found = if kind_func {
-            crate::ksym::find_in_modules::<ebpf_btf::Func>(&name)
-        } else {
-            crate::ksym::find_in_modules::<ebpf_btf::Typedef>(&name)
-        };
-        if let Some((module, id)) = found {
-            let fd = crate::ksym::module_btf_fd(&module)?;
-            return Ok(Some((id, Some(fd))));
-        }
-    }
-    Err(Error::NotFound {
-        kind: "attach target in kernel BTF",
-        name,
-    })
 }

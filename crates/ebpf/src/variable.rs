@@ -1,6 +1,6 @@
 //! [`Variable`]: a global variable of a loaded [`Collection`](crate::Collection),
 //! read and written in place — through a memory mapping when the data section
-//! map is mmapable (kernels 5.5+), else by map lookup and update.
+//! map is mmapable (kernels 5.5+) or an arena, else by map lookup and update.
 //!
 //! ```no_run
 //! use ebpf::{Collection, CollectionOptions, CollectionSpec};
@@ -41,7 +41,9 @@ impl DataSection {
         let read_only = map.flags() & ebpf_syscall::BPF_F_RDONLY_PROG != 0
             || map.name().starts_with(".rodata")
             || map.name() == ebpf_spec::KCONFIG_SECTION;
-        let mapped = if map.flags() & ebpf_syscall::BPF_F_MMAPABLE != 0 {
+        // An arena is mapped by its `Map` (shared by this clone).
+        let arena = map.map_type() == crate::MapType::ARENA;
+        let mapped = if map.flags() & ebpf_syscall::BPF_F_MMAPABLE != 0 && !arena {
             Some(
                 MappedValue::map(&map, map.value_size() as usize, !read_only)
                     .map_err(Error::map(map.name(), "mmap"))?,
@@ -57,6 +59,9 @@ impl DataSection {
     }
 
     fn read(&self, off: usize, out: &mut [u8]) -> Result<()> {
+        if self.map.arena.is_some() {
+            return self.map.arena()?.read(off, out);
+        }
         if let Some(m) = &self.mapped {
             return m.read(off, out);
         }
@@ -77,6 +82,9 @@ impl DataSection {
                 "section '{}' is read-only (constants are frozen at load; set them in the spec)",
                 self.map.name()
             )));
+        }
+        if self.map.arena.is_some() {
+            return self.map.arena()?.write(off, data);
         }
         if let Some(m) = &self.mapped {
             if m.is_writable() {
@@ -134,7 +142,7 @@ impl Variable {
     }
     /// Whether the variable is accessed through a memory mapping.
     pub fn is_mmapped(&self) -> bool {
-        self.section.mapped.is_some()
+        self.section.mapped.is_some() || self.section.map.arena.is_some()
     }
 
     fn err(&self, op: &'static str) -> impl FnOnce(Error) -> Error + '_ {

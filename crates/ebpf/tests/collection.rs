@@ -278,6 +278,12 @@ fn isa_fixtures() {
             "isa_v3-el.o",
             "isa_v4-el.o",
         ] {
+            if f == "isa_v4-el.o"
+                && skip_if_not_supported(ebpf::features::have_isa(ebpf::features::IsaVersion::V4))
+                    .is_none()
+            {
+                continue;
+            }
             let s = spec(f);
             let coll = Collection::load(&s, CollectionOptions::default())
                 .unwrap_or_else(|e| panic!("{f}: {e}"));

@@ -149,3 +149,31 @@ pub fn cookie_insns(map: &Map, pid: u32) -> Instructions {
         exit(),
     ])
 }
+
+/// The committed fixture `testdata/<name>-{el,eb}.o` of the host's byte order.
+pub fn fixture_spec(name: &str) -> ebpf::CollectionSpec {
+    let order = if cfg!(target_endian = "little") {
+        "el"
+    } else {
+        "eb"
+    };
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
+    ebpf::CollectionSpec::from_file(format!("{dir}/{name}-{order}.o")).unwrap()
+}
+
+/// Whether the running kernel describes perf_event links (kprobe, uprobe,
+/// tracepoint, event) in link info: from 6.6. Before that the library reports
+/// [`ebpf_link::PerfEventInfo::Unspecified`], which this asserts.
+pub fn perf_link_info(data: &ebpf_link::LinkInfoData) -> bool {
+    if ebpf_test_support::kernel_version() >= ebpf_syscall::KernelVersion::new(6, 6, 0) {
+        return true;
+    }
+    assert!(
+        matches!(
+            data,
+            ebpf_link::LinkInfoData::PerfEvent(ebpf_link::PerfEventInfo::Unspecified)
+        ),
+        "before 6.6: {data:?}"
+    );
+    false
+}

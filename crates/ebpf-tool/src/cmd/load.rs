@@ -1,7 +1,9 @@
-//! `ebpf-tool load OBJECT.o [--pin DIR] [--target BTF] [--json]`: load an
-//! object into the kernel and report each map and program created (id, name,
+//! `ebpf-tool load OBJECT.o [--pin DIR] [--target BTF] [--attach-prog P=T]... [--json]`:
+//! load an object into the kernel and report each map and program created (id, name,
 //! type), or the verifier error. With --pin the objects stay loaded, pinned
-//! under DIR (a bpffs directory) as `maps/NAME` and `progs/NAME`.
+//! under DIR (a bpffs directory) as `maps/NAME` and `progs/NAME`. A freplace program
+//! needs `--attach-prog NAME=TARGET`, TARGET being the id or pinned path of the
+//! loaded program whose function it replaces.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -13,12 +15,43 @@ use crate::Result;
 use crate::json::Json;
 
 /// Runs the command.
-pub fn run(path: &str, pin: Option<&str>, target: Option<&str>, json: bool) -> Result<String> {
+pub fn run(
+    path: &str,
+    pin: Option<&str>,
+    target: Option<&str>,
+    attach_progs: &[String],
+    json: bool,
+) -> Result<String> {
     let spec = CollectionSpec::from_file(path).map_err(|e| format!("{path}: {e}"))?;
     let mut opts = CollectionOptions::default();
     if let Some(t) = target {
         opts.kernel_btf = Some(super::btf::load(t)?);
     }
+    for arg in attach_progs {
+        let (name, what) = arg
+            .split_once('=')
+            .ok_or_else(|| format!("--attach-prog {arg}: expected PROGRAM=TARGET"))?;
+        if !spec.programs.contains_key(name) {
+            return Err(format!(
+                "--attach-prog {arg}: {path} has no program '{name}'"
+            ));
+        }
+        let prog =
+            super::objects::open_prog(what).map_err(|e| format!("--attach-prog {arg}: {e}"))?;
+        opts.attach_programs
+            .insert(name.to_owned(), std::sync::Arc::new(prog));
+    }
+    // freplace programs without a target are left out (and listed), so the rest of
+    // the object, often the very program they replace, still loads.
+    let not_loaded: Vec<String> = spec
+        .programs
+        .iter()
+        .filter(|(n, p)| {
+            p.program_type == ebpf::ProgramType::Ext && !opts.attach_programs.contains_key(*n)
+        })
+        .map(|(n, _)| n.clone())
+        .collect();
+    opts.skip_programs.extend(not_loaded.iter().cloned());
     let mut coll = Collection::load(&spec, opts).map_err(|e| match e.verifier() {
         Some(v) => format!("load {path}: {e}\n{v}"),
         None => format!("load {path}: {e}"),
@@ -71,6 +104,10 @@ pub fn run(path: &str, pin: Option<&str>, target: Option<&str>, json: bool) -> R
             Json::object()
                 .with("maps", list(&maps))
                 .with("programs", list(&progs))
+                .with(
+                    "not_loaded",
+                    Json::Array(not_loaded.iter().map(|n| n.as_str().into()).collect()),
+                )
                 .with("pinned", pin.map(str::to_owned))
         );
     } else {
@@ -79,6 +116,12 @@ pub fn run(path: &str, pin: Option<&str>, target: Option<&str>, json: bool) -> R
         }
         for (id, n, t) in &progs {
             let _ = writeln!(out, "program {id}: {n} ({t})");
+        }
+        for n in &not_loaded {
+            let _ = writeln!(
+                out,
+                "not loaded {n}: freplace needs its target (--attach-prog {n}=TARGET)"
+            );
         }
         match pin {
             Some(dir) => {

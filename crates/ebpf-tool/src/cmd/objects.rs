@@ -69,7 +69,7 @@ fn open_map(what: &str) -> Result<Map> {
 }
 
 /// Opens a program by numeric id or by a pinned path.
-fn open_prog(what: &str) -> Result<Program> {
+pub(crate) fn open_prog(what: &str) -> Result<Program> {
     match what.parse::<u32>() {
         Ok(id) => Program::from_id(id).map_err(|e| format!("program {id}: {e}")),
         Err(_) => Program::from_pin(what).map_err(|e| format!("program {what}: {e}")),

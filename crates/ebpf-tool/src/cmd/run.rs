@@ -226,6 +226,18 @@ pub fn run(opts: &RunOptions) -> Result<String> {
     // skipped with a note; the rest of the object still runs.
     let mut skipped = std::collections::BTreeSet::new();
     let mut notes = String::new();
+    // A freplace program replaces a function of another loaded program, which
+    // `run` has no way to name.
+    for (name, p) in &spec.programs {
+        if p.program_type == ebpf::ProgramType::Ext {
+            let _ = writeln!(
+                notes,
+                "not loaded {name}: a freplace program needs its target program \
+                 (ebpf-tool load --attach-prog {name}=TARGET)"
+            );
+            skipped.insert(name.clone());
+        }
+    }
     let mut coll = loop {
         let opts = CollectionOptions {
             skip_programs: skipped.clone(),
