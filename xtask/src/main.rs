@@ -4,11 +4,14 @@
 //! - `check-layers`: fail when a crate depends on a crate outside its layer.
 //! - `gen-helpers`: regenerate `crates/ebpf-asm/src/helpers.rs` from `helpers.list`.
 //! - `gen-sections`: regenerate `crates/ebpf-spec/src/sections.rs` from `sections.list`.
+//! - `vm-test`: run the kernel tests in a qemu/KVM guest on Debian's 6.1 kernel.
 
 mod fixtures;
 mod gen_helpers;
 mod gen_sections;
 mod layers;
+mod vm;
+mod vm_image;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,7 +23,11 @@ commands:
                              (--check: fail if the committed objects differ from a rebuild)
   check-layers               fail if a crate depends on a crate its layer may not use
   gen-helpers                regenerate crates/ebpf-asm/src/helpers.rs from helpers.list
-  gen-sections               regenerate crates/ebpf-spec/src/sections.rs from sections.list";
+  gen-sections               regenerate crates/ebpf-spec/src/sections.rs from sections.list
+  vm-test [-p CRATE]... [--test NAME]... [--kernel PKG] [--accel kvm|tcg]
+          [--timeout SECS] [-- FILTER...]
+                             run kernel tests in a qemu/KVM guest on Debian's 6.1 kernel
+                             (default: ebpf-link, ebpf, ebpf-syscall; cache in target/vm)";
 
 /// The workspace root (the parent of this crate's manifest directory).
 fn workspace_root() -> PathBuf {
@@ -39,6 +46,7 @@ fn main() -> ExitCode {
         Some("check-layers") => layers::check(&root),
         Some("gen-helpers") => gen_helpers::run(&root),
         Some("gen-sections") => gen_sections::run(&root),
+        Some("vm-test") => vm::run(&root, &args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

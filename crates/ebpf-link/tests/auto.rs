@@ -73,6 +73,8 @@ fn fixture_tp_getpid_counts() {
     }
     check_fd_leaks(|| {
         let fx = fixture("loader-el.o", "tp_getpid");
+        // Asked before attaching: std::process::id() is a getpid call too.
+        let me = pid();
         let link = ebpf_link::attach_spec(&fx.spec, &fx.program).unwrap();
         assert_eq!(link.kind(), "tracepoint");
         for _ in 0..5 {
@@ -85,7 +87,7 @@ fn fixture_tp_getpid_counts() {
         let ours: u64 = map
             .iter()
             .map(|kv| kv.unwrap())
-            .filter(|(k, _)| u32::from_ne_bytes(k[..4].try_into().unwrap()) == pid())
+            .filter(|(k, _)| u32::from_ne_bytes(k[..4].try_into().unwrap()) == me)
             .map(|(_, v)| u64::from_ne_bytes(v[..8].try_into().unwrap()))
             .sum();
         assert_eq!(ours, 5);

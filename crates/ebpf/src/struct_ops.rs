@@ -163,10 +163,27 @@ pub(crate) fn create_map(
     // The kernel wants the object's BTF even though the value type is vmlinux's.
     attr.btf_fd = btf_fd.as_raw_fd().unsigned_abs();
     attr.map_name = sys::obj_name(&sanitize_name(name)).unwrap_or_default();
-    let fd = sys::map_create(&attr)?;
+    let fd = sys::map_create(&attr).map_err(|e| link_flag_error(&attr, e))?;
     let map = Map::from_fd(fd)?.with_name(name);
     map.update(&0u32.to_ne_bytes(), &buf, UpdateFlags::ANY)?;
     Ok(map)
+}
+
+/// `EINVAL` creating a `.struct_ops.link` map: kernels before 6.4 refuse every
+/// struct_ops map flag. When the same map without `BPF_F_LINK` is accepted
+/// (and closed at once), the flag is the cause: report it as not supported.
+fn link_flag_error(attr: &sys::MapCreateAttr<'_>, e: sys::Error) -> Error {
+    if e.errno() == Some(sys::Errno::INVAL) && attr.map_flags & ebpf_spec::MAP_FLAG_LINK != 0 {
+        let mut plain = *attr;
+        plain.map_flags &= !ebpf_spec::MAP_FLAG_LINK;
+        if sys::map_create(&plain).is_ok() {
+            return Error::NotSupported(sys::NotSupported::new(
+                "struct_ops maps with BPF_F_LINK (.struct_ops.link)",
+                sys::KernelVersion::new(6, 4, 0),
+            ));
+        }
+    }
+    e.into()
 }
 
 trait RawFdExt {

@@ -73,6 +73,15 @@ fn producer(perf: &OwnedFd, counters: &OwnedFd, size: i16) -> OwnedFd {
     prog_load(&attr).unwrap_or_else(|e| panic!("load: {e}"))
 }
 
+/// Pins the calling test thread to the CPU it is on. The kernel writes a ring's
+/// pending lost record only with the next sample on that CPU, so a test that
+/// counts lost records must not migrate between runs of the producer.
+fn stay_on_this_cpu() {
+    let mut set = nix::sched::CpuSet::new();
+    set.set(nix::sched::sched_getcpu().unwrap()).unwrap();
+    nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set).unwrap();
+}
+
 /// Checks a sample of `size` bytes (plus the kernel's 4 bytes of padding) and
 /// returns its sequence number.
 fn check_sample(bytes: &[u8], size: usize) -> u64 {
@@ -172,6 +181,7 @@ fn lost_samples_are_counted_when_the_ring_is_too_small() {
         let prog = producer(&map, &counters, 64);
         let mut reader =
             PerfReader::with_options(&map, PerfReaderOptions::default().pages_per_cpu(1)).unwrap();
+        stay_on_this_cpu();
         // 80-byte records: about 51 fit in one page; the rest are lost.
         run(&prog, 1000);
         let (_, failed) = read_counters(&counters);
@@ -213,6 +223,7 @@ fn lost_samples_are_counted_by_consume() {
         let mut samples = 0;
         let mut lost = 0;
         let mut total = 0;
+        stay_on_this_cpu();
         // Each round overfills the ring: 80-byte records, about 51 fit in a page.
         for _ in 0..5 {
             run(&prog, 200);
