@@ -202,8 +202,13 @@ int tc_prog(void *ctx)
 SEC("tracepoint/syscalls/sys_enter_getpid")
 int tp_getpid(void *ctx)
 {
-	struct key k = { .a = bpf_get_current_pid_tgid() >> 32 };
-	__u64 one = 1, *v = bpf_map_lookup_elem(&hash_map, &k);
+	struct key k;
+	__u64 one = 1, *v;
+
+	/* Zero the padding byte too: it is part of the hash key. */
+	__builtin_memset(&k, 0, sizeof(k));
+	k.a = bpf_get_current_pid_tgid() >> 32;
+	v = bpf_map_lookup_elem(&hash_map, &k);
 	if (v)
 		__sync_fetch_and_add(v, 1);
 	else

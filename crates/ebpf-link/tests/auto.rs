@@ -81,16 +81,16 @@ fn fixture_tp_getpid_counts() {
             raw_getpid();
         }
         let map = &fx.maps["hash_map"];
-        // The fixture leaves the key's padding byte unset (kernels that allow
-        // reading uninitialised stack, such as 6.1 for root, may see a different
-        // byte on each call): add up every entry of this process.
-        let ours: u64 = map
+        // One entry for this process: the fixture zeroes the key's padding byte,
+        // which kernels that let root read uninitialised stack (6.1) would
+        // otherwise turn into a new key on every call.
+        let ours: Vec<(Vec<u8>, u64)> = map
             .iter()
             .map(|kv| kv.unwrap())
             .filter(|(k, _)| u32::from_ne_bytes(k[..4].try_into().unwrap()) == me)
-            .map(|(_, v)| u64::from_ne_bytes(v[..8].try_into().unwrap()))
-            .sum();
-        assert_eq!(ours, 5);
+            .map(|(k, v)| (k, u64::from_ne_bytes(v[..8].try_into().unwrap())))
+            .collect();
+        assert_eq!(ours, [(me.to_ne_bytes().into_iter().chain([0; 4]).collect(), 5)]);
     });
 }
 
