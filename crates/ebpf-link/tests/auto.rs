@@ -90,7 +90,10 @@ fn fixture_tp_getpid_counts() {
             .filter(|(k, _)| u32::from_ne_bytes(k[..4].try_into().unwrap()) == me)
             .map(|(k, v)| (k, u64::from_ne_bytes(v[..8].try_into().unwrap())))
             .collect();
-        assert_eq!(ours, [(me.to_ne_bytes().into_iter().chain([0; 4]).collect(), 5)]);
+        assert_eq!(
+            ours,
+            [(me.to_ne_bytes().into_iter().chain([0; 4]).collect(), 5)]
+        );
     });
 }
 
