@@ -353,7 +353,10 @@ fn load_or_skip_eperm(section: &str, map: &ebpf::Map) -> Option<ebpf::Program> {
             skip(format!("refused by policy (likely lockdown): {msg}"));
             None
         }
-        Err(e) => panic!("load {section}: {e}"),
+        Err(e) => match e.verifier() {
+            Some(log) => panic!("load {section}: {e}\n{log}"),
+            None => panic!("load {section}: {e}"),
+        },
     }
 }
 
@@ -437,5 +440,44 @@ fn tp_btf_fires_or_lockdown_refuses() {
         let _link = ebpf_link::raw_tracepoint::attach(&prog, "").unwrap();
         raw_getpid();
         assert!(count(&map) >= 1);
+    });
+}
+
+#[test]
+fn fmod_ret_replaces_the_return_value_or_lockdown_refuses() {
+    if skip_unless_root() {
+        return;
+    }
+    check_fd_leaks(|| {
+        // fmod_ret may hook the error-injection list (often configured out) and the
+        // LSM hooks: make security_file_open fail with EPERM for this thread only;
+        // a non-zero return skips the hook and becomes its result.
+        let map = counter();
+        let tid = nix::unistd::gettid().as_raw() as u32;
+        let insns = counting_insns_for(&map, Only::Thread(tid), -1, 0);
+        let prog = match load("tracer", "fmod_ret/security_file_open", insns) {
+            Ok(p) => p,
+            Err(e) if e.is_permission_denied() => {
+                skip(format!("refused by policy (likely lockdown): {e}"));
+                return;
+            }
+            Err(e) => panic!("load: {e}"),
+        };
+        let open = || std::fs::File::open("/proc/self/status").map(drop);
+        open().unwrap();
+        let link = ebpf_link::tracing::attach(&prog).unwrap();
+        let err = open().unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(nix::libc::EPERM), "{err}");
+        assert_eq!(count(&map), 1);
+        assert!(matches!(
+            link.info().unwrap().data,
+            LinkInfoData::Tracing {
+                attach_type: ebpf_syscall::AttachType::MODIFY_RETURN,
+                ..
+            }
+        ));
+        drop(link);
+        open().unwrap();
+        assert_eq!(count(&map), 1, "detached on drop");
     });
 }

@@ -7,7 +7,7 @@ use ebpf::{Map, MapSpec, MapType, Program, ProgramOptions, ProgramSpec, UpdateFl
 use ebpf_asm::Register::*;
 use ebpf_asm::{
     AluOp, AtomicOp, Helper, Instruction, Instructions, JumpOp, Size, call, exit, load_map_fd,
-    mov64, mov64_reg, store_imm,
+    mov32_reg, mov64, mov64_reg, store_imm,
 };
 
 /// A one-slot `u64` array counted by [`counting_program`].
@@ -29,11 +29,42 @@ pub fn reset(map: &Map) {
 /// Instructions that add one to slot 0 of `map`, only for process `pid` if
 /// given, then return `ret`.
 pub fn counting_insns(map: &Map, pid: Option<u32>, ret: i32) -> Instructions {
+    match pid {
+        Some(pid) => counting_insns_for(map, Only::Process(pid), ret, ret),
+        None => counting_insns_for(map, Only::Any, ret, ret),
+    }
+}
+
+/// Which calls [`counting_insns_for`] counts.
+#[derive(Debug, Clone, Copy)]
+pub enum Only {
+    /// Every call.
+    Any,
+    /// Calls from this process (tgid).
+    Process(u32),
+    /// Calls from this thread (tid).
+    Thread(u32),
+}
+
+/// Counts the calls that `only` selects in `map[0]` and returns `ret` for them,
+/// `ret_other` for the rest.
+pub fn counting_insns_for(map: &Map, only: Only, ret: i32, ret_other: i32) -> Instructions {
     let mut v: Vec<Instruction> = Vec::new();
-    if let Some(pid) = pid {
-        v.push(call(Helper::GetCurrentPidTgid));
-        v.push(AluOp::Rsh.imm(R0, 32));
-        v.push(JumpOp::Ne.imm(R0, pid as i32, "out"));
+    let id = match only {
+        Only::Any => None,
+        Only::Process(pid) => {
+            v.push(call(Helper::GetCurrentPidTgid));
+            v.push(AluOp::Rsh.imm(R0, 32));
+            Some(pid)
+        }
+        Only::Thread(tid) => {
+            v.push(call(Helper::GetCurrentPidTgid));
+            v.push(mov32_reg(R0, R0));
+            Some(tid)
+        }
+    };
+    if let Some(id) = id {
+        v.push(JumpOp::Ne.imm(R0, id as i32, "other"));
     }
     v.extend([
         store_imm(R10, -4, 0, Size::W),
@@ -47,6 +78,10 @@ pub fn counting_insns(map: &Map, pid: Option<u32>, ret: i32) -> Instructions {
         mov64(R0, ret).with_symbol("out"),
         exit(),
     ]);
+    if id.is_some() {
+        // Only reachable through the filter's jump (the verifier refuses dead code).
+        v.extend([mov64(R0, ret_other).with_symbol("other"), exit()]);
+    }
     Instructions::from(v)
 }
 
