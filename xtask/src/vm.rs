@@ -307,6 +307,21 @@ fn outcomes(log: &str) -> Vec<Outcome> {
     all
 }
 
+/// The guest puts fresh tmpfs over `/tmp`, `/run` and `/dev/shm` (its init keeps
+/// the host's under `/host`); a workspace under one of them (a CI clone in `/tmp`,
+/// say) is bound back at the same path.
+fn workspace_mount(root: &Path) -> String {
+    let covered = ["/tmp", "/run", "/dev/shm"];
+    if !covered.iter().any(|d| root.starts_with(d)) {
+        return String::new();
+    }
+    let w = root.display();
+    format!(
+        "mkdir -p $R{w}\n\
+         mount --bind /host{w} $R{w} || echo 'VMTEST mount of the workspace {w} failed'\n"
+    )
+}
+
 /// Runs `cargo xtask vm-test ARGS`.
 pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let o = parse(args)?;
@@ -314,8 +329,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let cache: PathBuf = root.join("target/vm");
     let image = vm_image::prepare(&cache, o.kernel.as_deref())?;
     let bins = build_tests(root, &o)?;
-    let mount_boot = format!("mount --bind $R{} $R/boot\n", image.boot.display());
-    let initrd = image.write_initramfs(&cache, &(mount_boot + &script(&bins, &o.filter)))?;
+    // The workspace first: the kernel's /boot files may be inside it.
+    let mut mounts = workspace_mount(root);
+    mounts += &format!("mount --bind $R{} $R/boot\n", image.boot.display());
+    let initrd = image.write_initramfs(&cache, &(mounts + &script(&bins, &o.filter)))?;
     let accel = o.accel.unwrap_or_else(Accel::detect);
     eprintln!(
         "vm-test: booting {} ({accel:?}) with {} test binaries (prepared in {:.1?})",

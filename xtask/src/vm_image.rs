@@ -373,6 +373,12 @@ if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose ho
     echo "VMTEST mount of the host root failed"
     poweroff -f
 fi
+# Keep the host's /tmp, /run and /dev/shm reachable under /host before fresh
+# tmpfs covers them (a workspace may live there).
+for d in tmp run dev/shm; do
+    mkdir -p /host/$d
+    mount --bind $R/$d /host/$d
+done
 mount -t proc proc $R/proc
 mount -t sysfs sys $R/sys
 mount -t devtmpfs dev $R/dev
