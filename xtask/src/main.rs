@@ -24,9 +24,10 @@ commands:
   check-layers               fail if a crate depends on a crate its layer may not use
   gen-helpers                regenerate crates/ebpf-asm/src/helpers.rs from helpers.list
   gen-sections               regenerate crates/ebpf-spec/src/sections.rs from sections.list
-  vm-test [-p CRATE]... [--test NAME]... [--kernel PKG] [--accel kvm|tcg]
+  vm-test [-p CRATE]... [--test NAME]... [--kernel SERIES|PKG] [--accel kvm|tcg]
           [--timeout SECS] [-- FILTER...]
-                             run kernel tests in a qemu/KVM guest on Debian's 6.1 kernel
+                             run kernel tests in a qemu/KVM guest on a Debian kernel
+                             (default series 6.1; e.g. --kernel 6.12)
                              (default: ebpf-link, ebpf, ebpf-syscall; cache in target/vm)";
 
 /// The workspace root (the parent of this crate's manifest directory).

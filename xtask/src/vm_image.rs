@@ -88,21 +88,47 @@ fn fetch_and_unpack(pkgs: &[String], debs: &Path, dest: &Path) -> Result<(), Str
     Ok(())
 }
 
-/// The bookworm kernel package that `linux-image-amd64` currently depends on.
-fn kernel_package() -> Result<String, String> {
+/// The kernel series `vm-test` boots by default: Debian bookworm's.
+pub const DEFAULT_SERIES: &str = "6.1";
+
+/// Natural-order key: runs of digits compare as numbers (`6.1.0-56` < `6.1.0-100`).
+fn natural_key(s: &str) -> Vec<(u64, String)> {
+    let mut key = Vec::new();
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let (n, tail) = rest.split_at(digits);
+        let text = tail.len() - tail.trim_start_matches(|c: char| !c.is_ascii_digit()).len();
+        let (t, tail) = tail.split_at(text);
+        key.push((n.parse().unwrap_or(0), t.to_owned()));
+        rest = tail;
+    }
+    key
+}
+
+/// The newest signed amd64 kernel package of `series` (`6.1`, `6.12`, ...) that apt
+/// knows, e.g. `linux-image-6.1.0-56-amd64` or `linux-image-6.12.117+deb12-amd64`.
+fn kernel_package(series: &str) -> Result<String, String> {
+    let prefix = format!("linux-image-{series}.");
     let find = || -> Result<Option<String>, String> {
-        let out = run(Command::new("apt-cache").args(["depends", "linux-image-amd64"]))?;
+        let out = run(Command::new("apt-cache").args(["search", "--names-only", &prefix]))?;
         Ok(out
             .lines()
-            .filter_map(|l| l.trim().strip_prefix("Depends: "))
-            .find(|p| p.starts_with("linux-image-6.1."))
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|p| p.starts_with(&prefix) && p.ends_with("-amd64"))
+            .filter(|p| {
+                !["-dbg", "-unsigned", "-cloud-", "-rt-"]
+                    .iter()
+                    .any(|x| p.contains(x))
+            })
+            .max_by_key(|p| natural_key(p))
             .map(str::to_owned))
     };
     if let Ok(Some(p)) = find() {
         return Ok(p);
     }
     run(Command::new("apt-get").arg("update"))?;
-    find()?.ok_or_else(|| "apt-cache: linux-image-amd64 depends on no linux-image-6.1.*".into())
+    find()?.ok_or_else(|| format!("apt-cache: no {prefix}*-amd64 package"))
 }
 
 fn first_with_prefix(dir: &Path, prefix: &str) -> Option<PathBuf> {
@@ -115,26 +141,29 @@ fn first_with_prefix(dir: &Path, prefix: &str) -> Option<PathBuf> {
                 .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
         })
         .collect();
-    names.sort();
+    names.sort_by_key(|p| natural_key(&p.to_string_lossy()));
     names.pop()
 }
 
 /// Unpacks (once) the kernel, busybox and, when the host has none, qemu.
-pub fn prepare(cache: &Path, kernel_pkg: Option<&str>) -> Result<Image, String> {
+///
+/// `kernel` is a package name (`linux-image-6.12.117+deb12-amd64`) or a series
+/// (`6.12`; default `6.1`), which means the newest package of that series
+/// unless one is unpacked already.
+pub fn prepare(cache: &Path, kernel: Option<&str>) -> Result<Image, String> {
     let sysroot = cache.join("sysroot");
     let boot = sysroot.join("boot");
-    let want_kernel = kernel_pkg.map(|p| p.trim_start_matches("linux-image-").to_owned());
-    let have = first_with_prefix(&boot, "vmlinuz-").filter(|k| {
-        want_kernel
-            .as_deref()
-            .is_none_or(|w| k.ends_with(format!("vmlinuz-{w}")))
-    });
-    let kernel = match have {
+    let wanted = kernel.unwrap_or(DEFAULT_SERIES);
+    let (prefix, pkg) = match wanted.strip_prefix("linux-image-") {
+        Some(release) => (format!("vmlinuz-{release}"), Some(wanted.to_owned())),
+        None => (format!("vmlinuz-{wanted}."), None),
+    };
+    let kernel = match first_with_prefix(&boot, &prefix) {
         Some(k) => k,
         None => {
-            let pkg = match kernel_pkg {
-                Some(p) => p.to_owned(),
-                None => kernel_package()?,
+            let pkg = match pkg {
+                Some(p) => p,
+                None => kernel_package(wanted)?,
             };
             eprintln!(
                 "vm-test: fetching {pkg} and busybox-static into {}",
@@ -142,8 +171,8 @@ pub fn prepare(cache: &Path, kernel_pkg: Option<&str>) -> Result<Image, String> 
             );
             let pkgs = [pkg, "busybox-static".to_owned()];
             fetch_and_unpack(&pkgs, &cache.join("debs"), &sysroot)?;
-            first_with_prefix(&boot, "vmlinuz-")
-                .ok_or_else(|| format!("no vmlinuz-* in {} after unpacking", boot.display()))?
+            first_with_prefix(&boot, &prefix)
+                .ok_or_else(|| format!("no {prefix}* in {} after unpacking", boot.display()))?
         }
     };
     let release = kernel
@@ -238,41 +267,77 @@ fn index_modules(dir: &Path, out: &mut BTreeMap<String, PathBuf>) {
         if path.is_dir() {
             index_modules(&path, out);
         } else if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-            if let Some(stem) = name.strip_suffix(".ko") {
+            // Newer Debian kernels ship xz-compressed modules.
+            if let Some(stem) = name
+                .strip_suffix(".ko")
+                .or_else(|| name.strip_suffix(".ko.xz"))
+            {
                 out.insert(stem.replace('-', "_"), path);
             }
         }
     }
 }
 
-/// `MODULES` and their dependencies, each after the modules it depends on.
+/// A module's ELF bytes (`.ko.xz` decompressed with `xz`).
+fn module_bytes(path: &Path) -> Result<Vec<u8>, String> {
+    if path.extension().is_some_and(|e| e == "xz") {
+        let out = Command::new("xz")
+            .arg("-dc")
+            .arg(path)
+            .output()
+            .map_err(|e| format!("xz -dc {}: {e} (apt-get install xz-utils)", path.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "xz -dc {}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        return Ok(out.stdout);
+    }
+    fs::read(path).map_err(|e| format!("read {}: {e}", path.display()))
+}
+
+/// Modules built into the kernel (`modules.builtin`: `kernel/.../name.ko` per line).
+fn builtin_modules(modules: &Path) -> BTreeSet<String> {
+    let list = fs::read_to_string(modules.join("modules.builtin")).unwrap_or_default();
+    list.lines()
+        .filter_map(|l| l.rsplit('/').next()?.strip_suffix(".ko"))
+        .map(|n| n.replace('-', "_"))
+        .collect()
+}
+
+/// `MODULES` and their dependencies, each after the modules it depends on;
+/// modules built into the kernel are left out.
 fn module_load_order(modules: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     let mut index = BTreeMap::new();
     index_modules(&modules.join("kernel"), &mut index);
+    let builtin = builtin_modules(modules);
     let mut order = Vec::new();
     let mut seen = BTreeSet::new();
     fn visit(
         name: &str,
         index: &BTreeMap<String, PathBuf>,
+        builtin: &BTreeSet<String>,
         seen: &mut BTreeSet<String>,
         order: &mut Vec<(String, PathBuf)>,
     ) -> Result<(), String> {
         let name = name.replace('-', "_");
-        if !seen.insert(name.clone()) {
+        if builtin.contains(&name) || !seen.insert(name.clone()) {
             return Ok(());
         }
         let path = index
             .get(&name)
             .ok_or_else(|| format!("module {name}: no {name}.ko in the kernel package"))?;
-        let bytes = fs::read(path).map_err(|e| format!("read {}: {e}", path.display()))?;
+        let bytes = module_bytes(path)?;
         for dep in module_depends(&bytes) {
-            visit(&dep, index, seen, order)?;
+            visit(&dep, index, builtin, seen, order)?;
         }
         order.push((name, path.clone()));
         Ok(())
     }
     for m in MODULES {
-        visit(m, &index, &mut seen, &mut order)?;
+        visit(m, &index, &builtin, &mut seen, &mut order)?;
     }
     Ok(order)
 }
@@ -343,7 +408,7 @@ impl Image {
         cpio.file("bin/busybox", 0o755, &busybox);
         let mut order = String::new();
         for (name, path) in module_load_order(&self.modules)? {
-            let data = fs::read(&path).map_err(|e| format!("read {}: {e}", path.display()))?;
+            let data = module_bytes(&path)?;
             cpio.file(&format!("modules/{name}.ko"), 0o644, &data);
             order.push_str(&name);
             order.push('\n');
@@ -403,3 +468,21 @@ echo "VMTEST DONE"
 sync
 poweroff -f
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::natural_key;
+
+    #[test]
+    fn kernel_versions_sort_naturally() {
+        let mut v = [
+            "linux-image-6.12.117+deb12-amd64",
+            "linux-image-6.12.99+deb12-amd64",
+            "linux-image-6.12.100+deb12-amd64",
+        ];
+        v.sort_by_key(|p| natural_key(p));
+        assert_eq!(v[2], "linux-image-6.12.117+deb12-amd64");
+        assert!(natural_key("vmlinuz-6.1.0-100-amd64") > natural_key("vmlinuz-6.1.0-56-amd64"));
+        assert!(natural_key("6.12") > natural_key("6.1.0"));
+    }
+}
