@@ -22,6 +22,7 @@ fn global_non_hidden_symbols_only() {
             "bss_total",
             "const_limit",
             "counter",
+            "fentry_busy",
             "foo_value",
             "greeting",
             "last_event"
@@ -92,9 +93,9 @@ fn btf_datasecs_are_fixed_up() {
     let spec = open("loader-el.o");
     let btf = spec.btf.as_ref().expect("btf");
     let (_, bss) = btf.type_by_name::<ebpf_btf::Datasec>(".bss").expect(".bss");
-    assert_eq!(bss.size, 40);
+    assert_eq!(bss.size, 48);
     let offsets: Vec<u32> = bss.vars.iter().map(|v| v.offset).collect();
-    assert_eq!(offsets, [0, 8]);
+    assert_eq!(offsets, [0, 8, 16]);
     let (_, kconfig) = btf
         .type_by_name::<ebpf_btf::Datasec>(".kconfig")
         .expect(".kconfig");
