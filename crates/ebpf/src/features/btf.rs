@@ -224,6 +224,12 @@ pub fn have_btf_kind(kind: BtfKind) -> FeatureResult {
 /// that cannot tell (an unexpected error) counts as "not supported", so the BTF sent
 /// is sanitised rather than refused.
 pub fn btf_sanitize_features() -> ebpf_btf::sanitize::Features {
+    // Asked on every load: keep the assembled set, not just each probe's result.
+    static SET: std::sync::OnceLock<ebpf_btf::sanitize::Features> = std::sync::OnceLock::new();
+    *SET.get_or_init(probe_sanitize_features)
+}
+
+fn probe_sanitize_features() -> ebpf_btf::sanitize::Features {
     let has = |k| have_btf_kind(k).is_ok();
     ebpf_btf::sanitize::Features {
         func: has(BtfKind::Func),
