@@ -12,7 +12,7 @@ use common::*;
 use ebpf_link::tcx::{self, Anchor, TcxDirection, TcxOptions};
 use ebpf_link::xdp::{self, XdpMode};
 use ebpf_link::{Link, LinkInfoData};
-use ebpf_test_support::{BpfFs, NetNs, check_fd_leaks, skip};
+use ebpf_test_support::{BpfFs, NetNs, check_fd_leaks, create_netkit_pair, skip};
 
 fn sh(cmd: &str) {
     let args: Vec<&str> = cmd.split_whitespace().collect();
@@ -30,18 +30,34 @@ struct Veth {
 impl Veth {
     fn new() -> Veth {
         let a = NetNs::new().unwrap();
+        a.run(|| sh("ip link add veth0 type veth peer name veth1"))
+            .unwrap();
+        Veth::join(a, "veth0", "veth1")
+    }
+
+    /// The same over a netkit pair in L3 mode: `nk0`, the primary, in `a`;
+    /// `nk1`, the peer, in `b`. Fails with the kernel's errno (`EOPNOTSUPP`
+    /// without netkit).
+    fn netkit() -> std::io::Result<Veth> {
+        let a = NetNs::new().unwrap();
+        a.run(|| create_netkit_pair("nk0", "nk1")).unwrap()?;
+        Ok(Veth::join(a, "nk0", "nk1"))
+    }
+
+    /// Moves `dev_b` from `a` into a new namespace `b`, addresses both
+    /// ends and brings them up.
+    fn join(a: NetNs, dev_a: &str, dev_b: &str) -> Veth {
         let b = NetNs::new().unwrap();
         let target = format!("/proc/{}/fd/{}", std::process::id(), b.raw_fd());
         a.run(|| {
-            sh("ip link add veth0 type veth peer name veth1");
-            sh(&format!("ip link set veth1 netns {target}"));
-            sh("ip addr add 10.77.0.1/24 dev veth0");
-            sh("ip link set veth0 up");
+            sh(&format!("ip link set {dev_b} netns {target}"));
+            sh(&format!("ip addr add 10.77.0.1/24 dev {dev_a}"));
+            sh(&format!("ip link set {dev_a} up"));
         })
         .unwrap();
         b.run(|| {
-            sh("ip addr add 10.77.0.2/24 dev veth1");
-            sh("ip link set veth1 up");
+            sh(&format!("ip addr add 10.77.0.2/24 dev {dev_b}"));
+            sh(&format!("ip link set {dev_b} up"));
         })
         .unwrap();
         Veth { a, b }
@@ -53,21 +69,29 @@ impl Veth {
 
     /// Sends one datagram from b to a and returns whether it arrived.
     fn udp_b_to_a(&self) -> bool {
-        let rx = self
-            .a
-            .run(|| UdpSocket::bind("10.77.0.1:0").unwrap())
-            .unwrap();
-        rx.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-        let dst = rx.local_addr().unwrap();
-        self.b
-            .run(|| {
-                let tx = UdpSocket::bind("10.77.0.2:0").unwrap();
-                tx.send_to(b"ping", dst).unwrap();
-            })
-            .unwrap();
-        let mut buf = [0u8; 16];
-        rx.recv(&mut buf).is_ok()
+        udp_between((&self.b, "10.77.0.2"), (&self.a, "10.77.0.1"))
     }
+
+    /// Sends one datagram from a to b and returns whether it arrived.
+    fn udp_a_to_b(&self) -> bool {
+        udp_between((&self.a, "10.77.0.1"), (&self.b, "10.77.0.2"))
+    }
+}
+
+/// Sends one datagram between two (namespace, address) ends and returns
+/// whether it arrived.
+fn udp_between(from: (&NetNs, &str), to: (&NetNs, &str)) -> bool {
+    let rx = to.0.run(|| UdpSocket::bind((to.1, 0)).unwrap()).unwrap();
+    rx.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let dst = rx.local_addr().unwrap();
+    from.0
+        .run(|| {
+            let tx = UdpSocket::bind((from.1, 0)).unwrap();
+            tx.send_to(b"ping", dst).unwrap();
+        })
+        .unwrap();
+    let mut buf = [0u8; 16];
+    rx.recv(&mut buf).is_ok()
 }
 
 /// One datagram over loopback inside `ns`.
@@ -286,44 +310,75 @@ fn tcx_egress_update() {
 }
 
 #[test]
-fn netkit_attaches_if_available() {
+fn netkit_counts_both_sides() {
     if skip_unless_root() {
         return;
     }
     check_fd_leaks(|| {
-        let ns = NetNs::new().unwrap();
-        let made = ns
-            .run(|| {
-                Command::new("ip")
-                    .args(["link", "add", "nk0", "type", "netkit"])
-                    .output()
-                    .map(|o| o.status.success())
-                    .unwrap_or(false)
-            })
-            .unwrap();
-        if !made {
-            skip("no netkit devices (CONFIG_NETKIT or iproute2 support missing)");
-            return;
-        }
-        let prog = trivial_program("netkit/primary", -1);
-        let ifindex = ns.run(|| ebpf_link::ifindex("nk0").unwrap()).unwrap();
-        let res = ns
-            .run(|| {
-                ebpf_link::netkit::attach(
-                    &prog,
-                    ifindex,
-                    ebpf_link::netkit::NetkitSide::Primary,
-                    &Default::default(),
-                )
-            })
-            .unwrap();
-        let Some(link) = ebpf_test_support::skip_if_not_supported(res) else {
+        use ebpf_link::netkit::{self, NetkitSide};
+        use ebpf_syscall::AttachType;
+        let nk = match Veth::netkit() {
+            Ok(nk) => nk,
+            Err(e) if e.raw_os_error() == Some(ebpf_syscall::Errno::OPNOTSUPP.0) => {
+                // CONFIG_NETKIT=n, or a kernel before 6.7.
+                skip(format!(
+                    "no netkit support in the kernel (RTM_NEWLINK kind netkit: {e})"
+                ));
+                return;
+            }
+            Err(e) => panic!("creating the netkit pair nk0/nk1: {e}"),
+        };
+        let primary_map = counter();
+        let peer_map = counter();
+        let primary_prog = counting_program("netkit/primary", &primary_map, None, -1); // NETKIT_NEXT
+        let peer_prog = counting_program("netkit/peer", &peer_map, None, -1);
+        let ifindex = nk.a.run(|| ebpf_link::ifindex("nk0").unwrap()).unwrap();
+        let peer_ifindex = nk.b.run(|| ebpf_link::ifindex("nk1").unwrap()).unwrap();
+        let attach = |prog, side| {
+            nk.a.run(|| netkit::attach(prog, ifindex, side, &Default::default()))
+                .unwrap()
+        };
+        let res = attach(&primary_prog, NetkitSide::Primary);
+        let Some(primary) = ebpf_test_support::skip_if_not_supported(res) else {
             return;
         };
-        assert!(matches!(
-            link.info().unwrap().data,
-            LinkInfoData::Netkit { .. }
-        ));
+        // Both sides are managed through the primary device.
+        let peer = attach(&peer_prog, NetkitSide::Peer).unwrap();
+        assert_eq!(
+            primary.info().unwrap().data,
+            LinkInfoData::Netkit {
+                ifindex,
+                attach_type: AttachType::NETKIT_PRIMARY
+            }
+        );
+        assert_eq!(
+            peer.info().unwrap().data,
+            LinkInfoData::Netkit {
+                ifindex: peer_ifindex,
+                attach_type: AttachType::NETKIT_PEER
+            }
+        );
+        let query = |side| nk.a.run(|| netkit::query(ifindex, side)).unwrap().unwrap();
+        assert_eq!(
+            query(NetkitSide::Primary).program_ids,
+            vec![primary_prog.id().unwrap()]
+        );
+        assert_eq!(query(NetkitSide::Peer).link_ids, vec![peer.id().unwrap()]);
+        // The primary's programs see what the primary transmits (a -> b),
+        // the peer's what the peer transmits (b -> a).
+        assert!(nk.udp_a_to_b(), "a -> b over netkit");
+        assert!(count(&primary_map) >= 1, "the primary program saw nothing");
+        assert_eq!(count(&peer_map), 0, "the peer program saw a -> b");
+        assert!(nk.udp_b_to_a(), "b -> a over netkit");
+        assert!(count(&peer_map) >= 1, "the peer program saw nothing");
+        // Detached on drop: traffic flows, nothing counts.
+        drop((primary, peer));
+        assert!(query(NetkitSide::Primary).program_ids.is_empty());
+        assert!(query(NetkitSide::Peer).program_ids.is_empty());
+        reset(&primary_map);
+        reset(&peer_map);
+        assert!(nk.udp_a_to_b() && nk.udp_b_to_a());
+        assert_eq!((count(&primary_map), count(&peer_map)), (0, 0));
     });
 }
 

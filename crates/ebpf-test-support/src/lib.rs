@@ -6,6 +6,8 @@
 //!   declared minimum version (a probe that is wrong must not hide as a skip).
 //! - [`check_fd_leaks`]: compare `/proc/self/fd` before and after a test body.
 //! - [`BpfFs`], [`TempCgroup`], [`NetNs`]: kernel fixtures that clean up on drop.
+//! - [`create_netkit_pair`]: an rtnetlink `RTM_NEWLINK` for netkit devices,
+//!   which older iproute2 cannot create.
 //!
 //! ```
 //! use ebpf_test_support::{check_fd_leaks, skip_if_not_supported};
@@ -24,9 +26,11 @@
 
 mod fd_leak;
 mod fixtures;
+mod netlink;
 mod skip;
 
 pub use ebpf_syscall::{KernelVersion, NotSupported};
 pub use fd_leak::{check_fd_leaks, open_fds};
 pub use fixtures::{BpfFs, NetNs, TempCgroup};
+pub use netlink::create_netkit_pair;
 pub use skip::{is_root, kernel_version, skip, skip_if_not_supported, skip_unless_root};
