@@ -196,7 +196,11 @@ impl Accel {
         match self {
             // arch-capabilities off: qemu 7.2 aborts setting MSR 0x10a on newer hosts.
             Accel::Kvm => ["-accel", "kvm", "-cpu", "host,-arch-capabilities"],
-            Accel::Tcg => ["-accel", "tcg,thread=multi", "-cpu", "max"],
+            // One host thread for both vCPUs: with multi-threaded TCG, the kernel's
+            // live code patching (int3-based text_poke, e.g. flipping a static key
+            // when RPS or a flow dissector is enabled) raced another vCPU into an
+            // int3 Oops on 6.12.
+            Accel::Tcg => ["-accel", "tcg,thread=single", "-cpu", "max"],
         }
     }
 }
