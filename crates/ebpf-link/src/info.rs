@@ -124,6 +124,9 @@ pub enum LinkInfoData {
         flags: u32,
         /// The process filter (0: all).
         pid: u32,
+        /// Each probe's offset in the binary, reference counter offset and cookie
+        /// (6.8; empty before, or if the kernel refused to list them).
+        probes: Vec<UprobeMultiProbe>,
     },
     /// `BPF_LINK_TYPE_PERF_EVENT`.
     #[doc(alias = "BPF_LINK_TYPE_PERF_EVENT")]
@@ -225,6 +228,17 @@ mod zerocopy_free {
     }
 }
 
+/// One probe of a uprobe_multi link ([`LinkInfoData::UprobeMulti`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UprobeMultiProbe {
+    /// Offset of the probe in the binary.
+    pub offset: u64,
+    /// Offset of its reference counter (semaphore), 0 for none.
+    pub ref_ctr_offset: u64,
+    /// What `bpf_get_attach_cookie()` returns there.
+    pub cookie: u64,
+}
+
 impl LinkInfo {
     /// Reads the info of the link `fd`.
     ///
@@ -285,6 +299,18 @@ impl LinkInfo {
                 count: d.u32_at(36),
                 flags: d.u32_at(40),
                 pid: d.u32_at(44),
+                probes: sys::uprobe_multi_arrays(fd).map_or_else(
+                    |_| Vec::new(),
+                    |a| {
+                        let per = a.offsets.iter().zip(&a.ref_ctr_offsets).zip(&a.cookies);
+                        per.map(|((&offset, &ref_ctr_offset), &cookie)| UprobeMultiProbe {
+                            offset,
+                            ref_ctr_offset,
+                            cookie,
+                        })
+                        .collect()
+                    },
+                ),
             },
             LinkType::PERF_EVENT => LinkInfoData::PerfEvent(match d.u32_at(0) {
                 t @ (1 | 2) => PerfEventInfo::Uprobe {

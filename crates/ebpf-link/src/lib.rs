@@ -75,7 +75,7 @@ pub mod xdp;
 
 pub use auto::{AttachPoint, attach, attach_spec};
 pub use error::{Error, Result};
-pub use info::{LinkIds, LinkInfo, LinkInfoData, PerfEventInfo, link_ids, links};
+pub use info::{LinkIds, LinkInfo, LinkInfoData, PerfEventInfo, UprobeMultiProbe, link_ids, links};
 pub use link::{Link, RawLink};
 
 /// The index of interface `name` in the calling thread's network namespace.

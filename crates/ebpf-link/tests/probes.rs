@@ -183,6 +183,7 @@ fn uprobe_multi_counts_calls() {
         let exe = std::env::current_exe().unwrap();
         let opts = uprobe::UprobeMultiOptions {
             pid: pid(),
+            cookies: vec![0xfeed],
             ..Default::default()
         };
         let res = uprobe::attach_multi(&prog, &exe, &["ebpf_rs_uprobe_target"], &opts);
@@ -197,6 +198,7 @@ fn uprobe_multi_counts_calls() {
             count,
             flags,
             pid: filter,
+            probes,
         } = info.data
         else {
             panic!("an uprobe_multi link: {info:?}");
@@ -208,6 +210,14 @@ fn uprobe_multi_counts_calls() {
         if ebpf_test_support::kernel_version() >= ebpf_syscall::KernelVersion::new(6, 8, 0) {
             let real = std::fs::canonicalize(&exe).unwrap();
             assert_eq!(std::path::Path::new(&path), real);
+            // And each probe's offset, reference counter and cookie.
+            let offset = uprobe::symbol_offset(&exe, "ebpf_rs_uprobe_target").unwrap();
+            let want = ebpf_link::UprobeMultiProbe {
+                offset,
+                ref_ctr_offset: 0,
+                cookie: 0xfeed,
+            };
+            assert_eq!(probes, [want]);
         }
     });
 }

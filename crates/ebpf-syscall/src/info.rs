@@ -173,6 +173,12 @@ pub(crate) const NAME_LEN_OFF: usize = 8;
 pub(crate) const ITER_MAP_ID_OFF: usize = 12;
 /// `uprobe_multi.path_size`.
 pub(crate) const UPROBE_MULTI_PATH_SIZE_OFF: usize = 32;
+/// `uprobe_multi.offsets`, `.ref_ctr_offsets`, `.cookies` (array addresses) and
+/// `.count`, offsets in `data`.
+pub(crate) const UPROBE_MULTI_OFFSETS_OFF: usize = 8;
+pub(crate) const UPROBE_MULTI_REF_CTR_OFF: usize = 16;
+pub(crate) const UPROBE_MULTI_COOKIES_OFF: usize = 24;
+pub(crate) const UPROBE_MULTI_COUNT_OFF: usize = 36;
 /// `perf_event.type`.
 pub(crate) const PERF_EVENT_TYPE_OFF: usize = 0;
 /// `perf_event.{uprobe.file_name,kprobe.func_name,tracepoint.tp_name}`.

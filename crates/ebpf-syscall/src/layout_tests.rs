@@ -455,6 +455,26 @@ fn info_layouts() {
             UPROBE_MULTI_PATH_SIZE_OFF,
             4,
         ),
+        (
+            "bpf_link_info.uprobe_multi.offsets",
+            UPROBE_MULTI_OFFSETS_OFF,
+            8,
+        ),
+        (
+            "bpf_link_info.uprobe_multi.ref_ctr_offsets",
+            UPROBE_MULTI_REF_CTR_OFF,
+            8,
+        ),
+        (
+            "bpf_link_info.uprobe_multi.cookies",
+            UPROBE_MULTI_COOKIES_OFF,
+            8,
+        ),
+        (
+            "bpf_link_info.uprobe_multi.count",
+            UPROBE_MULTI_COUNT_OFF,
+            4,
+        ),
         ("bpf_link_info.perf_event.type", PERF_EVENT_TYPE_OFF, 4),
         (
             "bpf_link_info.perf_event.uprobe.file_name",

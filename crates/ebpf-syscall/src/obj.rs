@@ -30,7 +30,10 @@ use std::path::Path;
 
 use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
 
-use crate::info::{BtfInfo, LinkInfo, MapInfo, ProgInfo};
+use crate::info::{
+    BtfInfo, LinkInfo, MapInfo, ProgInfo, UPROBE_MULTI_COOKIES_OFF, UPROBE_MULTI_COUNT_OFF,
+    UPROBE_MULTI_OFFSETS_OFF, UPROBE_MULTI_REF_CTR_OFF,
+};
 use crate::map::{len_u32, raw_fd};
 use crate::sys::{bpf, bpf_fd};
 use crate::{Cmd, Errno, Error, Pointer, Result};
@@ -407,6 +410,63 @@ pub fn link_info_with_names(link: impl AsFd) -> Result<LinkInfoWithNames> {
         info,
         name: Some(name),
     })
+}
+
+/// The per-probe arrays of a uprobe_multi link, from [`uprobe_multi_arrays`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UprobeMultiArrays {
+    /// Each probe's offset in the binary.
+    pub offsets: Vec<u64>,
+    /// Each probe's reference counter (semaphore) offset, 0 for none.
+    pub ref_ctr_offsets: Vec<u64>,
+    /// Each probe's `bpf_get_attach_cookie()` value.
+    pub cookies: Vec<u64>,
+}
+
+/// `BPF_OBJ_GET_INFO_BY_FD` of a uprobe_multi link with its `offsets`,
+/// `ref_ctr_offsets` and `cookies` arrays: one call for the count, one with
+/// buffers of that size. `EINVAL` if `link` is not a uprobe_multi link.
+///
+/// # Minimum kernel version
+///
+/// 6.8.
+#[doc(alias = "BPF_OBJ_GET_INFO_BY_FD")]
+pub fn uprobe_multi_arrays(link: impl AsFd) -> Result<UprobeMultiArrays> {
+    let link = link.as_fd();
+    let first = link_info(link)?;
+    if first.r#type != crate::LinkType::UPROBE_MULTI || is_link(link) != Some(true) {
+        return Err(Error::bpf(Cmd::OBJ_GET_INFO_BY_FD)(Errno::INVAL));
+    }
+    let count = first.u32_at(UPROBE_MULTI_COUNT_OFF) as usize;
+    let mut out = UprobeMultiArrays {
+        offsets: vec![0; count],
+        ref_ctr_offsets: vec![0; count],
+        cookies: vec![0; count],
+    };
+    if count == 0 {
+        return Ok(out);
+    }
+    let mut info = LinkInfo::new_zeroed();
+    for (off, v) in [
+        (UPROBE_MULTI_OFFSETS_OFF, &mut out.offsets),
+        (UPROBE_MULTI_REF_CTR_OFF, &mut out.ref_ctr_offsets),
+        (UPROBE_MULTI_COOKIES_OFF, &mut out.cookies),
+    ] {
+        info.data[off / 8] = v.as_mut_ptr() as usize as u64;
+    }
+    info.set_u32(UPROBE_MULTI_COUNT_OFF, len_u32(count)?);
+    // SAFETY: `link` is a uprobe_multi link (its type and fdinfo were checked;
+    // a borrowed fd cannot be closed and reused meanwhile), so the kernel reads
+    // `info` as `bpf_link_info.uprobe_multi`: no path (address and size 0), and
+    // three arrays of `count` u64s, each a live Vec of that length that outlives
+    // the call. The kernel writes at most `count` entries to each (ENOSPC if the
+    // link has more), and nothing else through user pointers.
+    unsafe { obj_get_info_by_fd(link, &mut info)? };
+    let n = (info.u32_at(UPROBE_MULTI_COUNT_OFF) as usize).min(count);
+    for v in [&mut out.offsets, &mut out.ref_ctr_offsets, &mut out.cookies] {
+        v.truncate(n);
+    }
+    Ok(out)
 }
 
 /// The ids of the maps a program uses (`BPF_OBJ_GET_INFO_BY_FD` with `map_ids`).
