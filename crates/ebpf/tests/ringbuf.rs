@@ -319,10 +319,12 @@ fn deadline_expires_on_an_empty_ring() {
         assert!(waited >= Duration::from_millis(49), "{waited:?}");
         assert!(waited < Duration::from_millis(500), "{waited:?}");
 
-        reader.set_deadline(Some(Instant::now() + Duration::from_millis(50)));
+        // The deadline counts from `start` (taken first: on a slow machine, such as an
+        // emulated one, time passes between two `Instant::now()` calls).
         let start = Instant::now();
+        reader.set_deadline(Some(start + Duration::from_millis(50)));
         assert!(reader.read().unwrap_err().is_timeout());
-        assert!(start.elapsed() >= Duration::from_millis(49));
+        assert!(start.elapsed() >= Duration::from_millis(50));
 
         // A deadline in the past: a non-blocking read.
         reader.set_deadline(Some(Instant::now()));
