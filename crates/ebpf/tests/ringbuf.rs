@@ -349,13 +349,14 @@ fn flush_wakes_a_blocked_reader_after_pending_records() {
         let prog = producer(&ring, &counters, 16, 0);
         let mut reader = RingBufReader::new(&ring).unwrap();
         let flusher = reader.flusher();
+        // Before the spawn: the sleeping thread's 50 ms count from here at the earliest.
+        let start = Instant::now();
         std::thread::scope(|s| {
             let f = flusher.clone();
             s.spawn(move || {
                 std::thread::sleep(Duration::from_millis(50));
                 f.flush().unwrap();
             });
-            let start = Instant::now();
             let err = reader.read().unwrap_err();
             assert!(err.is_flushed(), "{err}");
             assert!(start.elapsed() >= Duration::from_millis(40));

@@ -196,12 +196,13 @@ fn user_ring_buffer_reserve_waits_for_room() {
         assert!(start.elapsed() >= Duration::from_millis(49));
         assert!(start.elapsed() < Duration::from_millis(500));
 
+        // Before the spawn: the sleeping thread's 50 ms count from here at the earliest.
+        let start = Instant::now();
         std::thread::scope(|s| {
             s.spawn(|| {
                 std::thread::sleep(Duration::from_millis(50));
                 run(&prog, 1);
             });
-            let start = Instant::now();
             let mut record = writer.reserve_timeout(8, Duration::from_secs(5)).unwrap();
             assert!(start.elapsed() >= Duration::from_millis(40));
             record.copy_from_slice(&5u64.to_ne_bytes());
