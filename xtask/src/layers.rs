@@ -26,7 +26,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "ebpf-tool",
         &["ebpf-asm", "ebpf-btf", "ebpf-spec", "ebpf", "ebpf-link"],
     ),
-    ("ebpf-test-support", &["ebpf-syscall"]),
+    ("ebpf-test-support", &["ebpf-syscall", "ebpf", "ebpf-link"]),
 ];
 
 /// The crate that only tests may use.

@@ -1,6 +1,8 @@
 //! CO-RE against the running kernel's vmlinux BTF: ~50 relocations on `task_struct`,
 //! `sk_buff` and an enum, checked against the kernel's own layout, and timed.
 
+mod common;
+
 use std::time::Instant;
 
 use ebpf_btf::core::Relocator;
@@ -41,7 +43,7 @@ fn core_vmlinux_task_struct_and_sk_buff() {
     let vmlinux = match KernelBtf::shared().vmlinux() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("skipped: no kernel BTF: {e}");
+            common::skip(format!("no kernel BTF: {e}"));
             return;
         }
     };

@@ -2,6 +2,8 @@
 //! `core_target-{el,eb}.o`: a golden table of every fixup, libbpf's own patch log as
 //! oracle, and the running kernel's vmlinux.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -395,7 +397,7 @@ fn core_el_against_vmlinux() {
     let vmlinux = match Spec::load_kernel() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("skipped: no kernel BTF: {e}");
+            common::skip(format!("no kernel BTF: {e}"));
             return;
         }
     };

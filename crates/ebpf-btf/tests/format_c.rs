@@ -18,7 +18,7 @@ fn clang(src: &str) -> Option<Result<(), String>> {
     {
         Ok(c) => c,
         Err(e) => {
-            println!("skipping clang check: clang-19 not available ({e})");
+            common::skip(format!("clang check: clang-19 not available ({e})"));
             return None;
         }
     };
@@ -151,14 +151,14 @@ fn matches_bpftool_on_hand_built() {
         .args(["format", "c"])
         .output();
     let _ = std::fs::remove_file(&path);
-    let Ok(out) = out.map_err(|e| println!("skipping: bpftool unavailable: {e}")) else {
+    let Ok(out) = out.map_err(|e| common::skip(format!("bpftool unavailable: {e}"))) else {
         return;
     };
     if !out.status.success() {
-        println!(
-            "skipping: bpftool failed: {}",
+        common::skip(format!(
+            "bpftool failed: {}",
             String::from_utf8_lossy(&out.stderr)
-        );
+        ));
         return;
     }
     let ours = format_c::dump_c(&Spec::parse(&bytes).unwrap()).unwrap();
@@ -172,7 +172,7 @@ fn vmlinux_header_compiles_and_matches_bpftool() {
     let spec = match Spec::kernel_shared() {
         Ok(s) => s,
         Err(e) => {
-            println!("skipping: no kernel BTF: {e}");
+            common::skip(format!("no kernel BTF: {e}"));
             return;
         }
     };

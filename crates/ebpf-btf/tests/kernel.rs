@@ -6,7 +6,7 @@ fn vmlinux() -> Option<std::sync::Arc<Spec>> {
     match Spec::kernel_shared() {
         Ok(s) => Some(s),
         Err(e) => {
-            println!("skipping: no kernel BTF: {e}");
+            common::skip(format!("no kernel BTF: {e}"));
             None
         }
     }
@@ -66,7 +66,7 @@ fn vmlinux_matches_bpftool_raw() {
     {
         Ok(o) if o.status.success() => o.stdout,
         _ => {
-            println!("skipping: bpftool unavailable");
+            common::skip("bpftool unavailable");
             return;
         }
     };
@@ -80,11 +80,11 @@ fn vmlinux_matches_bpftool_raw() {
 fn module_btf() {
     let kb = KernelBtf::shared();
     let Ok(names) = kb.module_names() else {
-        println!("skipping: no /sys/kernel/btf");
+        common::skip("no /sys/kernel/btf");
         return;
     };
     let Some(name) = names.first() else {
-        println!("skipping: no module BTF under /sys/kernel/btf besides vmlinux");
+        common::skip("no module BTF under /sys/kernel/btf besides vmlinux");
         return;
     };
     let m = kb.module(name).unwrap();

@@ -1,6 +1,8 @@
 //! The name index against a brute-force scan: every lookup returns exactly the ids a
 //! linear search finds, in the same order (exact matches ascending, then flavours).
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use ebpf_btf::*;
@@ -98,7 +100,7 @@ fn vmlinux_against_brute_force() {
     let spec = match Spec::load_kernel() {
         Ok(s) => s,
         Err(e) => {
-            println!("skipping: no kernel BTF: {e}");
+            common::skip(format!("no kernel BTF: {e}"));
             return;
         }
     };

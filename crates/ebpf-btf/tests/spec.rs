@@ -38,11 +38,11 @@ fn golden_all_kinds_both_orders() {
             Ok(out) if out.status.success() => {
                 assert_eq!(String::from_utf8_lossy(&out.stdout), dump, "bpftool {tag}")
             }
-            Ok(out) => println!(
-                "skipping bpftool comparison ({tag}): {}",
+            Ok(out) => common::skip(format!(
+                "bpftool comparison ({tag}): {}",
                 String::from_utf8_lossy(&out.stderr)
-            ),
-            Err(e) => println!("skipping bpftool comparison: {e}"),
+            )),
+            Err(e) => common::skip(format!("bpftool comparison: {e}")),
         }
         let _ = std::fs::remove_file(&path);
     }

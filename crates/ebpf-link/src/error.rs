@@ -20,11 +20,6 @@ use ebpf_syscall::{Errno, NotSupported};
 /// A `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
-/// The hint attached to every [`Error::PermissionDenied`].
-pub(crate) const EPERM_HINT: &str = "the kernel is likely in lockdown (integrity or \
-    confidentiality mode refuses this even to root), or the process lacks CAP_BPF / \
-    CAP_PERFMON / CAP_NET_ADMIN (or CAP_SYS_ADMIN)";
-
 /// An error of the link layer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -67,7 +62,7 @@ pub enum Error {
         /// `EPERM` (or `EACCES`).
         errno: Errno,
         /// The likely cause.
-        hint: &'static str,
+        hint: String,
     },
     /// An error of the object layer (a program or map operation).
     #[error("{0}")]
@@ -122,7 +117,7 @@ impl From<ebpf_syscall::Error> for Error {
                 Some(errno) if errno == Errno::PERM => Error::PermissionDenied {
                     what: call_name(&other),
                     errno,
-                    hint: EPERM_HINT,
+                    hint: ebpf_syscall::eperm_hint(None),
                 },
                 _ => Error::Syscall(other),
             },
@@ -237,7 +232,7 @@ mod tests {
             msg.starts_with("BPF_LINK_CREATE: Operation not permitted (EPERM): refused by policy"),
             "{msg}"
         );
-        assert!(msg.contains("lockdown"), "{msg}");
+        assert!(msg.ends_with(&ebpf_syscall::eperm_hint(None)), "{msg}");
     }
 
     #[test]

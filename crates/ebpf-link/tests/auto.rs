@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 use common::*;
 use ebpf_link::{AttachPoint, Link};
-use ebpf_test_support::check_fd_leaks;
+use ebpf_test_support::kernel_test;
 
 #[unsafe(no_mangle)]
 #[inline(never)]
@@ -24,7 +24,10 @@ fn call_target(n: u64) {
 
 #[test]
 fn fixture_sections_resolve() {
-    check_fd_leaks(fixture_sections_body);
+    kernel_test(|| {
+        fixture_sections_body();
+        Ok(())
+    });
 }
 
 fn fixture_sections_body() {
@@ -68,10 +71,7 @@ fn fixture_sections_body() {
 
 #[test]
 fn fixture_tp_getpid_counts() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let fx = fixture("loader-el.o", "tp_getpid");
         // Asked before attaching: std::process::id() is a getpid call too.
         let me = pid();
@@ -94,15 +94,13 @@ fn fixture_tp_getpid_counts() {
             ours,
             [(me.to_ne_bytes().into_iter().chain([0; 4]).collect(), 5)]
         );
+        Ok(())
     });
 }
 
 #[test]
 fn fixture_syscount_counts() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let fx = fixture("syscount-el.o", "count_syscalls");
         let link = ebpf_link::attach(&fx.program).unwrap();
         raw_getpid();
@@ -115,15 +113,13 @@ fn fixture_syscount_counts() {
             .sum::<u64>();
         assert!(ours >= 1, "no syscalls counted for this process");
         drop(link);
+        Ok(())
     });
 }
 
 #[test]
 fn fixture_uprobe_on_proc_self_exe() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let fx = fixture("loader-el.o", "uprobe_prog");
         let link = ebpf_link::attach_spec(&fx.spec, &fx.program).unwrap();
         assert_eq!(link.kind(), "uprobe");
@@ -137,15 +133,13 @@ fn fixture_uprobe_on_proc_self_exe() {
             .map(|v| u64::from_ne_bytes(v[..8].try_into().unwrap()))
             .sum();
         assert_eq!(total, 6);
+        Ok(())
     });
 }
 
 #[test]
 fn auto_attach_built_programs() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         // raw_tp
         let p = counting_program("raw_tp/sys_enter", &map, Some(pid()), 0);
@@ -193,5 +187,6 @@ fn auto_attach_built_programs() {
         let xdp = trivial_program("xdp", 2);
         let err = ebpf_link::attach(&xdp).unwrap_err();
         assert!(err.to_string().contains("needs an attach point"), "{err}");
+        Ok(())
     });
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use ebpf_link::cgroup::{self, CgroupOptions};
 use ebpf_link::{Link, LinkInfoData};
-use ebpf_test_support::{BpfFs, NetNs, TempCgroup, check_fd_leaks};
+use ebpf_test_support::{BpfFs, NetNs, TempCgroup, kernel_test};
 
 /// Moves this process into `cg` while `f` runs, then back where it was.
 fn inside<R>(cg: &TempCgroup, f: impl FnOnce() -> R) -> R {
@@ -54,10 +54,7 @@ fn send(tx: &UdpSocket, rx: &UdpSocket, n: usize) {
 
 #[test]
 fn cgroup_skb_egress_counts_packets() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let cg = TempCgroup::new().unwrap();
         let ns = NetNs::new().unwrap();
         let map = counter();
@@ -84,15 +81,13 @@ fn cgroup_skb_egress_counts_packets() {
         drop(link);
         send(&tx, &rx, 1);
         assert_eq!(count(&map), 3, "detached on drop");
+        Ok(())
     });
 }
 
 #[test]
 fn cgroup_link_update_pin_detach() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let fs = BpfFs::new().unwrap();
         let cg = TempCgroup::new().unwrap();
         let ns = NetNs::new().unwrap();
@@ -116,15 +111,13 @@ fn cgroup_link_update_pin_detach() {
         send(&tx, &rx, 1);
         assert_eq!(count(&map), 3, "detached");
         link.unpin().unwrap();
+        Ok(())
     });
 }
 
 #[test]
 fn cgroup_prog_attach_fallback_behaves_like_a_link() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let cg = TempCgroup::new().unwrap();
         let ns = NetNs::new().unwrap();
         let map = counter();
@@ -157,15 +150,13 @@ fn cgroup_prog_attach_fallback_behaves_like_a_link() {
             "emulated link detached on drop"
         );
         drop(real);
+        Ok(())
     });
 }
 
 #[test]
 fn connect4_runs_on_connect() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let cg = TempCgroup::new().unwrap();
         let ns = NetNs::new().unwrap();
         let map = counter();
@@ -174,15 +165,13 @@ fn connect4_runs_on_connect() {
         let (tx, rx) = sockets_in(&cg, &ns);
         tx.connect(rx.local_addr().unwrap()).unwrap();
         assert_eq!(count(&map), 1);
+        Ok(())
     });
 }
 
 #[test]
 fn cgroup_errors_name_the_attach_point() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         let prog = counting_program("cgroup_skb/egress", &map, None, 1);
         let err = cgroup::attach_path(&prog, "/nonexistent/cgroup").unwrap_err();
@@ -191,15 +180,13 @@ fn cgroup_errors_name_the_attach_point() {
             msg.starts_with("attach program 'counter' to cgroup /nonexistent/cgroup: "),
             "{msg}"
         );
+        Ok(())
     });
 }
 
 #[test]
 fn cgroup_programs_are_ordered() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         use ebpf::AttachType;
         use ebpf_link::tcx::Anchor;
         let cg = TempCgroup::new().unwrap();
@@ -215,7 +202,7 @@ fn cgroup_programs_are_ordered() {
         };
         let res = cgroup::attach_with(&b, &cg, &opts);
         let Some(lb) = ebpf_test_support::skip_if_not_supported(res) else {
-            return;
+            return Ok(());
         };
         let q2 = cgroup::query(&cg, AttachType::CgroupInetEgress).unwrap();
         assert_eq!(q2.program_ids, vec![b.id().unwrap(), a.id().unwrap()]);
@@ -227,5 +214,6 @@ fn cgroup_programs_are_ordered() {
                 .program_ids
                 .is_empty()
         );
+        Ok(())
     });
 }

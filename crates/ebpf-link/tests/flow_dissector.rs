@@ -11,7 +11,7 @@ use std::process::Command;
 use common::fixture_spec;
 use ebpf::{Collection, CollectionOptions};
 use ebpf_link::{Link, LinkInfoData, netns};
-use ebpf_test_support::{NetNs, check_fd_leaks};
+use ebpf_test_support::{NetNs, kernel_test};
 
 /// The port the fixture counts.
 const PORT: u16 = 40404;
@@ -54,7 +54,7 @@ fn send(n: usize, port: u16) {
 
 #[test]
 fn flow_dissector_runs_on_received_packets() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let spec = fixture_spec("freplace");
         let only = spec
             .programs
@@ -97,5 +97,6 @@ fn flow_dissector_runs_on_received_packets() {
         ns.run(|| send(10, PORT)).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(100));
         assert_eq!(count(), 10, "detached with the link");
+        Ok(())
     });
 }

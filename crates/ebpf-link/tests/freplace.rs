@@ -9,7 +9,7 @@ use std::sync::Arc;
 use common::fixture_spec;
 use ebpf::{Collection, CollectionOptions, CollectionSpec, Program, TestRunOptions};
 use ebpf_link::{Link, LinkInfoData, tracing};
-use ebpf_test_support::{check_fd_leaks, skip};
+use ebpf_test_support::{kernel_test, skip};
 
 const EXT: &str = "replace_verdict";
 const TARGET: &str = "target_prog";
@@ -62,12 +62,12 @@ fn load_ext(spec: &CollectionSpec, target: &Arc<Program>) -> Option<Program> {
 
 #[test]
 fn freplace_replaces_a_function_of_the_target() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let spec = fixture_spec("freplace");
         let target = Arc::new(load_only(&spec, TARGET, BTreeMap::new()).unwrap());
         assert_eq!(verdict(&target), 1, "the original function");
         let Some(ext) = load_ext(&spec, &target) else {
-            return;
+            return Ok(());
         };
         assert_eq!(ext.attach_target(), Some("verdict"));
 
@@ -93,12 +93,13 @@ fn freplace_replaces_a_function_of_the_target() {
         assert_eq!(verdict(&target), 42);
         drop(link);
         assert_eq!(verdict(&target), 1);
+        Ok(())
     });
 }
 
 #[test]
 fn freplace_errors_name_both_programs() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let spec = fixture_spec("freplace");
         let target = Arc::new(load_only(&spec, TARGET, BTreeMap::new()).unwrap());
 
@@ -122,5 +123,6 @@ fn freplace_errors_name_both_programs() {
             err.contains(&format!("program '{EXT}'")) && err.contains("attach_program"),
             "{err}"
         );
+        Ok(())
     });
 }

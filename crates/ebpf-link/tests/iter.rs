@@ -11,7 +11,7 @@ use ebpf_asm::{
 };
 use ebpf_link::iter::{self, IterTarget};
 use ebpf_link::{Link, LinkInfoData};
-use ebpf_test_support::{BpfFs, check_fd_leaks};
+use ebpf_test_support::{BpfFs, kernel_test};
 
 /// Offset of `pid` in the running kernel's `struct task_struct`.
 fn task_pid_offset() -> i16 {
@@ -23,7 +23,7 @@ fn task_pid_offset() -> i16 {
 
 /// An iterator program that writes, with `bpf_seq_write`, the `u32` at
 /// `field` of the object whose pointer is at `ctx_ptr` in its context.
-fn word_writer(name: &str, section: &str, ctx_ptr: i16, field: i16) -> ebpf::Program {
+fn word_writer(name: &str, section: &str, ctx_ptr: i16, field: i16) -> ebpf::Result<ebpf::Program> {
     let insns = Instructions::from(vec![
         mov64_reg(R6, R1),
         load_mem(R7, R6, ctx_ptr, Size::DW),
@@ -39,11 +39,11 @@ fn word_writer(name: &str, section: &str, ctx_ptr: i16, field: i16) -> ebpf::Pro
         mov64(R0, 0).with_symbol("out"),
         exit(),
     ]);
-    load(name, section, insns).unwrap()
+    load(name, section, insns)
 }
 
 /// An `iter/task` program writing each task's pid (`ctx->task->pid`).
-fn task_pids_program() -> ebpf::Program {
+fn task_pids_program() -> ebpf::Result<ebpf::Program> {
     word_writer("iter_pids", "iter/task", 8, task_pid_offset())
 }
 
@@ -56,11 +56,8 @@ fn pids(bytes: &[u8]) -> Vec<u32> {
 
 #[test]
 fn task_iterator_finds_this_process() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
-        let prog = task_pids_program();
+    kernel_test(|| {
+        let prog = task_pids_program()?;
         let link = iter::attach(&prog).unwrap();
         let out = link.read_to_end().unwrap();
         let all = pids(&out);
@@ -76,33 +73,29 @@ fn task_iterator_finds_this_process() {
                 map_id: 0,
             }
         );
+        Ok(())
     });
 }
 
 #[test]
 fn task_iterator_with_pid_parameter() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
-        let prog = task_pids_program();
+    kernel_test(|| {
+        let prog = task_pids_program()?;
         let link = iter::attach_with(&prog, IterTarget::Pid(pid())).unwrap();
         let all = pids(&link.read_to_end().unwrap());
         assert!(!all.is_empty());
         // Only this process's threads: each reports the thread id, which for
         // the main thread is the pid; no pid 1.
         assert!(!all.contains(&1), "{all:?}");
+        Ok(())
     });
 }
 
 #[test]
 fn iterator_pin_reads_through_bpffs() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let fs = BpfFs::new().unwrap();
-        let prog = task_pids_program();
+        let prog = task_pids_program()?;
         let mut link = iter::attach(&prog).unwrap();
         let path = fs.path().join("pids");
         link.pin(&path).unwrap();
@@ -113,20 +106,18 @@ fn iterator_pin_reads_through_bpffs() {
         assert!(pids(&reopened.read_to_end().unwrap()).contains(&pid()));
         drop(reopened);
         // Update the iterator's program.
-        let other = task_pids_program();
+        let other = task_pids_program()?;
         link.update(&other).unwrap();
         assert_eq!(link.info().unwrap().program_id, other.id().unwrap());
         link.unpin().unwrap();
         assert!(!path.exists());
+        Ok(())
     });
 }
 
 #[test]
 fn silent_iterator_reads_empty() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         // A program that writes nothing: the output is empty, but reading
         // runs it to the end.
         let prog = load(
@@ -137,17 +128,15 @@ fn silent_iterator_reads_empty() {
         .unwrap();
         let link = iter::attach(&prog).unwrap();
         assert!(link.read_to_end().unwrap().is_empty());
+        Ok(())
     });
 }
 
 #[test]
 fn map_iterator_reports_its_map() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         // Writes each key (`*ctx->key`, a `u32`) of the map it walks.
-        let prog = word_writer("iter_keys", "iter/bpf_map_elem", 16, 0);
+        let prog = word_writer("iter_keys", "iter/bpf_map_elem", 16, 0)?;
         let map = ebpf::Map::create(&ebpf::MapSpec::new(
             "iter_keys",
             ebpf::MapType::ARRAY,
@@ -165,5 +154,6 @@ fn map_iterator_reports_its_map() {
                 map_id: map.info().unwrap().id,
             }
         );
+        Ok(())
     });
 }

@@ -12,7 +12,7 @@ use common::*;
 use ebpf_link::tcx::{self, Anchor, TcxDirection, TcxOptions};
 use ebpf_link::xdp::{self, XdpMode};
 use ebpf_link::{Link, LinkInfoData};
-use ebpf_test_support::{BpfFs, NetNs, check_fd_leaks, create_netkit_pair, skip};
+use ebpf_test_support::{BpfFs, NetNs, create_netkit_pair, kernel_test, skip};
 
 fn sh(cmd: &str) {
     let args: Vec<&str> = cmd.split_whitespace().collect();
@@ -109,10 +109,7 @@ fn udp_loopback(ns: &NetNs) -> bool {
 
 #[test]
 fn xdp_counts_packets_on_veth() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let veth = Veth::new();
         let map = counter();
         let prog = counting_program("xdp", &map, None, 2); // XDP_PASS
@@ -132,15 +129,13 @@ fn xdp_counts_packets_on_veth() {
             assert!(veth.udp_b_to_a());
             assert_eq!(count(&map), before, "{mode:?}: detached on drop");
         }
+        Ok(())
     });
 }
 
 #[test]
 fn xdp_update_pin_and_detach() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let fs = BpfFs::new().unwrap();
         let veth = Veth::new();
         let map = counter();
@@ -171,15 +166,13 @@ fn xdp_update_pin_and_detach() {
         assert!(veth.udp_b_to_a());
         assert_eq!(count(&map), before);
         link.unpin().unwrap();
+        Ok(())
     });
 }
 
 #[test]
 fn tcx_counts_and_orders_programs() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let veth = Veth::new();
         let map1 = counter();
         let map2 = counter();
@@ -191,7 +184,7 @@ fn tcx_counts_and_orders_programs() {
             .run(|| tcx::attach(&p1, ifindex, TcxDirection::Ingress, &TcxOptions::default()))
             .unwrap();
         let Some(l1) = ebpf_test_support::skip_if_not_supported(res) else {
-            return;
+            return Ok(());
         };
         let q = veth
             .a
@@ -262,15 +255,13 @@ fn tcx_counts_and_orders_programs() {
             .unwrap()
             .unwrap();
         assert!(q4.program_ids.is_empty());
+        Ok(())
     });
 }
 
 #[test]
 fn tcx_egress_update() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let veth = Veth::new();
         let map = counter();
         let quiet = trivial_program("tcx/egress", -1);
@@ -285,7 +276,7 @@ fn tcx_egress_update() {
             )
         });
         let Some(mut link) = ebpf_test_support::skip_if_not_supported(res.unwrap()) else {
-            return;
+            return Ok(());
         };
         link.update(&prog).unwrap();
         // a -> b: egress of veth0.
@@ -306,15 +297,13 @@ fn tcx_egress_update() {
         let mut buf = [0u8; 4];
         rx.recv(&mut buf).unwrap();
         assert!(count(&map) >= 1);
+        Ok(())
     });
 }
 
 #[test]
 fn netkit_counts_both_sides() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         use ebpf_link::netkit::{self, NetkitSide};
         use ebpf_syscall::AttachType;
         let nk = match Veth::netkit() {
@@ -324,7 +313,7 @@ fn netkit_counts_both_sides() {
                 skip(format!(
                     "no netkit support in the kernel (RTM_NEWLINK kind netkit: {e})"
                 ));
-                return;
+                return Ok(());
             }
             Err(e) => panic!("creating the netkit pair nk0/nk1: {e}"),
         };
@@ -340,7 +329,7 @@ fn netkit_counts_both_sides() {
         };
         let res = attach(&primary_prog, NetkitSide::Primary);
         let Some(primary) = ebpf_test_support::skip_if_not_supported(res) else {
-            return;
+            return Ok(());
         };
         // Both sides are managed through the primary device.
         let peer = attach(&peer_prog, NetkitSide::Peer).unwrap();
@@ -379,15 +368,13 @@ fn netkit_counts_both_sides() {
         reset(&peer_map);
         assert!(nk.udp_a_to_b() && nk.udp_b_to_a());
         assert_eq!((count(&primary_map), count(&peer_map)), (0, 0));
+        Ok(())
     });
 }
 
 #[test]
 fn sk_lookup_runs_in_a_netns() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let ns = NetNs::new().unwrap();
         let map = counter();
         let prog = counting_program("sk_lookup", &map, None, 1); // SK_PASS
@@ -406,15 +393,13 @@ fn sk_lookup_runs_in_a_netns() {
         let before = count(&map);
         assert!(udp_loopback(&ns));
         assert_eq!(count(&map), before);
+        Ok(())
     });
 }
 
 #[test]
 fn flow_dissector_attaches_to_a_netns() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let ns = NetNs::new().unwrap();
         let prog = trivial_program("flow_dissector", 0);
         let mut link = ebpf_link::netns::attach(&prog, &ns).unwrap();
@@ -428,21 +413,19 @@ fn flow_dissector_attaches_to_a_netns() {
         let other = trivial_program("flow_dissector", 0);
         link.update(&other).unwrap();
         assert_eq!(link.info().unwrap().program_id, other.id().unwrap());
+        Ok(())
     });
 }
 
 #[test]
 fn netfilter_counts_local_in() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         use ebpf_link::netfilter::{self, NF_INET_LOCAL_IN, NFPROTO_IPV4, NetfilterOptions};
         let ns = NetNs::new().unwrap();
         let map = counter();
         let res = load("counter", "netfilter", counting_insns(&map, None, 1)); // NF_ACCEPT
         let Some(prog) = ebpf_test_support::skip_if_not_supported(res) else {
-            return;
+            return Ok(());
         };
         let opts = NetfilterOptions {
             pf: NFPROTO_IPV4,
@@ -456,7 +439,7 @@ fn netfilter_counts_local_in() {
             Err(e) if e.not_supported().is_some() => {
                 // CONFIG_NETFILTER_BPF_LINK=n.
                 skip(format!("{e}"));
-                return;
+                return Ok(());
             }
             Err(e) => panic!("{e}"),
         };
@@ -471,15 +454,13 @@ fn netfilter_counts_local_in() {
                 flags: 0
             }
         );
+        Ok(())
     });
 }
 
 #[test]
 fn socket_filter_sees_datagrams() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let ns = NetNs::new().unwrap();
         let map = counter();
         let prog = counting_program("socket", &map, None, -1); // keep the packet
@@ -504,15 +485,13 @@ fn socket_filter_sees_datagrams() {
         tx.send_to(b"x", rx.local_addr().unwrap()).unwrap();
         rx.recv(&mut buf).unwrap();
         assert_eq!(count(&map), 3);
+        Ok(())
     });
 }
 
 #[test]
 fn sk_msg_on_a_sockmap() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         use std::io::{Read, Write};
         use std::net::{TcpListener, TcpStream};
         let ns = NetNs::new().unwrap();
@@ -549,5 +528,6 @@ fn sk_msg_on_a_sockmap() {
         }
         drop(link);
         sockmap.delete(&0u32.to_ne_bytes()).unwrap();
+        Ok(())
     });
 }

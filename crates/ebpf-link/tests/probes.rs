@@ -9,7 +9,7 @@ use ebpf_link::kprobe::{self, KprobeMultiOptions, KprobeOptions};
 use ebpf_link::perf_event::{self, PerfEvent, PerfEventOptions, Sampling};
 use ebpf_link::uprobe::{self, UprobeOptions};
 use ebpf_link::{Link, LinkInfoData, PerfEventInfo};
-use ebpf_test_support::{BpfFs, check_fd_leaks, skip};
+use ebpf_test_support::{BpfFs, kernel_test, skip};
 
 /// The function the uprobe tests probe.
 #[unsafe(no_mangle)]
@@ -27,7 +27,10 @@ fn call_target(n: u64) {
 
 #[test]
 fn symbol_offset_is_a_file_offset() {
-    check_fd_leaks(symbol_offset_body);
+    kernel_test(|| {
+        symbol_offset_body();
+        Ok(())
+    });
 }
 
 fn symbol_offset_body() {
@@ -53,10 +56,7 @@ fn symbol_offset_body() {
 
 #[test]
 fn uprobe_counts_calls() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         let prog = counting_program("uprobe", &map, None, 0);
         let exe = std::env::current_exe().unwrap();
@@ -87,15 +87,13 @@ fn uprobe_counts_calls() {
         drop(link);
         call_target(2);
         assert_eq!(count(&map), 7);
+        Ok(())
     });
 }
 
 #[test]
 fn uretprobe_counts_returns() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         let prog = counting_program("uretprobe", &map, Some(pid()), 0);
         let exe = std::env::current_exe().unwrap();
@@ -113,15 +111,13 @@ fn uretprobe_counts_returns() {
                 LinkInfoData::PerfEvent(PerfEventInfo::Uprobe { retprobe: true, .. })
             ));
         }
+        Ok(())
     });
 }
 
 #[test]
 fn uprobe_cookie_reaches_the_program() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         let prog = load("cookie", "uprobe", cookie_insns(&map, pid())).unwrap();
         let exe = std::env::current_exe().unwrap();
@@ -139,15 +135,13 @@ fn uprobe_cookie_reaches_the_program() {
                 LinkInfoData::PerfEvent(PerfEventInfo::Uprobe { cookie: 10, .. })
             ));
         }
+        Ok(())
     });
 }
 
 #[test]
 fn uprobe_pin_and_reopen() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let fs = BpfFs::new().unwrap();
         let map = counter();
         let prog = counting_program("uprobe", &map, Some(pid()), 0);
@@ -169,15 +163,13 @@ fn uprobe_pin_and_reopen() {
         drop(again);
         call_target(3);
         assert_eq!(count(&map), 3);
+        Ok(())
     });
 }
 
 #[test]
 fn uprobe_multi_counts_calls() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         let prog = counting_program("uprobe.multi", &map, Some(pid()), 0);
         let exe = std::env::current_exe().unwrap();
@@ -188,7 +180,7 @@ fn uprobe_multi_counts_calls() {
         };
         let res = uprobe::attach_multi(&prog, &exe, &["ebpf_rs_uprobe_target"], &opts);
         let Some(link) = ebpf_test_support::skip_if_not_supported(res) else {
-            return;
+            return Ok(());
         };
         call_target(5);
         assert_eq!(count(&map), 5);
@@ -219,15 +211,13 @@ fn uprobe_multi_counts_calls() {
             };
             assert_eq!(probes, [want]);
         }
+        Ok(())
     });
 }
 
 #[test]
 fn kprobe_attaches_or_is_not_supported() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         let prog = counting_program("kprobe/do_unlinkat", &map, Some(pid()), 0);
         match kprobe::attach(&prog, "do_unlinkat", &KprobeOptions::default()) {
@@ -241,26 +231,22 @@ fn kprobe_attaches_or_is_not_supported() {
             Err(e) => {
                 // CONFIG_KPROBES=n: no kprobe PMU. Not a policy refusal.
                 assert!(!e.is_permission_denied(), "{e}");
-                let ns = e
-                    .not_supported()
-                    .unwrap_or_else(|| panic!("unexpected error: {e}"));
+                assert!(e.not_supported().is_some(), "unexpected error: {e}");
                 assert!(
                     e.to_string()
                         .starts_with("attach program 'counter' to kprobe do_unlinkat: "),
                     "{e}"
                 );
-                skip(format!("{ns}"));
+                return Err(e.into());
             }
         }
+        Ok(())
     });
 }
 
 #[test]
 fn kretprobe_attaches_or_is_not_supported() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         let prog = counting_program("kretprobe/do_unlinkat", &map, Some(pid()), 0);
         let opts = KprobeOptions {
@@ -275,22 +261,15 @@ fn kretprobe_attaches_or_is_not_supported() {
                 assert!(count(&map) >= 1);
                 drop(link);
             }
-            Err(e) => {
-                let ns = e
-                    .not_supported()
-                    .unwrap_or_else(|| panic!("unexpected error: {e}"));
-                skip(format!("{ns}"));
-            }
+            Err(e) => return Err(e.into()),
         }
+        Ok(())
     });
 }
 
 #[test]
 fn kprobe_multi_attaches_or_is_not_supported() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         let prog = counting_program("kprobe.multi/do_unlinkat", &map, Some(pid()), 0);
         match kprobe::attach_multi(&prog, &["do_unlinkat"], &KprobeMultiOptions::default()) {
@@ -304,22 +283,15 @@ fn kprobe_multi_attaches_or_is_not_supported() {
                     LinkInfoData::KprobeMulti { count: 1, .. }
                 ));
             }
-            Err(e) => {
-                let ns = e
-                    .not_supported()
-                    .unwrap_or_else(|| panic!("unexpected error: {e}"));
-                skip(format!("{ns}"));
-            }
+            Err(e) => return Err(e.into()),
         }
+        Ok(())
     });
 }
 
 #[test]
 fn perf_event_samples_cpu_clock() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         let prog = counting_program("perf_event", &map, None, 0);
         let opts = PerfEventOptions {
@@ -347,39 +319,25 @@ fn perf_event_samples_cpu_clock() {
                 ),
             "{info:?}"
         );
+        Ok(())
     });
 }
 
-/// Loads a tracing program, or skips with the distinct EPERM error under lockdown.
-fn load_or_skip_eperm(section: &str, map: &ebpf::Map) -> Option<ebpf::Program> {
-    match load("tracer", section, counting_insns(map, Some(pid()), 0)) {
-        Ok(p) => Some(p),
-        Err(e) if e.is_permission_denied() => {
-            let msg = e.to_string();
-            assert!(
-                msg.contains("EPERM") || msg.contains("Operation not permitted"),
-                "{msg}"
-            );
-            skip(format!("refused by policy (likely lockdown): {msg}"));
-            None
+/// Loads a tracing program; a refusal by policy (lockdown) goes back to the
+/// harness as a skip, and a verifier rejection fails with its log.
+fn load_tracer(section: &str, map: &ebpf::Map) -> ebpf::Result<ebpf::Program> {
+    load("tracer", section, counting_insns(map, Some(pid()), 0)).inspect_err(|e| {
+        if let Some(log) = e.verifier() {
+            panic!("load {section}: {e}\n{log}");
         }
-        Err(e) => match e.verifier() {
-            Some(log) => panic!("load {section}: {e}\n{log}"),
-            None => panic!("load {section}: {e}"),
-        },
-    }
+    })
 }
 
 #[test]
 fn fentry_fires_or_lockdown_refuses() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
-        let Some(prog) = load_or_skip_eperm("fentry/do_unlinkat", &map) else {
-            return;
-        };
+        let prog = load_tracer("fentry/do_unlinkat", &map)?;
         let link = ebpf_link::tracing::attach(&prog).unwrap();
         let f = std::env::temp_dir().join(format!("ebpf-link-fentry-{}", pid()));
         std::fs::write(&f, b"x").unwrap();
@@ -392,87 +350,66 @@ fn fentry_fires_or_lockdown_refuses() {
                 ..
             }
         ));
+        Ok(())
     });
 }
 
 #[test]
 fn fexit_fires_or_lockdown_refuses() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
-        let Some(prog) = load_or_skip_eperm("fexit/do_unlinkat", &map) else {
-            return;
-        };
+        let prog = load_tracer("fexit/do_unlinkat", &map)?;
         let _link = ebpf_link::tracing::attach(&prog).unwrap();
         let f = std::env::temp_dir().join(format!("ebpf-link-fexit-{}", pid()));
         std::fs::write(&f, b"x").unwrap();
         std::fs::remove_file(&f).unwrap();
         assert!(count(&map) >= 1);
+        Ok(())
     });
 }
 
 #[test]
 fn lsm_fires_or_lockdown_refuses() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
-        let Some(prog) = load_or_skip_eperm("lsm/file_open", &map) else {
-            return;
-        };
+        let prog = load_tracer("lsm/file_open", &map)?;
         let res = ebpf_link::tracing::attach_lsm(&prog);
         let _link = match res {
             Ok(l) => l,
             // CONFIG_BPF_LSM without "bpf" in the lsm= list.
             Err(e) => {
                 skip(format!("{e}"));
-                return;
+                return Ok(());
             }
         };
         drop(std::fs::File::open("/proc/self/status").unwrap());
         assert!(count(&map) >= 1);
+        Ok(())
     });
 }
 
 #[test]
 fn tp_btf_fires_or_lockdown_refuses() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
-        let Some(prog) = load_or_skip_eperm("tp_btf/sys_enter", &map) else {
-            return;
-        };
+        let prog = load_tracer("tp_btf/sys_enter", &map)?;
         let _link = ebpf_link::raw_tracepoint::attach(&prog, "").unwrap();
         raw_getpid();
         assert!(count(&map) >= 1);
+        Ok(())
     });
 }
 
 #[test]
 fn fmod_ret_replaces_the_return_value_or_lockdown_refuses() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         // fmod_ret may hook the error-injection list (often configured out) and the
         // LSM hooks: make security_file_open fail with EPERM for this thread only;
         // a non-zero return skips the hook and becomes its result.
         let map = counter();
         let tid = nix::unistd::gettid().as_raw() as u32;
         let insns = counting_insns_for(&map, Only::Thread(tid), -1, 0);
-        let prog = match load("tracer", "fmod_ret/security_file_open", insns) {
-            Ok(p) => p,
-            Err(e) if e.is_permission_denied() => {
-                skip(format!("refused by policy (likely lockdown): {e}"));
-                return;
-            }
-            Err(e) => panic!("load: {e}"),
-        };
+        let prog = load("tracer", "fmod_ret/security_file_open", insns)?;
         let open = || std::fs::File::open("/proc/self/status").map(drop);
         open().unwrap();
         let link = ebpf_link::tracing::attach(&prog).unwrap();
@@ -489,5 +426,6 @@ fn fmod_ret_replaces_the_return_value_or_lockdown_refuses() {
         drop(link);
         open().unwrap();
         assert_eq!(count(&map), 1, "detached on drop");
+        Ok(())
     });
 }

@@ -6,7 +6,7 @@ mod common;
 
 use ebpf::{Collection, CollectionOptions, CollectionSpec};
 use ebpf_link::Link;
-use ebpf_test_support::{BpfFs, check_fd_leaks, skip_if_not_supported};
+use ebpf_test_support::{BpfFs, kernel_test, skip_if_not_supported};
 
 const AVAILABLE: &str = "/proc/sys/net/ipv4/tcp_available_congestion_control";
 
@@ -31,17 +31,14 @@ fn load_fixture() -> Option<Collection> {
 
 #[test]
 fn tcp_congestion_control_registers_and_unregisters() {
-    if common::skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(coll) = load_fixture() else {
-            return;
+            return Ok(());
         };
         let map = &coll.maps["ebpf_rs_cc"];
         assert!(!registered(), "registered before attach");
         let Some(mut link) = skip_if_not_supported(ebpf_link::struct_ops::attach(map)) else {
-            return;
+            return Ok(());
         };
         assert!(registered(), "ebpf_rs_cc not in {AVAILABLE}");
         assert_eq!(link.kind(), "struct_ops");
@@ -65,20 +62,19 @@ fn tcp_congestion_control_registers_and_unregisters() {
 
         drop(link);
         assert!(!registered(), "still registered after the link was dropped");
+        Ok(())
     });
 }
 
 #[test]
 fn only_struct_ops_maps_with_bpf_f_link() {
-    if common::skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(coll) = load_fixture() else {
-            return;
+            return Ok(());
         };
         let err = ebpf_link::struct_ops::attach(&coll.maps["hash_map"]).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("not a struct_ops map"), "{msg}");
+        Ok(())
     });
 }

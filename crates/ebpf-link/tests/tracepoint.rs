@@ -4,14 +4,11 @@ mod common;
 
 use common::*;
 use ebpf_link::{Link, LinkInfoData, PerfEventInfo, RawLink};
-use ebpf_test_support::{BpfFs, check_fd_leaks};
+use ebpf_test_support::{BpfFs, kernel_test};
 
 #[test]
 fn tracepoint_counts_getpid() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         let prog = counting_program("tracepoint/syscalls/sys_enter_getpid", &map, Some(pid()), 0);
         let link = ebpf_link::tracepoint::attach(&prog, "syscalls", "sys_enter_getpid").unwrap();
@@ -36,15 +33,13 @@ fn tracepoint_counts_getpid() {
         drop(link);
         raw_getpid();
         assert_eq!(count(&map), 5);
+        Ok(())
     });
 }
 
 #[test]
 fn tracepoint_errors_name_the_target() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         let prog = counting_program("tracepoint/syscalls/sys_enter_getpid", &map, None, 0);
         let err =
@@ -63,15 +58,13 @@ fn tracepoint_errors_name_the_target() {
             matches!(&err, ebpf_link::Error::Attach { source, .. } if matches!(**source, ebpf_link::Error::InvalidArgument(_))),
             "{err}"
         );
+        Ok(())
     });
 }
 
 #[test]
 fn tracepoint_pin_and_reopen() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let fs = BpfFs::new().unwrap();
         let map = counter();
         let prog = counting_program("tracepoint/syscalls/sys_enter_getpid", &map, Some(pid()), 0);
@@ -104,15 +97,13 @@ fn tracepoint_pin_and_reopen() {
         drop(reopened);
         raw_getpid();
         assert_eq!(count(&map), 1);
+        Ok(())
     });
 }
 
 #[test]
 fn tracepoint_detach_explicitly() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         let prog = counting_program("tracepoint/syscalls/sys_enter_getpid", &map, Some(pid()), 0);
         let mut link =
@@ -121,15 +112,13 @@ fn tracepoint_detach_explicitly() {
         link.detach().unwrap();
         raw_getpid();
         assert_eq!(count(&map), 1);
+        Ok(())
     });
 }
 
 #[test]
 fn raw_tracepoint_counts_sys_enter() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         let prog = counting_program("raw_tp/sys_enter", &map, Some(pid()), 0);
         let mut link = ebpf_link::raw_tracepoint::attach(&prog, "sys_enter").unwrap();
@@ -153,15 +142,13 @@ fn raw_tracepoint_counts_sys_enter() {
         let before = count(&map);
         raw_getpid();
         assert_eq!(count(&map), before);
+        Ok(())
     });
 }
 
 #[test]
 fn raw_tracepoint_pin_survives_drop() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let fs = BpfFs::new().unwrap();
         let map = counter();
         let prog = counting_program("raw_tp/sys_enter", &map, Some(pid()), 0);
@@ -189,15 +176,13 @@ fn raw_tracepoint_pin_survives_drop() {
         let before = count(&map);
         raw_getpid();
         assert_eq!(count(&map), before);
+        Ok(())
     });
 }
 
 #[test]
 fn tracepoint_legacy_ioctl_attachment() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         use ebpf_link::tracepoint::TracepointOptions;
         let map = counter();
         let prog = counting_program("tracepoint/syscalls/sys_enter_getpid", &map, Some(pid()), 0);
@@ -231,15 +216,13 @@ fn tracepoint_legacy_ioctl_attachment() {
         link.detach().unwrap();
         raw_getpid();
         assert_eq!(count(&map), 4);
+        Ok(())
     });
 }
 
 #[test]
 fn tracepoint_cookie_reaches_the_program() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = counter();
         let insns = cookie_insns(&map, pid());
         let prog = load("cookie", "tracepoint/syscalls/sys_enter_getpid", insns).unwrap();
@@ -259,5 +242,6 @@ fn tracepoint_cookie_reaches_the_program() {
             }
             other => panic!("{other:?}"),
         }
+        Ok(())
     });
 }

@@ -2,6 +2,8 @@
 //! with and without `-g`) all open. Skipped, with a line saying so, when clang-19 is not
 //! installed; the committed `testdata/isa_v*` fixtures cover the same ground without it.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -37,7 +39,7 @@ fn clang() -> Option<&'static str> {
 #[test]
 fn mcpu_variants_open() {
     let Some(clang) = clang() else {
-        println!("skip: clang-19 not found; mcpu variants not built");
+        common::skip("clang-19 not found; mcpu variants not built");
         return;
     };
     let dir = std::env::temp_dir().join(format!("ebpf-spec-clang-{}", std::process::id()));

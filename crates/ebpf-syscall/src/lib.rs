@@ -31,10 +31,12 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod btf;
+mod eperm;
 mod epoll;
 mod errno;
 mod error;
 mod info;
+mod kernel_config;
 mod link;
 mod log;
 mod map;
@@ -56,10 +58,12 @@ mod version;
 mod layout_tests;
 
 pub use btf::{BtfLoadAttr, btf_load, btf_load_with_log};
+pub use eperm::{PermissionFacts, eperm_hint, has_bpf_capabilities};
 pub use epoll::{EVENTS_PER_WAIT, Epoll, EpollInterest, EventFd};
 pub use errno::Errno;
 pub use error::{Error, MapBuffer, Result};
 pub use info::{BtfInfo, LinkInfo, MapInfo, ProgInfo, perf_event_type};
+pub use kernel_config::KernelConfig;
 pub use link::{
     BPF_FD_TYPE_KPROBE, BPF_FD_TYPE_KRETPROBE, BPF_FD_TYPE_RAW_TRACEPOINT, BPF_FD_TYPE_TRACEPOINT,
     BPF_FD_TYPE_UPROBE, BPF_FD_TYPE_URETPROBE, TaskFdQueryAttr, TaskFdQueryResult, task_fd_query,

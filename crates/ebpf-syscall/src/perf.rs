@@ -316,10 +316,16 @@ pub fn pmu_type(pmu: &str) -> Result<u32> {
         Err(e)
             if e.kind() == std::io::ErrorKind::NotFound && matches!(pmu, "kprobe" | "uprobe") =>
         {
+            let config = if pmu == "kprobe" {
+                "CONFIG_KPROBE_EVENTS"
+            } else {
+                "CONFIG_UPROBE_EVENTS"
+            };
             Err(crate::NotSupported::new(
                 format!("perf PMU '{pmu}'"),
                 crate::KernelVersion::new(4, 17, 0),
             )
+            .requires_config(config)
             .into())
         }
         Err(e) => Err(Error::io(format!("read {path}"))(e)),

@@ -4,7 +4,7 @@
 use std::io::Read;
 
 use ebpf_syscall::{Errno, MapCreateAttr, MapType, map_create};
-use ebpf_test_support::{check_fd_leaks, skip_unless_root};
+use ebpf_test_support::kernel_test;
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Gid, Uid, fork, pipe, setgid, setgroups, setuid};
 
@@ -12,10 +12,7 @@ const NOBODY: u32 = 65534;
 
 #[test]
 fn unprivileged_map_create_mentions_cap_bpf() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let (read_end, write_end) = pipe().unwrap();
         // SAFETY: the child only drops privileges, makes one system call,
         // formats a message (glibc's malloc is fork-safe), writes it to the
@@ -57,5 +54,6 @@ fn unprivileged_map_create_mentions_cap_bpf() {
                 assert!(text.contains("CAP_BPF"), "{text}");
             }
         }
+        Ok(())
     });
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use ebpf_syscall::*;
-use ebpf_test_support::{BpfFs, check_fd_leaks, skip_unless_root};
+use ebpf_test_support::{BpfFs, kernel_test};
 
 fn hash_map(max: u32) -> MapFd {
     let mut attr = MapCreateAttr::new(MapType::HASH, 4, 8, max);
@@ -32,10 +32,7 @@ fn assert_size_err<T: std::fmt::Debug>(
 
 #[test]
 fn hash_map_elements() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = hash_map(16);
         assert_eq!(
             (
@@ -101,15 +98,13 @@ fn hash_map_elements() {
             (4, 8, 16)
         );
         assert_eq!(info.name(), "test.hash");
+        Ok(())
     });
 }
 
 #[test]
 fn wrong_lengths_are_refused() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = hash_map(4);
         let key = 1u32.to_ne_bytes();
         let mut value = [0u8; 8];
@@ -185,15 +180,13 @@ fn wrong_lengths_are_refused() {
         value = [0xff; 8];
         map.lookup_elem(&key, &mut value, 0).unwrap();
         assert_eq!(value, [0; 8]);
+        Ok(())
     });
 }
 
 #[test]
 fn per_cpu_values() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let cpus = possible_cpus().unwrap();
         assert!(cpus >= 1);
         // 12-byte values are padded to 16 per CPU.
@@ -269,15 +262,13 @@ fn per_cpu_values() {
             8 * 8 * cpus,
             8 * 8,
         );
+        Ok(())
     });
 }
 
 #[test]
 fn queue_and_stack_take_no_key() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let queue = map_create_sized(&MapCreateAttr::new(MapType::QUEUE, 0, 4, 4)).unwrap();
         assert_eq!(queue.key_size(), 0);
         for v in [7u32, 8] {
@@ -319,15 +310,13 @@ fn queue_and_stack_take_no_key() {
         assert_eq!(u64::from_ne_bytes(out), 2);
         // No next key without keys; the kernel says so, no buffer is touched.
         assert!(again.get_next_key(None, &mut []).is_err());
+        Ok(())
     });
 }
 
 #[test]
 fn zero_sized_values_and_fd_maps() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         // Ring buffers have neither keys nor values: empty buffers reach the
         // kernel (which has no element commands for them), others do not.
         let page = Mmap::page_size() as u32;
@@ -387,15 +376,13 @@ fn zero_sized_values_and_fd_maps() {
             8,
         );
         prog_array.delete_elem(&0u32.to_ne_bytes()).unwrap();
+        Ok(())
     });
 }
 
 #[test]
 fn batch_operations() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = hash_map(64);
         assert_eq!(map.batch_token_size(), 4);
         let keys: Vec<u8> = (0u32..10).flat_map(u32::to_ne_bytes).collect();
@@ -553,15 +540,13 @@ fn batch_operations() {
             .unwrap();
         assert_eq!(res.count, 2);
         assert_eq!(u32::from_ne_bytes(at), 1, "the token is the last key");
+        Ok(())
     });
 }
 
 #[test]
 fn freeze_makes_read_only() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = map_create_sized(&MapCreateAttr::new(MapType::ARRAY, 4, 4, 1)).unwrap();
         map.freeze().unwrap();
         let err = map
@@ -572,15 +557,13 @@ fn freeze_makes_read_only() {
             err.to_string()
                 .starts_with("BPF_MAP_UPDATE_ELEM: Operation not permitted (EPERM)")
         );
+        Ok(())
     });
 }
 
 #[test]
 fn pin_and_get() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let fs = BpfFs::new().unwrap();
         let map = hash_map(4);
         let path = fs.path().join("pinned_map");
@@ -600,15 +583,13 @@ fn pin_and_get() {
             obj_pin(&map, "/tmp/a\0b"),
             Err(Error::InvalidArgument(_))
         ));
+        Ok(())
     });
 }
 
 #[test]
 fn map_ids() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = hash_map(4);
         let id = map_info(&map).unwrap().id;
         let mut seen = false;
@@ -627,31 +608,28 @@ fn map_ids() {
         assert_eq!(info.id, id);
         let err = map_get_fd_by_id(u32::MAX, 0).unwrap_err();
         assert_eq!(err.errno(), Some(Errno::NOENT));
+        Ok(())
     });
 }
 
 #[test]
 fn bad_attr_names_command() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let err = map_create(&MapCreateAttr::new(MapType::HASH, 0, 0, 0)).unwrap_err();
         assert_eq!(err.to_string(), "BPF_MAP_CREATE: Invalid argument (EINVAL)");
         assert!(obj_name("much_too_long_for_the_kernel").is_err());
+        Ok(())
     });
 }
 
 #[test]
 fn memlock_not_needed_with_memcg() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         remove_memlock_rlimit().unwrap();
         let version = KernelVersion::current().unwrap();
         if version >= KernelVersion::new(5, 11, 0) {
             assert!(!memlock_rlimit_needed().unwrap());
         }
+        Ok(())
     });
 }

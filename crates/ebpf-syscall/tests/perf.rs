@@ -10,14 +10,11 @@ use std::time::Duration;
 use common::{BTF_KIND_FUNC, load, ret, vmlinux_type_id};
 use ebpf_syscall::perf::*;
 use ebpf_syscall::*;
-use ebpf_test_support::{check_fd_leaks, skip, skip_unless_root};
+use ebpf_test_support::{kernel_test, skip};
 
 #[test]
 fn software_event_mmap_and_ioctls() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let mut attr = PerfEventAttr::new(PERF_TYPE_SOFTWARE, PERF_COUNT_SW_BPF_OUTPUT);
         attr.sample_type = PERF_SAMPLE_RAW;
         attr.sample_period = 1;
@@ -41,15 +38,13 @@ fn software_event_mmap_and_ioctls() {
         // Mapping a non-power-of-two data area fails.
         assert!(Mmap::map(&event, page * 4, true, 0).is_err());
         drop(ring);
+        Ok(())
     });
 }
 
 #[test]
 fn tracepoint_event_runs_program() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let id = tracefs::tracepoint_id("syscalls", "sys_enter_getppid").unwrap();
         assert!(tracefs::tracefs_path().unwrap().join("events").is_dir());
         let attr = PerfEventAttr::new(PERF_TYPE_TRACEPOINT, id);
@@ -87,12 +82,13 @@ fn tracepoint_event_runs_program() {
             tracefs::tracepoint_id("..", "x"),
             Err(Error::InvalidArgument(_))
         ));
+        Ok(())
     });
 }
 
 #[test]
 fn dynamic_pmus() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let uprobe = pmu_type("uprobe").unwrap();
         assert!(uprobe > PERF_TYPE_TRACEPOINT);
         assert_eq!(pmu_retprobe_bit("uprobe").unwrap(), 0);
@@ -102,15 +98,13 @@ fn dynamic_pmus() {
             Err(Error::NotSupported(ns)) => assert!(ns.feature.contains("kprobe")),
             Err(e) => panic!("{e}"),
         }
+        Ok(())
     });
 }
 
 #[test]
 fn uprobe_pmu_event() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         // A uprobe at offset 0 of this test binary: the kernel accepts any
         // offset inside a file-backed text mapping.
         let exe = std::fs::read_link("/proc/self/exe").unwrap();
@@ -122,12 +116,13 @@ fn uprobe_pmu_event() {
         let event = perf_event_open(&attr, -1, 0, None, 0).unwrap();
         perf_event_enable(&event).unwrap();
         perf_event_disable(&event).unwrap();
+        Ok(())
     });
 }
 
 #[test]
 fn epoll_wakes_on_eventfd() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let epoll = Epoll::new().unwrap();
         let wake = EventFd::new().unwrap();
         epoll.add(&wake, 3).unwrap();
@@ -149,18 +144,16 @@ fn epoll_wakes_on_eventfd() {
         assert_eq!(wake.clear().unwrap(), 1);
         assert_eq!(wake.clear().unwrap(), 0);
         epoll.delete(&wake).unwrap();
+        Ok(())
     });
 }
 
 #[test]
 fn task_iterator() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(btf_id) = vmlinux_type_id(BTF_KIND_FUNC, "bpf_iter_task") else {
             skip("no bpf_iter_task in vmlinux BTF");
-            return;
+            return Ok(());
         };
         let insns = ret(0);
         let mut attr = ProgLoadAttr::new(ProgType::TRACING, c"GPL");
@@ -171,7 +164,7 @@ fn task_iterator() {
             Ok(p) => p,
             Err(e) if e.errno() == Some(Errno::PERM) => {
                 skip(format!("tracing programs refused (lockdown?): {e}"));
-                return;
+                return Ok(());
             }
             Err(e) => panic!("{e}"),
         };
@@ -186,5 +179,6 @@ fn task_iterator() {
         let mut out = Vec::new();
         std::fs::File::from(iter).read_to_end(&mut out).unwrap();
         assert!(out.is_empty(), "the program prints nothing");
+        Ok(())
     });
 }

@@ -7,14 +7,11 @@ use std::os::fd::{AsFd, AsRawFd};
 
 use common::{insn, load, minimal_btf, ret, socket_filter};
 use ebpf_syscall::*;
-use ebpf_test_support::{BpfFs, TempCgroup, check_fd_leaks, skip_unless_root};
+use ebpf_test_support::{BpfFs, TempCgroup, kernel_test};
 
 #[test]
 fn load_and_test_run() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let prog = socket_filter(42);
         let data = [0u8; 64];
         let mut attr = ProgTestRunAttr::new(&prog);
@@ -70,15 +67,13 @@ fn load_and_test_run() {
             cur = next;
         }
         assert!(seen);
+        Ok(())
     });
 }
 
 #[test]
 fn verifier_rejection_carries_log() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         // `exit` with r0 never written.
         let insns = insn(0x95, 0, 0, 0, 0);
         let err = load(ProgType::SOCKET_FILTER, AttachType(0), &insns).unwrap_err();
@@ -107,15 +102,13 @@ fn verifier_rejection_carries_log() {
             "stats log: {}",
             log.as_str()
         );
+        Ok(())
     });
 }
 
 #[test]
 fn log_grows_until_it_fits() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         // 20000 `mov r0, 0`, then `mov r0, r2` with r2 never written: the
         // verifier walks everything before failing, a level-2 log far above 64 KiB.
         let mut insns = Vec::new();
@@ -135,15 +128,13 @@ fn log_grows_until_it_fits() {
         assert!(log.as_str().len() > 64 * 1024, "{}", log.as_str().len());
         assert!(log.as_str().contains("R2 !read_ok"), "{log}");
         assert_eq!(err.errno(), Some(Errno::ACCES));
+        Ok(())
     });
 }
 
 #[test]
 fn cgroup_attach_query_detach() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let cg = TempCgroup::new().unwrap();
         let prog = load(
             ProgType::CGROUP_SKB,
@@ -187,15 +178,13 @@ fn cgroup_attach_query_detach() {
             })
             .is_err()
         );
+        Ok(())
     });
 }
 
 #[test]
 fn cgroup_link_lifecycle() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let cg = TempCgroup::new().unwrap();
         let prog = load(
             ProgType::CGROUP_SKB,
@@ -247,6 +236,7 @@ fn cgroup_link_lifecycle() {
         // The link fd stays open but the cgroup no longer runs the program.
         let res = prog_query(ProgQueryAttr::new(&cg, AttachType::CGROUP_INET_EGRESS)).unwrap();
         assert_eq!(res.prog_cnt, 0);
+        Ok(())
     });
 }
 
@@ -262,10 +252,7 @@ impl RawU32 for std::os::fd::BorrowedFd<'_> {
 
 #[test]
 fn raw_tracepoint() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let prog = load(ProgType::RAW_TRACEPOINT, AttachType(0), &ret(0)).unwrap();
         let link = raw_tracepoint_open(Some(c"sys_enter"), &prog, 0).unwrap();
         let info = link_info(&link).unwrap();
@@ -277,15 +264,13 @@ fn raw_tracepoint() {
         assert_eq!(q.prog_id, prog_info(&prog).unwrap().id);
         let err = raw_tracepoint_open(Some(c"no_such_tracepoint_xyz"), &prog, 0).unwrap_err();
         assert_eq!(err.errno(), Some(Errno::NOENT));
+        Ok(())
     });
 }
 
 #[test]
 fn btf_load_info_and_ids() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let blob = minimal_btf();
         let mut attr = BtfLoadAttr::default();
         attr.set_btf(&blob).unwrap();
@@ -317,15 +302,13 @@ fn btf_load_info_and_ids() {
             err.to_string()
                 .starts_with("BPF_BTF_LOAD: Invalid argument (EINVAL)")
         );
+        Ok(())
     });
 }
 
 #[test]
 fn stats_and_bind_map() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let stats = enable_stats(StatsType::RUN_TIME).unwrap();
         let prog = socket_filter(1);
         let data = [0u8; 64];
@@ -338,17 +321,15 @@ fn stats_and_bind_map() {
         assert!(prog_map_ids(&prog).unwrap().is_empty());
         prog_bind_map(&prog, &map).unwrap();
         assert_eq!(prog_map_ids(&prog).unwrap(), [map_info(&map).unwrap().id]);
+        Ok(())
     });
 }
 
 #[test]
 fn token_needs_delegation() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         if KernelVersion::current().unwrap() < KernelVersion::new(6, 9, 0) {
-            return;
+            return Ok(());
         }
         // A bpffs mounted in the initial user namespace without delegate_* options
         // cannot create tokens: the kernel refuses, and the error names the command.
@@ -363,5 +344,6 @@ fn token_needs_delegation() {
             "{err}"
         );
         assert!(err.to_string().starts_with("BPF_TOKEN_CREATE: "), "{err}");
+        Ok(())
     });
 }

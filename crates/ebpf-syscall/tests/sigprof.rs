@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::insn;
 use ebpf_syscall::{ProgLoadAttr, ProgType, prog_load};
-use ebpf_test_support::{check_fd_leaks, skip_unless_root};
+use ebpf_test_support::kernel_test;
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction};
 
 static DELIVERED: AtomicUsize = AtomicUsize::new(0);
@@ -19,10 +19,7 @@ extern "C" fn on_sigprof(_: nix::libc::c_int) {
 
 #[test]
 fn prog_load_survives_sigprof() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let action = SigAction::new(
             SigHandler::Handler(on_sigprof),
             SaFlags::SA_RESTART,
@@ -70,5 +67,6 @@ fn prog_load_survives_sigprof() {
 
         // SAFETY: restores the previous disposition.
         unsafe { sigaction(Signal::SIGPROF, &old) }.unwrap();
+        Ok(())
     });
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::{BTF_KIND_FUNC, load, ret, socket_filter, vmlinux_type_id};
 use ebpf_syscall::perf::*;
 use ebpf_syscall::*;
-use ebpf_test_support::{check_fd_leaks, skip, skip_unless_root};
+use ebpf_test_support::{kernel_test, skip};
 
 fn current() -> KernelVersion {
     KernelVersion::current().unwrap()
@@ -45,10 +45,7 @@ fn delivered(rx: &UdpSocket, tx: &UdpSocket, payload: &[u8]) -> bool {
 
 #[test]
 fn socket_filter_attach_replace_detach() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let (rx, tx) = udp_pair();
         let drop_all = socket_filter(0);
         let keep_all = socket_filter(-1);
@@ -90,6 +87,7 @@ fn socket_filter_attach_replace_detach() {
         assert_eq!(err.errno(), Some(Errno::NOTSOCK));
         let err = detach_socket_filter(&not_sock).unwrap_err();
         assert_eq!(err.errno(), Some(Errno::NOTSOCK));
+        Ok(())
     });
 }
 
@@ -107,7 +105,7 @@ fn socket_filter_constants() {
 
 #[test]
 fn epoll_interest() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let epoll = Epoll::new().unwrap();
         let mut tokens = [0u64; 4];
         // A fresh eventfd is writable, not readable.
@@ -139,18 +137,16 @@ fn epoll_interest() {
             .add_with(&efd3, 4, EpollInterest::WRITABLE)
             .unwrap_err();
         assert_eq!(err.errno(), Some(Errno::EXIST));
+        Ok(())
     });
 }
 
 #[test]
 fn epoll_user_ringbuf_writable() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         if current() < KernelVersion::new(6, 1, 0) {
             skip("BPF_MAP_TYPE_USER_RINGBUF needs 6.1");
-            return;
+            return Ok(());
         }
         let page = Mmap::page_size() as u32;
         let map = map_create(&MapCreateAttr::new(MapType::USER_RINGBUF, 0, 0, page)).unwrap();
@@ -163,15 +159,13 @@ fn epoll_user_ringbuf_writable() {
         epoll.add_with(&map, 2, EpollInterest::WRITABLE).unwrap();
         assert_eq!(epoll.wait(&mut tokens, Some(Duration::ZERO)).unwrap(), 1);
         assert_eq!(tokens[0], 2);
+        Ok(())
     });
 }
 
 #[test]
 fn link_names_raw_tracepoint() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let prog = load(ProgType::RAW_TRACEPOINT, AttachType(0), &ret(0)).unwrap();
         let link = raw_tracepoint_open(Some(c"sys_enter"), &prog, 0).unwrap();
         let got = link_info_with_names(&link).unwrap();
@@ -186,15 +180,13 @@ fn link_names_raw_tracepoint() {
         assert_eq!(plain.data[..2], got.info.data[..2]);
         assert_eq!(plain.perf_event_type(), None);
         assert_eq!(plain.iter_map_id(), None);
+        Ok(())
     });
 }
 
 #[test]
 fn link_names_absent_for_other_types() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let cg = ebpf_test_support::TempCgroup::new().unwrap();
         let dir = std::fs::File::open(cg.path()).unwrap();
         let prog = load(
@@ -221,6 +213,7 @@ fn link_names_absent_for_other_types() {
         assert_eq!(err.errno(), Some(Errno::INVAL), "{err}");
         // A program of another type has no name field to fetch.
         assert_eq!(link_info_with_names(&prog).unwrap().name, None);
+        Ok(())
     });
 }
 
@@ -247,12 +240,9 @@ fn iter_prog(target: &str) -> Option<std::os::fd::OwnedFd> {
 
 #[test]
 fn link_names_iter() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(prog) = iter_prog("task") else {
-            return;
+            return Ok(());
         };
         let link = link_create(&LinkCreateIterAttr::with_target(
             &prog,
@@ -266,7 +256,7 @@ fn link_names_iter() {
 
         // A map iterator reports its map.
         let Some(prog) = iter_prog("bpf_map_elem") else {
-            return;
+            return Ok(());
         };
         let map = map_create(&MapCreateAttr::new(MapType::HASH, 4, 4, 4)).unwrap();
         let info = IterLinkInfo {
@@ -279,6 +269,7 @@ fn link_names_iter() {
         let got = link_info_with_names(&link).unwrap();
         assert_eq!(got.name.as_deref(), Some("bpf_map_elem"));
         assert_eq!(got.info.iter_map_id(), Some(map_info(&map).unwrap().id));
+        Ok(())
     });
 }
 
@@ -294,13 +285,10 @@ impl RawU32 for std::os::fd::BorrowedFd<'_> {
 
 #[test]
 fn link_names_perf_event() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         if current() < KernelVersion::new(6, 6, 0) {
             skip("perf event link info needs 6.6");
-            return;
+            return Ok(());
         }
         // A tracepoint.
         let id = tracefs::tracepoint_id("syscalls", "sys_enter_getppid").unwrap();
@@ -342,18 +330,16 @@ fn link_names_perf_event() {
         assert_eq!(got.info.perf_event_type(), Some(perf_event_type::UPROBE));
         assert_eq!(got.name.as_deref(), exe.to_str());
         assert_eq!(got.info.data[1], 0, "no address left behind");
+        Ok(())
     });
 }
 
 #[test]
 fn link_names_uprobe_multi() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         if current() < KernelVersion::new(6, 8, 0) {
             skip("uprobe_multi link info needs 6.8");
-            return;
+            return Ok(());
         }
         let exe = std::fs::read_link("/proc/self/exe").unwrap();
         let path = CString::new(exe.as_os_str().as_encoded_bytes()).unwrap();
@@ -368,5 +354,6 @@ fn link_names_uprobe_multi() {
         assert_eq!(got.info.r#type, LinkType::UPROBE_MULTI);
         assert_eq!(got.name.as_deref(), exe.to_str());
         assert_eq!(got.info.data[0], 0, "no address left behind");
+        Ok(())
     });
 }

@@ -200,59 +200,48 @@ impl AsFd for NetNs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{check_fd_leaks, skip_unless_root};
+    use crate::kernel_test;
 
     #[test]
     fn bpffs_mounts_and_cleans_up() {
-        if skip_unless_root() {
-            return;
-        }
-        let path = check_fd_leaks(|| {
-            let fs = BpfFs::new().unwrap();
-            let st = nix::sys::statfs::statfs(fs.path()).unwrap();
+        kernel_test(|| {
+            let fs = BpfFs::new()?;
+            let st = nix::sys::statfs::statfs(fs.path())?;
             assert_eq!(st.filesystem_type(), nix::sys::statfs::BPF_FS_MAGIC);
-            fs.path().to_owned()
+            let path = fs.path().to_owned();
+            drop(fs);
+            assert!(!path.exists());
+            Ok(())
         });
-        assert!(!path.exists());
     }
 
     #[test]
     fn cgroup_is_created_and_removed() {
-        if skip_unless_root() {
-            return;
-        }
-        let path = check_fd_leaks(|| {
-            let cg = TempCgroup::new().unwrap();
+        kernel_test(|| {
+            let cg = TempCgroup::new()?;
             assert!(cg.path().join("cgroup.procs").exists());
-            cg.path().to_owned()
+            let path = cg.path().to_owned();
+            drop(cg);
+            assert!(!path.exists());
+            Ok(())
         });
-        assert!(!path.exists());
     }
 
     #[test]
     fn netns_is_separate() {
-        if skip_unless_root() {
-            return;
-        }
-        check_fd_leaks(netns_body);
-    }
-
-    fn netns_body() {
-        let ns = NetNs::new().unwrap();
-        let inside = ns
-            .run(|| fs::read_link("/proc/thread-self/ns/net").unwrap())
-            .unwrap();
-        let outside = fs::read_link("/proc/thread-self/ns/net").unwrap();
-        assert_ne!(inside, outside);
-        let out = ns
-            .run(|| {
+        kernel_test(|| {
+            let ns = NetNs::new()?;
+            let inside = ns.run(|| fs::read_link("/proc/thread-self/ns/net"))??;
+            let outside = fs::read_link("/proc/thread-self/ns/net")?;
+            assert_ne!(inside, outside);
+            let out = ns.run(|| {
                 std::process::Command::new("ip")
                     .args(["-o", "link"])
                     .output()
-            })
-            .unwrap()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(text.lines().count(), 1, "only lo in a new netns: {text}");
+            })??;
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(text.lines().count(), 1, "only lo in a new netns: {text}");
+            Ok(())
+        });
     }
 }

@@ -1,10 +1,14 @@
 //! Helpers shared by the workspace's tests. A dev-dependency only: nothing in a
 //! library crate may depend on it.
 //!
-//! - [`skip_if_not_supported`]: turn a [`NotSupported`] error into a printed
-//!   skip, but fail when the running kernel is at or above the feature's
-//!   declared minimum version (a probe that is wrong must not hide as a skip).
-//! - [`check_fd_leaks`]: compare `/proc/self/fd` before and after a test body.
+//! - [`kernel_test`]: the harness every kernel test runs in. It checks
+//!   privileges (a visible `SKIP <test>: needs root`, or a failure with
+//!   `EBPF_TEST_REQUIRE_ROOT=1`), runs the body inside [`check_fd_leaks`], and
+//!   turns the body's error into a visible skip only for a feature the kernel
+//!   lacks ([`NotSupported`] below its minimum kernel, or configured out) or a
+//!   refusal by policy (`EPERM`).
+//! - [`skip_if_not_supported`]: the same rule for one step of a test.
+//! - [`require_tool`]: skip visibly when a tool (clang, bpftool) is missing.
 //! - [`BpfFs`], [`TempCgroup`], [`NetNs`]: kernel fixtures that clean up on drop.
 //! - [`create_netkit_pair`]: an rtnetlink `RTM_NEWLINK` for netkit devices,
 //!   which older iproute2 cannot create.
@@ -26,11 +30,15 @@
 
 mod fd_leak;
 mod fixtures;
+mod harness;
 mod netlink;
 mod skip;
 
 pub use ebpf_syscall::{KernelVersion, NotSupported};
 pub use fd_leak::{check_fd_leaks, open_fds};
 pub use fixtures::{BpfFs, NetNs, TempCgroup};
+pub use harness::{
+    ALLOW_MISSING_ENV, REQUIRE_ROOT_ENV, TestResult, has_privileges, kernel_test, require_root,
+};
 pub use netlink::create_netkit_pair;
-pub use skip::{is_root, kernel_version, skip, skip_if_not_supported, skip_unless_root};
+pub use skip::{kernel_version, require_tool, skip, skip_if_not_supported};

@@ -1,20 +1,19 @@
-//! Skipping a test when the kernel lacks a feature, and failing when it should not.
+//! Printing a skip, and skipping on a missing kernel feature or tool.
 
 use std::error::Error;
 use std::io::Write;
+use std::path::PathBuf;
 
 use ebpf_syscall::{KernelVersion, NotSupported};
 
-/// Set this variable to let a probe report "not supported" on a kernel that is
-/// new enough for the feature (e.g. a distribution kernel with it configured out).
-pub const ALLOW_MISSING_ENV: &str = "EBPF_TEST_ALLOW_MISSING";
+use crate::harness::{Verdict, chain, not_supported_verdict};
 
 /// The running kernel's version; panics if `uname` gives something unparsable.
 pub fn kernel_version() -> KernelVersion {
     KernelVersion::current().expect("parse the running kernel's release")
 }
 
-/// Prints `SKIP: reason` where `cargo test` shows it even while capturing output.
+/// Prints `SKIP <test>: reason` where `cargo test` shows it even while capturing output.
 pub fn skip(reason: impl std::fmt::Display) {
     let name = std::thread::current()
         .name()
@@ -23,23 +22,6 @@ pub fn skip(reason: impl std::fmt::Display) {
     // Written to the stderr handle directly: the test harness captures only the
     // print macros, and a skip must always be visible.
     let _ = writeln!(std::io::stderr(), "SKIP {name}: {reason}");
-}
-
-/// Whether the process runs as root (effective uid 0).
-pub fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
-
-/// Returns `true` (after printing a skip) when the process is not root.
-///
-/// Use as `if skip_unless_root() { return; }` in tests that need privileges.
-pub fn skip_unless_root() -> bool {
-    if is_root() {
-        false
-    } else {
-        skip("needs root (or CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN)");
-        true
-    }
 }
 
 /// Finds a [`NotSupported`] in `err` or its chain of sources.
@@ -56,9 +38,12 @@ fn find_not_supported<'a>(err: &'a (dyn Error + 'static)) -> Option<&'a NotSuppo
 
 /// `Ok(v)` gives `Some(v)`. An error that is (or wraps) [`NotSupported`] prints a
 /// skip and gives `None`, unless the running kernel is at or above the feature's
-/// minimum version: then the test fails, because the probe or the declared
-/// minimum is wrong. Any other error fails the test.
+/// minimum version and the kernel is not known to be built without it: then
+/// the test fails, because the probe or the declared minimum is wrong. Any
+/// other error fails the test.
 ///
+/// For one step of a test that goes on without it; a whole kernel test
+/// returns its error to [`kernel_test`](crate::kernel_test) instead.
 /// Setting `EBPF_TEST_ALLOW_MISSING=1` turns that failure into a skip too.
 #[track_caller]
 pub fn skip_if_not_supported<T, E: Error + 'static>(result: Result<T, E>) -> Option<T> {
@@ -67,17 +52,27 @@ pub fn skip_if_not_supported<T, E: Error + 'static>(result: Result<T, E>) -> Opt
         Err(e) => e,
     };
     let Some(ns) = find_not_supported(&err) else {
-        panic!("unexpected error: {err}");
+        panic!("unexpected error: {}", chain(&err));
     };
-    let running = kernel_version();
-    if running >= ns.min_kernel && std::env::var_os(ALLOW_MISSING_ENV).is_none() {
-        panic!(
-            "{ns}, but the running kernel is {running}: the probe or the declared minimum \
-             is wrong (set {ALLOW_MISSING_ENV}=1 if this kernel has the feature configured out)"
-        );
+    match not_supported_verdict(ns) {
+        Verdict::Skip(reason) => skip(reason),
+        Verdict::Fail(message) => panic!("{message}"),
     }
-    skip(format!("{ns} (running {running})"));
     None
+}
+
+/// The path of command `name` on `PATH`, or `None` after printing a skip that
+/// names the missing tool and the Debian package that has it.
+pub fn require_tool(name: &str, package: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        skip(format!("needs {name} (apt-get install {package})"));
+    }
+    found
 }
 
 #[cfg(test)]
@@ -94,19 +89,21 @@ mod tests {
     }
 
     #[test]
-    fn old_feature_missing_on_new_kernel_fails() {
-        let err = Wrapper(NotSupported::new("thing", KernelVersion::new(3, 0, 0)));
-        let res = std::panic::catch_unwind(|| skip_if_not_supported::<(), _>(Err(err)));
-        assert!(
-            res.is_err(),
-            "a feature older than the kernel must not be skipped"
-        );
+    fn not_supported_is_found_through_wrappers() {
+        let ns = NotSupported::new("thing", KernelVersion::new(3, 0, 0));
+        assert_eq!(find_not_supported(&Wrapper(ns.clone())), Some(&ns));
     }
 
     #[test]
-    fn future_feature_is_skipped() {
-        let err = Wrapper(NotSupported::new("thing", KernelVersion::new(99, 0, 0)));
-        assert_eq!(skip_if_not_supported::<(), _>(Err(err)), None);
+    fn old_feature_missing_on_new_kernel_fails() {
+        let err = Wrapper(NotSupported::new("thing", KernelVersion::new(3, 0, 0)));
+        if std::env::var_os(crate::ALLOW_MISSING_ENV).is_none() {
+            let res = std::panic::catch_unwind(|| skip_if_not_supported::<(), _>(Err(err)));
+            assert!(
+                res.is_err(),
+                "a feature older than the kernel must not be skipped"
+            );
+        }
     }
 
     #[test]
@@ -115,5 +112,10 @@ mod tests {
             skip_if_not_supported::<(), _>(Err(std::io::Error::other("boom")))
         });
         assert!(res.is_err());
+    }
+
+    #[test]
+    fn a_tool_on_path_is_found() {
+        assert!(require_tool("sh", "dash").is_some());
     }
 }

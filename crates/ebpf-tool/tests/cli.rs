@@ -148,7 +148,7 @@ fn errors_are_one_line_and_nonzero() {
 #[test]
 fn vmlinux_header_compiles_with_clang() {
     if !Path::new("/sys/kernel/btf/vmlinux").exists() {
-        eprintln!("SKIP: no /sys/kernel/btf/vmlinux");
+        ebpf_test_support::skip("no /sys/kernel/btf/vmlinux");
         return;
     }
     let clang = ["clang-19", "clang"].into_iter().find(|c| {
@@ -158,7 +158,7 @@ fn vmlinux_header_compiles_with_clang() {
             .is_ok_and(|o| o.status.success())
     });
     let Some(clang) = clang else {
-        eprintln!("SKIP: clang is not installed (apt-get install clang-19)");
+        ebpf_test_support::skip("needs clang (apt-get install clang-19)");
         return;
     };
     let header = ok(&["btf", "dump", "/sys/kernel/btf/vmlinux", "--format", "c"]);

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use ebpf_test_support::{BpfFs, skip, skip_unless_root};
+use ebpf_test_support::{BpfFs, kernel_test, skip};
 
 fn tool(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ebpf-tool"))
@@ -20,47 +20,47 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn load_reports_and_pins_then_freplace_targets_the_pinned_program() {
-    if skip_unless_root() {
-        return;
-    }
-    let fs = BpfFs::new().expect("bpffs");
-    let dir = fs.path().to_str().expect("utf-8 path");
+    kernel_test(|| {
+        let fs = BpfFs::new()?;
+        let dir = fs.path().to_str().expect("utf-8 path");
 
-    // The freplace program is left out, and says why; the rest loads and is pinned.
-    let out = tool(&["load", "testdata/freplace-el.o", "--pin", dir]);
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(stdout.contains(": target_prog (sched_cls)"), "{stdout}");
-    assert!(
-        stdout.contains("not loaded replace_verdict: freplace needs its target"),
-        "{stdout}"
-    );
-    let pinned = fs.path().join("progs/target_prog");
-    assert!(pinned.exists(), "{stdout}");
+        // The freplace program is left out, and says why; the rest loads and is pinned.
+        let out = tool(&["load", "testdata/freplace-el.o", "--pin", dir]);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(stdout.contains(": target_prog (sched_cls)"), "{stdout}");
+        assert!(
+            stdout.contains("not loaded replace_verdict: freplace needs its target"),
+            "{stdout}"
+        );
+        let pinned = fs.path().join("progs/target_prog");
+        assert!(pinned.exists(), "{stdout}");
 
-    // Bad --attach-prog arguments are one-line errors.
-    for bad in [
-        "replace_verdict",
-        "nosuch=1",
-        "replace_verdict=/nonexistent/pin",
-    ] {
-        let out = tool(&["load", "testdata/freplace-el.o", "--attach-prog", bad]);
-        let stderr = text(&out.stderr);
-        assert!(!out.status.success(), "{bad}");
-        assert!(stderr.contains("--attach-prog"), "{bad}: {stderr}");
-        assert_eq!(stderr.trim_end().lines().count(), 1, "{bad}: {stderr}");
-    }
+        // Bad --attach-prog arguments are one-line errors.
+        for bad in [
+            "replace_verdict",
+            "nosuch=1",
+            "replace_verdict=/nonexistent/pin",
+        ] {
+            let out = tool(&["load", "testdata/freplace-el.o", "--attach-prog", bad]);
+            let stderr = text(&out.stderr);
+            assert!(!out.status.success(), "{bad}");
+            assert!(stderr.contains("--attach-prog"), "{bad}: {stderr}");
+            assert_eq!(stderr.trim_end().lines().count(), 1, "{bad}: {stderr}");
+        }
 
-    let arg = format!("replace_verdict={}", pinned.display());
-    let out = tool(&["load", "testdata/freplace-el.o", "--attach-prog", &arg]);
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    if !out.status.success() && stderr.contains("refused by policy") {
-        // This host's lockdown refuses EXT programs; the message must say so.
-        assert!(stderr.contains("EPERM"), "{stderr}");
-        skip(format!("freplace refused by policy: {stderr}"));
-        return;
-    }
-    assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains(": replace_verdict (ext)"), "{stdout}");
-    assert!(!stdout.contains("not loaded"), "{stdout}");
+        let arg = format!("replace_verdict={}", pinned.display());
+        let out = tool(&["load", "testdata/freplace-el.o", "--attach-prog", &arg]);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        if !out.status.success() && stderr.contains("refused by policy") {
+            // This host's lockdown refuses EXT programs; the message must say so.
+            assert!(stderr.contains("EPERM"), "{stderr}");
+            skip(format!("freplace refused by policy: {stderr}"));
+            return Ok(());
+        }
+        assert!(out.status.success(), "{stderr}");
+        assert!(stdout.contains(": replace_verdict (ext)"), "{stdout}");
+        assert!(!stdout.contains("not loaded"), "{stdout}");
+        Ok(())
+    });
 }

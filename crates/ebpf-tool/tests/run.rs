@@ -4,14 +4,14 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use ebpf_test_support::{TestResult, kernel_test};
+
 #[test]
 fn run_default_object_shows_this_process() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!(
-            "SKIP run_default_object_shows_this_process: needs root (or CAP_BPF + CAP_PERFMON)"
-        );
-        return;
-    }
+    kernel_test(run_default_object);
+}
+
+fn run_default_object() -> TestResult {
     let child = Command::new(env!("CARGO_BIN_EXE_ebpf-tool"))
         .args([
             "run",
@@ -43,4 +43,5 @@ fn run_default_object_shows_this_process() {
         "the syscall table does not show this process ({pid}):\n{stdout}"
     );
     assert!(stdout.trim_end().ends_with("detached"), "{stdout}");
+    Ok(())
 }

@@ -393,7 +393,7 @@ pub(crate) fn load_btf_with_strings(
         Err(e) if e.errno() == Some(Errno::PERM) => Err(Error::PermissionDenied {
             what: "BPF_BTF_LOAD".into(),
             errno: Errno::PERM,
-            hint: crate::error::eperm_hint(None),
+            hint: ebpf_syscall::eperm_hint(None),
         }),
         Err(_) => {
             // Fetch the BTF checker's log for the error.

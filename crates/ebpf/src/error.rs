@@ -244,33 +244,3 @@ impl fmt::Display for VerifierError {
 }
 
 impl std::error::Error for VerifierError {}
-
-/// The likely cause of an `EPERM` from `bpf()`, read from the running system.
-pub(crate) fn eperm_hint(program_kind: Option<&str>) -> String {
-    let mut hint = String::new();
-    let lockdown = std::fs::read_to_string("/sys/kernel/security/lockdown").ok();
-    let locked = lockdown
-        .as_deref()
-        .and_then(|s| s.split('[').nth(1))
-        .and_then(|s| s.split(']').next())
-        .filter(|mode| *mode != "none");
-    if let Some(kind) = program_kind {
-        hint.push_str(&format!(
-            "{kind} programs are refused when the kernel is locked down (lockdown=integrity or \
-             confidentiality){}, or when the process lacks CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)",
-            match locked {
-                Some(m) => format!(", and this kernel is locked down ({m})"),
-                None => String::new(),
-            }
-        ));
-    } else {
-        hint.push_str(
-            "the process needs CAP_BPF (or CAP_SYS_ADMIN), plus CAP_PERFMON or CAP_NET_ADMIN for \
-             some types; a kernel in lockdown refuses some objects even to root",
-        );
-    }
-    if ebpf_syscall::memlock_rlimit_needed().unwrap_or(false) {
-        hint.push_str("; this kernel charges RLIMIT_MEMLOCK: raise it (remove_memlock_rlimit)");
-    }
-    hint
-}

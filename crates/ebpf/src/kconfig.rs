@@ -15,40 +15,10 @@
 use std::collections::HashMap;
 
 use ebpf_btf::{Datasec, IntEncoding, Spec, Type, TypeId};
-use ebpf_syscall::KernelVersion;
+use ebpf_syscall::{KernelConfig, KernelVersion};
 
 use crate::CollectionSpec;
 use crate::error::{Error, Result};
-
-/// The kernel configuration as `CONFIG_X` → raw value (quotes kept).
-pub(crate) fn kernel_config() -> Result<HashMap<String, String>> {
-    let release = nix::sys::utsname::uname()
-        .map(|u| u.release().to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let boot = format!("/boot/config-{release}");
-    let text = match std::fs::read_to_string(&boot) {
-        Ok(t) => t,
-        Err(_) => {
-            const GZ: &str = "/proc/config.gz";
-            let gz = std::fs::read(GZ).map_err(|e| Error::Io {
-                path: format!("{boot} and {GZ}"),
-                source: e,
-            })?;
-            let raw = crate::inflate::gunzip(&gz)
-                .map_err(|e| Error::InvalidArgument(format!("{GZ}: {e}")))?;
-            String::from_utf8_lossy(&raw).into_owned()
-        }
-    };
-    Ok(parse_config(&text))
-}
-
-fn parse_config(text: &str) -> HashMap<String, String> {
-    text.lines()
-        .filter(|l| l.starts_with("CONFIG_"))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
-        .collect()
-}
 
 /// Fills the `.kconfig` map's contents of `spec` from the running kernel.
 pub(crate) fn fill(spec: &mut CollectionSpec) -> Result<()> {
@@ -67,7 +37,7 @@ pub(crate) fn fill(spec: &mut CollectionSpec) -> Result<()> {
             }
         }
     }
-    let mut config: Option<HashMap<String, String>> = None;
+    let mut config: Option<&KernelConfig> = None;
     let data_len = spec
         .maps
         .get(ebpf_spec::KCONFIG_SECTION)
@@ -106,9 +76,9 @@ pub(crate) fn fill(spec: &mut CollectionSpec) -> Result<()> {
             "LINUX_HAS_BPF_COOKIE" => Some("y".to_owned()),
             n if n.starts_with("CONFIG_") => {
                 if config.is_none() {
-                    config = Some(kernel_config()?);
+                    config = Some(KernelConfig::current()?);
                 }
-                config.as_ref().and_then(|c| c.get(n).cloned())
+                config.and_then(|c| c.get(n).map(str::to_owned))
             }
             _ => None,
         };
@@ -226,16 +196,5 @@ mod tests {
         assert_eq!(enc(u64_, "0x1000", 8).unwrap(), 0x1000u64.to_ne_bytes());
         assert_eq!(enc(arr, "\"abcdefgh\"", 6).unwrap(), *b"abcde\0");
         assert!(enc(arr, "abc", 6).is_err());
-    }
-
-    #[test]
-    fn parses_config() {
-        let c = parse_config(
-            "# comment\nCONFIG_HZ=250\nCONFIG_BPF=y\n# CONFIG_X is not set\nCONFIG_S=\"a b\"\n",
-        );
-        assert_eq!(c["CONFIG_HZ"], "250");
-        assert_eq!(c["CONFIG_BPF"], "y");
-        assert_eq!(c["CONFIG_S"], "\"a b\"");
-        assert!(!c.contains_key("CONFIG_X"));
     }
 }

@@ -53,7 +53,6 @@ pub mod ringbuf;
 mod collection;
 mod error;
 pub mod features;
-mod inflate;
 pub mod info;
 mod kconfig;
 mod ksym;

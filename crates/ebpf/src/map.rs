@@ -750,7 +750,7 @@ fn create_error(spec: &MapSpec, max_entries: u32, e: sys::Error) -> Error {
         return Error::PermissionDenied {
             what: "BPF_MAP_CREATE".into(),
             errno: Errno::PERM,
-            hint: crate::error::eperm_hint(None),
+            hint: ebpf_syscall::eperm_hint(None),
         };
     }
     Error::from(e)

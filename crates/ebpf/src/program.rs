@@ -628,7 +628,7 @@ fn load_error(spec: &ProgramSpec, e: sys::Error, fixups: &[ebpf_btf::core::Fixup
                 spec.program_type.kernel_name()
             ),
             errno: Errno::PERM,
-            hint: crate::error::eperm_hint(kind),
+            hint: ebpf_syscall::eperm_hint(kind),
         };
     }
     if errno == Some(Errno::INVAL) || errno == Some(Errno::TOOBIG) {

@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use ebpf::features::have_map_type;
 use ebpf::{Collection, CollectionOptions, CollectionSpec, MapType, TestRunOptions};
 use ebpf_syscall::Errno;
-use ebpf_test_support::{check_fd_leaks, skip, skip_if_not_supported};
+use ebpf_test_support::{kernel_test, skip, skip_if_not_supported};
 
 /// The fixture's `map_extra`.
 const ARENA_ADDR: u64 = 1 << 44;
@@ -119,30 +119,34 @@ fn load_and_run(addr: u64) {
 
 #[test]
 fn arena_globals_and_pages() {
-    let Some(_serial) = setup() else {
-        return;
-    };
-    check_fd_leaks(|| {
+    kernel_test(|| {
+        let Some(_serial) = setup() else {
+            return Ok(());
+        };
         load_and_run(ARENA_ADDR);
         // The address is free again once the collection is gone.
         load_and_run(ARENA_ADDR);
+        Ok(())
     });
 }
 
 #[test]
 fn arena_at_a_kernel_chosen_address() {
-    let Some(_serial) = setup() else {
-        return;
-    };
-    check_fd_leaks(|| load_and_run(0));
+    kernel_test(|| {
+        let Some(_serial) = setup() else {
+            return Ok(());
+        };
+        load_and_run(0);
+        Ok(())
+    });
 }
 
 #[test]
 fn arena_address_taken() {
-    let Some(_serial) = setup() else {
-        return;
-    };
-    check_fd_leaks(|| {
+    kernel_test(|| {
+        let Some(_serial) = setup() else {
+            return Ok(());
+        };
         let first = Collection::load(&spec(), CollectionOptions::default()).unwrap();
         assert_eq!(first.maps["arena"].arena().unwrap().address(), ARENA_ADDR);
         // A second arena at the same address fails rather than replacing the
@@ -151,15 +155,17 @@ fn arena_address_taken() {
         assert!(e.to_string().contains("map 'arena'"), "{e}");
         assert_eq!(e.errno(), Some(Errno::EXIST), "{e}");
         assert_eq!(first.variables["arena_magic"].get::<u64>().unwrap(), MAGIC);
+        Ok(())
     });
 }
 
 #[test]
 fn not_an_arena() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    check_fd_leaks(|| {
+    kernel_test(|| {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let m = ebpf::Map::create(&ebpf::MapSpec::new("plain", MapType::ARRAY, 4, 4, 1)).unwrap();
         let e = m.arena().unwrap_err();
         assert!(e.to_string().contains("is not an arena"), "{e}");
+        Ok(())
     });
 }

@@ -7,7 +7,7 @@ use ebpf::{
     Collection, CollectionOptions, CollectionSpec, Error, Map, MapSpec, MapType, ProgramType,
     TestRunOptions, UpdateFlags,
 };
-use ebpf_test_support::{BpfFs, check_fd_leaks, skip, skip_if_not_supported};
+use ebpf_test_support::{BpfFs, kernel_test, skip, skip_if_not_supported};
 
 fn testdata(name: &str) -> String {
     format!("{}/../../testdata/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -36,11 +36,12 @@ fn load_tolerant(
         match Collection::load(&spec, opts()) {
             Ok(c) => return (c, dropped),
             Err(e) => {
-                if let (Error::Map { name, .. }, Some(ns)) = (&e, e.not_supported()) {
+                if let (Error::Map { name, .. }, Some(_)) = (&e, e.not_supported()) {
                     // A struct_ops map the kernel cannot create (.struct_ops.link before 6.4).
                     assert!(spec.maps[name].struct_ops.is_some(), "load failed: {e}");
-                    skip(format!("{name}: {ns}"));
-                    dropped.push(name.clone());
+                    let name = name.clone();
+                    skip_if_not_supported::<(), _>(Err(e));
+                    dropped.push(name);
                     spec = without_struct_ops(spec);
                     continue;
                 }
@@ -49,10 +50,15 @@ fn load_tolerant(
                 };
                 if e.is_permission_denied() {
                     assert!(e.to_string().contains("EPERM"), "{e}");
-                    assert!(e.to_string().contains("lockdown"), "{e}");
+                    assert!(e.to_string().contains("refused by policy"), "{e}");
                     skip(format!("{name}: {e}"));
-                } else if let Some(ns) = e.not_supported() {
-                    skip(format!("{name}: {ns}"));
+                } else if e.not_supported().is_some() {
+                    // Skips below the feature's minimum kernel, fails at or above it.
+                    let name = name.clone();
+                    skip_if_not_supported::<(), _>(Err(e));
+                    assert!(spec.programs.remove(&name).is_some());
+                    dropped.push(name);
+                    continue;
                 } else {
                     panic!("load failed: {e}");
                 }
@@ -78,7 +84,7 @@ fn run(coll: &Collection, name: &str) -> u32 {
 
 #[test]
 fn loader_fixture() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let s = spec("loader-el.o");
         let (coll, dropped) = load_tolerant(s, CollectionOptions::default);
         println!("dropped: {dropped:?}");
@@ -206,17 +212,18 @@ fn loader_fixture() {
         assert_eq!(raw.nr_func_info, 4);
         assert!(raw.nr_line_info > 4);
         assert!(coll.programs["socket_prog"].map_ids().unwrap().len() >= 3);
+        Ok(())
     });
 }
 
 #[test]
 fn struct_ops() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let mut s = spec("loader-el.o");
         s.programs.retain(|n, _| n.starts_with("ebpf_rs_"));
         let Some(coll) = skip_if_not_supported(Collection::load(&s, CollectionOptions::default()))
         else {
-            return;
+            return Ok(());
         };
         let map = &coll.maps["ebpf_rs_cc"];
         assert_eq!(map.map_type(), MapType::STRUCT_OPS);
@@ -247,12 +254,13 @@ fn struct_ops() {
                 .starts_with("map 'ebpf_rs_cc': create struct_ops:"),
             "{e}"
         );
+        Ok(())
     });
 }
 
 #[test]
 fn lockdown_is_permission_denied() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let mut s = without_struct_ops(spec("loader-el.o"));
         s.programs.retain(|n, _| n == "fexit_prog");
         match Collection::load(&s, CollectionOptions::default()) {
@@ -262,15 +270,16 @@ fn lockdown_is_permission_denied() {
                 assert!(e.not_supported().is_none());
                 let msg = e.to_string();
                 assert!(msg.starts_with("program 'fexit_prog': load:"), "{msg}");
-                assert!(msg.contains("EPERM") && msg.contains("CAP_BPF"), "{msg}");
+                assert!(msg.contains("(EPERM): refused by policy"), "{msg}");
             }
         }
+        Ok(())
     });
 }
 
 #[test]
 fn nobtf_fixture() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let s = spec("nobtf-el.o");
         let coll = Collection::load(&s, CollectionOptions::default()).unwrap();
         assert_eq!(coll.programs.len(), 2);
@@ -282,12 +291,13 @@ fn nobtf_fixture() {
             assert!(r.is_ok(), "{name}: {r:?}");
         }
         assert!(coll.maps.contains_key("legacy_hash"));
+        Ok(())
     });
 }
 
 #[test]
 fn isa_fixtures() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         for f in [
             "isa-el.o",
             "isa_v1-el.o",
@@ -315,12 +325,13 @@ fn isa_fixtures() {
                 assert_eq!(r.retval, 0, "{f} {name}");
             }
         }
+        Ok(())
     });
 }
 
 #[test]
 fn pinning_by_name() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let fs = BpfFs::new().unwrap();
         let mut s = without_struct_ops(spec("loader-el.o"));
         s.programs.retain(|n, _| n == "uprobe_prog");
@@ -360,12 +371,13 @@ fn pinning_by_name() {
         let e = Collection::load(&failing, opts()).unwrap_err();
         assert!(e.verifier().is_some(), "{e}");
         assert!(!pinned.exists(), "pin left behind after a failed load");
+        Ok(())
     });
 }
 
 #[test]
 fn map_replacement() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let mut s = without_struct_ops(spec("loader-el.o"));
         s.programs.retain(|n, _| n == "tp_getpid");
         let hash = s.maps["hash_map"].clone();
@@ -429,12 +441,13 @@ fn map_replacement() {
         )
         .unwrap_err();
         assert!(e.to_string().contains("no_such_map"), "{e}");
+        Ok(())
     });
 }
 
 #[test]
 fn verifier_error_is_readable() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         use ebpf_asm::{Register, exit};
         // r0 is read before it is written.
         let e = ebpf::Program::load_raw(ProgramType::SocketFilter, vec![exit()].into(), "GPL")
@@ -462,12 +475,13 @@ fn verifier_error_is_readable() {
             .retval,
             3
         );
+        Ok(())
     });
 }
 
 #[test]
 fn core_fixture() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let s = spec("core-el.o");
         let target = CollectionSpec::from_file(testdata("core_target-el.o")).unwrap();
         let target_btf: Arc<ebpf_btf::Spec> = target.btf.clone().unwrap();
@@ -496,12 +510,13 @@ fn core_fixture() {
                 .starts_with("program 'err_ambiguous': apply CO-RE relocations"),
             "{e}"
         );
+        Ok(())
     });
 }
 
 #[test]
 fn poisoned_relocation_is_named() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         // struct core_s does not exist in the running kernel: every offset
         // relocation is poisoned and the verifier rejects the first one reached.
         let mut s = spec("core-el.o");
@@ -516,12 +531,13 @@ fn poisoned_relocation_is_named() {
             .expect("poisoned relocation named");
         assert!(relo.contains("core_s"), "{relo}");
         assert!(e.to_string().contains("CO-RE relocation"), "{e}");
+        Ok(())
     });
 }
 
 #[test]
 fn skip_programs() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let s = without_struct_ops(spec("loader-el.o"));
         let opts = CollectionOptions {
             skip_programs: s
@@ -536,12 +552,13 @@ fn skip_programs() {
         assert_eq!(coll.programs.keys().collect::<Vec<_>>(), ["tc_prog"]);
         // Every map is still created.
         assert_eq!(coll.maps.len(), s.maps.len());
+        Ok(())
     });
 }
 
 #[test]
 fn ksyms_typeless_and_weak() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         // ksym_prog returns 0 when &bpf_link_put (typeless, from /proc/kallsyms)
         // is set and the weak ebpf_rs_missing_symbol resolved to NULL.
         let mut s = without_struct_ops(spec("loader-el.o"));
@@ -568,12 +585,13 @@ fn ksyms_typeless_and_weak() {
             e.to_string().contains("'ebpf_rs_no_such_symbol' not found"),
             "{e}"
         );
+        Ok(())
     });
 }
 
 #[test]
 fn foreign_byte_order_is_refused() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let name = if cfg!(target_endian = "little") {
             "loader-eb.o"
         } else {
@@ -581,5 +599,6 @@ fn foreign_byte_order_is_refused() {
         };
         let e = Collection::load(&spec(name), CollectionOptions::default()).unwrap_err();
         assert!(e.to_string().contains("byte order"), "{e}");
+        Ok(())
     });
 }

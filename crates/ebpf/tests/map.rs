@@ -1,7 +1,7 @@
 //! Map operations against the running kernel, for every map type it supports.
 
 use ebpf::{BatchCursor, Map, MapSpec, MapType, UpdateFlags};
-use ebpf_test_support::{BpfFs, check_fd_leaks, skip_if_not_supported};
+use ebpf_test_support::{BpfFs, kernel_test, skip_if_not_supported};
 
 fn create(spec: &MapSpec) -> Option<Map> {
     skip_if_not_supported(Map::create(spec))
@@ -9,7 +9,7 @@ fn create(spec: &MapSpec) -> Option<Map> {
 
 #[test]
 fn hash_ops() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = create(&MapSpec::new("hash", MapType::HASH, 4, 8, 16)).unwrap();
         assert_eq!(map.name(), "hash");
         assert_eq!(map.key_size(), 4);
@@ -47,12 +47,13 @@ fn hash_ops() {
         let dup = map.try_clone().unwrap();
         dup.put(&9u32, &9u64, UpdateFlags::ANY).unwrap();
         assert_eq!(map.get::<u32, u64>(&9).unwrap(), Some(9));
+        Ok(())
     });
 }
 
 #[test]
 fn batch_ops() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = create(&MapSpec::new("batch", MapType::HASH, 4, 4, 64)).unwrap();
         let keys: Vec<u8> = (0u32..10).flat_map(u32::to_ne_bytes).collect();
         let values: Vec<u8> = (100u32..110).flat_map(u32::to_ne_bytes).collect();
@@ -78,12 +79,13 @@ fn batch_ops() {
         }
         assert_eq!(gone.len(), 8);
         assert_eq!(map.iter().count(), 0);
+        Ok(())
     });
 }
 
 #[test]
 fn batch_into_caller_buffers() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = create(&MapSpec::new("batch_into", MapType::HASH, 4, 8, 128)).unwrap();
         let keys: Vec<u8> = (0u32..100).flat_map(u32::to_ne_bytes).collect();
         let values: Vec<u8> = (0u64..100)
@@ -127,12 +129,13 @@ fn batch_into_caller_buffers() {
         }
         assert_eq!(deleted, 100);
         assert_eq!(map.iter().count(), 0);
+        Ok(())
     });
 }
 
 #[test]
 fn per_cpu() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let cpus = ebpf::possible_cpus().unwrap();
         for t in [
             MapType::PERCPU_ARRAY,
@@ -156,12 +159,13 @@ fn per_cpu() {
                     .is_err()
             );
         }
+        Ok(())
     });
 }
 
 #[test]
 fn every_map_type() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let page = 4096;
         let mut lpm = MapSpec::new("lpm", MapType::LPM_TRIE, 8, 4, 16);
         lpm.flags = ebpf_spec::MAP_FLAG_NO_PREALLOC;
@@ -252,28 +256,31 @@ fn every_map_type() {
                 _ => {}
             }
         }
+        Ok(())
     });
 }
 
 #[test]
 fn ringbuf_size_rounded() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = create(&MapSpec::new("rb", MapType::RINGBUF, 0, 0, 5000)).unwrap();
         assert_eq!(map.max_entries(), 8192);
+        Ok(())
     });
 }
 
 #[test]
 fn lpm_without_no_prealloc_hints() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let e = Map::create(&MapSpec::new("lpm", MapType::LPM_TRIE, 8, 4, 16)).unwrap_err();
         assert!(e.to_string().contains("BPF_F_NO_PREALLOC"), "{e}");
+        Ok(())
     });
 }
 
 #[test]
 fn freeze() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let mut spec = MapSpec::new("frozen", MapType::ARRAY, 4, 4, 1);
         spec.contents.push(ebpf_spec::MapEntry {
             key: ebpf_spec::MapKey::Index(0),
@@ -283,12 +290,13 @@ fn freeze() {
         let map = create(&spec).unwrap();
         assert_eq!(map.get::<u32, u32>(&0).unwrap(), Some(7));
         assert!(map.put(&0u32, &8u32, UpdateFlags::ANY).is_err());
+        Ok(())
     });
 }
 
 #[test]
 fn pin_and_reopen() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let fs = BpfFs::new().unwrap();
         let path = fs.path().join("pinned");
         let mut map = create(&MapSpec::new("pinme", MapType::HASH, 4, 4, 4)).unwrap();
@@ -308,12 +316,13 @@ fn pin_and_reopen() {
         // Pinning outside a bpffs is refused with a clear message.
         let e = map.pin("/tmp/not-bpffs-pin").unwrap_err();
         assert!(e.to_string().contains("not on a BPF filesystem"), "{e}");
+        Ok(())
     });
 }
 
 #[test]
 fn object_ids() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = create(&MapSpec::new("listed", MapType::ARRAY, 4, 4, 1)).unwrap();
         let id = map.id().unwrap();
         let ids: Vec<u32> = ebpf::info::map_ids().map(Result::unwrap).collect();
@@ -323,6 +332,7 @@ fn object_ids() {
         let vmlinux = ebpf::info::btf_info_by_id(btf[0]).unwrap();
         assert!(vmlinux.kernel);
         assert_eq!(vmlinux.name, "vmlinux");
+        Ok(())
     });
 }
 
@@ -344,7 +354,14 @@ fn not_supported_is_found_in_the_chain() {
         err.to_string()
             .starts_with("map 'm': create: BPF_MAP_TYPE_FUTURE is not supported")
     );
-    assert!(skip_if_not_supported(wrapped).is_none());
+    let mut cause = std::error::Error::source(err);
+    while let Some(c) = cause {
+        if c.downcast_ref::<ebpf::NotSupported>().is_some() {
+            return;
+        }
+        cause = c.source();
+    }
+    panic!("no NotSupported in the source chain of {err}");
 }
 
 /// BTF: [1] unsigned int, [2] struct bpf_spin_lock { val }, [3] struct locked { lock; v }.
@@ -379,13 +396,13 @@ fn lock_btf() -> ebpf_btf::Spec {
 
 #[test]
 fn spin_lock_values() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let btf = lock_btf();
         let mut spec = MapSpec::new("locked", MapType::HASH, 4, 8, 4);
         spec.key_type = Some(ebpf_btf::TypeId(1));
         spec.value_type = Some(ebpf_btf::TypeId(3));
         let Some(map) = skip_if_not_supported(Map::create_with_btf(&spec, &btf)) else {
-            return;
+            return Ok(());
         };
         assert!(map.info().unwrap().btf_id > 0);
         let value = [0u32.to_ne_bytes(), 7u32.to_ne_bytes()].concat();
@@ -404,12 +421,13 @@ fn spin_lock_values() {
                 .update(&1u32.to_ne_bytes(), &value, UpdateFlags::LOCK)
                 .is_err()
         );
+        Ok(())
     });
 }
 
 #[test]
 fn local_storage_maps() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         use std::os::fd::AsRawFd;
         let btf = lock_btf();
         let storage = |name: &str, t: MapType| {
@@ -452,5 +470,6 @@ fn local_storage_maps() {
                 Err(e) => panic!("{t}: {e}"),
             }
         }
+        Ok(())
     });
 }

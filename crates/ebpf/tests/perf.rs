@@ -11,7 +11,7 @@ use ebpf_asm::{
     call, exit, load_imm64, load_map_fd, mov64, mov64_reg, store_imm, store_mem,
 };
 use ebpf_syscall::{MapCreateAttr, MapType, ProgLoadAttr, ProgType, map_create, prog_load};
-use ebpf_test_support::{check_fd_leaks, skip_unless_root};
+use ebpf_test_support::kernel_test;
 
 mod common_readers;
 use common_readers::*;
@@ -99,10 +99,7 @@ fn check_sample(bytes: &[u8], size: usize) -> u64 {
 
 #[test]
 fn rejects_other_maps_and_small_arrays() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let array = map_create(&MapCreateAttr::new(MapType::ARRAY, 4, 4, 1)).unwrap();
         let err = PerfReader::new(&array).unwrap_err();
         assert!(matches!(err, ReaderError::WrongMapType { .. }), "{err}");
@@ -116,15 +113,13 @@ fn rejects_other_maps_and_small_arrays() {
         let err = PerfReader::with_options(&map, PerfReaderOptions::default().pages_per_cpu(3))
             .unwrap_err();
         assert!(matches!(err, ReaderError::InvalidSize { .. }), "{err}");
+        Ok(())
     });
 }
 
 #[test]
 fn many_samples_with_wraparound_and_scratch_copies() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = perf_map();
         let counters = counters();
         // 200-byte samples: 216-byte records do not divide the ring, so some wrap.
@@ -167,15 +162,13 @@ fn many_samples_with_wraparound_and_scratch_copies() {
         assert_eq!(seen, 60_000);
         assert_eq!(reader.lost_samples(), 0);
         assert_eq!(reader.available_bytes(), 0);
+        Ok(())
     });
 }
 
 #[test]
 fn lost_samples_are_counted_when_the_ring_is_too_small() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = perf_map();
         let counters = counters();
         let prog = producer(&map, &counters, 64);
@@ -206,15 +199,13 @@ fn lost_samples_are_counted_when_the_ring_is_too_small() {
         assert_eq!(samples + failed, 1001);
         assert_eq!(lost, failed);
         assert_eq!(reader.lost_samples(), failed);
+        Ok(())
     });
 }
 
 #[test]
 fn lost_samples_are_counted_by_consume() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = perf_map();
         let counters = counters();
         let prog = producer(&map, &counters, 64);
@@ -258,15 +249,13 @@ fn lost_samples_are_counted_by_consume() {
             "lost records are counted as records"
         );
         assert_eq!(reader.available_bytes(), 0);
+        Ok(())
     });
 }
 
 #[test]
 fn pause_resume_and_watermark() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = perf_map();
         let counters = counters();
         let prog = producer(&map, &counters, 16);
@@ -295,15 +284,13 @@ fn pause_resume_and_watermark() {
             }
         }
         assert_eq!((lost, got), (10, vec![10]));
+        Ok(())
     });
 }
 
 #[test]
 fn overwritable_rings_keep_the_newest_samples() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = perf_map();
         let counters = counters();
         let prog = producer(&map, &counters, 16);
@@ -341,15 +328,13 @@ fn overwritable_rings_keep_the_newest_samples() {
         }
         next.sort();
         assert_eq!(next, vec![1000, 1001, 1002]);
+        Ok(())
     });
 }
 
 #[test]
 fn deadline_and_flush() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = perf_map();
         let counters = counters();
         let prog = producer(&map, &counters, 8);
@@ -373,21 +358,20 @@ fn deadline_and_flush() {
             drop(record);
             assert!(reader.read().unwrap_err().is_flushed());
         });
+        Ok(())
     });
 }
 
 #[test]
 fn dropping_the_reader_clears_the_map() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = perf_map();
         let counters = counters();
         let prog = producer(&map, &counters, 8);
         drop(PerfReader::new(&map).unwrap());
         run(&prog, 5);
         assert_eq!(read_counters(&counters), (5, 5), "no event left in the map");
+        Ok(())
     });
 }
 
@@ -402,10 +386,7 @@ fn readers_are_send() {
 #[test]
 fn tokio_delivers_perf_records() {
     use ebpf::perf::AsyncPerfReader;
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let map = perf_map();
         let counters = counters();
         let prog = producer(&map, &counters, 8);
@@ -441,5 +422,6 @@ fn tokio_delivers_perf_records() {
         drop(rt);
         seqs.sort();
         assert_eq!(seqs, (0..100).collect::<Vec<u64>>());
+        Ok(())
     });
 }

@@ -2,7 +2,7 @@
 
 use ebpf::{Program, ProgramOptions, ProgramSpec, ProgramType, TestRunOptions};
 use ebpf_asm::{Register::*, exit, mov64};
-use ebpf_test_support::{BpfFs, check_fd_leaks};
+use ebpf_test_support::{BpfFs, kernel_test};
 
 fn ret(n: i32) -> Program {
     Program::load_raw(
@@ -15,7 +15,7 @@ fn ret(n: i32) -> Program {
 
 #[test]
 fn test_run_socket_filter() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let p = ret(42);
         assert_eq!(p.name(), "raw");
         assert_eq!(p.program_type(), ProgramType::SocketFilter);
@@ -29,12 +29,13 @@ fn test_run_socket_filter() {
             .unwrap();
         assert_eq!(r.retval, 42);
         assert_eq!(r.data_out.len(), 64);
+        Ok(())
     });
 }
 
 #[test]
 fn test_run_xdp_reads_packet() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         // XDP_PASS: the packet comes back unchanged.
         let mut spec = ProgramSpec::new("xdp_pass", "xdp", vec![mov64(R0, 2), exit()].into());
         spec.license = "GPL".into();
@@ -48,12 +49,13 @@ fn test_run_xdp_reads_packet() {
             .unwrap();
         assert_eq!(r.retval, 2);
         assert_eq!(r.data_out, vec![0xab; 64]);
+        Ok(())
     });
 }
 
 #[test]
 fn info_and_ids() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let p = ret(1);
         let info = p.info().unwrap();
         assert_eq!(info.name, "raw");
@@ -71,12 +73,13 @@ fn info_and_ids() {
         assert_eq!(xlated.len(), 2, "{xlated:?}");
         let dup = p.try_clone().unwrap();
         assert_eq!(dup.id().unwrap(), info.id);
+        Ok(())
     });
 }
 
 #[test]
 fn pin_and_reopen() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let fs = BpfFs::new().unwrap();
         let path = fs.path().join("prog");
         let mut p = ret(5);
@@ -94,12 +97,13 @@ fn pin_and_reopen() {
         );
         p.unpin().unwrap();
         assert!(!path.exists());
+        Ok(())
     });
 }
 
 #[test]
 fn verifier_log_on_success() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let mut spec = ProgramSpec::new("logged", "socket", vec![mov64(R0, 0), exit()].into());
         spec.license = "GPL".into();
         let p = Program::load(
@@ -112,12 +116,13 @@ fn verifier_log_on_success() {
         .unwrap();
         let log = p.verifier_log().expect("log kept");
         assert!(log.as_str().contains("processed"), "{}", log.as_str());
+        Ok(())
     });
 }
 
 #[test]
 fn unresolved_map_reference_is_an_error() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let mut spec = ProgramSpec::new(
             "uses_map",
             "socket",
@@ -131,6 +136,7 @@ fn unresolved_map_reference_is_an_error() {
         spec.license = "GPL".into();
         let e = Program::load(&spec, &ProgramOptions::default()).unwrap_err();
         assert!(e.to_string().contains("map 'nope"), "{e}");
+        Ok(())
     });
 }
 
@@ -146,7 +152,7 @@ fn handles_are_send_and_sync() {
 
 #[test]
 fn section_name_is_kept() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let mut spec = ProgramSpec::new("sec", "socket", vec![mov64(R0, 0), exit()].into());
         spec.license = "GPL".into();
         let p = Program::load(&spec, &ProgramOptions::default()).unwrap();
@@ -155,14 +161,16 @@ fn section_name_is_kept() {
             Program::from_id(p.id().unwrap()).unwrap().section_name(),
             None
         );
+        Ok(())
     });
 }
 
 #[test]
 fn unknown_section_is_an_error() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let spec = ProgramSpec::new("what", "no_such_section", vec![mov64(R0, 0), exit()].into());
         let e = Program::load(&spec, &ProgramOptions::default()).unwrap_err();
         assert!(e.to_string().contains("no program type"), "{e}");
+        Ok(())
     });
 }

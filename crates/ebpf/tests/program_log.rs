@@ -3,7 +3,7 @@
 
 use ebpf::{LogLevel, Program, ProgramOptions, ProgramSpec};
 use ebpf_asm::{Instruction, Register::*, exit, mov64, mov64_reg};
-use ebpf_test_support::check_fd_leaks;
+use ebpf_test_support::kernel_test;
 
 /// `n` times `mov r0, 0`, then `ret` (`mov r0, r2` with r2 never written
 /// fails verification at the end of a long log).
@@ -31,7 +31,7 @@ fn load(spec: &ProgramSpec, log_level: LogLevel, log_size: u32) -> ebpf::Result<
 
 #[test]
 fn tiny_log_size_still_gets_the_whole_failure_log() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let spec = spec(300, true);
         let full = load(&spec, LogLevel::NONE, 0).unwrap_err();
         let full = &full.verifier().expect("a verifier error").log;
@@ -47,6 +47,7 @@ fn tiny_log_size_still_gets_the_whole_failure_log() {
             let log = &err.verifier().unwrap().log;
             assert!(log.as_str() == full.as_str(), "size {size}, level 1: {log}");
         }
+        Ok(())
     });
 }
 
@@ -58,7 +59,7 @@ fn without_timing(log: &str) -> Vec<&str> {
 
 #[test]
 fn small_log_size_keeps_the_whole_log_of_a_successful_load() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let spec = spec(300, false);
         let level = LogLevel(LogLevel::INSTRUCTION.0 | LogLevel::STATS.0);
         let reference = load(&spec, level, 0).unwrap();
@@ -82,5 +83,6 @@ fn small_log_size_keeps_the_whole_log_of_a_successful_load() {
                 .verifier_log()
                 .is_none()
         );
+        Ok(())
     });
 }

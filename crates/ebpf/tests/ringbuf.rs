@@ -10,7 +10,7 @@ use ebpf_asm::{
     store_imm, store_mem,
 };
 use ebpf_syscall::{MapCreateAttr, MapType, ProgType, map_create};
-use ebpf_test_support::{check_fd_leaks, skip_unless_root};
+use ebpf_test_support::kernel_test;
 
 mod common_readers;
 use common_readers::*;
@@ -70,10 +70,7 @@ fn check_record(bytes: &[u8], size: usize) -> u64 {
 
 #[test]
 fn rejects_other_map_types() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let array = map_create(&MapCreateAttr::new(MapType::ARRAY, 4, 8, 1)).unwrap();
         let err = RingBufReader::new(&array).unwrap_err();
         assert!(matches!(err, ReaderError::WrongMapType { .. }), "{err}");
@@ -83,17 +80,15 @@ fn rejects_other_map_types() {
         );
         let err = UserRingBuf::new(&array).unwrap_err();
         assert!(matches!(err, ReaderError::WrongMapType { .. }), "{err}");
+        Ok(())
     });
 }
 
 #[test]
 fn millions_of_records_wrap_without_loss_or_duplication() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(ring) = ring_map(MapType::RINGBUF, 16 * PAGE) else {
-            return;
+            return Ok(());
         };
         let counters = counters();
         let prog = producer(&ring, &counters, 16, 0);
@@ -140,17 +135,15 @@ fn millions_of_records_wrap_without_loss_or_duplication() {
             (expect, 0),
             "no reservation failed"
         );
+        Ok(())
     });
 }
 
 #[test]
 fn padding_and_discarded_records() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(ring) = ring_map(MapType::RINGBUF, 4 * PAGE) else {
-            return;
+            return Ok(());
         };
         let counters = counters();
         // 20-byte payload, 32-byte footprint; every 4th record discarded.
@@ -172,17 +165,15 @@ fn padding_and_discarded_records() {
         assert_eq!(seen, 500 * 100 / 4 * 3);
         assert_eq!(read_counters(&counters), (50_000, 0));
         assert_eq!(reader.available_bytes(), 0);
+        Ok(())
     });
 }
 
 #[test]
 fn long_consume_publishes_every_quarter_ring() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(ring) = ring_map(MapType::RINGBUF, 4 * PAGE) else {
-            return;
+            return Ok(());
         };
         let counters = counters();
         // 16-byte payload, 24-byte footprint: about 682 records fill the ring.
@@ -214,17 +205,15 @@ fn long_consume_publishes_every_quarter_ring() {
         assert_eq!(seen, filled + 2);
         assert_eq!(reader.available_bytes(), 0);
         assert_eq!(reader.consume(|_, _| panic!("empty")).unwrap(), 0);
+        Ok(())
     });
 }
 
 #[test]
 fn records_larger_than_a_page_wrap_contiguously() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(ring) = ring_map(MapType::RINGBUF, 16 * PAGE) else {
-            return;
+            return Ok(());
         };
         let counters = counters();
         let size = 5000;
@@ -241,6 +230,7 @@ fn records_larger_than_a_page_wrap_contiguously() {
             }
         }
         assert_eq!(read_counters(&counters), (20_000, 0));
+        Ok(())
     });
 }
 
@@ -255,12 +245,9 @@ fn concurrent_producer_and_batch_committing_consumer() {
 }
 
 fn concurrent(batch: bool) {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(ring) = ring_map(MapType::RINGBUF, 64 * PAGE) else {
-            return;
+            return Ok(());
         };
         let counters = counters();
         let prog = producer(&ring, &counters, 16, 0);
@@ -299,17 +286,15 @@ fn concurrent(batch: bool) {
             assert!(received > 0);
             eprintln!("received {received}, dropped by the kernel (ring full) {drops}");
         });
+        Ok(())
     });
 }
 
 #[test]
 fn deadline_expires_on_an_empty_ring() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(ring) = ring_map(MapType::RINGBUF, PAGE) else {
-            return;
+            return Ok(());
         };
         let mut reader = RingBufReader::new(&ring).unwrap();
         let start = Instant::now();
@@ -333,17 +318,15 @@ fn deadline_expires_on_an_empty_ring() {
         assert!(reader.read_into(&mut buf).unwrap_err().is_timeout());
         assert!(start.elapsed() < Duration::from_millis(200));
         assert!(reader.try_next().unwrap().is_none());
+        Ok(())
     });
 }
 
 #[test]
 fn flush_wakes_a_blocked_reader_after_pending_records() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(ring) = ring_map(MapType::RINGBUF, PAGE) else {
-            return;
+            return Ok(());
         };
         let counters = counters();
         let prog = producer(&ring, &counters, 16, 0);
@@ -376,17 +359,15 @@ fn flush_wakes_a_blocked_reader_after_pending_records() {
                 .unwrap_err()
                 .is_timeout()
         );
+        Ok(())
     });
 }
 
 #[test]
 fn epoll_fd_and_several_rings() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(a) = ring_map(MapType::RINGBUF, PAGE) else {
-            return;
+            return Ok(());
         };
         let b = ring_map(MapType::RINGBUF, 2 * PAGE).unwrap();
         let counters = counters();
@@ -420,6 +401,7 @@ fn epoll_fd_and_several_rings() {
         got.sort();
         assert_eq!(got, vec![(0, 2, 16), (1, 0, 24), (1, 1, 24)]);
         assert!(!readable(&reader));
+        Ok(())
     });
 }
 
@@ -427,12 +409,9 @@ fn epoll_fd_and_several_rings() {
 #[test]
 fn tokio_delivers_records() {
     use ebpf::ringbuf::AsyncRingBufReader;
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(ring) = ring_map(MapType::RINGBUF, PAGE) else {
-            return;
+            return Ok(());
         };
         let counters = counters();
         let prog = producer(&ring, &counters, 16, 0);
@@ -470,6 +449,7 @@ fn tokio_delivers_records() {
         producer.join().unwrap();
         assert_eq!(expect, 1000);
         drop(rt);
+        Ok(())
     });
 }
 
@@ -497,9 +477,6 @@ fn thread_cpu_time() -> Duration {
 #[test]
 #[ignore = "benchmark; run in release"]
 fn drain_rate() {
-    if skip_unless_root() {
-        return;
-    }
     let Some(ring) = ring_map(MapType::RINGBUF, 64 << 20) else {
         return;
     };
@@ -550,19 +527,16 @@ fn tracepoint_records_wake_a_blocked_reader() {
     use ebpf_syscall::perf::{
         PERF_TYPE_TRACEPOINT, PerfEventAttr, perf_event_enable, perf_event_open, perf_event_set_bpf,
     };
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let id = match ebpf_syscall::tracefs::tracepoint_id("syscalls", "sys_enter_getpid") {
             Ok(id) => id,
             Err(e) => {
                 ebpf_test_support::skip(format!("no syscall tracepoints: {e}"));
-                return;
+                return Ok(());
             }
         };
         let Some(ring) = ring_map(MapType::RINGBUF, 128 * PAGE) else {
-            return;
+            return Ok(());
         };
         let prog = load(
             ProgType::TRACEPOINT,
@@ -610,5 +584,6 @@ fn tracepoint_records_wake_a_blocked_reader() {
             }
             assert_eq!(consumer.join().unwrap(), bursts * per_burst);
         });
+        Ok(())
     });
 }

@@ -11,19 +11,16 @@ use ebpf_asm::{
     load_map_fd, load_mem, mov64, mov64_reg, store_imm, store_mem,
 };
 use ebpf_syscall::{BtfLoadAttr, MapType, ProgLoadAttr, ProgType, btf_load, prog_load};
-use ebpf_test_support::{check_fd_leaks, skip_unless_root};
+use ebpf_test_support::kernel_test;
 
 mod common_readers;
 use common_readers::*;
 
 #[test]
 fn user_ring_buffer_drained_by_a_program() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(user) = ring_map(MapType::USER_RINGBUF, PAGE) else {
-            return;
+            return Ok(());
         };
         let results = counters();
         let prog = drain_program(&user, &results);
@@ -79,6 +76,7 @@ fn user_ring_buffer_drained_by_a_program() {
             assert_eq!(read_counters(&results).0, 100);
         }
         let _ = total;
+        Ok(())
     });
 }
 
@@ -175,12 +173,9 @@ fn two_static_funcs_btf() -> Vec<u8> {
 
 #[test]
 fn user_ring_buffer_reserve_waits_for_room() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let Some(user) = ring_map(MapType::USER_RINGBUF, PAGE) else {
-            return;
+            return Ok(());
         };
         let results = counters();
         let prog = drain_program(&user, &results);
@@ -214,5 +209,6 @@ fn user_ring_buffer_reserve_waits_for_room() {
         );
         run(&prog, 1);
         assert_eq!(read_counters(&results), (1, 5));
+        Ok(())
     });
 }

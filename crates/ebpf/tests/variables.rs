@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use ebpf::{Collection, CollectionOptions, CollectionSpec, Map, MapSpec, TestRunOptions};
-use ebpf_test_support::check_fd_leaks;
+use ebpf_test_support::kernel_test;
 
 fn loader() -> CollectionSpec {
     let mut s = CollectionSpec::from_file(concat!(
@@ -29,7 +29,7 @@ fn run(c: &Collection) {
 
 #[test]
 fn round_trip_mmapped() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let mut spec = loader();
         // Constants are set in the spec, before load.
         spec.set_variable("const_limit", &7u32.to_ne_bytes())
@@ -60,12 +60,13 @@ fn round_trip_mmapped() {
         let counter = v["counter"].clone();
         drop(c);
         assert_eq!(counter.get::<u32>().unwrap(), 2);
+        Ok(())
     });
 }
 
 #[test]
 fn round_trip_through_map_ops() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let spec = loader();
         // A .data replacement created without BPF_F_MMAPABLE.
         let data: MapSpec = spec.maps[".data"].clone();
@@ -86,12 +87,13 @@ fn round_trip_through_map_ops() {
         run(&c);
         assert_eq!(counter.get::<u32>().unwrap(), 42);
         assert!(c.variables["bss_total"].is_mmapped());
+        Ok(())
     });
 }
 
 #[test]
 fn syscount_fixture() {
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let spec = CollectionSpec::from_file(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../testdata/syscount-el.o"
@@ -100,5 +102,6 @@ fn syscount_fixture() {
         let c = Collection::load(&spec, CollectionOptions::default()).unwrap();
         assert!(c.maps.contains_key("counts"));
         assert_eq!(c.programs.len(), spec.programs.len());
+        Ok(())
     });
 }

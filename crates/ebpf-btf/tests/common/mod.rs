@@ -215,3 +215,12 @@ pub fn all_kinds_spec(endian: Endian) -> Spec {
         .expect("marshal");
     Spec::parse(&bytes).expect("parse")
 }
+
+/// Prints `SKIP <test>: reason` past libtest's output capture (a skip must be seen).
+pub fn skip(reason: impl std::fmt::Display) {
+    let test = std::thread::current().name().unwrap_or("<test>").to_owned();
+    let _ = std::io::Write::write_fmt(
+        &mut std::io::stderr(),
+        format_args!("SKIP {test}: {reason}\n"),
+    );
+}

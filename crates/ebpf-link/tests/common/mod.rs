@@ -118,11 +118,6 @@ pub fn pid() -> u32 {
     std::process::id()
 }
 
-/// Whether the test can run (root); prints a skip otherwise.
-pub fn skip_unless_root() -> bool {
-    ebpf_test_support::skip_unless_root()
-}
-
 /// A program of a committed fixture object (`testdata/<obj>`), with the
 /// maps it references created and their fds patched into its map loads.
 pub struct Fixture {

@@ -1,5 +1,6 @@
 //! Building BPF objects with clang-19 at test time (tests skip, with a line saying so, when
 //! it is not installed).
+#![allow(dead_code, reason = "each test binary uses a subset")]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -43,4 +44,13 @@ pub fn compile(tag: &str, source: &str, target: &str, flags: &[&str]) -> Result<
     let spec = CollectionSpec::from_file(&obj);
     std::fs::remove_dir_all(&dir).ok();
     spec
+}
+
+/// Prints `SKIP <test>: reason` past libtest's output capture (a skip must be seen).
+pub fn skip(reason: impl std::fmt::Display) {
+    let test = std::thread::current().name().unwrap_or("<test>").to_owned();
+    let _ = std::io::Write::write_fmt(
+        &mut std::io::stderr(),
+        format_args!("SKIP {test}: {reason}\n"),
+    );
 }

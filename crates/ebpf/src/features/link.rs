@@ -67,6 +67,16 @@ impl LinkKind {
         }
     }
 
+    /// The kernel option the link kind needs besides a new enough kernel.
+    pub fn kernel_config(self) -> Option<&'static str> {
+        match self {
+            Self::KprobeMulti => Some("CONFIG_FPROBE"),
+            Self::Netkit => Some("CONFIG_NETKIT"),
+            Self::Netfilter => Some("CONFIG_NETFILTER_BPF_LINK"),
+            _ => None,
+        }
+    }
+
     /// The program type and attach type the probe uses.
     fn program(self) -> (ProgType, AttachType) {
         match self {
@@ -115,7 +125,9 @@ pub fn have_link_kind(kind: LinkKind) -> FeatureResult {
         let (prog_type, attach) = kind.program();
         if let Err(e) = have_prog_type(prog_type) {
             return Err(match e {
-                FeatureError::NotSupported(_) => FeatureError::missing(feature, min),
+                FeatureError::NotSupported(_) => {
+                    FeatureError::missing_config(feature, min, kind.kernel_config())
+                }
                 other => other,
             });
         }
@@ -128,7 +140,11 @@ pub fn have_link_kind(kind: LinkKind) -> FeatureResult {
             Ok(p) => p,
             // The program type exists but not with this expected attach type.
             Err(e) if e.errno() == Some(Errno::INVAL) => {
-                return Err(FeatureError::missing(feature, min));
+                return Err(FeatureError::missing_config(
+                    feature,
+                    min,
+                    kind.kernel_config(),
+                ));
             }
             Err(e) => return Err(FeatureError::probe(feature, &e)),
         };
@@ -182,8 +198,16 @@ pub fn have_link_kind(kind: LinkKind) -> FeatureResult {
         match res {
             Ok(_link) => Ok(()),
             Err(e) => match e.errno() {
-                Some(Errno::INVAL | Errno::TOOBIG) => Err(FeatureError::missing(feature, min)),
-                Some(errno) if errno.is_not_supported() => Err(FeatureError::missing(feature, min)),
+                Some(Errno::INVAL | Errno::TOOBIG) => Err(FeatureError::missing_config(
+                    feature,
+                    min,
+                    kind.kernel_config(),
+                )),
+                Some(errno) if errno.is_not_supported() => Err(FeatureError::missing_config(
+                    feature,
+                    min,
+                    kind.kernel_config(),
+                )),
                 Some(Errno::PERM) | None => Err(FeatureError::probe(feature, &e)),
                 // EBADF, ENODEV, ENOENT, ...: it looked the target up.
                 Some(_) => Ok(()),

@@ -44,7 +44,10 @@ pub use misc::{
     have_bounded_loops, have_large_instructions, have_mmapable_maps, have_object_names,
     have_object_names_with_dots,
 };
-pub use prog::{have_prog_helper, have_prog_type, helper_min_kernel, prog_type_min_kernel};
+pub use prog::{
+    have_prog_helper, have_prog_type, helper_min_kernel, prog_type_kernel_config,
+    prog_type_min_kernel,
+};
 
 /// Why a probe did not report "supported".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,6 +94,20 @@ impl FeatureError {
 
     pub(crate) fn missing(feature: impl Into<String>, min_kernel: KernelVersion) -> Self {
         Self::NotSupported(NotSupported::new(feature, min_kernel))
+    }
+
+    /// As [`missing`](Self::missing), for a feature that also needs kernel
+    /// option `config`: the error names it when this kernel was built without it.
+    pub(crate) fn missing_config(
+        feature: impl Into<String>,
+        min_kernel: KernelVersion,
+        config: Option<&str>,
+    ) -> Self {
+        let ns = NotSupported::new(feature, min_kernel);
+        Self::NotSupported(match config {
+            Some(option) => ns.requires_config(option),
+            None => ns,
+        })
     }
 }
 

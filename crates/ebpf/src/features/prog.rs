@@ -153,12 +153,23 @@ pub fn have_prog_type(t: ProgType) -> FeatureResult {
             Err(e) if needs_target(t) && verifier_ran(&e) => Ok(()),
             // EINVAL: unknown type (no log: it fails before the verifier).
             // E2BIG: the attr is longer than the kernel's, non-zero past its end.
-            Err(e) if matches!(e.errno(), Some(Errno::INVAL | Errno::TOOBIG)) => {
-                Err(FeatureError::missing(feature, min))
-            }
+            Err(e) if matches!(e.errno(), Some(Errno::INVAL | Errno::TOOBIG)) => Err(
+                FeatureError::missing_config(feature, min, prog_type_kernel_config(t)),
+            ),
             Err(e) => Err(FeatureError::probe(feature, &e)),
         }
     })
+}
+
+/// The kernel option a program type needs besides a new enough kernel.
+pub fn prog_type_kernel_config(t: ProgType) -> Option<&'static str> {
+    match t {
+        ProgType::LIRC_MODE2 => Some("CONFIG_BPF_LIRC_MODE2"),
+        ProgType::LSM => Some("CONFIG_BPF_LSM"),
+        ProgType::KPROBE | ProgType::TRACEPOINT | ProgType::PERF_EVENT => Some("CONFIG_BPF_EVENTS"),
+        ProgType::NETFILTER => Some("CONFIG_NETFILTER_BPF_LINK"),
+        _ => None,
+    }
 }
 
 /// Probes whether programs of type `t` may call `helper`, by loading

@@ -3,37 +3,24 @@
 //! (`skip_if_not_supported`); `EPERM` from a kernel in lockdown is a skip.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
-use ebpf_test_support::{check_fd_leaks, skip, skip_if_not_supported, skip_unless_root};
+use ebpf_test_support::{kernel_test, skip, skip_if_not_supported};
 
 use super::*;
 
-/// Whether the running kernel's config (`/proc/config.gz`) lacks `option`.
-/// `false` when the config cannot be read.
+/// Whether the running kernel's configuration lacks `option` (`false` when
+/// the configuration cannot be read).
 fn configured_out(option: &str) -> bool {
-    let Ok(out) = std::process::Command::new("zcat")
-        .arg("/proc/config.gz")
-        .output()
-    else {
-        return false;
-    };
-    if !out.status.success() {
-        return false;
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    !text
-        .lines()
-        .any(|l| l == format!("{option}=y") || l == format!("{option}=m"))
+    ebpf_syscall::KernelConfig::current().is_ok_and(|c| !c.is_enabled(option))
 }
 
 /// Runs a probe: `Ok` passes, `NotSupported` goes through
-/// `skip_if_not_supported` (or is a skip when `config` names a kernel option
-/// this kernel was built without), `EPERM` (lockdown, policy) is a skip,
-/// anything else fails.
+/// `skip_if_not_supported`, `EPERM` (lockdown, policy) is a skip, anything
+/// else fails. When `config` names a kernel option this kernel was built
+/// without, the library's error must name it.
 fn check_config(what: &str, config: Option<&str>, res: FeatureResult) {
     if let (Err(FeatureError::NotSupported(ns)), Some(opt)) = (&res, config) {
         if configured_out(opt) {
-            skip(format!("{ns}: this kernel is built without {opt}"));
-            return;
+            assert_eq!(ns.missing_config.as_deref(), Some(opt), "{what}: {ns}");
         }
     }
     check(what, res);
@@ -54,10 +41,7 @@ fn check(what: &str, res: FeatureResult) {
 
 #[test]
 fn map_types() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         for &t in MapType::ALL {
             if map_type_min_kernel(t).is_none() {
                 assert!(have_map_type(t).is_err(), "{t}");
@@ -65,15 +49,13 @@ fn map_types() {
             }
             check(&t.to_string(), have_map_type(t));
         }
+        Ok(())
     });
 }
 
 #[test]
 fn prog_types() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         for &t in ProgType::ALL {
             if prog_type_min_kernel(t).is_none() {
                 continue;
@@ -81,15 +63,13 @@ fn prog_types() {
             let config = (t == ProgType::LIRC_MODE2).then_some("CONFIG_BPF_LIRC_MODE2");
             check_config(&t.to_string(), config, have_prog_type(t));
         }
+        Ok(())
     });
 }
 
 #[test]
 fn helpers() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         for (t, h) in [
             (ProgType::SOCKET_FILTER, Helper::MapLookupElem),
             (ProgType::SOCKET_FILTER, Helper::KtimeGetNs),
@@ -108,15 +88,13 @@ fn helpers() {
         );
         let res = have_prog_helper(ProgType::SOCKET_FILTER, Helper::SkbStoreBytes);
         assert!(res.is_err_and(|e| e.is_not_supported()));
+        Ok(())
     });
 }
 
 #[test]
 fn link_kinds() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         for &k in LinkKind::ALL {
             let config = match k {
                 LinkKind::KprobeMulti => Some("CONFIG_FPROBE"),
@@ -125,15 +103,13 @@ fn link_kinds() {
             };
             check_config(&k.to_string(), config, have_link_kind(k));
         }
+        Ok(())
     });
 }
 
 #[test]
 fn btf_kinds() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         for &k in BtfKind::ALL {
             check(&k.to_string(), have_btf_kind(k));
         }
@@ -159,34 +135,31 @@ fn btf_kinds() {
             };
             assert_eq!(probed, in_set, "{k}");
         }
+        Ok(())
     });
 }
 
 #[test]
 fn misc() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         check("bounded loops", have_bounded_loops());
         check("large instructions", have_large_instructions());
         check("mmapable maps", have_mmapable_maps());
         check("object names", have_object_names());
         check("object names with dots", have_object_names_with_dots());
+        Ok(())
     });
 }
 
 #[test]
 fn results_are_cached() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let a = have_map_type(MapType::HASH);
         let b = have_map_type(MapType::HASH);
         assert_eq!(a, b);
         let not_probed = have_map_type(MapType::UNSPEC).unwrap_err();
         assert!(!not_probed.is_not_supported());
+        Ok(())
     });
 }
 
@@ -226,27 +199,21 @@ fn not_supported_is_the_source() {
     let e = FeatureError::missing("x", KernelVersion::new(99, 0, 0));
     let src = std::error::Error::source(&e).unwrap();
     assert!(src.downcast_ref::<NotSupported>().is_some());
-    assert_eq!(skip_if_not_supported::<(), _>(Err(e)), None);
 }
 
 #[test]
 fn isa_versions() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         for version in IsaVersion::ALL {
             check(&format!("{version:?}"), have_isa(*version));
         }
+        Ok(())
     });
 }
 
 #[test]
 fn attach_types() {
-    if skip_unless_root() {
-        return;
-    }
-    check_fd_leaks(|| {
+    kernel_test(|| {
         let mut probed = 0;
         for attach in AttachType::ALL {
             match have_attach_type(*attach) {
@@ -259,5 +226,6 @@ fn attach_types() {
             }
         }
         assert!(probed >= 20, "only {probed} attach types probed");
+        Ok(())
     });
 }
