@@ -54,7 +54,13 @@ impl PermissionFacts {
                 self.missing_capabilities.join(", ")
             ));
         }
-        if let Some(mode) = &self.lockdown {
+        // Lockdown refuses some program kinds even to root; for anything
+        // else it is a cause only when no capability is missing.
+        let lockdown = self
+            .lockdown
+            .as_ref()
+            .filter(|_| what.is_some() || self.missing_capabilities.is_empty());
+        if let Some(mode) = lockdown {
             causes.push(match what {
                 Some(kind) => {
                     format!("the kernel is locked down ({mode}), which refuses {kind} programs even to root")

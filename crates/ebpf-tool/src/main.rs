@@ -22,6 +22,7 @@ macro_rules! outw {
 
 mod cmd;
 mod json;
+mod privileges;
 mod value;
 
 use std::io::Write as _;
@@ -310,7 +311,7 @@ fn main() -> ExitCode {
             }
         }
         Err(msg) => {
-            eprintln!("ebpf-tool: {msg}");
+            eprintln!("ebpf-tool: {}", privileges::hint(&msg));
             ExitCode::FAILURE
         }
     }

@@ -66,7 +66,9 @@ mod variable;
 pub use arena::Arena;
 pub use collection::{Collection, CollectionOptions};
 pub use ebpf_spec::{AttachType, CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType};
-pub use ebpf_syscall::{KernelVersion, LogLevel, NotSupported, VerifierLog};
+pub use ebpf_syscall::{
+    KernelConfig, KernelVersion, LogLevel, NotSupported, PermissionFacts, VerifierLog, eperm_hint,
+};
 pub use error::{Error, Result, VerifierError};
 pub use map::{BatchCursor, Map, MapIter, MapKeys, UpdateFlags, possible_cpus};
 pub use program::{Program, ProgramOptions, TestRunOptions, TestRunResult};

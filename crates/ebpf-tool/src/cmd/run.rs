@@ -16,6 +16,7 @@ use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 use crate::Result;
+use crate::privileges;
 use crate::value;
 
 /// The default object: `testdata/syscount.c`, built for the host's byte order.
@@ -150,56 +151,6 @@ fn render_map(spec: &CollectionSpec, map_spec: &MapSpec, map: &Map, top: usize) 
     out
 }
 
-/// The capabilities BPF tools need, with their bit numbers in `CapEff`.
-const BPF_CAPS: [(&str, u32); 4] = [
-    ("CAP_BPF", 39),
-    ("CAP_PERFMON", 38),
-    ("CAP_NET_ADMIN", 12),
-    ("CAP_SYS_ADMIN", 21),
-];
-
-/// The effective capability set of this process (`CapEff` in /proc/self/status).
-fn effective_caps() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("CapEff:"))?;
-    u64::from_str_radix(line.split_whitespace().nth(1)?, 16).ok()
-}
-
-/// Which of the capabilities BPF needs this process lacks, by name.
-pub fn missing_caps(caps: u64) -> Vec<&'static str> {
-    let has = |bit: u32| caps & (1u64 << bit) != 0;
-    // CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON on every kernel.
-    if has(21) {
-        return Vec::new();
-    }
-    BPF_CAPS
-        .iter()
-        .filter(|(name, bit)| *name != "CAP_SYS_ADMIN" && !has(*bit))
-        .map(|(name, _)| *name)
-        .collect()
-}
-
-/// A hint for errors caused by missing privileges: which capabilities this
-/// process lacks.
-fn privilege_hint(msg: &str) -> String {
-    if !(msg.contains("EPERM") || msg.contains("Operation not permitted")) {
-        return msg.to_owned();
-    }
-    let missing = effective_caps().map(missing_caps).unwrap_or_default();
-    if missing.is_empty() {
-        format!(
-            "{msg}\nhint: this process has CAP_SYS_ADMIN or CAP_BPF + CAP_PERFMON, so the refusal is \
-             a policy (kernel lockdown, an LSM), not a missing capability"
-        )
-    } else {
-        format!(
-            "{msg}\nhint: this process lacks {} (CAP_NET_ADMIN only matters for networking programs); \
-             run as root or grant them, e.g. `setcap cap_bpf,cap_perfmon+ep ebpf-tool`",
-            missing.join(", ")
-        )
-    }
-}
-
 /// Runs the command, printing as it goes.
 pub fn run(opts: &RunOptions) -> Result<String> {
     // Ctrl-C and SIGTERM arrive through a signalfd, so the loop can wait on
@@ -252,7 +203,7 @@ pub fn run(opts: &RunOptions) -> Result<String> {
                         let _ = writeln!(notes, "not loaded {name}: {e}");
                         skipped.insert(name.clone());
                     }
-                    _ => return Err(privilege_hint(&format!("load {label}: {e}"))),
+                    _ => return Err(format!("load {label}: {e}")),
                 }
             }
         }
@@ -284,11 +235,7 @@ pub fn run(opts: &RunOptions) -> Result<String> {
                 links.push(link);
             }
             Err(e) => {
-                let _ = writeln!(
-                    attached,
-                    "not attached {name}: {}",
-                    privilege_hint(&e.to_string())
-                );
+                let _ = writeln!(attached, "not attached {name}: {}", privileges::hint(&e));
             }
         }
     }
@@ -310,11 +257,7 @@ pub fn run(opts: &RunOptions) -> Result<String> {
                 links.push(Box::new(link));
             }
             Err(e) => {
-                let _ = writeln!(
-                    attached,
-                    "not registered {name}: {}",
-                    privilege_hint(&e.to_string())
-                );
+                let _ = writeln!(attached, "not registered {name}: {}", privileges::hint(&e));
             }
         }
     }
@@ -487,16 +430,4 @@ pub fn run(opts: &RunOptions) -> Result<String> {
     drop(links);
     coll.programs.clear();
     Ok("detached\n".to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::missing_caps;
-
-    #[test]
-    fn names_missing_capabilities() {
-        assert_eq!(missing_caps(0), ["CAP_BPF", "CAP_PERFMON", "CAP_NET_ADMIN"]);
-        assert!(missing_caps(1 << 21).is_empty());
-        assert_eq!(missing_caps((1 << 39) | (1 << 38)), ["CAP_NET_ADMIN"]);
-    }
 }
