@@ -525,8 +525,12 @@ pub fn btf_data(btf: impl AsFd) -> Result<(BtfInfo, Vec<u8>, String)> {
     let mut info = BtfInfo::new_zeroed();
     info.btf_size = len_u32(data.len())?;
     info.btf = data.as_mut_ptr() as usize as u64;
-    info.name_len = len_u32(name.len())?;
-    info.name = name.as_mut_ptr() as usize as u64;
+    // Only a BTF object with a name gets a name buffer: kernels before 5.11
+    // have no name fields and refuse (E2BIG) an info whose tail is not zero.
+    if first.name_len > 0 {
+        info.name_len = len_u32(name.len())?;
+        info.name = name.as_mut_ptr() as usize as u64;
+    }
     // SAFETY: `btf` points at `btf_size` writable bytes and `name` at `name_len`
     // writable bytes, both outliving the call; the kernel writes at most those.
     unsafe { obj_get_info_by_fd(btf, &mut info)? };

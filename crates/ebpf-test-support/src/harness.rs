@@ -63,6 +63,9 @@ pub fn kernel_test(body: impl FnOnce() -> TestResult) {
     // /proc/self/status opens a file that another test's check would see.
     let Err(err) = check_fd_leaks(|| {
         if has_privileges() {
+            // Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; raise it
+            // as the loader does, so tests of the raw layer see the same limits.
+            ebpf_syscall::remove_memlock_rlimit()?;
             return body();
         }
         let why = "needs root (or CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN)";
