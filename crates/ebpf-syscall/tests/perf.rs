@@ -77,7 +77,7 @@ fn tracepoint_event_runs_program() {
         let link = link_create(&link_attr);
         if ebpf_test_support::kernel_version() >= KernelVersion::new(5, 15, 0) {
             assert_eq!(
-                link_info(&link.unwrap()).unwrap().r#type,
+                link_info(link.unwrap()).unwrap().r#type,
                 LinkType::PERF_EVENT
             );
         } else {
