@@ -214,7 +214,7 @@ fn core(c: &mut Criterion) {
             b.iter(|| {
                 let spec = CollectionSpec::from_elf(&data).ok()?;
                 let opts = ebpf::CollectionOptions {
-                    kernel_btf: Some(Arc::new(Spec::load_file(VMLINUX).ok()?)),
+                    core_btf: Some(Arc::new(Spec::load_file(VMLINUX).ok()?)),
                     ..ebpf::CollectionOptions::default()
                 };
                 ebpf::Collection::load(&spec, opts).ok()

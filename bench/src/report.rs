@@ -184,7 +184,7 @@ const NOTES: &[&str] = &[
      libbpf `bpf_object__open_mem` + `bpf_object__load` + `bpf_object__close`, which parses \
      vmlinux on every load. `_kbtf_cached`: ours with its default, vmlinux parsed once per \
      process (`KernelBtf::shared`); `_kbtf_parsed_each`: ours given a fresh vmlinux parse per \
-     load in `CollectionOptions::kernel_btf` (libbpf's behaviour). Kernel feature probes are \
+     load in `CollectionOptions::core_btf` (libbpf's behaviour). Kernel feature probes are \
      cached per process on both sides.",
     "`open_load_*`: the same end to end for objects without CO-RE (no vmlinux needed on either side).",
     "`map_*`: 1024-entry maps of u32 keys and u64 values; `_batch_per_elem` is a whole-map \

@@ -7,7 +7,7 @@
 //!   kernel BTF between objects: every `bpf_object__prepare`/`__load` parses
 //!   vmlinux again (and loads the object's BTF, creates its map).
 //! - ebpf-rs parses vmlinux once per process (`KernelBtf::shared`) unless a
-//!   kernel `Spec` is passed in `CollectionOptions::kernel_btf`; the `_kbtf_cached`
+//!   kernel `Spec` is passed in `CollectionOptions::core_btf`; the `_kbtf_cached`
 //!   row uses the default, the `_kbtf_parsed_each` row passes a fresh parse
 //!   every time (libbpf's behaviour).
 //! - aya-obj relocates an already-parsed object against a `Btf` it is given.
@@ -210,7 +210,7 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
     let lb_load_ok = (ctx.wants(names[2]) || ctx.wants(names[3])) && libbpf::open_load(data);
     let cached = || CollectionOptions::default();
     let parsed_each = || CollectionOptions {
-        kernel_btf: Spec::load_file(VMLINUX).ok().map(Arc::new),
+        core_btf: Spec::load_file(VMLINUX).ok().map(Arc::new),
         ..CollectionOptions::default()
     };
     for (name, opts) in [

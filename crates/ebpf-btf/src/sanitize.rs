@@ -215,3 +215,77 @@ pub fn sanitize(spec: &Spec, features: &Features) -> Result<Builder> {
     }
     Ok(out)
 }
+
+/// Rewrites what the kernel refuses in an object's extern declarations, as
+/// libbpf does before loading: extern VARs become global (`.kconfig` values
+/// are allocated globals), and the entries of the `ksyms_section` DATASEC
+/// become 4-byte dummy `int` variables, kfunc FUNCs among them global
+/// functions whose parameters all have names. Type ids stay as they are (an
+/// `int` and one dummy VAR may be appended).
+pub fn externs_to_globals(b: &mut Builder, ksyms_section: &str) {
+    let first = b.types().len();
+    let mut int_id: Option<TypeId> = None;
+    let mut ksyms: Option<TypeId> = None;
+    for i in 0..first {
+        let id = TypeId(u32::try_from(i + 1).unwrap_or(u32::MAX));
+        match b.get_mut(id) {
+            Some(Type::Var(v)) if v.linkage == VarLinkage::Extern => v.linkage = VarLinkage::Global,
+            Some(Type::Datasec(d)) if d.name == ksyms_section => ksyms = Some(id),
+            Some(Type::Int(n)) if n.name == "int" && n.size == 4 && int_id.is_none() => {
+                int_id = Some(id);
+            }
+            _ => {}
+        }
+    }
+    let Some(ksyms) = ksyms else { return };
+    let int_id = int_id.unwrap_or_else(|| {
+        b.add(Type::Int(Int {
+            name: "int".into(),
+            size: 4,
+            encoding: IntEncoding::Signed,
+            offset: 0,
+            bits: 32,
+        }))
+    });
+    let dummy = b.add(Type::Var(Var {
+        name: "dummy_ksym".into(),
+        type_id: int_id,
+        linkage: VarLinkage::Global,
+    }));
+    let vars: Vec<TypeId> = match b.get(ksyms) {
+        Some(Type::Datasec(d)) => d.vars.iter().map(|v| v.type_id).collect(),
+        _ => return,
+    };
+    let mut new_ids = Vec::with_capacity(vars.len());
+    for id in vars {
+        match b.get_mut(id) {
+            Some(Type::Var(v)) => {
+                v.type_id = int_id;
+                v.linkage = VarLinkage::Global;
+                new_ids.push(id);
+            }
+            Some(Type::Func(f)) => {
+                // A kfunc: the kernel takes only static and global functions,
+                // whose parameters have names.
+                f.linkage = FuncLinkage::Global;
+                let proto = f.proto;
+                if let Some(Type::FuncProto(p)) = b.get_mut(proto) {
+                    let unnamed = p.params.iter_mut().filter(|p| p.name.is_empty());
+                    unnamed.for_each(|p| "dummy_ksym".clone_into(&mut p.name));
+                }
+                new_ids.push(dummy);
+            }
+            _ => new_ids.push(dummy),
+        }
+    }
+    if let Some(Type::Datasec(d)) = b.get_mut(ksyms) {
+        let mut off = 0;
+        for (v, id) in d.vars.iter_mut().zip(new_ids) {
+            v.type_id = id;
+            v.offset = off;
+            v.size = 4;
+            off += 4;
+        }
+        d.size = off;
+    }
+}

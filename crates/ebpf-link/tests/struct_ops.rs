@@ -1,6 +1,7 @@
-//! struct_ops links: the loader fixture's `tcp_congestion_ops` map registered
-//! for real (it shows up among the kernel's congestion controls) and
-//! unregistered when the link is dropped.
+//! struct_ops: the loader fixture's `tcp_congestion_ops` map registered for
+//! real by attaching it (it shows up among the kernel's congestion controls),
+//! through a link or, for a legacy `.struct_ops` map, by its value, and
+//! unregistered when the returned handle is dropped.
 
 mod common;
 
@@ -20,8 +21,15 @@ fn registered() -> bool {
 /// The loader fixture, without the programs a locked-down kernel refuses;
 /// `None` (after a skip) when the kernel cannot create its struct_ops map.
 fn load_fixture() -> Option<Collection> {
+    load_spec(fixture_spec())
+}
+
+fn fixture_spec() -> CollectionSpec {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/loader-el.o");
-    let spec = CollectionSpec::from_file(path).unwrap();
+    CollectionSpec::from_file(path).unwrap()
+}
+
+fn load_spec(spec: CollectionSpec) -> Option<Collection> {
     let mut opts = CollectionOptions::default();
     for p in ["fentry_prog", "fexit_prog", "lsm_prog"] {
         opts.skip_programs.insert(p.to_owned());
@@ -35,7 +43,7 @@ fn tcp_congestion_control_registers_and_unregisters() {
         let Some(coll) = load_fixture() else {
             return Ok(());
         };
-        let map = &coll.maps["ebpf_rs_cc"];
+        let map = &coll.struct_ops["ebpf_rs_cc"];
         assert!(!registered(), "registered before attach");
         let Some(mut link) = skip_if_not_supported(ebpf_link::struct_ops::attach(map)) else {
             return Ok(());
@@ -67,14 +75,58 @@ fn tcp_congestion_control_registers_and_unregisters() {
 }
 
 #[test]
-fn only_struct_ops_maps_with_bpf_f_link() {
+fn legacy_map_registers_by_its_value() {
     kernel_test(|| {
-        let Some(coll) = load_fixture() else {
+        // The same map declared in SEC(".struct_ops"): no BPF_F_LINK (5.6+).
+        let mut spec = fixture_spec();
+        let ms = spec.maps.get_mut("ebpf_rs_cc").unwrap();
+        ms.section = ".struct_ops".into();
+        ms.flags &= !ebpf_spec::MAP_FLAG_LINK;
+        ms.struct_ops.as_mut().unwrap().link = false;
+        let Some(coll) = load_spec(spec) else {
             return Ok(());
         };
-        let err = ebpf_link::struct_ops::attach(&coll.maps["hash_map"]).unwrap_err();
-        let msg = err.to_string();
-        assert!(msg.contains("not a struct_ops map"), "{msg}");
+        let map = &coll.struct_ops["ebpf_rs_cc"];
+        assert!(!map.is_link());
+        assert!(!registered(), "registered by loading");
+        let mut link = ebpf_link::struct_ops::attach(map)?;
+        assert!(!link.is_link());
+        assert!(registered(), "ebpf_rs_cc not in {AVAILABLE}");
+        assert!(link.fd().is_none());
+        assert!(matches!(
+            link.pin(std::path::Path::new("/sys/fs/bpf/x")),
+            Err(ebpf_link::Error::Unsupported { .. })
+        ));
+        // Registered twice under one name: the kernel says EEXIST.
+        let again = ebpf_link::struct_ops::attach(map).unwrap_err();
+        assert!(
+            again.to_string().contains("struct_ops tcp_congestion_ops"),
+            "{again}"
+        );
+        link.detach()?;
+        assert!(!registered(), "still registered after detach");
+        drop(link);
+        Ok(())
+    });
+}
+
+#[test]
+fn a_missing_mandatory_callback_fails_at_attach() {
+    kernel_test(|| {
+        let mut spec = fixture_spec();
+        spec.programs.remove("ebpf_rs_ssthresh");
+        let Some(coll) = load_spec(spec) else {
+            return Ok(());
+        };
+        // Loading prepared the value; the kernel checks it when it is registered.
+        let map = &coll.struct_ops["ebpf_rs_cc"];
+        let e = ebpf_link::struct_ops::attach(map).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("attach program 'ebpf_rs_cc' to struct_ops tcp_congestion_ops:"),
+            "{e}"
+        );
+        assert!(!registered());
         Ok(())
     });
 }

@@ -81,8 +81,9 @@ enum Command {
         /// Pin maps and programs under this bpffs directory (they then outlive the tool).
         #[arg(long)]
         pin: Option<String>,
-        /// Apply CO-RE against this BTF (raw BTF or ELF) instead of the running kernel's.
-        #[arg(long)]
+        /// Apply CO-RE against this BTF (raw BTF or ELF) instead of the running kernel's
+        /// (attach targets, ksyms and struct_ops types still come from the running kernel).
+        #[arg(long = "core-btf", visible_alias = "target", value_name = "BTF")]
         target: Option<String>,
         /// `PROGRAM=TARGET`: load freplace program PROGRAM against the loaded program
         /// TARGET (an id or a pinned path), whose function it replaces. Repeatable.

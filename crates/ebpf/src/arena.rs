@@ -31,16 +31,15 @@
 //!
 //! 6.9.
 
-use std::collections::BTreeMap;
+use std::os::fd::BorrowedFd;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use ebpf_syscall::Mmap;
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
+use crate::MapType;
 use crate::error::{Error, Result};
-use crate::map::Map;
 use crate::mem::MappedValue;
-use crate::{MapSpec, MapType};
 
 /// The mapping of an arena map, shared by the map's clones.
 #[derive(Debug, Default)]
@@ -116,79 +115,42 @@ impl Arena {
     }
 }
 
-impl Map {
-    /// The memory of an arena map, mapped into this process (on the first
-    /// call for an arena opened by pin or id; maps created by this crate
-    /// were mapped at creation).
-    ///
-    /// The mapping is at the arena's `map_extra` address, or where the kernel
-    /// chooses when that is 0; the kernel fixes the address at the first
-    /// mapping of the arena, so an arena another process mapped first without
-    /// a `map_extra` cannot be mapped here.
-    ///
-    /// # Minimum kernel version
-    ///
-    /// 6.9.
-    pub fn arena(&self) -> Result<&Arena> {
-        let Some(cell) = self.arena.as_deref() else {
-            return Err(Error::map(self.name(), "arena")(Error::InvalidArgument(
-                format!("map type {} is not an arena", self.map_type()),
-            )));
-        };
-        if let Some(a) = cell.mapped.get() {
+impl ArenaCell {
+    /// The arena's mapping, made on the first call: `len` bytes of map `fd`
+    /// (named `name` in errors) at `addr`, or where the kernel chooses when
+    /// that is 0.
+    pub(crate) fn get_or_map(
+        &self,
+        fd: BorrowedFd<'_>,
+        name: &str,
+        len: usize,
+        addr: u64,
+    ) -> Result<&Arena> {
+        if let Some(a) = self.mapped.get() {
             return Ok(a);
         }
-        let _guard = cell.init.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(a) = cell.mapped.get() {
+        let _guard = self.init.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(a) = self.mapped.get() {
             return Ok(a);
         }
-        let arena = self
-            .map_arena()
-            .map_err(Error::map(self.name(), "mmap arena"))?;
-        Ok(cell.mapped.get_or_init(|| arena))
-    }
-
-    fn map_arena(&self) -> Result<Arena> {
-        let len = Mmap::page_size()
-            .checked_mul(self.max_entries() as usize)
-            .ok_or_else(|| Error::InvalidArgument("arena size overflows".into()))?;
-        let addr = self.info()?.map_extra;
-        let mem = MappedValue::map_arena(self, len, addr)?;
+        let mem = MappedValue::map_arena(fd, len, addr)?;
         log::debug!(
-            "map '{}': arena of {len} bytes mapped at {:#x}",
-            self.name(),
+            "map '{name}': arena of {len} bytes mapped at {:#x}",
             mem.address()
         );
-        Ok(Arena { mem })
+        Ok(self.mapped.get_or_init(|| Arena { mem }))
     }
 }
 
-/// Maps a new arena and copies the spec's initial contents (the object's
-/// `__arena` globals) to its start.
-pub(crate) fn init(map: &Map, spec: &MapSpec) -> Result<()> {
-    let arena = map.arena()?;
-    let Some(data) = spec.data() else {
-        return Ok(());
-    };
+/// Copies an arena's initial contents (the object's `__arena` globals) to its start.
+pub(crate) fn write_initial(arena: &Arena, data: &[u8]) -> Result<()> {
     let need = data.len().next_multiple_of(Mmap::page_size());
     if need > arena.len() {
-        return Err(Error::map(map.name(), "write contents")(
-            Error::InvalidArgument(format!(
-                "{} bytes of arena globals need {need} bytes of pages, the arena has {}",
-                data.len(),
-                arena.len()
-            )),
-        ));
+        return Err(Error::InvalidArgument(format!(
+            "{} bytes of arena globals need {need} bytes of pages, the arena has {}",
+            data.len(),
+            arena.len()
+        )));
     }
     arena.write(0, data)
-}
-
-/// The map holding the globals of data section `section`: the map of that
-/// name, or the arena map for [`ebpf_spec::ARENA_SECTION`].
-pub(crate) fn section_map<'a>(maps: &'a BTreeMap<String, Map>, section: &str) -> Option<&'a Map> {
-    if section == ebpf_spec::ARENA_SECTION {
-        maps.values().find(|m| m.map_type() == MapType::ARENA)
-    } else {
-        maps.get(section)
-    }
 }

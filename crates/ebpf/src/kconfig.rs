@@ -59,7 +59,7 @@ pub(crate) fn fill(spec: &mut CollectionSpec) -> Result<()> {
             "LINUX_KERNEL_VERSION" => {
                 let v =
                     KernelVersion::current().map_err(|e| Error::InvalidArgument(e.to_string()))?;
-                Some(crate::program::kernel_version_code(&v).to_string())
+                Some(v.code().to_string())
             }
             "LINUX_HAS_SYSCALL_WRAPPER" => Some(
                 if cfg!(any(

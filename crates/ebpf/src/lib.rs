@@ -56,7 +56,10 @@ pub mod features;
 pub mod info;
 mod kconfig;
 mod ksym;
+mod loader;
 mod map;
+mod names;
+mod object_btf;
 pub mod pin;
 mod program;
 mod relocate;
@@ -64,12 +67,14 @@ mod struct_ops;
 mod variable;
 
 pub use arena::Arena;
-pub use collection::{Collection, CollectionOptions};
+pub use collection::Collection;
 pub use ebpf_spec::{AttachType, CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType};
 pub use ebpf_syscall::{
     KernelConfig, KernelVersion, LogLevel, NotSupported, PermissionFacts, VerifierLog, eperm_hint,
 };
 pub use error::{Error, Result, VerifierError};
+pub use loader::CollectionOptions;
 pub use map::{BatchCursor, Map, MapIter, MapKeys, UpdateFlags, possible_cpus};
 pub use program::{Program, ProgramOptions, TestRunOptions, TestRunResult};
+pub use struct_ops::StructOpsMap;
 pub use variable::Variable;

@@ -32,6 +32,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 use crate::error::{Error, Result};
 use crate::info::MapInfo;
+use crate::names::sanitize_name;
 use crate::{MapSpec, MapType};
 
 mod batch;
@@ -138,14 +139,6 @@ pub(crate) struct MapBtf<'a> {
     pub value: u32,
 }
 
-/// A kernel-acceptable object name: invalid characters dropped, at most 15 bytes.
-pub(crate) fn sanitize_name(name: &str) -> String {
-    name.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
-        .take(15)
-        .collect()
-}
-
 /// A BPF map in the kernel. Closed when dropped (the kernel frees it when no
 /// program, pin or other fd holds it).
 #[derive(Debug)]
@@ -201,8 +194,7 @@ impl Map {
     /// 4.18 (map BTF).
     pub fn create_with_btf(spec: &MapSpec, btf: &ebpf_btf::Spec) -> Result<Map> {
         let name = spec.name.as_str();
-        let (fd, _) = crate::collection::load_btf_with_strings(btf, std::iter::empty())
-            .map_err(Error::map(name, "load BTF"))?;
+        let fd = crate::object_btf::load_for_kernel(btf).map_err(Error::map(name, "load BTF"))?;
         let value = spec.value_type.ok_or_else(|| {
             Error::map(name, "create")(Error::InvalidArgument("the spec has no value_type".into()))
         })?;
@@ -263,7 +255,16 @@ impl Map {
                     tmpl.contents.clear();
                     tmpl.freeze = false;
                     tmpl.pinning = ebpf_spec::PinType::None;
-                    let m = Self::create_with(&tmpl, None, None)
+                    // With its key and value BTF: spin locks, timers, list
+                    // heads and kptrs in inner maps need it to match.
+                    let tmpl_btf = btf.and_then(|b| {
+                        Some(MapBtf {
+                            fd: b.fd,
+                            key: tmpl.key_type.map_or(0, |k| k.0),
+                            value: tmpl.value_type?.0,
+                        })
+                    });
+                    let m = Self::create_with(&tmpl, tmpl_btf, None)
                         .map_err(Error::map(name, "create inner map template"))?;
                     owned_inner = Some(m);
                     owned_inner.as_ref().map(Map::as_fd)
@@ -333,10 +334,44 @@ impl Map {
     }
 
     /// Writes the byte contents of `spec` (`MapValue::Bytes` only).
+    /// The memory of an arena map, mapped into this process (on the first
+    /// call for an arena opened by pin or id; maps created by this crate
+    /// were mapped at creation).
+    ///
+    /// The mapping is at the arena's `map_extra` address, or where the kernel
+    /// chooses when that is 0; the kernel fixes the address at the first
+    /// mapping of the arena, so an arena another process mapped first without
+    /// a `map_extra` cannot be mapped here. The mapping lives as long as this
+    /// map and its clones.
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 6.9.
+    pub fn arena(&self) -> Result<&crate::arena::Arena> {
+        let Some(cell) = self.arena.as_deref() else {
+            return Err(Error::map(self.name(), "arena")(Error::InvalidArgument(
+                format!("map type {} is not an arena", self.map_type()),
+            )));
+        };
+        (|| {
+            let len = sys::Mmap::page_size()
+                .checked_mul(self.max_entries() as usize)
+                .ok_or_else(|| Error::InvalidArgument("arena size overflows".into()))?;
+            let addr = self.info()?.map_extra;
+            cell.get_or_map(self.as_fd(), self.name(), len, addr)
+        })()
+        .map_err(Error::map(self.name(), "mmap arena"))
+    }
+
     pub(crate) fn init_contents(&self, spec: &MapSpec) -> Result<()> {
         use ebpf_spec::{MapKey, MapValue};
         if self.map_type == MapType::ARENA {
-            return crate::arena::init(self, spec);
+            let arena = self.arena()?;
+            return match spec.data() {
+                Some(data) => crate::arena::write_initial(arena, data)
+                    .map_err(Error::map(self.name(), "write contents")),
+                None => Ok(()),
+            };
         }
         for entry in &spec.contents {
             let MapValue::Bytes(value) = &entry.value else {
@@ -754,18 +789,4 @@ fn create_error(spec: &MapSpec, max_entries: u32, e: sys::Error) -> Error {
         };
     }
     Error::from(e)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names() {
-        assert_eq!(
-            sanitize_name("a-very-long-map-name-here"),
-            "averylongmapnam"
-        );
-        assert_eq!(sanitize_name(".rodata"), ".rodata");
-    }
 }

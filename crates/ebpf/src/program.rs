@@ -26,13 +26,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ebpf_asm::{Endianness, Instructions};
-use ebpf_btf::{FuncInfo, LineInfo, Spec};
+use ebpf_btf::{FuncInfo, LineInfo};
 use ebpf_syscall as sys;
 use ebpf_syscall::{Errno, KernelVersion, LogLevel, NotSupported, ProgLoadAttr, VerifierLog};
 
 use crate::error::{Error, Result, VerifierError};
 use crate::info::ProgramInfo;
-use crate::map::sanitize_name;
+use crate::names::sanitize_name;
 use crate::{AttachType, ProgramSpec, ProgramType};
 
 mod target;
@@ -47,9 +47,6 @@ pub struct ProgramOptions {
     /// The size in bytes of the first verifier log buffer (0: 64 KiB); it
     /// grows until the log fits, so a small start costs only retries.
     pub log_size: u32,
-    /// The kernel BTF to find attach targets (and CO-RE targets) in, instead
-    /// of the running kernel's.
-    pub kernel_btf: Option<Arc<Spec>>,
     /// The program whose function a freplace program (`SEC("freplace/<function>")`)
     /// replaces, or an fentry/fexit program traces, instead of a kernel
     /// function. The function is looked up by name in its BTF, so it must
@@ -122,6 +119,15 @@ pub(crate) struct ProgBtf<'a> {
     pub strings: &'a HashMap<Arc<str>, u32>,
 }
 
+/// Where a struct_ops program attaches: the kernel struct and the member index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StructOpsTarget {
+    /// The kernel struct's BTF id.
+    pub btf_id: u32,
+    /// The index of the member the program implements.
+    pub member: u32,
+}
+
 /// Everything besides the spec that loading needs.
 #[derive(Debug, Default)]
 pub(crate) struct LoadContext<'a> {
@@ -133,7 +139,7 @@ pub(crate) struct LoadContext<'a> {
     /// The CO-RE fixups applied to the instructions (to explain a verifier failure).
     pub fixups: Vec<ebpf_btf::core::Fixup>,
     /// For struct_ops programs: the kernel struct and member implemented.
-    pub struct_ops: Option<crate::struct_ops::StructOpsTarget>,
+    pub struct_ops: Option<StructOpsTarget>,
 }
 
 impl Program {
@@ -259,7 +265,7 @@ impl Program {
         attr.kern_version = if spec.kernel_version != 0 {
             spec.kernel_version
         } else {
-            KernelVersion::current().map_or(0, |v| kernel_version_code(&v))
+            KernelVersion::current().map_or(0, KernelVersion::code)
         };
         attr.prog_name = sys::obj_name(&sanitize_name(&spec.name)).unwrap_or_default();
         if let Some(at) = spec.attach_type {
@@ -536,11 +542,6 @@ impl Program {
             }
         })
     }
-}
-
-/// `KERNEL_VERSION(a, b, c)`.
-pub(crate) fn kernel_version_code(v: &KernelVersion) -> u32 {
-    (v.major << 16) | (v.minor << 8) | v.patch.min(255)
 }
 
 /// The first kernel that can test-run programs of type `t`.

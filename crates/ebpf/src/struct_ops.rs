@@ -7,24 +7,74 @@
 //! implements; the map is created with `btf_vmlinux_value_type_id` =
 //! `struct bpf_struct_ops_<name>` and its value written member by member
 //! (matched by name) into the kernel's layout, with program fds in the
-//! function pointers. Registering it (attaching) is the link layer's job.
+//! function pointers. [`Collection::load`](crate::Collection::load) creates
+//! the map and prepares that value but writes nothing: writing a legacy
+//! (`.struct_ops`) map's value registers it with the kernel subsystem, so, as
+//! libbpf does, registering is attaching, the link layer's job
+//! (`ebpf_link::struct_ops::attach`). A map in a `?.struct_ops` section is
+//! created only on request, and its programs load only for a created map
+//! (libbpf 1.5).
 
-use std::collections::BTreeMap;
-use std::os::fd::AsRawFd;
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use ebpf_btf::{Spec, Struct, Type, TypeId};
 use ebpf_spec::{CollectionSpec, MapSpec, StructOpsSpec};
 use ebpf_syscall as sys;
 
 use crate::error::{Error, Result};
-use crate::map::{Map, UpdateFlags, sanitize_name};
-use crate::program::Program;
+use crate::map::Map;
+use crate::names::sanitize_name;
+use crate::program::{Program, StructOpsTarget};
 
-/// Where a struct_ops program attaches: the kernel struct and the member index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct StructOpsTarget {
-    pub btf_id: u32,
-    pub member: u32,
+/// A struct_ops map (`BPF_MAP_TYPE_STRUCT_OPS`) and the value that registers
+/// it: the kernel struct with the programs' fds in its function pointers.
+/// Loading writes nothing; attaching it (`ebpf_link::struct_ops::attach`)
+/// writes the value and registers the map.
+///
+/// # Minimum kernel version
+///
+/// 5.6; 6.4 for maps registered through a link (`.struct_ops.link`).
+#[derive(Debug)]
+pub struct StructOpsMap {
+    map: Map,
+    value: Vec<u8>,
+    type_name: String,
+}
+
+impl StructOpsMap {
+    /// The map.
+    pub fn map(&self) -> &Map {
+        &self.map
+    }
+
+    /// The map's name.
+    pub fn name(&self) -> &str {
+        self.map.name()
+    }
+
+    /// The kernel struct it implements (`tcp_congestion_ops`, ...).
+    pub fn type_name(&self) -> &str {
+        &self.type_name
+    }
+
+    /// The value to write at key 0 to register the map (the kernel's
+    /// `struct bpf_struct_ops_<type>`).
+    pub fn value(&self) -> &[u8] {
+        &self.value
+    }
+
+    /// Whether the map registers through a link (`BPF_F_LINK`, from a
+    /// `.struct_ops.link` section) rather than by writing its value.
+    pub fn is_link(&self) -> bool {
+        self.map.flags() & ebpf_spec::MAP_FLAG_LINK != 0
+    }
+}
+
+impl AsFd for StructOpsMap {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.map.as_fd()
+    }
 }
 
 fn kernel_struct<'a>(kernel: &'a Spec, name: &str) -> Result<(TypeId, &'a Struct)> {
@@ -47,17 +97,29 @@ fn local_struct<'a>(local: &'a Spec, ops: &StructOpsSpec) -> Result<&'a Struct> 
     }
 }
 
-/// The attach targets of every struct_ops program of `spec`, by program name.
-pub(crate) fn targets(
+/// The struct_ops maps of `spec` to create, and where each of their programs
+/// attaches, by program name. A map in a `?.struct_ops` section is left out
+/// (libbpf creates it only on request); a struct_ops type the kernel lacks
+/// is an error naming it.
+pub(crate) fn plan(
     spec: &CollectionSpec,
     kernel: &Spec,
-) -> Result<BTreeMap<String, StructOpsTarget>> {
+) -> Result<(BTreeSet<String>, BTreeMap<String, StructOpsTarget>)> {
+    let mut maps = BTreeSet::new();
     let mut out = BTreeMap::new();
     let Some(local) = spec.btf.as_deref() else {
-        return Ok(out);
+        return Ok((maps, out));
     };
     for ms in spec.maps.values() {
         let Some(ops) = &ms.struct_ops else { continue };
+        if ms.section.starts_with('?') {
+            log::debug!(
+                "struct_ops map '{}': not created (section '{}')",
+                ms.name,
+                ms.section
+            );
+            continue;
+        }
         let ctx = |e: Error| Error::map(&ms.name, "struct_ops")(e);
         let (kid, kstruct) = kernel_struct(kernel, &ops.type_name).map_err(ctx)?;
         let lstruct = local_struct(local, ops).map_err(ctx)?;
@@ -85,18 +147,20 @@ pub(crate) fn targets(
                 },
             );
         }
+        maps.insert(ms.name.clone());
     }
-    Ok(out)
+    Ok((maps, out))
 }
 
-/// Creates the struct_ops map of `ms` and writes its value, with the fds of `programs`.
+/// Creates the struct_ops map of `ms` and prepares its value, with the fds of
+/// `programs` (written when the map is attached).
 pub(crate) fn create_map(
     ms: &MapSpec,
-    btf_fd: std::os::fd::BorrowedFd<'_>,
+    btf_fd: BorrowedFd<'_>,
     local: &Spec,
     kernel: &Spec,
     programs: &BTreeMap<String, Program>,
-) -> Result<Map> {
+) -> Result<StructOpsMap> {
     let name = ms.name.as_str();
     let ops = ms
         .struct_ops
@@ -165,8 +229,11 @@ pub(crate) fn create_map(
     attr.map_name = sys::obj_name(&sanitize_name(name)).unwrap_or_default();
     let fd = sys::map_create(&attr).map_err(|e| link_flag_error(&attr, e))?;
     let map = Map::from_fd(fd)?.with_name(name);
-    map.update(&0u32.to_ne_bytes(), &buf, UpdateFlags::ANY)?;
-    Ok(map)
+    Ok(StructOpsMap {
+        map,
+        value: buf,
+        type_name: ops.type_name.clone(),
+    })
 }
 
 /// `EINVAL` creating a `.struct_ops.link` map: kernels before 6.4 refuse every

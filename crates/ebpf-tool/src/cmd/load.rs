@@ -25,7 +25,7 @@ pub fn run(
     let spec = CollectionSpec::from_file(path).map_err(|e| format!("{path}: {e}"))?;
     let mut opts = CollectionOptions::default();
     if let Some(t) = target {
-        opts.kernel_btf = Some(super::btf::load(t)?);
+        opts.core_btf = Some(super::btf::load(t)?);
     }
     for arg in attach_progs {
         let (name, what) = arg

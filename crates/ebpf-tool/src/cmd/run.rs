@@ -239,21 +239,12 @@ pub fn run(opts: &RunOptions) -> Result<String> {
             }
         }
     }
-    // struct_ops maps declared in SEC(".struct_ops.link") are registered
-    // through a link (their programs are not attached one by one).
-    for (name, map_spec) in &spec.maps {
-        let Some(ops) = &map_spec.struct_ops else {
-            continue;
-        };
-        if !ops.link {
-            continue;
-        }
-        let Some(map) = coll.maps.get(name) else {
-            continue;
-        };
+    // struct_ops maps are registered by attaching them (their programs are
+    // not attached one by one).
+    for (name, map) in &coll.struct_ops {
         match ebpf_link::struct_ops::attach(map) {
             Ok(link) => {
-                let _ = writeln!(attached, "registered {name} ({})", ops.type_name);
+                let _ = writeln!(attached, "registered {name} ({})", map.type_name());
                 links.push(Box::new(link));
             }
             Err(e) => {

@@ -52,7 +52,7 @@ pub(super) fn resolve<'a>(
              (ProgramOptions::attach_program, CollectionOptions::attach_programs)",
             spec.attach_target.as_deref().unwrap_or("?")
         ))),
-        None => Ok(kernel_target(spec, opts)?.map(|(id, m)| (id, m.map(TargetFd::Module)))),
+        None => Ok(kernel_target(spec)?.map(|(id, m)| (id, m.map(TargetFd::Module)))),
     }
 }
 
@@ -101,12 +101,9 @@ impl Program {
 }
 
 /// The kernel BTF id of the attach target of tracing, LSM and iterator
-/// programs, in vmlinux or (for the running kernel) a module, whose BTF fd is
+/// programs, in the running kernel's vmlinux or a module, whose BTF fd is
 /// then returned too.
-fn kernel_target(
-    spec: &ProgramSpec,
-    opts: &ProgramOptions,
-) -> Result<Option<(u32, Option<OwnedFd>)>> {
+fn kernel_target(spec: &ProgramSpec) -> Result<Option<(u32, Option<OwnedFd>)>> {
     let (prefix, kind_func) = match (spec.program_type, spec.attach_type) {
         (ProgramType::Tracing, Some(AttachType::TraceRawTp)) => ("btf_trace_", false),
         (
@@ -125,10 +122,9 @@ fn kernel_target(
     };
     // `module:function` names a module's function explicitly.
     let target = target.rsplit(':').next().unwrap_or(target);
-    let btf = match &opts.kernel_btf {
-        Some(b) => b.clone(),
-        None => crate::relocate::kernel_spec()?,
-    };
+    // Always the running kernel's BTF: a custom CO-RE target says nothing
+    // about where the kernel can attach.
+    let btf = crate::relocate::kernel_spec()?;
     let name = format!("{prefix}{target}");
     let id = if kind_func {
         btf.type_by_name::<ebpf_btf::Func>(&name).map(|(id, _)| id)
@@ -139,16 +135,14 @@ fn kernel_target(
     if let Ok(id) = id {
         return Ok(Some((id.0, None)));
     }
-    if opts.kernel_btf.is_none() {
-        let found = if kind_func {
-            crate::ksym::find_in_modules::<ebpf_btf::Func>(&name)
-        } else {
-            crate::ksym::find_in_modules::<ebpf_btf::Typedef>(&name)
-        };
-        if let Some((module, id)) = found {
-            let fd = crate::ksym::module_btf_fd(&module)?;
-            return Ok(Some((id, Some(fd))));
-        }
+    let found = if kind_func {
+        crate::ksym::find_in_modules::<ebpf_btf::Func>(&name)
+    } else {
+        crate::ksym::find_in_modules::<ebpf_btf::Typedef>(&name)
+    };
+    if let Some((module, id)) = found {
+        let fd = crate::ksym::module_btf_fd(&module)?;
+        return Ok(Some((id, Some(fd))));
     }
     Err(Error::NotFound {
         kind: "attach target in kernel BTF",
