@@ -131,7 +131,8 @@ fn no_btf_values(t: MapType) -> bool {
     )
 }
 
-/// BTF for a map being created: the object's BTF in the kernel and the key and value type ids.
+/// BTF for a map being created: the object's BTF in the kernel and the key and
+/// value type ids (0: none; without a value type the map is created without BTF).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct MapBtf<'a> {
     pub fd: BorrowedFd<'a>,
@@ -282,8 +283,10 @@ impl Map {
         } else {
             (spec.key_size, spec.value_size)
         };
-        // Map types whose values the kernel does not describe with BTF.
-        let btf = btf.filter(|_| !ring && !no_btf_values(spec.map_type));
+        // Map types whose values the kernel does not describe with BTF, and
+        // maps whose spec names no value type (the fd still serves the
+        // inner map template above).
+        let btf = btf.filter(|b| b.value != 0 && !ring && !no_btf_values(spec.map_type));
         let mut attr = MapCreateAttr::new(
             sys::MapType(spec.map_type.0),
             key_size,

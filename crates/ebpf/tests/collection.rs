@@ -604,3 +604,108 @@ fn foreign_byte_order_is_refused() {
         Ok(())
     });
 }
+
+#[test]
+fn custom_core_target_leaves_attach_targets_to_the_kernel() {
+    kernel_test(|| {
+        // CO-RE against core_target-el.o's BTF, which has no `btf_trace_*`
+        // typedefs: a tp_btf program must still find its attach point in the
+        // running kernel (libbpf's btf_custom_path affects CO-RE only).
+        let mut s = spec("core-el.o");
+        s.programs.retain(|n, _| !n.starts_with("err_"));
+        let insns = ebpf_asm::Instructions::from(vec![
+            ebpf_asm::mov64(ebpf_asm::Register::R0, 0),
+            ebpf_asm::exit(),
+        ]);
+        let mut tp = ebpf::ProgramSpec::new("tp_btf_enter", "tp_btf/sys_enter", insns);
+        tp.license = "GPL".into();
+        s.programs.insert(tp.name.clone(), tp);
+        let target = CollectionSpec::from_file(testdata("core_target-el.o"))?;
+        let opts = CollectionOptions {
+            core_btf: target.btf.clone(),
+            ..Default::default()
+        };
+        let coll = Collection::load(&s, opts)?;
+        assert_eq!(
+            coll.programs["tp_btf_enter"].program_type(),
+            ProgramType::Tracing
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn inner_maps_with_spin_locks() {
+    kernel_test(|| {
+        // The inner map template carries the value's BTF, so an inner map
+        // whose value holds a bpf_spin_lock fits the outer map.
+        let coll = Collection::load(&spec("inner_lock-el.o"), CollectionOptions::default())?;
+        for expected in 1..=3u32 {
+            assert_eq!(run(&coll, "count_locked"), 0);
+            let v = coll.maps["inner_one"].lookup(&0u32.to_ne_bytes())?.unwrap();
+            assert_eq!(u32::from_ne_bytes(v[4..8].try_into()?), expected);
+        }
+        Ok(())
+    });
+}
+
+/// BTF the kernel refuses whatever it supports: a struct whose member lies
+/// past its end ("Member exceeds struct_size").
+fn refused_btf() -> Arc<ebpf_btf::Spec> {
+    use ebpf_btf::{Builder, Int, IntEncoding, Member, Struct, Type};
+    let mut b = Builder::new();
+    let int = b.add(Type::Int(Int {
+        name: "int".into(),
+        size: 4,
+        encoding: IntEncoding::Signed,
+        offset: 0,
+        bits: 32,
+    }));
+    b.add(Type::Struct(Struct {
+        name: "bad".into(),
+        size: 4,
+        members: vec![Member {
+            name: "past_the_end".into(),
+            type_id: int,
+            bit_offset: 64,
+            bitfield_size: 0,
+        }],
+    }));
+    let bytes = b.marshal(Default::default()).unwrap();
+    Arc::new(ebpf_btf::Spec::parse(&bytes).unwrap())
+}
+
+#[test]
+fn refused_object_btf_is_dropped_when_nothing_needs_it() {
+    kernel_test(|| {
+        let insns = ebpf_asm::Instructions::from(vec![
+            ebpf_asm::mov64(ebpf_asm::Register::R0, 7),
+            ebpf_asm::exit(),
+        ]);
+        let mut s = CollectionSpec {
+            btf: Some(refused_btf()),
+            license: "GPL".into(),
+            ..spec("nobtf-el.o")
+        };
+        s.maps.clear();
+        s.variables.clear();
+        s.programs.clear();
+        let mut p = ebpf::ProgramSpec::new("seven", "socket", insns);
+        p.license = "GPL".into();
+        s.programs.insert(p.name.clone(), p);
+        // Loads without BTF (libbpf: "BTF is optional, ignoring").
+        let coll = Collection::load(&s, CollectionOptions::default())?;
+        assert_eq!(run(&coll, "seven"), 7);
+        assert_eq!(coll.programs["seven"].info()?.btf_id, 0);
+        // A freplace program needs the object's BTF: the refusal is the error.
+        let mut needs = s.clone();
+        needs.programs.get_mut("seven").unwrap().program_type = ProgramType::Ext;
+        let e = Collection::load(&needs, CollectionOptions::default()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("load object BTF (struct_ops and freplace programs need it): "),
+            "{e}"
+        );
+        Ok(())
+    });
+}

@@ -71,14 +71,12 @@ impl Maps {
             return check_compat(ms, m)
                 .map_err(Error::context(format!("pinned at {}", path.display())));
         }
-        let map_btf = match (btf, ms.value_type) {
-            (Some(fd), Some(v)) => Some(MapBtf {
-                fd,
-                key: ms.key_type.map_or(0, |k| k.0),
-                value: v.0,
-            }),
-            _ => None,
-        };
+        // Also without a value type: a map of maps' inner template needs the fd.
+        let map_btf = btf.map(|fd| MapBtf {
+            fd,
+            key: ms.key_type.map_or(0, |k| k.0),
+            value: ms.value_type.map_or(0, |v| v.0),
+        });
         let mut spec = ms.clone();
         let data = is_data_section(ms);
         if data {
