@@ -49,22 +49,22 @@ pub(crate) fn apply_core(
     insns: &mut Instructions,
     relocator: &mut Relocator<'_>,
 ) -> Result<Vec<Fixup>> {
-    // The records keep their ELF section offsets; what counts is the
-    // instruction's place in the linked program.
+    // Each relocation goes to its instruction by index; its `insn_off` becomes
+    // the instruction's place in the linked program (what the verifier names).
     let mut relos = Vec::new();
-    for (slot, ins) in insns.iter_offsets() {
+    for (idx, (slot, ins)) in insns.iter_offsets().enumerate() {
         if let Some(r) = ins.metadata.get::<CoreRelo>() {
             let mut r = r.clone();
             r.insn_off = u32::try_from(slot * ebpf_asm::SLOT_SIZE)
                 .map_err(|_| Error::InvalidArgument("program too large".into()))?;
-            relos.push(r);
+            relos.push((idx, r));
         }
     }
     if relos.is_empty() {
         return Ok(Vec::new());
     }
     relocator
-        .relocate(&mut insns.0, &relos)
+        .relocate_indexed(&mut insns.0, &relos)
         .map_err(Error::Core)
 }
 

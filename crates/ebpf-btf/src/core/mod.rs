@@ -241,6 +241,29 @@ impl<'a> Relocator<'a> {
         Ok(out)
     }
 
+    /// Computes every relocation and applies it to the instruction it names
+    /// by index: `(index into insns, relocation)` pairs, numbered from 0 in
+    /// order. Each relocation's `insn_off` is kept in its fixup (to match
+    /// verifier messages), but not used to find the instruction.
+    pub fn relocate_indexed(
+        &mut self,
+        insns: &mut [Instruction],
+        relos: &[(usize, CoreRelo)],
+    ) -> Result<Vec<Fixup>, CoreError> {
+        let mut out = Vec::with_capacity(relos.len());
+        for (i, (idx, relo)) in relos.iter().enumerate() {
+            let fixup = self.calculate(i, relo)?;
+            let Some(ins) = insns.get_mut(*idx) else {
+                return Err(fixup.error(CoreErrorKind::NoInstruction {
+                    offset: relo.insn_off,
+                }));
+            };
+            fixup.apply(ins)?;
+            out.push(fixup);
+        }
+        Ok(out)
+    }
+
     /// Computes relocation number `index` (used in messages) without applying it.
     pub fn calculate(&mut self, index: usize, relo: &CoreRelo) -> Result<Fixup, CoreError> {
         let err = |local: String, source: CoreErrorKind| CoreError {
