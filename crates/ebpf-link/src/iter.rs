@@ -80,6 +80,16 @@ pub fn attach_with(program: &Program, target: IterTarget<'_>) -> Result<IterLink
                 "the program was not loaded as an iterator (SEC(\"iter/...\"))".into(),
             ));
         }
+        // What the kernel must know of the parameter, for a kernel that
+        // refuses the whole (longer) link info with E2BIG.
+        let param = match target {
+            IterTarget::None => None,
+            IterTarget::Map(_) => Some(("map", sys::KernelVersion::new(5, 9, 0))),
+            IterTarget::Tid(_) | IterTarget::Pid(_) | IterTarget::PidFd(_) => {
+                Some(("task", sys::KernelVersion::new(5, 19, 0)))
+            }
+            IterTarget::Cgroup { .. } => Some(("cgroup", sys::KernelVersion::new(6, 1, 0))),
+        };
         let info = match target {
             IterTarget::None => None,
             IterTarget::Map(m) => Some(IterLinkInfo {
@@ -109,7 +119,16 @@ pub fn attach_with(program: &Program, target: IterTarget<'_>) -> Result<IterLink
         if let Some(info) = &info {
             attr.set_iter_info(info);
         }
-        let fd = sysr(sys::link_create(&attr))?;
+        let fd = match sys::link_create(&attr) {
+            Err(e) if e.errno() == Some(sys::Errno::TOOBIG) && param.is_some() => {
+                let (kind, min) = param.unwrap_or(("?", sys::KernelVersion::new(5, 8, 0)));
+                return Err(Error::NotSupported(sys::NotSupported::new(
+                    format!("{kind} parameter of iterator links"),
+                    min,
+                )));
+            }
+            other => sysr(other)?,
+        };
         Ok(IterLink {
             link: RawLink::from_fd(fd),
         })

@@ -160,7 +160,7 @@ fn auto_attach_built_programs() {
         let link = ebpf_link::attach_spec(&spec, &prog).unwrap();
         call_target(3);
         assert_eq!(count(&map), 3);
-        let data = link.info().unwrap().data;
+        let data = link.info()?.data;
         if perf_link_info(&data) {
             assert!(matches!(
                 data,

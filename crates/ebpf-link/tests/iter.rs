@@ -81,7 +81,7 @@ fn task_iterator_finds_this_process() {
 fn task_iterator_with_pid_parameter() {
     kernel_test(|| {
         let prog = task_pids_program()?;
-        let link = iter::attach_with(&prog, IterTarget::Pid(pid())).unwrap();
+        let link = iter::attach_with(&prog, IterTarget::Pid(pid()))?;
         let all = pids(&link.read_to_end().unwrap());
         assert!(!all.is_empty());
         // Only this process's threads: each reports the thread id, which for

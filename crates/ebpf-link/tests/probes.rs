@@ -67,7 +67,7 @@ fn uprobe_counts_calls() {
         let link = uprobe::attach(&prog, &exe, "ebpf_rs_uprobe_target", &opts).unwrap();
         call_target(7);
         assert_eq!(count(&map), 7);
-        match link.info().unwrap().data {
+        match link.info()?.data {
             data if !perf_link_info(&data) => {}
             LinkInfoData::PerfEvent(PerfEventInfo::Uprobe {
                 retprobe,
@@ -104,7 +104,7 @@ fn uretprobe_counts_returns() {
         let link = uprobe::attach(&prog, &exe, "ebpf_rs_uprobe_target", &opts).unwrap();
         call_target(4);
         assert_eq!(count(&map), 4);
-        let data = link.info().unwrap().data;
+        let data = link.info()?.data;
         if perf_link_info(&data) {
             assert!(matches!(
                 data,
@@ -119,7 +119,11 @@ fn uretprobe_counts_returns() {
 fn uprobe_cookie_reaches_the_program() {
     kernel_test(|| {
         let map = counter();
-        let prog = load("cookie", "uprobe", cookie_insns(&map, pid())).unwrap();
+        ebpf::features::have_prog_helper(
+            ebpf::features::ProgType::KPROBE,
+            ebpf_asm::Helper::GetAttachCookie,
+        )?;
+        let prog = load("cookie", "uprobe", cookie_insns(&map, pid()))?;
         let exe = std::env::current_exe().unwrap();
         let opts = UprobeOptions {
             cookie: 10,
@@ -128,7 +132,7 @@ fn uprobe_cookie_reaches_the_program() {
         let link = uprobe::attach(&prog, &exe, "ebpf_rs_uprobe_target", &opts).unwrap();
         call_target(3);
         assert_eq!(count(&map), 30);
-        let data = link.info().unwrap().data;
+        let data = link.info()?.data;
         if perf_link_info(&data) {
             assert!(matches!(
                 data,
@@ -154,7 +158,7 @@ fn uprobe_pin_and_reopen() {
         )
         .unwrap();
         let path = fs.path().join("up");
-        link.pin(&path).unwrap();
+        link.pin(&path)?;
         drop(link);
         call_target(3);
         assert_eq!(count(&map), 3);
@@ -184,7 +188,7 @@ fn uprobe_multi_counts_calls() {
         };
         call_target(5);
         assert_eq!(count(&map), 5);
-        let info = link.info().unwrap();
+        let info = link.info()?;
         let LinkInfoData::UprobeMulti {
             path,
             count,
@@ -279,7 +283,7 @@ fn kprobe_multi_attaches_or_is_not_supported() {
                 std::fs::remove_file(&f).unwrap();
                 assert!(count(&map) >= 1);
                 assert!(matches!(
-                    link.info().unwrap().data,
+                    link.info()?.data,
                     LinkInfoData::KprobeMulti { count: 1, .. }
                 ));
             }
@@ -309,7 +313,7 @@ fn perf_event_samples_cpu_clock() {
             x = black_box(x.wrapping_add(1));
         }
         assert!(count(&map) > 0, "no samples");
-        let info = link.info().unwrap();
+        let info = link.info()?;
         assert!(
             !perf_link_info(&info.data)
                 || matches!(
@@ -344,7 +348,7 @@ fn fentry_fires_or_lockdown_refuses() {
         std::fs::remove_file(&f).unwrap();
         assert!(count(&map) >= 1);
         assert!(matches!(
-            link.info().unwrap().data,
+            link.info()?.data,
             LinkInfoData::Tracing {
                 attach_type: ebpf_syscall::AttachType::TRACE_FENTRY,
                 ..
@@ -417,7 +421,7 @@ fn fmod_ret_replaces_the_return_value_or_lockdown_refuses() {
         assert_eq!(err.raw_os_error(), Some(nix::libc::EPERM), "{err}");
         assert_eq!(count(&map), 1);
         assert!(matches!(
-            link.info().unwrap().data,
+            link.info()?.data,
             LinkInfoData::Tracing {
                 attach_type: ebpf_syscall::AttachType::MODIFY_RETURN,
                 ..

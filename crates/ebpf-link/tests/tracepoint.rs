@@ -19,7 +19,7 @@ fn tracepoint_counts_getpid() {
         if ebpf_test_support::kernel_version() >= ebpf_syscall::KernelVersion::new(5, 15, 0) {
             assert!(link.is_bpf_link(), "5.15+ has perf event links");
         }
-        let info = link.info().unwrap();
+        let info = link.info()?;
         assert_eq!(info.link_type, ebpf_syscall::LinkType::PERF_EVENT);
         assert_eq!(info.program_id, prog.id().unwrap());
         match &info.data {
@@ -71,9 +71,9 @@ fn tracepoint_pin_and_reopen() {
         let mut link =
             ebpf_link::tracepoint::attach(&prog, "syscalls", "sys_enter_getpid").unwrap();
         let path = fs.path().join("tp");
-        link.pin(&path).unwrap();
+        link.pin(&path)?;
         assert_eq!(link.pinned_path(), Some(path.as_path()));
-        let id = link.info().unwrap().id;
+        let id = link.info()?.id;
         drop(link);
         // The pin keeps it attached.
         raw_getpid();
@@ -126,7 +126,7 @@ fn raw_tracepoint_counts_sys_enter() {
             raw_getpid();
         }
         assert!(count(&map) >= 3);
-        let info = link.info().unwrap();
+        let info = link.info()?;
         assert_eq!(info.link_type, ebpf_syscall::LinkType::RAW_TRACEPOINT);
         assert_eq!(
             info.data,
@@ -154,7 +154,7 @@ fn raw_tracepoint_pin_survives_drop() {
         let prog = counting_program("raw_tp/sys_enter", &map, Some(pid()), 0);
         let mut link = ebpf_link::raw_tracepoint::attach(&prog, "sys_enter").unwrap();
         let path = fs.path().join("raw");
-        link.pin(&path).unwrap();
+        link.pin(&path)?;
         // Moving a pin.
         let path2 = fs.path().join("raw2");
         link.pin(&path2).unwrap();
@@ -224,8 +224,12 @@ fn tracepoint_legacy_ioctl_attachment() {
 fn tracepoint_cookie_reaches_the_program() {
     kernel_test(|| {
         let map = counter();
+        ebpf::features::have_prog_helper(
+            ebpf::features::ProgType::TRACEPOINT,
+            ebpf_asm::Helper::GetAttachCookie,
+        )?;
         let insns = cookie_insns(&map, pid());
-        let prog = load("cookie", "tracepoint/syscalls/sys_enter_getpid", insns).unwrap();
+        let prog = load("cookie", "tracepoint/syscalls/sys_enter_getpid", insns)?;
         let opts = ebpf_link::tracepoint::TracepointOptions {
             cookie: 1000,
             ..Default::default()
@@ -235,7 +239,7 @@ fn tracepoint_cookie_reaches_the_program() {
         raw_getpid();
         raw_getpid();
         assert_eq!(count(&map), 2000);
-        match link.info().unwrap().data {
+        match link.info()?.data {
             data if !perf_link_info(&data) => {}
             LinkInfoData::PerfEvent(PerfEventInfo::Tracepoint { cookie, .. }) => {
                 assert_eq!(cookie, 1000)

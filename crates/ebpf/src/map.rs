@@ -600,6 +600,20 @@ impl Map {
         match self.fd.lookup_and_delete_elem(key, &mut value, 0) {
             Ok(()) => Ok(Some(value)),
             Err(e) if e.errno() == Some(Errno::NOENT) => Ok(None),
+            // Hash maps gained lookup-and-delete in 5.14 (ENOTSUPP before).
+            Err(e) if e.errno().is_some_and(Errno::is_not_supported) => {
+                let min = if matches!(self.map_type, MapType::QUEUE | MapType::STACK) {
+                    KernelVersion::new(4, 20, 0)
+                } else {
+                    KernelVersion::new(5, 14, 0)
+                };
+                Err(Error::map(&self.name, "lookup and delete")(
+                    Error::NotSupported(NotSupported::new(
+                        format!("BPF_MAP_LOOKUP_AND_DELETE_ELEM on {}", self.map_type),
+                        min,
+                    )),
+                ))
+            }
             Err(e) => Err(self.op_err("lookup and delete")(e)),
         }
     }

@@ -29,11 +29,13 @@ fn hash_ops() {
         assert_eq!(map.iter().count(), 2);
         assert!(map.remove(&1u32).unwrap());
         assert!(!map.remove(&1u32).unwrap());
-        assert_eq!(
-            map.lookup_and_delete(&2u32.to_ne_bytes()).unwrap(),
-            Some(43u64.to_ne_bytes().to_vec())
-        );
-        assert_eq!(map.iter().count(), 0);
+        // Lookup and delete on a hash map: 5.14.
+        if let Some(v) = skip_if_not_supported(map.lookup_and_delete(&2u32.to_ne_bytes())) {
+            assert_eq!(v, Some(43u64.to_ne_bytes().to_vec()));
+            assert_eq!(map.iter().count(), 0);
+        } else {
+            assert!(map.remove(&2u32).unwrap());
+        }
         // Wrong sizes are refused before the kernel is asked.
         let e = map.lookup(&[0u8; 3]).unwrap_err();
         assert!(e.to_string().contains("3 bytes"), "{e}");
@@ -328,10 +330,12 @@ fn object_ids() {
         let ids: Vec<u32> = ebpf::info::map_ids().map(Result::unwrap).collect();
         assert!(ids.contains(&id));
         let btf: Vec<u32> = ebpf::info::btf_ids().map(Result::unwrap).collect();
-        assert!(!btf.is_empty());
-        let vmlinux = ebpf::info::btf_info_by_id(btf[0]).unwrap();
-        assert!(vmlinux.kernel);
-        assert_eq!(vmlinux.name, "vmlinux");
+        // Kernel BTF objects (vmlinux first) have ids from 5.11.
+        if ebpf_test_support::kernel_version() >= ebpf::KernelVersion::new(5, 11, 0) {
+            let vmlinux = ebpf::info::btf_info_by_id(btf[0]).unwrap();
+            assert!(vmlinux.kernel);
+            assert_eq!(vmlinux.name, "vmlinux");
+        }
         Ok(())
     });
 }

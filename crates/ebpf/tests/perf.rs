@@ -120,6 +120,8 @@ fn rejects_other_maps_and_small_arrays() {
 #[test]
 fn many_samples_with_wraparound_and_scratch_copies() {
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let map = perf_map();
         let counters = counters();
         // 200-byte samples: 216-byte records do not divide the ring, so some wrap.
@@ -169,6 +171,8 @@ fn many_samples_with_wraparound_and_scratch_copies() {
 #[test]
 fn lost_samples_are_counted_when_the_ring_is_too_small() {
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let map = perf_map();
         let counters = counters();
         let prog = producer(&map, &counters, 64);
@@ -206,6 +210,8 @@ fn lost_samples_are_counted_when_the_ring_is_too_small() {
 #[test]
 fn lost_samples_are_counted_by_consume() {
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let map = perf_map();
         let counters = counters();
         let prog = producer(&map, &counters, 64);
@@ -256,6 +262,8 @@ fn lost_samples_are_counted_by_consume() {
 #[test]
 fn pause_resume_and_watermark() {
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let map = perf_map();
         let counters = counters();
         let prog = producer(&map, &counters, 16);
@@ -291,6 +299,8 @@ fn pause_resume_and_watermark() {
 #[test]
 fn overwritable_rings_keep_the_newest_samples() {
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let map = perf_map();
         let counters = counters();
         let prog = producer(&map, &counters, 16);
@@ -335,6 +345,8 @@ fn overwritable_rings_keep_the_newest_samples() {
 #[test]
 fn deadline_and_flush() {
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let map = perf_map();
         let counters = counters();
         let prog = producer(&map, &counters, 8);
@@ -365,6 +377,8 @@ fn deadline_and_flush() {
 #[test]
 fn dropping_the_reader_clears_the_map() {
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let map = perf_map();
         let counters = counters();
         let prog = producer(&map, &counters, 8);
@@ -387,6 +401,8 @@ fn readers_are_send() {
 fn tokio_delivers_perf_records() {
     use ebpf::perf::AsyncPerfReader;
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let map = perf_map();
         let counters = counters();
         let prog = producer(&map, &counters, 8);

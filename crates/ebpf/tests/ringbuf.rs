@@ -87,6 +87,8 @@ fn rejects_other_map_types() {
 #[test]
 fn millions_of_records_wrap_without_loss_or_duplication() {
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let Some(ring) = ring_map(MapType::RINGBUF, 16 * PAGE) else {
             return Ok(());
         };
@@ -142,6 +144,8 @@ fn millions_of_records_wrap_without_loss_or_duplication() {
 #[test]
 fn padding_and_discarded_records() {
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let Some(ring) = ring_map(MapType::RINGBUF, 4 * PAGE) else {
             return Ok(());
         };
@@ -172,6 +176,8 @@ fn padding_and_discarded_records() {
 #[test]
 fn long_consume_publishes_every_quarter_ring() {
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let Some(ring) = ring_map(MapType::RINGBUF, 4 * PAGE) else {
             return Ok(());
         };
@@ -212,6 +218,8 @@ fn long_consume_publishes_every_quarter_ring() {
 #[test]
 fn records_larger_than_a_page_wrap_contiguously() {
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let Some(ring) = ring_map(MapType::RINGBUF, 16 * PAGE) else {
             return Ok(());
         };
@@ -246,6 +254,8 @@ fn concurrent_producer_and_batch_committing_consumer() {
 
 fn concurrent(batch: bool) {
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let Some(ring) = ring_map(MapType::RINGBUF, 64 * PAGE) else {
             return Ok(());
         };
@@ -325,6 +335,8 @@ fn deadline_expires_on_an_empty_ring() {
 #[test]
 fn flush_wakes_a_blocked_reader_after_pending_records() {
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let Some(ring) = ring_map(MapType::RINGBUF, PAGE) else {
             return Ok(());
         };
@@ -366,6 +378,8 @@ fn flush_wakes_a_blocked_reader_after_pending_records() {
 #[test]
 fn epoll_fd_and_several_rings() {
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let Some(a) = ring_map(MapType::RINGBUF, PAGE) else {
             return Ok(());
         };
@@ -410,6 +424,8 @@ fn epoll_fd_and_several_rings() {
 fn tokio_delivers_records() {
     use ebpf::ringbuf::AsyncRingBufReader;
     kernel_test(|| {
+        // The producers count with atomic fetch-add (5.12).
+        ebpf::features::have_atomics()?;
         let Some(ring) = ring_map(MapType::RINGBUF, PAGE) else {
             return Ok(());
         };

@@ -1,6 +1,7 @@
 //! Verifier and syscall feature probes.
 
-use ebpf_asm::{AluOp, JumpOp, Register::R0, exit, mov64};
+use ebpf_asm::Register::{R0, R1, R10};
+use ebpf_asm::{AluOp, AtomicOp, JumpOp, Size, exit, mov64, store_imm};
 use ebpf_syscall::{
     BPF_F_MMAPABLE, Errno, MapCreateAttr, MapType, ProgLoadAttr, ProgType, map_create, obj_name,
     prog_load,
@@ -37,6 +38,34 @@ pub fn have_bounded_loops() -> FeatureResult {
                 Err(FeatureError::missing("bounded loops", v(5, 3)))
             }
             Err(e) => Err(FeatureError::probe("bounded loops", &e)),
+        }
+    })
+}
+
+/// Probes whether the verifier accepts the atomic operations beyond add:
+/// the fetching forms (`atomic_fetch_add`, ...), `xchg`, `cmpxchg` and
+/// and/or/xor (one is probed: a fetch-add on the stack).
+///
+/// # Minimum kernel version
+///
+/// 5.12.
+pub fn have_atomics() -> FeatureResult {
+    cached(Key::Misc("atomics"), || {
+        let insns = encode(vec![
+            store_imm(R10, -8, 0, Size::DW),
+            mov64(R1, 1),
+            AtomicOp::FetchAdd.mem(R10, R1, -8, Size::DW),
+            mov64(R0, 0),
+            exit(),
+        ]);
+        match load_socket_filter(&insns, None) {
+            Ok(()) => Ok(()),
+            // "BPF_STX uses reserved fields" / "BPF_XADD uses reserved fields"
+            Err(e) if matches!(e.errno(), Some(Errno::INVAL)) => Err(FeatureError::missing(
+                "atomic fetch, xchg and cmpxchg",
+                v(5, 12),
+            )),
+            Err(e) => Err(FeatureError::probe("atomics", &e)),
         }
     })
 }

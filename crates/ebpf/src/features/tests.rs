@@ -143,6 +143,7 @@ fn btf_kinds() {
 fn misc() {
     kernel_test(|| {
         check("bounded loops", have_bounded_loops());
+        check("atomics", have_atomics());
         check("large instructions", have_large_instructions());
         check("mmapable maps", have_mmapable_maps());
         check("object names", have_object_names());
