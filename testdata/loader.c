@@ -232,7 +232,7 @@ int raw_tp_prog(void *ctx)
 
 int fentry_busy;
 
-SEC("fentry/do_unlinkat")
+SEC("fentry/security_file_open")
 int fentry_prog(unsigned long long *ctx)
 {
 	const int *active = bpf_this_cpu_ptr(&bpf_prog_active);
@@ -243,7 +243,7 @@ int fentry_prog(unsigned long long *ctx)
 	return 0;
 }
 
-SEC("fexit/do_unlinkat")
+SEC("fexit/security_file_open")
 int fexit_prog(unsigned long long *ctx)
 {
 	return 0;

@@ -223,8 +223,8 @@ fn uprobe_multi_counts_calls() {
 fn kprobe_attaches_or_is_not_supported() {
     kernel_test(|| {
         let map = counter();
-        let prog = counting_program("kprobe/do_unlinkat", &map, Some(pid()), 0);
-        match kprobe::attach(&prog, "do_unlinkat", &KprobeOptions::default()) {
+        let prog = counting_program("kprobe/security_file_open", &map, Some(pid()), 0);
+        match kprobe::attach(&prog, "security_file_open", &KprobeOptions::default()) {
             Ok(link) => {
                 let dir = std::env::temp_dir().join(format!("ebpf-link-kprobe-{}", pid()));
                 std::fs::write(&dir, b"x").unwrap();
@@ -238,7 +238,7 @@ fn kprobe_attaches_or_is_not_supported() {
                 assert!(e.not_supported().is_some(), "unexpected error: {e}");
                 assert!(
                     e.to_string()
-                        .starts_with("attach program 'counter' to kprobe do_unlinkat: "),
+                        .starts_with("attach program 'counter' to kprobe security_file_open: "),
                     "{e}"
                 );
                 return Err(e.into());
@@ -252,12 +252,12 @@ fn kprobe_attaches_or_is_not_supported() {
 fn kretprobe_attaches_or_is_not_supported() {
     kernel_test(|| {
         let map = counter();
-        let prog = counting_program("kretprobe/do_unlinkat", &map, Some(pid()), 0);
+        let prog = counting_program("kretprobe/security_file_open", &map, Some(pid()), 0);
         let opts = KprobeOptions {
             retprobe: true,
             ..Default::default()
         };
-        match kprobe::attach(&prog, "do_unlinkat", &opts) {
+        match kprobe::attach(&prog, "security_file_open", &opts) {
             Ok(link) => {
                 let f = std::env::temp_dir().join(format!("ebpf-link-kretprobe-{}", pid()));
                 std::fs::write(&f, b"x").unwrap();
@@ -275,8 +275,8 @@ fn kretprobe_attaches_or_is_not_supported() {
 fn kprobe_multi_attaches_or_is_not_supported() {
     kernel_test(|| {
         let map = counter();
-        let prog = counting_program("kprobe.multi/do_unlinkat", &map, Some(pid()), 0);
-        match kprobe::attach_multi(&prog, &["do_unlinkat"], &KprobeMultiOptions::default()) {
+        let prog = counting_program("kprobe.multi/security_file_open", &map, Some(pid()), 0);
+        match kprobe::attach_multi(&prog, &["security_file_open"], &KprobeMultiOptions::default()) {
             Ok(link) => {
                 let f = std::env::temp_dir().join(format!("ebpf-link-kmulti-{}", pid()));
                 std::fs::write(&f, b"x").unwrap();
@@ -341,7 +341,7 @@ fn load_tracer(section: &str, map: &ebpf::Map) -> ebpf::Result<ebpf::Program> {
 fn fentry_fires_or_lockdown_refuses() {
     kernel_test(|| {
         let map = counter();
-        let prog = load_tracer("fentry/do_unlinkat", &map)?;
+        let prog = load_tracer("fentry/security_file_open", &map)?;
         let link = ebpf_link::tracing::attach(&prog).unwrap();
         let f = std::env::temp_dir().join(format!("ebpf-link-fentry-{}", pid()));
         std::fs::write(&f, b"x").unwrap();
@@ -362,7 +362,7 @@ fn fentry_fires_or_lockdown_refuses() {
 fn fexit_fires_or_lockdown_refuses() {
     kernel_test(|| {
         let map = counter();
-        let prog = load_tracer("fexit/do_unlinkat", &map)?;
+        let prog = load_tracer("fexit/security_file_open", &map)?;
         let _link = ebpf_link::tracing::attach(&prog).unwrap();
         let f = std::env::temp_dir().join(format!("ebpf-link-fexit-{}", pid()));
         std::fs::write(&f, b"x").unwrap();

@@ -60,7 +60,7 @@ fn attach_targets() {
     let fentry = &spec.programs["fentry_prog"];
     assert_eq!(
         (fentry.attach_type, fentry.attach_target.as_deref()),
-        (Some(AttachType::TraceFentry), Some("do_unlinkat"))
+        (Some(AttachType::TraceFentry), Some("security_file_open"))
     );
 }
 
