@@ -51,9 +51,11 @@
 
 mod auto;
 mod error;
+mod iface;
 mod info;
 mod link;
 mod perf_attach;
+mod rtnetlink;
 mod util;
 
 pub mod cgroup;
@@ -67,6 +69,7 @@ pub mod raw_tracepoint;
 pub mod socket_filter;
 pub mod sockmap;
 pub mod struct_ops;
+pub mod tc;
 pub mod tcx;
 pub mod tracepoint;
 pub mod tracing;
@@ -75,6 +78,7 @@ pub mod xdp;
 
 pub use auto::{AttachPoint, attach, attach_spec};
 pub use error::{Error, Result};
+pub use iface::Interface;
 pub use info::{LinkIds, LinkInfo, LinkInfoData, PerfEventInfo, UprobeMultiProbe, link_ids, links};
 pub use link::{Link, RawLink};
 

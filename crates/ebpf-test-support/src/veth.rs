@@ -45,7 +45,8 @@ impl VethPair {
     /// The address of `veth1`.
     pub const B_ADDR: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
 
-    /// Creates the namespaces and the pair. Needs root.
+    /// Creates the namespaces and the pair, and waits until a ping crosses
+    /// it. Needs root.
     pub fn new() -> io::Result<VethPair> {
         let a = NetNs::new()?;
         let b = NetNs::new()?;
@@ -57,7 +58,13 @@ impl VethPair {
                 set_link_up(index)
             })??;
         }
-        Ok(VethPair { a, b })
+        let pair = VethPair { a, b };
+        // Packets sent before the link is running (carrier, qdisc activation
+        // by linkwatch) are dropped: start with both neighbour entries resolved.
+        if !pair.wait_reachable(Side::A)? {
+            return Err(io::Error::other("the veth pair never passed a ping"));
+        }
+        Ok(pair)
     }
 
     /// The namespace, device name and address of `side`.
@@ -77,35 +84,65 @@ impl VethPair {
     /// Sends `count` UDP datagrams from `from` to the other side and returns
     /// how many arrived.
     pub fn udp(&self, from: Side, count: usize) -> io::Result<usize> {
+        self.udp_paced(from, count, Duration::ZERO)
+    }
+
+    /// [`udp`](Self::udp), with `gap` between two datagrams (for traffic
+    /// that goes on while the test changes something).
+    pub fn udp_paced(&self, from: Side, count: usize, gap: Duration) -> io::Result<usize> {
         let (src_ns, _, src) = self.end(from);
         let (dst_ns, _, dst) = self.end(other(from));
         let rx = dst_ns.run(|| UdpSocket::bind((dst, 0)))??;
         rx.set_read_timeout(Some(WAIT))?;
         let to = rx.local_addr()?;
-        src_ns.run(|| -> io::Result<()> {
-            let tx = UdpSocket::bind((src, 0))?;
-            for i in 0..count {
-                tx.send_to(&(i as u32).to_ne_bytes(), to)?;
-            }
-            Ok(())
-        })??;
-        let mut got = 0;
-        let mut buf = [0u8; 16];
-        while got < count {
-            match rx.recv(&mut buf) {
-                Ok(_) => got += 1,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    break;
+        // Received while they are sent, so the socket's buffer never fills.
+        std::thread::scope(|s| {
+            let receiver = s.spawn(|| -> io::Result<usize> {
+                let mut got = 0;
+                let mut buf = [0u8; 16];
+                while got < count {
+                    match rx.recv(&mut buf) {
+                        Ok(_) => got += 1,
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                            ) =>
+                        {
+                            break;
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
-                Err(e) => return Err(e),
+                Ok(got)
+            });
+            src_ns.run(|| -> io::Result<()> {
+                let tx = UdpSocket::bind((src, 0))?;
+                for i in 0..count {
+                    tx.send_to(&(i as u32).to_ne_bytes(), to)?;
+                    if !gap.is_zero() {
+                        std::thread::sleep(gap);
+                    }
+                }
+                Ok(())
+            })??;
+            receiver
+                .join()
+                .map_err(|_| io::Error::other("UDP receiver panicked"))?
+        })
+    }
+
+    /// Pings from `from` until an echo is answered (up to 5 s): after a
+    /// dropping program goes, the neighbour entries it starved of ARP
+    /// answers take a moment to resolve again. Returns whether one was.
+    pub fn wait_reachable(&self, from: Side) -> io::Result<bool> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if self.ping(from, 1)? == 1 {
+                return Ok(true);
             }
         }
-        Ok(got)
+        Ok(false)
     }
 
     /// `ping -c count` from `from` to the other side: sends `count` ICMP
@@ -114,7 +151,7 @@ impl VethPair {
     pub fn ping(&self, from: Side, count: usize) -> io::Result<usize> {
         let (src_ns, _, _) = self.end(from);
         let (_, _, dst) = self.end(other(from));
-        Ok(src_ns.run(|| ping(dst, count))??)
+        src_ns.run(|| ping(dst, count))?
     }
 }
 
