@@ -126,7 +126,7 @@ pub enum Error {
     },
     /// An rtnetlink request failed. `message` is the kernel's own
     /// explanation (its extended ack), when it gave one.
-    #[error("{op}: {errno}{}", message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())]
+    #[error("{op}: {errno}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
     Netlink {
         /// The request (`RTM_NEWTFILTER`, `RTM_SETLINK`, ...).
         op: &'static str,

@@ -230,7 +230,7 @@ mod tests {
         assert_eq!(err.errno(), Some(Errno::EXIST));
         assert_eq!(
             err.to_string(),
-            "RTM_NEWTFILTER: File exists (EEXIST) (Filter already exists)"
+            "RTM_NEWTFILTER: File exists (EEXIST): Filter already exists"
         );
         // An ack for another request is not ours.
         let other = error_message(6, 0, "");
