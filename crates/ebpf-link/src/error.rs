@@ -103,10 +103,101 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// An argument does not fit the attach point (bad name, wrong program
-    /// type, missing attach target, ...). Nothing was attached.
+    /// An argument does not fit the attach point (bad name, missing attach
+    /// target, ...). Nothing was attached.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// The program's type does not fit the hook. Nothing was attached.
+    #[error("a {found:?} program cannot be attached as {hook} (needs {expected})")]
+    WrongProgramType {
+        /// The program's type.
+        found: ebpf::ProgramType,
+        /// The type(s) the hook takes (`SchedCls`, `Xdp`, ...).
+        expected: String,
+        /// The hook (`tc`, `XDP`, ...).
+        hook: String,
+    },
+    /// No network interface has this name or index in the calling thread's
+    /// network namespace.
+    #[error("no network interface {interface} in this network namespace")]
+    NoSuchInterface {
+        /// The name or index asked for.
+        interface: String,
+    },
+    /// An rtnetlink request failed. `message` is the kernel's own
+    /// explanation (its extended ack), when it gave one.
+    #[error("{op}: {errno}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Netlink {
+        /// The request (`RTM_NEWTFILTER`, `RTM_SETLINK`, ...).
+        op: &'static str,
+        /// The kernel's answer.
+        errno: Errno,
+        /// The extended ack message.
+        message: Option<String>,
+    },
+    /// A qdisc of another kind holds the place (`ffff:`) that `clsact` needs.
+    #[error(
+        "{interface} (ifindex {ifindex}) has a '{kind}' qdisc where clsact goes (handle ffff:); \
+         cls_bpf filters need clsact: remove it first (tc qdisc del dev {interface} {kind})"
+    )]
+    QdiscInTheWay {
+        /// The interface's name.
+        interface: String,
+        /// Its index.
+        ifindex: u32,
+        /// The kind of the qdisc in the way (`ingress`, ...).
+        kind: String,
+    },
+    /// A tc filter already sits where the new one would go: the same
+    /// priority and handle, or the same priority with another filter kind or
+    /// protocol.
+    #[error(
+        "tc {hook} of {interface} (ifindex {ifindex}) already has a filter at priority {priority}: {existing}"
+    )]
+    FilterExists {
+        /// The interface's name.
+        interface: String,
+        /// Its index.
+        ifindex: u32,
+        /// `ingress` or `egress`.
+        hook: &'static str,
+        /// The priority asked for.
+        priority: u16,
+        /// What is there (`bpf filter 'x' (program 12), handle 0x1, protocol all`).
+        existing: String,
+    },
+    /// The hook already runs a program and this call may not replace it
+    /// (XDP with `UPDATE_IF_NOEXIST`, or a program held by another link).
+    #[error("{hook} of {interface} (ifindex {ifindex}) already runs program {program_id}: {why}")]
+    HookBusy {
+        /// The interface's name.
+        interface: String,
+        /// Its index.
+        ifindex: u32,
+        /// The hook (`XDP (generic mode)`, ...).
+        hook: String,
+        /// The id of the program there (0: unknown).
+        program_id: u32,
+        /// Why it cannot be replaced.
+        why: &'static str,
+    },
+    /// A replace-if-still-there found another program than the expected one:
+    /// someone else attached in between. Nothing was changed.
+    #[error(
+        "{hook} of {interface} (ifindex {ifindex}) runs program {found}, not the expected {expected}: another program took its place"
+    )]
+    ProgramReplaced {
+        /// The interface's name.
+        interface: String,
+        /// Its index.
+        ifindex: u32,
+        /// The hook.
+        hook: String,
+        /// The id of the program that was expected (0: none).
+        expected: u32,
+        /// The id of the program found (0: none).
+        found: u32,
+    },
 }
 
 impl From<ebpf_syscall::Error> for Error {
@@ -155,6 +246,7 @@ impl Error {
             Error::Object(e) => e.errno(),
             Error::Attach { source, .. } | Error::Link { source, .. } => source.errno(),
             Error::Io { source, .. } => source.raw_os_error().map(Errno),
+            Error::Netlink { errno, .. } => Some(*errno),
             _ => None,
         }
     }

@@ -17,12 +17,14 @@
 //! | [`kprobe`] | kprobe/kretprobe (PMU), kprobe_multi | 4.17, 5.18 |
 //! | [`cgroup`] | every cgroup attach type (`BPF_PROG_ATTACH` fallback) | 4.10 (bpf_link 5.7) |
 //! | [`netns`] | sk_lookup, flow dissector | 5.8 |
-//! | [`xdp`] | XDP (generic/driver/offload) | 5.9 |
+//! | [`xdp`] | XDP (generic/driver/offload): bpf_link, or netlink before 5.9 | 4.12 (bpf_link 5.9) |
+//! | [`tc`] | classic tc: clsact + cls_bpf (direct action), over netlink | 4.5 |
 //! | [`tcx`] | TCX ingress/egress with ordering | 6.6 |
 //! | [`netkit`] | netkit primary/peer | 6.7 |
 //! | [`netfilter`] | netfilter hooks | 6.4 |
 //! | [`sockmap`] | sk_msg/sk_skb on a socket map | 4.17 (bpf_link 6.10) |
 //! | [`socket_filter`] | `SO_ATTACH_BPF` on a socket | 3.19 |
+//! | [`reuseport`] | sk_reuseport / classic BPF on a `SO_REUSEPORT` group | 4.19 (cBPF 4.5) |
 //!
 //! Links are described by [`LinkInfo`] ([`Link::info`]), reopened from a
 //! bpffs with each kind's `from_pin` (or [`RawLink::from_pin`]), and
@@ -51,9 +53,11 @@
 
 mod auto;
 mod error;
+mod iface;
 mod info;
 mod link;
 mod perf_attach;
+mod rtnetlink;
 mod util;
 
 pub mod cgroup;
@@ -64,9 +68,11 @@ pub mod netkit;
 pub mod netns;
 pub mod perf_event;
 pub mod raw_tracepoint;
+pub mod reuseport;
 pub mod socket_filter;
 pub mod sockmap;
 pub mod struct_ops;
+pub mod tc;
 pub mod tcx;
 pub mod tracepoint;
 pub mod tracing;
@@ -75,6 +81,7 @@ pub mod xdp;
 
 pub use auto::{AttachPoint, attach, attach_spec};
 pub use error::{Error, Result};
+pub use iface::Interface;
 pub use info::{LinkIds, LinkInfo, LinkInfoData, PerfEventInfo, UprobeMultiProbe, link_ids, links};
 pub use link::{Link, RawLink};
 

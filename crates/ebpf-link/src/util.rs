@@ -32,15 +32,15 @@ pub(crate) fn expect_program_type(
     if types.contains(&program.program_type()) {
         Ok(())
     } else {
-        Err(Error::InvalidArgument(format!(
-            "a {:?} program cannot be attached as {what} (needs {})",
-            program.program_type(),
-            types
+        Err(Error::WrongProgramType {
+            found: program.program_type(),
+            expected: types
                 .iter()
                 .map(|t| format!("{t:?}"))
                 .collect::<Vec<_>>()
-                .join(" or ")
-        )))
+                .join(" or "),
+            hook: what.to_owned(),
+        })
     }
 }
 

@@ -55,7 +55,7 @@ fn tracepoint_errors_name_the_target() {
         let raw = counting_program("raw_tp/sys_enter", &map, None, 0);
         let err = ebpf_link::tracepoint::attach(&raw, "syscalls", "sys_enter_getpid").unwrap_err();
         assert!(
-            matches!(&err, ebpf_link::Error::Attach { source, .. } if matches!(**source, ebpf_link::Error::InvalidArgument(_))),
+            matches!(&err, ebpf_link::Error::Attach { source, .. } if matches!(**source, ebpf_link::Error::WrongProgramType { .. })),
             "{err}"
         );
         Ok(())

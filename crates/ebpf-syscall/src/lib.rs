@@ -85,6 +85,10 @@ pub use obj::*;
 pub use pointer::Pointer;
 pub use prog::*;
 pub use rlimit::{memlock_rlimit_needed, remove_memlock_rlimit};
-pub use socket::{SO_ATTACH_BPF, SO_DETACH_BPF, attach_socket_filter, detach_socket_filter};
+pub use socket::{
+    SO_ATTACH_BPF, SO_ATTACH_REUSEPORT_CBPF, SO_ATTACH_REUSEPORT_EBPF, SO_DETACH_BPF,
+    SO_DETACH_REUSEPORT_BPF, SockFilter, attach_reuseport_cbpf, attach_reuseport_ebpf,
+    attach_socket_filter, detach_reuseport, detach_socket_filter,
+};
 pub use types::{AttachType, Cmd, LinkType, MapType, ProgType, StatsType};
 pub use version::{KernelVersion, ParseKernelVersionError};

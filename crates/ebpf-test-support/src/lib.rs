@@ -10,8 +10,11 @@
 //! - [`skip_if_not_supported`]: the same rule for one step of a test.
 //! - [`require_tool`]: skip visibly when a tool (clang, bpftool) is missing.
 //! - [`BpfFs`], [`TempCgroup`], [`NetNs`]: kernel fixtures that clean up on drop.
-//! - [`create_netkit_pair`]: an rtnetlink `RTM_NEWLINK` for netkit devices,
-//!   which older iproute2 cannot create.
+//! - [`VethPair`]: two namespaces joined by a veth pair, with UDP and ICMP
+//!   echo (`ping`) traffic between them.
+//! - [`create_netkit_pair`], [`create_veth_pair`], [`add_ipv4_address`],
+//!   [`set_link_up`]: rtnetlink requests (netlink-packet-route), for devices
+//!   older iproute2 cannot create.
 //!
 //! ```
 //! use ebpf_test_support::{check_fd_leaks, skip_if_not_supported};
@@ -33,6 +36,7 @@ mod fixtures;
 mod harness;
 mod netlink;
 mod skip;
+mod veth;
 
 pub use ebpf_syscall::{KernelVersion, NotSupported};
 pub use fd_leak::{check_fd_leaks, open_fds};
@@ -40,5 +44,6 @@ pub use fixtures::{BpfFs, NetNs, TempCgroup};
 pub use harness::{
     ALLOW_MISSING_ENV, REQUIRE_ROOT_ENV, TestResult, has_privileges, kernel_test, require_root,
 };
-pub use netlink::create_netkit_pair;
+pub use netlink::{add_ipv4_address, create_netkit_pair, create_veth_pair, set_link_up};
 pub use skip::{kernel_version, require_tool, skip, skip_if_not_supported};
+pub use veth::{Side, VethPair};
