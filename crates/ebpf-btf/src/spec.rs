@@ -628,21 +628,22 @@ impl Spec {
     }
 
     /// Fixes up a DATASEC from ELF data, as the loader must do for object files (clang
-    /// emits size 0 and offsets 0): sets the section `size`, each variable's offset from
-    /// `var_offset(var name)` (unchanged where it returns `None`), and sorts the
-    /// variables by offset. Returns the datasec's id.
+    /// emits size 0): sets the section `size`, each entry's offset from
+    /// `var_offset(entry type id, entry name)` (unchanged where it returns `None`), and sorts
+    /// the entries by offset. The type id tells apart entries of the same name (static
+    /// variables of different source files in a linked object). Returns the datasec's id.
     pub fn fixup_datasec(
         &mut self,
         name: &str,
         size: u32,
-        mut var_offset: impl FnMut(&str) -> Option<u32>,
+        mut var_offset: impl FnMut(TypeId, &str) -> Option<u32>,
     ) -> Result<TypeId> {
         let (id, ds) = self.type_by_name::<Datasec>(name)?;
         let mut ds = ds.clone();
         ds.size = size;
         for v in &mut ds.vars {
             let vname = self.type_name(v.type_id)?;
-            if let Some(off) = var_offset(vname) {
+            if let Some(off) = var_offset(v.type_id, vname) {
                 v.offset = off;
             }
         }
