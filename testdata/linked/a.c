@@ -11,7 +11,8 @@
  * - static functions (`subprog`) and static variables (`counter`) of the same
  *   name in a.c and b.c, and a global function and variable of that name in c.c;
  * - externs resolved by the linker (`b_func`, the weak `c_func`) and weak
- *   externs the loader resolves or zeroes (kconfig, ksym).
+ *   externs the loader resolves or zeroes (kconfig, ksym);
+ * - a weak hidden subprogram (c.c's `store`), verified as a static one.
  *
  * Every program returns a value that says which definitions it reached; the
  * kernel tests run them.

@@ -21,6 +21,25 @@ __noinline int c_func(int x)
 	return x + c_value;
 }
 
+/* Weak and hidden, as libbpf's usdt.bpf.h helpers are: its BTF FUNC is made static, so
+ * the verifier checks it in its caller's context; as a global function it would fail
+ * on the pointer it writes through without a NULL check. */
+__weak __hidden __noinline int store(long *res, long v)
+{
+	*res = v;
+	return 0;
+}
+
+/* 5, written through store(). */
+SEC("socket")
+int hidden_weak(void *ctx)
+{
+	long v = 0;
+
+	store(&v, 5);
+	return v;
+}
+
 /* This file's subprog(100) = 100 - 30, plus 0 for the missing config. */
 SEC("socket")
 int statics_c(void *ctx)

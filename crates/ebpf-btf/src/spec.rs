@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::names::{FlavouredIndex, NameIndex, essential_len};
 use crate::raw::Endian;
 use crate::strings::StringTable;
-use crate::types::{Datasec, Kind, Type, TypeId, TypeVariant, VarLinkage};
+use crate::types::{Datasec, FuncLinkage, Kind, Type, TypeId, TypeVariant, VarLinkage};
 use crate::unmarshal;
 
 /// How deep typedef/qualifier/array chains are followed before giving up (libbpf uses 32).
@@ -650,6 +650,23 @@ impl Spec {
         ds.vars.sort_by_key(|v| v.offset);
         self.replace_type(id, Type::Datasec(ds))?;
         Ok(id)
+    }
+
+    /// Sets the linkage of the FUNC `id` (a hidden global function is verified as a static
+    /// one, as libbpf arranges).
+    pub fn set_func_linkage(&mut self, id: TypeId, linkage: FuncLinkage) -> Result<()> {
+        match self.type_by_id(id)? {
+            Type::Func(f) => {
+                let mut f = f.clone();
+                f.linkage = linkage;
+                self.replace_type(id, Type::Func(f))
+            }
+            _ => Err(Error::BadType {
+                id,
+                field: "kind".into(),
+                reason: "not a func",
+            }),
+        }
     }
 
     /// Sets the linkage of the VAR `id` (from the ELF symbol's binding).

@@ -18,7 +18,9 @@ use std::collections::{BTreeMap, VecDeque};
 
 use ebpf_asm::{Instruction, Instructions};
 
-use crate::elf::{ElfFile, STT_FUNC};
+use ebpf_btf::{FuncLinkage, Spec, Type};
+
+use crate::elf::{ElfFile, STB_LOCAL, STT_FUNC, STV_DEFAULT};
 use crate::error::{Error, Result};
 use crate::relocate::CodeSection;
 
@@ -31,6 +33,8 @@ pub(crate) struct Function {
     pub section: String,
     /// `STB_*` of its symbol.
     pub bind: u8,
+    /// `STV_*` of its symbol.
+    pub visibility: u8,
     /// Its instructions; the first carries the symbol.
     pub insns: Instructions,
 }
@@ -104,11 +108,38 @@ pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Ve
             name,
             section: code.name.to_owned(),
             bind: s.bind,
+            visibility: s.visibility,
             insns: Instructions(body),
         });
     }
     out.reverse();
     Ok(out)
+}
+
+/// Marks the BTF `FUNC` of every global or weak subprogram with hidden visibility static, as
+/// libbpf does: the verifier then checks it in its callers' context instead of on its own
+/// (libbpf's `usdt.bpf.h` helpers are `__weak __hidden` and verify only that way).
+pub(crate) fn mark_hidden_subprograms_static(
+    btf: &mut Spec,
+    subprograms: impl Iterator<Item = (String, u8, u8)>,
+) -> Result<()> {
+    for (name, bind, visibility) in subprograms {
+        if bind == STB_LOCAL || visibility == STV_DEFAULT {
+            continue;
+        }
+        let func = btf.types().find_map(|(id, t)| match t {
+            Ok(Type::Func(f)) if f.name == name && f.linkage == FuncLinkage::Global => Some(id),
+            _ => None,
+        });
+        if let Some(id) = func {
+            btf.set_func_linkage(id, FuncLinkage::Static)
+                .map_err(|source| Error::Btf {
+                    section: ".BTF".into(),
+                    source,
+                })?;
+        }
+    }
+    Ok(())
 }
 
 /// The instructions of `program` followed by every function it needs.
@@ -166,6 +197,7 @@ mod tests {
             name: name.into(),
             section: ".text".into(),
             bind: STB_GLOBAL,
+            visibility: crate::elf::STV_DEFAULT,
             insns: Instructions(insns),
         }
     }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use ebpf_btf::{Datasec, MarshalOptions, Spec, Type};
+use ebpf_btf::{Datasec, FuncLinkage, MarshalOptions, Spec, Type};
 use ebpf_spec::{CollectionSpec, KconfigRef, KsymRef, ProgramSpec};
 
 const FILES: [&str; 2] = ["linked-el.o", "linked-eb.o"];
@@ -173,6 +173,28 @@ fn externs_are_resolved_or_weak() {
             .map(|k| (k.name.clone(), k.weak))
             .collect();
         assert_eq!(ksym, [("ebpf_rs_missing_ksym".to_owned(), true)], "{file}");
+    }
+}
+
+/// A weak hidden subprogram is verified as a static one: its BTF FUNC is static, as libbpf
+/// makes it (the helpers of libbpf's usdt.bpf.h need it).
+#[test]
+fn hidden_subprogram_is_static_in_btf() {
+    for file in FILES {
+        let spec = open(file);
+        assert_eq!(spec.programs["hidden_weak"].subprograms(), ["store"]);
+        let btf = spec.btf.as_ref().expect("btf");
+        let linkage = |name: &str| {
+            btf.types()
+                .find_map(|(_, t)| match t {
+                    Ok(Type::Func(f)) if f.name == name => Some(f.linkage),
+                    _ => None,
+                })
+                .expect("func")
+        };
+        assert_eq!(linkage("store"), FuncLinkage::Static, "{file}");
+        assert_eq!(linkage("c_func"), FuncLinkage::Global, "{file}");
+        assert_eq!(linkage("only_weak"), FuncLinkage::Global, "{file}");
     }
 }
 

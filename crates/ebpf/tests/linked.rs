@@ -1,7 +1,8 @@
 //! The linked fixture (`testdata/linked/{a,b,c}.c`, linked by libbpf's static linker into
 //! `testdata/linked-el.o`): it loads, and every program reaches the definitions the linker
 //! chose: the one weak map, the strong `pick`, each file's own static `subprog` and
-//! `counter`, the externs it resolved, and the weak externs the loader resolves or zeroes.
+//! `counter`, the externs it resolved, the weak externs the loader resolves or zeroes, and
+//! a weak hidden subprogram verified as a static one.
 
 use ebpf::{Collection, CollectionOptions, CollectionSpec, TestRunOptions};
 use ebpf_test_support::kernel_test;
@@ -46,6 +47,8 @@ fn linked_object_loads_and_runs_each_path() {
         assert_eq!(run("weak_externs")?, 1);
         // a.c's weak extern c_func, defined in c.c.
         assert_eq!(run("weak_extern_func")?, 303);
+        // c.c's weak hidden store, verified in its caller's context.
+        assert_eq!(run("hidden_weak")?, 5);
         Ok(())
     });
 }
