@@ -9,6 +9,14 @@
 //! added (e.g. `// xtask-variant: v1 -mcpu=v1`). Builds are reproducible: clang runs in `testdata/` on relative
 //! paths, `-fdebug-prefix-map` hides the checkout's location and `-fno-ident`
 //! drops the compiler's version string.
+//!
+//! A directory `testdata/NAME/` of C files is a multi-file fixture: each file is
+//! compiled as above, then the objects (in file name order) are linked with
+//! libbpf's static linker, as `bpftool gen object NAME-el.o a.o b.o ...` does,
+//! into `NAME-el.o` / `NAME-eb.o`. The linker is `tools/libbpf-link` (libbpf
+//! 1.7 through libbpf-sys, pinned by `Cargo.lock`): Debian bookworm's bpftool
+//! has libbpf 1.1, which links only objects of the host's byte order. For
+//! little-endian objects its output is byte-identical to that bpftool's.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -30,6 +38,26 @@ pub fn sources(dir: &Path) -> Result<Vec<PathBuf>, String> {
         let path = entry.map_err(|e| e.to_string())?.path();
         if path.extension().is_some_and(|e| e == "c") {
             out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The multi-file fixtures under `dir`: each subdirectory holding C files, with those
+/// files sorted by name; sorted by directory name.
+pub fn linked_sources(dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>, String> {
+    let mut out = Vec::new();
+    let entries = fs::read_dir(dir).map_err(|e| format!("read {}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if !path.is_dir() {
+            continue;
+        }
+        let files = sources(&path)?;
+        let name = path.file_name().and_then(|n| n.to_str());
+        if let (Some(name), false) = (name, files.is_empty()) {
+            out.push((name.to_owned(), files));
         }
     }
     out.sort();
@@ -92,8 +120,10 @@ fn compile(
     variant_flags: &[String],
     out: &Path,
 ) -> Result<(), String> {
+    // The path relative to `dir` (clang runs there): it ends up in the line info.
     let name = source
-        .file_name()
+        .strip_prefix(dir)
+        .ok()
         .and_then(|n| n.to_str())
         .ok_or_else(|| format!("bad file name {}", source.display()))?;
     let text = fs::read_to_string(source).map_err(|e| format!("read {name}: {e}"))?;
@@ -120,6 +150,40 @@ fn compile(
     run(Command::new(STRIP).arg("-g").arg(out))
 }
 
+/// Links `inputs` into `out` with `tools/libbpf-link`, built and run through cargo.
+fn link(inputs: &[PathBuf], out: &Path) -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    run(Command::new(cargo)
+        .args(["run", "--quiet", "--package", "libbpf-link", "--"])
+        .arg(out)
+        .args(inputs))
+}
+
+/// Compares the built object `file` in `tmp` with the committed one in `dir`,
+/// writes it unless `check`, prints its status and records it in `stale`.
+fn settle(
+    dir: &Path,
+    tmp: &Path,
+    file: &str,
+    check: bool,
+    stale: &mut Vec<String>,
+) -> Result<(), String> {
+    let committed = dir.join(file);
+    let new = fs::read(tmp.join(file)).map_err(|e| format!("read {file}: {e}"))?;
+    let status = match fs::read(&committed).ok() {
+        Some(old) if old == new => "unchanged",
+        old => {
+            stale.push(file.to_owned());
+            if !check {
+                fs::write(&committed, &new).map_err(|e| format!("write {file}: {e}"))?;
+            }
+            if old.is_some() { "changed" } else { "new" }
+        }
+    };
+    println!("{file:<24} {status}");
+    Ok(())
+}
+
 /// Builds every fixture. With `check`, builds into a temporary directory and
 /// fails if any committed object differs.
 pub fn build(dir: &Path, check: bool) -> Result<(), String> {
@@ -144,21 +208,25 @@ pub fn build(dir: &Path, check: bool) -> Result<(), String> {
             .flat_map(|v| TARGETS.iter().map(move |t| (*t, v)))
         {
             let file = format!("{stem}{variant}-{suffix}.o");
-            let built = tmp.join(&file);
-            compile(dir, &source, target, flags, &built)?;
-            let committed = dir.join(&file);
-            let new = fs::read(&built).map_err(|e| format!("read {file}: {e}"))?;
-            let status = match fs::read(&committed).ok() {
-                Some(old) if old == new => "unchanged",
-                old => {
-                    stale.push(file.clone());
-                    if !check {
-                        fs::write(&committed, &new).map_err(|e| format!("write {file}: {e}"))?;
-                    }
-                    if old.is_some() { "changed" } else { "new" }
-                }
-            };
-            println!("{file:<24} {status}");
+            compile(dir, &source, target, flags, &tmp.join(&file))?;
+            settle(dir, &tmp, &file, check, &mut stale)?;
+        }
+    }
+    for (name, files) in linked_sources(dir)? {
+        for (target, suffix) in TARGETS {
+            let mut objects = Vec::new();
+            for source in &files {
+                let stem = source
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .ok_or_else(|| format!("bad file name {}", source.display()))?;
+                let object = tmp.join(format!("{name}.{stem}-{suffix}.o"));
+                compile(dir, source, target, &[], &object)?;
+                objects.push(object);
+            }
+            let file = format!("{name}-{suffix}.o");
+            link(&objects, &tmp.join(&file))?;
+            settle(dir, &tmp, &file, check, &mut stale)?;
         }
     }
     let _ = fs::remove_dir_all(&tmp);
@@ -188,6 +256,23 @@ mod tests {
                     let obj = dir.join(format!("{stem}{variant}-{suffix}.o"));
                     assert!(obj.exists(), "{} is not built", obj.display());
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn every_linked_fixture_has_both_objects_committed() {
+        let dir = crate::workspace_root().join("testdata");
+        let linked = linked_sources(&dir).unwrap();
+        assert!(
+            linked
+                .iter()
+                .any(|(name, files)| name == "linked" && files.len() == 3)
+        );
+        for (name, _) in linked {
+            for (_, suffix) in TARGETS {
+                let obj = dir.join(format!("{name}-{suffix}.o"));
+                assert!(obj.exists(), "{} is not built", obj.display());
             }
         }
     }

@@ -13,6 +13,12 @@
 //! | `ld_imm64` pseudo with a high half | only the low half | `ld_pseudo\tr1, 0x2, 0x800000005` |
 //! | `LD_IND` with an immediate | immediate dropped | `r0 = *(u32 *)skb[r1 + 0x4]` |
 //!
+//! An encoding that is not a valid instruction (an undefined opcode, a reserved field that is
+//! not zero, a register number above 10; see [`Instruction::validate`]) is shown in a raw
+//! form after the kernel's `BPF_RAW_INSN`, which [`crate::parse`] also reads:
+//! `raw(op=0xbf, dst=r0, src=r15, off=0x0, imm=0x0)` where `llvm-objdump` prints `r0 = r15`
+//! or `<unknown>`.
+//!
 //! `{:#}` adds ` <reference>` after instructions that carry one and ` <helper name>` after
 //! helper calls. [`crate::Instructions`] prints one instruction a line with its slot offset;
 //! its `{:#}` also prints `symbol:` lines and `; source` comments.
@@ -20,7 +26,7 @@
 use std::fmt::{self, Write as _};
 
 use crate::helpers::Helper;
-use crate::kind::{Kind, Operand, classify};
+use crate::kind::{Kind, Operand, validate};
 use crate::{AluOp, AtomicOp, ByteSwap, Instruction, Instructions, PseudoCall, Register, Size};
 
 /// A signed hex number as LLVM prints it: `0x1f`, `-0x1`.
@@ -137,9 +143,23 @@ fn atomic(ins: &Instruction, size: Size, op: AtomicOp) -> String {
     }
 }
 
+/// The raw form of any encoding, after the kernel's `BPF_RAW_INSN(code, dst, src, off, imm)`:
+/// `raw(op=0xbf, dst=r0, src=r15, off=0x0, imm=0x0)`; `imm` is the 64-bit constant of an
+/// `ld_imm64`.
+pub(crate) fn raw(ins: &Instruction) -> String {
+    format!(
+        "raw(op={:#04x}, dst={}, src={}, off={}, imm={})",
+        ins.op.raw(),
+        ins.dst,
+        ins.src,
+        hex(i64::from(ins.offset)),
+        hex(ins.constant)
+    )
+}
+
 /// The canonical text of `ins`, or `None` if it is not a valid instruction.
 pub(crate) fn render(ins: &Instruction) -> Option<String> {
-    let kind = classify(ins).ok()?;
+    let kind = validate(ins).ok()?;
     let (d, s) = (ins.dst, ins.src);
     Some(match kind {
         Kind::Alu {
@@ -241,7 +261,7 @@ impl fmt::Display for Instruction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match render(self) {
             Some(text) => f.write_str(&text)?,
-            None => f.write_str("<unknown>")?,
+            None => f.write_str(&raw(self))?,
         }
         if f.alternate() {
             if let Some(r) = self.reference() {
@@ -404,7 +424,15 @@ mod tests {
         assert_eq!(format!("{:#}", JumpOp::Ja.label("out")), "goto -0x1 <out>");
         assert_eq!(
             Instruction::new(OpCode(0xff), R0, R0, 0, 0).to_string(),
-            "<unknown>"
+            "raw(op=0xff, dst=r0, src=r0, off=0x0, imm=0x0)"
+        );
+        assert_eq!(
+            Instruction::new(OpCode(0xbf), R0, R15, -1, 0).to_string(),
+            "raw(op=0xbf, dst=r0, src=r15, off=-0x1, imm=0x0)"
+        );
+        assert_eq!(
+            Instruction::new(OpCode::LOAD_IMM64, R1, R7, 0, 1 << 40).to_string(),
+            "raw(op=0x18, dst=r1, src=r7, off=0x0, imm=0x10000000000)"
         );
         assert_eq!(hex(i64::MIN), "-0x8000000000000000");
         let prog = Instructions::from(vec![

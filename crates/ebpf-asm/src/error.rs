@@ -1,6 +1,6 @@
 //! The crate's one error type.
 
-/// Why an encoded instruction is not a valid one.
+/// Why an instruction is not a valid one ([`crate::Instruction::validate`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum InvalidReason {
@@ -10,7 +10,7 @@ pub enum InvalidReason {
         /// The opcode byte.
         opcode: u8,
     },
-    /// A register field is above 10.
+    /// A register field holds 11-15, which names no register.
     #[error("invalid {field} register {register}")]
     Register {
         /// `dst` or `src`.
@@ -59,18 +59,6 @@ pub enum Error {
         len: usize,
         /// Bytes needed.
         want: usize,
-    },
-    /// An encoding that does not form a valid instruction.
-    #[error("instruction {index} at offset {offset} (opcode {opcode:#04x}): {reason}")]
-    InvalidInstruction {
-        /// Index of the instruction (counting `ld_imm64` once).
-        index: usize,
-        /// Raw offset in 8-byte slots.
-        offset: usize,
-        /// The opcode byte.
-        opcode: u8,
-        /// What is wrong.
-        reason: InvalidReason,
     },
     /// The second half of an `ld_imm64` is not zero apart from its immediate.
     #[error("instruction {index} at offset {offset}: bad second half of ld_imm64 {raw:#018x}")]

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::kind::{Kind, classify};
+use crate::kind::{Kind, classify, validate};
 use crate::metadata::{Metadata, Source};
 use crate::{Error, InvalidReason, OpCode, Register, Result};
 
@@ -327,9 +327,13 @@ impl Instruction {
         self.is_function_call() || self.is_function_reference() || self.op.raw() == 0x06
     }
 
-    /// Checks that the instruction is a defined one, as the kernel's reserved-field rules say.
+    /// Checks that the instruction is a defined one, as the kernel's rules for opcodes,
+    /// reserved fields and register numbers say.
+    ///
+    /// Decoding does not check this (the verifier is the judge of what a program may hold);
+    /// `Display` shows an instruction that fails it in the raw form.
     pub fn validate(&self) -> Result<(), InvalidReason> {
-        classify(self).map(|_| ())
+        validate(self).map(|_| ())
     }
 
     /// The map fd (or fd-array index) and value offset of a map load.
@@ -395,13 +399,17 @@ impl Instruction {
 
     /// Decodes one instruction from the start of `bytes`; returns it and its width in slots.
     ///
-    /// Invalid encodings are errors, as in [`crate::Instructions::unmarshal`] (index and
-    /// offset 0).
+    /// Errors are as in [`crate::Instructions::unmarshal`] (index and offset 0).
     pub fn decode(bytes: &[u8], order: Endianness) -> Result<(Instruction, usize)> {
         Instruction::decode_at(bytes, 0, order, 0)
     }
 
     /// Decodes the instruction at slot `offset` of `bytes`, numbering it `index` in errors.
+    ///
+    /// Every field is kept as it is, undefined opcodes, reserved fields and register numbers
+    /// above 10 included, so that encoding gives the same bytes back. The only errors are a
+    /// truncated instruction and an `ld_imm64` whose second half has bits outside its
+    /// immediate, which this model has no field for.
     pub(crate) fn decode_at(
         bytes: &[u8],
         offset: usize,
@@ -416,47 +424,29 @@ impl Instruction {
             want: SLOT_SIZE,
         })?;
         let raw = RawSlot::read(first, order);
-        let invalid = |reason| Error::InvalidInstruction {
+        let op = OpCode(raw.code);
+        let dst = Register::from_bits(raw.dst);
+        let src = Register::from_bits(raw.src);
+        let mut ins = Instruction::new(op, dst, src, raw.off, i64::from(raw.imm));
+        if !op.is_load_imm64() {
+            return Ok((ins, 1));
+        }
+        let second = slot_at(bytes, offset + 1).ok_or(Error::Truncated {
             index,
             offset,
-            opcode: raw.code,
-            reason,
-        };
-        let dst = Register::from_u8(raw.dst).ok_or_else(|| {
-            invalid(InvalidReason::Register {
-                field: "dst",
-                register: raw.dst,
-            })
+            len: remaining,
+            want: 2 * SLOT_SIZE,
         })?;
-        let src = Register::from_u8(raw.src).ok_or_else(|| {
-            invalid(InvalidReason::Register {
-                field: "src",
-                register: raw.src,
-            })
-        })?;
-        let op = OpCode(raw.code);
-        let mut ins = Instruction::new(op, dst, src, raw.off, i64::from(raw.imm));
-        let mut width = 1;
-        if op.is_load_imm64() {
-            let second = slot_at(bytes, offset + 1).ok_or(Error::Truncated {
+        let hi = RawSlot::read(second, order);
+        if hi.code != 0 || hi.dst != 0 || hi.src != 0 || hi.off != 0 {
+            return Err(Error::BadLoadImm64 {
                 index,
                 offset,
-                len: remaining,
-                want: 2 * SLOT_SIZE,
-            })?;
-            let hi = RawSlot::read(second, order);
-            if hi.code != 0 || hi.dst != 0 || hi.src != 0 || hi.off != 0 {
-                return Err(Error::BadLoadImm64 {
-                    index,
-                    offset,
-                    raw: u64::from_be_bytes(second),
-                });
-            }
-            ins.constant = ((u64::from(hi.imm as u32) << 32) | u64::from(raw.imm as u32)) as i64;
-            width = 2;
+                raw: u64::from_be_bytes(second),
+            });
         }
-        classify(&ins).map_err(invalid)?;
-        Ok((ins, width))
+        ins.constant = ((u64::from(hi.imm as u32) << 32) | u64::from(raw.imm as u32)) as i64;
+        Ok((ins, 2))
     }
 
     /// The symbol (function or label name) this instruction starts.

@@ -110,7 +110,26 @@ fn imm32(ins: &Instruction) -> Result<i32, InvalidReason> {
     })
 }
 
-/// Classifies `ins`, rejecting undefined opcodes and non-zero reserved fields.
+/// Classifies `ins` and checks that its register fields name registers: what the kernel
+/// accepts as an instruction (before it looks at the program).
+pub(crate) fn validate(ins: &Instruction) -> Result<Kind, InvalidReason> {
+    let kind = classify(ins)?;
+    // Every field `classify` lets through either names a register or holds a pseudo source
+    // (at most 6, see there); unused fields are zero. So both fields must be defined.
+    for (field, r) in [("dst", ins.dst), ("src", ins.src)] {
+        if !r.is_defined() {
+            return Err(InvalidReason::Register {
+                field,
+                register: r.number(),
+            });
+        }
+    }
+    Ok(kind)
+}
+
+/// Classifies `ins` by its opcode and fields, rejecting undefined opcodes and non-zero
+/// reserved fields. Register numbers are not checked (see [`validate`]), so that an
+/// instruction keeps its kind (a branch stays a branch) whatever its registers hold.
 pub(crate) fn classify(ins: &Instruction) -> Result<Kind, InvalidReason> {
     let op = ins.op;
     let unknown = || InvalidReason::UnknownOpcode { opcode: op.raw() };

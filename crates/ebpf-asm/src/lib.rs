@@ -10,8 +10,9 @@
 //! - [`Instruction`]: one logical instruction (`ld_imm64` is one instruction of width 2) with
 //!   typed opcode parts ([`OpCode`], [`Class`], [`Size`], [`Mode`], [`AluOp`], [`JumpOp`],
 //!   [`OpSource`], [`AtomicOp`]), registers ([`Register`]) and [`Metadata`] (with [`Source`] lines).
-//! - Encoding and decoding in either [`Endianness`]; decoding checks the kernel's
-//!   reserved-field rules and reports the instruction index, slot offset and reason.
+//! - Encoding and decoding in either [`Endianness`]; decoding keeps every bit, and
+//!   [`Instruction::validate`] checks the kernel's rules for opcodes, reserved fields and
+//!   registers.
 //! - [`Instructions`]: a program; raw offsets, label resolution, marshal and unmarshal.
 //! - Builders: `AluOp::Add.imm(R1, 22)`, `JumpOp::Eq.imm(R0, 0, "exit")`, [`load_map_ptr`],
 //!   [`call`], [`exit`], ... and `.with_symbol("name")` for labels.
@@ -22,9 +23,15 @@
 //!
 //! - `PartialEq`/`Eq`/`Hash` on [`Instruction`] (and so on [`Instructions`]) compare the
 //!   encoding fields only, never [`Metadata`].
-//! - Decoding is strict: an instruction decodes only if every field the kernel reserves is
-//!   zero (or holds a defined value), so that every decoded instruction displays losslessly and
-//!   [`parse`] gives it back. `callx` (LLVM only) and `addr_space_cast` are accepted too.
+//! - Decoding is lenient: undefined opcodes, non-zero reserved fields and register numbers
+//!   11-15 ([`Register::R11`]..[`Register::R15`]) are kept as they are and encode back to the
+//!   same bytes in either byte order, so that an object holding them (the kernel selftests
+//!   have some on purpose) opens and the verifier gives its verdict. [`Instruction::validate`]
+//!   says whether an instruction is a defined one (`callx`, which only LLVM emits, and
+//!   `addr_space_cast` count as defined). The only encodings that do not decode are a
+//!   truncated one and an `ld_imm64` whose second half has bits outside its immediate.
+//! - `Display` writes every valid instruction in assembler syntax and anything else in a raw
+//!   form, `raw(op=0xbf, dst=r0, src=r15, off=0x0, imm=0x0)`; [`parse`] reads both back.
 //! - Jump labels and function names share one namespace: an instruction's symbol.
 //!   [`Instructions::marshal`] resolves the references of jumps, BPF-to-BPF calls and
 //!   function address loads; map references are left to the loader.

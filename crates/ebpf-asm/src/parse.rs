@@ -5,8 +5,11 @@
 //! `label:` lines (the label becomes the next instruction's symbol), `goto label`,
 //! `if r1 > 0 goto label`, `gotol label`, `may_goto label`, `call name` (a helper by its
 //! C name, else a BPF-to-BPF call), comments after `;`, `//` or `#`, a leading slot offset
-//! `12:` and a trailing `<annotation>` as `llvm-objdump` prints them, and the `w`-register
-//! spellings of loads, stores and atomics that `llvm-objdump --mattr=+alu32` prints.
+//! `12:` and a trailing `<annotation>` as `llvm-objdump` prints them, the `w`-register
+//! spellings of loads, stores and atomics that `llvm-objdump --mattr=+alu32` prints, and the
+//! raw form `raw(op=0xbf, dst=r0, src=r15, off=0x0, imm=0x0)` that `Display` writes for
+//! encodings that are not valid instructions. Every other line must be a valid instruction
+//! (registers `r0`-`r10`, reserved fields zero).
 //! Jumps to labels defined in the text are resolved; other references are kept for
 //! [`Instructions::marshal`](crate::Instructions::marshal) or the loader.
 //!
@@ -114,6 +117,59 @@ fn check_width(want: bool, got: bool) -> P<()> {
     } else {
         Err("mixed 32-bit and 64-bit registers".to_string())
     }
+}
+
+/// `name=value` inside the raw form; `value` is what `read` returns.
+fn raw_field<T>(
+    c: &mut Cursor<'_>,
+    name: &str,
+    read: impl FnOnce(&mut Cursor<'_>) -> P<T>,
+) -> P<T> {
+    c.expect(name)?;
+    c.expect("=")?;
+    read(c)
+}
+
+/// The raw form `raw(op=0xbf, dst=r0, src=r15, off=0x0, imm=0x0)` after `raw`: any encoding,
+/// not checked (register numbers up to 15).
+fn raw_statement(c: &mut Cursor<'_>) -> P<Instruction> {
+    let field_reg = |c: &mut Cursor<'_>| -> P<Register> {
+        let id = c.ident().ok_or("expected a register")?;
+        id.strip_prefix('r')
+            .filter(|n| !(n.len() > 1 && n.starts_with('0')))
+            .and_then(|n| n.parse::<u8>().ok())
+            .filter(|&n| n <= 15)
+            .map(Register::from_bits)
+            .ok_or_else(|| format!("bad register {id:?}"))
+    };
+    c.expect("(")?;
+    let op = raw_field(c, "op", |c| {
+        let n = c.expect_num()?;
+        u8::try_from(n).map_err(|_| format!("opcode {n} does not fit 8 bits"))
+    })?;
+    c.expect(",")?;
+    let dst = raw_field(c, "dst", field_reg)?;
+    c.expect(",")?;
+    let src = raw_field(c, "src", field_reg)?;
+    c.expect(",")?;
+    let off = raw_field(c, "off", |c| {
+        let n = c.expect_num()?;
+        i16::try_from(n).map_err(|_| format!("offset {n} does not fit 16 bits"))
+    })?;
+    c.expect(",")?;
+    let op = OpCode(op);
+    let imm = raw_field(c, "imm", |c| {
+        let n = c.expect_num()?;
+        if op.is_load_imm64() {
+            imm64(n)
+        } else {
+            i32::try_from(n)
+                .map(i64::from)
+                .map_err(|_| format!("immediate {n} does not fit 32 bits"))
+        }
+    })?;
+    c.expect(")")?;
+    Ok(Instruction::new(op, dst, src, off, imm))
 }
 
 fn statement(c: &mut Cursor<'_>) -> P<Instruction> {
@@ -532,12 +588,20 @@ pub fn parse(text: &str) -> Result<Instructions> {
             }
         }
         let mut c = Cursor { s: line, pos: 0 };
-        let mut ins = statement(&mut c).map_err(|m| err(n + 1, m, raw))?;
+        let is_raw = c.word("raw");
+        let mut ins = if is_raw {
+            raw_statement(&mut c)
+        } else {
+            statement(&mut c)
+        }
+        .map_err(|m| err(n + 1, m, raw))?;
         if !c.at_end() {
             return Err(err(n + 1, format!("unexpected {:?}", c.rest()), raw));
         }
-        ins.validate()
-            .map_err(|reason| err(n + 1, format!("invalid instruction: {reason}"), raw))?;
+        if !is_raw {
+            ins.validate()
+                .map_err(|reason| err(n + 1, format!("invalid instruction: {reason}"), raw))?;
+        }
         if let Some(name) = pending.take() {
             ins = ins.with_symbol(name);
         }
@@ -586,6 +650,14 @@ mod tests {
         assert_eq!(p[0].symbol(), Some("prog"));
         assert_eq!(p[1], crate::call(Helper::MapLookupElem));
         assert_eq!(p[2].reference(), Some("foo"));
+        let p = parse("raw(op=0xbf, dst=r0, src=r15, off=-0x1, imm=0x0)\nraw(op=0x18, dst=r1, src=r7, off=0x0, imm=-0x1)").unwrap_or_default();
+        assert_eq!(
+            p.0,
+            vec![
+                Instruction::new(OpCode(0xbf), Register::R0, Register::R15, -1, 0),
+                Instruction::new(OpCode::LOAD_IMM64, Register::R1, Register::R7, 0, -1),
+            ]
+        );
     }
 
     #[test]
@@ -607,6 +679,12 @@ mod tests {
             "r1 = be17 r1",
             "w1 = (s32)w2",
             "lock *(u8 *)(r1 + 0) += r2",
+            "raw(op=0x100, dst=r0, src=r0, off=0x0, imm=0x0)",
+            "raw(op=0xbf, dst=r16, src=r0, off=0x0, imm=0x0)",
+            "raw(op=0xbf, dst=r0, src=r0, off=0x8000, imm=0x0)",
+            "raw(op=0xbf, dst=r0, src=r0, off=0x0, imm=0x100000000)",
+            "raw(op=0xbf, dst=r0, src=r0, off=0x0)",
+            "raw(op=0xbf, src=r0, dst=r0, off=0x0, imm=0x0)",
         ] {
             assert!(matches!(parse(bad), Err(Error::Parse { .. })), "{bad}");
         }

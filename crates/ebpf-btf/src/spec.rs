@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::names::{FlavouredIndex, NameIndex, essential_len};
 use crate::raw::Endian;
 use crate::strings::StringTable;
-use crate::types::{Datasec, Kind, Type, TypeId, TypeVariant, VarLinkage};
+use crate::types::{Datasec, FuncLinkage, Kind, Type, TypeId, TypeVariant, VarLinkage};
 use crate::unmarshal;
 
 /// How deep typedef/qualifier/array chains are followed before giving up (libbpf uses 32).
@@ -628,27 +628,45 @@ impl Spec {
     }
 
     /// Fixes up a DATASEC from ELF data, as the loader must do for object files (clang
-    /// emits size 0 and offsets 0): sets the section `size`, each variable's offset from
-    /// `var_offset(var name)` (unchanged where it returns `None`), and sorts the
-    /// variables by offset. Returns the datasec's id.
+    /// emits size 0): sets the section `size`, each entry's offset from
+    /// `var_offset(entry type id, entry name)` (unchanged where it returns `None`), and sorts
+    /// the entries by offset. The type id tells apart entries of the same name (static
+    /// variables of different source files in a linked object). Returns the datasec's id.
     pub fn fixup_datasec(
         &mut self,
         name: &str,
         size: u32,
-        mut var_offset: impl FnMut(&str) -> Option<u32>,
+        mut var_offset: impl FnMut(TypeId, &str) -> Option<u32>,
     ) -> Result<TypeId> {
         let (id, ds) = self.type_by_name::<Datasec>(name)?;
         let mut ds = ds.clone();
         ds.size = size;
         for v in &mut ds.vars {
             let vname = self.type_name(v.type_id)?;
-            if let Some(off) = var_offset(vname) {
+            if let Some(off) = var_offset(v.type_id, vname) {
                 v.offset = off;
             }
         }
         ds.vars.sort_by_key(|v| v.offset);
         self.replace_type(id, Type::Datasec(ds))?;
         Ok(id)
+    }
+
+    /// Sets the linkage of the FUNC `id` (a hidden global function is verified as a static
+    /// one, as libbpf arranges).
+    pub fn set_func_linkage(&mut self, id: TypeId, linkage: FuncLinkage) -> Result<()> {
+        match self.type_by_id(id)? {
+            Type::Func(f) => {
+                let mut f = f.clone();
+                f.linkage = linkage;
+                self.replace_type(id, Type::Func(f))
+            }
+            _ => Err(Error::BadType {
+                id,
+                field: "kind".into(),
+                reason: "not a func",
+            }),
+        }
     }
 
     /// Sets the linkage of the VAR `id` (from the ELF symbol's binding).

@@ -178,7 +178,10 @@ fn fixup_datasec_and_linkage() {
     }));
     let mut spec = Spec::parse(&b.marshal(MarshalOptions::default()).unwrap()).unwrap();
     let id = spec
-        .fixup_datasec(".bss", 8, |n| if n == "a" { Some(4) } else { Some(0) })
+        .fixup_datasec(".bss", 8, |id, n| {
+            assert_eq!(id == a, n == "a");
+            if n == "a" { Some(4) } else { Some(0) }
+        })
         .unwrap();
     let Type::Datasec(ds) = spec.type_by_id(id).unwrap() else {
         panic!()

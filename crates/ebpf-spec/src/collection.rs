@@ -26,7 +26,7 @@ use crate::datasec::fixup_datasecs;
 use crate::elf::{ElfFile, STB_LOCAL};
 use crate::error::{Error, Result};
 use crate::legacy_maps::load_legacy_maps;
-use crate::link::{Function, link_subprograms, split_functions};
+use crate::link::{Function, link_subprograms, mark_hidden_subprograms_static, split_functions};
 use crate::map::MapSpec;
 use crate::program::ProgramSpec;
 use crate::relocate::{Externs, attach_ext_info, decode_section, relocate_section};
@@ -143,6 +143,14 @@ impl CollectionSpec {
                 }
                 functions.insert(f.name.to_owned(), f);
             }
+        }
+
+        if let Some(btf) = btf.as_mut() {
+            let subprograms = functions.values().filter(|f| f.section == TEXT_SECTION);
+            mark_hidden_subprograms_static(
+                btf,
+                subprograms.map(|f| (f.name.clone(), f.bind, f.visibility)),
+            )?;
         }
 
         // Copy every program's subprograms first (a program can be another's callee), then

@@ -1,6 +1,7 @@
 //! Fixing up the object's BTF from the ELF: clang leaves every `DATASEC` with size 0 and its
-//! variables at offset 0; the loader must fill them in from the section sizes and the
-//! symbol values (and lay out the virtual `.kconfig` section itself).
+//! global variables at offset 0; the loader must fill them in from the section sizes and the
+//! symbol values (and lay out the virtual `.kconfig` section itself). Objects from libbpf's
+//! static linker come with sizes and offsets already set.
 //!
 //! ```
 //! # fn main() -> Result<(), ebpf_spec::Error> {
@@ -15,7 +16,7 @@ use std::collections::BTreeMap;
 
 use ebpf_btf::{Datasec, Spec, Type, TypeId, VarLinkage};
 
-use crate::elf::{ElfFile, STT_OBJECT, STV_DEFAULT};
+use crate::elf::{ElfFile, STB_GLOBAL, STB_WEAK, STT_OBJECT, STV_DEFAULT, Symbol};
 use crate::error::{Error, Result};
 
 /// The virtual section of `__kconfig` externs.
@@ -81,7 +82,15 @@ fn kconfig_layout(spec: &Spec, ds: &Datasec) -> Result<(BTreeMap<String, u32>, u
 }
 
 /// Sets every datasec's size and variable offsets from the ELF, marks hidden variables
-/// static, and lays out `.kconfig`.
+/// static, and lays out `.kconfig`, as libbpf does:
+///
+/// - clang leaves a datasec's size 0 and its global variables at offset 0 (static ones at
+///   their offsets): the size comes from the ELF section, a global variable's offset from its
+///   symbol;
+/// - libbpf's static linker (`bpftool gen object`) writes sizes and offsets itself: a datasec
+///   with a size keeps its offsets. Its variables may share a name (a static `counter` in two
+///   source files), so they are never looked up by name;
+/// - static and extern variables keep their offsets; only global ones have a symbol to read.
 pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
     for (id, name) in datasecs(spec) {
         let ds = match spec.type_by_id(id).map_err(btf_err(&name))? {
@@ -93,7 +102,7 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
         }
         if name == KCONFIG_SECTION {
             let (offsets, size) = kconfig_layout(spec, &ds)?;
-            fixup(spec, &name, size, |v| offsets.get(v).copied())?;
+            fixup(spec, &name, size, |_, v| offsets.get(v).copied())?;
             continue;
         }
         let Some(section) = elf.section_by_name(&name) else {
@@ -102,50 +111,65 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
                 reason: "no elf section of that name".into(),
             });
         };
-        let size = u32::try_from(section.size).map_err(|_| Error::BtfMismatch {
-            section: format!("datasec '{name}'"),
-            reason: format!("section size {} too large", section.size),
-        })?;
+        let fixup_offsets = ds.size == 0;
+        let size = if fixup_offsets {
+            u32::try_from(section.size).map_err(|_| Error::BtfMismatch {
+                section: format!("datasec '{name}'"),
+                reason: format!("section size {} too large", section.size),
+            })?
+        } else {
+            ds.size
+        };
         let symbols = elf.symbols_in(section.index);
-        let mut offsets: BTreeMap<String, u32> = BTreeMap::new();
+        let mut offsets: BTreeMap<TypeId, u32> = BTreeMap::new();
         let mut hidden = Vec::new();
         for v in &ds.vars {
-            let vname = spec
-                .type_name(v.type_id)
-                .map_err(btf_err(&name))?
-                .to_owned();
-            let Some(sym) = symbols
+            let Type::Var(var) = spec.type_by_id(v.type_id).map_err(btf_err(&name))? else {
+                continue;
+            };
+            if var.linkage != VarLinkage::Global {
+                continue;
+            }
+            // The global symbol of that name; failing that, a local one (a global variable
+            // whose symbol is static is an error the maps or variables report better).
+            let named: Vec<&Symbol<'_>> = symbols
                 .iter()
-                .find(|s| s.name == vname && s.kind == STT_OBJECT)
-            else {
+                .copied()
+                .filter(|s| s.name == var.name && s.kind == STT_OBJECT)
+                .collect();
+            let sym = named
+                .iter()
+                .find(|s| matches!(s.bind, STB_GLOBAL | STB_WEAK))
+                .or(named.first());
+            let Some(sym) = sym else {
                 return Err(Error::BtfMismatch {
                     section: format!("datasec '{name}'"),
-                    reason: format!("variable '{vname}' has no elf symbol"),
+                    reason: format!("variable '{}' has no elf symbol", var.name),
                 });
             };
-            let off = u32::try_from(sym.value)
-                .ok()
-                .filter(|o| u64::from(*o) + u64::from(v.size) <= section.size);
-            let Some(off) = off else {
-                return Err(Error::BtfMismatch {
-                    section: format!("datasec '{name}'"),
-                    reason: format!(
-                        "variable '{vname}' at offset {} size {} is past the section end",
-                        sym.value, v.size
-                    ),
-                });
-            };
-            offsets.insert(vname, off);
+            if fixup_offsets {
+                let off = u32::try_from(sym.value)
+                    .ok()
+                    .filter(|o| u64::from(*o) + u64::from(v.size) <= section.size);
+                let Some(off) = off else {
+                    return Err(Error::BtfMismatch {
+                        section: format!("datasec '{name}'"),
+                        reason: format!(
+                            "variable '{}' at offset {} size {} is past the section end",
+                            var.name, sym.value, v.size
+                        ),
+                    });
+                };
+                offsets.insert(v.type_id, off);
+            }
             if sym.visibility != STV_DEFAULT {
                 hidden.push(v.type_id);
             }
         }
-        fixup(spec, &name, size, |v| offsets.get(v).copied())?;
+        fixup(spec, &name, size, |id, _| offsets.get(&id).copied())?;
         for var in hidden {
-            if matches!(spec.type_by_id(var), Ok(Type::Var(v)) if v.linkage == VarLinkage::Global) {
-                spec.set_var_linkage(var, VarLinkage::Static)
-                    .map_err(btf_err(&name))?;
-            }
+            spec.set_var_linkage(var, VarLinkage::Static)
+                .map_err(btf_err(&name))?;
         }
     }
     Ok(())
@@ -155,7 +179,7 @@ fn fixup(
     spec: &mut Spec,
     name: &str,
     size: u32,
-    offset: impl FnMut(&str) -> Option<u32>,
+    offset: impl FnMut(TypeId, &str) -> Option<u32>,
 ) -> Result<()> {
     spec.fixup_datasec(name, size, offset)
         .map_err(btf_err(name))?;

@@ -123,8 +123,33 @@ pub(crate) struct ElfFile<'a> {
     pub symbols: Vec<Symbol<'a>>,
     /// Relocations by the index of the section they apply to, in file order.
     pub relocs: BTreeMap<usize, Vec<Reloc>>,
-    /// `STT_FUNC` symbols by (section, offset): the first symbol index at each place.
-    functions: BTreeMap<(usize, u64), usize>,
+    /// `STT_FUNC` symbols by (section, offset): the first symbol index at each place, and
+    /// the function's name (see [`ElfFile::function_name`]).
+    functions: BTreeMap<(usize, u64), (usize, String)>,
+}
+
+/// The `STT_FUNC` symbols by (section, offset), first symbol index at each place, with the
+/// names [`ElfFile::function_name`] gives them.
+fn function_names(symbols: &[Symbol<'_>]) -> BTreeMap<(usize, u64), (usize, String)> {
+    let mut first: BTreeMap<(usize, u64), &Symbol<'_>> = BTreeMap::new();
+    for s in symbols.iter().filter(|s| s.kind == STT_FUNC) {
+        first.entry((s.section, s.value)).or_insert(s);
+    }
+    let mut places: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in first.values() {
+        *places.entry(s.name).or_default() += 1;
+    }
+    first
+        .into_iter()
+        .map(|(at, s)| {
+            let name = if s.bind == STB_LOCAL && places[s.name] > 1 {
+                format!("{}@{:#x}", s.name, s.value)
+            } else {
+                s.name.to_owned()
+            };
+            (at, (s.index, name))
+        })
+        .collect()
 }
 
 fn elf_err(e: goblin::error::Error) -> Error {
@@ -241,10 +266,7 @@ impl<'a> ElfFile<'a> {
                 });
             }
         }
-        let mut functions = BTreeMap::new();
-        for s in symbols.iter().filter(|s| s.kind == STT_FUNC) {
-            functions.entry((s.section, s.value)).or_insert(s.index);
-        }
+        let functions = function_names(&symbols);
         Ok(ElfFile {
             order,
             sections,
@@ -282,7 +304,17 @@ impl<'a> ElfFile<'a> {
     pub fn function_at(&self, index: usize, offset: u64) -> Option<&Symbol<'a>> {
         self.functions
             .get(&(index, offset))
-            .and_then(|i| self.symbols.get(*i))
+            .and_then(|(i, _)| self.symbols.get(*i))
+    }
+
+    /// The name of the function at byte `offset` of section `index`: its symbol's name, or
+    /// for a static function whose name another function also has, `name@0xOFFSET` (the byte
+    /// offset in its section). Objects linked from several source files (libbpf's static
+    /// linker) may hold a static `subprog` from each; functions are known by name here.
+    pub fn function_name(&self, index: usize, offset: u64) -> Option<&str> {
+        self.functions
+            .get(&(index, offset))
+            .map(|(_, name)| name.as_str())
     }
 
     /// The relocations that apply to section `index`.
@@ -297,5 +329,57 @@ impl<'a> ElfFile<'a> {
             Endianness::Little => u32::from_le_bytes(b),
             Endianness::Big => u32::from_be_bytes(b),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn func(
+        index: usize,
+        name: &'static str,
+        bind: u8,
+        section: usize,
+        value: u64,
+    ) -> Symbol<'static> {
+        Symbol {
+            index,
+            name,
+            kind: STT_FUNC,
+            bind,
+            visibility: STV_DEFAULT,
+            section,
+            value,
+            size: 8,
+        }
+    }
+
+    /// Static functions that share a name with another function are told apart by offset;
+    /// a global keeps its name, and so does a static whose name is unique.
+    #[test]
+    fn static_functions_sharing_a_name() {
+        let syms = [
+            func(1, "subprog", STB_LOCAL, 2, 0x30),
+            func(2, "subprog", STB_LOCAL, 2, 0x80),
+            func(3, "subprog", STB_GLOBAL, 3, 0),
+            func(4, "alias", STB_GLOBAL, 2, 0x30),
+            func(5, "helper", STB_LOCAL, 2, 0x10),
+            func(6, "main", STB_GLOBAL, 3, 0x40),
+        ];
+        let names: Vec<(usize, u64, usize, String)> = function_names(&syms)
+            .into_iter()
+            .map(|((sec, off), (i, name))| (sec, off, i, name))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (2, 0x10, 5, "helper".to_owned()),
+                (2, 0x30, 1, "subprog@0x30".to_owned()),
+                (2, 0x80, 2, "subprog@0x80".to_owned()),
+                (3, 0, 3, "subprog".to_owned()),
+                (3, 0x40, 6, "main".to_owned()),
+            ]
+        );
     }
 }

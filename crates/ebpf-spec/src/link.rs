@@ -1,6 +1,8 @@
 //! Subprogram linking: code sections are split into functions at their `STT_FUNC`
-//! symbols, and every program gets a copy of each function it calls or takes the address
-//! of, transitively, appended after its own instructions (in order of first use). The
+//! symbols (each covers its symbol's size), and every program gets a copy of each function
+//! it calls or takes the address of, transitively, appended after its own instructions (in
+//! order of first use). Static functions that share a name get distinct ones (see
+//! `ElfFile::function_name`). The
 //! `.BTF.ext` records travel with the instructions, so func info, line info and CO-RE
 //! relocations stay consistent in every program.
 //!
@@ -16,7 +18,9 @@ use std::collections::{BTreeMap, VecDeque};
 
 use ebpf_asm::{Instruction, Instructions};
 
-use crate::elf::{ElfFile, STT_FUNC};
+use ebpf_btf::{FuncLinkage, Spec, Type};
+
+use crate::elf::{ElfFile, STB_LOCAL, STT_FUNC, STV_DEFAULT};
 use crate::error::{Error, Result};
 use crate::relocate::CodeSection;
 
@@ -29,11 +33,17 @@ pub(crate) struct Function {
     pub section: String,
     /// `STB_*` of its symbol.
     pub bind: u8,
+    /// `STV_*` of its symbol.
+    pub visibility: u8,
     /// Its instructions; the first carries the symbol.
     pub insns: Instructions,
 }
 
-/// Splits a decoded, relocated section into its functions.
+/// Splits a decoded, relocated section into its functions: each `STT_FUNC` symbol covers
+/// `st_size` bytes from `st_value` (to the next function symbol when its size is 0).
+/// Instructions no function covers are dropped with their `.BTF.ext` records: libbpf's
+/// static linker leaves the code of a weak function that a strong one overrode in place,
+/// without a symbol.
 pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Vec<Function>> {
     let mut syms: Vec<_> = elf
         .symbols_in(code.index)
@@ -44,48 +54,92 @@ pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Ve
     if code.insns.is_empty() {
         return Ok(Vec::new());
     }
-    let bad_section = |reason: String| Error::BadSection {
-        section: code.name.to_owned(),
-        reason,
-    };
-    match syms.first() {
-        None => return Err(bad_section("code without a function symbol".into())),
-        Some(first) if first.value != 0 => {
-            return Err(bad_section(format!(
-                "instructions before the first function '{}'",
-                first.name
-            )));
-        }
-        _ => {}
+    if syms.is_empty() {
+        return Err(Error::BadSection {
+            section: code.name.to_owned(),
+            reason: "code without a function symbol".into(),
+        });
     }
-    let mut starts = Vec::with_capacity(syms.len());
-    for s in &syms {
-        let i = code.index_at(s.value).ok_or_else(|| Error::BadSymbol {
+    let section_len = code.offsets.len();
+    let mut ranges = Vec::with_capacity(syms.len());
+    for (n, s) in syms.iter().enumerate() {
+        let bad = |reason: String| Error::BadSymbol {
             section: code.name.to_owned(),
             symbol: s.name.to_owned(),
-            reason: format!("offset {} is not at an instruction", s.value),
-        })?;
-        starts.push(i);
+            reason,
+        };
+        let start = code
+            .index_at(s.value)
+            .ok_or_else(|| bad(format!("offset {} is not at an instruction", s.value)))?;
+        let end_offset = match (s.size, syms.get(n + 1)) {
+            (0, Some(next)) => next.value,
+            (0, None) => code.byte_len(),
+            (size, _) => s.value.saturating_add(size),
+        };
+        let end = if end_offset == code.byte_len() {
+            section_len
+        } else {
+            code.index_at(end_offset).ok_or_else(|| {
+                bad(format!(
+                    "offset {} size {} does not end at an instruction",
+                    s.value, s.size
+                ))
+            })?
+        };
+        if end <= start || ranges.last().is_some_and(|&(_, prev_end)| start < prev_end) {
+            return Err(bad(format!(
+                "offset {} size {} overlaps another function",
+                s.value, s.size
+            )));
+        }
+        ranges.push((start, end));
     }
     let mut insns = code.insns.0;
     let mut out = Vec::with_capacity(syms.len());
-    for (n, s) in syms.iter().enumerate().rev() {
-        let start = starts[n];
-        let mut body: Vec<_> = if start == 0 {
-            std::mem::take(&mut insns)
-        } else {
-            insns.drain(start..).collect()
-        };
-        body[0].metadata.set_symbol(Some(s.name.to_owned()));
+    for (s, &(start, end)) in syms.iter().zip(&ranges).rev() {
+        insns.truncate(end);
+        let mut body = insns.split_off(start);
+        let name = elf
+            .function_name(code.index, s.value)
+            .unwrap_or(s.name)
+            .to_owned();
+        body[0].metadata.set_symbol(Some(name.clone()));
         out.push(Function {
-            name: s.name.to_owned(),
+            name,
             section: code.name.to_owned(),
             bind: s.bind,
+            visibility: s.visibility,
             insns: Instructions(body),
         });
     }
     out.reverse();
     Ok(out)
+}
+
+/// Marks the BTF `FUNC` of every global or weak subprogram with hidden visibility static, as
+/// libbpf does: the verifier then checks it in its callers' context instead of on its own
+/// (libbpf's `usdt.bpf.h` helpers are `__weak __hidden` and verify only that way).
+pub(crate) fn mark_hidden_subprograms_static(
+    btf: &mut Spec,
+    subprograms: impl Iterator<Item = (String, u8, u8)>,
+) -> Result<()> {
+    for (name, bind, visibility) in subprograms {
+        if bind == STB_LOCAL || visibility == STV_DEFAULT {
+            continue;
+        }
+        let func = btf.types().find_map(|(id, t)| match t {
+            Ok(Type::Func(f)) if f.name == name && f.linkage == FuncLinkage::Global => Some(id),
+            _ => None,
+        });
+        if let Some(id) = func {
+            btf.set_func_linkage(id, FuncLinkage::Static)
+                .map_err(|source| Error::Btf {
+                    section: ".BTF".into(),
+                    source,
+                })?;
+        }
+    }
+    Ok(())
 }
 
 /// The instructions of `program` followed by every function it needs.
@@ -143,6 +197,7 @@ mod tests {
             name: name.into(),
             section: ".text".into(),
             bind: STB_GLOBAL,
+            visibility: crate::elf::STV_DEFAULT,
             insns: Instructions(insns),
         }
     }

@@ -59,6 +59,11 @@ pub(crate) struct CodeSection {
 const NO_INSN: u32 = u32::MAX;
 
 impl CodeSection {
+    /// The size of the section in bytes.
+    pub fn byte_len(&self) -> u64 {
+        (self.slots.len() * SLOT_SIZE) as u64
+    }
+
     /// The index of the instruction starting at byte `offset`.
     pub fn index_at(&self, offset: u64) -> Option<usize> {
         if offset % SLOT_SIZE as u64 != 0 {
@@ -231,7 +236,8 @@ impl RelocCtx<'_, '_> {
         let sym = u64::try_from(offset)
             .ok()
             .and_then(|off| self.elf.function_at(index, off));
-        sym.map(|s| s.name.to_owned())
+        sym.and_then(|s| self.elf.function_name(index, s.value))
+            .map(str::to_owned)
             .ok_or_else(|| self.bad(format!("no function at offset {offset}")))
     }
 }
@@ -314,7 +320,10 @@ fn relocate_one(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Resu
                     map: sym.name.to_owned(),
                 });
             }
-            STT_OBJECT | STT_NOTYPE if bind == STB_GLOBAL => sym.name.to_owned(),
+            // A weak map (`__weak`, as libbpf's usdt.bpf.h declares one) is a map like any.
+            STT_OBJECT | STT_NOTYPE if bind == STB_GLOBAL || bind == STB_WEAK => {
+                sym.name.to_owned()
+            }
             STT_SECTION => {
                 let off = sym.value.wrapping_add(u64::from(ins.constant as u32));
                 let map = ctx
@@ -466,12 +475,7 @@ fn relocate_extern(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> R
 /// Names the targets of calls (and function address loads) inside one section, which clang
 /// resolves itself and leaves without a relocation.
 pub(crate) fn resolve_local_calls(elf: &ElfFile<'_>, code: &mut CodeSection) -> Result<()> {
-    let functions: BTreeMap<u64, &str> = elf
-        .symbols_in(code.index)
-        .into_iter()
-        .filter(|s| s.kind == STT_FUNC)
-        .map(|s| (s.value, s.name))
-        .collect();
+    let index = code.index;
     for (i, ins) in code.insns.iter_mut().enumerate() {
         let local = ins.pseudo_call() == Some(PseudoCall::Call)
             || ins.pseudo_load() == Some(PseudoLoad::Func);
@@ -484,7 +488,7 @@ pub(crate) fn resolve_local_calls(elf: &ElfFile<'_>, code: &mut CodeSection) -> 
             .map(|at| at + (i64::from(ins.constant as i32) + 1) * SLOT_SIZE as i64);
         let Some(name) = target
             .and_then(|t| u64::try_from(t).ok())
-            .and_then(|t| functions.get(&t))
+            .and_then(|t| elf.function_name(index, t))
         else {
             return Err(Error::BadSection {
                 section: code.name.to_owned(),
@@ -495,7 +499,7 @@ pub(crate) fn resolve_local_calls(elf: &ElfFile<'_>, code: &mut CodeSection) -> 
             });
         };
         ins.constant = -1;
-        ins.metadata.set_reference(Some((*name).to_owned()));
+        ins.metadata.set_reference(Some(name.to_owned()));
     }
     Ok(())
 }

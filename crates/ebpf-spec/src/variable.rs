@@ -81,7 +81,13 @@ pub(crate) fn load_variables(
                 // A datasec may be missing for a section clang emitted no BTF for.
                 Some(vars) if vars.is_empty() => None,
                 Some(vars) => {
-                    let Some(v) = vars.iter().find(|v| v.name == sym.name) else {
+                    // Statics of other source files may share the name (linked objects):
+                    // prefer the entry at the symbol's offset.
+                    let Some(v) = vars
+                        .iter()
+                        .find(|v| v.name == sym.name && v.offset == offset)
+                        .or_else(|| vars.iter().find(|v| v.name == sym.name))
+                    else {
                         return Err(bad(format!(
                             "variable '{}' is not in the datasec",
                             sym.name

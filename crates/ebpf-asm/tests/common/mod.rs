@@ -74,6 +74,9 @@ pub fn objdump_listing(text: &str) -> BTreeMap<String, Vec<(usize, String)>> {
 /// see the table in the `display` module).
 pub fn lossy_in_llvm19(ins: &Instruction) -> bool {
     let raw = ins.op.raw();
+    if ins.validate().is_err() {
+        return true; // `<unknown>` or an undefined register; ours is the raw form
+    }
     if ins.pseudo_call().is_some_and(|p| p != PseudoCall::Helper) {
         return true;
     }
