@@ -61,6 +61,7 @@ impl Drop for Emulated {
 /// 4.10; a bpf_link (`BPF_LINK_TYPE_CGROUP`) from 5.7.
 #[doc(alias = "BPF_LINK_TYPE_CGROUP")]
 #[derive(Debug)]
+#[must_use = "dropping it detaches the program: keep it, or pin it"]
 pub struct CgroupLink {
     inner: Inner,
 }

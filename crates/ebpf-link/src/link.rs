@@ -31,6 +31,7 @@ pub(crate) mod sealed {
 /// a `bpf_link` in the kernel (an ioctl-attached perf event on an old kernel,
 /// a `BPF_PROG_ATTACH` cgroup attachment, a socket filter) emulate what they
 /// can and say [`Error::Unsupported`] or [`Error::NotSupported`] otherwise.
+#[must_use = "dropping a link detaches the program: keep it, or pin it"]
 pub trait Link: sealed::Sealed + fmt::Debug + Send + Sync {
     /// The link kind, e.g. `"tracepoint"`.
     fn kind(&self) -> &'static str;
@@ -84,6 +85,7 @@ pub trait Link: sealed::Sealed + fmt::Debug + Send + Sync {
 /// [`RawLink::from_pin`] and [`RawLink::from_id`] return when the kind does
 /// not matter.
 #[derive(Debug)]
+#[must_use = "dropping it detaches the program: keep it, or pin it"]
 pub struct RawLink {
     fd: OwnedFd,
     pinned: Option<PathBuf>,
@@ -315,6 +317,7 @@ macro_rules! fd_link {
     ) => {
         $(#[$m])*
         #[derive(Debug)]
+        #[must_use = "dropping it detaches the program: keep it, or pin it"]
         pub struct $name {
             pub(crate) link: $crate::link::RawLink,
         }

@@ -49,6 +49,7 @@ const KIND: &str = "sk_reuseport";
 ///
 /// 4.19 (4.5 for classic BPF).
 #[derive(Debug)]
+#[must_use = "dropping it detaches the program: keep it, or pin it"]
 pub struct ReuseportAttachment {
     socket: Option<OwnedFd>,
 }

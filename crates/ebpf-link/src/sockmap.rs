@@ -56,6 +56,7 @@ enum Inner {
 /// 4.17; a bpf_link (`BPF_LINK_TYPE_SOCKMAP`) from 6.10.
 #[doc(alias = "BPF_LINK_TYPE_SOCKMAP")]
 #[derive(Debug)]
+#[must_use = "dropping it detaches the program: keep it, or pin it"]
 pub struct SockmapLink {
     inner: Inner,
 }

@@ -43,6 +43,7 @@ const KIND: &str = "struct_ops";
 /// 5.6; 6.4 for a map registered through a link.
 #[doc(alias = "BPF_LINK_TYPE_STRUCT_OPS")]
 #[derive(Debug)]
+#[must_use = "dropping it detaches the program: keep it, or pin it"]
 pub struct StructOpsLink {
     registration: Registration,
 }

@@ -276,7 +276,11 @@ fn kprobe_multi_attaches_or_is_not_supported() {
     kernel_test(|| {
         let map = counter();
         let prog = counting_program("kprobe.multi/security_file_open", &map, Some(pid()), 0);
-        match kprobe::attach_multi(&prog, &["security_file_open"], &KprobeMultiOptions::default()) {
+        match kprobe::attach_multi(
+            &prog,
+            &["security_file_open"],
+            &KprobeMultiOptions::default(),
+        ) {
             Ok(link) => {
                 let f = std::env::temp_dir().join(format!("ebpf-link-kmulti-{}", pid()));
                 std::fs::write(&f, b"x").unwrap();

@@ -58,6 +58,7 @@ mod kconfig;
 mod ksym;
 mod loader;
 mod map;
+pub mod maps;
 mod names;
 mod object_btf;
 pub mod pin;
@@ -78,3 +79,5 @@ pub use map::{BatchCursor, Map, MapIter, MapKeys, UpdateFlags, possible_cpus};
 pub use program::{Program, ProgramOptions, TestRunOptions, TestRunResult};
 pub use struct_ops::StructOpsMap;
 pub use variable::Variable;
+/// The crate behind [`maps::Pod`]: derive its traits on `#[repr(C)]` key and value types.
+pub use zerocopy;

@@ -632,6 +632,19 @@ impl Map {
         Ok(found.then_some(next))
     }
 
+    /// Writes the key after `key` (the first for `None`) into `next`, of the
+    /// map's key size; `false` at the end. Nothing is allocated.
+    #[doc(alias = "BPF_MAP_GET_NEXT_KEY")]
+    pub fn next_key_into(&self, key: Option<&[u8]>, next: &mut [u8]) -> Result<bool> {
+        if let Some(k) = key {
+            self.check_key(k)?;
+        }
+        self.check_key(next)?;
+        self.fd
+            .get_next_key(key, next)
+            .map_err(self.op_err("next key"))
+    }
+
     /// Typed lookup: `K` and `V` must have the map's key and value sizes.
     pub fn get<K, V>(&self, key: &K) -> Result<Option<V>>
     where

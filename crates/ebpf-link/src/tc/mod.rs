@@ -187,6 +187,7 @@ impl Default for TcOptions<'_> {
 ///
 /// 4.5.
 #[derive(Debug)]
+#[must_use = "dropping it detaches the program: keep it, or pin it"]
 pub struct TcAttachment {
     rtnl: Rtnl,
     iface: Iface,

@@ -170,6 +170,7 @@ impl XdpQuery {
 /// 4.12 (a bpf_link 5.9).
 #[doc(alias = "BPF_LINK_TYPE_XDP")]
 #[derive(Debug)]
+#[must_use = "dropping it detaches the program: keep it, or pin it"]
 pub struct XdpLink {
     inner: Inner,
 }
