@@ -92,3 +92,9 @@ pub fn ifindex(name: &str) -> Result<u32> {
         source: e.into(),
     })
 }
+
+/// The user guide's examples, compiled as doc tests so the guide cannot drift
+/// from the API (`docs/GUIDE.md`).
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/GUIDE.md")]
+pub struct GuideExamples;
