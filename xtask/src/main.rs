@@ -4,12 +4,18 @@
 //! - `check-layers`: fail when a crate depends on a crate outside its layer.
 //! - `gen-helpers`: regenerate `crates/ebpf-asm/src/helpers.rs` from `helpers.list`.
 //! - `gen-sections`: regenerate `crates/ebpf-spec/src/sections.rs` from `sections.list`.
-//! - `vm-test`: run the kernel tests in a qemu/KVM guest on Debian's 6.1 kernel.
+//! - `vm-test`: run the kernel tests in a qemu/KVM guest on a Debian kernel
+//!   (5.10, 6.1, 6.12 or sid's latest).
+//! - `test-summary`, `test-report`: the kernel matrix of the last `vm-test` runs.
 
+mod apt;
 mod fixtures;
 mod gen_helpers;
 mod gen_sections;
+mod initramfs;
 mod layers;
+mod report;
+mod results;
 mod vm;
 mod vm_image;
 
@@ -24,11 +30,17 @@ commands:
   check-layers               fail if a crate depends on a crate its layer may not use
   gen-helpers                regenerate crates/ebpf-asm/src/helpers.rs from helpers.list
   gen-sections               regenerate crates/ebpf-spec/src/sections.rs from sections.list
-  vm-test [-p CRATE]... [--test NAME]... [--kernel SERIES|PKG] [--accel kvm|tcg]
-          [--timeout SECS] [-- FILTER...]
+  vm-test [-p CRATE]... [--test NAME]... [--kernel 5.10|6.1|6.12|latest|PKG]
+          [--maxcpus N] [--accel kvm|tcg] [--timeout SECS] [-- FILTER...]
                              run kernel tests in a qemu/KVM guest on a Debian kernel
-                             (default series 6.1; e.g. --kernel 6.12)
-                             (default: ebpf-link, ebpf, ebpf-syscall; cache in target/vm)";
+                             (default series 6.1; latest = sid's newest; PKG = a
+                             linux-image-<release>-amd64 package; --maxcpus N: N
+                             possible CPUs, 2 online; default crates ebpf-link,
+                             ebpf, ebpf-syscall; cache and results in target/vm)
+  test-summary               print kernel x passed/failed/skipped from
+                             target/vm/results/*.tsv and target/host-test.log
+  test-report                write the per-kernel counts and skip reasons into
+                             docs/TESTING.md (between the vm-report markers)";
 
 /// The workspace root (the parent of this crate's manifest directory).
 fn workspace_root() -> PathBuf {
@@ -48,6 +60,8 @@ fn main() -> ExitCode {
         Some("gen-helpers") => gen_helpers::run(&root),
         Some("gen-sections") => gen_sections::run(&root),
         Some("vm-test") => vm::run(&root, &args[1..]),
+        Some("test-summary") => report::summary(&root),
+        Some("test-report") => report::report(&root),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

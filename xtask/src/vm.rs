@@ -1,19 +1,27 @@
-//! `cargo xtask vm-test`: run the kernel tests on a second kernel (Debian
-//! bookworm's 6.1) in a qemu/KVM guest whose root is the host's `/`, shared
-//! read-only over virtio-9p, so the host-built test binaries run unchanged.
+//! `cargo xtask vm-test`: run the kernel tests on a Debian kernel (5.10, 6.1,
+//! 6.12 or sid's latest) in a qemu/KVM guest whose root is the host's `/`,
+//! shared read-only over virtio-9p, so the host-built test binaries run unchanged.
 //!
 //! Output of each binary is framed by `VMTEST BEGIN`/`VMTEST END <rc>` lines on
-//! the serial console; the guest prints `VMTEST DONE` before powering off.
+//! the serial console; the guest prints `VMTEST DONE` before powering off. The
+//! console is saved as `target/vm/console-<kernel>.log` (and `console.log`, the
+//! last run), the per-test outcomes as `target/vm/results/<kernel>.tsv`.
 
+use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::vm_image;
+use crate::initramfs;
+use crate::results::{self, Counts, ResultFile, Row, Status};
+use crate::vm_image::{self, KernelSpec};
 
 /// Crates whose integration tests are kernel tests.
 const DEFAULT_CRATES: &[&str] = &["ebpf-link", "ebpf", "ebpf-syscall"];
+
+/// vCPUs the guest runs (online CPUs).
+const ONLINE_CPUS: u32 = 2;
 
 /// The guest kernel's command line: BPF LSM enabled, no lockdown, no reboot loop.
 const CMDLINE: &str = "console=ttyS0 lsm=lockdown,capability,landlock,yama,bpf panic=-1 quiet";
@@ -22,7 +30,9 @@ const CMDLINE: &str = "console=ttyS0 lsm=lockdown,capability,landlock,yama,bpf p
 struct Options {
     crates: Vec<String>,
     tests: Vec<String>,
-    kernel: Option<String>,
+    kernel: Option<KernelSpec>,
+    /// Possible CPUs (`--maxcpus N`); 2 of them online.
+    maxcpus: Option<u32>,
     timeout: Option<u64>,
     accel: Option<Accel>,
     filter: Vec<String>,
@@ -40,7 +50,19 @@ fn parse(args: &[String]) -> Result<Options, String> {
         match a.as_str() {
             "-p" | "--package" => o.crates.push(value(a)?),
             "--test" => o.tests.push(value(a)?),
-            "--kernel" => o.kernel = Some(value(a)?),
+            "--kernel" => o.kernel = Some(KernelSpec::parse(&value(a)?)?),
+            "--maxcpus" => {
+                let v = value(a)?;
+                let n: u32 = v
+                    .parse()
+                    .map_err(|_| format!("vm-test: bad --maxcpus {v}: want a number"))?;
+                if !(ONLINE_CPUS..=255).contains(&n) {
+                    return Err(format!(
+                        "vm-test: --maxcpus {n}: want {ONLINE_CPUS} to 255 (the guest has {ONLINE_CPUS} online CPUs)"
+                    ));
+                }
+                o.maxcpus = Some(n);
+            }
             "--accel" => {
                 o.accel = Some(match value(a)?.as_str() {
                     "kvm" => Accel::Kvm,
@@ -64,6 +86,49 @@ fn parse(args: &[String]) -> Result<Options, String> {
         o.crates = DEFAULT_CRATES.iter().map(|s| (*s).to_owned()).collect();
     }
     Ok(o)
+}
+
+impl Options {
+    /// The kernel to boot (default: the 6.1 series).
+    fn kernel(&self) -> KernelSpec {
+        self.kernel
+            .clone()
+            .unwrap_or_else(|| KernelSpec::Series(vm_image::DEFAULT_SERIES.to_owned()))
+    }
+
+    /// What the run covers: `all`, or the `-p`/`--test`/filter arguments.
+    fn selection(&self) -> String {
+        let default = self
+            .crates
+            .iter()
+            .map(String::as_str)
+            .eq(DEFAULT_CRATES.iter().copied());
+        let mut parts = Vec::new();
+        if !default {
+            parts.extend(self.crates.iter().map(|c| format!("-p {c}")));
+        }
+        parts.extend(self.tests.iter().map(|t| format!("--test {t}")));
+        if !self.filter.is_empty() {
+            parts.push(format!("-- {}", self.filter.join(" ")));
+        }
+        if parts.is_empty() {
+            "all".to_owned()
+        } else {
+            parts.join(" ")
+        }
+    }
+
+    /// qemu's `-smp` value: `--maxcpus N` boots N CPUs, and the guest's init
+    /// takes all but `ONLINE_CPUS` of them offline (see `initramfs`).
+    ///
+    /// Not `-smp 2,maxcpus=N`: since the x86 ACPI fix of November 2025 (in
+    /// 6.12.117, for one), Linux ignores MADT entries of hot-pluggable CPUs
+    /// (`Enabled=0`, no `Online Capable`) unless it detects a hypervisor, and
+    /// under TCG it detects none (qemu's CPUID signature is "TCGTCGTCGTCG"):
+    /// those kernels would boot with possible = online = 2.
+    fn smp(&self) -> String {
+        self.maxcpus.unwrap_or(ONLINE_CPUS).to_string()
+    }
 }
 
 /// One test executable to run in the guest.
@@ -210,6 +275,7 @@ fn boot(
     image: &vm_image::Image,
     initrd: &Path,
     accel: Accel,
+    smp: &str,
     timeout: Duration,
 ) -> Result<(String, bool), String> {
     let q = &image.qemu;
@@ -221,7 +287,7 @@ fn boot(
         cmd.arg("-L").arg(fw);
     }
     cmd.args(accel.qemu_args())
-        .args(["-smp", "2", "-m", "2048"])
+        .args(["-smp", smp, "-m", "2048"])
         .args([
             "-display", "none", "-vga", "none", "-monitor", "none", "-serial", "stdio",
         ])
@@ -231,7 +297,7 @@ fn boot(
             "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
         ])
         .arg("-kernel")
-        .arg(&image.kernel)
+        .arg(&image.kernel.vmlinuz)
         .arg("-initrd")
         .arg(initrd)
         .args(["-append", CMDLINE])
@@ -273,44 +339,6 @@ fn boot(
     Ok((log, timed_out))
 }
 
-/// What one test binary reported.
-#[derive(Debug, Default)]
-struct Outcome {
-    label: String,
-    rc: Option<i32>,
-    result: Option<String>,
-    failed: Vec<String>,
-    skipped: Vec<String>,
-}
-
-fn outcomes(log: &str) -> Vec<Outcome> {
-    let mut all: Vec<Outcome> = Vec::new();
-    for line in log.lines() {
-        if let Some(label) = line.strip_prefix("VMTEST BEGIN ") {
-            all.push(Outcome {
-                label: label.to_owned(),
-                ..Outcome::default()
-            });
-            continue;
-        }
-        let Some(cur) = all.last_mut() else { continue };
-        if let Some(rest) = line.strip_prefix("VMTEST END ") {
-            cur.rc = rest.rsplit(' ').next().and_then(|r| r.parse().ok());
-        } else if let Some(r) = line.strip_prefix("test result: ") {
-            cur.result = Some(r.to_owned());
-        } else if let Some(at) = line.find("SKIP ") {
-            // libtest prints "test NAME ... " before the skip line on the same line.
-            cur.skipped.push(line[at..].to_owned());
-        } else if let Some(name) = line
-            .strip_prefix("test ")
-            .and_then(|l| l.strip_suffix(" ... FAILED"))
-        {
-            cur.failed.push(name.to_owned());
-        }
-    }
-    all
-}
-
 /// The guest puts fresh tmpfs over `/tmp`, `/run` and `/dev/shm` (its init keeps
 /// the host's under `/host`); a workspace under one of them (a CI clone in `/tmp`,
 /// say) is bound back at the same path.
@@ -326,71 +354,184 @@ fn workspace_mount(root: &Path) -> String {
     )
 }
 
+/// The CPU lists the guest printed on its `VMTEST kernel` line:
+/// `(possible, online)`.
+fn guest_cpus(log: &str) -> Option<(String, String)> {
+    let line = log.lines().find(|l| l.starts_with("VMTEST kernel "))?;
+    let rest = &line[line.find("cpus possible: ")? + "cpus possible: ".len()..];
+    let (possible, online) = rest.split_once(" online: ")?;
+    Some((possible.trim().to_owned(), online.trim().to_owned()))
+}
+
+/// `0-N` for N+1 CPUs (`0` for one).
+fn cpu_list(n: u32) -> String {
+    if n == 1 {
+        "0".to_owned()
+    } else {
+        format!("0-{}", n - 1)
+    }
+}
+
+/// One row per test of every binary; a binary that did not run fails as a whole.
+fn result_rows(bins: &[TestBinary], runs: &[results::BinaryRun]) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for b in bins {
+        match runs.iter().find(|r| r.label == b.label) {
+            Some(run) => rows.extend(run.rows()),
+            None => rows.push(Row {
+                binary: b.label.clone(),
+                test: "(binary)".to_owned(),
+                status: Status::Fail,
+                reason: "did not run: the guest stopped before it".to_owned(),
+            }),
+        }
+    }
+    rows
+}
+
+/// Prints each binary's counts and libtest result line, its failures and skips.
+fn print_summary(bins: &[TestBinary], runs: &[results::BinaryRun], rows: &[Row]) {
+    for b in bins {
+        let mine: Vec<Row> = rows
+            .iter()
+            .filter(|r| r.binary == b.label)
+            .cloned()
+            .collect();
+        let c = Counts::of(&mine);
+        let result = match runs.iter().find(|r| r.label == b.label) {
+            None => "did not run".to_owned(),
+            Some(r) => match r.tests.result {
+                Some(_) => format!(
+                    "{} passed, {} failed, {} skipped",
+                    c.passed, c.failed, c.skipped
+                ),
+                None => format!("no test result line (exit status {:?})", r.rc),
+            },
+        };
+        println!("  {:<28} {result}", b.label);
+        for r in mine.iter().filter(|r| r.status == Status::Fail) {
+            println!("      FAILED {}: {}", r.test, r.reason);
+        }
+    }
+    for r in rows.iter().filter(|r| r.status == Status::Skip) {
+        println!("  [{}] SKIP {}: {}", r.binary, r.test, r.reason);
+    }
+}
+
 /// Runs `cargo xtask vm-test ARGS`.
 pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let o = parse(args)?;
+    let spec = o.kernel();
     let started = Instant::now();
     let cache: PathBuf = root.join("target/vm");
-    let image = vm_image::prepare(&cache, o.kernel.as_deref())?;
+    let image = vm_image::prepare(&cache, &spec)?;
     let bins = build_tests(root, &o)?;
     // The workspace first: the kernel's /boot files may be inside it.
     let mut mounts = workspace_mount(root);
-    mounts += &format!("mount --bind $R{} $R/boot\n", image.boot.display());
-    let initrd = image.write_initramfs(&cache, &(mounts + &script(&bins, &o.filter)))?;
+    mounts += &format!("mount --bind $R{} $R/boot\n", image.kernel.boot.display());
+    let online = o.maxcpus.map(|_| ONLINE_CPUS);
+    let initrd = initramfs::write(
+        &image,
+        &cache,
+        &(mounts + &script(&bins, &o.filter)),
+        online,
+    )?;
     let accel = o.accel.unwrap_or_else(Accel::detect);
+    let release = image.kernel.release.clone();
     eprintln!(
-        "vm-test: booting {} ({accel:?}) with {} test binaries (prepared in {:.1?})",
-        image.release,
+        "vm-test: booting {release} ({accel:?}, -smp {}) with {} test binaries (prepared in {:.1?})",
+        o.smp(),
         bins.len(),
         started.elapsed()
     );
     let booted = Instant::now();
     let timeout = Duration::from_secs(o.timeout.unwrap_or(1800));
-    let (log, timed_out) = boot(&image, &initrd, accel, timeout)?;
-    let log_path = cache.join("console.log");
-    let _ = std::fs::write(&log_path, &log);
-    let results = outcomes(&log);
-    println!(
-        "\nvm-test summary ({}, {accel:?}; guest ran {:.1?}):",
-        image.release,
-        booted.elapsed()
+    let (log, timed_out) = boot(&image, &initrd, accel, &o.smp(), timeout)?;
+    let guest_time = booted.elapsed();
+    let key = spec.key();
+    let log_path = cache.join(format!("console-{key}.log"));
+    for p in [&log_path, &cache.join("console.log")] {
+        fs::write(p, &log).map_err(|e| format!("write {}: {e}", p.display()))?;
+    }
+    let runs = results::parse_console(&log);
+    let rows = result_rows(&bins, &runs);
+    println!("\nvm-test summary ({release}, {accel:?}; guest ran {guest_time:.1?}):");
+    print_summary(&bins, &runs, &rows);
+
+    let mut problems = Vec::new();
+    let outcome = if timed_out {
+        problems.push(format!("the guest did not finish within {timeout:?}"));
+        "timed out"
+    } else if !log.contains("VMTEST DONE") {
+        problems.push("the guest stopped before finishing the tests".to_owned());
+        "stopped early"
+    } else {
+        "complete"
+    };
+    let want = (
+        cpu_list(o.maxcpus.unwrap_or(ONLINE_CPUS)),
+        cpu_list(ONLINE_CPUS),
     );
-    let mut bad = Vec::new();
-    for b in &bins {
-        let Some(r) = results.iter().find(|r| r.label == b.label) else {
-            println!("  {:<28} did not run", b.label);
-            bad.push(b.label.clone());
-            continue;
-        };
-        let status = r.result.as_deref().unwrap_or("no result line");
-        println!(
-            "  {:<28} {status} ({} skip lines)",
-            r.label,
-            r.skipped.len()
-        );
-        for f in &r.failed {
-            println!("      FAILED {f}");
+    let cpus = match guest_cpus(&log) {
+        Some((possible, online)) => {
+            if (&possible, &online) != (&want.0, &want.1) {
+                problems.push(format!(
+                    "the guest has CPUs {possible} possible and {online} online, want {} and {} (-smp {})",
+                    want.0,
+                    want.1,
+                    o.smp()
+                ));
+            }
+            format!("{online} online, {possible} possible")
         }
-        if r.rc != Some(0) {
-            bad.push(r.label.clone());
-        }
+        None => "unknown".to_owned(),
+    };
+    let failed: Vec<String> = bins
+        .iter()
+        .filter(|b| {
+            runs.iter()
+                .find(|r| r.label == b.label)
+                .is_none_or(|r| r.rc != Some(0))
+        })
+        .map(|b| b.label.clone())
+        .collect();
+    if !failed.is_empty() {
+        problems.push(format!("failed: {}", failed.join(", ")));
     }
-    for r in &results {
-        for s in &r.skipped {
-            println!("  [{}] {s}", r.label);
-        }
-    }
+    let c = Counts::of(&rows);
+    let file = ResultFile {
+        meta: vec![
+            ("kernel".into(), key.clone()),
+            ("release".into(), release.clone()),
+            ("cpus".into(), cpus),
+            ("selection".into(), o.selection()),
+            ("accel".into(), format!("{accel:?}")),
+            (
+                "wall_seconds".into(),
+                started.elapsed().as_secs().to_string(),
+            ),
+            ("guest_seconds".into(), guest_time.as_secs().to_string()),
+            ("outcome".into(), outcome.to_owned()),
+        ],
+        rows,
+    };
+    let results_path = cache.join("results").join(format!("{key}.tsv"));
+    file.write(&results_path)?;
     println!("console log: {}", log_path.display());
-    if timed_out {
-        return Err(format!(
-            "vm-test: the guest did not finish within {timeout:?}"
-        ));
+    println!("results: {}", results_path.display());
+    println!(
+        "vm-test {key} ({release}): {} passed, {} failed, {} skipped in {:.0?}",
+        c.passed,
+        c.failed,
+        c.skipped,
+        started.elapsed()
+    );
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "vm-test {key} ({release}): {}",
+            problems.join("; ")
+        ))
     }
-    if !log.contains("VMTEST DONE") {
-        return Err("vm-test: the guest stopped before finishing the tests".into());
-    }
-    if !bad.is_empty() {
-        return Err(format!("vm-test: failed: {}", bad.join(", ")));
-    }
-    Ok(())
 }

@@ -1,98 +1,77 @@
 //! The pieces `vm-test` boots: a Debian kernel and busybox unpacked from their
-//! packages (never installed), qemu unpacked the same way when the host has none,
-//! and an initramfs (newc cpio) holding busybox, the guest's modules and `/init`.
+//! packages (never installed), and qemu unpacked the same way when the host has
+//! none. Everything is downloaded through the private apt of [`crate::apt`] and
+//! cached under `target/vm`:
+//!
+//! - `kernels/<release>/`: one directory per kernel (`dpkg -x` of its packages),
+//!   so kernels of different series never mix;
+//! - `busybox/`, `qemu/`: bookworm's busybox-static and qemu-system-x86;
+//! - `apt/`: the private sources list, package lists and apt caches.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Modules loaded before the tests: the virtio-9p root first, then what the
-/// network tests create (veth pairs, clsact qdiscs, tc BPF classifiers/actions).
-/// Their dependencies (from each module's `depends=` modinfo) come along.
-const MODULES: &[&str] = &[
-    "virtio_pci",
-    "9pnet_virtio",
-    "9p",
-    "veth",
-    "sch_ingress",
-    "cls_bpf",
-    "act_bpf",
-    "dummy",
-];
-
-/// Everything unpacked under `target/vm`.
-pub struct Image {
-    /// The kernel image (`vmlinuz-<release>`).
-    pub kernel: PathBuf,
-    /// The kernel release, e.g. `6.1.0-56-amd64`.
-    pub release: String,
-    /// The package's `/boot` (holding `config-<release>`, which the loader reads
-    /// for `CONFIG_*` externs): the guest bind-mounts it over the host's `/boot`.
-    pub boot: PathBuf,
-    /// The qemu binary and the environment/arguments it needs when unpacked.
-    pub qemu: Qemu,
-    /// The extracted busybox-static binary.
-    busybox: PathBuf,
-    /// `/lib/modules/<release>` of the extracted kernel package.
-    modules: PathBuf,
-}
-
-/// How to start qemu.
-pub struct Qemu {
-    /// `qemu-system-x86_64`, from PATH or unpacked.
-    pub binary: PathBuf,
-    /// `LD_LIBRARY_PATH` for an unpacked qemu.
-    pub lib_path: Option<String>,
-    /// `-L` firmware directories for an unpacked qemu.
-    pub firmware: Vec<PathBuf>,
-}
-
-fn run(cmd: &mut Command) -> Result<String, String> {
-    let out = cmd
-        .output()
-        .map_err(|e| format!("run {:?}: {e}", cmd.get_program()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{cmd:?}: {}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// `apt-get download`s `pkgs` into `debs` and unpacks each with `dpkg -x` into `dest`.
-/// Runs `apt-get update` once if the first download attempt fails.
-fn fetch_and_unpack(pkgs: &[String], debs: &Path, dest: &Path) -> Result<(), String> {
-    fs::create_dir_all(debs).map_err(|e| format!("create {}: {e}", debs.display()))?;
-    let download = || {
-        run(Command::new("apt-get")
-            .arg("download")
-            .args(pkgs)
-            .current_dir(debs))
-    };
-    if download().is_err() {
-        run(Command::new("apt-get").arg("update"))?;
-        download()?;
-    }
-    let entries = fs::read_dir(debs).map_err(|e| format!("read {}: {e}", debs.display()))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let wanted = pkgs.iter().any(|p| name.starts_with(&format!("{p}_")));
-        if wanted && name.ends_with(".deb") {
-            run(Command::new("dpkg").arg("-x").arg(&path).arg(dest))?;
-        }
-    }
-    Ok(())
-}
+use crate::apt::{self, Apt, run};
 
 /// The kernel series `vm-test` boots by default: Debian bookworm's.
 pub const DEFAULT_SERIES: &str = "6.1";
 
+/// The suite `--kernel latest` takes the newest kernel of.
+const LATEST_SUITE: &str = "sid";
+
+/// Which kernel to boot, as given to `--kernel`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KernelSpec {
+    /// `5.10`, `6.1`, `6.12`, ...: the newest `linux-image-<series>.*-amd64` of
+    /// any suite (5.10 is bullseye's, 6.1 bookworm's, 6.12 trixie's or
+    /// bookworm-backports', whichever is newer).
+    Series(String),
+    /// The newest `linux-image-<version>-amd64` in sid.
+    Latest,
+    /// A package name, `linux-image-6.1.0-56-amd64`.
+    Package(String),
+}
+
+impl KernelSpec {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s == "latest" {
+            return Ok(KernelSpec::Latest);
+        }
+        if s.starts_with("linux-image-") && s.ends_with("-amd64") {
+            return Ok(KernelSpec::Package(s.to_owned()));
+        }
+        let mut parts = s.split('.');
+        let numeric = |p: Option<&str>| {
+            p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        };
+        if numeric(parts.next()) && numeric(parts.next()) && parts.next().is_none() {
+            return Ok(KernelSpec::Series(s.to_owned()));
+        }
+        Err(format!(
+            "--kernel {s}: want a series (5.10, 6.1, 6.12), latest, or a package name \
+             (linux-image-<release>-amd64)"
+        ))
+    }
+
+    /// The name results and console logs are saved under: the series, `latest`,
+    /// or the release of a package name.
+    pub fn key(&self) -> String {
+        match self {
+            KernelSpec::Series(s) => s.clone(),
+            KernelSpec::Latest => "latest".to_owned(),
+            KernelSpec::Package(p) => release_of(p).to_owned(),
+        }
+    }
+}
+
+/// `6.1.0-56-amd64` of `linux-image-6.1.0-56-amd64`.
+fn release_of(pkg: &str) -> &str {
+    pkg.strip_prefix("linux-image-").unwrap_or(pkg)
+}
+
 /// Natural-order key: runs of digits compare as numbers (`6.1.0-56` < `6.1.0-100`).
-fn natural_key(s: &str) -> Vec<(u64, String)> {
+pub fn natural_key(s: &str) -> Vec<(u64, String)> {
     let mut key = Vec::new();
     let mut rest = s;
     while !rest.is_empty() {
@@ -106,104 +85,310 @@ fn natural_key(s: &str) -> Vec<(u64, String)> {
     key
 }
 
-/// The newest signed amd64 kernel package of `series` (`6.1`, `6.12`, ...) that apt
-/// knows, e.g. `linux-image-6.1.0-56-amd64` or `linux-image-6.12.117+deb12-amd64`.
-fn kernel_package(series: &str) -> Result<String, String> {
-    let prefix = format!("linux-image-{series}.");
-    let find = || -> Result<Option<String>, String> {
-        let out = run(Command::new("apt-cache").args(["search", "--names-only", &prefix]))?;
-        Ok(out
-            .lines()
-            .filter_map(|l| l.split_whitespace().next())
-            .filter(|p| p.starts_with(&prefix) && p.ends_with("-amd64"))
-            .filter(|p| {
-                !["-dbg", "-unsigned", "-cloud-", "-rt-"]
-                    .iter()
-                    .any(|x| p.contains(x))
-            })
-            .max_by_key(|p| natural_key(p))
-            .map(str::to_owned))
+/// Whether `pkg` is a signed generic amd64 kernel image (`linux-image-<version>-amd64`):
+/// not the `linux-image-amd64` metapackage, debug symbols, unsigned, cloud or RT flavours.
+fn is_generic_image(pkg: &str) -> bool {
+    let Some(release) = pkg.strip_prefix("linux-image-") else {
+        return false;
     };
-    if let Ok(Some(p)) = find() {
-        return Ok(p);
-    }
-    run(Command::new("apt-get").arg("update"))?;
-    find()?.ok_or_else(|| format!("apt-cache: no {prefix}*-amd64 package"))
+    release.starts_with(|c: char| c.is_ascii_digit())
+        && release.ends_with("-amd64")
+        && !["-dbg", "-unsigned", "-cloud-", "-rt-"]
+            .iter()
+            .any(|x| pkg.contains(x))
 }
 
-fn first_with_prefix(dir: &Path, prefix: &str) -> Option<PathBuf> {
-    let mut names: Vec<PathBuf> = fs::read_dir(dir)
+/// The package `spec` means according to the private lists on disk (no
+/// network), and the suite it comes from.
+fn resolve(apt: &Apt, spec: &KernelSpec) -> Result<(String, String), String> {
+    let (prefix, suite) = match spec {
+        KernelSpec::Package(p) => (p.clone(), None),
+        KernelSpec::Series(s) => (format!("linux-image-{s}."), None),
+        KernelSpec::Latest => ("linux-image-".to_owned(), Some(LATEST_SUITE)),
+    };
+    let mut names = apt.names_with_prefix(&prefix)?;
+    names.retain(|p| {
+        is_generic_image(p) && (!matches!(spec, KernelSpec::Package(_)) || *p == prefix)
+    });
+    let available = apt.madison(&names)?;
+    available
+        .into_iter()
+        .filter(|a| suite.is_none_or(|s| a.suite == s))
+        .max_by_key(|a| natural_key(&a.package))
+        .map(|a| (a.package, a.suite))
+        .ok_or_else(|| match spec {
+            KernelSpec::Package(p) => format!(
+                "no package {p} in the private lists ({})",
+                apt::SUITES.join(", ")
+            ),
+            KernelSpec::Series(s) => format!(
+                "no linux-image-{s}.*-amd64 package in the private lists ({})",
+                apt::SUITES.join(", ")
+            ),
+            KernelSpec::Latest => {
+                format!("no linux-image-<version>-amd64 package in {LATEST_SUITE}")
+            }
+        })
+}
+
+/// A kernel unpacked under `target/vm/kernels/<release>`.
+pub struct Kernel {
+    /// The kernel release, e.g. `6.1.0-56-amd64` (what `uname -r` prints).
+    pub release: String,
+    /// The kernel image.
+    pub vmlinuz: PathBuf,
+    /// A `/boot` holding `config-<release>` (the loader reads it for `CONFIG_*`
+    /// externs): the guest bind-mounts it over the host's `/boot`.
+    pub boot: PathBuf,
+    /// `lib/modules/<release>` (or `usr/lib/modules/<release>`).
+    pub modules: PathBuf,
+}
+
+impl Kernel {
+    /// The kernel unpacked in `dir` (named after its release). Packages up to
+    /// Debian 13 put `vmlinuz-<release>` and `config-<release>` in `/boot`;
+    /// newer ones put `vmlinuz` and `config` in `/usr/lib/modules/<release>`
+    /// (then `boot/config-<release>` is made here, a copy).
+    fn open(dir: &Path) -> Result<Self, String> {
+        let release = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let modules = ["lib/modules", "usr/lib/modules"]
+            .iter()
+            .map(|m| dir.join(m).join(&release))
+            .find(|m| m.is_dir())
+            .ok_or_else(|| {
+                format!(
+                    "{}: no lib/modules/{release} nor usr/lib/modules/{release}",
+                    dir.display()
+                )
+            })?;
+        let boot = dir.join("boot");
+        let vmlinuz = [
+            boot.join(format!("vmlinuz-{release}")),
+            modules.join("vmlinuz"),
+        ]
+        .into_iter()
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            format!(
+                "{}: no boot/vmlinuz-{release} nor {}/vmlinuz",
+                dir.display(),
+                modules.display()
+            )
+        })?;
+        let config = boot.join(format!("config-{release}"));
+        if !config.is_file() {
+            let from = modules.join("config");
+            fs::create_dir_all(&boot).map_err(|e| format!("create {}: {e}", boot.display()))?;
+            fs::copy(&from, &config).map_err(|e| {
+                format!(
+                    "{}: no boot/config-{release} and copying {} failed: {e}",
+                    dir.display(),
+                    from.display()
+                )
+            })?;
+        }
+        Ok(Kernel {
+            release,
+            vmlinuz,
+            boot,
+            modules,
+        })
+    }
+}
+
+/// The newest kernel of `series` already unpacked in `kernels`.
+fn cached_series(kernels: &Path, series: &str) -> Option<PathBuf> {
+    let prefix = format!("{series}.");
+    fs::read_dir(kernels)
         .ok()?
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+            p.is_dir()
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
         })
-        .collect();
-    names.sort_by_key(|p| natural_key(&p.to_string_lossy()));
-    names.pop()
+        .max_by_key(|p| natural_key(&p.to_string_lossy()))
 }
 
-/// Unpacks (once) the kernel, busybox and, when the host has none, qemu.
+/// The `.deb` of `pkg` (a name, `name=version` or `name/suite`) in `dir`.
+fn deb_file(dir: &Path, pkg: &str) -> Result<PathBuf, String> {
+    let name = pkg.split(['=', '/']).next().unwrap_or(pkg);
+    let prefix = format!("{name}_");
+    fs::read_dir(dir)
+        .map_err(|e| format!("read {}: {e}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.starts_with(&prefix) && n.ends_with(".deb")
+            })
+        })
+        .ok_or_else(|| {
+            format!(
+                "apt-get download {pkg} left no {prefix}*.deb in {}",
+                dir.display()
+            )
+        })
+}
+
+/// The kernel `spec` names: unpacked already, or looked up and fetched.
 ///
-/// `kernel` is a package name (`linux-image-6.12.117+deb12-amd64`) or a series
-/// (`6.12`; default `6.1`), which means the newest package of that series
-/// unless one is unpacked already.
-pub fn prepare(cache: &Path, kernel: Option<&str>) -> Result<Image, String> {
-    let sysroot = cache.join("sysroot");
-    let boot = sysroot.join("boot");
-    let wanted = kernel.unwrap_or(DEFAULT_SERIES);
-    let (prefix, pkg) = match wanted.strip_prefix("linux-image-") {
-        Some(release) => (format!("vmlinuz-{release}"), Some(wanted.to_owned())),
-        None => (format!("vmlinuz-{wanted}."), None),
-    };
-    let kernel = match first_with_prefix(&boot, &prefix) {
-        Some(k) => k,
-        None => {
-            let pkg = match pkg {
-                Some(p) => p,
-                None => kernel_package(wanted)?,
-            };
-            eprintln!(
-                "vm-test: fetching {pkg} and busybox-static into {}",
-                sysroot.display()
-            );
-            let pkgs = [pkg, "busybox-static".to_owned()];
-            fetch_and_unpack(&pkgs, &cache.join("debs"), &sysroot)?;
-            first_with_prefix(&boot, &prefix)
-                .ok_or_else(|| format!("no {prefix}* in {} after unpacking", boot.display()))?
+/// A series unpacked once is used as it is (no look-up); `latest` and package
+/// names are looked up in the private lists on disk, and fetched only when that
+/// release is not unpacked yet. The lists are updated when missing, or once when
+/// a look-up or download fails.
+fn kernel(apt: &Apt, cache: &Path, spec: &KernelSpec) -> Result<Kernel, String> {
+    let kernels = cache.join("kernels");
+    fs::create_dir_all(&kernels).map_err(|e| format!("create {}: {e}", kernels.display()))?;
+    if let KernelSpec::Series(s) = spec {
+        if let Some(dir) = cached_series(&kernels, s) {
+            return Kernel::open(&dir);
         }
-    };
-    let release = kernel
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .trim_start_matches("vmlinuz-")
-        .to_owned();
-    let busybox = sysroot.join("bin/busybox");
-    if !busybox.exists() {
-        fetch_and_unpack(
-            &["busybox-static".to_owned()],
-            &cache.join("debs"),
-            &sysroot,
-        )?;
     }
-    let modules = sysroot.join("lib/modules").join(&release);
+    if let KernelSpec::Package(p) = spec {
+        let dir = kernels.join(release_of(p));
+        if dir.is_dir() {
+            return Kernel::open(&dir);
+        }
+    }
+    apt.ensure_lists()?;
+    loop {
+        let attempt = resolve(apt, spec).and_then(|(pkg, suite)| {
+            let dir = kernels.join(release_of(&pkg));
+            if dir.is_dir() {
+                return Ok(dir);
+            }
+            eprintln!("vm-test: fetching {pkg} ({suite}) into {}", dir.display());
+            fetch_into(
+                apt,
+                std::slice::from_ref(&pkg),
+                &dir,
+                Some(release_of(&pkg)),
+            )?;
+            Ok(dir)
+        });
+        match attempt {
+            Ok(dir) => return Kernel::open(&dir),
+            Err(e) => {
+                eprintln!("vm-test: {e}");
+                if !apt.update_once()? {
+                    return Err(format!("kernel {}: {e}", spec.key()));
+                }
+            }
+        }
+    }
+}
+
+/// Downloads `pkgs` (`name`, `name=version` or `name/suite`) and unpacks them
+/// into `dest`, which must not exist yet, through a staging directory renamed
+/// into place at the end (an interrupted run leaves nothing that looks
+/// complete). With `release`, the packages they depend on whose names contain
+/// it come along: newer Debian kernels split into `linux-image-`,
+/// `linux-binary-`, `linux-modules-` and `linux-base-<release>`.
+fn fetch_into(
+    apt: &Apt,
+    pkgs: &[String],
+    dest: &Path,
+    release: Option<&str>,
+) -> Result<(), String> {
+    let parent = dest.parent().unwrap_or(Path::new("."));
+    let name = dest.file_name().unwrap_or_default().to_string_lossy();
+    let debs = parent.join(format!(".debs-{name}"));
+    let staging = parent.join(format!(".unpack-{name}"));
+    for d in [&debs, &staging] {
+        if d.exists() {
+            fs::remove_dir_all(d).map_err(|e| format!("remove {}: {e}", d.display()))?;
+        }
+    }
+    let mut wanted = pkgs.to_vec();
+    let mut todo = pkgs.to_vec();
+    while !todo.is_empty() {
+        apt.download(&todo, &debs)?;
+        let Some(release) = release else { break };
+        let mut next = Vec::new();
+        for p in &todo {
+            let deb = deb_file(&debs, p)?;
+            let depends = run(Command::new("dpkg-deb").arg("-f").arg(&deb).arg("Depends"))?;
+            for d in apt::depends_names(&depends) {
+                if d.contains(release) && !wanted.contains(&d) {
+                    wanted.push(d.clone());
+                    next.push(d);
+                }
+            }
+        }
+        todo = next;
+    }
+    for p in &wanted {
+        let deb = deb_file(&debs, p)?;
+        run(Command::new("dpkg").arg("-x").arg(&deb).arg(&staging))?;
+    }
+    fs::rename(&staging, dest)
+        .map_err(|e| format!("rename {} to {}: {e}", staging.display(), dest.display()))?;
+    fs::remove_dir_all(&debs).map_err(|e| format!("remove {}: {e}", debs.display()))
+}
+
+/// Everything `vm-test` boots, unpacked under `target/vm`.
+pub struct Image {
+    pub kernel: Kernel,
+    /// The qemu binary and the environment/arguments it needs when unpacked.
+    pub qemu: Qemu,
+    /// The extracted busybox-static binary.
+    pub busybox: PathBuf,
+}
+
+/// How to start qemu.
+pub struct Qemu {
+    /// `qemu-system-x86_64`, from PATH or unpacked.
+    pub binary: PathBuf,
+    /// `LD_LIBRARY_PATH` for an unpacked qemu.
+    pub lib_path: Option<String>,
+    /// `-L` firmware directories for an unpacked qemu.
+    pub firmware: Vec<PathBuf>,
+}
+
+/// Unpacks (once) the kernel `spec` names, busybox and, when the host has none, qemu.
+pub fn prepare(cache: &Path, spec: &KernelSpec) -> Result<Image, String> {
+    let apt = Apt::new(&cache.join("apt"))?;
+    let kernel = kernel(&apt, cache, spec)?;
+    let busybox_root = cache.join("busybox");
+    if !busybox_root.is_dir() {
+        apt.ensure_lists()?;
+        eprintln!(
+            "vm-test: fetching busybox-static (bookworm) into {}",
+            busybox_root.display()
+        );
+        let pkgs = ["busybox-static/bookworm".to_owned()];
+        if let Err(e) = fetch_into(&apt, &pkgs, &busybox_root, None) {
+            if !apt.update_once()? {
+                return Err(e);
+            }
+            fetch_into(&apt, &pkgs, &busybox_root, None)?;
+        }
+    }
+    let busybox = busybox_root.join("bin/busybox");
+    if !busybox.is_file() {
+        return Err(format!(
+            "{} has no bin/busybox: remove it to fetch busybox-static again",
+            busybox_root.display()
+        ));
+    }
     Ok(Image {
         kernel,
-        release,
-        boot,
-        qemu: qemu(cache)?,
+        qemu: qemu(&apt, cache)?,
         busybox,
-        modules,
     })
 }
 
 /// `qemu-system-x86_64` from PATH, else bookworm's qemu-system-x86 and the
-/// libraries it lacks, unpacked under `cache/qemu` (installing it would remove
-/// the host's newer qemu-utils).
-fn qemu(cache: &Path) -> Result<Qemu, String> {
+/// libraries this host lacks, unpacked under `cache/qemu` (installing it would
+/// remove the host's newer qemu-utils).
+fn qemu(apt: &Apt, cache: &Path) -> Result<Qemu, String> {
     if let Ok(out) = run(Command::new("sh").args(["-c", "command -v qemu-system-x86_64"])) {
         return Ok(Qemu {
             binary: PathBuf::from(out.trim()),
@@ -214,24 +399,30 @@ fn qemu(cache: &Path) -> Result<Qemu, String> {
     let root = cache.join("qemu");
     let binary = root.join("usr/bin/qemu-system-x86_64");
     if !binary.exists() {
-        let plan = run(Command::new("apt-get").args([
-            "install",
-            "-s",
-            "--no-install-recommends",
-            "qemu-system-x86",
-        ]))?;
-        let pkgs: Vec<String> = plan
-            .lines()
-            .filter_map(|l| l.strip_prefix("Inst "))
-            .filter_map(|l| l.split_whitespace().next())
-            .map(str::to_owned)
-            .collect();
-        eprintln!(
-            "vm-test: unpacking qemu ({} packages) into {}",
-            pkgs.len(),
-            root.display()
-        );
-        fetch_and_unpack(&pkgs, &cache.join("debs"), &root)?;
+        apt.ensure_lists()?;
+        let fetch = || -> Result<(), String> {
+            let plan = apt
+                .install_plan("qemu-system-x86", "bookworm")
+                .map_err(|e| format!("planning qemu-system-x86 (bookworm): {e}"))?;
+            if plan.is_empty() {
+                return Err("apt-get install -s qemu-system-x86 planned no packages".into());
+            }
+            eprintln!(
+                "vm-test: unpacking qemu ({} packages) into {}",
+                plan.len(),
+                root.display()
+            );
+            if root.exists() {
+                fs::remove_dir_all(&root).map_err(|e| format!("remove {}: {e}", root.display()))?;
+            }
+            fetch_into(apt, &plan, &root, None)
+        };
+        if let Err(e) = fetch() {
+            if !apt.update_once()? {
+                return Err(e);
+            }
+            fetch()?;
+        }
     }
     let libs = ["usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu"]
         .map(|d| root.join(d).display().to_string())
@@ -243,235 +434,9 @@ fn qemu(cache: &Path) -> Result<Qemu, String> {
     })
 }
 
-/// The `depends=` list of a module, read from its `.modinfo` strings.
-fn module_depends(ko: &[u8]) -> Vec<String> {
-    let key = b"\0depends=";
-    let Some(at) = ko.windows(key.len()).position(|w| w == key) else {
-        return Vec::new();
-    };
-    let rest = &ko[at + key.len()..];
-    let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
-    String::from_utf8_lossy(&rest[..end])
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-fn index_modules(dir: &Path, out: &mut BTreeMap<String, PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            index_modules(&path, out);
-        } else if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-            // Newer Debian kernels ship xz-compressed modules.
-            if let Some(stem) = name
-                .strip_suffix(".ko")
-                .or_else(|| name.strip_suffix(".ko.xz"))
-            {
-                out.insert(stem.replace('-', "_"), path);
-            }
-        }
-    }
-}
-
-/// A module's ELF bytes (`.ko.xz` decompressed with `xz`).
-fn module_bytes(path: &Path) -> Result<Vec<u8>, String> {
-    if path.extension().is_some_and(|e| e == "xz") {
-        let out = Command::new("xz")
-            .arg("-dc")
-            .arg(path)
-            .output()
-            .map_err(|e| format!("xz -dc {}: {e} (apt-get install xz-utils)", path.display()))?;
-        if !out.status.success() {
-            return Err(format!(
-                "xz -dc {}: {}",
-                path.display(),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        return Ok(out.stdout);
-    }
-    fs::read(path).map_err(|e| format!("read {}: {e}", path.display()))
-}
-
-/// Modules built into the kernel (`modules.builtin`: `kernel/.../name.ko` per line).
-fn builtin_modules(modules: &Path) -> BTreeSet<String> {
-    let list = fs::read_to_string(modules.join("modules.builtin")).unwrap_or_default();
-    list.lines()
-        .filter_map(|l| l.rsplit('/').next()?.strip_suffix(".ko"))
-        .map(|n| n.replace('-', "_"))
-        .collect()
-}
-
-/// `MODULES` and their dependencies, each after the modules it depends on;
-/// modules built into the kernel are left out.
-fn module_load_order(modules: &Path) -> Result<Vec<(String, PathBuf)>, String> {
-    let mut index = BTreeMap::new();
-    index_modules(&modules.join("kernel"), &mut index);
-    let builtin = builtin_modules(modules);
-    let mut order = Vec::new();
-    let mut seen = BTreeSet::new();
-    fn visit(
-        name: &str,
-        index: &BTreeMap<String, PathBuf>,
-        builtin: &BTreeSet<String>,
-        seen: &mut BTreeSet<String>,
-        order: &mut Vec<(String, PathBuf)>,
-    ) -> Result<(), String> {
-        let name = name.replace('-', "_");
-        if builtin.contains(&name) || !seen.insert(name.clone()) {
-            return Ok(());
-        }
-        let path = index
-            .get(&name)
-            .ok_or_else(|| format!("module {name}: no {name}.ko in the kernel package"))?;
-        let bytes = module_bytes(path)?;
-        for dep in module_depends(&bytes) {
-            visit(&dep, index, builtin, seen, order)?;
-        }
-        order.push((name, path.clone()));
-        Ok(())
-    }
-    for m in MODULES {
-        visit(m, &index, &builtin, &mut seen, &mut order)?;
-    }
-    Ok(order)
-}
-
-/// A newc cpio archive built in memory.
-#[derive(Default)]
-struct Cpio {
-    buf: Vec<u8>,
-    ino: u32,
-}
-
-impl Cpio {
-    fn entry(&mut self, name: &str, mode: u32, rdev: (u32, u32), data: &[u8]) {
-        self.ino += 1;
-        let fields = [
-            self.ino,
-            mode,
-            0,
-            0,
-            1,
-            0,
-            u32::try_from(data.len()).expect("initramfs member under 4 GiB"),
-            0,
-            0,
-            rdev.0,
-            rdev.1,
-            u32::try_from(name.len() + 1).expect("short name"),
-            0,
-        ];
-        self.buf.extend_from_slice(b"070701");
-        for f in fields {
-            self.buf.extend_from_slice(format!("{f:08x}").as_bytes());
-        }
-        self.buf.extend_from_slice(name.as_bytes());
-        self.buf.push(0);
-        self.pad();
-        self.buf.extend_from_slice(data);
-        self.pad();
-    }
-    fn pad(&mut self) {
-        while self.buf.len() % 4 != 0 {
-            self.buf.push(0);
-        }
-    }
-    fn dir(&mut self, name: &str) {
-        self.entry(name, 0o040_755, (0, 0), &[]);
-    }
-    fn file(&mut self, name: &str, perm: u32, data: &[u8]) {
-        self.entry(name, 0o100_000 | perm, (0, 0), data);
-    }
-    fn finish(mut self) -> Vec<u8> {
-        self.entry("TRAILER!!!", 0, (0, 0), &[]);
-        self.buf
-    }
-}
-
-impl Image {
-    /// Writes `initramfs.cpio` with busybox, the modules, `/init` and `script`
-    /// (the commands `/init` runs once the host root is mounted at `/newroot`).
-    pub fn write_initramfs(&self, cache: &Path, script: &str) -> Result<PathBuf, String> {
-        let mut cpio = Cpio::default();
-        for d in ["bin", "dev", "proc", "sys", "newroot", "modules"] {
-            cpio.dir(d);
-        }
-        cpio.entry("dev/console", 0o020_600, (5, 1), &[]);
-        let busybox =
-            fs::read(&self.busybox).map_err(|e| format!("read {}: {e}", self.busybox.display()))?;
-        cpio.file("bin/busybox", 0o755, &busybox);
-        let mut order = String::new();
-        for (name, path) in module_load_order(&self.modules)? {
-            let data = module_bytes(&path)?;
-            cpio.file(&format!("modules/{name}.ko"), 0o644, &data);
-            order.push_str(&name);
-            order.push('\n');
-        }
-        cpio.file("modules/order", 0o644, order.as_bytes());
-        cpio.file("init", 0o755, INIT.as_bytes());
-        cpio.file("tests.sh", 0o755, script.as_bytes());
-        let out = cache.join("initramfs.cpio");
-        fs::write(&out, cpio.finish()).map_err(|e| format!("write {}: {e}", out.display()))?;
-        Ok(out)
-    }
-}
-
-/// PID 1: load modules, mount the host's `/` read-only over 9p with writable
-/// tmpfs/pseudo filesystems on top, run `/tests.sh`, power off.
-const INIT: &str = r#"#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-for m in $(cat /modules/order); do
-    insmod /modules/$m.ko || echo "VMTEST insmod $m failed"
-done
-R=/newroot
-if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot $R; then
-    echo "VMTEST mount of the host root failed"
-    poweroff -f
-fi
-# Keep the host's /tmp, /run and /dev/shm reachable under /host before fresh
-# tmpfs covers them (a workspace may live there).
-for d in tmp run dev/shm; do
-    mkdir -p /host/$d
-    mount --bind $R/$d /host/$d
-done
-mount -t proc proc $R/proc
-mount -t sysfs sys $R/sys
-mount -t devtmpfs dev $R/dev
-mkdir -p $R/dev/pts $R/dev/shm
-mount -t devpts devpts $R/dev/pts
-mount -t tmpfs shm $R/dev/shm
-mount -t tmpfs tmp $R/tmp
-mount -t tmpfs run $R/run
-mount -t bpf bpf $R/sys/fs/bpf
-mount -t tracefs tracefs $R/sys/kernel/tracing
-mount -t debugfs debugfs $R/sys/kernel/debug
-mount -t securityfs securityfs $R/sys/kernel/security
-mount -t tmpfs cgroup $R/sys/fs/cgroup
-mkdir $R/sys/fs/cgroup/unified
-mount -t cgroup2 cgroup2 $R/sys/fs/cgroup/unified
-ip link set lo up
-echo "VMTEST kernel $(uname -r) lockdown: $(cat $R/sys/kernel/security/lockdown) lsm: $(cat $R/sys/kernel/security/lsm)"
-export HOME=/tmp TMPDIR=/tmp RUST_BACKTRACE=1
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-. /tests.sh
-echo "VMTEST DONE"
-sync
-poweroff -f
-"#;
-
 #[cfg(test)]
 mod tests {
-    use super::natural_key;
+    use super::{KernelSpec, is_generic_image, natural_key};
 
     #[test]
     fn kernel_versions_sort_naturally() {
@@ -484,5 +449,43 @@ mod tests {
         assert_eq!(v[2], "linux-image-6.12.117+deb12-amd64");
         assert!(natural_key("vmlinuz-6.1.0-100-amd64") > natural_key("vmlinuz-6.1.0-56-amd64"));
         assert!(natural_key("6.12") > natural_key("6.1.0"));
+        assert!(
+            natural_key("linux-image-7.2.13+deb14-amd64")
+                > natural_key("linux-image-6.12.117+deb13-amd64")
+        );
+    }
+
+    #[test]
+    fn generic_images_only() {
+        assert!(is_generic_image("linux-image-7.2.13+deb14-amd64"));
+        assert!(is_generic_image("linux-image-5.10.0-32-amd64"));
+        for p in [
+            "linux-image-amd64",
+            "linux-image-7.2.13+deb14-amd64-dbg",
+            "linux-image-7.2.13+deb14-cloud-amd64",
+            "linux-image-7.2.13+deb14-rt-amd64",
+            "linux-image-6.1.0-50-amd64-unsigned",
+        ] {
+            assert!(!is_generic_image(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn kernel_specs() {
+        assert_eq!(
+            KernelSpec::parse("6.1").unwrap(),
+            KernelSpec::Series("6.1".into())
+        );
+        assert_eq!(KernelSpec::parse("6.12").unwrap().key(), "6.12");
+        assert_eq!(KernelSpec::parse("latest").unwrap(), KernelSpec::Latest);
+        assert_eq!(
+            KernelSpec::parse("linux-image-6.1.0-56-amd64")
+                .unwrap()
+                .key(),
+            "6.1.0-56-amd64"
+        );
+        for bad in ["6", "6.1.0", "v6.1", "linux-image-amd64x", ""] {
+            assert!(KernelSpec::parse(bad).is_err(), "{bad}");
+        }
     }
 }
