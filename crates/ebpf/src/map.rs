@@ -761,6 +761,18 @@ fn create_error(spec: &MapSpec, max_entries: u32, e: sys::Error) -> Error {
                 .map_or_else(|| format!("map type {}", spec.map_type.0), str::to_owned);
             return Error::NotSupported(NotSupported::new(name, min));
         }
+        // Before 6.2 an inner map whose values hold a bpf_spin_lock (or,
+        // later, other special fields) is refused with ENOTSUPP.
+        let inner_has_btf = spec
+            .inner_map
+            .as_ref()
+            .is_some_and(|m| m.value_type.is_some());
+        if spec.map_type.is_map_in_map() && errno == Some(Errno::ENOTSUPP) && inner_has_btf {
+            return Error::NotSupported(NotSupported::new(
+                "maps of maps whose inner map values hold a bpf_spin_lock or timer",
+                KernelVersion::new(6, 2, 0),
+            ));
+        }
         let hint = if matches!(
             spec.map_type,
             MapType::SK_STORAGE
