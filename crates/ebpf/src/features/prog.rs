@@ -41,10 +41,7 @@ pub fn prog_type_min_kernel(t: ProgType) -> Option<KernelVersion> {
 
 /// `(first helper id, kernel)`: helper ids are assigned in release order, so
 /// the helper with id `n` appeared in the kernel of the last entry whose
-/// first id is `<= n`. Exact up to id 119 (5.5); above, the entries are known
-/// helpers (ring buffer 130, `get_current_task_btf` 158, `for_each_map_elem`
-/// 164, `loop` 181, `ktime_get_tai_ns` 208, `cgrp_storage_get` 210), which
-/// makes the answer a lower bound for the ids between them.
+/// first id is `<= n` (from the kernel's release history, up to 6.2).
 const HELPER_VERSIONS: &[(u32, KernelVersion)] = &[
     (1, v(3, 19)),
     (4, v(4, 1)),
@@ -72,10 +69,20 @@ const HELPER_VERSIONS: &[(u32, KernelVersion)] = &[
     (110, v(5, 3)),
     (112, v(5, 5)),
     (120, v(5, 6)),
+    (122, v(5, 7)),
     (130, v(5, 8)),
-    (158, v(5, 11)),
+    (136, v(5, 9)),
+    (142, v(5, 10)),
+    (156, v(5, 11)),
+    (163, v(5, 12)),
     (164, v(5, 13)),
-    (181, v(5, 17)),
+    (166, v(5, 14)),
+    (169, v(5, 15)),
+    (176, v(5, 16)),
+    (180, v(5, 17)),
+    (186, v(5, 18)),
+    (194, v(5, 19)),
+    (204, v(6, 0)),
     (208, v(6, 1)),
     (210, v(6, 2)),
 ];

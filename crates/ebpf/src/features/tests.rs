@@ -186,6 +186,19 @@ fn helper_versions() {
         helper_min_kernel(Helper::GetCurrentTaskBtf),
         KernelVersion::new(5, 11, 0)
     );
+    // Attach cookies came with perf-event links (5.15), timers too; dynptrs in 5.19.
+    assert_eq!(
+        helper_min_kernel(Helper::GetAttachCookie),
+        KernelVersion::new(5, 15, 0)
+    );
+    assert_eq!(
+        helper_min_kernel(Helper::TimerInit),
+        KernelVersion::new(5, 15, 0)
+    );
+    assert_eq!(
+        helper_min_kernel(Helper::DynptrRead),
+        KernelVersion::new(5, 19, 0)
+    );
     // Monotonic in the id.
     let mut last = KernelVersion::new(0, 0, 0);
     for &h in Helper::ALL.iter().skip(1) {
