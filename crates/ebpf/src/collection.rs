@@ -45,6 +45,7 @@ use ebpf_syscall::{Errno, LogLevel};
 
 use crate::error::{Error, Result};
 use crate::map::{Map, MapBtf};
+use crate::pin::PinGuard;
 use crate::program::{LoadContext, ProgBtf, Program, ProgramOptions};
 use crate::variable::{DataSection, Variable};
 use crate::{CollectionSpec, MapSpec, MapType};
@@ -96,23 +97,6 @@ fn is_data_section(m: &MapSpec) -> bool {
             || m.name == ebpf_spec::KCONFIG_SECTION)
 }
 
-/// Removes the pins created so far if the load fails.
-#[derive(Debug, Default)]
-struct PinGuard {
-    created: Vec<PathBuf>,
-    done: bool,
-}
-
-impl Drop for PinGuard {
-    fn drop(&mut self) {
-        if !self.done {
-            for p in &self.created {
-                let _ = std::fs::remove_file(p);
-            }
-        }
-    }
-}
-
 impl Collection {
     /// Creates the maps and loads the programs of `spec` (all of them, except
     /// those marked `?` in their section name or listed in
@@ -130,7 +114,7 @@ impl Collection {
             )));
         }
         let mut spec = spec.clone();
-        let mut pins = PinGuard::default();
+        let mut pins = PinGuard::new();
 
         // 1. .kconfig.
         if spec.maps.contains_key(ebpf_spec::KCONFIG_SECTION) {
@@ -318,7 +302,7 @@ impl Collection {
             };
             variables.insert(name.clone(), Variable::new(vs.clone(), section));
         }
-        pins.done = true;
+        pins.keep();
         Ok(Collection {
             maps,
             programs,
@@ -537,7 +521,9 @@ fn create_map(
         return Ok(m);
     }
     let pin_path = match (ms.pinning, &opts.pin_path) {
-        (PinType::ByName, Some(dir)) => Some(dir.join(name)),
+        (PinType::ByName, Some(dir)) => {
+            Some(crate::pin::join_name(dir, name).map_err(Error::map(name, "pin"))?)
+        }
         _ => None,
     };
     if let Some(path) = &pin_path {
@@ -578,7 +564,7 @@ fn create_map(
     let mut map = map;
     if let Some(path) = pin_path {
         map.pin(&path)?;
-        pins.created.push(path);
+        pins.record(path);
     }
     Ok(map)
 }
