@@ -99,14 +99,18 @@ impl CollectionSpec {
         if let Some(spec) = btf.as_mut() {
             fixup_datasecs(spec, &elf)?;
         }
-        // Like libbpf, a `.BTF.ext` that does not parse is dropped with a warning: the
-        // programs lose their func and line info and CO-RE relocations.
+        // A `.BTF.ext` that does not parse is an error naming the record at fault.
+        // libbpf drops it with a warning instead, and then loads programs without
+        // their CO-RE relocations applied; which programs had any cannot be known
+        // once it is dropped, so there is no safe fallback.
         let ext = match (elf.section_by_name(".BTF.ext"), btf.as_ref()) {
-            (Some(s), Some(spec)) => ExtInfo::parse(s.data, spec)
-                .inspect_err(|e| {
-                    log::warn!("section '.BTF.ext': {e}: ignored (no func info, line info or CO-RE relocations)");
-                })
-                .ok(),
+            (Some(s), Some(spec)) => {
+                Some(ExtInfo::parse(s.data, spec).map_err(btf_err(".BTF.ext"))?)
+            }
+            (Some(_), None) => {
+                log::warn!("section '.BTF.ext': ignored: the object has no .BTF");
+                None
+            }
             _ => None,
         };
         let externs = Externs::from_btf(btf.as_ref())?;
@@ -222,37 +226,77 @@ mod tests {
             .count()
     }
 
-    /// A `.BTF.ext` that does not parse is dropped (as libbpf does), not fatal.
+    /// The `.BTF.ext` section's range in `bytes`.
+    fn ext_range(bytes: &[u8]) -> (usize, usize) {
+        let elf = ElfFile::parse(bytes).expect("parse");
+        let ext = elf.section_by_name(".BTF.ext").expect(".BTF.ext");
+        let start = ext.data.as_ptr() as usize - bytes.as_ptr() as usize;
+        (start, ext.data.len())
+    }
+
+    /// A `.BTF.ext` that does not parse is an error naming what is wrong, never
+    /// a silent drop of every program's func info, line info and CO-RE
+    /// relocations.
     #[test]
-    fn corrupt_btf_ext_is_dropped() {
+    fn corrupt_btf_ext_is_an_error() {
         for name in ["core-el.o", "core-eb.o", "loader-el.o"] {
             let mut bytes = fixture(name);
             let good = CollectionSpec::from_elf(&bytes).expect("fixture opens");
             assert!(count::<FuncInfo>(&good) > 0 && count::<LineInfo>(&good) > 0);
-            let (start, len) = {
-                let elf = ElfFile::parse(&bytes).expect("parse");
-                let ext = elf.section_by_name(".BTF.ext").expect(".BTF.ext");
-                let start = ext.data.as_ptr() as usize - bytes.as_ptr() as usize;
-                (start, ext.data.len())
-            };
-            // A bad magic, then a header length past the section.
+            let (start, len) = ext_range(&bytes);
+            // A bad magic, then a header length that moves every offset.
             for (at, value) in [(0, 0u8), (4, 0xff)] {
                 let saved = bytes[start + at];
                 bytes[start + at] = value;
-                let spec = CollectionSpec::from_elf(&bytes)
-                    .unwrap_or_else(|e| panic!("{name}: corrupt .BTF.ext byte {at}: {e}"));
                 assert!(len > at);
-                assert_eq!(
-                    spec.programs.keys().collect::<Vec<_>>(),
-                    good.programs.keys().collect::<Vec<_>>(),
-                    "{name}"
-                );
-                assert_eq!(spec.maps, good.maps, "{name}");
-                assert_eq!(count::<FuncInfo>(&spec), 0, "{name}");
-                assert_eq!(count::<LineInfo>(&spec), 0, "{name}");
-                assert_eq!(count::<CoreRelo>(&spec), 0, "{name}");
+                let e = CollectionSpec::from_elf(&bytes).expect_err(name);
+                let text = e.to_string();
+                assert!(text.starts_with(".BTF.ext: "), "{name}: {text}");
+                assert!(text.contains("ext header"), "{name}: {text}");
                 bytes[start + at] = saved;
             }
+        }
+    }
+
+    /// One CO-RE record whose type id is out of range: an error naming the
+    /// record's section and field (it used to drop the whole `.BTF.ext`, so the
+    /// object opened with 0 CO-RE relocations and loaded unrelocated).
+    #[test]
+    fn a_bad_core_record_is_an_error() {
+        for name in ["core-el.o", "core-eb.o"] {
+            let mut bytes = fixture(name);
+            let good = CollectionSpec::from_elf(&bytes).expect("fixture opens");
+            assert!(count::<CoreRelo>(&good) > 0, "{name}");
+            let big = name.ends_with("-eb.o");
+            let (start, len) = ext_range(&bytes);
+            let u32_at = |b: &[u8], at: usize| {
+                let w: [u8; 4] = b[at..at + 4].try_into().expect("4 bytes");
+                if big {
+                    u32::from_be_bytes(w)
+                } else {
+                    u32::from_le_bytes(w)
+                }
+            };
+            // Header: magic, version, flags, hdr_len, then func/line info
+            // offsets and lengths, then core_relo_off and core_relo_len.
+            let hdr_len = u32_at(&bytes, start + 4) as usize;
+            let core_off = u32_at(&bytes, start + 24) as usize;
+            let core = start + hdr_len + core_off;
+            // rec_size, then the first section: sec_name_off, num_info, records
+            // of insn_off, type_id, access_str_off, kind.
+            let type_id = core + 4 + 8 + 4;
+            assert!(type_id + 4 <= start + len, "{name}");
+            let bad = if big {
+                0x00ff_ffff_u32.to_be_bytes()
+            } else {
+                0x00ff_ffff_u32.to_le_bytes()
+            };
+            bytes[type_id..type_id + 4].copy_from_slice(&bad);
+            let e = CollectionSpec::from_elf(&bytes).expect_err(name);
+            let text = e.to_string();
+            assert!(text.starts_with(".BTF.ext: "), "{name}: {text}");
+            assert!(text.contains("core_relo"), "{name}: {text}");
+            assert!(text.contains("type_id"), "{name}: {text}");
         }
     }
 }
