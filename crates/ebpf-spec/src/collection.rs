@@ -26,6 +26,7 @@ use crate::datasec::fixup_datasecs;
 use crate::elf::{ElfFile, STB_LOCAL};
 use crate::error::{Error, Result};
 use crate::legacy_maps::load_legacy_maps;
+use crate::limits::Limits;
 use crate::link::{Function, link_subprograms, split_functions};
 use crate::map::MapSpec;
 use crate::program::ProgramSpec;
@@ -63,19 +64,27 @@ fn btf_err(section: &str) -> impl FnOnce(ebpf_btf::Error) -> Error + '_ {
 }
 
 impl CollectionSpec {
-    /// Reads the object file at `path`.
+    /// Reads the object file at `path` (a regular file, see [`read_file`](crate::read_file))
+    /// with the default [`Limits`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<CollectionSpec> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        CollectionSpec::from_elf(&bytes)
+        Self::from_file_with(path, &Limits::default())
     }
 
-    /// Reads an object file from its bytes (either byte order). Deterministic, and never
-    /// panics on malformed input.
+    /// Reads the object file at `path` within `limits`.
+    pub fn from_file_with(path: impl AsRef<Path>, limits: &Limits) -> Result<CollectionSpec> {
+        CollectionSpec::from_elf_with(&crate::read_file(path)?, limits)
+    }
+
+    /// Reads an object file from its bytes (either byte order) with the default [`Limits`].
+    /// Deterministic, and never panics on malformed input.
     pub fn from_elf(bytes: &[u8]) -> Result<CollectionSpec> {
+        Self::from_elf_with(bytes, &Limits::default())
+    }
+
+    /// Reads an object file from its bytes within `limits`: global data that would need
+    /// more than [`Limits::max_data_bytes`] is refused, from the section headers, before
+    /// it is allocated.
+    pub fn from_elf_with(bytes: &[u8], limits: &Limits) -> Result<CollectionSpec> {
         let elf = ElfFile::parse(bytes)?;
 
         let license = elf
@@ -118,7 +127,7 @@ impl CollectionSpec {
         let mut maps = BTreeMap::new();
         load_btf_maps(&elf, btf.as_ref(), &mut maps)?;
         load_legacy_maps(&elf, &mut maps)?;
-        load_data_maps(&elf, btf.as_ref(), &mut maps)?;
+        load_data_maps(&elf, btf.as_ref(), &mut maps, limits)?;
         load_struct_ops(&elf, btf.as_ref(), &mut maps)?;
         let arena = load_arena(&elf, &mut maps)?;
 
@@ -193,7 +202,7 @@ impl CollectionSpec {
         }
 
         let variables = load_variables(&elf, btf.as_ref())?;
-        Ok(CollectionSpec {
+        let spec = CollectionSpec {
             programs,
             maps,
             variables,
@@ -201,7 +210,9 @@ impl CollectionSpec {
             license,
             kernel_version,
             byte_order: elf.order,
-        })
+        };
+        spec.check_limits(limits)?;
+        Ok(spec)
     }
 }
 

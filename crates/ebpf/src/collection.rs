@@ -73,6 +73,9 @@ pub struct CollectionOptions {
     /// The target program of each freplace (or fentry/fexit on a BPF
     /// program) by program name (see [`ProgramOptions::attach_program`]).
     pub attach_programs: BTreeMap<String, Arc<Program>>,
+    /// How much global data and initial map contents the spec may hold
+    /// (checked before anything is copied or created; 1 GiB by default).
+    pub limits: ebpf_spec::Limits,
 }
 
 /// The maps, programs and variables of a loaded [`CollectionSpec`].
@@ -113,6 +116,7 @@ impl Collection {
                 ebpf_asm::Endianness::NATIVE
             )));
         }
+        spec.check_limits(&opts.limits)?;
         let mut spec = spec.clone();
         let mut pins = PinGuard::new();
 

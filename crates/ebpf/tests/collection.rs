@@ -412,6 +412,26 @@ fn pin_by_name_stays_inside_the_pin_path() {
     });
 }
 
+/// A spec holding more global data than `CollectionOptions::limits` allows is
+/// refused before anything is copied or created, naming the largest maps.
+#[test]
+fn data_limits_are_checked_before_loading() {
+    kernel_test(|| {
+        let mut s = without_struct_ops(spec("loader-el.o"));
+        s.programs.clear();
+        let tight = CollectionOptions {
+            limits: ebpf::Limits { max_data_bytes: 16 },
+            ..Default::default()
+        };
+        let e = Collection::load(&s, tight).unwrap_err();
+        assert!(matches!(e, ebpf::Error::Spec(_)), "{e}");
+        assert!(e.to_string().contains("more than the limit of 16"), "{e}");
+        assert!(e.to_string().contains("(largest: '.bss' 52"), "{e}");
+        Collection::load(&s, CollectionOptions::default())?;
+        Ok(())
+    });
+}
+
 #[test]
 fn map_replacement() {
     kernel_test(|| {

@@ -10,7 +10,6 @@ use std::path::Path;
 
 use ebpf::pin::{PinGuard, check_dir, join_name};
 use ebpf::{Collection, CollectionOptions};
-use ebpf_spec::CollectionSpec;
 
 use crate::Result;
 use crate::json::Json;
@@ -23,7 +22,7 @@ pub fn run(
     attach_progs: &[String],
     json: bool,
 ) -> Result<String> {
-    let spec = CollectionSpec::from_file(path).map_err(|e| format!("{path}: {e}"))?;
+    let spec = super::open_object(path)?;
     let mut opts = CollectionOptions::default();
     if let Some(t) = target {
         opts.kernel_btf = Some(super::btf::load(t)?);
