@@ -4,12 +4,14 @@
 //! - `check-layers`: fail when a crate depends on a crate outside its layer.
 //! - `gen-helpers`: regenerate `crates/ebpf-asm/src/helpers.rs` from `helpers.list`.
 //! - `gen-sections`: regenerate `crates/ebpf-spec/src/sections.rs` from `sections.list`.
+//! - `mutate`: run `ebpf-tool` over mutated fixtures for a while; fail on panics, hangs, signals or bloat.
 //! - `vm-test`: run the kernel tests in a qemu/KVM guest on Debian's 6.1 kernel.
 
 mod fixtures;
 mod gen_helpers;
 mod gen_sections;
 mod layers;
+mod mutate;
 mod vm;
 mod vm_image;
 
@@ -24,6 +26,10 @@ commands:
   check-layers               fail if a crate depends on a crate its layer may not use
   gen-helpers                regenerate crates/ebpf-asm/src/helpers.rs from helpers.list
   gen-sections               regenerate crates/ebpf-spec/src/sections.rs from sections.list
+  mutate [--duration SECS] [--seed N] [--timeout SECS] [--max-rss MIB] [--release]
+                             run ebpf-tool on mutated copies of testdata/*.o for SECS
+                             (default 60); fail on a panic, a hang, a signal or a
+                             resident set over MIB (default 512)
   vm-test [-p CRATE]... [--test NAME]... [--kernel SERIES|PKG] [--accel kvm|tcg]
           [--timeout SECS] [-- FILTER...]
                              run kernel tests in a qemu/KVM guest on a Debian kernel
@@ -47,6 +53,7 @@ fn main() -> ExitCode {
         Some("check-layers") => layers::check(&root),
         Some("gen-helpers") => gen_helpers::run(&root),
         Some("gen-sections") => gen_sections::run(&root),
+        Some("mutate") => mutate::run(&root, &args[1..]),
         Some("vm-test") => vm::run(&root, &args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
