@@ -4,6 +4,7 @@
 //! - `check-layers`: fail when a crate depends on a crate outside its layer.
 //! - `gen-helpers`: regenerate `crates/ebpf-asm/src/helpers.rs` from `helpers.list`.
 //! - `gen-sections`: regenerate `crates/ebpf-spec/src/sections.rs` from `sections.list`.
+//! - `mutate`: run `ebpf-tool` over mutated fixtures for a while; fail on panics, hangs, signals or bloat.
 //! - `vm-test`: run the kernel tests in a qemu/KVM guest on a Debian kernel
 //!   (5.10, 6.1, 6.12 or sid's latest).
 //! - `test-summary`, `test-report`: the kernel matrix of the last `vm-test` runs.
@@ -14,6 +15,7 @@ mod gen_helpers;
 mod gen_sections;
 mod initramfs;
 mod layers;
+mod mutate;
 mod report;
 mod results;
 mod vm;
@@ -30,6 +32,10 @@ commands:
   check-layers               fail if a crate depends on a crate its layer may not use
   gen-helpers                regenerate crates/ebpf-asm/src/helpers.rs from helpers.list
   gen-sections               regenerate crates/ebpf-spec/src/sections.rs from sections.list
+  mutate [--duration SECS] [--seed N] [--timeout SECS] [--max-rss MIB] [--release]
+                             run ebpf-tool on mutated copies of testdata/*.o for SECS
+                             (default 60); fail on a panic, a hang, a signal or a
+                             resident set over MIB (default 512)
   vm-test [-p CRATE]... [--test NAME]... [--kernel 5.10|6.1|6.12|latest|PKG]
           [--maxcpus N] [--accel kvm|tcg] [--timeout SECS] [-- FILTER...]
                              run kernel tests in a qemu/KVM guest on a Debian kernel
@@ -59,6 +65,7 @@ fn main() -> ExitCode {
         Some("check-layers") => layers::check(&root),
         Some("gen-helpers") => gen_helpers::run(&root),
         Some("gen-sections") => gen_sections::run(&root),
+        Some("mutate") => mutate::run(&root, &args[1..]),
         Some("vm-test") => vm::run(&root, &args[1..]),
         Some("test-summary") => report::summary(&root),
         Some("test-report") => report::report(&root),

@@ -28,17 +28,63 @@ fn io(path: &Path, source: std::io::Error) -> Error {
     }
 }
 
+/// The one file whose bytes are mapped instead of read: the kernel's own BTF,
+/// which lives in the kernel image and never changes or shrinks.
+const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
+
+/// Whether `file` is sysfs's `/sys/kernel/btf/vmlinux`, judged by the open
+/// file itself (its filesystem's magic and the path the kernel reports for the
+/// descriptor), not by the path it was opened with, which may be a symlink or
+/// climb out with `..`.
+fn is_sysfs_vmlinux(file: &File) -> bool {
+    use std::os::fd::AsRawFd;
+    let on_sysfs = nix::sys::statfs::fstatfs(file)
+        .is_ok_and(|st| st.filesystem_type() == nix::sys::statfs::SYSFS_MAGIC);
+    on_sysfs
+        && std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+            .is_ok_and(|real| real == Path::new(VMLINUX))
+}
+
+/// Reads (or, for the kernel's vmlinux BTF, maps) the regular file at `path`.
+///
+/// Anything but a regular file is refused: a FIFO would block and a device
+/// such as `/dev/zero` never ends. At most the size the file had when opened
+/// is read, so a file that grows meanwhile cannot make this unbounded.
 fn read_file(path: &Path) -> Result<Data> {
-    let mut f = File::open(path).map_err(|e| io(path, e))?;
-    let len = f.metadata().map_err(|e| io(path, e))?.len() as usize;
-    if path.starts_with(SYSFS_BTF_DIR) {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: opening a FIFO with no writer returns at once (and is then
+    // refused below) instead of blocking; regular files ignore the flag.
+    let f = File::options()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(path)
+        .map_err(|e| io(path, e))?;
+    let meta = f.metadata().map_err(|e| io(path, e))?;
+    if !meta.is_file() {
+        return Err(io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (BTF is read from regular files only)",
+            ),
+        ));
+    }
+    let len = usize::try_from(meta.len()).map_err(|_| {
+        io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "file too large"),
+        )
+    })?;
+    if is_sysfs_vmlinux(&f) {
         if let Some(m) = crate::mmap::Mmap::map_immutable(&f, len) {
             return Ok(Data::Mapped(m));
         }
         log::debug!("btf: {}: mmap failed, reading instead", path.display());
     }
     let mut buf = Vec::with_capacity(len);
-    f.read_to_end(&mut buf).map_err(|e| io(path, e))?;
+    f.take(meta.len())
+        .read_to_end(&mut buf)
+        .map_err(|e| io(path, e))?;
     Ok(Data::Owned(buf.into_boxed_slice()))
 }
 
@@ -52,7 +98,9 @@ impl Spec {
         Self::load_file(Path::new(SYSFS_BTF_DIR).join("vmlinux"))
     }
 
-    /// Loads a base BTF blob from a file (lazily decoded).
+    /// Loads a base BTF blob from a regular file (lazily decoded). The file is read into
+    /// memory, except sysfs's `/sys/kernel/btf/vmlinux`, which is mapped (it cannot change);
+    /// FIFOs, devices and other non-regular files are refused.
     pub fn load_file(path: impl AsRef<Path>) -> Result<Self> {
         Self::from_data(read_file(path.as_ref())?, None)
     }

@@ -26,6 +26,7 @@ use crate::datasec::fixup_datasecs;
 use crate::elf::{ElfFile, STB_LOCAL};
 use crate::error::{Error, Result};
 use crate::legacy_maps::load_legacy_maps;
+use crate::limits::Limits;
 use crate::link::{Function, link_subprograms, mark_hidden_subprograms_static, split_functions};
 use crate::map::MapSpec;
 use crate::program::ProgramSpec;
@@ -63,19 +64,27 @@ fn btf_err(section: &str) -> impl FnOnce(ebpf_btf::Error) -> Error + '_ {
 }
 
 impl CollectionSpec {
-    /// Reads the object file at `path`.
+    /// Reads the object file at `path` (a regular file, see [`read_file`](crate::read_file))
+    /// with the default [`Limits`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<CollectionSpec> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        CollectionSpec::from_elf(&bytes)
+        Self::from_file_with(path, &Limits::default())
     }
 
-    /// Reads an object file from its bytes (either byte order). Deterministic, and never
-    /// panics on malformed input.
+    /// Reads the object file at `path` within `limits`.
+    pub fn from_file_with(path: impl AsRef<Path>, limits: &Limits) -> Result<CollectionSpec> {
+        CollectionSpec::from_elf_with(&crate::read_file(path)?, limits)
+    }
+
+    /// Reads an object file from its bytes (either byte order) with the default [`Limits`].
+    /// Deterministic, and never panics on malformed input.
     pub fn from_elf(bytes: &[u8]) -> Result<CollectionSpec> {
+        Self::from_elf_with(bytes, &Limits::default())
+    }
+
+    /// Reads an object file from its bytes within `limits`: global data that would need
+    /// more than [`Limits::max_data_bytes`] is refused, from the section headers, before
+    /// it is allocated.
+    pub fn from_elf_with(bytes: &[u8], limits: &Limits) -> Result<CollectionSpec> {
         let elf = ElfFile::parse(bytes)?;
 
         let license = elf
@@ -99,14 +108,18 @@ impl CollectionSpec {
         if let Some(spec) = btf.as_mut() {
             fixup_datasecs(spec, &elf)?;
         }
-        // Like libbpf, a `.BTF.ext` that does not parse is dropped with a warning: the
-        // programs lose their func and line info and CO-RE relocations.
+        // A `.BTF.ext` that does not parse is an error naming the record at fault.
+        // libbpf drops it with a warning instead, and then loads programs without
+        // their CO-RE relocations applied; which programs had any cannot be known
+        // once it is dropped, so there is no safe fallback.
         let ext = match (elf.section_by_name(".BTF.ext"), btf.as_ref()) {
-            (Some(s), Some(spec)) => ExtInfo::parse(s.data, spec)
-                .inspect_err(|e| {
-                    log::warn!("section '.BTF.ext': {e}: ignored (no func info, line info or CO-RE relocations)");
-                })
-                .ok(),
+            (Some(s), Some(spec)) => {
+                Some(ExtInfo::parse(s.data, spec).map_err(btf_err(".BTF.ext"))?)
+            }
+            (Some(_), None) => {
+                log::warn!("section '.BTF.ext': ignored: the object has no .BTF");
+                None
+            }
             _ => None,
         };
         let externs = Externs::from_btf(btf.as_ref())?;
@@ -114,7 +127,7 @@ impl CollectionSpec {
         let mut maps = BTreeMap::new();
         load_btf_maps(&elf, btf.as_ref(), &mut maps)?;
         load_legacy_maps(&elf, &mut maps)?;
-        load_data_maps(&elf, btf.as_ref(), &mut maps)?;
+        load_data_maps(&elf, btf.as_ref(), &mut maps, limits)?;
         load_struct_ops(&elf, btf.as_ref(), &mut maps)?;
         let arena = load_arena(&elf, &mut maps)?;
 
@@ -197,7 +210,7 @@ impl CollectionSpec {
         }
 
         let variables = load_variables(&elf, btf.as_ref())?;
-        Ok(CollectionSpec {
+        let spec = CollectionSpec {
             programs,
             maps,
             variables,
@@ -205,7 +218,9 @@ impl CollectionSpec {
             license,
             kernel_version,
             byte_order: elf.order,
-        })
+        };
+        spec.check_limits(limits)?;
+        Ok(spec)
     }
 }
 
@@ -230,37 +245,77 @@ mod tests {
             .count()
     }
 
-    /// A `.BTF.ext` that does not parse is dropped (as libbpf does), not fatal.
+    /// The `.BTF.ext` section's range in `bytes`.
+    fn ext_range(bytes: &[u8]) -> (usize, usize) {
+        let elf = ElfFile::parse(bytes).expect("parse");
+        let ext = elf.section_by_name(".BTF.ext").expect(".BTF.ext");
+        let start = ext.data.as_ptr() as usize - bytes.as_ptr() as usize;
+        (start, ext.data.len())
+    }
+
+    /// A `.BTF.ext` that does not parse is an error naming what is wrong, never
+    /// a silent drop of every program's func info, line info and CO-RE
+    /// relocations.
     #[test]
-    fn corrupt_btf_ext_is_dropped() {
+    fn corrupt_btf_ext_is_an_error() {
         for name in ["core-el.o", "core-eb.o", "loader-el.o"] {
             let mut bytes = fixture(name);
             let good = CollectionSpec::from_elf(&bytes).expect("fixture opens");
             assert!(count::<FuncInfo>(&good) > 0 && count::<LineInfo>(&good) > 0);
-            let (start, len) = {
-                let elf = ElfFile::parse(&bytes).expect("parse");
-                let ext = elf.section_by_name(".BTF.ext").expect(".BTF.ext");
-                let start = ext.data.as_ptr() as usize - bytes.as_ptr() as usize;
-                (start, ext.data.len())
-            };
-            // A bad magic, then a header length past the section.
+            let (start, len) = ext_range(&bytes);
+            // A bad magic, then a header length that moves every offset.
             for (at, value) in [(0, 0u8), (4, 0xff)] {
                 let saved = bytes[start + at];
                 bytes[start + at] = value;
-                let spec = CollectionSpec::from_elf(&bytes)
-                    .unwrap_or_else(|e| panic!("{name}: corrupt .BTF.ext byte {at}: {e}"));
                 assert!(len > at);
-                assert_eq!(
-                    spec.programs.keys().collect::<Vec<_>>(),
-                    good.programs.keys().collect::<Vec<_>>(),
-                    "{name}"
-                );
-                assert_eq!(spec.maps, good.maps, "{name}");
-                assert_eq!(count::<FuncInfo>(&spec), 0, "{name}");
-                assert_eq!(count::<LineInfo>(&spec), 0, "{name}");
-                assert_eq!(count::<CoreRelo>(&spec), 0, "{name}");
+                let e = CollectionSpec::from_elf(&bytes).expect_err(name);
+                let text = e.to_string();
+                assert!(text.starts_with(".BTF.ext: "), "{name}: {text}");
+                assert!(text.contains("ext header"), "{name}: {text}");
                 bytes[start + at] = saved;
             }
+        }
+    }
+
+    /// One CO-RE record whose type id is out of range: an error naming the
+    /// record's section and field (it used to drop the whole `.BTF.ext`, so the
+    /// object opened with 0 CO-RE relocations and loaded unrelocated).
+    #[test]
+    fn a_bad_core_record_is_an_error() {
+        for name in ["core-el.o", "core-eb.o"] {
+            let mut bytes = fixture(name);
+            let good = CollectionSpec::from_elf(&bytes).expect("fixture opens");
+            assert!(count::<CoreRelo>(&good) > 0, "{name}");
+            let big = name.ends_with("-eb.o");
+            let (start, len) = ext_range(&bytes);
+            let u32_at = |b: &[u8], at: usize| {
+                let w: [u8; 4] = b[at..at + 4].try_into().expect("4 bytes");
+                if big {
+                    u32::from_be_bytes(w)
+                } else {
+                    u32::from_le_bytes(w)
+                }
+            };
+            // Header: magic, version, flags, hdr_len, then func/line info
+            // offsets and lengths, then core_relo_off and core_relo_len.
+            let hdr_len = u32_at(&bytes, start + 4) as usize;
+            let core_off = u32_at(&bytes, start + 24) as usize;
+            let core = start + hdr_len + core_off;
+            // rec_size, then the first section: sec_name_off, num_info, records
+            // of insn_off, type_id, access_str_off, kind.
+            let type_id = core + 4 + 8 + 4;
+            assert!(type_id + 4 <= start + len, "{name}");
+            let bad = if big {
+                0x00ff_ffff_u32.to_be_bytes()
+            } else {
+                0x00ff_ffff_u32.to_le_bytes()
+            };
+            bytes[type_id..type_id + 4].copy_from_slice(&bad);
+            let e = CollectionSpec::from_elf(&bytes).expect_err(name);
+            let text = e.to_string();
+            assert!(text.starts_with(".BTF.ext: "), "{name}: {text}");
+            assert!(text.contains("core_relo"), "{name}: {text}");
+            assert!(text.contains("type_id"), "{name}: {text}");
         }
     }
 }

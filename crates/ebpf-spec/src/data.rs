@@ -18,6 +18,7 @@ use ebpf_btf::{Datasec, Spec};
 use crate::datasec::KCONFIG_SECTION;
 use crate::elf::{ElfFile, SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, Section};
 use crate::error::{Error, Result};
+use crate::limits::{Limits, check_total};
 use crate::map::{MAP_FLAG_RDONLY_PROG, MapEntry, MapKey, MapSpec, MapValue};
 use crate::map_type::MapType;
 
@@ -63,29 +64,50 @@ pub(crate) fn data_kind(section: &Section<'_>) -> Option<DataKind> {
     None
 }
 
-/// Makes one array map per data section, and the `.kconfig` map.
+/// The size of data section `section`, if it is within [`MAX_DATA_SECTION_SIZE`].
+fn section_size(section: &Section<'_>) -> Result<u32> {
+    u32::try_from(section.size)
+        .ok()
+        .filter(|s| *s <= MAX_DATA_SECTION_SIZE)
+        .ok_or_else(|| Error::BadSection {
+            section: section.name.to_owned(),
+            reason: format!(
+                "size {} exceeds the limit of {MAX_DATA_SECTION_SIZE} bytes",
+                section.size
+            ),
+        })
+}
+
+/// Makes one array map per data section, and the `.kconfig` map; refuses, from the
+/// section headers and before allocating, data that needs more than `limits`.
 pub(crate) fn load_data_maps(
     elf: &ElfFile<'_>,
     btf: Option<&Spec>,
     maps: &mut BTreeMap<String, MapSpec>,
+    limits: &Limits,
 ) -> Result<()> {
+    let kconfig = btf.and_then(|b| b.type_by_name::<Datasec>(KCONFIG_SECTION).ok());
+    for section in elf.sections.iter().filter(|s| data_kind(s).is_some()) {
+        section_size(section)?;
+    }
+    check_total(
+        elf.sections
+            .iter()
+            .filter(|s| data_kind(s).is_some())
+            .map(|s| (s.name, s.size))
+            .chain(
+                kconfig
+                    .as_ref()
+                    .map(|(_, ds)| (KCONFIG_SECTION, u64::from(ds.size))),
+            ),
+        limits,
+    )?;
     for section in &elf.sections {
         let Some(kind) = data_kind(section) else {
             continue;
         };
         log::debug!("section '{}': global data map ({kind:?})", section.name);
-        let size = u32::try_from(section.size)
-            .ok()
-            .filter(|s| *s <= MAX_DATA_SECTION_SIZE);
-        let Some(size) = size else {
-            return Err(Error::BadSection {
-                section: section.name.to_owned(),
-                reason: format!(
-                    "size {} exceeds the limit of {MAX_DATA_SECTION_SIZE} bytes",
-                    section.size
-                ),
-            });
-        };
+        let size = section_size(section)?;
         let bytes = match kind {
             DataKind::Bss => vec![0; size as usize],
             _ => section.data.to_vec(),

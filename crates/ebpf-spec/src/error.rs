@@ -44,6 +44,19 @@ pub enum Error {
         /// The file size.
         len: usize,
     },
+    /// The object's global data and map contents need more memory than
+    /// [`Limits::max_data_bytes`](crate::Limits::max_data_bytes) allows.
+    #[error(
+        "global data and map contents need {total} bytes, more than the limit of {limit} (largest: {largest})"
+    )]
+    DataTooLarge {
+        /// The bytes asked for.
+        total: u64,
+        /// The limit.
+        limit: u64,
+        /// The largest sections or maps with their sizes.
+        largest: String,
+    },
     /// A section is malformed (size not a multiple of 8 for code, ...).
     #[error("section '{section}': {reason}")]
     BadSection {

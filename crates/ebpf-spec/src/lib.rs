@@ -40,6 +40,7 @@ mod error;
 mod kconfig;
 mod ksyms;
 mod legacy_maps;
+mod limits;
 mod link;
 mod map;
 mod map_type;
@@ -61,6 +62,7 @@ pub use datasec::{KCONFIG_SECTION, KSYMS_SECTION};
 pub use error::{Error, Result};
 pub use kconfig::KconfigRef;
 pub use ksyms::{KfuncRef, KsymRef};
+pub use limits::{Limits, read_file};
 pub use map::{
     MAP_FLAG_MMAPABLE, MAP_FLAG_NO_PREALLOC, MAP_FLAG_RDONLY_PROG, MapEntry, MapKey, MapSpec,
     MapValue, PinType, StructOpsSpec,

@@ -273,3 +273,108 @@ fn huge_bss_is_refused_not_allocated() {
         "section '.bss': size 4227858432 exceeds the limit of 67108864 bytes"
     );
 }
+
+/// `bytes` (a little-endian ELF64 object) with `sizes.len()` more `.bss.N`
+/// sections (SHT_NOBITS: no bytes in the file) of the given sizes.
+fn with_bss_sections(bytes: &[u8], sizes: &[u64]) -> Vec<u8> {
+    let elf = Elf::parse(bytes).expect("fixture parses");
+    let (shoff, shnum) = (elf.header.e_shoff as usize, usize::from(elf.header.e_shnum));
+    let shstrndx = usize::from(elf.header.e_shstrndx);
+    assert_eq!(elf.header.e_shentsize, 64);
+    let mut out = bytes.to_vec();
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    // A new section name table: the old one plus the new names.
+    let str_hdr = shoff + shstrndx * 64;
+    let (str_off, str_len) = (
+        u64_at(bytes, str_hdr + 24) as usize,
+        u64_at(bytes, str_hdr + 32) as usize,
+    );
+    let mut strtab = bytes[str_off..str_off + str_len].to_vec();
+    let mut names = Vec::new();
+    for i in 0..sizes.len() {
+        names.push(strtab.len() as u32);
+        strtab.extend_from_slice(format!(".bss.{i}\0").as_bytes());
+    }
+    let new_str_off = out.len();
+    out.extend_from_slice(&strtab);
+    // A new section header table: the old headers, then the new ones.
+    out.resize(out.len().next_multiple_of(8), 0);
+    let new_shoff = out.len();
+    out.extend_from_slice(&bytes[shoff..shoff + shnum * 64]);
+    put_u64(&mut out, new_shoff + shstrndx * 64 + 24, new_str_off as u64);
+    put_u64(
+        &mut out,
+        new_shoff + shstrndx * 64 + 32,
+        strtab.len() as u64,
+    );
+    for (name, size) in names.iter().zip(sizes) {
+        let mut h = [0u8; 64];
+        h[..4].copy_from_slice(&name.to_le_bytes());
+        h[4..8].copy_from_slice(&8u32.to_le_bytes()); // SHT_NOBITS
+        h[8..16].copy_from_slice(&3u64.to_le_bytes()); // SHF_WRITE | SHF_ALLOC
+        h[32..40].copy_from_slice(&size.to_le_bytes());
+        h[48..56].copy_from_slice(&8u64.to_le_bytes()); // sh_addralign
+        out.extend_from_slice(&h);
+    }
+    put_u64(&mut out, 0x28, new_shoff as u64);
+    put_u16(&mut out, 0x3c, (shnum + sizes.len()) as u16);
+    out
+}
+
+#[test]
+fn many_large_data_sections_are_refused_before_allocation() {
+    // A few KiB of file asking for 17 x 64 MiB of zeroed global data: over the
+    // 1 GiB default, refused from the section headers, naming the largest.
+    let base = fixture("nobtf-el.o");
+    let b = with_bss_sections(&base, &[64 << 20; 17]);
+    assert!(b.len() < base.len() + 4096);
+    let e = open(&b);
+    assert!(matches!(e, Error::DataTooLarge { .. }), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.starts_with("global data and map contents need 1140850696 bytes"),
+        "{text}"
+    );
+    assert!(text.contains("more than the limit of 1073741824"), "{text}");
+    assert!(
+        text.contains("'.bss.0' 67108864, '.bss.1' 67108864") && text.contains("and 14 more"),
+        "{text}"
+    );
+
+    // The limit is the caller's: two such sections pass the default and fail
+    // a tighter one.
+    let b = with_bss_sections(&base, &[64 << 20; 2]);
+    let spec = CollectionSpec::from_elf(&b).expect("within the default limit");
+    assert_eq!(spec.maps[".bss.1"].value_size, 64 << 20);
+    let tight = ebpf_spec::Limits {
+        max_data_bytes: 100 << 20,
+    };
+    let e = CollectionSpec::from_elf_with(&b, &tight).unwrap_err();
+    assert!(matches!(e, Error::DataTooLarge { .. }), "{e}");
+}
+
+#[test]
+fn only_regular_files_are_read() {
+    for path in ["/dev/zero", "/dev/null", "/"] {
+        let e = CollectionSpec::from_file(path).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{path}: {e}");
+    }
+    let fifo = std::env::temp_dir().join(format!("ebpf-spec-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(CollectionSpec::from_file(path).map(drop));
+    });
+    let result = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("a FIFO with no writer blocked the read");
+    let _ = std::fs::remove_file(&fifo);
+    let e = result.unwrap_err();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+}

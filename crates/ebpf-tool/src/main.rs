@@ -49,8 +49,41 @@ pub fn core_relo_count(p: &ebpf_spec::ProgramSpec) -> usize {
     about = "Inspect, disassemble, load and run eBPF objects"
 )]
 struct Cli {
+    /// More log output on stderr: -v for info, -vv for debug, -vvv for trace
+    /// (warnings are always shown; RUST_LOG overrides).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Sends the library's `log` records to stderr: warnings (a dropped section,
+/// an unknown program type, ...) by default, more with each `-v`; `RUST_LOG`,
+/// when set, replaces the default filter.
+fn init_logger(verbose: u8) {
+    let level = match verbose {
+        0 => log::LevelFilter::Warn,
+        1 => log::LevelFilter::Info,
+        2 => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Trace,
+    };
+    let mut builder = env_logger::Builder::new();
+    builder
+        .filter_level(level)
+        // One line like the tool's errors: `ebpf-tool: warning: ...`.
+        .format(|out, record| {
+            let level = match record.level() {
+                log::Level::Error => "error",
+                log::Level::Warn => "warning",
+                log::Level::Info => "info",
+                log::Level::Debug => "debug",
+                log::Level::Trace => "trace",
+            };
+            writeln!(out, "ebpf-tool: {level}: {}", record.args())
+        })
+        .parse_default_env();
+    // Only fails if a logger is already installed, which nothing else does.
+    let _ = builder.try_init();
 }
 
 #[derive(Debug, Subcommand)]
@@ -234,6 +267,7 @@ fn seconds(v: f64, flag: &str) -> Result<std::time::Duration> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logger(cli.verbose);
     let result = match &cli.command {
         Command::Inspect { object, json } => cmd::inspect::run(object, *json),
         Command::Disasm {

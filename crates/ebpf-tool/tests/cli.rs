@@ -11,6 +11,7 @@ fn root() -> PathBuf {
 fn tool(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ebpf-tool"))
         .args(args)
+        .env_remove("RUST_LOG")
         .current_dir(root())
         .output()
         .expect("run ebpf-tool")
@@ -181,4 +182,97 @@ fn vmlinux_header_compiles_with_clang() {
         "clang rejected the vmlinux header: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The byte range of section `name` in a little-endian ELF64 file.
+fn section_range(elf: &[u8], name: &str) -> std::ops::Range<usize> {
+    let u16_at = |at: usize| usize::from(u16::from_le_bytes([elf[at], elf[at + 1]]));
+    let u32_at = |at: usize| u32::from_le_bytes(elf[at..at + 4].try_into().unwrap()) as usize;
+    let u64_at = |at: usize| u64::from_le_bytes(elf[at..at + 8].try_into().unwrap()) as usize;
+    let (shoff, shentsize, shnum, shstrndx) =
+        (u64_at(0x28), u16_at(0x3a), u16_at(0x3c), u16_at(0x3e));
+    let header = |i: usize| shoff + i * shentsize;
+    let strtab = u64_at(header(shstrndx) + 0x18);
+    for i in 0..shnum {
+        let h = header(i);
+        let at = strtab + u32_at(h);
+        if elf[at..].starts_with(name.as_bytes()) && elf[at + name.len()] == 0 {
+            let off = u64_at(h + 0x18);
+            return off..off + u64_at(h + 0x20);
+        }
+    }
+    panic!("no section {name}");
+}
+
+/// Writes `bytes` to a temp file named after `tag`.
+fn temp_object(tag: &str, bytes: &[u8]) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("ebpf-tool-{tag}-{}.o", std::process::id()));
+    std::fs::write(&path, bytes).expect("write object");
+    path
+}
+
+/// Library warnings reach stderr (the CLI installs a logger); `-vv` adds debug
+/// messages, which are hidden by default.
+#[test]
+fn warnings_are_shown_and_verbose_shows_more() {
+    let mut bytes = std::fs::read(root().join("testdata/nobtf-el.o")).unwrap();
+    // The section `socket` shares its string with the program `legacy_socket`:
+    // both become `sockex`, a section name no program type has.
+    let at = bytes
+        .windows(14)
+        .position(|w| w == b"legacy_socket\0")
+        .expect("legacy_socket");
+    bytes[at + 7..at + 13].copy_from_slice(b"sockex");
+    let object = temp_object("warn", &bytes);
+    let path = object.to_str().unwrap();
+    let out = tool(&["inspect", path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("ebpf-tool: warning: ") && stderr.contains("unknown section name"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("global data map"), "{stderr}");
+    let out = tool(&["inspect", "-vv", path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ebpf-tool: debug: ") && stderr.contains("global data map"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(&object);
+}
+
+/// One CO-RE record with an out-of-range type id: `inspect` and `core` fail
+/// naming the record, instead of reporting 0 CO-RE relocations with exit 0.
+#[test]
+fn a_broken_core_record_is_an_error_not_zero_relocations() {
+    let mut bytes = std::fs::read(root().join("testdata/core-el.o")).unwrap();
+    let ext = section_range(&bytes, ".BTF.ext");
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    let hdr_len = u32_at(&bytes, ext.start + 4) as usize;
+    let core_off = u32_at(&bytes, ext.start + 24) as usize;
+    // rec_size, sec_name_off, num_info, then the first record's insn_off and type_id.
+    let type_id = ext.start + hdr_len + core_off + 4 + 8 + 4;
+    bytes[type_id..type_id + 4].copy_from_slice(&0x00ff_ffff_u32.to_le_bytes());
+    let object = temp_object("badcore", &bytes);
+    let path = object.to_str().unwrap();
+    for args in [
+        vec!["inspect", path],
+        vec!["core", path, "--target", "testdata/core_target-el.o"],
+    ] {
+        let out = tool(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(
+            stderr.contains(".BTF.ext")
+                && stderr.contains("core_relo")
+                && stderr.contains("type_id"),
+            "{args:?}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_file(&object);
 }

@@ -64,3 +64,101 @@ fn load_reports_and_pins_then_freplace_targets_the_pinned_program() {
         Ok(())
     });
 }
+
+/// `testdata/nobtf-el.o` (legacy maps, no BTF: names come from ELF symbols
+/// only) with the symbol `from` renamed to `to` (same length), written to a
+/// temp file.
+fn renamed_object(from: &str, to: &str) -> std::path::PathBuf {
+    assert_eq!(from.len(), to.len());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut bytes = std::fs::read(root.join("testdata/nobtf-el.o")).expect("fixture");
+    let (from, to) = (format!("{from}\0"), format!("{to}\0"));
+    let mut n = 0;
+    let mut i = 0;
+    while let Some(at) = bytes[i..]
+        .windows(from.len())
+        .position(|w| w == from.as_bytes())
+    {
+        let at = i + at;
+        bytes[at..at + to.len()].copy_from_slice(to.as_bytes());
+        i = at + to.len();
+        n += 1;
+    }
+    assert!(n > 0, "{from:?} not found");
+    let path = std::env::temp_dir().join(format!(
+        "ebpf-tool-pin-{}-{}.o",
+        std::process::id(),
+        to.trim_end_matches('\0').replace('/', "_")
+    ));
+    std::fs::write(&path, bytes).expect("write object");
+    path
+}
+
+/// Every entry under `dir`, recursively.
+fn tree(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(tree(&path));
+        }
+        out.push(path);
+    }
+    out
+}
+
+/// Map and program names are ELF symbols: `--pin DIR` must not let them climb
+/// out of DIR (`../..`), replace it (an absolute name) or leave partial pins
+/// and directories behind when it fails; DIR must be on bpffs before anything
+/// is created.
+#[test]
+fn pin_names_cannot_leave_the_pin_directory() {
+    kernel_test(|| {
+        let fs = BpfFs::new()?;
+        let dir = fs.path().join("a/b");
+        let dir_arg = dir.to_str().expect("utf-8 path");
+        // A new bpffs may hold the kernel's `maps.debug`/`progs.debug`.
+        let empty = tree(fs.path());
+        let cases = [
+            // A map that would be pinned at a/pwned, outside a/b.
+            ("legacy_hash", "../../pwned", "pin map ../../pwned"),
+            // A program that would replace DIR with /tmp (maps already pinned).
+            // (The tail `xdp` is kept: the section name shares the string.)
+            ("legacy_xdp", "/tmp/p_xdp", "pin program /tmp/p_xdp"),
+            // Still hidden after the tool drops the leading dot of data maps (`.bss`).
+            ("legacy_hash", "..legacyhas", "pin map ..legacyhas"),
+        ];
+        for (from, to, what) in cases {
+            let object = renamed_object(from, to);
+            let out = tool(&["load", object.to_str().expect("utf-8"), "--pin", dir_arg]);
+            let _ = std::fs::remove_file(&object);
+            let stderr = text(&out.stderr);
+            assert!(!out.status.success(), "{to}: loaded and pinned");
+            assert!(stderr.contains(what), "{to}: {stderr}");
+            assert!(stderr.contains("one path component"), "{to}: {stderr}");
+            assert_eq!(tree(fs.path()), empty, "{to}");
+            assert!(!Path::new("/tmp/p_xdp").exists(), "{to}");
+        }
+
+        // Not on bpffs: refused before maps/ and progs/ are created there.
+        let tmp = std::env::temp_dir().join(format!("ebpf-tool-notbpffs-{}", std::process::id()));
+        let out = tool(&[
+            "load",
+            "testdata/nobtf-el.o",
+            "--pin",
+            tmp.to_str().expect("utf-8"),
+        ]);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "pinned on a non-bpffs directory");
+        assert!(stderr.contains("not on a BPF filesystem"), "{stderr}");
+        assert!(!tmp.exists(), "{} created", tmp.display());
+
+        // A good object still pins, global data maps without their dot.
+        let out = tool(&["load", "testdata/nobtf-el.o", "--pin", dir_arg]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(dir.join("maps/legacy_hash").exists());
+        assert!(dir.join("maps/bss").exists());
+        assert!(dir.join("progs/legacy_xdp").exists());
+        Ok(())
+    });
+}

@@ -91,6 +91,9 @@ pub enum Error {
         /// The name.
         name: String,
     },
+    /// The spec is malformed or over a limit (see [`ebpf_spec::Error`]).
+    #[error("{0}")]
+    Spec(#[from] ebpf_spec::Error),
     /// BTF could not be parsed, relocated or marshalled.
     #[error("BTF: {0}")]
     Btf(#[from] ebpf_btf::Error),

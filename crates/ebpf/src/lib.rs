@@ -69,7 +69,9 @@ mod variable;
 
 pub use arena::Arena;
 pub use collection::Collection;
-pub use ebpf_spec::{AttachType, CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType};
+pub use ebpf_spec::{
+    AttachType, CollectionSpec, Limits, MapSpec, MapType, ProgramSpec, ProgramType,
+};
 pub use ebpf_syscall::{
     KernelConfig, KernelVersion, LogLevel, NotSupported, PermissionFacts, VerifierLog, eperm_hint,
 };

@@ -32,9 +32,26 @@
 //!   published consumer position whose busy bit was seen clear (acquire),
 //!   which the kernel does not reuse until the consumer position passes it;
 //!   perf data between `data_tail` and an acquired `data_head` in a writable
-//!   (non-overwriting) ring; an overwritable ring while its output is paused. The callers lend such views only while they hold the
-//!   reader mutably and publish the consumer position after the view ends, so
-//!   the kernel does not reuse the bytes while they are borrowed.
+//!   (non-overwriting) ring; an overwritable ring while its output is paused.
+//!   The callers lend such views only while they hold the reader mutably and
+//!   publish the consumer position after the view ends, so the kernel does not
+//!   reuse the bytes while they are borrowed.
+//! - Positions user space publishes are moved by one owner only. A BPF ring
+//!   buffer or user ring buffer map has at most one reader or writer in this
+//!   process (the exclusive claim of [`crate::ringbuf`], keyed by map id and
+//!   held while the ring is mapped), and a perf ring is a perf event the
+//!   reader opened itself and never shares. So no other thread of this process
+//!   can move a consumer position past a lent record or reserve the bytes of
+//!   a record being written. Another process can only do so by mapping the
+//!   same ring itself, which needs a descriptor of the map opened for writing
+//!   (an inherited or passed fd, or write access to a pin): the library never
+//!   passes one on, and such a process can equally write this process's memory
+//!   through `ptrace` or `/proc/PID/mem`. Sharing one ring between processes
+//!   is unsupported (docs/ARCHITECTURE.md).
+//! - A record or position that does not fit the ring (a corrupt header or
+//!   `data_head`) is reported as [`ReaderError::Corrupt`](crate::ringbuf::ReaderError::Corrupt)
+//!   by the readers before any view of it is taken; the panicking checks here
+//!   are a last line that valid callers never reach.
 //! - A [`MappedValue`] owns its mapping of a global-data map's value; every
 //!   access is bounds-checked (an error, never undefined behaviour). BPF
 //!   programs read and write those bytes with no synchronisation the Rust
@@ -51,7 +68,8 @@
 //!   process; it is never undefined behaviour).
 //! - A mutable view ([`SharedPages::bytes_mut`]) is only taken of a user ring
 //!   buffer record that user space reserved (its header carries the busy bit,
-//!   so the kernel does not read the payload until it is submitted).
+//!   so the kernel does not read the payload until it is submitted) by the
+//!   map's only writer in this process (see above).
 #![allow(
     unsafe_code,
     reason = "the one audited module of raw access to kernel-shared memory (see the invariants above)"
@@ -172,7 +190,9 @@ impl SharedPages {
         // outlives the returned borrow of `self`. The kernel contract keeps the
         // range unwritten while it is viewed: ring buffer records are not reused
         // before the consumer position passes them, perf data between tail and
-        // head is not overwritten in a writable ring (module invariants).
+        // head is not overwritten in a writable ring, and the position is moved
+        // only by this mapping's owner, the ring's only reader or writer in this
+        // process (module invariants).
         unsafe { core::slice::from_raw_parts(ptr, len) }
     }
 
@@ -199,10 +219,14 @@ impl SharedPages {
             "shared pages: mutable view of a read-only mapping"
         );
         let ptr = self.check(off, len, 1);
-        // SAFETY: `[ptr, ptr + len)` is inside the writable mapping (checked) and
-        // the returned borrow holds `self` exclusively, so no other view of this
-        // process overlaps it; the kernel does not read a user ring buffer record
-        // while its header's busy bit is set, and nothing else writes it.
+        // SAFETY: `[ptr, ptr + len)` is inside the writable mapping (checked),
+        // which outlives the returned borrow. That borrow holds `self`, the
+        // mapping of the map's only writer in this process (the ring buffer
+        // claim), exclusively, so no other view of this process overlaps it:
+        // no other thread can reserve these bytes. The kernel does not read a
+        // user ring buffer record while its header's busy bit is set, and does
+        // not write user ring buffer data. Another process could write them only
+        // through its own writable mapping of the map (module invariants).
         unsafe { core::slice::from_raw_parts_mut(ptr, len) }
     }
 }
@@ -358,8 +382,9 @@ impl<'a> RingView<'a> {
         // lies inside the double-mapped data area `[data, data + 2 * size)`
         // (`RingPages` invariants; the second copy maps the same pages, so the
         // bytes are contiguous), which outlives `'a`. The kernel does not write
-        // a committed record before the consumer position passes it, and the
-        // callers publish that position only after the view ends.
+        // a committed record before the consumer position passes it, the
+        // callers publish that position only after the view ends, and nothing
+        // else in this process publishes it (the ring's claim; module invariants).
         unsafe { core::slice::from_raw_parts(self.data.add(off), len) }
     }
 }

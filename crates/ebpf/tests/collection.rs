@@ -384,6 +384,63 @@ fn pinning_by_name() {
     });
 }
 
+/// Map names come from ELF symbols: a pinned-by-name map called `../x`
+/// would be pinned outside `pin_path`. Such a name is refused before any map
+/// is created or pinned.
+#[test]
+fn pin_by_name_stays_inside_the_pin_path() {
+    kernel_test(|| {
+        let fs = BpfFs::new()?;
+        let dir = fs.path().join("app");
+        std::fs::create_dir(&dir)?;
+        let mut s = without_struct_ops(spec("loader-el.o"));
+        // Maps only: no program refers to the renamed map.
+        s.programs.clear();
+        for bad in ["../escaped", "/abs", ".hidden"] {
+            let mut bad_spec = s.clone();
+            let mut m = bad_spec.maps.remove("percpu_array").unwrap();
+            m.name = bad.into();
+            bad_spec.maps.insert(bad.into(), m);
+            let e = Collection::load(
+                &bad_spec,
+                CollectionOptions {
+                    pin_path: Some(dir.clone()),
+                    ..Default::default()
+                },
+            )
+            .unwrap_err();
+            assert!(e.to_string().contains("one path component"), "{bad}: {e}");
+            assert!(!fs.path().join("escaped").exists(), "{bad}: pinned outside");
+            assert_eq!(
+                std::fs::read_dir(&dir)?.count(),
+                0,
+                "{bad}: pins left behind"
+            );
+        }
+        Ok(())
+    });
+}
+
+/// A spec holding more global data than `CollectionOptions::limits` allows is
+/// refused before anything is copied or created, naming the largest maps.
+#[test]
+fn data_limits_are_checked_before_loading() {
+    kernel_test(|| {
+        let mut s = without_struct_ops(spec("loader-el.o"));
+        s.programs.clear();
+        let tight = CollectionOptions {
+            limits: ebpf::Limits { max_data_bytes: 16 },
+            ..Default::default()
+        };
+        let e = Collection::load(&s, tight).unwrap_err();
+        assert!(matches!(e, ebpf::Error::Spec(_)), "{e}");
+        assert!(e.to_string().contains("more than the limit of 16"), "{e}");
+        assert!(e.to_string().contains("(largest: '.bss' 52"), "{e}");
+        Collection::load(&s, CollectionOptions::default())?;
+        Ok(())
+    });
+}
+
 #[test]
 fn map_replacement() {
     kernel_test(|| {

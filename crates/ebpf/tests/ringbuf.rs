@@ -84,6 +84,38 @@ fn rejects_other_map_types() {
     });
 }
 
+/// A second consumer of one ring would publish a consumer position past a
+/// record the first still lends out, and the kernel would reuse its bytes:
+/// a second reader of the same map (through any descriptor, or added to the
+/// same reader) is refused until the first is dropped.
+#[test]
+fn a_second_reader_of_the_same_map_is_refused() {
+    kernel_test(|| {
+        let Some(ring) = ring_map(MapType::RINGBUF, PAGE) else {
+            return Ok(());
+        };
+        let Some(other) = ring_map(MapType::RINGBUF, PAGE) else {
+            return Ok(());
+        };
+        let mut reader = RingBufReader::new(&ring)?;
+        let dup = ring.try_clone()?;
+        for fd in [&ring, &dup] {
+            let err = RingBufReader::new(fd).unwrap_err();
+            assert!(matches!(err, ReaderError::AlreadyClaimed { .. }), "{err}");
+            let err = reader.add(fd).unwrap_err();
+            assert!(matches!(err, ReaderError::AlreadyClaimed { .. }), "{err}");
+        }
+        assert_eq!(reader.ring_count(), 1);
+        assert_eq!(reader.add(&other)?, 1);
+        let err = RingBufReader::new(&other).unwrap_err();
+        assert!(matches!(err, ReaderError::AlreadyClaimed { .. }), "{err}");
+        drop(reader);
+        let _again = RingBufReader::new(&dup)?;
+        let _other = RingBufReader::new(&other)?;
+        Ok(())
+    });
+}
+
 #[test]
 fn millions_of_records_wrap_without_loss_or_duplication() {
     kernel_test(|| {

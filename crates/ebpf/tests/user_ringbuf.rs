@@ -212,3 +212,30 @@ fn user_ring_buffer_reserve_waits_for_room() {
         Ok(())
     });
 }
+
+/// Two writers of one map would each keep a producer position and reserve the
+/// same bytes (two live `&mut [u8]` of one record): the second is refused,
+/// through any descriptor of the map, until the first is dropped.
+#[test]
+fn a_second_writer_of_the_same_map_is_refused() {
+    kernel_test(|| {
+        let Some(user) = ring_map(MapType::USER_RINGBUF, PAGE) else {
+            return Ok(());
+        };
+        let mut first = UserRingBuf::new(&user)?;
+        let dup: OwnedFd = user.try_clone()?;
+        for fd in [&user, &dup] {
+            let err = UserRingBuf::new(fd).unwrap_err();
+            assert!(matches!(err, ReaderError::AlreadyClaimed { .. }), "{err}");
+            assert!(err.to_string().contains("one per ring buffer"), "{err}");
+        }
+        let mut record = first.reserve(8)?;
+        record.copy_from_slice(&1u64.to_ne_bytes());
+        record.submit();
+        drop(first);
+        // Released with the writer; the new one continues where it stopped.
+        let second = UserRingBuf::new(&dup)?;
+        assert_eq!(second.pending_bytes(), 16);
+        Ok(())
+    });
+}

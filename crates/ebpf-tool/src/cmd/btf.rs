@@ -22,7 +22,8 @@ pub enum Format {
 
 /// Reads BTF from `path`: an ELF object's `.BTF`, or a raw BTF blob.
 pub fn load(path: &str) -> Result<Arc<Spec>> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    // Regular files only, at most their size: a FIFO or /dev/zero is an error.
+    let bytes = ebpf_spec::read_file(path).map_err(|e| e.to_string())?;
     if bytes.starts_with(b"\x7fELF") {
         let spec = CollectionSpec::from_elf(&bytes).map_err(|e| format!("{path}: {e}"))?;
         spec.btf

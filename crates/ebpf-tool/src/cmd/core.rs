@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use ebpf_btf::core::Relocator;
 use ebpf_btf::{CoreRelo, Spec};
-use ebpf_spec::CollectionSpec;
 
 use crate::Result;
 
@@ -26,7 +25,7 @@ fn program_relos(p: &ebpf_spec::ProgramSpec) -> Vec<CoreRelo> {
 
 /// Runs the command.
 pub fn run(path: &str, target: Option<&str>) -> Result<String> {
-    let spec = CollectionSpec::from_file(path).map_err(|e| format!("{path}: {e}"))?;
+    let spec = super::open_object(path)?;
     let Some(local) = &spec.btf else {
         return Err(format!(
             "{path}: the object has no BTF, so no CO-RE relocations"

@@ -2,7 +2,7 @@
 //! instructions in llvm-objdump syntax, annotated with symbols, map and call
 //! references, source lines and CO-RE relocations.
 
-use ebpf_spec::{CollectionSpec, ProgramSpec};
+use ebpf_spec::ProgramSpec;
 
 use crate::Result;
 use crate::json::Json;
@@ -33,7 +33,7 @@ fn program_json(p: &ProgramSpec) -> Json {
 /// Runs the command.
 pub fn run(path: &str, program: Option<&str>, json: bool) -> Result<String> {
     let mut out = String::new();
-    let spec = CollectionSpec::from_file(path).map_err(|e| format!("{path}: {e}"))?;
+    let spec = super::open_object(path)?;
     let programs: Vec<&ProgramSpec> = match program {
         Some(name) => vec![
             spec.programs

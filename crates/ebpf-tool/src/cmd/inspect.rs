@@ -175,7 +175,7 @@ pub fn print_text(out: &mut String, spec: &CollectionSpec) {
 
 /// Runs the command.
 pub fn run(path: &str, json: bool) -> Result<String> {
-    let spec = CollectionSpec::from_file(path).map_err(|e| format!("{path}: {e}"))?;
+    let spec = super::open_object(path)?;
     let mut out = String::new();
     if json {
         outln!(out, "{}", to_json(&spec));

@@ -8,8 +8,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use ebpf::pin::{PinGuard, check_dir, join_name};
 use ebpf::{Collection, CollectionOptions};
-use ebpf_spec::CollectionSpec;
 
 use crate::Result;
 use crate::json::Json;
@@ -22,7 +22,7 @@ pub fn run(
     attach_progs: &[String],
     json: bool,
 ) -> Result<String> {
-    let spec = CollectionSpec::from_file(path).map_err(|e| format!("{path}: {e}"))?;
+    let spec = super::open_object(path)?;
     let mut opts = CollectionOptions::default();
     if let Some(t) = target {
         opts.core_btf = Some(super::btf::load(t)?);
@@ -58,20 +58,7 @@ pub fn run(
     })?;
 
     if let Some(dir) = pin {
-        let dir = Path::new(dir);
-        for sub in ["maps", "progs"] {
-            std::fs::create_dir_all(dir.join(sub))
-                .map_err(|e| format!("create {}: {e}", dir.join(sub).display()))?;
-        }
-        for (name, map) in &mut coll.maps {
-            let p = dir.join("maps").join(name.trim_start_matches('.'));
-            map.pin(&p).map_err(|e| format!("pin map {name}: {e}"))?;
-        }
-        for (name, prog) in &mut coll.programs {
-            let p = dir.join("progs").join(name);
-            prog.pin(&p)
-                .map_err(|e| format!("pin program {name}: {e}"))?;
-        }
+        pin_all(&mut coll, Path::new(dir))?;
     }
 
     let mut maps = Vec::new();
@@ -136,4 +123,49 @@ pub fn run(
         }
     }
     Ok(out)
+}
+
+/// The file name of map `name`'s pin: global data maps (`.rodata`, `.bss`,
+/// `.data.foo`, `.kconfig`) lose their one leading dot.
+fn map_pin_name(name: &str) -> &str {
+    name.strip_prefix('.').unwrap_or(name)
+}
+
+/// Pins every map under `DIR/maps` and every program under `DIR/progs`.
+///
+/// The names come from the object's symbols, so each must be one path
+/// component (checked before anything is created), and `dir` must be on a
+/// bpffs (checked before it or its subdirectories are created). If any step
+/// fails, every pin and directory made here is removed again.
+fn pin_all(coll: &mut Collection, dir: &Path) -> Result<()> {
+    let (maps, progs) = (dir.join("maps"), dir.join("progs"));
+    let mut map_paths = Vec::new();
+    for name in coll.maps.keys() {
+        let path =
+            join_name(&maps, map_pin_name(name)).map_err(|e| format!("pin map {name}: {e}"))?;
+        map_paths.push(path);
+    }
+    let mut prog_paths = Vec::new();
+    for name in coll.programs.keys() {
+        let path = join_name(&progs, name).map_err(|e| format!("pin program {name}: {e}"))?;
+        prog_paths.push(path);
+    }
+    check_dir(dir).map_err(|e| format!("--pin: {e}"))?;
+    let mut guard = PinGuard::new();
+    for sub in [&maps, &progs] {
+        guard
+            .create_dir_all(sub)
+            .map_err(|e| format!("--pin: {e}"))?;
+    }
+    for ((name, map), path) in coll.maps.iter_mut().zip(map_paths) {
+        map.pin(&path).map_err(|e| format!("pin map {name}: {e}"))?;
+        guard.record(path);
+    }
+    for ((name, prog), path) in coll.programs.iter_mut().zip(prog_paths) {
+        prog.pin(&path)
+            .map_err(|e| format!("pin program {name}: {e}"))?;
+        guard.record(path);
+    }
+    guard.keep();
+    Ok(())
 }

@@ -8,3 +8,12 @@ pub mod inspect;
 pub mod load;
 pub mod objects;
 pub mod run;
+
+/// Reads the object file at `path`; errors start with the path once
+/// (`ebpf_spec::Error::Io` already names it).
+pub fn open_object(path: &str) -> crate::Result<ebpf_spec::CollectionSpec> {
+    ebpf_spec::CollectionSpec::from_file(path).map_err(|e| match e {
+        ebpf_spec::Error::Io { .. } => e.to_string(),
+        e => format!("{path}: {e}"),
+    })
+}

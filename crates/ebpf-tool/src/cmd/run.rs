@@ -164,10 +164,7 @@ pub fn run(opts: &RunOptions) -> Result<String> {
         .map_err(|e| format!("signalfd: {e}"))?;
 
     let (label, spec) = match &opts.object {
-        Some(path) => (
-            path.clone(),
-            CollectionSpec::from_file(path).map_err(|e| format!("{path}: {e}"))?,
-        ),
+        Some(path) => (path.clone(), super::open_object(path)?),
         None => (
             "default object (syscall counts per process)".to_owned(),
             CollectionSpec::from_elf(DEFAULT_OBJECT).map_err(|e| format!("default object: {e}"))?,

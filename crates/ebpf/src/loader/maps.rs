@@ -12,6 +12,7 @@ use super::btf::ObjectBtf;
 use super::plan::Plan;
 use crate::error::{Error, Result};
 use crate::map::{Map, MapBtf};
+use crate::pin::PinGuard;
 use crate::{MapSpec, MapType};
 
 /// The maps of the collection (all but struct_ops maps) and the pins made.
@@ -36,7 +37,7 @@ impl Maps {
     ) -> Result<Maps> {
         let mut maps = Maps {
             created: BTreeMap::new(),
-            pins: PinGuard::default(),
+            pins: PinGuard::new(),
         };
         for ms in plan.spec.maps.values().filter(|m| m.struct_ops.is_none()) {
             let map = match replacements.remove(&ms.name) {
@@ -63,7 +64,10 @@ impl Maps {
     ) -> Result<Map> {
         let name = ms.name.as_str();
         let pin = match (ms.pinning, pin_dir) {
-            (PinType::ByName, Some(dir)) => Some(dir.join(name)),
+            // One path component: a name from the object never leaves the directory.
+            (PinType::ByName, Some(dir)) => {
+                Some(crate::pin::join_name(dir, name).map_err(Error::map(name, "pin"))?)
+            }
             _ => None,
         };
         if let Some(path) = pin.as_ref().filter(|p| p.exists()) {
@@ -99,7 +103,7 @@ impl Maps {
         let mut map = map;
         if let Some(path) = pin {
             map.pin(&path)?;
-            self.pins.created.push(path);
+            self.pins.record(path);
         }
         Ok(map)
     }
@@ -114,30 +118,6 @@ fn is_data_section(m: &MapSpec) -> bool {
             || m.name.starts_with(".rodata")
             || m.name.starts_with(".bss")
             || m.name == ebpf_spec::KCONFIG_SECTION)
-}
-
-/// Removes the pins created so far if the load fails.
-#[derive(Debug, Default)]
-pub(super) struct PinGuard {
-    created: Vec<PathBuf>,
-    keep: bool,
-}
-
-impl PinGuard {
-    /// The load succeeded: the pins stay.
-    pub fn keep(&mut self) {
-        self.keep = true;
-    }
-}
-
-impl Drop for PinGuard {
-    fn drop(&mut self) {
-        if !self.keep {
-            for p in &self.created {
-                let _ = std::fs::remove_file(p);
-            }
-        }
-    }
 }
 
 /// What differs between an existing map and its spec (empty if compatible).

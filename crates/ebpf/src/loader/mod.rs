@@ -64,6 +64,9 @@ pub struct CollectionOptions {
     /// The target program of each freplace (or fentry/fexit on a BPF
     /// program) by program name (see [`ProgramOptions::attach_program`](crate::ProgramOptions::attach_program)).
     pub attach_programs: BTreeMap<String, Arc<Program>>,
+    /// How much global data and initial map contents the spec may hold
+    /// (checked before anything is copied or created; 1 GiB by default).
+    pub limits: ebpf_spec::Limits,
 }
 
 impl Collection {
@@ -85,10 +88,11 @@ impl Collection {
             pin_path,
             skip_programs,
             attach_programs,
+            limits,
         } = opts;
-        let plan = plan::Plan::new(spec, core_btf, &skip_programs)?;
+        let plan = plan::Plan::new(spec, &limits, core_btf, &skip_programs)?;
         let btf = btf::ObjectBtf::load(&plan)?;
-        let mut maps = maps::Maps::create(&plan, &btf, map_replacements, pin_path)?;
+        let maps = maps::Maps::create(&plan, &btf, map_replacements, pin_path)?;
         let core_targets = plan.core_target_refs();
         let programs =
             programs::Loader::new(&plan, &core_targets, &btf, &maps, log_level, log_size)

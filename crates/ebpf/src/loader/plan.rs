@@ -31,6 +31,7 @@ impl Plan {
     /// Checks that `spec` fits this host and decides what to load.
     pub fn new(
         spec: &CollectionSpec,
+        limits: &ebpf_spec::Limits,
         core_btf: Option<Arc<Spec>>,
         skip_programs: &BTreeSet<String>,
     ) -> Result<Plan> {
@@ -41,6 +42,8 @@ impl Plan {
                 ebpf_asm::Endianness::NATIVE
             )));
         }
+        // Before anything is copied: a tiny object may ask for gigabytes.
+        spec.check_limits(limits)?;
         let mut spec = spec.clone();
         if spec.maps.contains_key(ebpf_spec::KCONFIG_SECTION) {
             crate::kconfig::fill(&mut spec).map_err(Error::context("kconfig"))?;

@@ -328,7 +328,10 @@ impl PerfReader {
             data_off = page;
             size = (options.pages * page) as u64;
         }
-        if !size.is_power_of_two() || data_off.saturating_add(size as usize) > len {
+        if !size.is_power_of_two()
+            || size < HEADER_SIZE as u64
+            || data_off.saturating_add(size as usize) > len
+        {
             return Err(ReaderError::InvalidSize {
                 ring: name,
                 reason: format!(

@@ -239,7 +239,9 @@ impl PerfRing {
         scratch.clear();
         Self::copy_out(pages, data_off, size, tail, HEADER_SIZE, scratch);
         let len = u64::from(u16::from_ne_bytes([scratch[6], scratch[7]]));
-        if len < HEADER_SIZE as u64 || len > avail {
+        // A record longer than the ring, or past the head, comes from a
+        // corrupt header or `data_head` (the metadata page is writable).
+        if len < HEADER_SIZE as u64 || len > avail || len > size {
             return Err(len);
         }
         scratch.clear();
@@ -247,7 +249,8 @@ impl PerfRing {
         Ok(len as usize)
     }
 
-    /// Copies `len` bytes at ring position `pos` (which may wrap) to `out`.
+    /// Copies `len` bytes at ring position `pos` (which may wrap) to `out`;
+    /// the caller checked `len <= size`.
     pub(super) fn copy_out(
         pages: &SharedPages,
         data_off: usize,
@@ -317,7 +320,10 @@ impl PerfRing {
         // Records are 8-byte aligned in a ring of 2^n pages: a header never wraps.
         let hdr = self.pages.bytes(self.data_off + off, HEADER_SIZE);
         let len = u64::from(u16::from_ne_bytes([hdr[6], hdr[7]]));
-        if len < HEADER_SIZE as u64 || tail + len > self.head {
+        // `tail < head`. A record longer than the ring, or past the head,
+        // comes from a corrupt header or `data_head` (the metadata page is
+        // writable): an error, before any view of it is taken.
+        if len < HEADER_SIZE as u64 || len > self.head - tail || len > self.size {
             return Err(self.corrupt(tail, len));
         }
         let len = len as usize;
@@ -402,5 +408,115 @@ impl PerfRing {
             )))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: usize = 4096;
+
+    /// A forward ring of one data page over a scratch file instead of a perf
+    /// event, whose metadata page a test can corrupt.
+    fn ring() -> PerfRing {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("ebpf-perf-ring-{}-{n}", std::process::id()));
+        let file = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        file.set_len(2 * PAGE as u64).unwrap();
+        let pages = SharedPages::map(&file, 2 * PAGE, true, 0).unwrap();
+        PerfRing {
+            name: "perf buffer 'test' cpu 0".into(),
+            cpu: 0,
+            event: file.into(),
+            pages,
+            data_off: PAGE,
+            size: PAGE as u64,
+            head: 0,
+            cursor: Cursor {
+                tail: 0,
+                backlog_pos: 0,
+            },
+            scratch: Vec::new(),
+            overwritable: false,
+            backlog: Vec::new(),
+            last_head: 0,
+        }
+    }
+
+    /// Writes a sample's header (`type`, `misc`, `size`) at data offset `off`.
+    fn header(ring: &PerfRing, off: usize, len: u16) {
+        let mut misc_size = [0u8; 4];
+        misc_size[2..].copy_from_slice(&len.to_ne_bytes());
+        let at = ring.data_off + off;
+        ring.pages.store_relaxed_u32(at, PERF_RECORD_SAMPLE);
+        ring.pages
+            .store_relaxed_u32(at + 4, u32::from_ne_bytes(misc_size));
+    }
+
+    fn assert_corrupt(result: Result<impl std::fmt::Debug>) {
+        match result {
+            Err(ReaderError::Corrupt { .. }) => {}
+            other => panic!("expected a corrupt-ring error, got {other:?}"),
+        }
+    }
+
+    /// A corrupt `data_head` (far past the tail) and a record header longer
+    /// than the ring: an error from every read path, never a panic in the
+    /// bounds checks of `mem.rs`.
+    #[test]
+    fn records_longer_than_the_ring_are_corrupt() {
+        for at in [0, PAGE - 8] {
+            let mut r = ring();
+            r.cursor.tail = at as u64;
+            r.pages.store_release_u64(DATA_HEAD, u64::MAX / 2);
+            header(&r, at, u16::MAX - 7);
+            assert_corrupt(r.peek_forward());
+            let mut lost = 0;
+            assert_corrupt(r.drain_forward(&mut |_, _| {}, &mut lost));
+        }
+    }
+
+    /// A tail near the end of the counter and a head past it: no overflow.
+    #[test]
+    fn positions_near_the_end_of_the_counter_do_not_overflow() {
+        let mut r = ring();
+        r.cursor.tail = u64::MAX - 15;
+        r.pages.store_release_u64(DATA_HEAD, u64::MAX);
+        header(&r, (u64::MAX - 15) as usize & (PAGE - 1), 64);
+        assert_corrupt(r.peek_forward());
+        let mut lost = 0;
+        assert_corrupt(r.drain_forward(&mut |_, _| {}, &mut lost));
+    }
+
+    /// A well-formed sample still reads (the checks above reject only corruption).
+    #[test]
+    fn a_valid_sample_reads() {
+        let mut r = ring();
+        header(&r, 0, 16);
+        r.pages.store_relaxed_u32(r.data_off + 8, 4);
+        r.pages.store_relaxed_u32(r.data_off + 12, 0xabcd);
+        r.pages.store_release_u64(DATA_HEAD, 16);
+        let mut seen = Vec::new();
+        let mut lost = 0;
+        let n = r
+            .drain_forward(
+                &mut |_, e| {
+                    if let PerfEvent::Sample(s) = e {
+                        seen.extend_from_slice(s);
+                    }
+                },
+                &mut lost,
+            )
+            .unwrap();
+        assert_eq!((n, seen), (1, 0xabcd_u32.to_ne_bytes().to_vec()));
     }
 }

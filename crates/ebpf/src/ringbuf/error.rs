@@ -60,6 +60,18 @@ pub enum ReaderError {
         /// The ring's data size.
         size: u64,
     },
+    /// The ring buffer already has a reader (or the user ring buffer a
+    /// writer) in this process: a second one would move the same consumer
+    /// (producer) position under the first one's records.
+    #[error(
+        "{ring}: map id {id} is already read or written by another reader or writer of this process (one per ring buffer)"
+    )]
+    AlreadyClaimed {
+        /// The ring.
+        ring: String,
+        /// The map's id.
+        id: u32,
+    },
     /// A blocking read reached its deadline with no record.
     #[error("{ring}: no record within the deadline ({waited:?} waited)")]
     Timeout {

@@ -37,6 +37,7 @@
 //!
 //! `BPF_MAP_TYPE_RINGBUF` 5.8; `BPF_MAP_TYPE_USER_RINGBUF` 6.1.
 
+mod claim;
 mod error;
 mod reader;
 #[cfg(feature = "tokio")]

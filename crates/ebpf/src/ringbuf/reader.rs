@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use ebpf_syscall::{Epoll, EventFd, MapType, Mmap};
 
+use super::claim::Claim;
 use super::error::{ReaderError, Result};
 use crate::mem::{RingPages, SharedPages};
 
@@ -71,6 +72,8 @@ struct Ring {
     size: u64,
     /// The last producer position seen.
     prod: u64,
+    /// This process's only consumer of the map (dropped after the mappings).
+    _claim: Claim,
 }
 
 /// A located record: the ring, the record's ring position, its payload
@@ -83,15 +86,18 @@ struct Found {
     next: u64,
 }
 
-/// What a ring buffer map looks like, read with `BPF_OBJ_GET_INFO_BY_FD`.
+/// What a ring buffer map looks like, read with `BPF_OBJ_GET_INFO_BY_FD`,
+/// and the caller's exclusive claim on it.
 pub(crate) struct RingGeometry {
     pub(crate) name: String,
     pub(crate) fd: OwnedFd,
     pub(crate) page: usize,
     pub(crate) size: u64,
+    pub(crate) claim: Claim,
 }
 
-/// Checks that `map` is a ring of `expected` type with a usable size.
+/// Checks that `map` is a ring of `expected` type with a usable size, and
+/// claims it for the caller (one reader or writer per map per process).
 pub(crate) fn ring_geometry(
     map: BorrowedFd<'_>,
     expected: MapType,
@@ -127,11 +133,13 @@ pub(crate) fn ring_geometry(
         what: format!("{name}: dup of the map fd"),
         source,
     })?;
+    let claim = Claim::take(info.id, &name)?;
     Ok(RingGeometry {
         name,
         fd,
         page,
         size,
+        claim,
     })
 }
 
@@ -142,6 +150,7 @@ impl Ring {
             fd,
             page,
             size,
+            claim,
         } = ring_geometry(map, MapType::RINGBUF, "ring buffer")?;
         let usize_size = usize::try_from(size).unwrap_or(usize::MAX);
         // The consumer page is the only one user space may write.
@@ -179,6 +188,7 @@ impl Ring {
             },
             size,
             prod: cons,
+            _claim: claim,
         })
     }
 
@@ -373,6 +383,12 @@ impl Flusher {
 /// ([`ReaderError::Timeout`]) or a [`Flusher`] wakes them
 /// ([`ReaderError::Flushed`]). The reader's fd ([`AsFd`]) is an epoll fd that
 /// is readable when a ring has data, for use with any event loop.
+///
+/// A ring buffer has at most one reader in a process: [`new`](Self::new) or
+/// [`add`](Self::add) of a map that a reader of this process already reads
+/// fails with [`ReaderError::AlreadyClaimed`] (a second consumer would let the
+/// kernel reuse a record while it is lent out). Share one reader between
+/// threads behind a `Mutex`, or hand out copies ([`read_into`](Self::read_into)).
 ///
 /// # Minimum kernel version
 ///

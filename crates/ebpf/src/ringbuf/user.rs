@@ -7,11 +7,18 @@ use std::time::{Duration, Instant};
 
 use ebpf_syscall::{Epoll, EpollInterest, MapType};
 
+use super::claim::Claim;
 use super::error::{ReaderError, Result};
 use super::reader::{BUSY_BIT, DISCARD_BIT, HDR_SZ, RingGeometry, record_footprint, ring_geometry};
 use crate::mem::SharedPages;
 
 /// A writer of a `BPF_MAP_TYPE_USER_RINGBUF` map (the single user-space producer).
+///
+/// There is at most one writer per map in a process: a second
+/// [`UserRingBuf::new`] of the same map fails with
+/// [`ReaderError::AlreadyClaimed`] until the first is dropped (two writers
+/// would each keep a producer position and reserve the same bytes). Share one
+/// writer between threads behind a `Mutex` instead.
 ///
 /// [`reserve`](Self::reserve) claims space for a record and publishes it as
 /// busy; the [`UserRecord`] is written in place and then
@@ -37,6 +44,8 @@ pub struct UserRingBuf {
     /// An epoll watching the map for room (`EPOLLOUT`), made by the first
     /// [`reserve_timeout`](Self::reserve_timeout) that waits.
     room: Option<Epoll>,
+    /// This process's only producer of the map (dropped after the mappings).
+    _claim: Claim,
 }
 
 impl UserRingBuf {
@@ -49,6 +58,7 @@ impl UserRingBuf {
             fd,
             page,
             size,
+            claim,
         } = ring_geometry(map.as_fd(), MapType::USER_RINGBUF, "user ring buffer")?;
         let data_len = usize::try_from(size)
             .ok()
@@ -76,6 +86,7 @@ impl UserRingBuf {
             mask: size - 1,
             prod,
             room: None,
+            _claim: claim,
         })
     }
 
@@ -86,13 +97,17 @@ impl UserRingBuf {
 
     /// Bytes free for new records (headers and padding included).
     pub fn free_bytes(&self) -> u64 {
-        let cons = self.consumer.load_acquire_u64(0);
-        self.size - (self.prod - cons)
+        self.size.saturating_sub(self.pending_bytes())
     }
 
     /// Bytes written and not yet drained by the kernel.
     pub fn pending_bytes(&self) -> u64 {
-        self.prod - self.consumer.load_acquire_u64(0)
+        // Acquire: the kernel has finished reading what it released. Wrapping
+        // (and saturating above): the kernel never moves the consumer past the
+        // producer, but the numbers must not panic if it did.
+        self.prod
+            .wrapping_sub(self.consumer.load_acquire_u64(0))
+            .min(self.size)
     }
 
     /// Reserves a record of `len` payload bytes (zero-filled is not
@@ -110,9 +125,7 @@ impl UserRingBuf {
             });
         }
         let total = record_footprint(len as u64);
-        // Acquire: the kernel has finished reading what it released.
-        let cons = self.consumer.load_acquire_u64(0);
-        let free = self.size - (self.prod - cons);
+        let free = self.free_bytes();
         if total > free {
             return Err(ReaderError::Full {
                 ring: self.name.clone(),
