@@ -111,6 +111,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An object file could not be read into a spec (a skeleton's `open()`).
+    #[error("{0}")]
+    Spec(#[from] ebpf_spec::Error),
+    /// A ring buffer or perf reader could not be set up.
+    #[error("{0}")]
+    Reader(#[from] crate::ringbuf::ReaderError),
     /// An argument does not fit the object (wrong key size, bad name, ...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
