@@ -29,6 +29,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["ebpf-asm", "ebpf-btf", "ebpf-spec", "ebpf", "ebpf-link"],
     ),
     ("ebpf-test-support", &["ebpf-syscall", "ebpf", "ebpf-link"]),
+    // Generated code depends on ebpf and ebpf-link only; the generator runs in build.rs.
+    (
+        "ebpf-gen-test",
+        &["ebpf-btf", "ebpf-spec", "ebpf-gen", "ebpf", "ebpf-link"],
+    ),
 ];
 
 /// The crate that only tests may use.

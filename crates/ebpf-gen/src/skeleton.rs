@@ -395,8 +395,13 @@ fn open_struct(out: &mut String, n: &Names, sections: &[Section]) {
         "{i2}self.load_with(::ebpf::CollectionOptions::default())\n{i1}}}\n\n"
     ));
     doc(out, 2, "Loads the object with `options`.");
+    let mut_self = if sections.is_empty() {
+        "self"
+    } else {
+        "mut self"
+    };
     let sig = format!(
-        "{i1}pub fn load_with(mut self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<{}> {{",
+        "{i1}pub fn load_with({mut_self}, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<{}> {{",
         n.obj
     );
     if sig.len() <= crate::fmt::MAX_WIDTH {
@@ -404,7 +409,7 @@ fn open_struct(out: &mut String, n: &Names, sections: &[Section]) {
         out.push('\n');
     } else {
         out.push_str(&format!(
-            "{i1}pub fn load_with(\n{i2}mut self,\n{i2}options: ::ebpf::CollectionOptions,\n{i1}) -> ::ebpf::Result<{}> {{\n",
+            "{i1}pub fn load_with(\n{i2}{mut_self},\n{i2}options: ::ebpf::CollectionOptions,\n{i1}) -> ::ebpf::Result<{}> {{\n",
             n.obj
         ));
     }

@@ -43,7 +43,7 @@ pub mod arena_skel {
         }
 
         /// Loads the object with `options`.
-        pub fn load_with(mut self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<Arena> {
+        pub fn load_with(self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<Arena> {
             let collection = ::ebpf::Collection::load(&self.spec, options)?;
             Arena::new(self.spec, collection)
         }

@@ -43,10 +43,7 @@ pub mod bench_core_skel {
         }
 
         /// Loads the object with `options`.
-        pub fn load_with(
-            mut self,
-            options: ::ebpf::CollectionOptions,
-        ) -> ::ebpf::Result<BenchCore> {
+        pub fn load_with(self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<BenchCore> {
             let collection = ::ebpf::Collection::load(&self.spec, options)?;
             BenchCore::new(self.spec, collection)
         }

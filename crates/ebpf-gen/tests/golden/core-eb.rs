@@ -43,7 +43,7 @@ pub mod core_skel {
         }
 
         /// Loads the object with `options`.
-        pub fn load_with(mut self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<Core> {
+        pub fn load_with(self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<Core> {
             let collection = ::ebpf::Collection::load(&self.spec, options)?;
             Core::new(self.spec, collection)
         }

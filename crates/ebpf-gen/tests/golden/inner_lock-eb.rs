@@ -88,10 +88,7 @@ pub mod inner_lock_skel {
         }
 
         /// Loads the object with `options`.
-        pub fn load_with(
-            mut self,
-            options: ::ebpf::CollectionOptions,
-        ) -> ::ebpf::Result<InnerLock> {
+        pub fn load_with(self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<InnerLock> {
             let collection = ::ebpf::Collection::load(&self.spec, options)?;
             InnerLock::new(self.spec, collection)
         }

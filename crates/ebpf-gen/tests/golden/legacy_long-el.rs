@@ -43,10 +43,7 @@ pub mod legacy_long_skel {
         }
 
         /// Loads the object with `options`.
-        pub fn load_with(
-            mut self,
-            options: ::ebpf::CollectionOptions,
-        ) -> ::ebpf::Result<LegacyLong> {
+        pub fn load_with(self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<LegacyLong> {
             let collection = ::ebpf::Collection::load(&self.spec, options)?;
             LegacyLong::new(self.spec, collection)
         }

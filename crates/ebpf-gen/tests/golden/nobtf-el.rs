@@ -43,7 +43,7 @@ pub mod nobtf_skel {
         }
 
         /// Loads the object with `options`.
-        pub fn load_with(mut self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<Nobtf> {
+        pub fn load_with(self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<Nobtf> {
             let collection = ::ebpf::Collection::load(&self.spec, options)?;
             Nobtf::new(self.spec, collection)
         }

@@ -43,7 +43,7 @@ pub mod raw_insns_skel {
         }
 
         /// Loads the object with `options`.
-        pub fn load_with(mut self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<RawInsns> {
+        pub fn load_with(self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<RawInsns> {
             let collection = ::ebpf::Collection::load(&self.spec, options)?;
             RawInsns::new(self.spec, collection)
         }

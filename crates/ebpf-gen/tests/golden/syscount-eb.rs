@@ -79,7 +79,7 @@ pub mod syscount_skel {
         }
 
         /// Loads the object with `options`.
-        pub fn load_with(mut self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<Syscount> {
+        pub fn load_with(self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<Syscount> {
             let collection = ::ebpf::Collection::load(&self.spec, options)?;
             Syscount::new(self.spec, collection)
         }
