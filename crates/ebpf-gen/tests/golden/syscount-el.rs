@@ -7,7 +7,8 @@
     non_snake_case,
     non_upper_case_globals,
     unused_imports,
-    clippy::all
+    clippy::all,
+    reason = "generated from C: C names, and items the crate may not use"
 )]
 pub mod syscount_skel {
     //! The skeleton of the BPF object `syscount`: its types, programs, maps and global
