@@ -26,7 +26,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "ebpf-tool",
-        &["ebpf-asm", "ebpf-btf", "ebpf-spec", "ebpf", "ebpf-link"],
+        &[
+            "ebpf-asm",
+            "ebpf-btf",
+            "ebpf-spec",
+            "ebpf-gen",
+            "ebpf",
+            "ebpf-link",
+        ],
     ),
     ("ebpf-test-support", &["ebpf-syscall", "ebpf", "ebpf-link"]),
     // Generated code depends on ebpf and ebpf-link only; the generator runs in build.rs.

@@ -78,7 +78,8 @@ fn rodata_reaches_the_program_and_records_decode() {
         let (runs, tag, len) = (bss.runs, bss.rec.tag, bss.rec.len);
         assert_eq!((runs, tag, len), (1, 9, 42));
         assert_eq!(obj.data().get()?.last_result, 42);
-        obj.data().set(&ebpf_gen_test::r#gen::Data { last_result: 5 })?;
+        obj.data()
+            .set(&ebpf_gen_test::r#gen::Data { last_result: 5 })?;
         assert_eq!(obj.data().get()?.last_result, 5);
         assert!(obj.rodata().is_read_only());
         assert_eq!(obj.rodata().get()?.offset_value, 14);
