@@ -182,3 +182,36 @@ fn vmlinux_header_compiles_with_clang() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn gen_skeleton_and_types() {
+    let obj = root().join("testdata/gen-el.o");
+    let obj = obj.to_str().expect("utf-8 path");
+    let out = ok(&[
+        "gen",
+        "skeleton",
+        obj,
+        "--name",
+        "snoop",
+        "--type",
+        "enum wide",
+    ]);
+    assert!(out.contains("pub struct SnoopSkel {"), "{out}");
+    assert!(
+        out.contains("pub events: ::ebpf::ringbuf::RingBuf<Event>,"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("include_bytes!({obj:?})")), "{out}");
+    let out = ok(&["gen", "types", obj, "--type", "struct flags"]);
+    assert!(
+        out.contains("pub struct Flags {") && out.contains("pub fn set_big("),
+        "{out}"
+    );
+    assert!(
+        !out.contains("pub struct Event {"),
+        "only what was asked for: {out}"
+    );
+    let bad = tool(&["gen", "types", obj, "--type", "nope"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("type 'nope': not in the BTF"));
+}
