@@ -1,15 +1,4 @@
-//! [`Builder`]: compiles BPF C from `build.rs` and writes the object and its
-//! skeleton into `OUT_DIR`, as bpf2go does for Go.
-//!
-//! - clang: `$CLANG`, else `clang-19`, else `clang` (an error names the Debian
-//!   package when none runs); `-O2 -g`, `-target bpfel`/`bpfeb`,
-//!   `-D__TARGET_ARCH_<arch>` from the crate's target architecture, include
-//!   directories and extra flags.
-//! - DWARF is stripped and BTF kept: `$LLVM_STRIP`, else `llvm-strip-19`,
-//!   else `llvm-strip`, run with `-g`.
-//! - `cargo:rerun-if-changed` for the source and every header clang read
-//!   (from its `-MD` dependency file), and for `$CLANG`/`$LLVM_STRIP`.
-//! - `OUT_DIR/NAME.bpfel.o` (and/or `NAME.bpfeb.o`) and `OUT_DIR/NAME.skel.rs`.
+//! [`Builder`]: the build.rs helper.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -70,7 +59,18 @@ pub struct Built {
     pub warnings: Vec<String>,
 }
 
-/// Compiles a BPF C source and generates its skeleton; see the [module docs](self).
+/// [`Builder`]: compiles BPF C from `build.rs` and writes the object and its
+/// skeleton into `OUT_DIR`, as bpf2go does for Go.
+///
+/// - clang: `$CLANG`, else `clang-19`, else `clang` (an error names the Debian
+///   package when none runs); `-O2 -g`, `-target bpfel`/`bpfeb`,
+///   `-D__TARGET_ARCH_<arch>` from the crate's target architecture, include
+///   directories and extra flags.
+/// - DWARF is stripped and BTF kept: `$LLVM_STRIP`, else `llvm-strip-19`,
+///   else `llvm-strip`, run with `-g`.
+/// - `cargo:rerun-if-changed` for the source and every header clang read
+///   (from its `-MD` dependency file), and for `$CLANG`/`$LLVM_STRIP`.
+/// - `OUT_DIR/NAME.bpfel.o` (and/or `NAME.bpfeb.o`) and `OUT_DIR/NAME.skel.rs`.
 #[derive(Debug, Clone)]
 pub struct Builder {
     source: PathBuf,

@@ -1,6 +1,6 @@
 //! Rust types from BTF: the walk over the type graph that names each type,
 //! decides its Rust representation and layout, and queues its definition
-//! (written by [`emit`](crate::emit)).
+//! (written by the `emit` module).
 //!
 //! Representations (every one is plain data: any bit pattern is valid):
 //!

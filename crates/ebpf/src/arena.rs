@@ -56,7 +56,7 @@ pub(crate) fn slot(t: MapType) -> ArenaSlot {
     (t == MapType::ARENA).then(Arc::default)
 }
 
-/// The memory of an arena map in this process ([`Map::arena`]).
+/// The memory of an arena map in this process ([`Map::arena`](crate::Map::arena)).
 ///
 /// Reads and writes copy bytes one at a time, as programs may access the
 /// arena concurrently: a value a program updates at the same time may be
