@@ -301,6 +301,17 @@ pub fn attach_spec(spec: &ProgramSpec, program: &Program) -> Result<Box<dyn Link
         .attach(program)
 }
 
+/// Attaches `program`, loaded from `spec`, where its section name says, or
+/// returns `None` when the section names no attach point the program can be
+/// attached to without more arguments (XDP, tc, cgroups, struct_ops, ...):
+/// what a skeleton's `attach_all()` does for each program.
+pub fn attach_auto(spec: &ProgramSpec, program: &Program) -> Result<Option<Box<dyn Link>>> {
+    match AttachPoint::from_spec(spec) {
+        Ok(point) => point.attach(program).map(Some),
+        Err(_) => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

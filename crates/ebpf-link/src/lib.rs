@@ -79,7 +79,7 @@ pub mod tracing;
 pub mod uprobe;
 pub mod xdp;
 
-pub use auto::{AttachPoint, attach, attach_spec};
+pub use auto::{AttachPoint, attach, attach_auto, attach_spec};
 pub use error::{Error, Result};
 pub use iface::Interface;
 pub use info::{LinkIds, LinkInfo, LinkInfoData, PerfEventInfo, UprobeMultiProbe, link_ids, links};

@@ -177,6 +177,41 @@ enum Command {
         #[command(subcommand)]
         command: BtfCommand,
     },
+    /// Generate Rust code: a skeleton for an object, or types from BTF.
+    Gen {
+        #[command(subcommand)]
+        command: GenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum GenCommand {
+    /// The skeleton of a prebuilt object: its types, the object embedded
+    /// (include_bytes!), typed programs, maps and global variables.
+    Skeleton {
+        /// The BPF object (ELF).
+        object: String,
+        /// The object's name (default: the file name up to its first dot).
+        #[arg(long)]
+        name: Option<String>,
+        /// Also generate this type (struct, union, enum or typedef name). Repeatable.
+        #[arg(long = "type", value_name = "T")]
+        types: Vec<String>,
+        /// Write to FILE (the object is embedded by its path relative to FILE).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<String>,
+    },
+    /// Rust types for the types of a BTF file (e.g. /sys/kernel/btf/vmlinux).
+    Types {
+        /// A raw BTF file or a BPF object (ELF).
+        file: String,
+        /// Only these types (and what they contain). Repeatable; default: all.
+        #[arg(long = "type", value_name = "T")]
+        types: Vec<String>,
+        /// Write to FILE.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<String>,
+    },
 }
 
 /// `list` / `show ID|PATH`.
@@ -328,6 +363,23 @@ fn main() -> ExitCode {
         Command::Btf {
             command: BtfCommand::Dump { file, format },
         } => cmd::btf::dump(file, *format),
+        Command::Gen {
+            command:
+                GenCommand::Skeleton {
+                    object,
+                    name,
+                    types,
+                    output,
+                },
+        } => cmd::codegen::skeleton(object, name.as_deref(), types, output.as_deref()),
+        Command::Gen {
+            command:
+                GenCommand::Types {
+                    file,
+                    types,
+                    output,
+                },
+        } => cmd::codegen::types(file, types, output.as_deref()),
     };
     match result {
         Ok(text) => {

@@ -276,3 +276,36 @@ fn a_broken_core_record_is_an_error_not_zero_relocations() {
     }
     let _ = std::fs::remove_file(&object);
 }
+
+#[test]
+fn gen_skeleton_and_types() {
+    let obj = root().join("testdata/gen-el.o");
+    let obj = obj.to_str().expect("utf-8 path");
+    let out = ok(&[
+        "gen",
+        "skeleton",
+        obj,
+        "--name",
+        "snoop",
+        "--type",
+        "enum wide",
+    ]);
+    assert!(out.contains("pub struct SnoopSkel {"), "{out}");
+    assert!(
+        out.contains("pub events: ::ebpf::ringbuf::RingBuf<Event>,"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("include_bytes!({obj:?})")), "{out}");
+    let out = ok(&["gen", "types", obj, "--type", "struct flags"]);
+    assert!(
+        out.contains("pub struct Flags {") && out.contains("pub fn set_big("),
+        "{out}"
+    );
+    assert!(
+        !out.contains("pub struct Event {"),
+        "only what was asked for: {out}"
+    );
+    let bad = tool(&["gen", "types", obj, "--type", "nope"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("type 'nope': not in the BTF"));
+}

@@ -91,7 +91,8 @@ pub enum Error {
         /// The name.
         name: String,
     },
-    /// The spec is malformed or over a limit (see [`ebpf_spec::Error`]).
+    /// The spec is malformed or over a limit, or an object file could not be
+    /// read into a spec (a skeleton's `open()`); see [`ebpf_spec::Error`].
     #[error("{0}")]
     Spec(#[from] ebpf_spec::Error),
     /// BTF could not be parsed, relocated or marshalled.
@@ -114,6 +115,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A ring buffer or perf reader could not be set up.
+    #[error("{0}")]
+    Reader(#[from] crate::ringbuf::ReaderError),
     /// An argument does not fit the object (wrong key size, bad name, ...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

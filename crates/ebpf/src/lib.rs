@@ -45,6 +45,8 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod arena;
+pub mod codegen;
+mod global_data;
 mod mem;
 pub mod perf;
 pub mod ringbuf;
@@ -76,6 +78,7 @@ pub use ebpf_syscall::{
     KernelConfig, KernelVersion, LogLevel, NotSupported, PermissionFacts, VerifierLog, eperm_hint,
 };
 pub use error::{Error, Result, VerifierError};
+pub use global_data::GlobalData;
 pub use loader::CollectionOptions;
 pub use map::{BatchCursor, Map, MapIter, MapKeys, UpdateFlags, possible_cpus};
 pub use program::{Program, ProgramOptions, TestRunOptions, TestRunResult};

@@ -58,7 +58,11 @@ impl DataSection {
         })
     }
 
-    fn read(&self, off: usize, out: &mut [u8]) -> Result<()> {
+    pub(crate) fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    pub(crate) fn read(&self, off: usize, out: &mut [u8]) -> Result<()> {
         if self.map.arena.is_some() {
             return self.map.arena()?.read(off, out);
         }
@@ -76,7 +80,7 @@ impl DataSection {
         Ok(())
     }
 
-    fn write(&self, off: usize, data: &[u8]) -> Result<()> {
+    pub(crate) fn write(&self, off: usize, data: &[u8]) -> Result<()> {
         if self.read_only {
             return Err(Error::InvalidArgument(format!(
                 "section '{}' is read-only (constants are frozen at load; set them in the spec)",

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod btf;
+pub mod codegen;
 pub mod core;
 pub mod disasm;
 pub mod feature;

@@ -11,6 +11,8 @@
 //! [`AsFd`](std::os::fd::AsFd) (an epoll fd), so any event loop can wait for
 //! it; with the `tokio` feature, `AsyncRingBufReader` does so for tokio.
 //!
+//! [`RingBuf<T>`] reads typed records (a generated skeleton's ring buffers).
+//!
 //! [`UserRingBuf`] is the other direction: user space produces records that a
 //! BPF program drains with `bpf_user_ringbuf_drain`.
 //!
@@ -42,10 +44,12 @@ mod error;
 mod reader;
 #[cfg(feature = "tokio")]
 mod tokio;
+mod typed;
 mod user;
 
 pub use error::{ReaderError, Result};
 pub use reader::{Flusher, Record, RingBufReader};
 #[cfg(feature = "tokio")]
 pub use tokio::AsyncRingBufReader;
+pub use typed::RingBuf;
 pub use user::{UserRecord, UserRingBuf};

@@ -1,0 +1,21 @@
+//! Compiles every `bpf/*.bpf.c` with clang and writes its object and skeleton
+//! (`NAME.skel.rs`) into `OUT_DIR`: what a user's `build.rs` does.
+
+fn main() {
+    for name in [
+        "opensnoop",
+        "xdp_counter",
+        "tcx_counter",
+        "cgroup_egress",
+        "map_in_map",
+    ] {
+        ebpf_gen::Builder::new(format!("bpf/{name}.bpf.c"))
+            .build()
+            .unwrap_or_else(|e| panic!("bpf/{name}.bpf.c: {e}"));
+    }
+    // The perf event array's records have no map type to come from: name it.
+    ebpf_gen::Builder::new("bpf/perf_events.bpf.c")
+        .type_name("sample")
+        .build()
+        .unwrap_or_else(|e| panic!("bpf/perf_events.bpf.c: {e}"));
+}
