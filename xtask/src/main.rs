@@ -4,12 +4,21 @@
 //! - `check-layers`: fail when a crate depends on a crate outside its layer.
 //! - `gen-helpers`: regenerate `crates/ebpf-asm/src/helpers.rs` from `helpers.list`.
 //! - `gen-sections`: regenerate `crates/ebpf-spec/src/sections.rs` from `sections.list`.
+//! - `selftests --kernel 6.1|6.12`: compile a kernel's BPF selftests programs for the libbpf
+//!   parity test (`tools/libbpf-parity`).
 //! - `vm-test`: run the kernel tests in a qemu/KVM guest on Debian's 6.1 kernel.
 
+#[allow(
+    dead_code,
+    reason = "shared with vm-test on another branch; selftests uses part of it"
+)]
+mod apt;
 mod fixtures;
 mod gen_helpers;
 mod gen_sections;
 mod layers;
+mod selftests;
+mod selftests_build;
 mod vm;
 mod vm_image;
 
@@ -24,6 +33,10 @@ commands:
   check-layers               fail if a crate depends on a crate its layer may not use
   gen-helpers                regenerate crates/ebpf-asm/src/helpers.rs from helpers.list
   gen-sections               regenerate crates/ebpf-spec/src/sections.rs from sections.list
+  selftests --kernel 6.1|6.12 [-j N]
+                             download Debian's linux-source package and compile its
+                             tools/testing/selftests/bpf/progs/*.c with clang-19 into
+                             target/selftests/SERIES/obj (cached; for tools/libbpf-parity)
   vm-test [-p CRATE]... [--test NAME]... [--kernel SERIES|PKG] [--accel kvm|tcg]
           [--timeout SECS] [-- FILTER...]
                              run kernel tests in a qemu/KVM guest on a Debian kernel
@@ -47,6 +60,7 @@ fn main() -> ExitCode {
         Some("check-layers") => layers::check(&root),
         Some("gen-helpers") => gen_helpers::run(&root),
         Some("gen-sections") => gen_sections::run(&root),
+        Some("selftests") => selftests::run(&root, &args[1..]),
         Some("vm-test") => vm::run(&root, &args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
