@@ -12,7 +12,9 @@
  *   name in a.c and b.c, and a global function and variable of that name in c.c;
  * - externs resolved by the linker (`b_func`, the weak `c_func`) and weak
  *   externs the loader resolves or zeroes (kconfig, ksym);
- * - a weak hidden subprogram (c.c's `store`), verified as a static one.
+ * - a weak hidden subprogram (c.c's `store`), verified as a static one;
+ * - a weak variable (`var_weak`) that c.c overrides with a strong one: the linker
+ *   leaves this file's datasec entry where the weak definition was.
  *
  * Every program returns a value that says which definitions it reached; the
  * kernel tests run them.
@@ -45,6 +47,9 @@ __weak __noinline int only_weak(int x)
 {
 	return x + 7;
 }
+
+/* c.c's strong definition (3) wins. */
+__weak int var_weak SEC(".data");
 
 extern int b_func(int x);
 extern int c_func(int x) __weak;
@@ -90,4 +95,11 @@ SEC("socket")
 int weak_extern_func(void *ctx)
 {
 	return c_func(3);
+}
+
+/* 3: c.c's strong var_weak. */
+SEC("socket")
+int weak_var(void *ctx)
+{
+	return var_weak;
 }

@@ -9,6 +9,8 @@ extern int CONFIG_EBPF_RS_MISSING __kconfig __weak;
 /* Global here, static in a.c and b.c. */
 volatile int counter = 30;
 int c_value = 300;
+/* Overrides a.c's weak var_weak. */
+int var_weak = 3;
 
 __noinline int subprog(int x)
 {

@@ -5,6 +5,8 @@
 //! - `gen-helpers`: regenerate `crates/ebpf-asm/src/helpers.rs` from `helpers.list`.
 //! - `gen-sections`: regenerate `crates/ebpf-spec/src/sections.rs` from `sections.list`.
 //! - `mutate`: run `ebpf-tool` over mutated fixtures for a while; fail on panics, hangs, signals or bloat.
+//! - `selftests --kernel 6.1|6.12`: compile a kernel's BPF selftests programs for the libbpf
+//!   parity test (`tools/libbpf-parity`).
 //! - `vm-test`: run the kernel tests in a qemu/KVM guest on a Debian kernel
 //!   (5.10, 6.1, 6.12 or sid's latest).
 //! - `test-summary`, `test-report`: the kernel matrix of the last `vm-test` runs.
@@ -18,6 +20,8 @@ mod layers;
 mod mutate;
 mod report;
 mod results;
+mod selftests;
+mod selftests_build;
 mod vm;
 mod vm_image;
 
@@ -36,6 +40,10 @@ commands:
                              run ebpf-tool on mutated copies of testdata/*.o for SECS
                              (default 60); fail on a panic, a hang, a signal or a
                              resident set over MIB (default 512)
+  selftests --kernel 6.1|6.12 [-j N]
+                             download Debian's linux-source package and compile its
+                             tools/testing/selftests/bpf/progs/*.c with clang-19 into
+                             target/selftests/SERIES/obj (cached; for tools/libbpf-parity)
   vm-test [-p CRATE]... [--test NAME]... [--kernel 5.10|6.1|6.12|latest|PKG]
           [--maxcpus N] [--accel kvm|tcg] [--timeout SECS] [-- FILTER...]
                              run kernel tests in a qemu/KVM guest on a Debian kernel
@@ -66,6 +74,7 @@ fn main() -> ExitCode {
         Some("gen-helpers") => gen_helpers::run(&root),
         Some("gen-sections") => gen_sections::run(&root),
         Some("mutate") => mutate::run(&root, &args[1..]),
+        Some("selftests") => selftests::run(&root, &args[1..]),
         Some("vm-test") => vm::run(&root, &args[1..]),
         Some("test-summary") => report::summary(&root),
         Some("test-report") => report::report(&root),

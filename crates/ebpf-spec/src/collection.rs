@@ -27,7 +27,10 @@ use crate::elf::{ElfFile, STB_LOCAL};
 use crate::error::{Error, Result};
 use crate::legacy_maps::load_legacy_maps;
 use crate::limits::Limits;
-use crate::link::{Function, link_subprograms, mark_hidden_subprograms_static, split_functions};
+use crate::link::{
+    Function, exception_callbacks, link_subprograms, mark_hidden_subprograms_static,
+    split_functions,
+};
 use crate::map::MapSpec;
 use crate::program::ProgramSpec;
 use crate::relocate::{Externs, attach_ext_info, decode_section, relocate_section};
@@ -35,7 +38,7 @@ use crate::struct_ops::load_struct_ops;
 use crate::variable::{VariableSpec, load_variables};
 
 /// The section of subprograms shared by every program.
-const TEXT_SECTION: &str = ".text";
+pub(crate) const TEXT_SECTION: &str = ".text";
 
 /// The programs, maps and variables of one object file, as plain editable data.
 #[derive(Debug, Clone)]
@@ -169,9 +172,13 @@ impl CollectionSpec {
         // Copy every program's subprograms first (a program can be another's callee), then
         // move the programs' own instructions out of `functions` instead of copying them.
         // Errors are kept per program and reported in program order.
+        let callbacks = btf.as_ref().map(exception_callbacks).unwrap_or_default();
         let subprograms: Vec<Result<Vec<Instruction>>> = program_names
             .iter()
-            .map(|name| link_subprograms(&functions[name], &functions))
+            .map(|name| {
+                let cb = callbacks.get(name).map(String::as_str);
+                link_subprograms(&functions[name], &functions, cb)
+            })
             .collect();
         let mut programs = BTreeMap::new();
         for (name, subprograms) in program_names.into_iter().zip(subprograms) {

@@ -1,7 +1,10 @@
 //! Subprogram linking: code sections are split into functions at their `STT_FUNC`
 //! symbols (each covers its symbol's size), and every program gets a copy of each function
 //! it calls or takes the address of, transitively, appended after its own instructions (in
-//! order of first use). Static functions that share a name get distinct ones (see
+//! order of first use), then its exception callback (a BTF decl tag
+//! `exception_callback:NAME` on the program's `FUNC`, which `bpf_experimental.h`'s
+//! `__exception_cb` writes), which nothing calls, as libbpf appends it. Static functions that
+//! share a name get distinct ones (see
 //! `ElfFile::function_name`). The
 //! `.BTF.ext` records travel with the instructions, so func info, line info and CO-RE
 //! relocations stay consistent in every program.
@@ -142,22 +145,56 @@ pub(crate) fn mark_hidden_subprograms_static(
     Ok(())
 }
 
+/// The exception callback of each program that names exactly one: program → callback,
+/// from the BTF decl tags `exception_callback:NAME` on a global `FUNC`. A program that
+/// names several gets none (the verifier refuses it), as in libbpf.
+pub(crate) fn exception_callbacks(btf: &Spec) -> BTreeMap<String, String> {
+    const PREFIX: &str = "exception_callback:";
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (_, t) in btf.types() {
+        let Ok(Type::DeclTag(tag)) = t else { continue };
+        let Some(callback) = tag.value.strip_prefix(PREFIX) else {
+            continue;
+        };
+        if tag.component_idx != -1 || callback.is_empty() {
+            continue;
+        }
+        if let Ok(Type::Func(f)) = btf.type_by_id(tag.target) {
+            if f.linkage == FuncLinkage::Global {
+                found
+                    .entry(f.name.clone())
+                    .or_default()
+                    .push(callback.to_owned());
+            }
+        }
+    }
+    found
+        .into_iter()
+        .filter_map(|(prog, mut cbs)| (cbs.len() == 1).then(|| (prog, cbs.remove(0))))
+        .collect()
+}
+
 /// The instructions of `program` followed by every function it needs.
 #[cfg(test)]
 pub(crate) fn link_program(
     program: &Function,
     functions: &BTreeMap<String, Function>,
+    exception_cb: Option<&str>,
 ) -> Result<Instructions> {
     let mut out = program.insns.clone();
-    out.0.extend(link_subprograms(program, functions)?);
+    out.0
+        .extend(link_subprograms(program, functions, exception_cb)?);
     Ok(out)
 }
 
-/// Copies of every function `program` needs, transitively, in order of first use (the
-/// program's own instructions are not included, so callers can move them instead).
+/// Copies of every function `program` needs, transitively, in order of first use, then its
+/// exception callback `exception_cb` (a `.text` function nothing calls) and what that needs,
+/// unless already linked (the program's own instructions are not included, so callers can
+/// move them instead).
 pub(crate) fn link_subprograms<'a>(
     program: &'a Function,
     functions: &'a BTreeMap<String, Function>,
+    exception_cb: Option<&'a str>,
 ) -> Result<Vec<Instruction>> {
     fn enqueue<'a>(insns: &'a Instructions, linked: &[&'a str], queue: &mut VecDeque<&'a str>) {
         for r in insns.function_references() {
@@ -170,7 +207,21 @@ pub(crate) fn link_subprograms<'a>(
     let mut linked: Vec<&str> = vec![&program.name];
     let mut queue: VecDeque<&str> = VecDeque::new();
     enqueue(&program.insns, &linked, &mut queue);
-    while let Some(name) = queue.pop_front() {
+    let mut exception_cb = exception_cb.filter(|cb| {
+        functions
+            .get(*cb)
+            .is_some_and(|f| f.section == crate::collection::TEXT_SECTION)
+    });
+    loop {
+        let Some(name) = queue.pop_front() else {
+            // Calls are done: then the exception callback, if nothing called it.
+            match exception_cb.take() {
+                Some(cb) if !linked.contains(&cb) => queue.push_back(cb),
+                Some(_) => {}
+                None => break,
+            }
+            continue;
+        };
         let f = functions.get(name).ok_or_else(|| Error::MissingFunction {
             program: program.name.to_owned(),
             function: name.to_owned(),
@@ -214,18 +265,46 @@ mod tests {
         .map(|f| (f.name.to_owned(), f))
         .collect();
         let p = func("prog", &["a"]);
-        let linked = link_program(&p, &funcs).expect("link");
+        let linked = link_program(&p, &funcs, None).expect("link");
         let syms: Vec<_> = linked.iter().filter_map(|i| i.symbol()).collect();
         assert_eq!(syms, ["prog", "a", "b", "c"]);
         // A recursive program links nothing extra.
         let rec = func("rec", &["rec"]);
-        assert_eq!(link_program(&rec, &funcs).expect("link").len(), 3);
+        assert_eq!(link_program(&rec, &funcs, None).expect("link").len(), 3);
+    }
+
+    #[test]
+    fn the_exception_callback_comes_last_with_its_callees() {
+        let funcs: BTreeMap<String, Function> = [
+            func("a", &[]),
+            func("cb", &["helper", "a"]),
+            func("helper", &[]),
+        ]
+        .into_iter()
+        .map(|f| (f.name.to_owned(), f))
+        .collect();
+        let p = func("prog", &["a"]);
+        let syms = |insns: Instructions| {
+            insns
+                .iter()
+                .filter_map(|i| i.symbol().map(str::to_owned))
+                .collect::<Vec<_>>()
+        };
+        let linked = link_program(&p, &funcs, Some("cb")).expect("link");
+        assert_eq!(syms(linked), ["prog", "a", "cb", "helper"]);
+        // Already called: linked once, where the call put it.
+        let calls_cb = func("prog", &["cb"]);
+        let linked = link_program(&calls_cb, &funcs, Some("cb")).expect("link");
+        assert_eq!(syms(linked), ["prog", "cb", "helper", "a"]);
+        // A callback that is not a .text function is left to the verifier to refuse.
+        let linked = link_program(&p, &funcs, Some("nowhere")).expect("link");
+        assert_eq!(syms(linked), ["prog", "a"]);
     }
 
     #[test]
     fn missing_function() {
         let p = func("prog", &["nowhere"]);
-        let err = link_program(&p, &BTreeMap::new()).expect_err("error");
+        let err = link_program(&p, &BTreeMap::new(), None).expect_err("error");
         assert_eq!(
             err.to_string(),
             "program 'prog': function 'nowhere' not found"

@@ -1,6 +1,8 @@
 //! struct_ops maps: each variable of a `.struct_ops` or `.struct_ops.link` section is a
 //! `BPF_MAP_TYPE_STRUCT_OPS` map; its bytes are kept raw and its function pointer
-//! relocations name the programs that implement the operations.
+//! relocations name the programs that implement the operations. The same sections with a
+//! leading `?` hold maps that are not created unless asked for (libbpf's `autocreate`
+//! off): they are maps of the spec all the same, with that section name.
 //!
 //! ```
 //! # fn main() -> Result<(), ebpf_spec::Error> {
@@ -26,8 +28,9 @@ use crate::map_type::MapType;
 #[doc(alias = "BPF_F_LINK")]
 pub const MAP_FLAG_LINK: u32 = 1 << 13;
 
-/// Whether `name` is a struct_ops section.
+/// Whether `name` is a struct_ops section (`?` first for maps not created by default).
 pub(crate) fn is_struct_ops_section(name: &str) -> bool {
+    let name = name.strip_prefix('?').unwrap_or(name);
     name == ".struct_ops" || name == ".struct_ops.link"
 }
 
@@ -146,4 +149,24 @@ pub(crate) fn load_struct_ops(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_struct_ops_section;
+
+    #[test]
+    fn optional_sections_are_struct_ops_sections() {
+        for name in [
+            ".struct_ops",
+            ".struct_ops.link",
+            "?.struct_ops",
+            "?.struct_ops.link",
+        ] {
+            assert!(is_struct_ops_section(name), "{name}");
+        }
+        for name in ["struct_ops", ".struct_ops.x", "??.struct_ops", "?"] {
+            assert!(!is_struct_ops_section(name), "{name}");
+        }
+    }
 }

@@ -94,10 +94,17 @@ pub(crate) fn load_variables(
                         )));
                     };
                     if v.offset != offset || v.size != size {
-                        return Err(bad(format!(
-                            "variable '{}': btf says offset {} size {}, elf says offset {offset} size {size}",
-                            sym.name, v.offset, v.size
-                        )));
+                        // libbpf's linker leaves a weak variable's datasec entry where the
+                        // weak definition was when a strong one overrides it; the symbol
+                        // says where the code reads it (libbpf checks neither).
+                        log::debug!(
+                            "datasec '{}': variable '{}': btf says offset {} size {}, elf says \
+                             offset {offset} size {size}: the symbol wins",
+                            section.name,
+                            sym.name,
+                            v.offset,
+                            v.size
+                        );
                     }
                     Some(v.type_id)
                 }

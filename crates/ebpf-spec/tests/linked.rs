@@ -110,12 +110,12 @@ fn static_functions_of_the_same_name_stay_apart() {
         assert_eq!(callees(&spec.programs["statics_b"]), ["subprog@0x80"]);
         // c.c's global subprog keeps its name.
         assert_eq!(callees(&spec.programs["statics_c"]), ["subprog"]);
-        // The static counters of a.c and b.c and the global one of c.c at .data offsets 0,
-        // 4 and 8.
+        // The static counters of a.c and b.c and the global one of c.c at .data offsets 4,
+        // 8 and 12 (after a.c's weak var_weak).
         for (prog, sub, offset) in [
-            ("statics", "subprog@0x30", 0u32),
-            ("statics", "subprog@0x80", 4),
-            ("statics_c", "subprog", 8),
+            ("statics", "subprog@0x30", 4u32),
+            ("statics", "subprog@0x80", 8),
+            ("statics_c", "subprog", 12),
         ] {
             let p = &spec.programs[prog];
             let at = p
@@ -140,7 +140,41 @@ fn static_functions_of_the_same_name_stay_apart() {
             .values()
             .map(|v| (v.name.as_str(), v.offset))
             .collect();
-        assert_eq!(vars, [("c_value", 12), ("counter", 8)], "{file}");
+        assert_eq!(
+            vars,
+            [("c_value", 16), ("counter", 12), ("var_weak", 20)],
+            "{file}"
+        );
+    }
+}
+
+/// A weak variable a strong one overrides: the linker appends the strong definition's
+/// data (offset 20) and points the symbol there, but leaves the datasec entry where the
+/// weak definition was (offset 0). The object opens (as with libbpf), and the variable
+/// and the code that reads it follow the symbol.
+#[test]
+fn overridden_weak_variable_follows_its_symbol() {
+    for file in FILES {
+        let spec = open(file);
+        let btf = spec.btf.as_deref().expect("btf");
+        let (_, ds) = btf.type_by_name::<Datasec>(".data").expect(".data");
+        let entry = ds
+            .vars
+            .iter()
+            .find(|v| matches!(btf.type_by_id(v.type_id), Ok(Type::Var(var)) if var.name == "var_weak"))
+            .expect("var_weak in .data");
+        assert_eq!(entry.offset, 0, "{file}: the linker's datasec entry");
+        assert_eq!(spec.variables["var_weak"].offset, 20, "{file}");
+        let load = spec.programs["weak_var"]
+            .instructions
+            .iter()
+            .find(|i| i.is_map_load())
+            .expect("a .data load");
+        assert_eq!(
+            load.map_fd_and_offset().map(|(_, off)| off),
+            Some(20),
+            "{file}"
+        );
     }
 }
 
@@ -222,7 +256,8 @@ fn datasecs(btf: &Spec) -> Layout {
 }
 
 /// The kernel checks datasec offsets ("Invalid offset"): the BTF we marshal for the kernel
-/// keeps the ones the linker wrote, three `counter`s included.
+/// keeps the ones the linker wrote, three `counter`s and the overridden weak `var_weak`
+/// included.
 #[test]
 fn marshalled_datasecs_keep_the_linker_offsets() {
     for file in FILES {
@@ -242,10 +277,11 @@ fn marshalled_datasecs_keep_the_linker_offsets() {
                 .map(|v| (v.0.as_str(), v.1))
                 .collect::<Vec<_>>(),
             [
-                ("counter", 0),
+                ("var_weak", 0),
                 ("counter", 4),
                 ("counter", 8),
-                ("c_value", 12)
+                ("counter", 12),
+                ("c_value", 16)
             ],
             "{file}"
         );

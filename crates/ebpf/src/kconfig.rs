@@ -10,7 +10,11 @@
 //! | integer | decimal or `0x` hex | the number |
 //! | `char[N]` | `"string"` | the string, NUL-padded |
 //!
-//! A missing value fails the load, unless the extern is `__weak` (it then stays zero).
+//! A missing value fails the load when a program reads the extern and it is not `__weak`;
+//! otherwise it stays zero. An extern only unreferenced code reads (a function no program
+//! calls, as the selftests write to get an extern into BTF) has unknown binding here: a
+//! missing value is not an error, since nothing can observe it (libbpf reads the binding
+//! from the symbol table and fails on a strong one).
 
 use std::collections::HashMap;
 
@@ -54,7 +58,8 @@ pub(crate) fn fill(spec: &mut CollectionSpec) -> Result<()> {
         let slot = data.get_mut(off..off + size).ok_or_else(|| {
             Error::InvalidArgument(format!("kconfig '{name}' lies outside .kconfig"))
         })?;
-        let is_weak = weak.get(name).copied().unwrap_or(false);
+        // Not read by any program: its binding is unknown and its value unobservable.
+        let is_weak = weak.get(name).copied().unwrap_or(true);
         let value: Option<String> = match name {
             "LINUX_KERNEL_VERSION" => {
                 let v =

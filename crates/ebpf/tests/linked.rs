@@ -2,7 +2,7 @@
 //! `testdata/linked-el.o`): it loads, and every program reaches the definitions the linker
 //! chose: the one weak map, the strong `pick`, each file's own static `subprog` and
 //! `counter`, the externs it resolved, the weak externs the loader resolves or zeroes, and
-//! a weak hidden subprogram verified as a static one.
+//! a weak hidden subprogram verified as a static one, and a strong variable over a weak one.
 
 use ebpf::{Collection, CollectionOptions, CollectionSpec, TestRunOptions};
 use ebpf_test_support::kernel_test;
@@ -49,6 +49,8 @@ fn linked_object_loads_and_runs_each_path() {
         assert_eq!(run("weak_extern_func")?, 303);
         // c.c's weak hidden store, verified in its caller's context.
         assert_eq!(run("hidden_weak")?, 5);
+        // c.c's strong var_weak over a.c's weak one.
+        assert_eq!(run("weak_var")?, 3);
         Ok(())
     });
 }
