@@ -27,6 +27,9 @@ const CLANG: &str = "clang-19";
 const STRIP: &str = "llvm-strip-19";
 const INSTALL_HINT: &str = "apt-get update && apt-get install -y clang-19 llvm-19";
 
+/// The directory of host programs (not BPF), see [`crate::host_programs`].
+pub const HOST_DIR: &str = "host";
+
 /// Byte orders and the suffix of their objects.
 const TARGETS: [(&str, &str); 2] = [("bpfel", "el"), ("bpfeb", "eb")];
 
@@ -51,7 +54,7 @@ pub fn linked_sources(dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>, String>
     let entries = fs::read_dir(dir).map_err(|e| format!("read {}: {e}", dir.display()))?;
     for entry in entries {
         let path = entry.map_err(|e| e.to_string())?.path();
-        if !path.is_dir() {
+        if !path.is_dir() || path.file_name().is_some_and(|n| n == HOST_DIR) {
             continue;
         }
         let files = sources(&path)?;
@@ -229,6 +232,15 @@ pub fn build(dir: &Path, check: bool) -> Result<(), String> {
             settle(dir, &tmp, &file, check, &mut stale)?;
         }
     }
+    let host = dir.join(HOST_DIR);
+    if host.is_dir() {
+        for file in crate::host_programs::build(&host, &tmp)? {
+            settle(&host, &tmp, &file, check, &mut stale)?;
+            if !check {
+                crate::host_programs::set_executable(&host.join(&file))?;
+            }
+        }
+    }
     let _ = fs::remove_dir_all(&tmp);
     if check && !stale.is_empty() {
         return Err(format!(
@@ -273,6 +285,16 @@ mod tests {
             for (_, suffix) in TARGETS {
                 let obj = dir.join(format!("{name}-{suffix}.o"));
                 assert!(obj.exists(), "{} is not built", obj.display());
+            }
+        }
+    }
+
+    #[test]
+    fn host_programs_are_committed() {
+        let dir = crate::workspace_root().join("testdata").join(HOST_DIR);
+        for arch in ["x86_64", "aarch64"] {
+            for file in crate::host_programs::outputs(arch) {
+                assert!(dir.join(&file).exists(), "{file} is not built");
             }
         }
     }
