@@ -73,7 +73,19 @@ pub(crate) fn fill(spec: &mut CollectionSpec) -> Result<()> {
                 }
                 .to_owned(),
             ),
-            "LINUX_HAS_BPF_COOKIE" => Some("y".to_owned()),
+            // libbpf probes bpf_get_attach_cookie in a kprobe program; an
+            // undecided probe (no privileges yet) counts as present.
+            "LINUX_HAS_BPF_COOKIE" => Some(
+                if matches!(
+                    crate::features::have_bpf_cookie(),
+                    Err(crate::features::FeatureError::NotSupported(_))
+                ) {
+                    "n"
+                } else {
+                    "y"
+                }
+                .to_owned(),
+            ),
             n if n.starts_with("CONFIG_") => {
                 if config.is_none() {
                     config = Some(KernelConfig::current()?);

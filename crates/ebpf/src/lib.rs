@@ -76,7 +76,7 @@ pub use ebpf_syscall::{
 pub use error::{Error, Result, VerifierError};
 pub use loader::CollectionOptions;
 pub use map::{BatchCursor, Map, MapIter, MapKeys, UpdateFlags, possible_cpus};
-pub use program::{Program, ProgramOptions, TestRunOptions, TestRunResult};
+pub use program::{ATTACH_MAPS, Program, ProgramOptions, TestRunOptions, TestRunResult};
 pub use struct_ops::StructOpsMap;
 pub use variable::Variable;
 /// The crate behind [`maps::Pod`]: derive its traits on `#[repr(C)]` key and value types.

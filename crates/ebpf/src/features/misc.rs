@@ -150,3 +150,15 @@ pub fn have_object_names_with_dots() -> FeatureResult {
         }
     })
 }
+
+/// Probes whether kprobe and uprobe programs can read a BPF cookie
+/// (`bpf_get_attach_cookie`, set when a perf event link or a multi-probe link
+/// is created): what libbpf's `LINUX_HAS_BPF_COOKIE` says, and what USDT
+/// attachments use to find their argument specs (`ebpf_link::usdt`).
+///
+/// # Minimum kernel version
+///
+/// 5.15.
+pub fn have_bpf_cookie() -> FeatureResult {
+    super::have_prog_helper(ProgType::KPROBE, ebpf_asm::Helper::GetAttachCookie)
+}

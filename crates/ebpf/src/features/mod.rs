@@ -41,7 +41,7 @@ pub use isa::{IsaVersion, have_attach_type, have_isa};
 pub use link::{LinkKind, have_link_kind};
 pub use map::{have_map_type, map_type_min_kernel};
 pub use misc::{
-    have_atomics, have_bounded_loops, have_large_instructions, have_mmapable_maps,
+    have_atomics, have_bounded_loops, have_bpf_cookie, have_large_instructions, have_mmapable_maps,
     have_object_names, have_object_names_with_dots,
 };
 pub use prog::{
