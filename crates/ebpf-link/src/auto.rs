@@ -2,7 +2,7 @@
 //! libbpf's skeleton auto-attach), for every kind that needs no extra
 //! argument: tracepoint, raw_tp, tp_btf, fentry/fexit/fmod_ret, LSM,
 //! freplace, iter, uprobe with a `binary:symbol` target, kprobe,
-//! kprobe_multi and uprobe_multi.
+//! kprobe_multi, uprobe_multi and USDT (`usdt/<binary>:<provider>:<name>`).
 //!
 //! ```no_run
 //! # fn f(prog: &ebpf::Program) -> ebpf_link::Result<()> {
@@ -10,10 +10,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! A [`Program`] does not remember its section name, so [`attach`] cannot
-//! tell a kretprobe from a kprobe (or a uretprobe from a uprobe): it assumes
-//! the entry probe. [`attach_spec`] reads the section name of the
-//! [`ProgramSpec`] the program was loaded from and gets it right.
+//! [`attach`] reads the section name a [`Program`] was loaded from (a
+//! program opened from a pin or an id has none: kprobes and uprobes are then
+//! entry probes); [`attach_spec`] reads the [`ProgramSpec`]'s.
 
 use ebpf::{AttachType, Program, ProgramSpec, ProgramType};
 
@@ -67,6 +66,16 @@ pub enum AttachPoint {
         /// kretprobes.
         retprobe: bool,
     },
+    /// `usdt/<binary>:<provider>:<name>`: a program written with libbpf's
+    /// `usdt.bpf.h` (see [`crate::usdt`]).
+    Usdt {
+        /// The binary.
+        binary: String,
+        /// The provider.
+        provider: String,
+        /// The probe's name.
+        name: String,
+    },
     /// `uprobe.multi/<binary>:<symbol>`.
     UprobeMulti {
         /// The binary.
@@ -114,7 +123,35 @@ impl AttachPoint {
                 ))
             })
         };
+        let usdt = section.is_some_and(|s| {
+            s == "usdt" || s == "usdt.s" || s.starts_with("usdt/") || s.starts_with("usdt.s/")
+        });
         Ok(match (program_type, attach_type) {
+            (ProgramType::Kprobe, _) if usdt => {
+                let t = target.filter(|t| !t.is_empty()).ok_or_else(|| {
+                    Error::InvalidArgument(
+                        "the section names no USDT probe (usdt/<binary>:<provider>:<name>): \
+                         attach it with ebpf_link::usdt::attach"
+                            .into(),
+                    )
+                })?;
+                match t.split(':').collect::<Vec<_>>().as_slice() {
+                    [binary, provider, name]
+                        if !binary.is_empty() && !provider.is_empty() && !name.is_empty() =>
+                    {
+                        AttachPoint::Usdt {
+                            binary: (*binary).to_owned(),
+                            provider: (*provider).to_owned(),
+                            name: (*name).to_owned(),
+                        }
+                    }
+                    _ => {
+                        return Err(Error::InvalidArgument(format!(
+                            "USDT target '{t}' is not <binary>:<provider>:<name>"
+                        )));
+                    }
+                }
+            }
             (ProgramType::Tracepoint, _) => {
                 let (g, n) = crate::tracepoint::split_target(need_target()?)?;
                 AttachPoint::Tracepoint {
@@ -195,13 +232,14 @@ impl AttachPoint {
         })
     }
 
-    /// The attach point of `program` (entry probes for kprobe/uprobe; see [`attach_spec`]).
+    /// The attach point of `program`, from the section it was loaded from
+    /// (without one, kprobes and uprobes are entry probes).
     pub fn of(program: &Program) -> Result<AttachPoint> {
         Self::resolve(
             program.program_type(),
             program.attach_type(),
             program.attach_target(),
-            None,
+            program.section_name(),
         )
     }
 
@@ -265,6 +303,14 @@ impl AttachPoint {
                     ..Default::default()
                 };
                 Box::new(crate::kprobe::attach_multi(program, &f, &opts)?)
+            }
+            AttachPoint::Usdt {
+                binary,
+                provider,
+                name,
+            } => {
+                let target = crate::usdt::UsdtTarget::new(binary, provider, name);
+                Box::new(crate::usdt::attach(program, &target)?)
             }
             AttachPoint::UprobeMulti {
                 binary,
@@ -353,6 +399,24 @@ mod tests {
                 retprobe: true
             }
         );
+        assert_eq!(
+            spec("usdt/libc.so.6:libc:setjmp").unwrap(),
+            AttachPoint::Usdt {
+                binary: "libc.so.6".into(),
+                provider: "libc".into(),
+                name: "setjmp".into()
+            }
+        );
+        assert_eq!(
+            spec("usdt.s//usr/bin/python3:python:function__entry").unwrap(),
+            AttachPoint::Usdt {
+                binary: "/usr/bin/python3".into(),
+                provider: "python".into(),
+                name: "function__entry".into()
+            }
+        );
+        assert!(spec("usdt").is_err());
+        assert!(spec("usdt/a:b").is_err());
         assert!(spec("xdp").is_err());
         assert!(spec("cgroup_skb/egress").is_err());
         assert!(spec("kprobe.multi/do_*").is_err());

@@ -14,6 +14,7 @@
 //! | [`iter`] | `iter/<target>`, with a reader | 5.8 |
 //! | [`perf_event`] | software/hardware events, sampling | 4.9 (bpf_link 5.15) |
 //! | [`uprobe`] | uprobe/uretprobe (PMU), uprobe_multi | 4.17, 6.6 |
+//! | [`usdt`] | USDT probes of libbpf's `usdt.bpf.h` (uprobes or uprobe_multi) | 4.17 (6.6) |
 //! | [`kprobe`] | kprobe/kretprobe (PMU), kprobe_multi | 4.17, 5.18 |
 //! | [`cgroup`] | every cgroup attach type (`BPF_PROG_ATTACH` fallback) | 4.10 (bpf_link 5.7) |
 //! | [`netns`] | sk_lookup, flow dissector | 5.8 |
@@ -77,6 +78,7 @@ pub mod tcx;
 pub mod tracepoint;
 pub mod tracing;
 pub mod uprobe;
+pub mod usdt;
 pub mod xdp;
 
 pub use auto::{AttachPoint, attach, attach_spec};

@@ -143,16 +143,46 @@ fn attach_at(
     })
 }
 
-/// Finds `binary` in `PATH` if it has no `/`.
+/// The path of `binary`, found as libbpf finds it when it has no `/`: a
+/// shared library (a name ending in `.so` or holding `.so.`) in
+/// `LD_LIBRARY_PATH`, `/usr/lib64`, `/usr/lib` and the architecture's
+/// multiarch directories; anything else in `PATH`, `/usr/bin` and `/usr/sbin`.
 pub fn resolve_binary(binary: &Path) -> Result<PathBuf> {
     if binary.components().count() > 1 || binary.is_absolute() {
         return Ok(binary.to_owned());
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
+    let name = binary.to_string_lossy();
+    let library = name.ends_with(".so") || name.contains(".so.");
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let env = if library { "LD_LIBRARY_PATH" } else { "PATH" };
+    if let Some(list) = std::env::var_os(env) {
+        dirs.extend(std::env::split_paths(&list));
+    }
+    if library {
+        dirs.extend(["/usr/lib64", "/usr/lib"].map(PathBuf::from));
+        let multiarch = if cfg!(target_arch = "x86_64") {
+            Some("x86_64-linux-gnu")
+        } else if cfg!(target_arch = "aarch64") {
+            Some("aarch64-linux-gnu")
+        } else {
+            None
+        };
+        if let Some(m) = multiarch {
+            dirs.extend([format!("/lib/{m}"), format!("/usr/lib/{m}")].map(PathBuf::from));
+        }
+    } else {
+        dirs.extend(["/usr/bin", "/usr/sbin"].map(PathBuf::from));
+    }
+    dirs.iter()
         .map(|d| d.join(binary))
         .find(|p| p.is_file())
-        .ok_or_else(|| Error::InvalidArgument(format!("{} not found in PATH", binary.display())))
+        .ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "{} not found in {env} or the standard {} directories",
+                binary.display(),
+                if library { "library" } else { "binary" }
+            ))
+        })
 }
 
 /// The file offset of function `symbol` in ELF file `binary`: its address
@@ -228,37 +258,72 @@ pub fn attach_multi(
 ) -> Result<UprobeMultiLink> {
     let binary = binary.as_ref();
     (|| {
-        expect_program_type(program, &[ProgramType::Kprobe], "uprobe_multi")?;
-        if program.attach_type() != Some(AttachType::TraceUprobeMulti) {
-            return Err(Error::InvalidArgument(
-                "the program was not loaded for BPF_TRACE_UPROBE_MULTI (SEC(\"uprobe.multi\"))"
-                    .into(),
-            ));
-        }
-        probe_link(LinkKind::UprobeMulti)?;
         let path = resolve_binary(binary)?;
         let offsets = symbols
             .iter()
             .map(|s| symbol_offset(&path, s))
             .collect::<Result<Vec<_>>>()?;
-        let cpath = cstring("binary path", &path.to_string_lossy())?;
-        let mut attr = sys::LinkCreateUprobeMultiAttr::with_target(
-            program,
-            0,
-            sys::AttachType::TRACE_UPROBE_MULTI,
-        );
-        let refs = (!opts.ref_ctr_offsets.is_empty()).then_some(opts.ref_ctr_offsets.as_slice());
-        let cookies = (!opts.cookies.is_empty()).then_some(opts.cookies.as_slice());
-        sysr(attr.set_targets(&cpath, &offsets, refs, cookies))?;
-        attr.pid = opts.pid;
-        attr.uprobe_flags = u32::from(opts.retprobe);
-        let fd = sys::link_create(&attr)
-            .map_err(|e| crate::util::link_create_error(e, LinkKind::UprobeMulti))?;
-        Ok(UprobeMultiLink {
-            link: RawLink::from_fd(fd),
-        })
+        multi_at(program, &path, &offsets, opts)
     })()
     .map_err(Error::attach(program, || {
         format!("uprobe_multi {}:{}", binary.display(), symbols.join(","))
     }))
+}
+
+/// Attaches a `uprobe.multi` program to file offsets `offsets` of `binary`
+/// (with `opts.ref_ctr_offsets` and `opts.cookies`, when given, one per offset).
+///
+/// # Minimum kernel version
+///
+/// 6.6.
+#[doc(alias = "BPF_TRACE_UPROBE_MULTI")]
+pub fn attach_multi_offsets(
+    program: &Program,
+    binary: impl AsRef<Path>,
+    offsets: &[u64],
+    opts: &UprobeMultiOptions,
+) -> Result<UprobeMultiLink> {
+    let binary = binary.as_ref();
+    (|| {
+        let path = resolve_binary(binary)?;
+        multi_at(program, &path, offsets, opts)
+    })()
+    .map_err(Error::attach(program, || {
+        format!(
+            "uprobe_multi {} ({} offsets)",
+            binary.display(),
+            offsets.len()
+        )
+    }))
+}
+
+fn multi_at(
+    program: &Program,
+    path: &Path,
+    offsets: &[u64],
+    opts: &UprobeMultiOptions,
+) -> Result<UprobeMultiLink> {
+    expect_program_type(program, &[ProgramType::Kprobe], "uprobe_multi")?;
+    if program.attach_type() != Some(AttachType::TraceUprobeMulti) {
+        return Err(Error::InvalidArgument(
+            "the program was not loaded for BPF_TRACE_UPROBE_MULTI (SEC(\"uprobe.multi\"))".into(),
+        ));
+    }
+    probe_link(LinkKind::UprobeMulti)?;
+    let cpath = cstring("binary path", &path.to_string_lossy())?;
+    let mut attr = sys::LinkCreateUprobeMultiAttr::with_target(
+        program,
+        0,
+        sys::AttachType::TRACE_UPROBE_MULTI,
+    );
+    let refs = (!opts.ref_ctr_offsets.is_empty()).then_some(opts.ref_ctr_offsets.as_slice());
+    let cookies = (!opts.cookies.is_empty()).then_some(opts.cookies.as_slice());
+    sysr(attr.set_targets(&cpath, offsets, refs, cookies))?;
+    attr.pid = opts.pid;
+    attr.uprobe_flags = u32::from(opts.retprobe);
+    let fd = sys::link_create(&attr)
+        .map_err(|e| crate::util::link_create_error(e, LinkKind::UprobeMulti))?;
+    Ok(UprobeMultiLink {
+        link: RawLink::from_fd(fd),
+    })
 }
