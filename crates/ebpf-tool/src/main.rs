@@ -144,6 +144,25 @@ enum Command {
         #[command(subcommand)]
         command: BtfCommand,
     },
+    /// USDT probes of executables and shared libraries.
+    Usdt {
+        #[command(subcommand)]
+        command: UsdtCommand,
+    },
+}
+
+/// `usdt list BINARY`.
+#[derive(Debug, Subcommand)]
+enum UsdtCommand {
+    /// Every USDT call site of BINARY (.note.stapsdt), with its arguments.
+    List {
+        /// An executable or shared library: a path, or a name looked up like
+        /// a uprobe's (`libc.so.6` in the library directories, else in PATH).
+        binary: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `list` / `show ID|PATH`.
@@ -294,6 +313,9 @@ fn main() -> ExitCode {
         Command::Btf {
             command: BtfCommand::Dump { file, format },
         } => cmd::btf::dump(file, *format),
+        Command::Usdt {
+            command: UsdtCommand::List { binary, json },
+        } => cmd::usdt::list(binary, *json),
     };
     match result {
         Ok(text) => {

@@ -8,3 +8,4 @@ pub mod inspect;
 pub mod load;
 pub mod objects;
 pub mod run;
+pub mod usdt;
