@@ -9,8 +9,13 @@
  * multiarch include directory: include/asm/errno.h stands in for it. The x86-64
  * struct pt_regs bpf_tracing.h reads (__TARGET_ARCH_x86, user-space register
  * names) is defined here.
+ *
+ * usdt_libbpf17-*.o is the same source against libbpf 1.7's own headers (the
+ * libbpf-sys crate's; see xtask/src/fixtures.rs), whose struct
+ * __bpf_usdt_spec has another layout and reads base + index * scale arguments.
  */
 // xtask-cflags: -D__TARGET_ARCH_x86 -idirafter include
+// xtask-variant: libbpf17 -DEBPF_RS_LIBBPF_1_7 -I@LIBBPF_SRC@
 
 typedef unsigned char __u8;
 typedef signed char __s8;
@@ -41,7 +46,11 @@ struct pt_regs {
 	unsigned long rax, rcx, rdx, rsi, rdi, orig_rax, rip, cs, eflags, rsp, ss;
 };
 
+#ifdef EBPF_RS_LIBBPF_1_7
+#include "usdt.bpf.h"
+#else
 #include <bpf/usdt.bpf.h>
+#endif
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 

@@ -16,6 +16,8 @@
  *     two call sites, arguments where clang puts them ("nor")
  *   ebpf_rs:sema(1, SEMA_SEMA)
  *     fired only while its semaphore is set (someone is attached)
+ *   ebpf_rs:indexed(1, TABLE[B & 3], B & 3)   with TABLE = { 10, 20, 30, 40 }
+ *     constant, base + index * 8 + offset (x86-64 SIB), register
  * and, in the library, ebpf_rs_lib:lib_args(-7, B * 3, -(int)B).
  */
 #define _SDT_HAS_SEMAPHORES 1
@@ -29,6 +31,7 @@
 SEMAPHORE(args);
 SEMAPHORE(natural);
 SEMAPHORE(sema);
+SEMAPHORE(indexed);
 
 long ebpf_rs_usdt_lib_fire(unsigned long value);
 
@@ -59,6 +62,14 @@ static __attribute__((noinline)) void fire_sema(void)
 	}
 }
 
+static __attribute__((noinline)) void fire_indexed(long b)
+{
+	volatile long table[4] = { 10, 20, 30, 40 };
+	long i = b & 3;
+
+	EBPF_RS_PROBE3(ebpf_rs, indexed, "n", 1, "m", table[i], "r", i);
+}
+
 static char *decimal(char *out, unsigned long v)
 {
 	char tmp[24];
@@ -83,6 +94,7 @@ __attribute__((used)) void ebpf_rs_usdt_main(void)
 		fire_args(b);
 		fire_natural(b);
 		fire_sema();
+		fire_indexed(b);
 		ebpf_rs_usdt_lib_fire((unsigned long)b);
 		for (const char *s = "fired "; *s; s++)
 			*p++ = *s;

@@ -50,6 +50,7 @@ fn notes_of_the_x86_64_programs() {
             ("ebpf_rs:natural", "-4@$1 -8@-8(%rsp) -8@-16(%rsp)"),
             ("ebpf_rs:natural", "-4@$2 -8@-24(%rsp) -8@-32(%rsp)"),
             ("ebpf_rs:sema", "-4@$1 2@-2(%rsp)"),
+            ("ebpf_rs:indexed", "-4@$1 -8@-40(%rsp,%rax,8) -8@%rdi"),
         ]
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
     );
@@ -62,6 +63,10 @@ fn notes_of_the_x86_64_programs() {
     }
     // The two natural call sites share a semaphore.
     assert_eq!(probes[1].semaphore, probes[2].semaphore);
+    assert_eq!(
+        probes[4].args().unwrap()[1].to_string(),
+        "s64 at [rsp + rax*8-40]"
+    );
     let args = probes[0].args().unwrap();
     let kinds: Vec<String> = args.iter().map(ToString::to_string).collect();
     assert_eq!(
@@ -99,6 +104,7 @@ fn notes_of_the_arm64_programs() {
             ("ebpf_rs:natural", "-4@1 -8@[x11] -8@[x10]"),
             ("ebpf_rs:natural", "-4@2 -8@[x9] -8@[x8]"),
             ("ebpf_rs:sema", "-4@1 2@[x8]"),
+            ("ebpf_rs:indexed", "-4@1 -8@[x9] -8@x8"),
         ]
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
     );
@@ -192,8 +198,14 @@ fn load(spec: &CollectionSpec) -> ebpf_link::Result<Collection> {
     Ok(Collection::load(spec, CollectionOptions::default())?)
 }
 
-fn fixture() -> CollectionSpec {
-    let path = format!("{}/../../testdata/usdt-el.o", env!("CARGO_MANIFEST_DIR"));
+/// testdata/usdt.c against the host's usdt.bpf.h (libbpf 1.1, the struct
+/// layout of libbpf up to 1.6).
+const LIBBPF_1_1: &str = "usdt";
+/// The same against libbpf 1.7's (another layout, base + index * scale).
+const LIBBPF_1_7: &str = "usdt_libbpf17";
+
+fn fixture(name: &str) -> CollectionSpec {
+    let path = format!("{}/../../testdata/{name}-el.o", env!("CARGO_MANIFEST_DIR"));
     CollectionSpec::from_file(path).unwrap()
 }
 
@@ -242,12 +254,20 @@ fn arguments_of_every_kind(spec: &CollectionSpec, multi: bool) -> ebpf_test_supp
         cookie,
         ..UsdtTarget::new(binary, provider, name)
     };
-    let links = [
+    let mut links = vec![
         usdt::attach(&prog, &probe(exe("x86_64"), "ebpf_rs", "args", 1))?,
         usdt::attach(&prog, &probe(exe("x86_64"), "ebpf_rs", "natural", 2))?,
         usdt::attach(&prog, &probe(exe("x86_64"), "ebpf_rs", "sema", 3))?,
         usdt::attach(&prog, &probe(lib("x86_64"), "ebpf_rs_lib", "lib_args", 4))?,
     ];
+    // Base + index * scale: libbpf 1.7's usdt.bpf.h reads it, 1.1's cannot.
+    let indexed = usdt::attach(&prog, &probe(exe("x86_64"), "ebpf_rs", "indexed", 5));
+    let sib = spec.maps[usdt::SPECS_MAP].value_size == 304;
+    match indexed {
+        Ok(link) if sib => links.push(link),
+        Err(e) if !sib => assert!(e.to_string().contains("libbpf 1.7"), "{e}"),
+        other => panic!("indexed argument with SIB {sib}: {other:?}"),
+    }
     assert_eq!(links[1].call_sites(), 2);
     assert_eq!(links[1].specs(), 2, "two argument strings");
     for l in &links {
@@ -278,12 +298,16 @@ fn arguments_of_every_kind(spec: &CollectionSpec, multi: bool) -> ebpf_test_supp
     assert_eq!(args_of(&record(&records, 3, 1)), [1, 1]);
     // The shared library: -4@$-7 8@%rcx -4@-4(%rsp).
     assert_eq!(args_of(&record(&records, 4, -7)), [-7, b * 3, -b]);
+    if sib {
+        // -4@$1 -8@-40(%rsp,%rax,8) -8@%rdi: table[b & 3] of { 10, 20, 30, 40 }.
+        assert_eq!(args_of(&record(&records, 5, 1)), [1, 40, b & 3]);
+    }
 
     // Detached: the semaphores are down and nothing more is recorded.
     drop(links);
     assert_eq!(target.fire(b'h'), (0, 0));
     assert_eq!(record(&records, 1, 42).hits, 1);
-    assert_eq!(records.iter().count(), 5);
+    assert_eq!(records.iter().count(), if sib { 6 } else { 5 });
     Ok(())
 }
 
@@ -295,7 +319,18 @@ fn usdt_arguments_of_every_kind() {
         }
         // On 6.6 and later, Collection::load makes it a uprobe_multi program.
         let multi = ebpf::features::have_link_kind(ebpf::features::LinkKind::UprobeMulti).is_ok();
-        arguments_of_every_kind(&fixture(), multi)
+        arguments_of_every_kind(&fixture(LIBBPF_1_1), multi)
+    });
+}
+
+#[test]
+fn usdt_arguments_with_libbpf_1_7_headers() {
+    kernel_test(|| {
+        if !x86_64_only() {
+            return Ok(());
+        }
+        let multi = ebpf::features::have_link_kind(ebpf::features::LinkKind::UprobeMulti).is_ok();
+        arguments_of_every_kind(&fixture(LIBBPF_1_7), multi)
     });
 }
 
@@ -307,7 +342,7 @@ fn usdt_with_one_uprobe_per_call_site() {
         }
         // Without the usdt section flag the program loads as a plain uprobe
         // program: one perf-event uprobe per call site.
-        let mut spec = fixture();
+        let mut spec = fixture(LIBBPF_1_7);
         let p = spec.programs.get_mut("record_usdt").unwrap();
         p.section_flags = ebpf_spec::SectionFlags::default();
         arguments_of_every_kind(&spec, false)
@@ -320,7 +355,7 @@ fn usdt_auto_attach_with_bpf_usdt() {
         if !x86_64_only() {
             return Ok(());
         }
-        let spec = fixture();
+        let spec = fixture(LIBBPF_1_1);
         let coll = load(&spec)?;
         let prog = &coll.programs["args_typed"];
         // usdt/../../testdata/host/usdt_target-x86_64:ebpf_rs:args, relative
@@ -356,7 +391,7 @@ fn usdt_errors() {
         if !x86_64_only() {
             return Ok(());
         }
-        let coll = load(&fixture())?;
+        let coll = load(&fixture(LIBBPF_1_1))?;
         let prog = &coll.programs["record_usdt"];
         let err =
             usdt::attach(prog, &UsdtTarget::new(exe("x86_64"), "ebpf_rs", "nope")).unwrap_err();
