@@ -42,7 +42,8 @@ pub use link::{LinkKind, have_link_kind};
 pub use map::{have_map_type, map_type_min_kernel};
 pub use misc::{
     have_atomics, have_bounded_loops, have_bpf_cookie, have_large_instructions, have_mmapable_maps,
-    have_object_names, have_object_names_with_dots,
+    have_object_names, have_object_names_with_dots, have_syscall_wrapper, syscall_arch_prefix,
+    syscall_function,
 };
 pub use prog::{
     have_prog_helper, have_prog_type, helper_min_kernel, prog_type_kernel_config,
