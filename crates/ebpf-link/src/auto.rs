@@ -1,8 +1,9 @@
 //! Auto-attach: the attach point a program's section name implies (like
 //! libbpf's skeleton auto-attach), for every kind that needs no extra
 //! argument: tracepoint, raw_tp, tp_btf, fentry/fexit/fmod_ret, LSM,
-//! freplace, iter, uprobe with a `binary:symbol` target, kprobe,
-//! kprobe_multi, uprobe_multi and USDT (`usdt/<binary>:<provider>:<name>`).
+//! freplace, iter, uprobe with a `binary:symbol` target, kprobe, ksyscall,
+//! kprobe_multi (names or patterns) and kprobe sessions, uprobe_multi and
+//! uprobe sessions, and USDT (`usdt/<binary>:<provider>:<name>`).
 //!
 //! ```no_run
 //! # fn f(prog: &ebpf::Program) -> ebpf_link::Result<()> {
@@ -59,12 +60,27 @@ pub enum AttachPoint {
         /// A kretprobe.
         retprobe: bool,
     },
-    /// `kprobe.multi/<function>` or `kretprobe.multi/...` (no wildcards).
+    /// `ksyscall/<name>` or `kretsyscall/<name>`: the kernel function of a
+    /// system call on the running kernel (see [`crate::kprobe::attach_syscall`]).
+    Ksyscall {
+        /// The system call (`getpid`).
+        syscall: String,
+        /// A kretprobe.
+        retprobe: bool,
+    },
+    /// `kprobe.multi/<pattern>` or `kretprobe.multi/...`: functions or glob
+    /// patterns (`tcp_v4_*`), comma-separated.
     KprobeMulti {
-        /// The functions.
+        /// The functions or patterns.
         functions: Vec<String>,
         /// kretprobes.
         retprobe: bool,
+    },
+    /// `kprobe.session/<pattern>`: the program runs at entry and, when it
+    /// returns 0, at return.
+    KprobeSession {
+        /// The functions or patterns.
+        functions: Vec<String>,
     },
     /// `usdt/<binary>:<provider>:<name>`: a program written with libbpf's
     /// `usdt.bpf.h` (see [`crate::usdt`]).
@@ -85,6 +101,24 @@ pub enum AttachPoint {
         /// uretprobes.
         retprobe: bool,
     },
+    /// `uprobe.session/<binary>:<symbol>`.
+    UprobeSession {
+        /// The binary.
+        binary: String,
+        /// The symbols.
+        symbols: Vec<String>,
+    },
+}
+
+/// `binary:sym1,sym2` of a uprobe.multi or uprobe.session section.
+fn binary_symbols(kind: &str, t: &str) -> Result<(String, Vec<String>)> {
+    let (binary, syms) = t.rsplit_once(':').ok_or_else(|| {
+        Error::InvalidArgument(format!("{kind} target '{t}' is not binary:symbol"))
+    })?;
+    Ok((
+        binary.to_owned(),
+        syms.split(',').map(str::to_owned).collect(),
+    ))
 }
 
 fn parse_offset(s: &str) -> Option<u64> {
@@ -169,29 +203,31 @@ impl AttachPoint {
             },
             (ProgramType::Tracing, Some(AttachType::TraceIter)) => AttachPoint::Iter,
             (ProgramType::Tracing | ProgramType::Lsm | ProgramType::Ext, _) => AttachPoint::Tracing,
-            (ProgramType::Kprobe, Some(AttachType::TraceKprobeMulti)) => {
-                let t = need_target()?;
-                if t.contains(['*', '?']) {
-                    return Err(Error::InvalidArgument(format!(
-                        "kprobe.multi pattern '{t}': wildcards are not supported, name the functions"
-                    )));
-                }
-                AttachPoint::KprobeMulti {
-                    functions: t.split(',').map(str::to_owned).collect(),
-                    retprobe: ret("kretprobe"),
+            (ProgramType::Kprobe, Some(AttachType::TraceKprobeMulti)) => AttachPoint::KprobeMulti {
+                functions: need_target()?.split(',').map(str::to_owned).collect(),
+                retprobe: ret("kretprobe"),
+            },
+            (ProgramType::Kprobe, Some(AttachType::TraceKprobeSession)) => {
+                AttachPoint::KprobeSession {
+                    functions: need_target()?.split(',').map(str::to_owned).collect(),
                 }
             }
             (ProgramType::Kprobe, Some(AttachType::TraceUprobeMulti)) => {
-                let t = need_target()?;
-                let (binary, syms) = t.rsplit_once(':').ok_or_else(|| {
-                    Error::InvalidArgument(format!(
-                        "uprobe.multi target '{t}' is not binary:symbol"
-                    ))
-                })?;
+                let (binary, symbols) = binary_symbols("uprobe.multi", need_target()?)?;
                 AttachPoint::UprobeMulti {
-                    binary: binary.to_owned(),
-                    symbols: syms.split(',').map(str::to_owned).collect(),
+                    binary,
+                    symbols,
                     retprobe: ret("uretprobe"),
+                }
+            }
+            (ProgramType::Kprobe, Some(AttachType::TraceUprobeSession)) => {
+                let (binary, symbols) = binary_symbols("uprobe.session", need_target()?)?;
+                AttachPoint::UprobeSession { binary, symbols }
+            }
+            (ProgramType::Kprobe, _) if ret("ksyscall") || ret("kretsyscall") => {
+                AttachPoint::Ksyscall {
+                    syscall: need_target()?.to_owned(),
+                    retprobe: ret("kretsyscall"),
                 }
             }
             (ProgramType::Kprobe, _) => {
@@ -303,6 +339,23 @@ impl AttachPoint {
                     ..Default::default()
                 };
                 Box::new(crate::kprobe::attach_multi(program, &f, &opts)?)
+            }
+            AttachPoint::KprobeSession { functions } => {
+                let f: Vec<&str> = functions.iter().map(String::as_str).collect();
+                let opts = crate::kprobe::KprobeMultiOptions::default();
+                Box::new(crate::kprobe::attach_multi(program, &f, &opts)?)
+            }
+            AttachPoint::UprobeSession { binary, symbols } => {
+                let s: Vec<&str> = symbols.iter().map(String::as_str).collect();
+                let opts = crate::uprobe::UprobeMultiOptions::default();
+                Box::new(crate::uprobe::attach_multi(program, binary, &s, &opts)?)
+            }
+            AttachPoint::Ksyscall { syscall, retprobe } => {
+                let opts = crate::kprobe::KprobeOptions {
+                    retprobe: *retprobe,
+                    ..Default::default()
+                };
+                Box::new(crate::kprobe::attach_syscall(program, syscall, &opts)?)
             }
             AttachPoint::Usdt {
                 binary,
@@ -419,6 +472,47 @@ mod tests {
         assert!(spec("usdt/a:b").is_err());
         assert!(spec("xdp").is_err());
         assert!(spec("cgroup_skb/egress").is_err());
-        assert!(spec("kprobe.multi/do_*").is_err());
+        assert_eq!(
+            spec("kprobe.multi/tcp_v4_*").unwrap(),
+            AttachPoint::KprobeMulti {
+                functions: vec!["tcp_v4_*".into()],
+                retprobe: false
+            }
+        );
+        assert_eq!(
+            spec("kretprobe.multi/do_unlinkat").unwrap(),
+            AttachPoint::KprobeMulti {
+                functions: vec!["do_unlinkat".into()],
+                retprobe: true
+            }
+        );
+        assert_eq!(
+            spec("kprobe.session/vfs_*").unwrap(),
+            AttachPoint::KprobeSession {
+                functions: vec!["vfs_*".into()]
+            }
+        );
+        assert_eq!(
+            spec("uprobe.session//proc/self/exe:f,g").unwrap(),
+            AttachPoint::UprobeSession {
+                binary: "/proc/self/exe".into(),
+                symbols: vec!["f".into(), "g".into()]
+            }
+        );
+        assert_eq!(
+            spec("ksyscall/getpid").unwrap(),
+            AttachPoint::Ksyscall {
+                syscall: "getpid".into(),
+                retprobe: false
+            }
+        );
+        assert_eq!(
+            spec("kretsyscall/openat").unwrap(),
+            AttachPoint::Ksyscall {
+                syscall: "openat".into(),
+                retprobe: true
+            }
+        );
+        assert!(spec("ksyscall").is_err());
     }
 }

@@ -327,6 +327,7 @@ fn attach_inner(program: &Program, target: &UsdtTarget, maps: UsdtMaps) -> Resul
                 ref_ctr_offset: site.semaphore_offset,
                 cookie: if cookies { u64::from(id) } else { 0 },
                 retprobe: false,
+                mode: uprobe::ProbeAttachMode::Default,
             };
             link.uprobes
                 .push(uprobe::attach_offset(program, &path, &opts)?);
