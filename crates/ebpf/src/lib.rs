@@ -70,6 +70,9 @@ mod variable;
 pub use arena::Arena;
 pub use collection::Collection;
 pub use ebpf_spec::{AttachType, CollectionSpec, MapSpec, MapType, ProgramSpec, ProgramType};
+/// BPF tokens (6.9): see [`ebpf_syscall::token`]; [`CollectionOptions::token`].
+pub use ebpf_syscall::token;
+pub use ebpf_syscall::token::Token;
 pub use ebpf_syscall::{
     KernelConfig, KernelVersion, LogLevel, NotSupported, PermissionFacts, VerifierLog, eperm_hint,
 };
