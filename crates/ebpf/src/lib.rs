@@ -62,6 +62,7 @@ pub mod maps;
 mod names;
 mod object_btf;
 pub mod pin;
+pub mod pin_walk;
 mod program;
 mod relocate;
 mod struct_ops;

@@ -397,6 +397,12 @@ impl Program {
         })
     }
 
+    /// Records where the program is pinned (for programs opened from a pin).
+    pub(crate) fn with_pinned(mut self, path: &Path) -> Program {
+        self.pinned = Some(path.to_owned());
+        self
+    }
+
     /// Keeps `maps` (of the collection this program was loaded from) for
     /// [`Program::attach_map`].
     pub(crate) fn with_attach_maps(mut self, maps: Vec<Arc<crate::Map>>) -> Program {
