@@ -144,10 +144,29 @@ enum Command {
         #[command(subcommand)]
         command: BtfCommand,
     },
+    /// What is pinned in a BPF filesystem.
+    Pin {
+        #[command(subcommand)]
+        command: PinCommand,
+    },
     /// USDT probes of executables and shared libraries.
     Usdt {
         #[command(subcommand)]
         command: UsdtCommand,
+    },
+}
+
+/// `pin tree [DIR]`.
+#[derive(Debug, Subcommand)]
+enum PinCommand {
+    /// The tree of pinned maps, programs and links under DIR, each with its kind and id.
+    Tree {
+        /// A directory on a bpffs.
+        #[arg(default_value = "/sys/fs/bpf")]
+        dir: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -316,6 +335,9 @@ fn main() -> ExitCode {
         Command::Usdt {
             command: UsdtCommand::List { binary, json },
         } => cmd::usdt::list(binary, *json),
+        Command::Pin {
+            command: PinCommand::Tree { dir, json },
+        } => cmd::pin::tree(dir, *json),
     };
     match result {
         Ok(text) => {

@@ -7,5 +7,6 @@ pub mod feature;
 pub mod inspect;
 pub mod load;
 pub mod objects;
+pub mod pin;
 pub mod run;
 pub mod usdt;
