@@ -138,8 +138,13 @@ fn child(sock: &OwnedFd, body: impl FnOnce(OwnedFd) -> Result<(), String>) -> St
     }
 }
 
-/// Runs `body` in a forked child as described in the [module](self), with
-/// a bpffs mount delegating `delegation`, and reports how it went.
+/// Runs `body` in a forked child with a bpffs mount delegating `delegation`,
+/// and reports how it went. The child drops to uid and gid 65534, makes a
+/// user and a mount namespace in which it is root, and opens a bpffs context
+/// there; this process sets the delegation options, makes the mount and
+/// passes it back; the child runs `body` with it. What the host refuses
+/// (unprivileged user namespaces, bpffs in one before 6.9, delegation) is
+/// [`UsernsOutcome::Refused`] with the reason.
 pub fn in_delegated_userns(
     delegation: &Delegation,
     body: impl FnOnce(OwnedFd) -> Result<(), String>,
