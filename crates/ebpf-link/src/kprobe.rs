@@ -224,6 +224,11 @@ fn multi_kind(program: &Program, retprobe: bool) -> Result<(LinkKind, sys::Attac
         Some(AttachType::TraceKprobeMulti) => {
             Ok((LinkKind::KprobeMulti, sys::AttachType::TRACE_KPROBE_MULTI))
         }
+        // Opened from a pin or an id: the kernel does not say which attach
+        // type it was loaded for; it refuses the link if not this one.
+        None if program.section_name().is_none() => {
+            Ok((LinkKind::KprobeMulti, sys::AttachType::TRACE_KPROBE_MULTI))
+        }
         Some(AttachType::TraceKprobeSession) if !retprobe => Ok((
             LinkKind::KprobeSession,
             sys::AttachType::TRACE_KPROBE_SESSION,

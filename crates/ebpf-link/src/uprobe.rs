@@ -309,6 +309,11 @@ fn multi_at(
         Some(AttachType::TraceUprobeMulti) => {
             (LinkKind::UprobeMulti, sys::AttachType::TRACE_UPROBE_MULTI)
         }
+        // Opened from a pin or an id: the kernel does not say which attach
+        // type it was loaded for; it refuses the link if not this one.
+        None if program.section_name().is_none() => {
+            (LinkKind::UprobeMulti, sys::AttachType::TRACE_UPROBE_MULTI)
+        }
         Some(AttachType::TraceUprobeSession) if !opts.retprobe => (
             LinkKind::UprobeSession,
             sys::AttachType::TRACE_UPROBE_SESSION,

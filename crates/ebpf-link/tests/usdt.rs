@@ -386,6 +386,39 @@ fn usdt_auto_attach_with_bpf_usdt() {
 }
 
 #[test]
+fn usdt_from_a_pinned_program_finds_its_maps_by_id() {
+    kernel_test(|| {
+        if !x86_64_only() {
+            return Ok(());
+        }
+        let mut coll = load(&fixture(LIBBPF_1_1))?;
+        let records: HashMap<RecordKey, Record> = coll.take_map("records")?.try_into()?;
+        let fs = ebpf_test_support::BpfFs::new()?;
+        coll.programs
+            .get_mut("record_usdt")
+            .unwrap()
+            .pin(fs.path().join("record_usdt"))?;
+        // Opened from the pin, the program has no maps kept with it: the
+        // usdt.bpf.h maps are found among the program's map ids.
+        let prog = ebpf::Program::from_pin(fs.path().join("record_usdt"))?;
+        assert!(prog.attach_map(usdt::SPECS_MAP).is_none());
+        drop(coll);
+        let mut target = Target::start();
+        let probe = UsdtTarget {
+            pid: Some(target.pid()),
+            cookie: 9,
+            ..UsdtTarget::new(lib("x86_64"), "ebpf_rs_lib", "lib_args")
+        };
+        let link = usdt::attach(&prog, &probe)?;
+        target.fire(b'z');
+        let b = i64::from(b'z');
+        assert_eq!(args_of(&record(&records, 9, -7)), [-7, b * 3, -b]);
+        drop(link);
+        Ok(())
+    });
+}
+
+#[test]
 fn usdt_errors() {
     kernel_test(|| {
         if !x86_64_only() {

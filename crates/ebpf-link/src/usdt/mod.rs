@@ -308,30 +308,53 @@ fn attach_inner(program: &Program, target: &UsdtTarget, maps: UsdtMaps) -> Resul
         link.map_addresses(&path, &notes, &sites, &site_ids, target.pid)?;
     }
     let pid = target.pid;
-    if program.attach_type() == Some(AttachType::TraceUprobeMulti) {
-        let opts = UprobeMultiOptions {
-            pid: pid.unwrap_or(0),
-            retprobe: false,
-            ref_ctr_offsets: sites.iter().map(|s| s.semaphore_offset).collect(),
-            cookies: site_ids.iter().map(|&id| u64::from(id)).collect(),
-        };
-        let offsets: Vec<u64> = sites.iter().map(|s| s.offset).collect();
-        link.multi = Some(uprobe::attach_multi_offsets(
-            program, &path, &offsets, &opts,
-        )?);
-    } else {
-        for (site, &id) in sites.iter().zip(&site_ids) {
-            let opts = UprobeOptions {
-                offset: site.offset,
-                pid,
-                ref_ctr_offset: site.semaphore_offset,
-                cookie: if cookies { u64::from(id) } else { 0 },
-                retprobe: false,
-                mode: uprobe::ProbeAttachMode::Default,
-            };
-            link.uprobes
-                .push(uprobe::attach_offset(program, &path, &opts)?);
+    let multi_opts = || UprobeMultiOptions {
+        pid: pid.unwrap_or(0),
+        retprobe: false,
+        ref_ctr_offsets: sites.iter().map(|s| s.semaphore_offset).collect(),
+        cookies: site_ids.iter().map(|&id| u64::from(id)).collect(),
+    };
+    let offsets: Vec<u64> = sites.iter().map(|s| s.offset).collect();
+    match program.attach_type() {
+        Some(AttachType::TraceUprobeMulti) => {
+            link.multi = Some(uprobe::attach_multi_offsets(
+                program,
+                &path,
+                &offsets,
+                &multi_opts(),
+            )?);
+            return Ok(link);
         }
+        // Opened from a pin or an id: the kernel does not say which attach
+        // type the program was loaded for. A uprobe_multi program refuses
+        // perf event uprobes, a plain one uprobe_multi links (EINVAL).
+        None if program.section_name().is_none()
+            && ebpf::features::have_link_kind(ebpf::features::LinkKind::UprobeMulti).is_ok() =>
+        {
+            match uprobe::attach_multi_offsets(program, &path, &offsets, &multi_opts()) {
+                Ok(m) => {
+                    link.multi = Some(m);
+                    return Ok(link);
+                }
+                Err(e) if e.errno() == Some(Errno::INVAL) => {
+                    log::debug!("{e}: attaching one uprobe per call site");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        _ => {}
+    }
+    for (site, &id) in sites.iter().zip(&site_ids) {
+        let opts = UprobeOptions {
+            offset: site.offset,
+            pid,
+            ref_ctr_offset: site.semaphore_offset,
+            cookie: if cookies { u64::from(id) } else { 0 },
+            retprobe: false,
+            mode: uprobe::ProbeAttachMode::Default,
+        };
+        link.uprobes
+            .push(uprobe::attach_offset(program, &path, &opts)?);
     }
     Ok(link)
 }
