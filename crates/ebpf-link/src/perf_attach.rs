@@ -93,7 +93,10 @@ pub(crate) fn open_probe(p: &ProbeSpec<'_>, mode: ProbeAttachMode) -> Result<Ope
         let tracefs = sysr(if p.pmu == "kprobe" {
             ProbeEvent::kprobe(target, p.offset, p.retprobe)
         } else {
-            ProbeEvent::uprobe(Path::new(target), p.offset, p.ref_ctr_offset, p.retprobe)
+            // uprobe_events takes an absolute path.
+            let abs = std::fs::canonicalize(target)
+                .map_err(Error::io(format!("canonicalize {target}")))?;
+            ProbeEvent::uprobe(&abs, p.offset, p.ref_ctr_offset, p.retprobe)
         })?;
         let attr = probe_attr(perf::PERF_TYPE_TRACEPOINT, tracefs.id());
         let event = open_event(&attr, p.pid)?;

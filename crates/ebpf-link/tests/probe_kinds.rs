@@ -191,6 +191,16 @@ fn uprobe_session_runs_at_entry_and_return() {
     });
 }
 
+/// `path` relative to the working directory (`../..` up to `/`).
+fn relative(path: &std::path::Path) -> std::path::PathBuf {
+    let cwd = std::env::current_dir().unwrap();
+    let mut rel = std::path::PathBuf::new();
+    for _ in 1..cwd.components().count() {
+        rel.push("..");
+    }
+    rel.join(path.strip_prefix("/").unwrap())
+}
+
 fn tracefs_events(file: &str) -> String {
     ebpf_syscall::tracefs::read(file)
         .unwrap()
@@ -227,6 +237,16 @@ fn uprobe_through_uprobe_events() {
             call_target(1);
             assert_eq!(count(&map), 4);
         }
+        // A relative path is made absolute for uprobe_events.
+        let rel = relative(&exe);
+        reset(&map);
+        let opts = UprobeOptions {
+            mode: ProbeAttachMode::Legacy,
+            ..Default::default()
+        };
+        let _link = uprobe::attach(&prog, &rel, "ebpf_rs_probe_kinds_target", &opts)?;
+        call_target(2);
+        assert_eq!(count(&map), 2);
         Ok(())
     });
 }
