@@ -370,28 +370,8 @@ impl UsdtLink {
         ids: &[u32],
         pid: Option<u32>,
     ) -> Result<()> {
-        let segments = match (notes.shared, pid) {
-            (true, Some(pid)) => Some(exec_mappings(pid, path)?),
-            _ => None,
-        };
-        for (site, &id) in sites.iter().zip(ids) {
-            let ip = match &segments {
-                None => site.address,
-                Some(segs) => segs
-                    .iter()
-                    .find(|(start, end, off)| {
-                        *off <= site.offset && site.offset < off + (end - start)
-                    })
-                    .map(|(start, _, off)| start - off + site.offset)
-                    .ok_or_else(|| {
-                        Error::InvalidArgument(format!(
-                            "no executable mapping of {} in process {} holds offset {:#x}",
-                            path.display(),
-                            pid.unwrap_or(0),
-                            site.offset
-                        ))
-                    })?,
-            };
+        let ips = call_site_addresses(path, notes.shared, sites, pid)?;
+        for (&ip, &id) in ips.iter().zip(ids) {
             match self
                 .maps
                 .ips
@@ -408,6 +388,37 @@ impl UsdtLink {
         }
         Ok(())
     }
+}
+
+/// Where each call site is in memory: its link-time address in an
+/// executable, or (shared objects, with `pid`) where process `pid` mapped it.
+fn call_site_addresses(
+    path: &Path,
+    shared: bool,
+    sites: &[&UsdtProbe],
+    pid: Option<u32>,
+) -> Result<Vec<u64>> {
+    let segments = match (shared, pid) {
+        (true, Some(pid)) => exec_mappings(pid, path)?,
+        _ => return Ok(sites.iter().map(|s| s.address).collect()),
+    };
+    sites
+        .iter()
+        .map(|site| {
+            segments
+                .iter()
+                .find(|(start, end, off)| *off <= site.offset && site.offset < off + (end - start))
+                .map(|(start, _, off)| start - off + site.offset)
+                .ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "no executable mapping of {} in process {} holds offset {:#x}",
+                        path.display(),
+                        pid.unwrap_or(0),
+                        site.offset
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// The executable mappings of `path` in process `pid`: (start, end, file offset).
@@ -544,5 +555,50 @@ impl crate::Link for UsdtLink {
                 why: "it is one uprobe per call site: see UsdtLink::uprobes",
             }),
         }
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+
+    /// The addresses kernels without BPF cookies key specs by are the `nop`s
+    /// of the call sites in the running process: in the executable (its
+    /// link-time address) and in its library (where the process mapped it).
+    #[test]
+    fn call_site_addresses_hold_the_nops() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/host");
+        let (exe, lib) = (
+            dir.join("usdt_target-x86_64"),
+            dir.join("libebpf_rs_usdt-x86_64.so"),
+        );
+        let mut child = std::process::Command::new(&exe)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // One round: the library is mapped by then.
+        child.stdin.as_mut().unwrap().write_all(b"a").unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let pid = child.id();
+        let mut mem = std::fs::File::open(format!("/proc/{pid}/mem")).unwrap();
+        for binary in [&exe, &lib] {
+            let notes = read_notes(binary).unwrap();
+            let sites: Vec<&UsdtProbe> = notes.probes.iter().collect();
+            let ips = call_site_addresses(binary, notes.shared, &sites, Some(pid)).unwrap();
+            for (site, ip) in sites.iter().zip(ips) {
+                let mut byte = [0u8];
+                mem.seek(SeekFrom::Start(ip)).unwrap();
+                mem.read_exact(&mut byte).unwrap();
+                assert_eq!(byte[0], 0x90, "{}:{} at {ip:#x}", site.provider, site.name);
+            }
+        }
+        assert!(call_site_addresses(&lib, true, &[], Some(u32::MAX)).is_err());
+        drop(child.stdin.take());
+        child.wait().unwrap();
     }
 }
