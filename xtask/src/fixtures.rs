@@ -27,6 +27,9 @@ const CLANG: &str = "clang-19";
 const STRIP: &str = "llvm-strip-19";
 const INSTALL_HINT: &str = "apt-get update && apt-get install -y clang-19 llvm-19";
 
+/// The directory of host programs (not BPF), see [`crate::host_programs`].
+pub const HOST_DIR: &str = "host";
+
 /// Byte orders and the suffix of their objects.
 const TARGETS: [(&str, &str); 2] = [("bpfel", "el"), ("bpfeb", "eb")];
 
@@ -51,7 +54,7 @@ pub fn linked_sources(dir: &Path) -> Result<Vec<(String, Vec<PathBuf>)>, String>
     let entries = fs::read_dir(dir).map_err(|e| format!("read {}: {e}", dir.display()))?;
     for entry in entries {
         let path = entry.map_err(|e| e.to_string())?.path();
-        if !path.is_dir() {
+        if !path.is_dir() || path.file_name().is_some_and(|n| n == HOST_DIR) {
             continue;
         }
         let files = sources(&path)?;
@@ -87,6 +90,55 @@ fn variants(source: &str) -> Vec<(String, Vec<String>)> {
         }
     }
     out
+}
+
+/// The placeholder for libbpf-sys's `libbpf/src` in fixture flags.
+const LIBBPF_SRC: &str = "@LIBBPF_SRC@";
+
+/// `libbpf/src` of the `libbpf-sys` crate in the workspace's dependency graph
+/// (`cargo metadata`, which downloads it if needed).
+fn libbpf_src() -> Result<PathBuf, String> {
+    static SRC: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    SRC.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let out = Command::new(cargo)
+            .args(["metadata", "--format-version", "1"])
+            .current_dir(crate::workspace_root())
+            .output()
+            .map_err(|e| format!("run cargo metadata: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "cargo metadata failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        // "manifest_path":"<...>/libbpf-sys-<version>/Cargo.toml"
+        text.split("\"manifest_path\":\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .find(|p| p.contains("/libbpf-sys-"))
+            .and_then(|p| Path::new(p).parent())
+            .map(|dir| dir.join("libbpf/src"))
+            .filter(|src| src.join("usdt.bpf.h").is_file())
+            .ok_or_else(|| "libbpf-sys's libbpf/src not found in cargo metadata".to_owned())
+    })
+    .clone()
+}
+
+/// `flags` with `@LIBBPF_SRC@` replaced, and the prefix map that hides that path.
+fn expand_flags(flags: Vec<String>) -> Result<Vec<String>, String> {
+    if !flags.iter().any(|f| f.contains(LIBBPF_SRC)) {
+        return Ok(flags);
+    }
+    let src = libbpf_src()?;
+    let src = src.to_str().ok_or("libbpf-sys path is not UTF-8")?;
+    let mut out: Vec<String> = flags
+        .into_iter()
+        .map(|f| f.replace(LIBBPF_SRC, src))
+        .collect();
+    out.push(format!("-fdebug-prefix-map={src}=libbpf"));
+    Ok(out)
 }
 
 fn tool_exists(tool: &str) -> bool {
@@ -142,8 +194,12 @@ fn compile(
             "-fno-ident",
         ])
         .arg(format!("-fdebug-prefix-map={}=.", abs.display()))
-        .args(extra_flags(&text))
-        .args(variant_flags)
+        .args(expand_flags(
+            extra_flags(&text)
+                .into_iter()
+                .chain(variant_flags.iter().cloned())
+                .collect(),
+        )?)
         .args(["-c", name, "-o"])
         .arg(out);
     run(&mut cmd)?;
@@ -229,6 +285,15 @@ pub fn build(dir: &Path, check: bool) -> Result<(), String> {
             settle(dir, &tmp, &file, check, &mut stale)?;
         }
     }
+    let host = dir.join(HOST_DIR);
+    if host.is_dir() {
+        for file in crate::host_programs::build(&host, &tmp)? {
+            settle(&host, &tmp, &file, check, &mut stale)?;
+            if !check {
+                crate::host_programs::set_executable(&host.join(&file))?;
+            }
+        }
+    }
     let _ = fs::remove_dir_all(&tmp);
     if check && !stale.is_empty() {
         return Err(format!(
@@ -273,6 +338,16 @@ mod tests {
             for (_, suffix) in TARGETS {
                 let obj = dir.join(format!("{name}-{suffix}.o"));
                 assert!(obj.exists(), "{} is not built", obj.display());
+            }
+        }
+    }
+
+    #[test]
+    fn host_programs_are_committed() {
+        let dir = crate::workspace_root().join("testdata").join(HOST_DIR);
+        for arch in ["x86_64", "aarch64"] {
+            for file in crate::host_programs::outputs(arch) {
+                assert!(dir.join(&file).exists(), "{file} is not built");
             }
         }
     }

@@ -1,6 +1,7 @@
 //! `cargo xtask`: project automation that needs no extra tools beyond what it names.
 //!
-//! - `build-fixtures [--check]`: compile `testdata/*.c` with clang-19 for both byte orders.
+//! - `build-fixtures [--check]`: compile `testdata/*.c` with clang-19 for both byte orders,
+//!   and the USDT test programs of `testdata/host/`.
 //! - `check-layers`: fail when a crate depends on a crate outside its layer.
 //! - `gen-helpers`: regenerate `crates/ebpf-asm/src/helpers.rs` from `helpers.list`.
 //! - `gen-sections`: regenerate `crates/ebpf-spec/src/sections.rs` from `sections.list`.
@@ -15,6 +16,7 @@ mod apt;
 mod fixtures;
 mod gen_helpers;
 mod gen_sections;
+mod host_programs;
 mod initramfs;
 mod layers;
 mod mutate;

@@ -87,6 +87,11 @@ fn fixtures() -> Vec<String> {
     v
 }
 
+/// Fixtures whose source differs per byte order: libbpf's usdt.bpf.h shifts
+/// big-endian values once more (other code, other .BTF.ext offsets) and, from
+/// 1.7, orders its bit-fields by byte order (other types).
+const BYTE_ORDER_DEPENDENT: &[&str] = &["usdt", "usdt_libbpf17"];
+
 #[test]
 fn both_byte_orders_match_golden() {
     let names = fixtures();
@@ -106,7 +111,9 @@ fn both_byte_orders_match_golden() {
         if eb.exists() {
             let (b, spec_eb) = dump(&eb).expect("eb object has .BTF too");
             assert_eq!(spec_eb.endian(), Endian::Big);
-            assert_eq!(a, b, "{name}: little and big endian dumps differ");
+            if !BYTE_ORDER_DEPENDENT.contains(&name.as_str()) {
+                assert_eq!(a, b, "{name}: little and big endian dumps differ");
+            }
         }
         common::golden_if_present(&format!("elf/{name}.txt"), &a);
         // Round trip through the marshaller in both orders.

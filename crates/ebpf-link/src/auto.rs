@@ -1,8 +1,9 @@
 //! Auto-attach: the attach point a program's section name implies (like
 //! libbpf's skeleton auto-attach), for every kind that needs no extra
 //! argument: tracepoint, raw_tp, tp_btf, fentry/fexit/fmod_ret, LSM,
-//! freplace, iter, uprobe with a `binary:symbol` target, kprobe,
-//! kprobe_multi and uprobe_multi.
+//! freplace, iter, uprobe with a `binary:symbol` target, kprobe, ksyscall,
+//! kprobe_multi (names or patterns) and kprobe sessions, uprobe_multi and
+//! uprobe sessions, and USDT (`usdt/<binary>:<provider>:<name>`).
 //!
 //! ```no_run
 //! # fn f(prog: &ebpf::Program) -> ebpf_link::Result<()> {
@@ -10,10 +11,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! A [`Program`] does not remember its section name, so [`attach`] cannot
-//! tell a kretprobe from a kprobe (or a uretprobe from a uprobe): it assumes
-//! the entry probe. [`attach_spec`] reads the section name of the
-//! [`ProgramSpec`] the program was loaded from and gets it right.
+//! [`attach`] reads the section name a [`Program`] was loaded from (a
+//! program opened from a pin or an id has none: kprobes and uprobes are then
+//! entry probes); [`attach_spec`] reads the [`ProgramSpec`]'s.
 
 use ebpf::{AttachType, Program, ProgramSpec, ProgramType};
 
@@ -60,12 +60,37 @@ pub enum AttachPoint {
         /// A kretprobe.
         retprobe: bool,
     },
-    /// `kprobe.multi/<function>` or `kretprobe.multi/...` (no wildcards).
+    /// `ksyscall/<name>` or `kretsyscall/<name>`: the kernel function of a
+    /// system call on the running kernel (see [`crate::kprobe::attach_syscall`]).
+    Ksyscall {
+        /// The system call (`getpid`).
+        syscall: String,
+        /// A kretprobe.
+        retprobe: bool,
+    },
+    /// `kprobe.multi/<pattern>` or `kretprobe.multi/...`: functions or glob
+    /// patterns (`tcp_v4_*`), comma-separated.
     KprobeMulti {
-        /// The functions.
+        /// The functions or patterns.
         functions: Vec<String>,
         /// kretprobes.
         retprobe: bool,
+    },
+    /// `kprobe.session/<pattern>`: the program runs at entry and, when it
+    /// returns 0, at return.
+    KprobeSession {
+        /// The functions or patterns.
+        functions: Vec<String>,
+    },
+    /// `usdt/<binary>:<provider>:<name>`: a program written with libbpf's
+    /// `usdt.bpf.h` (see [`crate::usdt`]).
+    Usdt {
+        /// The binary.
+        binary: String,
+        /// The provider.
+        provider: String,
+        /// The probe's name.
+        name: String,
     },
     /// `uprobe.multi/<binary>:<symbol>`.
     UprobeMulti {
@@ -76,6 +101,24 @@ pub enum AttachPoint {
         /// uretprobes.
         retprobe: bool,
     },
+    /// `uprobe.session/<binary>:<symbol>`.
+    UprobeSession {
+        /// The binary.
+        binary: String,
+        /// The symbols.
+        symbols: Vec<String>,
+    },
+}
+
+/// `binary:sym1,sym2` of a uprobe.multi or uprobe.session section.
+fn binary_symbols(kind: &str, t: &str) -> Result<(String, Vec<String>)> {
+    let (binary, syms) = t.rsplit_once(':').ok_or_else(|| {
+        Error::InvalidArgument(format!("{kind} target '{t}' is not binary:symbol"))
+    })?;
+    Ok((
+        binary.to_owned(),
+        syms.split(',').map(str::to_owned).collect(),
+    ))
 }
 
 fn parse_offset(s: &str) -> Option<u64> {
@@ -114,7 +157,35 @@ impl AttachPoint {
                 ))
             })
         };
+        let usdt = section.is_some_and(|s| {
+            s == "usdt" || s == "usdt.s" || s.starts_with("usdt/") || s.starts_with("usdt.s/")
+        });
         Ok(match (program_type, attach_type) {
+            (ProgramType::Kprobe, _) if usdt => {
+                let t = target.filter(|t| !t.is_empty()).ok_or_else(|| {
+                    Error::InvalidArgument(
+                        "the section names no USDT probe (usdt/<binary>:<provider>:<name>): \
+                         attach it with ebpf_link::usdt::attach"
+                            .into(),
+                    )
+                })?;
+                match t.split(':').collect::<Vec<_>>().as_slice() {
+                    [binary, provider, name]
+                        if !binary.is_empty() && !provider.is_empty() && !name.is_empty() =>
+                    {
+                        AttachPoint::Usdt {
+                            binary: (*binary).to_owned(),
+                            provider: (*provider).to_owned(),
+                            name: (*name).to_owned(),
+                        }
+                    }
+                    _ => {
+                        return Err(Error::InvalidArgument(format!(
+                            "USDT target '{t}' is not <binary>:<provider>:<name>"
+                        )));
+                    }
+                }
+            }
             (ProgramType::Tracepoint, _) => {
                 let (g, n) = crate::tracepoint::split_target(need_target()?)?;
                 AttachPoint::Tracepoint {
@@ -132,29 +203,31 @@ impl AttachPoint {
             },
             (ProgramType::Tracing, Some(AttachType::TraceIter)) => AttachPoint::Iter,
             (ProgramType::Tracing | ProgramType::Lsm | ProgramType::Ext, _) => AttachPoint::Tracing,
-            (ProgramType::Kprobe, Some(AttachType::TraceKprobeMulti)) => {
-                let t = need_target()?;
-                if t.contains(['*', '?']) {
-                    return Err(Error::InvalidArgument(format!(
-                        "kprobe.multi pattern '{t}': wildcards are not supported, name the functions"
-                    )));
-                }
-                AttachPoint::KprobeMulti {
-                    functions: t.split(',').map(str::to_owned).collect(),
-                    retprobe: ret("kretprobe"),
+            (ProgramType::Kprobe, Some(AttachType::TraceKprobeMulti)) => AttachPoint::KprobeMulti {
+                functions: need_target()?.split(',').map(str::to_owned).collect(),
+                retprobe: ret("kretprobe"),
+            },
+            (ProgramType::Kprobe, Some(AttachType::TraceKprobeSession)) => {
+                AttachPoint::KprobeSession {
+                    functions: need_target()?.split(',').map(str::to_owned).collect(),
                 }
             }
             (ProgramType::Kprobe, Some(AttachType::TraceUprobeMulti)) => {
-                let t = need_target()?;
-                let (binary, syms) = t.rsplit_once(':').ok_or_else(|| {
-                    Error::InvalidArgument(format!(
-                        "uprobe.multi target '{t}' is not binary:symbol"
-                    ))
-                })?;
+                let (binary, symbols) = binary_symbols("uprobe.multi", need_target()?)?;
                 AttachPoint::UprobeMulti {
-                    binary: binary.to_owned(),
-                    symbols: syms.split(',').map(str::to_owned).collect(),
+                    binary,
+                    symbols,
                     retprobe: ret("uretprobe"),
+                }
+            }
+            (ProgramType::Kprobe, Some(AttachType::TraceUprobeSession)) => {
+                let (binary, symbols) = binary_symbols("uprobe.session", need_target()?)?;
+                AttachPoint::UprobeSession { binary, symbols }
+            }
+            (ProgramType::Kprobe, _) if ret("ksyscall") || ret("kretsyscall") => {
+                AttachPoint::Ksyscall {
+                    syscall: need_target()?.to_owned(),
+                    retprobe: ret("kretsyscall"),
                 }
             }
             (ProgramType::Kprobe, _) => {
@@ -195,13 +268,14 @@ impl AttachPoint {
         })
     }
 
-    /// The attach point of `program` (entry probes for kprobe/uprobe; see [`attach_spec`]).
+    /// The attach point of `program`, from the section it was loaded from
+    /// (without one, kprobes and uprobes are entry probes).
     pub fn of(program: &Program) -> Result<AttachPoint> {
         Self::resolve(
             program.program_type(),
             program.attach_type(),
             program.attach_target(),
-            None,
+            program.section_name(),
         )
     }
 
@@ -265,6 +339,31 @@ impl AttachPoint {
                     ..Default::default()
                 };
                 Box::new(crate::kprobe::attach_multi(program, &f, &opts)?)
+            }
+            AttachPoint::KprobeSession { functions } => {
+                let f: Vec<&str> = functions.iter().map(String::as_str).collect();
+                let opts = crate::kprobe::KprobeMultiOptions::default();
+                Box::new(crate::kprobe::attach_multi(program, &f, &opts)?)
+            }
+            AttachPoint::UprobeSession { binary, symbols } => {
+                let s: Vec<&str> = symbols.iter().map(String::as_str).collect();
+                let opts = crate::uprobe::UprobeMultiOptions::default();
+                Box::new(crate::uprobe::attach_multi(program, binary, &s, &opts)?)
+            }
+            AttachPoint::Ksyscall { syscall, retprobe } => {
+                let opts = crate::kprobe::KprobeOptions {
+                    retprobe: *retprobe,
+                    ..Default::default()
+                };
+                Box::new(crate::kprobe::attach_syscall(program, syscall, &opts)?)
+            }
+            AttachPoint::Usdt {
+                binary,
+                provider,
+                name,
+            } => {
+                let target = crate::usdt::UsdtTarget::new(binary, provider, name);
+                Box::new(crate::usdt::attach(program, &target)?)
             }
             AttachPoint::UprobeMulti {
                 binary,
@@ -364,8 +463,67 @@ mod tests {
                 retprobe: true
             }
         );
+        assert_eq!(
+            spec("usdt/libc.so.6:libc:setjmp").unwrap(),
+            AttachPoint::Usdt {
+                binary: "libc.so.6".into(),
+                provider: "libc".into(),
+                name: "setjmp".into()
+            }
+        );
+        assert_eq!(
+            spec("usdt.s//usr/bin/python3:python:function__entry").unwrap(),
+            AttachPoint::Usdt {
+                binary: "/usr/bin/python3".into(),
+                provider: "python".into(),
+                name: "function__entry".into()
+            }
+        );
+        assert!(spec("usdt").is_err());
+        assert!(spec("usdt/a:b").is_err());
         assert!(spec("xdp").is_err());
         assert!(spec("cgroup_skb/egress").is_err());
-        assert!(spec("kprobe.multi/do_*").is_err());
+        assert_eq!(
+            spec("kprobe.multi/tcp_v4_*").unwrap(),
+            AttachPoint::KprobeMulti {
+                functions: vec!["tcp_v4_*".into()],
+                retprobe: false
+            }
+        );
+        assert_eq!(
+            spec("kretprobe.multi/do_unlinkat").unwrap(),
+            AttachPoint::KprobeMulti {
+                functions: vec!["do_unlinkat".into()],
+                retprobe: true
+            }
+        );
+        assert_eq!(
+            spec("kprobe.session/vfs_*").unwrap(),
+            AttachPoint::KprobeSession {
+                functions: vec!["vfs_*".into()]
+            }
+        );
+        assert_eq!(
+            spec("uprobe.session//proc/self/exe:f,g").unwrap(),
+            AttachPoint::UprobeSession {
+                binary: "/proc/self/exe".into(),
+                symbols: vec!["f".into(), "g".into()]
+            }
+        );
+        assert_eq!(
+            spec("ksyscall/getpid").unwrap(),
+            AttachPoint::Ksyscall {
+                syscall: "getpid".into(),
+                retprobe: false
+            }
+        );
+        assert_eq!(
+            spec("kretsyscall/openat").unwrap(),
+            AttachPoint::Ksyscall {
+                syscall: "openat".into(),
+                retprobe: true
+            }
+        );
+        assert!(spec("ksyscall").is_err());
     }
 }

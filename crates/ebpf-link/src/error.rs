@@ -86,6 +86,16 @@ pub enum Error {
         /// The symbol.
         symbol: String,
     },
+    /// A binary has no USDT probe of this provider and name.
+    #[error("no USDT probe {provider}:{name} in {binary}")]
+    UsdtNotFound {
+        /// The binary.
+        binary: String,
+        /// The provider.
+        provider: String,
+        /// The probe's name.
+        name: String,
+    },
     /// A binary could not be parsed as ELF.
     #[error("parse ELF {binary}: {message}")]
     Elf {

@@ -13,8 +13,9 @@
 //! | [`tracing`] | fentry/fexit/fmod_ret, LSM, freplace | 5.5 |
 //! | [`iter`] | `iter/<target>`, with a reader | 5.8 |
 //! | [`perf_event`] | software/hardware events, sampling | 4.9 (bpf_link 5.15) |
-//! | [`uprobe`] | uprobe/uretprobe (PMU), uprobe_multi | 4.17, 6.6 |
-//! | [`kprobe`] | kprobe/kretprobe (PMU), kprobe_multi | 4.17, 5.18 |
+//! | [`uprobe`] | uprobe/uretprobe (PMU or `uprobe_events`), uprobe_multi, uprobe sessions | 4.17, 6.6, 6.13 |
+//! | [`usdt`] | USDT probes of libbpf's `usdt.bpf.h` (uprobes or uprobe_multi) | 4.17 (6.6) |
+//! | [`kprobe`] | kprobe/kretprobe (PMU or `kprobe_events`), ksyscall, kprobe_multi (names, patterns, addresses), kprobe sessions | 4.17, 5.18, 6.10 |
 //! | [`cgroup`] | every cgroup attach type (`BPF_PROG_ATTACH` fallback) | 4.10 (bpf_link 5.7) |
 //! | [`netns`] | sk_lookup, flow dissector | 5.8 |
 //! | [`xdp`] | XDP (generic/driver/offload): bpf_link, or netlink before 5.9 | 4.12 (bpf_link 5.9) |
@@ -77,6 +78,7 @@ pub mod tcx;
 pub mod tracepoint;
 pub mod tracing;
 pub mod uprobe;
+pub mod usdt;
 pub mod xdp;
 
 pub use auto::{AttachPoint, attach, attach_auto, attach_spec};

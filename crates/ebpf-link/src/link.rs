@@ -119,6 +119,16 @@ impl RawLink {
         })
     }
 
+    /// The link of a pinned object found by [`ebpf::pin_walk`] (its pin stays
+    /// recorded).
+    pub fn from_pinned(link: ebpf::pin_walk::PinnedLink) -> RawLink {
+        let pinned = Some(link.path().to_owned());
+        RawLink {
+            fd: link.into_fd(),
+            pinned,
+        }
+    }
+
     /// Opens the link with kernel id `id`.
     ///
     /// # Minimum kernel version

@@ -1,6 +1,8 @@
 //! Attaching a program to an open perf event: a `BPF_PERF_EVENT` bpf_link
 //! (5.15), or `PERF_EVENT_IOC_SET_BPF` + `PERF_EVENT_IOC_ENABLE` before that.
-//! Shared by tracepoints, kprobes, uprobes and perf events.
+//! Shared by tracepoints, kprobes, uprobes and perf events; kprobes and
+//! uprobes are opened through their perf PMU (4.17) or, without it, as
+//! tracefs events ([`ProbeAttachMode`]).
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
@@ -8,6 +10,7 @@ use std::path::Path;
 use ebpf::Program;
 use ebpf::features::LinkKind;
 use ebpf_syscall::perf::{self, PerfEventAttr};
+use ebpf_syscall::tracefs::ProbeEvent;
 use ebpf_syscall::{self as sys, AttachType, LinkType};
 
 use crate::error::{Error, Result, sys as sysr};
@@ -28,6 +31,98 @@ pub(crate) enum PerfAttachment {
     Ioctl { event: Option<OwnedFd> },
     /// Detached with [`crate::Link::detach`]: every fd closed.
     Detached,
+}
+
+/// How a kprobe or uprobe is made and attached (libbpf's `probe_attach_mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProbeAttachMode {
+    /// The perf PMU (4.17) with a bpf_link where the kernel has them (5.15);
+    /// a tracefs event when the kernel has no PMU for the probe kind.
+    #[default]
+    Default,
+    /// A tracefs event (`kprobe_events`/`uprobe_events`), attached with the
+    /// perf ioctls: how kernels before 4.17 attach.
+    #[doc(alias = "kprobe_events")]
+    #[doc(alias = "uprobe_events")]
+    Legacy,
+    /// The perf PMU, attached with the perf ioctls (no bpf_link).
+    Perf,
+    /// The perf PMU with a bpf_link; `NotSupported` before 5.15.
+    Link,
+}
+
+/// A kprobe or uprobe to open: `pmu` is `"kprobe"` or `"uprobe"`.
+pub(crate) struct ProbeSpec<'a> {
+    pub pmu: &'static str,
+    /// The kernel function, or the binary's path.
+    pub target: &'a std::ffi::CStr,
+    pub offset: u64,
+    pub retprobe: bool,
+    /// uprobes: the reference counter's file offset (0: none).
+    pub ref_ctr_offset: u64,
+    /// -1: every process.
+    pub pid: i32,
+}
+
+/// An opened probe: its perf event, the tracefs event behind it (legacy),
+/// and whether it must be attached with the ioctls.
+pub(crate) struct OpenedProbe {
+    pub event: OwnedFd,
+    pub tracefs: Option<ProbeEvent>,
+    pub force_ioctl: bool,
+}
+
+/// Opens probe `p` as `mode` says.
+pub(crate) fn open_probe(p: &ProbeSpec<'_>, mode: ProbeAttachMode) -> Result<OpenedProbe> {
+    let pmu = match (mode, perf::pmu_type(p.pmu)) {
+        (ProbeAttachMode::Legacy, _) => None,
+        (ProbeAttachMode::Default, Err(ebpf_syscall::Error::NotSupported(ns))) => {
+            log::debug!("{ns}: using a tracefs {} event", p.pmu);
+            None
+        }
+        (_, pmu) => Some(sysr(pmu)?),
+    };
+    if mode == ProbeAttachMode::Link {
+        crate::util::probe_link(LinkKind::PerfEvent)?;
+    }
+    let Some(pmu) = pmu else {
+        let target = p.target.to_str().map_err(|_| {
+            Error::InvalidArgument(format!("probe target {:?} is not UTF-8", p.target))
+        })?;
+        let tracefs = sysr(if p.pmu == "kprobe" {
+            ProbeEvent::kprobe(target, p.offset, p.retprobe)
+        } else {
+            // uprobe_events takes an absolute path.
+            let abs = std::fs::canonicalize(target)
+                .map_err(Error::io(format!("canonicalize {target}")))?;
+            ProbeEvent::uprobe(&abs, p.offset, p.ref_ctr_offset, p.retprobe)
+        })?;
+        let attr = probe_attr(perf::PERF_TYPE_TRACEPOINT, tracefs.id());
+        let event = open_event(&attr, p.pid)?;
+        return Ok(OpenedProbe {
+            event,
+            tracefs: Some(tracefs),
+            force_ioctl: true,
+        });
+    };
+    let mut config = 0u64;
+    if p.retprobe {
+        config |= 1u64 << sysr(perf::pmu_retprobe_bit(p.pmu))?;
+    }
+    if p.ref_ctr_offset != 0 {
+        if p.ref_ctr_offset > u64::from(u32::MAX) {
+            return Err(Error::InvalidArgument("ref_ctr_offset above 4 GiB".into()));
+        }
+        config |= p.ref_ctr_offset << 32;
+    }
+    let mut attr = probe_attr(pmu, config);
+    attr.set_probe_target(p.target, p.offset);
+    Ok(OpenedProbe {
+        event: open_event(&attr, p.pid)?,
+        tracefs: None,
+        force_ioctl: mode == ProbeAttachMode::Perf,
+    })
 }
 
 /// The usual attr of a probe or tracepoint event: every hit is a sample.
@@ -188,9 +283,36 @@ macro_rules! perf_link {
         #[derive(Debug)]
         pub struct $name {
             pub(crate) inner: $crate::perf_attach::PerfAttachment,
+            /// The tracefs event behind a legacy probe, removed after `inner`
+            /// closed the perf event (fields drop in order).
+            pub(crate) tracefs: Option<ebpf_syscall::tracefs::ProbeEvent>,
         }
 
         impl $name {
+            /// Attaches `program` to an opened probe.
+            #[allow(dead_code, reason = "only the probe kinds use it")]
+            pub(crate) fn from_probe(
+                program: &ebpf::Program,
+                probe: $crate::perf_attach::OpenedProbe,
+                cookie: u64,
+            ) -> $crate::Result<Self> {
+                Ok(Self {
+                    inner: $crate::perf_attach::PerfAttachment::attach_how(
+                        program,
+                        probe.event,
+                        cookie,
+                        probe.force_ioctl,
+                    )?,
+                    tracefs: probe.tracefs,
+                })
+            }
+
+            /// The tracefs event (group and name) behind this probe, when it
+            /// was made through `kprobe_events`/`uprobe_events`.
+            pub fn tracefs_event(&self) -> Option<(&str, &str)> {
+                self.tracefs.as_ref().map(|e| (e.group(), e.name()))
+            }
+
             /// Opens a link of this kind pinned at `path`.
             ///
             /// # Minimum kernel version
@@ -201,6 +323,7 @@ macro_rules! perf_link {
                 Ok(Self {
                     inner: $crate::perf_attach::PerfAttachment::from_pin(path.as_ref(), $kind)
                         .map_err($crate::Error::link("open pinned", $kind))?,
+                    tracefs: None,
                 })
             }
 

@@ -125,6 +125,7 @@ pub fn attach(program: &Program, opts: &PerfEventOptions) -> Result<PerfEventLin
         let event = sysr(perf::perf_event_open(&attr, pid, cpu, None, 0))?;
         Ok(PerfEventLink {
             inner: PerfAttachment::attach(program, event, opts.cookie)?,
+            tracefs: None,
         })
     })()
     .map_err(Error::attach(program, || {

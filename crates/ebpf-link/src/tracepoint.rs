@@ -88,6 +88,7 @@ fn attach_inner(
     let event = open_event(&attr, pid)?;
     Ok(TracepointLink {
         inner: PerfAttachment::attach_how(program, event, opts.cookie, opts.legacy_ioctl)?,
+        tracefs: None,
     })
 }
 

@@ -1,6 +1,9 @@
 //! uprobes and uretprobes (`SEC("uprobe/<binary>:<symbol>")`,
-//! `SEC("uretprobe/...")`) through the uprobe PMU, and uprobe_multi links
-//! (`SEC("uprobe.multi/...")`).
+//! `SEC("uretprobe/...")`) through the uprobe PMU, or as `uprobe_events` in
+//! tracefs when the kernel has no PMU ([`ProbeAttachMode`]); uprobe_multi
+//! links (`SEC("uprobe.multi/...")`) and uprobe session links
+//! (`SEC("uprobe.session/...")`, whose program runs at entry and, when it
+//! returns 0, at return too).
 //!
 //! The symbol is looked up in the binary's symbol tables (`.symtab`, then
 //! `.dynsym`) and its virtual address turned into a file offset through the
@@ -18,18 +21,19 @@
 //!
 //! # Minimum kernel version
 //!
-//! 4.17 (uprobe PMU); reference counters 4.20; uprobe_multi 6.6.
+//! 4.17 (uprobe PMU; `uprobe_events` before); reference counters 4.20;
+//! uprobe_multi 6.6; sessions 6.13.
 
 use std::path::{Path, PathBuf};
 
 use ebpf::features::LinkKind;
 use ebpf::{AttachType, Program, ProgramType};
 use ebpf_syscall as sys;
-use ebpf_syscall::perf;
 
 use crate::error::{Error, Result, sys as sysr};
 use crate::link::{RawLink, fd_link};
-use crate::perf_attach::{PerfAttachment, open_event, perf_link, probe_attr};
+pub use crate::perf_attach::ProbeAttachMode;
+use crate::perf_attach::{ProbeSpec, open_probe, perf_link};
 use crate::util::{cstring, expect_program_type, probe_link};
 
 perf_link! {
@@ -65,6 +69,8 @@ pub struct UprobeOptions {
     pub cookie: u64,
     /// A uretprobe (fires when the function returns).
     pub retprobe: bool,
+    /// How the uprobe is made and attached.
+    pub mode: ProbeAttachMode,
 }
 
 /// Attaches a kprobe-type program to `symbol` of `binary` (a path, or a
@@ -122,37 +128,61 @@ fn attach_at(
     opts: &UprobeOptions,
 ) -> Result<UprobeLink> {
     expect_program_type(program, &[ProgramType::Kprobe], "a uprobe")?;
-    let pmu = sysr(perf::pmu_type("uprobe"))?;
-    let mut config = 0u64;
-    if opts.retprobe {
-        config |= 1u64 << sysr(perf::pmu_retprobe_bit("uprobe"))?;
-    }
-    if opts.ref_ctr_offset != 0 {
-        if opts.ref_ctr_offset > u64::from(u32::MAX) {
-            return Err(Error::InvalidArgument("ref_ctr_offset above 4 GiB".into()));
-        }
-        config |= opts.ref_ctr_offset << 32;
-    }
     let cpath = cstring("binary path", &path.to_string_lossy())?;
-    let mut attr = probe_attr(pmu, config);
-    attr.set_probe_target(&cpath, offset);
-    let pid = opts.pid.map_or(-1, |p| p as i32);
-    let event = open_event(&attr, pid)?;
-    Ok(UprobeLink {
-        inner: PerfAttachment::attach(program, event, opts.cookie)?,
-    })
+    let probe = open_probe(
+        &ProbeSpec {
+            pmu: "uprobe",
+            target: &cpath,
+            offset,
+            retprobe: opts.retprobe,
+            ref_ctr_offset: opts.ref_ctr_offset,
+            pid: opts.pid.map_or(-1, |p| p as i32),
+        },
+        opts.mode,
+    )?;
+    UprobeLink::from_probe(program, probe, opts.cookie)
 }
 
-/// Finds `binary` in `PATH` if it has no `/`.
+/// The path of `binary`, found as libbpf finds it when it has no `/`: a
+/// shared library (a name ending in `.so` or holding `.so.`) in
+/// `LD_LIBRARY_PATH`, `/usr/lib64`, `/usr/lib` and the architecture's
+/// multiarch directories; anything else in `PATH`, `/usr/bin` and `/usr/sbin`.
 pub fn resolve_binary(binary: &Path) -> Result<PathBuf> {
     if binary.components().count() > 1 || binary.is_absolute() {
         return Ok(binary.to_owned());
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
+    let name = binary.to_string_lossy();
+    let library = name.ends_with(".so") || name.contains(".so.");
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let env = if library { "LD_LIBRARY_PATH" } else { "PATH" };
+    if let Some(list) = std::env::var_os(env) {
+        dirs.extend(std::env::split_paths(&list));
+    }
+    if library {
+        dirs.extend(["/usr/lib64", "/usr/lib"].map(PathBuf::from));
+        let multiarch = if cfg!(target_arch = "x86_64") {
+            Some("x86_64-linux-gnu")
+        } else if cfg!(target_arch = "aarch64") {
+            Some("aarch64-linux-gnu")
+        } else {
+            None
+        };
+        if let Some(m) = multiarch {
+            dirs.extend([format!("/lib/{m}"), format!("/usr/lib/{m}")].map(PathBuf::from));
+        }
+    } else {
+        dirs.extend(["/usr/bin", "/usr/sbin"].map(PathBuf::from));
+    }
+    dirs.iter()
         .map(|d| d.join(binary))
         .find(|p| p.is_file())
-        .ok_or_else(|| Error::InvalidArgument(format!("{} not found in PATH", binary.display())))
+        .ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "{} not found in {env} or the standard {} directories",
+                binary.display(),
+                if library { "library" } else { "binary" }
+            ))
+        })
 }
 
 /// The file offset of function `symbol` in ELF file `binary`: its address
@@ -205,7 +235,7 @@ pub fn symbol_offset(binary: &Path, symbol: &str) -> Result<u64> {
 pub struct UprobeMultiOptions {
     /// Only this process (0: all).
     pub pid: u32,
-    /// Uretprobes.
+    /// Uretprobes (not for session programs, which run at both ends).
     pub retprobe: bool,
     /// Per-offset reference counter offsets (empty: none).
     pub ref_ctr_offsets: Vec<u64>,
@@ -213,12 +243,13 @@ pub struct UprobeMultiOptions {
     pub cookies: Vec<u64>,
 }
 
-/// Attaches a `uprobe.multi` program (loaded with `BPF_TRACE_UPROBE_MULTI`)
-/// to `symbols` of `binary`.
+/// Attaches a `uprobe.multi` program (loaded with `BPF_TRACE_UPROBE_MULTI`),
+/// or a `uprobe.session` one (`BPF_TRACE_UPROBE_SESSION`), to `symbols` of
+/// `binary`.
 ///
 /// # Minimum kernel version
 ///
-/// 6.6.
+/// 6.6; sessions 6.13.
 #[doc(alias = "BPF_TRACE_UPROBE_MULTI")]
 pub fn attach_multi(
     program: &Program,
@@ -228,37 +259,89 @@ pub fn attach_multi(
 ) -> Result<UprobeMultiLink> {
     let binary = binary.as_ref();
     (|| {
-        expect_program_type(program, &[ProgramType::Kprobe], "uprobe_multi")?;
-        if program.attach_type() != Some(AttachType::TraceUprobeMulti) {
-            return Err(Error::InvalidArgument(
-                "the program was not loaded for BPF_TRACE_UPROBE_MULTI (SEC(\"uprobe.multi\"))"
-                    .into(),
-            ));
-        }
-        probe_link(LinkKind::UprobeMulti)?;
         let path = resolve_binary(binary)?;
         let offsets = symbols
             .iter()
             .map(|s| symbol_offset(&path, s))
             .collect::<Result<Vec<_>>>()?;
-        let cpath = cstring("binary path", &path.to_string_lossy())?;
-        let mut attr = sys::LinkCreateUprobeMultiAttr::with_target(
-            program,
-            0,
-            sys::AttachType::TRACE_UPROBE_MULTI,
-        );
-        let refs = (!opts.ref_ctr_offsets.is_empty()).then_some(opts.ref_ctr_offsets.as_slice());
-        let cookies = (!opts.cookies.is_empty()).then_some(opts.cookies.as_slice());
-        sysr(attr.set_targets(&cpath, &offsets, refs, cookies))?;
-        attr.pid = opts.pid;
-        attr.uprobe_flags = u32::from(opts.retprobe);
-        let fd = sys::link_create(&attr)
-            .map_err(|e| crate::util::link_create_error(e, LinkKind::UprobeMulti))?;
-        Ok(UprobeMultiLink {
-            link: RawLink::from_fd(fd),
-        })
+        multi_at(program, &path, &offsets, opts)
     })()
     .map_err(Error::attach(program, || {
         format!("uprobe_multi {}:{}", binary.display(), symbols.join(","))
     }))
+}
+
+/// Attaches a `uprobe.multi` program to file offsets `offsets` of `binary`
+/// (with `opts.ref_ctr_offsets` and `opts.cookies`, when given, one per offset).
+///
+/// # Minimum kernel version
+///
+/// 6.6.
+#[doc(alias = "BPF_TRACE_UPROBE_MULTI")]
+pub fn attach_multi_offsets(
+    program: &Program,
+    binary: impl AsRef<Path>,
+    offsets: &[u64],
+    opts: &UprobeMultiOptions,
+) -> Result<UprobeMultiLink> {
+    let binary = binary.as_ref();
+    (|| {
+        let path = resolve_binary(binary)?;
+        multi_at(program, &path, offsets, opts)
+    })()
+    .map_err(Error::attach(program, || {
+        format!(
+            "uprobe_multi {} ({} offsets)",
+            binary.display(),
+            offsets.len()
+        )
+    }))
+}
+
+fn multi_at(
+    program: &Program,
+    path: &Path,
+    offsets: &[u64],
+    opts: &UprobeMultiOptions,
+) -> Result<UprobeMultiLink> {
+    expect_program_type(program, &[ProgramType::Kprobe], "uprobe_multi")?;
+    let (kind, attach) = match program.attach_type() {
+        Some(AttachType::TraceUprobeMulti) => {
+            (LinkKind::UprobeMulti, sys::AttachType::TRACE_UPROBE_MULTI)
+        }
+        // Opened from a pin or an id: the kernel does not say which attach
+        // type it was loaded for; it refuses the link if not this one.
+        None if program.section_name().is_none() => {
+            (LinkKind::UprobeMulti, sys::AttachType::TRACE_UPROBE_MULTI)
+        }
+        Some(AttachType::TraceUprobeSession) if !opts.retprobe => (
+            LinkKind::UprobeSession,
+            sys::AttachType::TRACE_UPROBE_SESSION,
+        ),
+        Some(AttachType::TraceUprobeSession) => {
+            return Err(Error::InvalidArgument(
+                "a uprobe session program runs at entry and return: it cannot be a uretprobe"
+                    .into(),
+            ));
+        }
+        _ => {
+            return Err(Error::InvalidArgument(
+                "the program was not loaded for BPF_TRACE_UPROBE_MULTI or _SESSION \
+                 (SEC(\"uprobe.multi\") or SEC(\"uprobe.session\"))"
+                    .into(),
+            ));
+        }
+    };
+    probe_link(kind)?;
+    let cpath = cstring("binary path", &path.to_string_lossy())?;
+    let mut attr = sys::LinkCreateUprobeMultiAttr::with_target(program, 0, attach);
+    let refs = (!opts.ref_ctr_offsets.is_empty()).then_some(opts.ref_ctr_offsets.as_slice());
+    let cookies = (!opts.cookies.is_empty()).then_some(opts.cookies.as_slice());
+    sysr(attr.set_targets(&cpath, offsets, refs, cookies))?;
+    attr.pid = opts.pid;
+    attr.uprobe_flags = u32::from(opts.retprobe);
+    let fd = sys::link_create(&attr).map_err(|e| crate::util::link_create_error(e, kind))?;
+    Ok(UprobeMultiLink {
+        link: RawLink::from_fd(fd),
+    })
 }

@@ -70,6 +70,10 @@ fn golden_dumps() {
     );
 }
 
+/// Fixtures whose source compiles to different code per byte order (libbpf's
+/// usdt.bpf.h shifts big-endian values once more): only their layouts agree.
+const BYTE_ORDER_DEPENDENT_CODE: &[&str] = &["usdt", "usdt_libbpf17"];
+
 #[test]
 fn byte_orders_agree() {
     let mut pairs = 0;
@@ -97,6 +101,9 @@ fn byte_orders_agree() {
             strip(b.dump_layout()),
             "{stem}: el and eb differ"
         );
+        if BYTE_ORDER_DEPENDENT_CODE.contains(&stem) {
+            continue;
+        }
         for (p, q) in a.programs.values().zip(b.programs.values()) {
             assert_eq!(
                 p.instructions.len(),

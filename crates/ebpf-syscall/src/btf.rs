@@ -46,6 +46,7 @@ impl<'a> BtfLoadAttr<'a> {
 }
 
 fn load(attr: &mut BtfLoadAttr<'_>) -> Result<OwnedFd, Errno> {
+    (attr.btf_token_fd, attr.btf_flags) = crate::token::apply(attr.btf_token_fd, attr.btf_flags);
     bpf_fd(Cmd::BTF_LOAD, attr)
 }
 

@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod bpffs;
 mod btf;
 mod eperm;
 mod epoll;
@@ -50,6 +51,7 @@ mod prog;
 mod rlimit;
 mod socket;
 mod sys;
+pub mod token;
 pub mod tracefs;
 mod types;
 mod version;

@@ -163,6 +163,7 @@ pub(crate) fn raw_fd(fd: &impl AsFd) -> u32 {
 #[doc(alias = "BPF_MAP_CREATE")]
 pub fn map_create(attr: &MapCreateAttr<'_>) -> Result<OwnedFd> {
     let mut attr = *attr;
+    (attr.map_token_fd, attr.map_flags) = crate::token::apply(attr.map_token_fd, attr.map_flags);
     bpf_fd(Cmd::MAP_CREATE, &mut attr).map_err(Error::bpf(Cmd::MAP_CREATE))
 }
 

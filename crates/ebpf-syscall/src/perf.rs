@@ -342,3 +342,13 @@ pub fn pmu_retprobe_bit(pmu: &str) -> Result<u32> {
         .and_then(|b| b.parse().ok())
         .ok_or_else(|| Error::InvalidArgument(format!("{path}: unexpected '{}'", s.trim())))
 }
+
+/// Whether PMU `pmu` has the format field `field`
+/// (`/sys/bus/event_source/devices/<pmu>/format/<field>`): the uprobe PMU's
+/// `ref_ctr_offset` says the kernel counts USDT semaphores (4.20).
+pub fn pmu_has_format(pmu: &str, field: &str) -> bool {
+    let ok = |s: &str| !s.is_empty() && !s.contains('/') && !s.starts_with('.');
+    ok(pmu)
+        && ok(field)
+        && std::path::Path::new(&format!("{EVENT_SOURCE}/{pmu}/format/{field}")).exists()
+}

@@ -221,6 +221,8 @@ impl Drop for SigprofBlock {
 }
 
 fn prog_load_once(attr: &mut ProgLoadAttr<'_>) -> Result<OwnedFd, Errno> {
+    (attr.prog_token_fd, attr.prog_flags) =
+        crate::token::apply(attr.prog_token_fd, attr.prog_flags);
     let _block = SigprofBlock::new();
     let mut tries = 0;
     loop {

@@ -12,6 +12,8 @@
 //! - [`BpfFs`], [`TempCgroup`], [`NetNs`]: kernel fixtures that clean up on drop.
 //! - [`VethPair`]: two namespaces joined by a veth pair, with UDP and ICMP
 //!   echo (`ping`) traffic between them.
+//! - [`in_delegated_userns`]: a step run as an unprivileged user in a new
+//!   user namespace, with a bpffs delegated to it (BPF tokens).
 //! - [`create_netkit_pair`], [`create_veth_pair`], [`add_ipv4_address`],
 //!   [`set_link_up`]: rtnetlink requests (netlink-packet-route), for devices
 //!   older iproute2 cannot create.
@@ -36,6 +38,7 @@ mod fixtures;
 mod harness;
 mod netlink;
 mod skip;
+mod userns;
 mod veth;
 
 pub use ebpf_syscall::{KernelVersion, NotSupported};
@@ -46,4 +49,5 @@ pub use harness::{
 };
 pub use netlink::{add_ipv4_address, create_netkit_pair, create_veth_pair, set_link_up};
 pub use skip::{kernel_version, require_tool, skip, skip_if_not_supported};
+pub use userns::{UsernsOutcome, in_delegated_userns};
 pub use veth::{Side, VethPair};

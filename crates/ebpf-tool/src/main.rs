@@ -182,6 +182,16 @@ enum Command {
         #[command(subcommand)]
         command: GenCommand,
     },
+    /// What is pinned in a BPF filesystem.
+    Pin {
+        #[command(subcommand)]
+        command: PinCommand,
+    },
+    /// USDT probes of executables and shared libraries.
+    Usdt {
+        #[command(subcommand)]
+        command: UsdtCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -211,6 +221,34 @@ enum GenCommand {
         /// Write to FILE.
         #[arg(short, long, value_name = "FILE")]
         output: Option<String>,
+    },
+}
+
+/// `pin tree [DIR]`.
+#[derive(Debug, Subcommand)]
+enum PinCommand {
+    /// The tree of pinned maps, programs and links under DIR, each with its kind and id.
+    Tree {
+        /// A directory on a bpffs.
+        #[arg(default_value = "/sys/fs/bpf")]
+        dir: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `usdt list BINARY`.
+#[derive(Debug, Subcommand)]
+enum UsdtCommand {
+    /// Every USDT call site of BINARY (.note.stapsdt), with its arguments.
+    List {
+        /// An executable or shared library: a path, or a name looked up like
+        /// a uprobe's (`libc.so.6` in the library directories, else in PATH).
+        binary: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -380,6 +418,12 @@ fn main() -> ExitCode {
                     output,
                 },
         } => cmd::codegen::types(file, types, output.as_deref()),
+        Command::Usdt {
+            command: UsdtCommand::List { binary, json },
+        } => cmd::usdt::list(binary, *json),
+        Command::Pin {
+            command: PinCommand::Tree { dir, json },
+        } => cmd::pin::tree(dir, *json),
     };
     match result {
         Ok(text) => {

@@ -133,6 +133,21 @@ fn core_against_target_matches_golden() {
 }
 
 #[test]
+fn usdt_list_matches_golden() {
+    for arch in ["x86_64", "aarch64"] {
+        let exe = format!("testdata/host/usdt_target-{arch}");
+        golden(&format!("usdt-{arch}.txt"), &ok(&["usdt", "list", &exe]));
+        let json = ok(&["usdt", "list", "--json", &exe]);
+        assert!(
+            json.starts_with("[{\"provider\":\"ebpf_rs\",\"name\":\"args\","),
+            "{json}"
+        );
+    }
+    let lib = "testdata/host/libebpf_rs_usdt-x86_64.so";
+    golden("usdt-lib-x86_64.txt", &ok(&["usdt", "list", lib]));
+}
+
+#[test]
 fn errors_are_one_line_and_nonzero() {
     let out = tool(&["inspect", "testdata/no-such-file.o"]);
     assert!(!out.status.success());

@@ -162,3 +162,41 @@ fn pin_names_cannot_leave_the_pin_directory() {
         Ok(())
     });
 }
+
+#[test]
+fn pin_tree_shows_what_load_pinned() {
+    kernel_test(|| {
+        let fs = BpfFs::new()?;
+        let dir = fs.path().to_str().expect("utf-8 path");
+        let out = tool(&["load", "testdata/token-el.o", "--pin", dir]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let out = tool(&["pin", "tree", dir]);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines[0], dir, "{stdout}");
+        assert!(lines.contains(&"  maps/"), "{stdout}");
+        assert!(
+            lines.iter().any(|l| l.starts_with("    runs  map ")
+                && l.ends_with(": array 'runs'  key 4B  value 8B  max_entries 1")),
+            "{stdout}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("    count_runs  program ")
+                    && l.ends_with(": BPF_PROG_TYPE_SOCKET_FILTER 'count_runs'")),
+            "{stdout}"
+        );
+        let out = tool(&["pin", "tree", "--json", dir]);
+        let json = text(&out.stdout);
+        assert!(
+            json.contains("{\"path\":\"maps\",\"kind\":\"directory\""),
+            "{json}"
+        );
+        let out = tool(&["pin", "tree", "/proc"]);
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains("not a directory of a BPF filesystem"));
+        Ok(())
+    });
+}

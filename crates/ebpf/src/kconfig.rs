@@ -66,19 +66,31 @@ pub(crate) fn fill(spec: &mut CollectionSpec) -> Result<()> {
                     KernelVersion::current().map_err(|e| Error::InvalidArgument(e.to_string()))?;
                 Some(v.code().to_string())
             }
+            // libbpf probes the wrapper of bpf(2) (so does features::have_syscall_wrapper).
             "LINUX_HAS_SYSCALL_WRAPPER" => Some(
-                if cfg!(any(
-                    target_arch = "x86_64",
-                    target_arch = "aarch64",
-                    target_arch = "s390x"
-                )) {
-                    "y"
-                } else {
+                if matches!(
+                    crate::features::have_syscall_wrapper(),
+                    Err(crate::features::FeatureError::NotSupported(_))
+                ) {
                     "n"
+                } else {
+                    "y"
                 }
                 .to_owned(),
             ),
-            "LINUX_HAS_BPF_COOKIE" => Some("y".to_owned()),
+            // libbpf probes bpf_get_attach_cookie in a kprobe program; an
+            // undecided probe (no privileges yet) counts as present.
+            "LINUX_HAS_BPF_COOKIE" => Some(
+                if matches!(
+                    crate::features::have_bpf_cookie(),
+                    Err(crate::features::FeatureError::NotSupported(_))
+                ) {
+                    "n"
+                } else {
+                    "y"
+                }
+                .to_owned(),
+            ),
             n if n.starts_with("CONFIG_") => {
                 if config.is_none() {
                     config = Some(KernelConfig::current()?);

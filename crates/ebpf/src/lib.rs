@@ -64,6 +64,7 @@ pub mod maps;
 mod names;
 mod object_btf;
 pub mod pin;
+pub mod pin_walk;
 mod program;
 mod relocate;
 mod struct_ops;
@@ -74,6 +75,9 @@ pub use collection::Collection;
 pub use ebpf_spec::{
     AttachType, CollectionSpec, Limits, MapSpec, MapType, ProgramSpec, ProgramType,
 };
+/// BPF tokens (6.9): see [`ebpf_syscall::token`]; [`CollectionOptions::token`].
+pub use ebpf_syscall::token;
+pub use ebpf_syscall::token::Token;
 pub use ebpf_syscall::{
     KernelConfig, KernelVersion, LogLevel, NotSupported, PermissionFacts, VerifierLog, eperm_hint,
 };
@@ -81,7 +85,7 @@ pub use error::{Error, Result, VerifierError};
 pub use global_data::GlobalData;
 pub use loader::CollectionOptions;
 pub use map::{BatchCursor, Map, MapIter, MapKeys, UpdateFlags, possible_cpus};
-pub use program::{Program, ProgramOptions, TestRunOptions, TestRunResult};
+pub use program::{ATTACH_MAPS, Program, ProgramOptions, TestRunOptions, TestRunResult};
 pub use struct_ops::StructOpsMap;
 pub use variable::Variable;
 /// The crate behind [`maps::Pod`]: derive its traits on `#[repr(C)]` key and value types.

@@ -442,6 +442,12 @@ impl Map {
         Self::from_fd(fd)
     }
 
+    /// Records where the map is pinned (for maps opened from a pin).
+    pub(crate) fn with_pinned(mut self, path: &Path) -> Map {
+        self.pinned = Some(path.to_owned());
+        self
+    }
+
     /// Sets the name (for maps wrapped from an fd, whose kernel name is truncated).
     pub(crate) fn with_name(mut self, name: &str) -> Map {
         name.clone_into(&mut self.name);

@@ -103,7 +103,14 @@ pub struct Program {
     section_name: Option<String>,
     log: Option<VerifierLog>,
     pinned: Option<PathBuf>,
+    /// Maps of the collection that attaching fills (see [`Program::attach_map`]).
+    attach_maps: Vec<Arc<crate::Map>>,
 }
+
+/// The maps that attaching a program fills, kept with the programs that use
+/// them by [`Collection::load`](crate::Collection::load): libbpf's
+/// `usdt.bpf.h` maps, written by `ebpf_link::usdt`.
+pub const ATTACH_MAPS: [&str; 2] = ["__bpf_usdt_specs", "__bpf_usdt_ip_to_spec_id"];
 
 impl AsFd for Program {
     fn as_fd(&self) -> BorrowedFd<'_> {
@@ -317,6 +324,7 @@ impl Program {
             section_name: Some(spec.section_name.clone()).filter(|s| !s.is_empty()),
             log,
             pinned: None,
+            attach_maps: Vec::new(),
         })
     }
 
@@ -338,6 +346,7 @@ impl Program {
             section_name: None,
             log: None,
             pinned: None,
+            attach_maps: Vec::new(),
             fd,
         })
     }
@@ -384,7 +393,35 @@ impl Program {
             section_name: self.section_name.clone(),
             log: self.log.clone(),
             pinned: self.pinned.clone(),
+            attach_maps: self.attach_maps.clone(),
         })
+    }
+
+    /// Records where the program is pinned (for programs opened from a pin).
+    pub(crate) fn with_pinned(mut self, path: &Path) -> Program {
+        self.pinned = Some(path.to_owned());
+        self
+    }
+
+    /// Keeps `maps` (of the collection this program was loaded from) for
+    /// [`Program::attach_map`].
+    pub(crate) fn with_attach_maps(mut self, maps: Vec<Arc<crate::Map>>) -> Program {
+        self.attach_maps = maps;
+        self
+    }
+
+    /// A map this program references that attaching it fills, by its name in
+    /// the object: one of [`ATTACH_MAPS`] (libbpf's `usdt.bpf.h`
+    /// `__bpf_usdt_specs` and `__bpf_usdt_ip_to_spec_id`, which
+    /// `ebpf_link::usdt` writes). Set by
+    /// [`Collection::load`](crate::Collection::load), which keeps a second
+    /// handle on each such map with every program that uses it; `None` for
+    /// programs loaded otherwise.
+    pub fn attach_map(&self, name: &str) -> Option<&crate::Map> {
+        self.attach_maps
+            .iter()
+            .find(|m| m.name() == name)
+            .map(Arc::as_ref)
     }
 
     /// The name (the function's, or as the kernel reports it).

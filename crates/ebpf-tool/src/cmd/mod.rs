@@ -8,7 +8,9 @@ pub mod feature;
 pub mod inspect;
 pub mod load;
 pub mod objects;
+pub mod pin;
 pub mod run;
+pub mod usdt;
 
 /// Reads the object file at `path`; errors start with the path once
 /// (`ebpf_spec::Error::Io` already names it).

@@ -224,9 +224,26 @@ pub fn have_btf_kind(kind: BtfKind) -> FeatureResult {
 /// that cannot tell (an unexpected error) counts as "not supported", so the BTF sent
 /// is sanitised rather than refused.
 pub fn btf_sanitize_features() -> ebpf_btf::sanitize::Features {
-    // Asked on every load: keep the assembled set, not just each probe's result.
-    static SET: std::sync::OnceLock<ebpf_btf::sanitize::Features> = std::sync::OnceLock::new();
-    *SET.get_or_init(probe_sanitize_features)
+    // Asked on every load: keep the assembled set, not just each probe's
+    // result; per BPF token in effect, like the probes.
+    type Sets = std::collections::HashMap<Option<i32>, ebpf_btf::sanitize::Features>;
+    static SETS: std::sync::Mutex<Option<Sets>> = std::sync::Mutex::new(None);
+    let token = ebpf_syscall::token::current();
+    let known = SETS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .and_then(|m| m.get(&token).copied());
+    if let Some(set) = known {
+        return set;
+    }
+    let set = probe_sanitize_features();
+    *SETS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert_with(Default::default)
+        .entry(token)
+        .or_insert(set)
 }
 
 fn probe_sanitize_features() -> ebpf_btf::sanitize::Features {

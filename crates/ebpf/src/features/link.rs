@@ -37,6 +37,12 @@ pub enum LinkKind {
     UprobeMulti,
     /// netkit links (`BPF_LINK_TYPE_NETKIT`, 6.7).
     Netkit,
+    /// kprobe session links (`BPF_TRACE_KPROBE_SESSION` on a kprobe_multi
+    /// link, 6.10; needs `CONFIG_FPROBE`).
+    KprobeSession,
+    /// uprobe session links (`BPF_TRACE_UPROBE_SESSION` on a uprobe_multi
+    /// link, 6.13).
+    UprobeSession,
 }
 
 impl LinkKind {
@@ -51,6 +57,8 @@ impl LinkKind {
         Self::Tcx,
         Self::UprobeMulti,
         Self::Netkit,
+        Self::KprobeSession,
+        Self::UprobeSession,
     ];
 
     /// The first kernel with this link kind.
@@ -64,13 +72,15 @@ impl LinkKind {
             Self::Netfilter => v(6, 4),
             Self::Tcx | Self::UprobeMulti => v(6, 6),
             Self::Netkit => v(6, 7),
+            Self::KprobeSession => v(6, 10),
+            Self::UprobeSession => v(6, 13),
         }
     }
 
     /// The kernel option the link kind needs besides a new enough kernel.
     pub fn kernel_config(self) -> Option<&'static str> {
         match self {
-            Self::KprobeMulti => Some("CONFIG_FPROBE"),
+            Self::KprobeMulti | Self::KprobeSession => Some("CONFIG_FPROBE"),
             Self::Netkit => Some("CONFIG_NETKIT"),
             Self::Netfilter => Some("CONFIG_NETFILTER_BPF_LINK"),
             _ => None,
@@ -89,6 +99,8 @@ impl LinkKind {
             Self::Tcx => (ProgType::SCHED_CLS, AttachType::TCX_INGRESS),
             Self::UprobeMulti => (ProgType::KPROBE, AttachType::TRACE_UPROBE_MULTI),
             Self::Netkit => (ProgType::SCHED_CLS, AttachType::NETKIT_PRIMARY),
+            Self::KprobeSession => (ProgType::KPROBE, AttachType::TRACE_KPROBE_SESSION),
+            Self::UprobeSession => (ProgType::KPROBE, AttachType::TRACE_UPROBE_SESSION),
         }
     }
 }
@@ -105,6 +117,8 @@ impl fmt::Display for LinkKind {
             Self::Tcx => "tcx",
             Self::UprobeMulti => "uprobe_multi",
             Self::Netkit => "netkit",
+            Self::KprobeSession => "kprobe session",
+            Self::UprobeSession => "uprobe session",
         };
         write!(f, "bpf_link for {name}")
     }
@@ -176,14 +190,14 @@ pub fn have_link_kind(kind: LinkKind) -> FeatureResult {
                     })
                 })
             })?
-        } else if kind == LinkKind::UprobeMulti {
+        } else if matches!(kind, LinkKind::UprobeMulti | LinkKind::UprobeSession) {
             // Path and offsets are required; a missing file fails the lookup (ENOENT).
             let offsets = [0u64];
             let mut attr = LinkCreateUprobeMultiAttr::with_target(&prog.as_fd(), 0, attach);
             attr.set_targets(c"/nonexistent/ebpf-rs-probe", &offsets, None, None)
                 .map_err(|e| FeatureError::probe(&feature, &e))?;
             link_create(&attr)
-        } else if kind == LinkKind::KprobeMulti {
+        } else if matches!(kind, LinkKind::KprobeMulti | LinkKind::KprobeSession) {
             // Symbols are required; an unknown one fails the lookup (ENOENT/ESRCH).
             let syms = [Pointer::from_cstr(c"ebpf_rs_probe_no_such_symbol")];
             let mut attr = LinkCreateKprobeMultiAttr::with_target(&prog.as_fd(), 0, attach);

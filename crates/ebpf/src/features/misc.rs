@@ -150,3 +150,87 @@ pub fn have_object_names_with_dots() -> FeatureResult {
         }
     })
 }
+
+/// Probes whether kprobe and uprobe programs can read a BPF cookie
+/// (`bpf_get_attach_cookie`, set when a perf event link or a multi-probe link
+/// is created): what libbpf's `LINUX_HAS_BPF_COOKIE` says, and what USDT
+/// attachments use to find their argument specs (`ebpf_link::usdt`).
+///
+/// # Minimum kernel version
+///
+/// 5.15.
+pub fn have_bpf_cookie() -> FeatureResult {
+    super::have_prog_helper(ProgType::KPROBE, ebpf_asm::Helper::GetAttachCookie)
+}
+
+/// The architecture's name in the kernel's system call wrappers
+/// (`__x64_sys_bpf`, `__arm64_sys_bpf`, ...), as libbpf has it; `None` for
+/// architectures without wrappers.
+pub fn syscall_arch_prefix() -> Option<&'static str> {
+    Some(if cfg!(target_arch = "x86_64") {
+        "x64"
+    } else if cfg!(target_arch = "x86") {
+        "ia32"
+    } else if cfg!(target_arch = "aarch64") {
+        "arm64"
+    } else if cfg!(target_arch = "arm") {
+        "arm"
+    } else if cfg!(target_arch = "s390x") {
+        "s390x"
+    } else if cfg!(any(target_arch = "riscv64", target_arch = "riscv32")) {
+        "riscv"
+    } else if cfg!(target_arch = "powerpc64") {
+        "powerpc64"
+    } else if cfg!(target_arch = "powerpc") {
+        "powerpc"
+    } else if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+        "mips"
+    } else if cfg!(target_arch = "loongarch64") {
+        "loongarch"
+    } else {
+        return None;
+    })
+}
+
+/// Probes whether system calls enter the kernel through per-architecture
+/// wrappers taking `struct pt_regs` (`__x64_sys_<name>`, `__arm64_sys_<name>`,
+/// ...), what libbpf's `LINUX_HAS_SYSCALL_WRAPPER` says: by the wrapper of
+/// `bpf(2)` in `/proc/kallsyms` (libbpf opens a kprobe on it; reading the
+/// symbols also works on kernels without kprobes).
+///
+/// # Minimum kernel version
+///
+/// 4.17 on x86-64 (4.19 arm64, 5.7 riscv, ...).
+pub fn have_syscall_wrapper() -> FeatureResult {
+    cached(Key::Misc("syscall wrapper"), || {
+        let feature = "system call wrappers (__<arch>_sys_<name>)";
+        let Some(arch) = syscall_arch_prefix() else {
+            return Err(FeatureError::missing(feature, v(4, 17)));
+        };
+        let text = std::fs::read_to_string("/proc/kallsyms").map_err(|e| FeatureError::Probe {
+            feature: feature.to_owned(),
+            errno: e.raw_os_error().map(Errno),
+            message: format!("read /proc/kallsyms: {e}"),
+        })?;
+        let wanted = format!("__{arch}_sys_bpf");
+        let found = text
+            .lines()
+            .any(|l| l.split_whitespace().nth(2) == Some(wanted.as_str()));
+        if found {
+            Ok(())
+        } else {
+            Err(FeatureError::missing(feature, v(4, 17)))
+        }
+    })
+}
+
+/// The kernel function behind system call `name` on the running kernel, as
+/// libbpf's `ksyscall` programs attach: `__<arch>_sys_<name>` when system
+/// calls go through wrappers (an undecided probe counts as yes: every recent
+/// kernel has them), else `__se_sys_<name>`.
+pub fn syscall_function(name: &str) -> String {
+    match (syscall_arch_prefix(), have_syscall_wrapper()) {
+        (Some(arch), Ok(()) | Err(FeatureError::Probe { .. })) => format!("__{arch}_sys_{name}"),
+        _ => format!("__se_sys_{name}"),
+    }
+}

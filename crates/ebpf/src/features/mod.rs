@@ -3,7 +3,8 @@
 //! verifier and syscall features?
 //!
 //! Every probe asks the kernel directly (creates a tiny map, loads a tiny
-//! program, ...), is run at most once per process (the result is cached, also
+//! program, ...), is run at most once per process and BPF token in effect
+//! (`ebpf_syscall::token`; the result is cached, also
 //! across capability changes), and returns:
 //!
 //! - `Ok(())`: supported;
@@ -41,8 +42,9 @@ pub use isa::{IsaVersion, have_attach_type, have_isa};
 pub use link::{LinkKind, have_link_kind};
 pub use map::{have_map_type, map_type_min_kernel};
 pub use misc::{
-    have_atomics, have_bounded_loops, have_large_instructions, have_mmapable_maps,
-    have_object_names, have_object_names_with_dots,
+    have_atomics, have_bounded_loops, have_bpf_cookie, have_large_instructions, have_mmapable_maps,
+    have_object_names, have_object_names_with_dots, have_syscall_wrapper, syscall_arch_prefix,
+    syscall_function,
 };
 pub use prog::{
     have_prog_helper, have_prog_type, helper_min_kernel, prog_type_kernel_config,
@@ -125,13 +127,20 @@ enum Key {
     Misc(&'static str),
 }
 
-static CACHE: Mutex<Option<HashMap<Key, FeatureResult>>> = Mutex::new(None);
+/// Results by probe and by the BPF token in effect (`ebpf_syscall::token`):
+/// a process with a token sees what the token allows, as libbpf keeps a
+/// feature cache per token.
+static CACHE: Mutex<Option<HashMap<TokenKey, FeatureResult>>> = Mutex::new(None);
 
-/// Runs `probe` once per process for `key`. The lock is not held while
-/// probing (probes call other probes); two threads racing on a new key may
-/// both probe, with the same answer.
+/// A probe, and the raw fd of the token in effect when it ran.
+type TokenKey = (Key, Option<i32>);
+
+/// Runs `probe` once per process (and token) for `key`. The lock is not held
+/// while probing (probes call other probes); two threads racing on a new key
+/// may both probe, with the same answer.
 fn cached(key: Key, probe: impl FnOnce() -> FeatureResult) -> FeatureResult {
-    let lookup = |key: &Key| {
+    let key = (key, ebpf_syscall::token::current());
+    let lookup = |key: &TokenKey| {
         CACHE
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -97,7 +97,7 @@ fn link_kinds() {
     kernel_test(|| {
         for &k in LinkKind::ALL {
             let config = match k {
-                LinkKind::KprobeMulti => Some("CONFIG_FPROBE"),
+                LinkKind::KprobeMulti | LinkKind::KprobeSession => Some("CONFIG_FPROBE"),
                 LinkKind::Netkit => Some("CONFIG_NETKIT"),
                 _ => None,
             };

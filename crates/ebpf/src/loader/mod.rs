@@ -33,7 +33,7 @@ use std::sync::Arc;
 use ebpf_btf::Spec;
 use ebpf_syscall::LogLevel;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::map::Map;
 use crate::program::Program;
 use crate::{Collection, CollectionSpec};
@@ -67,6 +67,16 @@ pub struct CollectionOptions {
     /// How much global data and initial map contents the spec may hold
     /// (checked before anything is copied or created; 1 GiB by default).
     pub limits: ebpf_spec::Limits,
+    /// The BPF token the maps, programs and BTF are created with (and the
+    /// feature probes loading runs), like libbpf's `bpf_token_path`. `None`:
+    /// the process's default ([`crate::token::default_token`]: from
+    /// `$LIBBPF_BPF_TOKEN_PATH`, else a delegated `/sys/fs/bpf`, else none).
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 6.9.
+    #[doc(alias = "bpf_token_path")]
+    pub token: Option<Arc<crate::token::Token>>,
 }
 
 impl Collection {
@@ -79,7 +89,20 @@ impl Collection {
     /// # Minimum kernel version
     ///
     /// Whatever the object's maps and programs need (`NotSupported` names it).
-    pub fn load(spec: &CollectionSpec, opts: CollectionOptions) -> Result<Collection> {
+    pub fn load(spec: &CollectionSpec, mut opts: CollectionOptions) -> Result<Collection> {
+        match opts.token.take() {
+            Some(token) => crate::token::with_token(&token, || Self::load_with(spec, opts)),
+            None => {
+                // A token asked for by $LIBBPF_BPF_TOKEN_PATH that cannot be made is an error.
+                crate::token::default_token()
+                    .map_err(Error::from)
+                    .map_err(Error::context("BPF token"))?;
+                Self::load_with(spec, opts)
+            }
+        }
+    }
+
+    fn load_with(spec: &CollectionSpec, opts: CollectionOptions) -> Result<Collection> {
         let CollectionOptions {
             log_level,
             log_size,
@@ -89,6 +112,7 @@ impl Collection {
             skip_programs,
             attach_programs,
             limits,
+            token: _,
         } = opts;
         let plan = plan::Plan::new(spec, &limits, core_btf, &skip_programs)?;
         let btf = btf::ObjectBtf::load(&plan)?;

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use ebpf_btf::Spec;
 
 use crate::error::{Error, Result};
+use crate::features::LinkKind;
 use crate::program::StructOpsTarget;
-use crate::{CollectionSpec, ProgramType};
+use crate::{AttachType, CollectionSpec, ProgramType};
+use ebpf_spec::SectionFlags;
 
 /// The spec made ready for the running kernel, and what loading it needs.
 #[derive(Debug)]
@@ -25,6 +27,24 @@ pub(super) struct Plan {
     pub core_targets: Vec<Arc<Spec>>,
     /// Where each struct_ops program attaches (its kernel struct and member).
     pub struct_ops_targets: BTreeMap<String, StructOpsTarget>,
+}
+
+/// USDT programs (`SEC("usdt/...")`) are loaded for `BPF_TRACE_UPROBE_MULTI`
+/// when the kernel has uprobe_multi links (6.6), so that `ebpf_link::usdt`
+/// attaches them with one link for every call site, as libbpf does; else
+/// they stay plain uprobe programs, attached with one uprobe per call site.
+fn usdt_multi(spec: &mut CollectionSpec) {
+    let mut usdt = spec
+        .programs
+        .values_mut()
+        .filter(|p| p.section_flags.contains(SectionFlags::USDT) && p.attach_type.is_none())
+        .peekable();
+    if usdt.peek().is_none() || crate::features::have_link_kind(LinkKind::UprobeMulti).is_err() {
+        return;
+    }
+    for p in usdt {
+        p.attach_type = Some(AttachType::TraceUprobeMulti);
+    }
 }
 
 impl Plan {
@@ -45,6 +65,7 @@ impl Plan {
         // Before anything is copied: a tiny object may ask for gigabytes.
         spec.check_limits(limits)?;
         let mut spec = spec.clone();
+        usdt_multi(&mut spec);
         if spec.maps.contains_key(ebpf_spec::KCONFIG_SECTION) {
             crate::kconfig::fill(&mut spec).map_err(Error::context("kconfig"))?;
         }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::os::fd::AsFd;
 use std::sync::Arc;
 
+use ebpf_asm::Instructions;
 use ebpf_btf::Spec;
 use ebpf_btf::core::Relocator;
 use ebpf_syscall::LogLevel;
@@ -13,7 +14,8 @@ use super::maps::Maps;
 use super::plan::Plan;
 use crate::error::{Error, Result};
 use crate::ksym::Resolver;
-use crate::program::{LoadContext, ProgBtf, Program, ProgramOptions};
+use crate::map::Map;
+use crate::program::{ATTACH_MAPS, LoadContext, ProgBtf, Program, ProgramOptions};
 
 /// Loads the plan's programs one after the other, sharing the CO-RE
 /// relocator (whose candidate cache spans programs) and the ksym resolver.
@@ -25,6 +27,8 @@ pub(super) struct Loader<'a> {
     ksyms: Resolver,
     log_level: LogLevel,
     log_size: u32,
+    /// Second handles on the collection's [`ATTACH_MAPS`], made on first use.
+    attach_maps: BTreeMap<&'static str, Arc<Map>>,
 }
 
 impl<'a> Loader<'a> {
@@ -53,7 +57,33 @@ impl<'a> Loader<'a> {
             ksyms: Resolver::new(plan.kernel.clone(), true),
             log_level,
             log_size,
+            attach_maps: BTreeMap::new(),
         }
+    }
+
+    /// The [`ATTACH_MAPS`] that `insns` reference, shared by every program
+    /// that uses them.
+    fn attach_maps_of(&mut self, name: &str, insns: &Instructions) -> Result<Vec<Arc<Map>>> {
+        let mut out = Vec::new();
+        for wanted in ATTACH_MAPS {
+            if !insns.iter().any(|i| i.reference() == Some(wanted)) {
+                continue;
+            }
+            let Some(map) = self.maps.created.get(wanted) else {
+                continue;
+            };
+            if let Some(kept) = self.attach_maps.get(wanted) {
+                out.push(kept.clone());
+                continue;
+            }
+            let kept = Arc::new(
+                map.try_clone()
+                    .map_err(Error::program(name, "keep the maps attaching fills"))?,
+            );
+            self.attach_maps.insert(wanted, kept.clone());
+            out.push(kept);
+        }
+        Ok(out)
     }
 
     /// Loads every program of the plan; `attach_programs` names the target
@@ -77,7 +107,9 @@ impl<'a> Loader<'a> {
 
     /// Applies CO-RE and resolves externs of program `name`, then loads it.
     fn load_one(&mut self, name: &str, opts: &ProgramOptions) -> Result<Program> {
-        let ps = &self.plan.spec.programs[name];
+        let plan = self.plan;
+        let ps = &plan.spec.programs[name];
+        let attach_maps = self.attach_maps_of(name, &ps.instructions)?;
         let mut insns = ps.instructions.clone();
         let mut fixups = Vec::new();
         if crate::relocate::has_core_relos(&insns) {
@@ -110,6 +142,6 @@ impl<'a> Loader<'a> {
             fixups,
             struct_ops: self.plan.struct_ops_targets.get(name).copied(),
         };
-        Program::load_with(ps, insns, opts, &ctx)
+        Ok(Program::load_with(ps, insns, opts, &ctx)?.with_attach_maps(attach_maps))
     }
 }
