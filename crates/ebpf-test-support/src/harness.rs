@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use ebpf_syscall::{Errno, NotSupported};
 
 use crate::fd_leak::check_fd_leaks;
-use crate::skip::{kernel_version, skip};
+use crate::report::{kernel_version, skip};
 
 /// What a kernel test body returns: use `?` on any fallible call.
 pub type TestResult = Result<(), Box<dyn Error>>;

@@ -37,6 +37,7 @@ mod fd_leak;
 mod fixtures;
 mod harness;
 mod netlink;
+mod report;
 mod skip;
 mod userns;
 mod veth;
@@ -48,6 +49,7 @@ pub use harness::{
     ALLOW_MISSING_ENV, REQUIRE_ROOT_ENV, TestResult, has_privileges, kernel_test, require_root,
 };
 pub use netlink::{add_ipv4_address, create_netkit_pair, create_veth_pair, set_link_up};
-pub use skip::{kernel_version, require_tool, skip, skip_if_not_supported};
+pub use report::{kernel_version, skip};
+pub use skip::{require_tool, skip_if_not_supported};
 pub use userns::{UsernsOutcome, in_delegated_userns};
 pub use veth::{Side, VethPair};

@@ -1,28 +1,12 @@
 //! Printing a skip, and skipping on a missing kernel feature or tool.
 
 use std::error::Error;
-use std::io::Write;
 use std::path::PathBuf;
 
-use ebpf_syscall::{KernelVersion, NotSupported};
+use ebpf_syscall::NotSupported;
 
 use crate::harness::{Verdict, chain, not_supported_verdict};
-
-/// The running kernel's version; panics if `uname` gives something unparsable.
-pub fn kernel_version() -> KernelVersion {
-    KernelVersion::current().expect("parse the running kernel's release")
-}
-
-/// Prints `SKIP <test>: reason` where `cargo test` shows it even while capturing output.
-pub fn skip(reason: impl std::fmt::Display) {
-    let name = std::thread::current()
-        .name()
-        .unwrap_or("<unnamed test>")
-        .to_owned();
-    // Written to the stderr handle directly: the test harness captures only the
-    // print macros, and a skip must always be visible.
-    let _ = writeln!(std::io::stderr(), "SKIP {name}: {reason}");
-}
+use crate::report::skip;
 
 /// Finds a [`NotSupported`] in `err` or its chain of sources.
 fn find_not_supported<'a>(err: &'a (dyn Error + 'static)) -> Option<&'a NotSupported> {
@@ -78,6 +62,7 @@ pub fn require_tool(name: &str, package: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ebpf_syscall::KernelVersion;
 
     #[derive(Debug, thiserror::Error)]
     #[error("load program 'x'")]

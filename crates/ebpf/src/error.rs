@@ -117,7 +117,7 @@ pub enum Error {
     },
     /// A ring buffer or perf reader could not be set up.
     #[error("{0}")]
-    Reader(#[from] crate::ringbuf::ReaderError),
+    Reader(#[from] crate::reader_error::ReaderError),
     /// An argument does not fit the object (wrong key size, bad name, ...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -66,6 +66,7 @@ mod object_btf;
 pub mod pin;
 pub mod pin_walk;
 mod program;
+mod reader_error;
 mod relocate;
 mod struct_ops;
 mod variable;

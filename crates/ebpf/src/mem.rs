@@ -1,6 +1,6 @@
 //! The one audited module with raw access to memory shared with the kernel.
 //!
-//! The ring buffer ([`crate::ringbuf`]) and perf ([`crate::perf`]) readers
+//! The ring buffer and perf readers
 //! map kernel buffers with [`ebpf_syscall::Mmap`] and touch them only through
 //! the safe primitives here: [`SharedPages`] (bounds-checked atomic loads and
 //! stores of 8-byte-aligned positions and 4-byte-aligned record headers, and
@@ -38,7 +38,7 @@
 //!   reuse the bytes while they are borrowed.
 //! - Positions user space publishes are moved by one owner only. A BPF ring
 //!   buffer or user ring buffer map has at most one reader or writer in this
-//!   process (the exclusive claim of [`crate::ringbuf`], keyed by map id and
+//!   process (the exclusive claim of the ring buffer module, keyed by map id and
 //!   held while the ring is mapped), and a perf ring is a perf event the
 //!   reader opened itself and never shares. So no other thread of this process
 //!   can move a consumer position past a lent record or reserve the bytes of
@@ -49,7 +49,7 @@
 //!   through `ptrace` or `/proc/PID/mem`. Sharing one ring between processes
 //!   is unsupported (docs/ARCHITECTURE.md).
 //! - A record or position that does not fit the ring (a corrupt header or
-//!   `data_head`) is reported as [`ReaderError::Corrupt`](crate::ringbuf::ReaderError::Corrupt)
+//!   `data_head`) is reported as [`ReaderError::Corrupt`](crate::reader_error::ReaderError::Corrupt)
 //!   by the readers before any view of it is taken; the panicking checks here
 //!   are a last line that valid callers never reach.
 //! - A [`MappedValue`] owns its mapping of a global-data map's value; every

@@ -16,7 +16,7 @@
 use std::collections::BTreeSet;
 use std::sync::{Mutex, PoisonError};
 
-use super::error::{ReaderError, Result};
+use crate::reader_error::{ReaderError, Result};
 
 /// The map ids claimed by a ring buffer reader or user ring buffer writer of
 /// this process.

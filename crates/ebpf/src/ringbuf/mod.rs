@@ -40,14 +40,13 @@
 //! `BPF_MAP_TYPE_RINGBUF` 5.8; `BPF_MAP_TYPE_USER_RINGBUF` 6.1.
 
 mod claim;
-mod error;
 mod reader;
 #[cfg(feature = "tokio")]
 mod tokio;
 mod typed;
 mod user;
 
-pub use error::{ReaderError, Result};
+pub use crate::reader_error::{ReaderError, Result};
 pub use reader::{Flusher, Record, RingBufReader};
 #[cfg(feature = "tokio")]
 pub use tokio::AsyncRingBufReader;

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use ebpf_syscall::{Epoll, EventFd, MapType, Mmap};
 
 use super::claim::Claim;
-use super::error::{ReaderError, Result};
 use crate::mem::{RingPages, SharedPages};
+use crate::reader_error::{ReaderError, Result};
 
 /// `BPF_RINGBUF_BUSY_BIT`: the record is reserved, not yet committed.
 pub(crate) const BUSY_BIT: u32 = 1 << 31;
@@ -355,7 +355,7 @@ impl Drop for Record<'_> {
 }
 
 /// A cloneable handle that wakes a [`RingBufReader`] (or a
-/// [`PerfReader`](crate::perf::PerfReader)) blocked in a read from any thread: the read returns the pending records, then
+/// `PerfReader`) blocked in a read from any thread: the read returns the pending records, then
 /// [`ReaderError::Flushed`] once the rings are empty.
 #[derive(Debug, Clone)]
 pub struct Flusher {

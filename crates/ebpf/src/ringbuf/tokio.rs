@@ -2,8 +2,8 @@
 
 use ::tokio::io::unix::AsyncFd;
 
-use super::error::{ReaderError, Result};
 use super::reader::{Record, RingBufReader};
+use crate::reader_error::{ReaderError, Result};
 
 /// A [`RingBufReader`] driven by tokio's reactor.
 ///

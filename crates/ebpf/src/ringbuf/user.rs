@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use ebpf_syscall::{Epoll, EpollInterest, MapType};
 
 use super::claim::Claim;
-use super::error::{ReaderError, Result};
 use super::reader::{BUSY_BIT, DISCARD_BIT, HDR_SZ, RingGeometry, record_footprint, ring_geometry};
 use crate::mem::SharedPages;
+use crate::reader_error::{ReaderError, Result};
 
 /// A writer of a `BPF_MAP_TYPE_USER_RINGBUF` map (the single user-space producer).
 ///

@@ -80,7 +80,7 @@ pub enum ReaderError {
         /// How long the read waited.
         waited: Duration,
     },
-    /// A blocking read was woken by a [`Flusher`](crate::ringbuf::Flusher) and
+    /// A blocking read was woken by a `Flusher` and
     /// found no pending record.
     #[error("{ring}: flushed with no pending record")]
     Flushed {
