@@ -1,5 +1,5 @@
-//! The rtnetlink transport shared by [`tc`](crate::tc) and the netlink path of
-//! [`xdp`](crate::xdp): one `NETLINK_ROUTE` socket (netlink-sys), requests
+//! The rtnetlink transport shared by `tc` and the netlink path of
+//! `xdp`: one `NETLINK_ROUTE` socket (netlink-sys), requests
 //! built from netlink-packet-route's message types, answers returned as
 //! message payloads for the caller to read with the same crate's parsers.
 //!

@@ -9,7 +9,7 @@
 //!    bpffs context: [`open_context`], and hands the fd to
 //! 2. a privileged process, which sets the options and makes the mount:
 //!    [`delegate`], and hands the mount fd back; tokens are created from it
-//!    ([`crate::token::Token::create`]).
+//!    (`Token::create`).
 //!
 //! ```no_run
 //! use ebpf_syscall::bpffs::{self, Delegation};

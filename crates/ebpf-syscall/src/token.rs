@@ -3,7 +3,7 @@
 //!
 //! A bpffs mounted by a privileged process with delegation options
 //! (`delegate_cmds`, `delegate_maps`, `delegate_progs`, `delegate_attachs`;
-//! see [`crate::bpffs`]) for a user namespace lets a process of that
+//! see the `bpffs` module) for a user namespace lets a process of that
 //! namespace create a token (`BPF_TOKEN_CREATE`), which then stands in for
 //! `CAP_BPF` and friends in `BPF_MAP_CREATE`, `BPF_PROG_LOAD` and
 //! `BPF_BTF_LOAD` (`BPF_F_TOKEN_FD`).
