@@ -13,6 +13,10 @@ use ebpf_test_support::{TempCgroup, has_privileges, skip};
 /// when the kernel refused, else the example's stdout.
 fn run(name: &str, args: &[&str], mut during: impl FnMut()) -> Option<String> {
     if !has_privileges() {
+        assert!(
+            !ebpf_test_support::require_root(),
+            "needs root, and EBPF_TEST_REQUIRE_ROOT=1 says this run must test the kernel"
+        );
         skip("needs root (or CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN)");
         return None;
     }
