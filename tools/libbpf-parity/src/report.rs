@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use crate::allow::Entry;
 use crate::{Counts, Gap, Row, Side};
 
-/// The header of [`line`]'s table.
+/// The header of [`line()`]'s table.
 pub fn header() -> String {
     format!(
         "{:<56} {:>9} {:>9}  {:>4} {:>4}  {:>7} {:>7} {:>5}  note\n{:<56} {:>9} {:>9}  {:>4} {:>4}  {:>7} {:>7} {:>5}",
