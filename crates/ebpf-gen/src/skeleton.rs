@@ -524,12 +524,14 @@ fn loaded_struct(
                 out.push_str(&line);
                 out.push('\n');
             } else {
-                out.push_str(
-                    &format!("{i4}{}: {take}\n", m.field)
-                        .replace(": collection", ":\n                    collection"),
-                );
-                out.pop();
-                out.push_str(",\n");
+                // rustfmt keeps `field: collection` and breaks the chain,
+                // one call a line, indented one level further.
+                let i5 = format!("{i4}    ");
+                let chain = take
+                    .strip_prefix("collection")
+                    .unwrap_or(&take)
+                    .replace(")?.", &format!(")?\n{i5}."));
+                out.push_str(&format!("{i4}{}: collection\n{i5}{chain},\n", m.field));
             }
         }
         out.push_str(&format!("{i3}}},\n"));

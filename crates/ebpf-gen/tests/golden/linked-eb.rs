@@ -19,16 +19,19 @@ pub mod linked_skel {
     /// The object file `linked`, embedded.
     pub const OBJECT: &[u8] = include_bytes!("../../../../testdata/linked-eb.o");
 
-    /// `section .data` (16 bytes).
+    /// `section .data` (24 bytes).
     #[repr(C)]
     #[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
     #[zerocopy(crate = "::ebpf::zerocopy")]
     pub struct Data {
+        /// `int var_weak`
+        pub var_weak: i32,
         pub _pad1: [u8; 8],
         /// `int counter`
         pub counter: i32,
         /// `int c_value`
         pub c_value: i32,
+        pub _pad2: [u8; 4],
     }
 
     impl Default for Data {
@@ -39,10 +42,12 @@ pub mod linked_skel {
 
     const _: () = {
         use ::core::mem::{offset_of, size_of};
-        assert!(size_of::<Data>() == 16);
-        assert!(offset_of!(Data, _pad1) == 0);
-        assert!(offset_of!(Data, counter) == 8);
-        assert!(offset_of!(Data, c_value) == 12);
+        assert!(size_of::<Data>() == 24);
+        assert!(offset_of!(Data, var_weak) == 0);
+        assert!(offset_of!(Data, _pad1) == 4);
+        assert!(offset_of!(Data, counter) == 12);
+        assert!(offset_of!(Data, c_value) == 16);
+        assert!(offset_of!(Data, _pad2) == 20);
     };
 
     /// The object `linked`, opened but not loaded: edit its spec and the initial
@@ -121,6 +126,7 @@ pub mod linked_skel {
                     weak_externs: collection.take_program("weak_externs")?,
                     weak_map_read: collection.take_program("weak_map_read")?,
                     weak_map_write: collection.take_program("weak_map_write")?,
+                    weak_var: collection.take_program("weak_var")?,
                 },
                 maps: LinkedMaps {
                     map_weak: collection.take_map("map_weak")?.try_into()?,
@@ -152,6 +158,7 @@ pub mod linked_skel {
                 weak_externs: auto("weak_externs", &self.progs.weak_externs)?,
                 weak_map_read: auto("weak_map_read", &self.progs.weak_map_read)?,
                 weak_map_write: auto("weak_map_write", &self.progs.weak_map_write)?,
+                weak_var: auto("weak_var", &self.progs.weak_var)?,
             })
         }
     }
@@ -177,6 +184,8 @@ pub mod linked_skel {
         pub weak_map_read: ::ebpf::Program,
         /// `weak_map_write` (section `socket`).
         pub weak_map_write: ::ebpf::Program,
+        /// `weak_var` (section `socket`).
+        pub weak_var: ::ebpf::Program,
     }
 
     /// The maps of `linked`.
@@ -208,6 +217,8 @@ pub mod linked_skel {
         pub weak_map_read: Option<Box<dyn ::ebpf_link::Link>>,
         /// `weak_map_write`.
         pub weak_map_write: Option<Box<dyn ::ebpf_link::Link>>,
+        /// `weak_var`.
+        pub weak_var: Option<Box<dyn ::ebpf_link::Link>>,
     }
 }
 pub use linked_skel::*;
