@@ -254,6 +254,16 @@ fn attach_inner(program: &Program, target: &UsdtTarget, maps: UsdtMaps) -> Resul
         ))
     })?;
     let cookies = have_cookies();
+    // The address-map path (no BPF cookies, before 5.15) read wrong argument
+    // values on 5.10 in the VM run: refuse it until it is fixed rather than
+    // attach a probe that reports wrong values.
+    if !cookies {
+        return Err(NotSupported::new(
+            "USDT probes without BPF cookies (spec ids by instruction address)",
+            KernelVersion::new(5, 15, 0),
+        )
+        .into());
+    }
     if !cookies && notes.shared && target.pid.is_none() {
         return Err(NotSupported::new(
             "USDT probes in shared objects for every process (BPF cookies)",
