@@ -424,6 +424,7 @@ fn usdt_from_a_pinned_program_finds_its_maps_by_id() {
 }
 
 #[test]
+#[ignore = "the usdt fixture's program is rejected by the 6.1 verifier (E2BIG, too complex) in the VM guests; passes on the host: to investigate (issue #20); run with --ignored"]
 fn usdt_errors() {
     kernel_test(|| {
         if !x86_64_only() {
