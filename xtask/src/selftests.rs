@@ -293,16 +293,19 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let apt = Apt::new(&root.join("target/vm/apt"))?;
     apt.ensure_lists()?;
     let pkg = source_package(&apt, &o.series, suites)?;
-    let deb = download(&apt, &pkg, &dir.join("deb"))?;
 
-    // The unpacked tree and the objects belong to one package version.
+    // The unpacked tree and the objects belong to one package version. The
+    // .deb (~150 MB) is only needed to unpack and is deleted afterwards: CI
+    // disks are small and the stamp is what says the tree is current.
     let src = dir.join("src");
     let stamp = dir.join("src.version");
     if fs::read_to_string(&stamp).ok().as_deref() != Some(pkg.as_str()) || !src.exists() {
+        let deb = download(&apt, &pkg, &dir.join("deb"))?;
         eprintln!("selftests: unpacking {}", deb.display());
         unpack(&deb, &o.series, &src)?;
         let _ = fs::remove_dir_all(dir.join("obj"));
         fs::write(&stamp, &pkg).map_err(|e| format!("write {}: {e}", stamp.display()))?;
+        let _ = fs::remove_dir_all(dir.join("deb"));
     }
     let include = dir.join("include");
     headers(root, &src, &include)?;
