@@ -307,6 +307,7 @@ pub mod usdt_skel {
                         .try_into()?,
                     __bpf_usdt_specs: collection.take_map("__bpf_usdt_specs")?.try_into()?,
                     records: collection.take_map("records")?.try_into()?,
+                    scratch: collection.take_map("scratch")?.try_into()?,
                 },
                 bss: ::ebpf::codegen::global_data(&collection, ".bss")?,
                 collection,
@@ -350,6 +351,8 @@ pub mod usdt_skel {
         pub __bpf_usdt_specs: ::ebpf::maps::Array<__BpfUsdtSpec>,
         /// `records`: hash map.
         pub records: ::ebpf::maps::HashMap<RecordKey, Record>,
+        /// `scratch`: percpu_array map.
+        pub scratch: ::ebpf::maps::PerCpuArray<Record>,
     }
 
     /// The links of `usdt`'s programs, from [`Usdt::attach_all`]; `None` for

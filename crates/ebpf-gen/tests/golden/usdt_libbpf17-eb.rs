@@ -359,6 +359,7 @@ pub mod usdt_libbpf17_skel {
                         .try_into()?,
                     __bpf_usdt_specs: collection.take_map("__bpf_usdt_specs")?.try_into()?,
                     records: collection.take_map("records")?.try_into()?,
+                    scratch: collection.take_map("scratch")?.try_into()?,
                 },
                 bss: ::ebpf::codegen::global_data(&collection, ".bss")?,
                 collection,
@@ -402,6 +403,8 @@ pub mod usdt_libbpf17_skel {
         pub __bpf_usdt_specs: ::ebpf::maps::Array<__BpfUsdtSpec>,
         /// `records`: hash map.
         pub records: ::ebpf::maps::HashMap<RecordKey, Record>,
+        /// `scratch`: percpu_array map.
+        pub scratch: ::ebpf::maps::PerCpuArray<Record>,
     }
 
     /// The links of `usdt_libbpf17`'s programs, from [`UsdtLibbpf17::attach_all`]; `None` for
