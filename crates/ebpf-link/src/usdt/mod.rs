@@ -16,8 +16,14 @@
 //!    BPF cookie: one uprobe_multi link when the program was loaded for one
 //!    ([`Collection::load`](ebpf::Collection::load) does so when the kernel
 //!    has them, 6.6), else one uprobe per call site. On kernels without BPF
-//!    cookies (before 5.15) the spec id is found by instruction address
-//!    instead, in `__bpf_usdt_ip_to_spec_id`, which is filled too.
+//!    cookies (before 5.15) `usdt.bpf.h` finds the spec id by the probed
+//!    instruction's address instead, in `__bpf_usdt_ip_to_spec_id`, which
+//!    attaching fills as libbpf does: with each call site's link-time
+//!    address in an executable, and with where process [`UsdtTarget::pid`]
+//!    mapped it in a shared library or PIE (which that process must have
+//!    mapped already; a library in every process is refused, its addresses
+//!    differ per process). Each call site then takes one attachment per
+//!    object.
 //!
 //! ```no_run
 //! use ebpf_link::usdt::{self, UsdtTarget};
@@ -254,16 +260,6 @@ fn attach_inner(program: &Program, target: &UsdtTarget, maps: UsdtMaps) -> Resul
         ))
     })?;
     let cookies = have_cookies();
-    // The address-map path (no BPF cookies, before 5.15) read wrong argument
-    // values on 5.10 in the VM run: refuse it until it is fixed rather than
-    // attach a probe that reports wrong values.
-    if !cookies {
-        return Err(NotSupported::new(
-            "USDT probes without BPF cookies (spec ids by instruction address)",
-            KernelVersion::new(5, 15, 0),
-        )
-        .into());
-    }
     if !cookies && notes.shared && target.pid.is_none() {
         return Err(NotSupported::new(
             "USDT probes in shared objects for every process (BPF cookies)",
