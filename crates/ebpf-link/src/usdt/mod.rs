@@ -124,6 +124,11 @@ pub fn probes(binary: impl AsRef<Path>) -> Result<Vec<UsdtProbe>> {
     Ok(read_notes(&path)?.probes)
 }
 
+/// Every USDT call site of the ELF file `elf` (its bytes), in note order.
+pub fn probes_in(elf: &[u8]) -> Result<Vec<UsdtProbe>> {
+    Ok(note::parse(elf, "ELF data")?.probes)
+}
+
 fn read_notes(path: &Path) -> Result<note::UsdtNotes> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(Error::io(format!("read {name}")))?;
@@ -560,6 +565,71 @@ impl crate::Link for UsdtLink {
                 kind: "usdt",
                 why: "it is one uprobe per call site: see UsdtLink::uprobes",
             }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod fuzz_like {
+    use super::*;
+
+    /// Mutated binaries and argument strings are errors, never panics (a
+    /// deterministic stand-in for the `usdt` fuzz target).
+    #[test]
+    fn mutations_do_not_panic() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/host");
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for name in ["usdt_target-x86_64", "libebpf_rs_usdt-aarch64.so"] {
+            let clean = std::fs::read(dir.join(name)).unwrap();
+            // Where the notes are: mutate there most.
+            let at = clean.windows(7).position(|w| w == b"stapsdt").unwrap_or(0);
+            for round in 0..400 {
+                let mut bytes = clean.clone();
+                for _ in 0..1 + round % 8 {
+                    let r = next() as usize;
+                    let i = if r % 3 == 0 {
+                        r % bytes.len()
+                    } else {
+                        (at + r % 256).min(bytes.len() - 1)
+                    };
+                    bytes[i] = (next() >> 8) as u8;
+                }
+                if let Ok(probes) = probes_in(&bytes) {
+                    for p in probes {
+                        let _ = p.args();
+                    }
+                }
+            }
+        }
+        for arch in [UsdtArch::X86_64, UsdtArch::Aarch64] {
+            for s in [
+                "",
+                "@",
+                "-@",
+                "4@",
+                "4@$",
+                "4@%",
+                "4@(",
+                "4@()",
+                "4@-(%rax",
+                "8@[",
+                "8@[x1,",
+                "4@(%rax,%rbx,",
+                "-9223372036854775808@$1",
+                "4@$99999999999999999999999",
+                "4@0x",
+                "1@[sp, #-]",
+                "(((( ))))",
+                "\u{fffd}@\u{fffd}",
+            ] {
+                let _ = arg::parse_args(arch, s);
+            }
         }
     }
 }
