@@ -276,7 +276,7 @@ mod tests {
                 bytes[start + at] = value;
                 assert!(len > at);
                 let e = CollectionSpec::from_elf(&bytes).expect_err(name);
-                let text = e.to_string();
+                let text = ebpf_syscall::ErrorChain(&e).to_string();
                 assert!(text.starts_with(".BTF.ext: "), "{name}: {text}");
                 assert!(text.contains("ext header"), "{name}: {text}");
                 bytes[start + at] = saved;
@@ -319,7 +319,7 @@ mod tests {
             };
             bytes[type_id..type_id + 4].copy_from_slice(&bad);
             let e = CollectionSpec::from_elf(&bytes).expect_err(name);
-            let text = e.to_string();
+            let text = ebpf_syscall::ErrorChain(&e).to_string();
             assert!(text.starts_with(".BTF.ext: "), "{name}: {text}");
             assert!(text.contains("core_relo"), "{name}: {text}");
             assert!(text.contains("type_id"), "{name}: {text}");

@@ -63,7 +63,7 @@ pub use btf::{BtfLoadAttr, btf_load, btf_load_with_log};
 pub use eperm::{PermissionFacts, eperm_hint, has_bpf_capabilities};
 pub use epoll::{EVENTS_PER_WAIT, Epoll, EpollInterest, EventFd};
 pub use errno::Errno;
-pub use error::{Error, MapBuffer, Result};
+pub use error::{Error, ErrorChain, MapBuffer, Result};
 pub use info::{BtfInfo, LinkInfo, MapInfo, ProgInfo, perf_event_type};
 pub use kernel_config::KernelConfig;
 pub use link::{

@@ -80,7 +80,8 @@ pub use ebpf_spec::{
 pub use ebpf_syscall::token;
 pub use ebpf_syscall::token::Token;
 pub use ebpf_syscall::{
-    KernelConfig, KernelVersion, LogLevel, NotSupported, PermissionFacts, VerifierLog, eperm_hint,
+    ErrorChain, KernelConfig, KernelVersion, LogLevel, NotSupported, PermissionFacts, VerifierLog,
+    eperm_hint,
 };
 pub use error::{Error, Result, VerifierError};
 pub use global_data::GlobalData;

@@ -224,3 +224,8 @@ pub fn skip(reason: impl std::fmt::Display) {
         format_args!("SKIP {test}: {reason}\n"),
     );
 }
+
+/// `e` and its causes, joined with ": ", as a user's program prints them.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    ebpf_syscall::ErrorChain(e).to_string()
+}

@@ -64,3 +64,8 @@ pub fn arr(elem: TypeId, index: TypeId, nelems: u32) -> Type {
 pub fn build(b: &Builder) -> Spec {
     Spec::parse(&b.marshal(MarshalOptions::default()).unwrap()).unwrap()
 }
+
+/// `e` and its causes, joined with ": ", as a user's program prints them.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    ebpf_syscall::ErrorChain(e).to_string()
+}

@@ -640,7 +640,11 @@ impl Drop for PerfReader {
         for ring in &self.rings {
             // Best effort: the entries also go when the map's last fd closes.
             if let Err(e) = fd_array_delete(&self.map, ring.cpu) {
-                log::debug!("{}: removing the event from the map: {e}", ring.name);
+                log::debug!(
+                    "{}: removing the event from the map: {}",
+                    ring.name,
+                    ebpf_syscall::ErrorChain(&e)
+                );
             }
         }
     }
