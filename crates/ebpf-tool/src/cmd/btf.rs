@@ -6,6 +6,8 @@ use std::sync::Arc;
 use ebpf_btf::{Spec, Type};
 use ebpf_spec::CollectionSpec;
 
+use anyhow::Context as _;
+
 use crate::Result;
 use crate::json::Json;
 
@@ -23,15 +25,15 @@ pub enum Format {
 /// Reads BTF from `path`: an ELF object's `.BTF`, or a raw BTF blob.
 pub fn load(path: &str) -> Result<Arc<Spec>> {
     // Regular files only, at most their size: a FIFO or /dev/zero is an error.
-    let bytes = ebpf_spec::read_file(path).map_err(|e| e.to_string())?;
+    let bytes = ebpf_spec::read_file(path)?;
     if bytes.starts_with(b"\x7fELF") {
-        let spec = CollectionSpec::from_elf(&bytes).map_err(|e| format!("{path}: {e}"))?;
+        let spec = CollectionSpec::from_elf(&bytes).with_context(|| path.to_owned())?;
         spec.btf
-            .ok_or_else(|| format!("{path}: the object has no .BTF section"))
+            .with_context(|| format!("{path}: the object has no .BTF section"))
     } else {
         Spec::parse(&bytes)
             .map(Arc::new)
-            .map_err(|e| format!("{path}: {e}"))
+            .with_context(|| path.to_owned())
     }
 }
 
@@ -79,17 +81,17 @@ pub fn dump(path: &str, format: Format) -> Result<String> {
     let mut out = String::new();
     match format {
         Format::C => {
-            let text = ebpf_btf::format_c::dump_c(&spec).map_err(|e| format!("{path}: {e}"))?;
+            let text = ebpf_btf::format_c::dump_c(&spec).with_context(|| path.to_owned())?;
             outw!(out, "{text}");
         }
         Format::Raw => {
-            let text = spec.dump_raw().map_err(|e| format!("{path}: {e}"))?;
+            let text = spec.dump_raw().with_context(|| path.to_owned())?;
             outw!(out, "{text}");
         }
         Format::Json => {
             let mut types = Vec::new();
             for (id, t) in spec.types() {
-                let t = t.map_err(|e| format!("{path}: {e}"))?;
+                let t = t.with_context(|| path.to_owned())?;
                 types.push(type_json(&spec, id, t));
             }
             outln!(out, "{}", Json::Array(types));

@@ -4,6 +4,8 @@
 
 use ebpf_spec::ProgramSpec;
 
+use anyhow::Context as _;
+
 use crate::Result;
 use crate::json::Json;
 
@@ -38,7 +40,7 @@ pub fn run(path: &str, program: Option<&str>, json: bool) -> Result<String> {
         Some(name) => vec![
             spec.programs
                 .get(name)
-                .ok_or_else(|| format!("{path}: no program named '{name}'"))?,
+                .with_context(|| format!("{path}: no program named '{name}'"))?,
         ],
         None => spec.programs.values().collect(),
     };

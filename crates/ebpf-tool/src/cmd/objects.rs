@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 use ebpf::info::{self, MapInfo, ProgramInfo};
 use ebpf::{Map, Program};
 
+use anyhow::Context as _;
+
 use crate::Result;
 use crate::json::Json;
 use crate::value;
@@ -63,16 +65,16 @@ fn map_line(out: &mut String, i: &MapInfo) {
 /// Opens a map by numeric id or by a pinned path.
 fn open_map(what: &str) -> Result<Map> {
     match what.parse::<u32>() {
-        Ok(id) => Map::from_id(id).map_err(|e| format!("map {id}: {e}")),
-        Err(_) => Map::from_pin(what).map_err(|e| format!("map {what}: {e}")),
+        Ok(id) => Map::from_id(id).with_context(|| format!("map {id}")),
+        Err(_) => Map::from_pin(what).with_context(|| format!("map {what}")),
     }
 }
 
 /// Opens a program by numeric id or by a pinned path.
 pub(crate) fn open_prog(what: &str) -> Result<Program> {
     match what.parse::<u32>() {
-        Ok(id) => Program::from_id(id).map_err(|e| format!("program {id}: {e}")),
-        Err(_) => Program::from_pin(what).map_err(|e| format!("program {what}: {e}")),
+        Ok(id) => Program::from_id(id).with_context(|| format!("program {id}")),
+        Err(_) => Program::from_pin(what).with_context(|| format!("program {what}")),
     }
 }
 
@@ -81,7 +83,7 @@ pub fn prog_list(json: bool) -> Result<String> {
     let mut out = String::new();
     let mut all = Vec::new();
     for id in info::program_ids() {
-        let id = id.map_err(|e| e.to_string())?;
+        let id = id?;
         // Programs can go away between listing and opening.
         let Ok(p) = Program::from_id(id) else {
             continue;
@@ -103,7 +105,7 @@ pub fn prog_list(json: bool) -> Result<String> {
 /// `prog show ID|PATH`.
 pub fn prog_show(what: &str, json: bool) -> Result<String> {
     let p = open_prog(what)?;
-    let i = p.info().map_err(|e| format!("program {what}: {e}"))?;
+    let i = p.info().with_context(|| format!("program {what}"))?;
     let mut out = String::new();
     if json {
         let _ = writeln!(out, "{}", prog_json(&i));
@@ -121,7 +123,7 @@ pub fn map_list(json: bool) -> Result<String> {
     let mut out = String::new();
     let mut all = Vec::new();
     for id in info::map_ids() {
-        let id = id.map_err(|e| e.to_string())?;
+        let id = id?;
         let Ok(m) = Map::from_id(id) else { continue };
         if let Ok(i) = m.info() {
             all.push(i);
@@ -140,7 +142,7 @@ pub fn map_list(json: bool) -> Result<String> {
 /// `map show ID|PATH`.
 pub fn map_show(what: &str, json: bool) -> Result<String> {
     let m = open_map(what)?;
-    let i = m.info().map_err(|e| format!("map {what}: {e}"))?;
+    let i = m.info().with_context(|| format!("map {what}"))?;
     let mut out = String::new();
     if json {
         let _ = writeln!(out, "{}", map_json(&i));
@@ -154,7 +156,7 @@ pub fn map_show(what: &str, json: bool) -> Result<String> {
 /// one (struct fields by name); otherwise integers as numbers, the rest in hex.
 pub fn map_dump(what: &str, json: bool) -> Result<String> {
     let m = open_map(what)?;
-    let mi = m.info().map_err(|e| format!("map {what}: {e}"))?;
+    let mi = m.info().with_context(|| format!("map {what}"))?;
     let btf = (mi.btf_id != 0)
         .then(|| info::btf_spec_by_id(mi.btf_id).ok())
         .flatten();
@@ -170,7 +172,7 @@ pub fn map_dump(what: &str, json: bool) -> Result<String> {
     let show = |b: &[u8]| typed(b, mi.btf_value_type_id).unwrap_or_else(|| plain(b));
     let mut entries = Vec::new();
     for key in m.keys() {
-        let key = key.map_err(|e| format!("map {what}: {e}"))?;
+        let key = key.with_context(|| format!("map {what}"))?;
         if m.is_per_cpu() {
             if let Ok(Some(values)) = m.lookup_percpu(&key) {
                 entries.push((
@@ -210,7 +212,7 @@ pub fn map_dump(what: &str, json: bool) -> Result<String> {
 pub fn link_list(json: bool) -> Result<String> {
     let mut out = String::new();
     let mut list = Vec::new();
-    for info in ebpf_link::links().map_err(|e| e.to_string())? {
+    for info in ebpf_link::links()? {
         let Ok(info) = info else { continue };
         if json {
             list.push(
@@ -239,7 +241,7 @@ pub fn btf_list(json: bool) -> Result<String> {
     let mut out = String::new();
     let mut list = Vec::new();
     for id in info::btf_ids() {
-        let id = id.map_err(|e| e.to_string())?;
+        let id = id?;
         let Ok(i) = info::btf_info_by_id(id) else {
             continue;
         };

@@ -16,7 +16,7 @@ use crate::json::Json;
 fn probe_json(p: &UsdtProbe) -> Json {
     let args = match p.args() {
         Ok(args) => Json::Array(args.iter().map(|a| Json::from(a.to_string())).collect()),
-        Err(e) => Json::object().with("error", e.to_string()),
+        Err(e) => Json::object().with("error", ebpf::ErrorChain(&e).to_string()),
     };
     Json::object()
         .with("provider", p.provider.as_str())
@@ -60,14 +60,14 @@ fn print_text(out: &mut String, probes: &[UsdtProbe]) {
                     outln!(out, "  {i}: {a}");
                 }
             }
-            Err(e) => outln!(out, "  ({e})"),
+            Err(e) => outln!(out, "  ({})", ebpf::ErrorChain(&e)),
         }
     }
 }
 
 /// `usdt list`.
 pub fn list(binary: &str, json: bool) -> Result<String> {
-    let probes = usdt::probes(binary).map_err(|e| e.to_string())?;
+    let probes = usdt::probes(binary)?;
     let mut out = String::new();
     if json {
         outln!(
