@@ -21,7 +21,6 @@ macro_rules! outw {
 }
 
 mod cmd;
-mod json;
 mod privileges;
 mod value;
 

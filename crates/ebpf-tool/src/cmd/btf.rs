@@ -9,7 +9,7 @@ use ebpf_spec::CollectionSpec;
 use anyhow::Context as _;
 
 use crate::Result;
-use crate::json::Json;
+use serde_json::{Value, json};
 
 /// Output formats of `btf dump`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -37,7 +37,7 @@ pub fn load(path: &str) -> Result<Arc<Spec>> {
     }
 }
 
-fn type_json(spec: &Spec, id: ebpf_btf::TypeId, t: &Type) -> Json {
+fn type_json(spec: &Spec, id: ebpf_btf::TypeId, t: &Type) -> Value {
     let mut line = String::new();
     let _ = ebpf_btf::format_raw::write_type(spec, &mut line, id, t);
     // The first line of the raw form, without its `[id] ` prefix.
@@ -46,31 +46,28 @@ fn type_json(spec: &Spec, id: ebpf_btf::TypeId, t: &Type) -> Json {
         .split_once("] ")
         .map_or(first, |(_, rest)| rest)
         .to_owned();
-    let mut obj = Json::object()
-        .with("id", id.0)
-        .with(
-            "kind",
-            spec.kind_of(id)
-                .map_or_else(|_| "unknown".to_owned(), |k| k.name().to_lowercase()),
-        )
-        .with("name", spec.type_name(id).unwrap_or("").to_owned())
-        .with("raw", raw);
+    let mut obj = json!({
+        "id": id.0,
+        "kind": spec.kind_of(id)
+            .map_or_else(|_| "unknown".to_owned(), |k| k.name().to_lowercase()),
+        "name": spec.type_name(id).unwrap_or(""),
+        "raw": raw,
+    });
     if let Type::Struct(s) | Type::Union(s) = t {
-        obj = obj.with("size", s.size).with(
-            "members",
-            Json::Array(
-                s.members
-                    .iter()
-                    .map(|m| {
-                        Json::object()
-                            .with("name", m.name.as_str())
-                            .with("type_id", m.type_id.0)
-                            .with("bits_offset", m.bit_offset)
-                            .with("bitfield_size", m.bitfield_size)
-                    })
-                    .collect(),
-            ),
-        );
+        let members: Vec<Value> = s
+            .members
+            .iter()
+            .map(|m| {
+                json!({
+                    "name": m.name,
+                    "type_id": m.type_id.0,
+                    "bits_offset": m.bit_offset,
+                    "bitfield_size": m.bitfield_size,
+                })
+            })
+            .collect();
+        obj["size"] = json!(s.size);
+        obj["members"] = Value::Array(members);
     }
     obj
 }
@@ -94,7 +91,7 @@ pub fn dump(path: &str, format: Format) -> Result<String> {
                 let t = t.with_context(|| path.to_owned())?;
                 types.push(type_json(&spec, id, t));
             }
-            outln!(out, "{}", Json::Array(types));
+            outln!(out, "{}", Value::Array(types));
         }
     }
     Ok(out)

@@ -14,7 +14,7 @@ use ebpf::{Collection, CollectionOptions};
 use anyhow::Context as _;
 
 use crate::Result;
-use crate::json::Json;
+use serde_json::json;
 
 /// Runs the command.
 pub fn run(
@@ -72,28 +72,19 @@ pub fn run(
     let mut out = String::new();
     if json {
         let list = |v: &[(u32, String, String)]| {
-            Json::Array(
-                v.iter()
-                    .map(|(id, n, t)| {
-                        Json::object()
-                            .with("id", *id)
-                            .with("name", n.as_str())
-                            .with("type", t.as_str())
-                    })
-                    .collect(),
-            )
+            v.iter()
+                .map(|(id, n, t)| json!({ "id": id, "name": n, "type": t }))
+                .collect::<Vec<_>>()
         };
         let _ = writeln!(
             out,
             "{}",
-            Json::object()
-                .with("maps", list(&maps))
-                .with("programs", list(&progs))
-                .with(
-                    "not_loaded",
-                    Json::Array(not_loaded.iter().map(|n| n.as_str().into()).collect()),
-                )
-                .with("pinned", pin.map(str::to_owned))
+            json!({
+                "maps": list(&maps),
+                "programs": list(&progs),
+                "not_loaded": not_loaded,
+                "pinned": pin,
+            })
         );
     } else {
         for (id, n, t) in &maps {

@@ -9,21 +9,22 @@ use ebpf::{Map, Program};
 use anyhow::Context as _;
 
 use crate::Result;
-use crate::json::Json;
 use crate::value;
+use serde_json::{Value, json};
 
-fn prog_json(i: &ProgramInfo) -> Json {
-    Json::object()
-        .with("id", i.id)
-        .with("type", i.program_type.to_string())
-        .with("name", i.name.as_str())
-        .with("tag", i.tag_hex())
-        .with("xlated_size", i.xlated_size)
-        .with("jited_size", i.jited_size)
-        .with("verified_insns", i.verified_insns)
-        .with("btf_id", i.btf_id)
-        .with("run_count", i.run_count)
-        .with("run_time_ns", i.run_time_ns)
+fn prog_json(i: &ProgramInfo) -> Value {
+    json!({
+        "id": i.id,
+        "type": i.program_type.to_string(),
+        "name": i.name,
+        "tag": i.tag_hex(),
+        "xlated_size": i.xlated_size,
+        "jited_size": i.jited_size,
+        "verified_insns": i.verified_insns,
+        "btf_id": i.btf_id,
+        "run_count": i.run_count,
+        "run_time_ns": i.run_time_ns,
+    })
 }
 
 fn prog_line(out: &mut String, i: &ProgramInfo) {
@@ -42,16 +43,17 @@ fn prog_line(out: &mut String, i: &ProgramInfo) {
     );
 }
 
-fn map_json(i: &MapInfo) -> Json {
-    Json::object()
-        .with("id", i.id)
-        .with("type", i.map_type.to_string())
-        .with("name", i.name.as_str())
-        .with("key_size", i.key_size)
-        .with("value_size", i.value_size)
-        .with("max_entries", i.max_entries)
-        .with("flags", i.flags)
-        .with("btf_id", i.btf_id)
+fn map_json(i: &MapInfo) -> Value {
+    json!({
+        "id": i.id,
+        "type": i.map_type.to_string(),
+        "name": i.name,
+        "key_size": i.key_size,
+        "value_size": i.value_size,
+        "max_entries": i.max_entries,
+        "flags": i.flags,
+        "btf_id": i.btf_id,
+    })
 }
 
 fn map_line(out: &mut String, i: &MapInfo) {
@@ -93,7 +95,7 @@ pub fn prog_list(json: bool) -> Result<String> {
         }
     }
     if json {
-        let _ = writeln!(out, "{}", Json::Array(all.iter().map(prog_json).collect()));
+        let _ = writeln!(out, "{}", Value::Array(all.iter().map(prog_json).collect()));
     } else {
         for i in &all {
             prog_line(&mut out, i);
@@ -130,7 +132,7 @@ pub fn map_list(json: bool) -> Result<String> {
         }
     }
     if json {
-        let _ = writeln!(out, "{}", Json::Array(all.iter().map(map_json).collect()));
+        let _ = writeln!(out, "{}", Value::Array(all.iter().map(map_json).collect()));
     } else {
         for i in &all {
             map_line(&mut out, i);
@@ -190,15 +192,11 @@ pub fn map_dump(what: &str, json: bool) -> Result<String> {
     }
     let mut out = String::new();
     if json {
-        let list: Vec<Json> = entries
+        let list: Vec<Value> = entries
             .iter()
-            .map(|(k, v)| {
-                Json::object()
-                    .with("key", show_key(k))
-                    .with("value", v.as_str())
-            })
+            .map(|(k, v)| json!({ "key": show_key(k), "value": v }))
             .collect();
-        let _ = writeln!(out, "{}", Json::Array(list));
+        let _ = writeln!(out, "{}", Value::Array(list));
     } else {
         for (k, v) in &entries {
             let _ = writeln!(out, "{} => {v}", show_key(k));
@@ -215,13 +213,12 @@ pub fn link_list(json: bool) -> Result<String> {
     for info in ebpf_link::links()? {
         let Ok(info) = info else { continue };
         if json {
-            list.push(
-                Json::object()
-                    .with("id", info.id)
-                    .with("type", info.link_type.to_string())
-                    .with("prog_id", info.program_id)
-                    .with("detail", format!("{:?}", info.data)),
-            );
+            list.push(json!({
+                "id": info.id,
+                "type": info.link_type.to_string(),
+                "prog_id": info.program_id,
+                "detail": format!("{:?}", info.data),
+            }));
         } else {
             let _ = writeln!(
                 out,
@@ -231,7 +228,7 @@ pub fn link_list(json: bool) -> Result<String> {
         }
     }
     if json {
-        let _ = writeln!(out, "{}", Json::Array(list));
+        let _ = writeln!(out, "{}", Value::Array(list));
     }
     Ok(out)
 }
@@ -246,13 +243,12 @@ pub fn btf_list(json: bool) -> Result<String> {
             continue;
         };
         if json {
-            list.push(
-                Json::object()
-                    .with("id", i.id)
-                    .with("name", i.name.as_str())
-                    .with("size", i.size)
-                    .with("kernel", i.kernel),
-            );
+            list.push(json!({
+                "id": i.id,
+                "name": i.name,
+                "size": i.size,
+                "kernel": i.kernel,
+            }));
         } else {
             let _ = writeln!(
                 out,
@@ -265,7 +261,7 @@ pub fn btf_list(json: bool) -> Result<String> {
         }
     }
     if json {
-        let _ = writeln!(out, "{}", Json::Array(list));
+        let _ = writeln!(out, "{}", Value::Array(list));
     }
     Ok(out)
 }

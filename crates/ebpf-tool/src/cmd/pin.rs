@@ -15,7 +15,7 @@ use ebpf_link::{Link, RawLink};
 use anyhow::Context as _;
 
 use crate::Result;
-use crate::json::Json;
+use serde_json::{Value, json};
 
 /// What an entry is, as (kind, id, text) for the text line and JSON.
 fn describe(entry: PinnedEntry) -> Result<(&'static str, Option<u32>, String)> {
@@ -74,11 +74,12 @@ pub fn tree(dir: &str, json: bool) -> Result<String> {
         let depth = entry.depth;
         let (kind, id, text) = describe(entry)?;
         if json {
-            let mut o = Json::object().with("path", rel).with("kind", kind);
+            let mut o = json!({ "path": rel, "kind": kind });
             if let Some(id) = id {
-                o = o.with("id", id);
+                o["id"] = json!(id);
             }
-            list.push(o.with("detail", text));
+            o["detail"] = json!(text);
+            list.push(o);
         } else if kind == "directory" {
             outln!(out, "{:indent$}{name}/", "", indent = depth * 2);
         } else if kind == "other" {
@@ -93,7 +94,7 @@ pub fn tree(dir: &str, json: bool) -> Result<String> {
         }
     }
     if json {
-        outln!(out, "{}", Json::Array(list));
+        outln!(out, "{}", Value::Array(list));
     }
     Ok(out)
 }
