@@ -3,7 +3,6 @@
 
 use ebpf_btf::core::{AccessorError, CoreError, CoreErrorKind};
 use ebpf_btf::{CoreReloKind, Error, TypeId};
-use ebpf_syscall::ErrorChain;
 
 /// The messages of `e` and its causes, outermost first.
 fn segments(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
@@ -28,7 +27,6 @@ fn assert_prints_once(e: &(dyn std::error::Error + 'static), expected: &str) {
         }
     }
     assert_eq!(segs.join(": "), expected);
-    assert_eq!(ErrorChain(e).to_string(), expected);
 }
 
 fn relocation(source: CoreErrorKind) -> CoreError {

@@ -227,5 +227,12 @@ pub fn skip(reason: impl std::fmt::Display) {
 
 /// `e` and its causes, joined with ": ", as a user's program prints them.
 pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    ebpf_syscall::ErrorChain(e).to_string()
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cur = c.source();
+    }
+    out
 }
