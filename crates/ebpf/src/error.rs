@@ -6,10 +6,12 @@
 //! load`); the cause is its [`source`](std::error::Error::source). Print the
 //! whole chain with [`ErrorChain`](crate::ErrorChain) (or `anyhow`'s `{:#}`),
 //! which shows each cause once.
-//! Missing kernel features stay [`NotSupported`] somewhere in the
-//! [`source`](std::error::Error::source) chain, so callers (and
-//! `ebpf_test_support::skip_if_not_supported`) can find them; a refusal by
-//! policy is [`Error::PermissionDenied`], never `NotSupported`.
+//!
+//! A missing kernel feature is a [`NotSupported`] at any depth: ask
+//! [`Error::not_supported`] (as `ebpf_test_support::skip_if_not_supported`
+//! does) rather than downcasting the chain, where a transparent variant is no
+//! link of its own; a refusal by policy is [`Error::PermissionDenied`], never
+//! `NotSupported`.
 //!
 //! ```
 //! use ebpf::Error;
