@@ -234,7 +234,10 @@ fn maps(c: &mut Criterion) {
         let map = match Map::create(&spec) {
             Ok(m) => m,
             Err(e) => {
-                eprintln!("map: cannot create a {label} map ({e}); skipping");
+                eprintln!(
+                    "map: cannot create a {label} map ({}); skipping",
+                    ebpf::ErrorChain(&e)
+                );
                 continue;
             }
         };

@@ -1,4 +1,4 @@
-//! The initramfs `vm-test` boots with (newc cpio, written here): busybox, the
+//! The initramfs `vm-test` boots with (newc cpio, by the `cpio` crate): busybox, the
 //! guest kernel's modules for the 9p root and the network tests, `/init` and
 //! the generated `/tests.sh`.
 
@@ -158,7 +158,7 @@ fn module_load_order(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
     Ok(order)
 }
 
-/// A newc cpio archive built in memory.
+/// A newc cpio archive built in memory (entries written by the `cpio` crate).
 #[derive(Default)]
 struct Cpio {
     buf: Vec<u8>,
@@ -167,36 +167,18 @@ struct Cpio {
 
 impl Cpio {
     fn entry(&mut self, name: &str, mode: u32, rdev: (u32, u32), data: &[u8]) {
+        use std::io::Write as _;
         self.ino += 1;
-        let fields = [
-            self.ino,
-            mode,
-            0,
-            0,
-            1,
-            0,
-            u32::try_from(data.len()).expect("initramfs member under 4 GiB"),
-            0,
-            0,
-            rdev.0,
-            rdev.1,
-            u32::try_from(name.len() + 1).expect("short name"),
-            0,
-        ];
-        self.buf.extend_from_slice(b"070701");
-        for f in fields {
-            self.buf.extend_from_slice(format!("{f:08x}").as_bytes());
-        }
-        self.buf.extend_from_slice(name.as_bytes());
-        self.buf.push(0);
-        self.pad();
-        self.buf.extend_from_slice(data);
-        self.pad();
-    }
-    fn pad(&mut self) {
-        while self.buf.len() % 4 != 0 {
-            self.buf.push(0);
-        }
+        let size = u32::try_from(data.len()).expect("initramfs member under 4 GiB");
+        let mut w = cpio::newc::Builder::new(name)
+            .ino(self.ino)
+            .mode(mode)
+            .rdev_major(rdev.0)
+            .rdev_minor(rdev.1)
+            .write(&mut self.buf, size);
+        // Writing into a Vec cannot fail.
+        w.write_all(data).expect("write to memory");
+        w.finish().expect("write to memory");
     }
     fn dir(&mut self, name: &str) {
         self.entry(name, 0o040_755, (0, 0), &[]);
@@ -205,7 +187,7 @@ impl Cpio {
         self.entry(name, 0o100_000 | perm, (0, 0), data);
     }
     fn finish(mut self) -> Vec<u8> {
-        self.entry("TRAILER!!!", 0, (0, 0), &[]);
+        cpio::newc::trailer(&mut self.buf).expect("write to memory");
         self.buf
     }
 }
@@ -305,7 +287,7 @@ poweroff -f
 
 #[cfg(test)]
 mod tests {
-    use super::{builtin_modules, index_modules, module_depends};
+    use super::{Cpio, builtin_modules, index_modules, module_depends};
     use std::collections::BTreeMap;
     use std::fs;
 
@@ -334,6 +316,50 @@ mod tests {
         );
         assert!(index["9pnet_virtio"].ends_with("9pnet_virtio.ko.xz"));
         assert!(builtin.contains("netfs"));
+    }
+
+    /// The archive reads back as the kernel reads it: newc (`070701`) entries
+    /// with their modes, device numbers and data, 4-byte aligned, then the trailer.
+    #[test]
+    fn archive_reads_back() {
+        let mut cpio = Cpio::default();
+        cpio.dir("bin");
+        cpio.entry("dev/console", 0o020_600, (5, 1), &[]);
+        cpio.file("bin/busybox", 0o755, b"\x7fELF and then some");
+        cpio.file("init", 0o755, b"#!/bin/busybox sh\n");
+        let bytes = cpio.finish();
+        assert!(bytes.starts_with(b"070701"));
+        assert_eq!(bytes.len() % 4, 0);
+        let mut rest = &bytes[..];
+        let mut entries = Vec::new();
+        loop {
+            let mut reader = cpio::NewcReader::new(rest).unwrap();
+            let e = reader.entry();
+            if e.is_trailer() {
+                break;
+            }
+            let head = format!(
+                "{} {:o} {}:{} ino {}",
+                e.name(),
+                e.mode(),
+                e.rdev_major(),
+                e.rdev_minor(),
+                e.ino()
+            );
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut reader, &mut data).unwrap();
+            entries.push(format!("{head} {:?}", String::from_utf8_lossy(&data)));
+            rest = reader.finish().unwrap();
+        }
+        assert_eq!(
+            entries,
+            [
+                r#"bin 40755 0:0 ino 1 """#,
+                r#"dev/console 20600 5:1 ino 2 """#,
+                r#"bin/busybox 100755 0:0 ino 3 "\u{7f}ELF and then some""#,
+                r##"init 100755 0:0 ino 4 "#!/bin/busybox sh\n""##,
+            ]
+        );
     }
 
     #[test]

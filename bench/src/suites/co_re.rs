@@ -224,7 +224,7 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
             true => true,
             false => {
                 if let Err(e) = Collection::load(&spec, opts()) {
-                    eprintln!("core: {name}: our load failed: {e}");
+                    eprintln!("core: {name}: our load failed: {}", ebpf::ErrorChain(&e));
                 }
                 false
             }

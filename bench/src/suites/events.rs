@@ -87,7 +87,7 @@ fn fill(prog: &Program, repeat: u32) {
         ..TestRunOptions::default()
     };
     if let Err(e) = prog.test_run(&opts) {
-        eprintln!("events: fill: {e}");
+        eprintln!("events: fill: {}", ebpf::ErrorChain(&e));
     }
 }
 
@@ -103,20 +103,26 @@ fn ring_row(name: &str, bytes: u32, rounds: usize) -> Option<Row> {
     let (ours_map, lb_map) = match (create("bench_rb_ours"), create("bench_rb_libbpf")) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("events: cannot create {bytes}-byte ring buffers: {e}");
+            eprintln!(
+                "events: cannot create {bytes}-byte ring buffers: {}",
+                ebpf::ErrorChain(&e)
+            );
             return None;
         }
     };
     let (ours_fill, lb_fill) = match (ring_filler(&ours_map), ring_filler(&lb_map)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("events: cannot load the ring buffer filler: {e}");
+            eprintln!(
+                "events: cannot load the ring buffer filler: {}",
+                ebpf::ErrorChain(&e)
+            );
             return None;
         }
     };
     let repeat = bytes / RING_RECORD;
     let mut ours = RingBufReader::new(&ours_map)
-        .map_err(|e| eprintln!("events: our ring buffer reader: {e}"))
+        .map_err(|e| eprintln!("events: our ring buffer reader: {}", ebpf::ErrorChain(&e)))
         .ok();
     let mut theirs = libbpf::RingBuffer::new(lb_map.as_fd());
     if theirs.is_none() {
@@ -174,14 +180,20 @@ fn perf_row(ctx: &Ctx) -> Option<Row> {
     let (ours_map, lb_map) = match (create("bench_pe_ours"), create("bench_pe_libbpf")) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("events: cannot create perf event arrays: {e}");
+            eprintln!(
+                "events: cannot create perf event arrays: {}",
+                ebpf::ErrorChain(&e)
+            );
             return None;
         }
     };
     let (ours_fill, lb_fill) = match (perf_filler(&ours_map), perf_filler(&lb_map)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("events: cannot load the perf filler: {e}");
+            eprintln!(
+                "events: cannot load the perf filler: {}",
+                ebpf::ErrorChain(&e)
+            );
             return None;
         }
     };
@@ -192,7 +204,7 @@ fn perf_row(ctx: &Ctx) -> Option<Row> {
     let mut ours = match PerfReader::with_options(&ours_map, opts) {
         Ok(r) => Some(r),
         Err(e) => {
-            eprintln!("events: our perf reader: {e}");
+            eprintln!("events: our perf reader: {}", ebpf::ErrorChain(&e));
             None
         }
     };

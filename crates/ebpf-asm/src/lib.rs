@@ -83,7 +83,6 @@ mod metadata;
 mod opcode;
 mod parse;
 mod register;
-mod sha;
 mod tag;
 
 pub use alu::{

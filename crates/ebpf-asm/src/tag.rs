@@ -17,6 +17,9 @@
 
 use std::fmt;
 
+use sha1::Sha1;
+use sha2::{Digest as _, Sha256};
+
 use crate::{Endianness, Instructions, Result, SLOT_SIZE};
 
 /// The hash the kernel uses for the program tag.
@@ -76,8 +79,8 @@ pub fn tag_of_bytes(insns: &[u8], order: Endianness, algorithm: TagAlgorithm) ->
     }
     let mut tag = [0u8; 8];
     match algorithm {
-        TagAlgorithm::Sha1 => tag.copy_from_slice(&crate::sha::sha1(&buf)[..8]),
-        TagAlgorithm::Sha256 => tag.copy_from_slice(&crate::sha::sha256(&buf)[..8]),
+        TagAlgorithm::Sha1 => tag.copy_from_slice(&Sha1::digest(&buf)[..8]),
+        TagAlgorithm::Sha256 => tag.copy_from_slice(&Sha256::digest(&buf)[..8]),
     }
     ProgramTag(tag)
 }

@@ -124,8 +124,9 @@ pub enum Error {
     /// Marshalling failed (too many types, string table too big...).
     #[error("btf: marshal: {0}")]
     Marshal(String),
-    /// Reading kernel BTF failed.
-    #[error("btf: {path}: {source}")]
+    /// Reading kernel BTF failed. The message names the file; the I/O error
+    /// is the `source()`.
+    #[error("btf: {path}")]
     Io {
         /// The file.
         path: String,

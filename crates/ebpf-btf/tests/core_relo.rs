@@ -172,7 +172,7 @@ fn relocate_all(obj: &mut Object, targets: &[&Spec]) -> Results {
                 }
                 out.push((p.name.clone(), Ok(list)));
             }
-            Err(e) => out.push((p.name.clone(), Err(e.to_string()))),
+            Err(e) => out.push((p.name.clone(), Err(common::chain(&e)))),
         }
     }
     out

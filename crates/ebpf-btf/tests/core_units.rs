@@ -384,7 +384,7 @@ fn core_anonymous_local_type_is_an_error() {
     let e = calc(&spec, &[&spec], s, "0:0", CoreReloKind::FieldByteOffset).unwrap_err();
     assert!(matches!(e.source, CoreErrorKind::AnonymousType));
     assert_eq!(
-        e.to_string(),
+        chain(&e),
         "relocation 0 (field byte offset of struct <anon>.a, insn 0): relocations against anonymous types are not supported"
     );
 }
@@ -458,7 +458,7 @@ fn core_candidate_pruning_and_ambiguity() {
     let e = calc(&local, &targets, s, "0:1", CoreReloKind::FieldByteOffset).unwrap_err();
     assert!(e.is_ambiguous());
     assert_eq!(
-        e.to_string(),
+        chain(&e),
         "relocation 0 (field byte offset of struct obj.common, insn 0): ambiguous relocation: field offset ambiguity: \
          bit offset 0 != 32 (candidates: [2] struct obj___v1.common (0:1 @ offset 4), [3] struct obj___v2.common (0:0 @ offset 0))"
     );
@@ -513,7 +513,7 @@ fn core_patch_rules() {
         .apply(&mut ins)
         .unwrap_err();
     assert_eq!(
-        e.to_string(),
+        chain(&e),
         "relocation 3 (field byte offset of struct s.a, insn 12): unexpected imm in instruction: got 5, expected 4 (-> 12)"
     );
     let mut f = fixup(K::FieldByteOffset, 4, 12);
@@ -726,7 +726,7 @@ fn core_relocate_slice() {
     }];
     let e = relocate(&mut insns, &bad, &local, &[&target]).unwrap_err();
     assert_eq!(
-        e.to_string(),
+        chain(&e),
         "relocation 0 (field byte offset of struct s.a, insn 1): no instruction at byte offset 8"
     );
 }

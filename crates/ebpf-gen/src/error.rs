@@ -10,11 +10,11 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The BTF could not be read.
-    #[error("BTF: {0}")]
+    /// The BTF could not be read (its messages start with `btf:`).
+    #[error(transparent)]
     Btf(#[from] ebpf_btf::Error),
-    /// The object file could not be read.
-    #[error("object: {0}")]
+    /// The object file could not be read (the spec error is the `source()`).
+    #[error("object")]
     Spec(#[from] ebpf_spec::Error),
     /// A type cannot be represented in Rust with its exact layout.
     #[error("type '{name}' (id {id}): {reason}")]
@@ -53,8 +53,8 @@ pub enum Error {
         /// What it printed on stderr.
         stderr: String,
     },
-    /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    /// Reading or writing a file failed (the path; the I/O error is the `source()`).
+    #[error("{path}")]
     Io {
         /// The path.
         path: PathBuf,

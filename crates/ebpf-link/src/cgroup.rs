@@ -49,7 +49,7 @@ impl Drop for Emulated {
         let mut attr = sys::ProgAttachAttr::new(&self.cgroup, &self.program, self.attach_type);
         attr.attach_flags = 0;
         if let Err(e) = sys::prog_detach(&attr) {
-            log::warn!("detach cgroup program: {e}");
+            log::warn!("detach cgroup program: {}", sys::ErrorChain(&e));
         }
     }
 }

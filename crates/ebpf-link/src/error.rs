@@ -4,8 +4,14 @@
 //! `attach program 'tp_getpid' to tracepoint syscalls/sys_enter_getpid:
 //! perf_event_open: No such file or directory (ENOENT)`.
 //!
-//! A missing kernel feature is [`Error::NotSupported`] (somewhere in the
-//! [`source`](std::error::Error::source) chain, so test helpers find it); a
+//! Each wrapper's message is its own context (`attach program 'tp_getpid'
+//! to tracepoint syscalls/sys_enter_getpid`) and the cause is its
+//! [`source`](std::error::Error::source): print the whole chain with
+//! [`ErrorChain`](crate::ErrorChain) or `anyhow`'s `{:#}`, which show each
+//! cause once.
+//!
+//! A missing kernel feature is [`Error::NotSupported`] (find it anywhere in
+//! the chain with [`Error::not_supported`], as the test helpers do); a
 //! refusal by policy (`EPERM`: lockdown, missing `CAP_BPF`/`CAP_PERFMON`) is
 //! [`Error::PermissionDenied`], never `NotSupported`.
 //!
@@ -26,7 +32,7 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 pub enum Error {
     /// Attaching a program failed; `target` names the attach point
     /// (`tracepoint syscalls/sys_enter_getpid`, `cgroup /sys/fs/cgroup/x (BPF_CGROUP_INET_EGRESS)`).
-    #[error("attach program '{program}' to {target}: {source}")]
+    #[error("attach program '{program}' to {target}")]
     Attach {
         /// The program's name.
         program: String,
@@ -37,7 +43,7 @@ pub enum Error {
         source: Box<Error>,
     },
     /// An operation on an existing link failed (`pin`, `update`, `detach`, `info`, ...).
-    #[error("{op} {kind} link: {source}")]
+    #[error("{op} {kind} link")]
     Link {
         /// The operation.
         op: &'static str,
@@ -48,10 +54,10 @@ pub enum Error {
         source: Box<Error>,
     },
     /// A system call failed (the error names the call and the errno).
-    #[error("{0}")]
-    Syscall(#[source] ebpf_syscall::Error),
+    #[error(transparent)]
+    Syscall(ebpf_syscall::Error),
     /// The running kernel lacks a feature.
-    #[error("{0}")]
+    #[error(transparent)]
     NotSupported(#[from] NotSupported),
     /// The kernel refused by policy: `EPERM` (lockdown, or a missing capability).
     #[error("{what}: {errno}: refused by policy, not by a missing feature: {hint}")]
@@ -65,8 +71,8 @@ pub enum Error {
         hint: String,
     },
     /// An error of the object layer (a program or map operation).
-    #[error("{0}")]
-    Object(#[source] ebpf::Error),
+    #[error(transparent)]
+    Object(ebpf::Error),
     /// The link kind cannot do this at all (pinning a socket filter, updating
     /// an ioctl-attached perf event, ...), on any kernel.
     #[error("{op} is not possible for a {kind} attachment: {why}")]
@@ -105,7 +111,7 @@ pub enum Error {
         message: String,
     },
     /// Reading a file (binary, sysfs, iterator output) failed.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         /// What was being done, with the path.
         what: String,
@@ -265,6 +271,7 @@ impl Error {
     pub fn not_supported(&self) -> Option<&NotSupported> {
         match self {
             Error::NotSupported(ns) => Some(ns),
+            Error::Syscall(e) => e.not_supported(),
             Error::Object(e) => e.not_supported(),
             Error::Attach { source, .. } | Error::Link { source, .. } => source.not_supported(),
             _ => None,
@@ -346,15 +353,9 @@ mod tests {
             source: Box::new(ebpf_syscall::Error::NotSupported(ns.clone()).into()),
         };
         assert_eq!(e.not_supported(), Some(&ns));
-        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        let mut found = false;
-        while let Some(c) = cur {
-            found |= c.downcast_ref::<NotSupported>().is_some();
-            cur = c.source();
-        }
-        assert!(found);
+        assert_eq!(e.to_string(), "attach program 'p' to t");
         assert_eq!(
-            e.to_string(),
+            ebpf_syscall::ErrorChain(&e).to_string(),
             "attach program 'p' to t: thing is not supported by the running kernel (requires Linux 9.9 or later)"
         );
     }

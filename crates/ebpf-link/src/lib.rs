@@ -82,6 +82,7 @@ pub mod usdt;
 pub mod xdp;
 
 pub use auto::{AttachPoint, attach, attach_auto, attach_spec};
+pub use ebpf_syscall::ErrorChain;
 pub use error::{Error, Result};
 pub use iface::Interface;
 pub use info::{LinkIds, LinkInfo, LinkInfoData, PerfEventInfo, UprobeMultiProbe, link_ids, links};

@@ -168,7 +168,7 @@ impl Drop for ReuseportAttachment {
     fn drop(&mut self) {
         if let Err(e) = self.detach_now() {
             if e.not_supported().is_none() {
-                log::warn!("detach the SO_REUSEPORT selector: {e}");
+                log::warn!("detach the SO_REUSEPORT selector: {}", sys::ErrorChain(&e));
             }
         }
     }

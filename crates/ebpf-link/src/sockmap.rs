@@ -38,7 +38,7 @@ impl Drop for Attached {
     fn drop(&mut self) {
         let attr = sys::ProgAttachAttr::new(&self.map, &self.program, self.attach_type);
         if let Err(e) = sys::prog_detach(&attr) {
-            log::warn!("detach sockmap program: {e}");
+            log::warn!("detach sockmap program: {}", sys::ErrorChain(&e));
         }
     }
 }
@@ -107,7 +107,10 @@ pub fn attach(program: &Program, map: &impl AsFd) -> Result<SockmapLink> {
                     });
                 }
                 Err(e) if e.errno() == Some(sys::Errno::INVAL) => {
-                    log::debug!("sockmap link: {e}; falling back to BPF_PROG_ATTACH");
+                    log::debug!(
+                        "sockmap link: {}; falling back to BPF_PROG_ATTACH",
+                        sys::ErrorChain(&e)
+                    );
                 }
                 Err(e) => return Err(e.into()),
             }

@@ -178,7 +178,7 @@ impl StructOpsLink {
 impl Drop for StructOpsLink {
     fn drop(&mut self) {
         if let Err(e) = self.unregister() {
-            log::warn!("struct_ops: unregister on drop: {e}");
+            log::warn!("struct_ops: unregister on drop: {}", sys::ErrorChain(&e));
         }
     }
 }

@@ -63,7 +63,9 @@ fn fixture_sections_body() {
     ] {
         let err = point(needs_target).unwrap_err();
         assert!(
-            err.to_string().contains("needs an attach point"),
+            ebpf_link::ErrorChain(&err)
+                .to_string()
+                .contains("needs an attach point"),
             "{needs_target}: {err}"
         );
     }
@@ -186,7 +188,12 @@ fn auto_attach_built_programs() {
         // Not auto-attachable.
         let xdp = trivial_program("xdp", 2);
         let err = ebpf_link::attach(&xdp).unwrap_err();
-        assert!(err.to_string().contains("needs an attach point"), "{err}");
+        assert!(
+            ebpf_link::ErrorChain(&err)
+                .to_string()
+                .contains("needs an attach point"),
+            "{err}"
+        );
         Ok(())
     });
 }

@@ -175,7 +175,7 @@ fn cgroup_errors_name_the_attach_point() {
         let map = counter();
         let prog = counting_program("cgroup_skb/egress", &map, None, 1);
         let err = cgroup::attach_path(&prog, "/nonexistent/cgroup").unwrap_err();
-        let msg = err.to_string();
+        let msg = ebpf_link::ErrorChain(&err).to_string();
         assert!(
             msg.starts_with("attach program 'counter' to cgroup /nonexistent/cgroup: "),
             "{msg}"

@@ -112,7 +112,8 @@ fn freplace_errors_name_both_programs() {
         let mut renamed = spec.clone();
         renamed.programs.get_mut(EXT).unwrap().attach_target = Some("nope".into());
         let targets = BTreeMap::from([(EXT.to_owned(), target.clone())]);
-        let err = load_only(&renamed, EXT, targets).unwrap_err().to_string();
+        let err = load_only(&renamed, EXT, targets).unwrap_err();
+        let err = ebpf_link::ErrorChain(&err).to_string();
         assert!(
             err.contains(&format!("program '{EXT}'"))
                 && err.contains(&format!("program '{TARGET}'"))
@@ -121,9 +122,8 @@ fn freplace_errors_name_both_programs() {
         );
 
         // Without a target program.
-        let err = load_only(&spec, EXT, BTreeMap::new())
-            .unwrap_err()
-            .to_string();
+        let err = load_only(&spec, EXT, BTreeMap::new()).unwrap_err();
+        let err = ebpf_link::ErrorChain(&err).to_string();
         assert!(
             err.contains(&format!("program '{EXT}'")) && err.contains("attach_program"),
             "{err}"

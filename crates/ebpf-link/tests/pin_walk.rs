@@ -87,12 +87,18 @@ fn walk_finds_maps_programs_and_links() {
         ));
         let err = pin_walk::walk(std::env::temp_dir()).unwrap_err();
         assert!(
-            err.to_string()
+            ebpf_link::ErrorChain(&err)
+                .to_string()
                 .contains("is not a directory of a BPF filesystem"),
             "{err}"
         );
         let err = pin_walk::open(root.join("nothing")).unwrap_err();
-        assert!(err.to_string().starts_with("open pinned "), "{err}");
+        assert!(
+            ebpf_link::ErrorChain(&err)
+                .to_string()
+                .starts_with("open pinned "),
+            "{err}"
+        );
         drop(link);
         Ok(())
     });

@@ -103,7 +103,9 @@ fn kprobe_multi_patterns_resolve() {
         );
         let err = kprobe::resolve_pattern("ebpf_rs_no_such_function_*").unwrap_err();
         assert!(
-            err.to_string().contains("no traceable kernel function"),
+            ebpf_link::ErrorChain(&err)
+                .to_string()
+                .contains("no traceable kernel function"),
             "{err}"
         );
         // Attaching needs kprobe_multi (CONFIG_FPROBE).
@@ -186,7 +188,12 @@ fn uprobe_session_runs_at_entry_and_return() {
         };
         let err = uprobe::attach_multi(&prog, &exe, &["ebpf_rs_probe_kinds_target"], &retprobe)
             .unwrap_err();
-        assert!(err.to_string().contains("cannot be a uretprobe"), "{err}");
+        assert!(
+            ebpf_link::ErrorChain(&err)
+                .to_string()
+                .contains("cannot be a uretprobe"),
+            "{err}"
+        );
         Ok(())
     });
 }

@@ -237,7 +237,8 @@ fn kprobe_attaches_or_is_not_supported() {
                 assert!(!e.is_permission_denied(), "{e}");
                 assert!(e.not_supported().is_some(), "unexpected error: {e}");
                 assert!(
-                    e.to_string()
+                    ebpf_link::ErrorChain(&e)
+                        .to_string()
                         .starts_with("attach program 'counter' to kprobe security_file_open: "),
                     "{e}"
                 );

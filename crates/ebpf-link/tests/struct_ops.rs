@@ -99,7 +99,9 @@ fn legacy_map_registers_by_its_value() {
         // Registered twice under one name: the kernel says EEXIST.
         let again = ebpf_link::struct_ops::attach(map).unwrap_err();
         assert!(
-            again.to_string().contains("struct_ops tcp_congestion_ops"),
+            ebpf_link::ErrorChain(&again)
+                .to_string()
+                .contains("struct_ops tcp_congestion_ops"),
             "{again}"
         );
         link.detach()?;
@@ -121,7 +123,8 @@ fn a_missing_mandatory_callback_fails_at_attach() {
         let map = &coll.struct_ops["ebpf_rs_cc"];
         let e = ebpf_link::struct_ops::attach(map).unwrap_err();
         assert!(
-            e.to_string()
+            ebpf_link::ErrorChain(&e)
+                .to_string()
                 .starts_with("attach program 'ebpf_rs_cc' to struct_ops tcp_congestion_ops:"),
             "{e}"
         );

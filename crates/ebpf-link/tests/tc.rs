@@ -292,7 +292,8 @@ fn cls_bpf_errors_name_the_interface_and_hook() {
             })?
             .unwrap_err();
         assert!(
-            err.to_string()
+            ebpf_link::ErrorChain(&err)
+                .to_string()
                 .contains("tc ingress of interface 'nosuch0'"),
             "{err}"
         );

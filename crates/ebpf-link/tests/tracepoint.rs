@@ -44,7 +44,7 @@ fn tracepoint_errors_name_the_target() {
         let prog = counting_program("tracepoint/syscalls/sys_enter_getpid", &map, None, 0);
         let err =
             ebpf_link::tracepoint::attach(&prog, "syscalls", "sys_enter_no_such_call").unwrap_err();
-        let msg = err.to_string();
+        let msg = ebpf_link::ErrorChain(&err).to_string();
         assert!(
             msg.starts_with(
                 "attach program 'counter' to tracepoint syscalls/sys_enter_no_such_call: "
@@ -137,7 +137,12 @@ fn raw_tracepoint_counts_sys_enter() {
         );
         // The kernel has no detach for raw tracepoint links: a distinct error.
         let err = link.detach().unwrap_err();
-        assert!(err.to_string().contains("detach is not possible"), "{err}");
+        assert!(
+            ebpf_link::ErrorChain(&err)
+                .to_string()
+                .contains("detach is not possible"),
+            "{err}"
+        );
         drop(link);
         let before = count(&map);
         raw_getpid();
@@ -167,7 +172,12 @@ fn raw_tracepoint_pin_survives_drop() {
         // Raw tracepoint links cannot be updated: a distinct error.
         let quiet = trivial_program("raw_tp/sys_enter", 0);
         let err = again.update(&quiet).unwrap_err();
-        assert!(err.to_string().contains("update is not possible"), "{err}");
+        assert!(
+            ebpf_link::ErrorChain(&err)
+                .to_string()
+                .contains("update is not possible"),
+            "{err}"
+        );
         assert_eq!(again.info().unwrap().program_id, prog.id().unwrap());
         // A raw tracepoint pin is not a tracepoint link.
         assert!(ebpf_link::tracepoint::TracepointLink::from_pin(&path2).is_err());

@@ -270,7 +270,10 @@ fn arguments_of_every_kind(spec: &CollectionSpec, multi: bool) -> ebpf_test_supp
     let sib = spec.maps[usdt::SPECS_MAP].value_size == 304;
     match indexed {
         Ok(link) if sib => links.push(link),
-        Err(e) if !sib => assert!(e.to_string().contains("libbpf 1.7"), "{e}"),
+        Err(e) if !sib => assert!(
+            ebpf_link::ErrorChain(&e).to_string().contains("libbpf 1.7"),
+            "{e}"
+        ),
         other => panic!("indexed argument with SIB {sib}: {other:?}"),
     }
     assert_eq!(links[1].call_sites(), 2);
@@ -435,12 +438,19 @@ fn usdt_errors() {
         let err =
             usdt::attach(prog, &UsdtTarget::new(exe("x86_64"), "ebpf_rs", "nope")).unwrap_err();
         assert!(
-            err.to_string().contains("no USDT probe ebpf_rs:nope in "),
+            ebpf_link::ErrorChain(&err)
+                .to_string()
+                .contains("no USDT probe ebpf_rs:nope in "),
             "{err}"
         );
         let err =
             usdt::attach(prog, &UsdtTarget::new(exe("aarch64"), "ebpf_rs", "args")).unwrap_err();
-        assert!(err.to_string().contains("is an arm64 binary"), "{err}");
+        assert!(
+            ebpf_link::ErrorChain(&err)
+                .to_string()
+                .contains("is an arm64 binary"),
+            "{err}"
+        );
         let args = UsdtTarget::new(exe("x86_64"), "ebpf_rs", "args");
         let mut link = usdt::attach(prog, &args)?;
         let err = link.pin(std::path::Path::new("/sys/fs/bpf/x")).unwrap_err();
@@ -453,7 +463,12 @@ fn usdt_errors() {
         match usdt::attach(prog, &args) {
             Ok(second) if cookies => drop(second),
             Err(e) if !cookies => {
-                assert!(e.to_string().contains("already probes address"), "{e}");
+                assert!(
+                    ebpf_link::ErrorChain(&e)
+                        .to_string()
+                        .contains("already probes address"),
+                    "{e}"
+                );
             }
             other => panic!("a second attachment, BPF cookies: {cookies}: {other:?}"),
         }

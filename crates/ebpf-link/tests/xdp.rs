@@ -193,7 +193,7 @@ fn xdp_replace_with_expected() {
             .b
             .run(|| xdp::attach_with(&c, "veth1", &with_c))?
             .unwrap_err();
-        let msg = err.to_string();
+        let msg = ebpf_link::ErrorChain(&err).to_string();
         let replaced = cause(err);
         assert!(
             matches!(replaced, Error::ProgramReplaced { expected, found, ref interface, .. }
@@ -238,7 +238,7 @@ fn xdp_busy_hook_is_refused() {
                     .b
                     .run(|| xdp::attach_with(&b, "veth1", &opts(XdpMode::Generic, second_via)))?
                     .unwrap_err();
-                let msg = err.to_string();
+                let msg = ebpf_link::ErrorChain(&err).to_string();
                 assert!(
                     matches!(cause(err), Error::HookBusy { program_id, .. } if program_id == a.id()?),
                     "{first_via:?} then {second_via:?}: {msg}"
@@ -277,7 +277,12 @@ fn xdp_errors_name_the_interface() {
                 .b
                 .run(|| xdp::attach_with(&prog, "nosuch0", &opts(XdpMode::Generic, via)))?
                 .unwrap_err();
-            assert!(err.to_string().contains("'nosuch0'"), "{err}");
+            assert!(
+                ebpf_link::ErrorChain(&err)
+                    .to_string()
+                    .contains("'nosuch0'"),
+                "{err}"
+            );
             assert!(matches!(cause(err), Error::NoSuchInterface { .. }));
         }
         let tc = trivial_program("tc", 0);

@@ -237,6 +237,18 @@ mod tests {
 
     use super::*;
 
+    /// `e` and its causes, joined with ": ", as a user's program prints them.
+    fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut out = e.to_string();
+        let mut cur = e.source();
+        while let Some(c) = cur {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cur = c.source();
+        }
+        out
+    }
+
     fn fixture(name: &str) -> Vec<u8> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../testdata")
@@ -276,7 +288,7 @@ mod tests {
                 bytes[start + at] = value;
                 assert!(len > at);
                 let e = CollectionSpec::from_elf(&bytes).expect_err(name);
-                let text = e.to_string();
+                let text = chain(&e);
                 assert!(text.starts_with(".BTF.ext: "), "{name}: {text}");
                 assert!(text.contains("ext header"), "{name}: {text}");
                 bytes[start + at] = saved;
@@ -319,7 +331,7 @@ mod tests {
             };
             bytes[type_id..type_id + 4].copy_from_slice(&bad);
             let e = CollectionSpec::from_elf(&bytes).expect_err(name);
-            let text = e.to_string();
+            let text = chain(&e);
             assert!(text.starts_with(".BTF.ext: "), "{name}: {text}");
             assert!(text.contains("core_relo"), "{name}: {text}");
             assert!(text.contains("type_id"), "{name}: {text}");

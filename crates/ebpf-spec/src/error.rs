@@ -22,8 +22,9 @@ pub enum Error {
         /// What is wrong (machine, type, class).
         reason: String,
     },
-    /// Reading the file failed.
-    #[error("{path}: {source}")]
+    /// Reading the file failed. The message is the path; the I/O error is the
+    /// `source()`.
+    #[error("{path}")]
     Io {
         /// The file.
         path: String,
@@ -115,8 +116,8 @@ pub enum Error {
         /// The raw type (`R_BPF_*`).
         kind: u32,
     },
-    /// Instructions could not be decoded.
-    #[error("section '{section}': {source}")]
+    /// Instructions could not be decoded (the decoder's error is the `source()`).
+    #[error("section '{section}'")]
     Instructions {
         /// The section.
         section: String,
@@ -139,8 +140,9 @@ pub enum Error {
         /// The map.
         map: String,
     },
-    /// `.BTF` or `.BTF.ext` could not be parsed or is inconsistent with the ELF.
-    #[error("{section}: {source}")]
+    /// `.BTF` or `.BTF.ext` could not be parsed or is inconsistent with the ELF
+    /// (the BTF error is the `source()`).
+    #[error("{section}")]
     Btf {
         /// `.BTF`, `.BTF.ext` or the datasec at fault.
         section: String,

@@ -357,7 +357,8 @@ fn many_large_data_sections_are_refused_before_allocation() {
 fn only_regular_files_are_read() {
     for path in ["/dev/zero", "/dev/null", "/"] {
         let e = CollectionSpec::from_file(path).unwrap_err();
-        assert!(e.to_string().contains("not a regular file"), "{path}: {e}");
+        let text = chain(&e);
+        assert!(text.contains("not a regular file"), "{path}: {text}");
     }
     let fifo = std::env::temp_dir().join(format!("ebpf-spec-fifo-{}", std::process::id()));
     let _ = std::fs::remove_file(&fifo);
@@ -376,5 +377,18 @@ fn only_regular_files_are_read() {
         .expect("a FIFO with no writer blocked the read");
     let _ = std::fs::remove_file(&fifo);
     let e = result.unwrap_err();
-    assert!(e.to_string().contains("not a regular file"), "{e}");
+    let text = chain(&e);
+    assert!(text.contains("not a regular file"), "{text}");
+}
+
+/// `e` and its causes, joined with ": ", as a user's program prints them.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cur = c.source();
+    }
+    out
 }

@@ -42,12 +42,15 @@ pub enum Error {
     },
     /// The running kernel lacks a feature.
     ///
-    /// Not `transparent`: the [`NotSupported`] is this error's `source()`, so
-    /// code walking the source chain (such as the test helpers) finds it.
-    #[error("{0}")]
+    /// `transparent`: it prints the [`NotSupported`] once; find it with
+    /// [`Error::not_supported`] (the wrappers of the crates above have the
+    /// same accessor).
+    #[error(transparent)]
     NotSupported(#[from] NotSupported),
     /// Reading or writing a kernel file (tracefs, sysfs, procfs) failed.
-    #[error("{what}: {source}")]
+    ///
+    /// Its message is `what` alone; the I/O error is its `source()`.
+    #[error("{what}")]
     Io {
         /// What was being done, including the path.
         what: String,
@@ -119,6 +122,14 @@ impl Error {
         }
     }
 
+    /// The [`NotSupported`] this error is.
+    pub fn not_supported(&self) -> Option<&NotSupported> {
+        match self {
+            Self::NotSupported(ns) => Some(ns),
+            _ => None,
+        }
+    }
+
     /// The verifier log, for a failed load.
     pub fn log(&self) -> Option<&VerifierLog> {
         match self {
@@ -156,17 +167,51 @@ fn hint(errno: Errno) -> String {
 /// A `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
+/// Prints an error and each of its causes once, joined with `": "`: the
+/// whole message of an error of this workspace, whose wrappers show only
+/// their own context and leave the cause to
+/// [`source`](std::error::Error::source).
+///
+/// `anyhow`'s `{:#}` prints the same; this is for code without `anyhow`
+/// (libraries, log lines).
+///
+/// ```
+/// use ebpf_syscall::{Error, ErrorChain};
+/// let e = Error::Io {
+///     what: "read /sys/kernel/tracing/events/x/id".into(),
+///     source: std::io::Error::from_raw_os_error(2),
+/// };
+/// assert_eq!(e.to_string(), "read /sys/kernel/tracing/events/x/id");
+/// assert!(ErrorChain(&e).to_string().starts_with(
+///     "read /sys/kernel/tracing/events/x/id: No such file or directory"
+/// ));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl core::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::KernelVersion;
 
     #[test]
-    fn not_supported_is_the_source() {
+    fn not_supported_prints_once() {
         let e = Error::from(NotSupported::new("x", KernelVersion::new(9, 9, 0)));
-        let src = std::error::Error::source(&e).expect("a source");
-        assert!(src.downcast_ref::<NotSupported>().is_some());
-        assert_eq!(e.to_string(), src.to_string());
+        assert!(e.not_supported().is_some());
+        assert!(std::error::Error::source(&e).is_none());
+        assert_eq!(ErrorChain(&e).to_string(), e.to_string());
     }
 
     #[test]

@@ -32,6 +32,7 @@
 
 pub mod bpffs;
 mod btf;
+mod cpus;
 mod eperm;
 mod epoll;
 mod errno;
@@ -60,10 +61,11 @@ mod version;
 mod layout_tests;
 
 pub use btf::{BtfLoadAttr, btf_load, btf_load_with_log};
+pub use cpus::{parse_cpu_list, possible_cpus, read_cpu_list};
 pub use eperm::{PermissionFacts, eperm_hint, has_bpf_capabilities};
 pub use epoll::{EVENTS_PER_WAIT, Epoll, EpollInterest, EventFd};
 pub use errno::Errno;
-pub use error::{Error, MapBuffer, Result};
+pub use error::{Error, ErrorChain, MapBuffer, Result};
 pub use info::{BtfInfo, LinkInfo, MapInfo, ProgInfo, perf_event_type};
 pub use kernel_config::KernelConfig;
 pub use link::{
@@ -80,7 +82,7 @@ pub use link::{
 };
 pub use log::{DISPLAY_LINES, LogLevel, VerifierLog};
 pub use map::*;
-pub use map_fd::{MapFd, map_create_sized, possible_cpus};
+pub use map_fd::{MapFd, map_create_sized};
 pub use mmap::Mmap;
 pub use not_supported::NotSupported;
 pub use obj::*;

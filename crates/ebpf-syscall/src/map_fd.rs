@@ -40,45 +40,15 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
-use std::sync::OnceLock;
 
 use crate::map::{
     BatchResult, LookupBatch, MapCreateAttr, map_create, map_delete_batch, map_delete_elem,
     map_freeze, map_get_next_key, map_lookup_and_delete_batch, map_lookup_and_delete_elem,
     map_lookup_batch, map_lookup_elem, map_update_batch, map_update_elem,
 };
-use crate::{Error, MapBuffer, MapInfo, MapType, Result, map_get_fd_by_id, map_info, obj_get};
-
-/// The number of possible CPUs (`/sys/devices/system/cpu/possible`): the
-/// number of values of a per-CPU map and the default size of a perf event
-/// array. Read once per process.
-///
-/// ```no_run
-/// assert!(ebpf_syscall::possible_cpus()? >= 1);
-/// # Ok::<(), ebpf_syscall::Error>(())
-/// ```
-pub fn possible_cpus() -> Result<usize> {
-    static CPUS: OnceLock<usize> = OnceLock::new();
-    if let Some(&n) = CPUS.get() {
-        return Ok(n);
-    }
-    const PATH: &str = "/sys/devices/system/cpu/possible";
-    let text = std::fs::read_to_string(PATH).map_err(Error::io(PATH))?;
-    let n = parse_cpu_list(text.trim())
-        .ok_or_else(|| Error::InvalidArgument(format!("{PATH}: cannot parse {:?}", text.trim())))?;
-    Ok(*CPUS.get_or_init(|| n))
-}
-
-/// `0-3,5` to the highest CPU + 1.
-fn parse_cpu_list(s: &str) -> Option<usize> {
-    let mut max = None;
-    for part in s.split(',') {
-        let last = part.rsplit('-').next()?;
-        let n: usize = last.trim().parse().ok()?;
-        max = Some(max.map_or(n, |m: usize| m.max(n)));
-    }
-    max?.checked_add(1)
-}
+use crate::{
+    Error, MapBuffer, MapInfo, MapType, Result, map_get_fd_by_id, map_info, obj_get, possible_cpus,
+};
 
 /// Whether the kernel keeps one value per possible CPU for maps of type `t`.
 fn is_per_cpu(t: MapType) -> bool {
@@ -484,14 +454,6 @@ impl MapFd {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cpu_list() {
-        assert_eq!(parse_cpu_list("0"), Some(1));
-        assert_eq!(parse_cpu_list("0-3"), Some(4));
-        assert_eq!(parse_cpu_list("0-3,5-7"), Some(8));
-        assert_eq!(parse_cpu_list("x"), None);
-    }
 
     #[test]
     fn buffer_size_error() {

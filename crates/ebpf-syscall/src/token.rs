@@ -157,9 +157,13 @@ pub fn default_token() -> Result<Option<&'static Token>> {
     static DEFAULT: OnceLock<core::result::Result<Option<Token>, String>> = OnceLock::new();
     let found = DEFAULT.get_or_init(|| match std::env::var_os(TOKEN_PATH_ENV) {
         Some(p) if p.is_empty() => Ok(None),
-        Some(p) => Token::from_path(&p)
-            .map(Some)
-            .map_err(|e| format!("{TOKEN_PATH_ENV}={}: {e}", Path::new(&p).display())),
+        Some(p) => Token::from_path(&p).map(Some).map_err(|e| {
+            format!(
+                "{TOKEN_PATH_ENV}={}: {}",
+                Path::new(&p).display(),
+                crate::ErrorChain(&e)
+            )
+        }),
         None => Ok(Token::from_path(DEFAULT_BPFFS).ok()),
     });
     match found {

@@ -303,7 +303,7 @@ impl Drop for ProbeEvent {
         let Ok(dir) = tracefs_path() else { return };
         let def = format!("-:{PROBE_EVENT_GROUP}/{}", self.name);
         if let Err(e) = append(&dir.join(self.kind.file()), &def) {
-            log::debug!("remove {}: {e}", self.name);
+            log::debug!("remove {}: {}", self.name, crate::ErrorChain(&e));
         }
     }
 }

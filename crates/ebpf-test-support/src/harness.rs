@@ -123,14 +123,16 @@ pub(crate) fn not_supported_verdict(ns: &NotSupported) -> Verdict {
 }
 
 #[derive(Default)]
-struct Found {
-    not_supported: Option<NotSupported>,
-    permission_denied: bool,
+pub(crate) struct Found {
+    pub(crate) not_supported: Option<NotSupported>,
+    pub(crate) permission_denied: bool,
 }
 
 /// Looks through `err` and its sources for a missing feature or a refusal by
-/// policy, asking each layer's error type as well as the plain types.
-fn classify(err: &(dyn Error + 'static)) -> Found {
+/// policy, asking each layer's error type as well as the plain types (a
+/// [`NotSupported`] inside an `#[error(transparent)]` variant is no link of
+/// the chain of its own: the layer's `not_supported()` finds it).
+pub(crate) fn classify(err: &(dyn Error + 'static)) -> Found {
     let mut found = Found::default();
     let mut cur = Some(err);
     while let Some(e) = cur {
@@ -148,24 +150,28 @@ fn classify(err: &(dyn Error + 'static)) -> Found {
             }
         } else if let Some(e) = e.downcast_ref::<ebpf_syscall::Error>() {
             found.permission_denied |= e.errno() == Some(Errno::PERM);
+            if let Some(ns) = e.not_supported() {
+                found.not_supported.get_or_insert_with(|| ns.clone());
+            }
+        } else if let Some(e) = e.downcast_ref::<ebpf::features::FeatureError>() {
+            found.permission_denied |= e.errno() == Some(Errno::PERM);
+            if let Some(ns) = e.not_supported() {
+                found.not_supported.get_or_insert_with(|| ns.clone());
+            }
+        } else if let Some(ebpf::ringbuf::ReaderError::NotSupported(ns)) = e.downcast_ref() {
+            found.not_supported.get_or_insert_with(|| ns.clone());
         }
         cur = e.source();
     }
     found
 }
 
-/// `err` and its causes, each on its own line; a cause whose text its
-/// wrapper already shows is not repeated.
+/// `err` and its causes, each on its own line.
 pub(crate) fn chain(err: &(dyn Error + 'static)) -> String {
     let mut out = err.to_string();
-    let mut shown = out.clone();
     let mut cur = err.source();
     while let Some(e) = cur {
-        let text = e.to_string();
-        if !shown.contains(&text) {
-            let _ = write!(out, "\n  caused by: {text}");
-            shown = text;
-        }
+        let _ = write!(out, "\n  caused by: {e}");
         cur = e.source();
     }
     out

@@ -5,19 +5,12 @@ use std::path::PathBuf;
 
 use ebpf_syscall::NotSupported;
 
-use crate::harness::{Verdict, chain, not_supported_verdict};
+use crate::harness::{Verdict, chain, classify, not_supported_verdict};
 use crate::report::skip;
 
 /// Finds a [`NotSupported`] in `err` or its chain of sources.
-fn find_not_supported<'a>(err: &'a (dyn Error + 'static)) -> Option<&'a NotSupported> {
-    let mut cur = Some(err);
-    while let Some(e) = cur {
-        if let Some(ns) = e.downcast_ref::<NotSupported>() {
-            return Some(ns);
-        }
-        cur = e.source();
-    }
-    None
+fn find_not_supported(err: &(dyn Error + 'static)) -> Option<NotSupported> {
+    classify(err).not_supported
 }
 
 /// `Ok(v)` gives `Some(v)`. An error that is (or wraps) [`NotSupported`] prints a
@@ -38,7 +31,7 @@ pub fn skip_if_not_supported<T, E: Error + 'static>(result: Result<T, E>) -> Opt
     let Some(ns) = find_not_supported(&err) else {
         panic!("unexpected error: {}", chain(&err));
     };
-    match not_supported_verdict(ns) {
+    match not_supported_verdict(&ns) {
         Verdict::Skip(reason) => skip(reason),
         Verdict::Fail(message) => panic!("{message}"),
     }
@@ -76,7 +69,14 @@ mod tests {
     #[test]
     fn not_supported_is_found_through_wrappers() {
         let ns = NotSupported::new("thing", KernelVersion::new(3, 0, 0));
-        assert_eq!(find_not_supported(&Wrapper(ns.clone())), Some(&ns));
+        assert_eq!(find_not_supported(&Wrapper(ns.clone())), Some(ns.clone()));
+        let transparent: ebpf::Error = ebpf_syscall::Error::NotSupported(ns.clone()).into();
+        let wrapped = ebpf::Error::Program {
+            name: "p".into(),
+            op: "load",
+            source: Box::new(transparent),
+        };
+        assert_eq!(find_not_supported(&wrapped), Some(ns));
     }
 
     #[test]

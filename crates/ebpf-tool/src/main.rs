@@ -21,7 +21,6 @@ macro_rules! outw {
 }
 
 mod cmd;
-mod json;
 mod privileges;
 mod value;
 
@@ -31,8 +30,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Errors are printed as one line and give exit code 1.
-pub type Result<T> = std::result::Result<T, String>;
+/// Errors are printed as one line, each cause once (`{:#}`), and give exit code 1.
+pub type Result<T> = anyhow::Result<T>;
 
 /// The number of instructions of a program that carry a CO-RE relocation.
 pub fn core_relo_count(p: &ebpf_spec::ProgramSpec) -> usize {
@@ -332,9 +331,7 @@ fn seconds(v: f64, flag: &str) -> Result<std::time::Duration> {
     if v.is_finite() && v > 0.0 {
         Ok(std::time::Duration::from_secs_f64(v))
     } else {
-        Err(format!(
-            "{flag} must be a positive number of seconds, not {v}"
-        ))
+        anyhow::bail!("{flag} must be a positive number of seconds, not {v}")
     }
 }
 
@@ -441,8 +438,9 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Err(msg) => {
-            eprintln!("ebpf-tool: {}", privileges::hint(&msg));
+        Err(e) => {
+            // `{:#}`: the context and each cause once, joined with ": ".
+            eprintln!("ebpf-tool: {}", privileges::hint(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

@@ -2,10 +2,16 @@
 //!
 //! Errors read like a path from the object to the cause:
 //! `program 'tp_getpid': load: verifier rejected the program (EACCES): ...`.
-//! Missing kernel features stay [`NotSupported`] somewhere in the
-//! [`source`](std::error::Error::source) chain, so callers (and
-//! `ebpf_test_support::skip_if_not_supported`) can find them; a refusal by
-//! policy is [`Error::PermissionDenied`], never `NotSupported`.
+//! Each wrapper's message is only its own context (`program 'tp_getpid':
+//! load`); the cause is its [`source`](std::error::Error::source). Print the
+//! whole chain with [`ErrorChain`](crate::ErrorChain) (or `anyhow`'s `{:#}`),
+//! which shows each cause once.
+//!
+//! A missing kernel feature is a [`NotSupported`] at any depth: ask
+//! [`Error::not_supported`] (as `ebpf_test_support::skip_if_not_supported`
+//! does) rather than downcasting the chain, where a transparent variant is no
+//! link of its own; a refusal by policy is [`Error::PermissionDenied`], never
+//! `NotSupported`.
 //!
 //! ```
 //! use ebpf::Error;
@@ -17,6 +23,8 @@ use core::fmt;
 
 use ebpf_syscall::{Errno, NotSupported, VerifierLog};
 
+use crate::reader_error::ReaderError;
+
 /// A `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
@@ -25,13 +33,13 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A system call failed (the error names the `bpf()` command and errno).
-    #[error("{0}")]
-    Syscall(#[source] ebpf_syscall::Error),
+    #[error(transparent)]
+    Syscall(ebpf_syscall::Error),
     /// The running kernel lacks a feature.
-    #[error("{0}")]
+    #[error(transparent)]
     NotSupported(#[from] NotSupported),
     /// The verifier rejected a program; carries the whole log.
-    #[error("{0}")]
+    #[error(transparent)]
     Verifier(#[from] Box<VerifierError>),
     /// The kernel refused by policy (`EPERM`): a missing capability, lockdown, or memlock.
     #[error("{what}: {errno}: refused by policy, not by a missing feature: {hint}")]
@@ -45,7 +53,7 @@ pub enum Error {
         hint: String,
     },
     /// A map operation failed.
-    #[error("map '{name}': {op}: {source}")]
+    #[error("map '{name}': {op}")]
     Map {
         /// The map's name.
         name: String,
@@ -56,7 +64,7 @@ pub enum Error {
         source: Box<Error>,
     },
     /// A program operation failed.
-    #[error("program '{name}': {op}: {source}")]
+    #[error("program '{name}': {op}")]
     Program {
         /// The program's name.
         name: String,
@@ -67,7 +75,7 @@ pub enum Error {
         source: Box<Error>,
     },
     /// A step of loading a collection failed.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Context {
         /// What was being done (`kconfig`, `ksym 'bpf_prog_active'`, ...).
         what: String,
@@ -93,21 +101,22 @@ pub enum Error {
     },
     /// The spec is malformed or over a limit, or an object file could not be
     /// read into a spec (a skeleton's `open()`); see [`ebpf_spec::Error`].
-    #[error("{0}")]
+    #[error(transparent)]
     Spec(#[from] ebpf_spec::Error),
-    /// BTF could not be parsed, relocated or marshalled.
-    #[error("BTF: {0}")]
+    /// BTF could not be parsed, relocated or marshalled (its messages start
+    /// with `btf:`).
+    #[error(transparent)]
     Btf(#[from] ebpf_btf::Error),
     /// A CO-RE relocation could not be computed or applied (an ambiguous
     /// candidate, a malformed accessor, ...). Unsatisfiable relocations are
     /// not errors: they poison their instruction.
-    #[error("CO-RE: {0}")]
+    #[error("CO-RE")]
     Core(#[source] ebpf_btf::core::CoreError),
     /// Instructions could not be encoded.
-    #[error("instructions: {0}")]
+    #[error("instructions")]
     Asm(#[from] ebpf_asm::Error),
     /// Reading a file (config, kallsyms, pins) failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The path.
         path: String,
@@ -116,8 +125,8 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A ring buffer or perf reader could not be set up.
-    #[error("{0}")]
-    Reader(#[from] crate::reader_error::ReaderError),
+    #[error(transparent)]
+    Reader(#[from] ReaderError),
     /// An argument does not fit the object (wrong key size, bad name, ...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
@@ -138,6 +147,7 @@ impl Error {
     pub fn errno(&self) -> Option<Errno> {
         match self {
             Error::Syscall(e) => e.errno(),
+            Error::Reader(ReaderError::Syscall { source, .. }) => source.errno(),
             Error::Verifier(v) => Some(v.errno),
             Error::PermissionDenied { errno, .. } => Some(*errno),
             Error::Map { source, .. }
@@ -151,7 +161,8 @@ impl Error {
     /// The [`NotSupported`] this error is or wraps.
     pub fn not_supported(&self) -> Option<&NotSupported> {
         match self {
-            Error::NotSupported(ns) => Some(ns),
+            Error::NotSupported(ns) | Error::Reader(ReaderError::NotSupported(ns)) => Some(ns),
+            Error::Syscall(e) => e.not_supported(),
             Error::Map { source, .. }
             | Error::Program { source, .. }
             | Error::Context { source, .. } => source.not_supported(),

@@ -19,10 +19,11 @@
 //!   memory of an arena map ([`Map::arena`]).
 //! - [`Program`]: [`Program::load`], [`Program::test_run`], pin, info.
 //! - [`info`]: every loaded program, map, BTF object and link by id.
-//! - [`Error`]: reads like a path (`program 'x': load: ...`); a missing kernel
-//!   feature is [`NotSupported`] in its source chain, a refusal by policy is
+//! - [`Error`]: reads like a path (`program 'x': load: ...`), each cause printed
+//!   once by [`ErrorChain`]; a missing kernel feature is a [`NotSupported`]
+//!   ([`Error::not_supported`]), a refusal by policy is
 //!   [`Error::PermissionDenied`], a verifier rejection is a [`VerifierError`]
-//!   with the whole log.
+//!   with the whole log ([`Error::verifier`]).
 //!
 //! ```no_run
 //! use ebpf::{Collection, CollectionOptions, CollectionSpec, TestRunOptions, UpdateFlags};
@@ -80,7 +81,8 @@ pub use ebpf_spec::{
 pub use ebpf_syscall::token;
 pub use ebpf_syscall::token::Token;
 pub use ebpf_syscall::{
-    KernelConfig, KernelVersion, LogLevel, NotSupported, PermissionFacts, VerifierLog, eperm_hint,
+    ErrorChain, KernelConfig, KernelVersion, LogLevel, NotSupported, PermissionFacts, VerifierLog,
+    eperm_hint,
 };
 pub use error::{Error, Result, VerifierError};
 pub use global_data::GlobalData;

@@ -11,8 +11,8 @@ use ebpf_syscall::MapType;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReaderError {
-    /// A system call failed.
-    #[error("{what}: {source}")]
+    /// A system call failed (the call's error is the `source()`).
+    #[error("{what}")]
     Syscall {
         /// What was being done, naming the ring.
         what: String,
@@ -20,8 +20,9 @@ pub enum ReaderError {
         #[source]
         source: ebpf_syscall::Error,
     },
-    /// Reading a kernel file (`/sys/devices/system/cpu/online`, ...) failed.
-    #[error("{what}: {source}")]
+    /// Reading a kernel file (`/sys/devices/system/cpu/online`, ...) failed
+    /// (the I/O error is the `source()`).
+    #[error("{what}")]
     Io {
         /// What was being done, including the path.
         what: String,

@@ -152,7 +152,10 @@ fn arena_address_taken() {
         // A second arena at the same address fails rather than replacing the
         // first one's mapping.
         let e = Collection::load(&spec(), CollectionOptions::default()).unwrap_err();
-        assert!(e.to_string().contains("map 'arena'"), "{e}");
+        assert!(
+            ebpf::ErrorChain(&e).to_string().contains("map 'arena'"),
+            "{e}"
+        );
         assert_eq!(e.errno(), Some(Errno::EXIST), "{e}");
         assert_eq!(first.variables["arena_magic"].get::<u64>().unwrap(), MAGIC);
         Ok(())
@@ -165,7 +168,10 @@ fn not_an_arena() {
         let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let m = ebpf::Map::create(&ebpf::MapSpec::new("plain", MapType::ARRAY, 4, 4, 1)).unwrap();
         let e = m.arena().unwrap_err();
-        assert!(e.to_string().contains("is not an arena"), "{e}");
+        assert!(
+            ebpf::ErrorChain(&e).to_string().contains("is not an arena"),
+            "{e}"
+        );
         Ok(())
     });
 }

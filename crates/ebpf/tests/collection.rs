@@ -52,12 +52,17 @@ fn load_tolerant(
                 let Error::Program { name, .. } = &e else {
                     panic!("load failed: {e}")
                 };
-                let missing_ksym = e.to_string().starts_with(&format!(
+                let missing_ksym = ebpf::ErrorChain(&e).to_string().starts_with(&format!(
                     "program '{name}': resolve externs: kernel variable"
                 ));
                 if e.is_permission_denied() {
-                    assert!(e.to_string().contains("EPERM"), "{e}");
-                    assert!(e.to_string().contains("refused by policy"), "{e}");
+                    assert!(ebpf::ErrorChain(&e).to_string().contains("EPERM"), "{e}");
+                    assert!(
+                        ebpf::ErrorChain(&e)
+                            .to_string()
+                            .contains("refused by policy"),
+                        "{e}"
+                    );
                     skip(format!("{name}: {e}"));
                 } else if missing_ksym {
                     // A typed ksym this kernel's BTF does not describe (Debian's
@@ -277,7 +282,7 @@ fn lockdown_is_permission_denied() {
             Err(e) => {
                 assert!(e.is_permission_denied(), "{e}");
                 assert!(e.not_supported().is_none());
-                let msg = e.to_string();
+                let msg = ebpf::ErrorChain(&e).to_string();
                 assert!(msg.starts_with("program 'fexit_prog': load:"), "{msg}");
                 assert!(msg.contains("(EPERM): refused by policy"), "{msg}");
             }
@@ -369,7 +374,12 @@ fn pinning_by_name() {
         .unwrap();
         other.pin(&pinned).unwrap();
         let e = Collection::load(&s, opts()).unwrap_err();
-        assert!(e.to_string().contains("max entries 3 != 2"), "{e}");
+        assert!(
+            ebpf::ErrorChain(&e)
+                .to_string()
+                .contains("max entries 3 != 2"),
+            "{e}"
+        );
         other.unpin().unwrap();
         // A failed load removes the pins it created.
         let mut failing = s.clone();
@@ -409,7 +419,12 @@ fn pin_by_name_stays_inside_the_pin_path() {
                 },
             )
             .unwrap_err();
-            assert!(e.to_string().contains("one path component"), "{bad}: {e}");
+            assert!(
+                ebpf::ErrorChain(&e)
+                    .to_string()
+                    .contains("one path component"),
+                "{bad}: {e}"
+            );
             assert!(!fs.path().join("escaped").exists(), "{bad}: pinned outside");
             assert_eq!(
                 std::fs::read_dir(&dir)?.count(),
@@ -434,8 +449,18 @@ fn data_limits_are_checked_before_loading() {
         };
         let e = Collection::load(&s, tight).unwrap_err();
         assert!(matches!(e, ebpf::Error::Spec(_)), "{e}");
-        assert!(e.to_string().contains("more than the limit of 16"), "{e}");
-        assert!(e.to_string().contains("(largest: '.bss' 52"), "{e}");
+        assert!(
+            ebpf::ErrorChain(&e)
+                .to_string()
+                .contains("more than the limit of 16"),
+            "{e}"
+        );
+        assert!(
+            ebpf::ErrorChain(&e)
+                .to_string()
+                .contains("(largest: '.bss' 52"),
+            "{e}"
+        );
         Collection::load(&s, CollectionOptions::default())?;
         Ok(())
     });
@@ -489,7 +514,7 @@ fn map_replacement() {
             },
         )
         .unwrap_err();
-        let msg = e.to_string();
+        let msg = ebpf::ErrorChain(&e).to_string();
         assert!(
             msg.contains("hash_map") && msg.contains("value size 4 != 8"),
             "{msg}"
@@ -506,7 +531,10 @@ fn map_replacement() {
             },
         )
         .unwrap_err();
-        assert!(e.to_string().contains("no_such_map"), "{e}");
+        assert!(
+            ebpf::ErrorChain(&e).to_string().contains("no_such_map"),
+            "{e}"
+        );
         Ok(())
     });
 }
@@ -520,7 +548,7 @@ fn verifier_error_is_readable() {
             .unwrap_err();
         let v = e.verifier().expect("a verifier error");
         assert!(v.log.as_str().contains("R0 !read_ok"), "{}", v.log.as_str());
-        let msg = e.to_string();
+        let msg = ebpf::ErrorChain(&e).to_string();
         assert!(
             msg.starts_with("program 'raw': load: verifier rejected the program"),
             "{msg}"
@@ -565,14 +593,18 @@ fn core_fixture() {
         let mut amb = s.clone();
         amb.programs.retain(|n, _| n == "err_ambiguous");
         let e = Collection::load(&amb, opts()).unwrap_err();
-        assert!(e.to_string().contains("ambiguous"), "{e}");
+        assert!(
+            ebpf::ErrorChain(&e).to_string().contains("ambiguous"),
+            "{e}"
+        );
         assert!(
             e.core()
                 .is_some_and(ebpf_btf::core::CoreError::is_ambiguous),
             "{e}"
         );
         assert!(
-            e.to_string()
+            ebpf::ErrorChain(&e)
+                .to_string()
                 .starts_with("program 'err_ambiguous': apply CO-RE relocations"),
             "{e}"
         );
@@ -596,7 +628,12 @@ fn poisoned_relocation_is_named() {
             .as_deref()
             .expect("poisoned relocation named");
         assert!(relo.contains("core_s"), "{relo}");
-        assert!(e.to_string().contains("CO-RE relocation"), "{e}");
+        assert!(
+            ebpf::ErrorChain(&e)
+                .to_string()
+                .contains("CO-RE relocation"),
+            "{e}"
+        );
         Ok(())
     });
 }
@@ -649,7 +686,9 @@ fn ksyms_typeless_and_weak() {
         }
         let e = Collection::load(&s, CollectionOptions::default()).unwrap_err();
         assert!(
-            e.to_string().contains("'ebpf_rs_no_such_symbol' not found"),
+            ebpf::ErrorChain(&e)
+                .to_string()
+                .contains("'ebpf_rs_no_such_symbol' not found"),
             "{e}"
         );
         Ok(())
@@ -665,7 +704,10 @@ fn foreign_byte_order_is_refused() {
             "loader-el.o"
         };
         let e = Collection::load(&spec(name), CollectionOptions::default()).unwrap_err();
-        assert!(e.to_string().contains("byte order"), "{e}");
+        assert!(
+            ebpf::ErrorChain(&e).to_string().contains("byte order"),
+            "{e}"
+        );
         Ok(())
     });
 }
@@ -767,7 +809,8 @@ fn refused_object_btf_is_dropped_when_nothing_needs_it() {
         needs.programs.get_mut("seven").unwrap().program_type = ProgramType::Ext;
         let e = Collection::load(&needs, CollectionOptions::default()).unwrap_err();
         assert!(
-            e.to_string()
+            ebpf::ErrorChain(&e)
+                .to_string()
                 .starts_with("load object BTF (struct_ops and freplace programs need it): "),
             "{e}"
         );

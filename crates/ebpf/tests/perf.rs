@@ -17,9 +17,7 @@ mod common_readers;
 use common_readers::*;
 
 fn possible_cpus() -> u32 {
-    let text = std::fs::read_to_string("/sys/devices/system/cpu/possible").unwrap();
-    let last = text.trim().rsplit([',', '-']).next().unwrap();
-    last.parse::<u32>().unwrap() + 1
+    u32::try_from(ebpf_syscall::possible_cpus().unwrap()).unwrap()
 }
 
 fn perf_map() -> OwnedFd {

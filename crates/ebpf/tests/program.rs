@@ -135,7 +135,10 @@ fn unresolved_map_reference_is_an_error() {
         );
         spec.license = "GPL".into();
         let e = Program::load(&spec, &ProgramOptions::default()).unwrap_err();
-        assert!(e.to_string().contains("map 'nope"), "{e}");
+        assert!(
+            ebpf::ErrorChain(&e).to_string().contains("map 'nope"),
+            "{e}"
+        );
         Ok(())
     });
 }
@@ -170,7 +173,10 @@ fn unknown_section_is_an_error() {
     kernel_test(|| {
         let spec = ProgramSpec::new("what", "no_such_section", vec![mov64(R0, 0), exit()].into());
         let e = Program::load(&spec, &ProgramOptions::default()).unwrap_err();
-        assert!(e.to_string().contains("no program type"), "{e}");
+        assert!(
+            ebpf::ErrorChain(&e).to_string().contains("no program type"),
+            "{e}"
+        );
         Ok(())
     });
 }

@@ -43,7 +43,9 @@ fn load_and_run(spec: &CollectionSpec, mount: OwnedFd) -> Result<(), String> {
         ..Default::default()
     };
     let mut coll = Collection::load(spec, opts).map_err(|e| format!("load: {e}"))?;
-    let prog = coll.take_program("count_runs").map_err(|e| e.to_string())?;
+    let prog = coll
+        .take_program("count_runs")
+        .map_err(|e| ebpf::ErrorChain(&e).to_string())?;
     let res = prog
         .test_run(&TestRunOptions {
             data_in: vec![0; 64],
@@ -54,11 +56,15 @@ fn load_and_run(spec: &CollectionSpec, mount: OwnedFd) -> Result<(), String> {
     if res.retval != 42 {
         return Err(format!("returned {}, not 42 (.rodata)", res.retval));
     }
-    let runs: Option<u64> = coll.maps["runs"].get(&0u32).map_err(|e| e.to_string())?;
+    let runs: Option<u64> = coll.maps["runs"]
+        .get(&0u32)
+        .map_err(|e| ebpf::ErrorChain(&e).to_string())?;
     if runs != Some(3) {
         return Err(format!("runs map holds {runs:?}, not 3"));
     }
-    let total = coll.variables["total"].bytes().map_err(|e| e.to_string())?;
+    let total = coll.variables["total"]
+        .bytes()
+        .map_err(|e| ebpf::ErrorChain(&e).to_string())?;
     if total != 6u64.to_ne_bytes() {
         return Err(format!("total is {total:?}, not 6"));
     }
@@ -91,7 +97,8 @@ fn a_bpffs_without_delegation_gives_no_token() {
         let fs = ebpf_test_support::BpfFs::new()?;
         let err = Token::from_path(fs.path()).unwrap_err();
         assert!(
-            err.to_string()
+            ebpf::ErrorChain(&err)
+                .to_string()
                 .starts_with(&format!("BPF_TOKEN_CREATE from {}: ", fs.path().display())),
             "{err}"
         );

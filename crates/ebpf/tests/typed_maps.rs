@@ -53,16 +53,23 @@ fn hash_map_round_trips_and_iterates_in_batches() {
 fn construction_checks_type_and_sizes_once() {
     kernel_test(|| {
         let e = HashMap::<u32, u32>::try_from(map(MapType::ARRAY, 4, 4, 1)?).unwrap_err();
-        assert!(e.to_string().contains("its type is array, not hash"), "{e}");
+        assert!(
+            ebpf::ErrorChain(&e)
+                .to_string()
+                .contains("its type is array, not hash"),
+            "{e}"
+        );
         let e = HashMap::<u64, u32>::try_from(map(MapType::HASH, 4, 4, 1)?).unwrap_err();
         assert!(
-            e.to_string()
+            ebpf::ErrorChain(&e)
+                .to_string()
                 .contains("its keys have 4 bytes, the key type 8"),
             "{e}"
         );
         let e = Array::<u64>::try_from(map(MapType::ARRAY, 4, 4, 1)?).unwrap_err();
         assert!(
-            e.to_string()
+            ebpf::ErrorChain(&e)
+                .to_string()
                 .starts_with("map 'typed': array: invalid argument: its values have 4 bytes"),
             "{e}"
         );

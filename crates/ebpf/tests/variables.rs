@@ -52,10 +52,18 @@ fn round_trip_mmapped() {
         assert_eq!(v["counter"].get::<u32>().unwrap(), 2);
         // Wrong sizes and read-only sections are errors.
         let e = v["counter"].set(&1u64).unwrap_err();
-        assert!(e.to_string().contains("variable 'counter'"), "{e}");
+        assert!(
+            ebpf::ErrorChain(&e)
+                .to_string()
+                .contains("variable 'counter'"),
+            "{e}"
+        );
         assert!(v["counter"].get::<u64>().is_err());
         let e = v["greeting"].write(b"HELLO\0").unwrap_err();
-        assert!(e.to_string().contains("read-only"), "{e}");
+        assert!(
+            ebpf::ErrorChain(&e).to_string().contains("read-only"),
+            "{e}"
+        );
         // Variables outlive the collection's maps (they hold their own handle).
         let counter = v["counter"].clone();
         drop(c);

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 include!(concat!(env!("OUT_DIR"), "/cgroup_egress.skel.rs"));
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> anyhow::Result<()> {
     let args = ebpf_examples::Args::parse();
     let obj = CgroupEgressSkel::open()?.load()?;
     let _link = ebpf_link::cgroup::attach_path(&obj.progs.count_egress, &args.cgroup)?;

@@ -17,7 +17,7 @@ fn call_getppid_for(d: Duration) {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> anyhow::Result<()> {
     let args = ebpf_examples::Args::parse();
     let obj = MapInMapSkel::open()?.load()?;
     let _links = obj.attach_all()?;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 include!(concat!(env!("OUT_DIR"), "/opensnoop.skel.rs"));
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> anyhow::Result<()> {
     let args = ebpf_examples::Args::parse();
     let mut skel = OpensnoopSkel::open()?;
     // A `volatile const`: the verifier sees the value, dead branches go away.

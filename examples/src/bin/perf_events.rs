@@ -11,7 +11,7 @@ use ebpf::zerocopy::FromBytes;
 
 include!(concat!(env!("OUT_DIR"), "/perf_events.skel.rs"));
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> anyhow::Result<()> {
     let args = ebpf_examples::Args::parse();
     let obj = PerfEventsSkel::open()?.load()?;
     let _links = obj.attach_all()?;

@@ -9,7 +9,7 @@ use ebpf_link::tcx::{self, TcxDirection, TcxOptions};
 
 include!(concat!(env!("OUT_DIR"), "/tcx_counter.skel.rs"));
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> anyhow::Result<()> {
     let args = ebpf_examples::Args::parse();
     let obj = TcxCounterSkel::open()?.load()?;
     let ifindex = ebpf_link::ifindex(&args.iface)?;

@@ -10,7 +10,7 @@ use ebpf_link::xdp::{self, XdpMode};
 
 include!(concat!(env!("OUT_DIR"), "/xdp_counter.skel.rs"));
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> anyhow::Result<()> {
     let args = ebpf_examples::Args::parse();
     let obj = XdpCounterSkel::open()?.load()?;
     let _link = xdp::attach(

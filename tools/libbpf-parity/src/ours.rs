@@ -7,20 +7,9 @@ use std::sync::Arc;
 
 use ebpf::{Collection, CollectionOptions, CollectionSpec};
 
-/// An error and its causes on one line (`a: b: c`), a cause its wrapper
-/// already shows left out.
+/// An error and its causes on one line (`a: b: c`).
 pub fn one_line(err: &(dyn Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        let text = e.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cur = e.source();
-    }
-    out.replace('\n', " ")
+    ebpf::ErrorChain(err).to_string().replace('\n', " ")
 }
 
 /// Reads the object at `path`.

@@ -83,10 +83,10 @@ pub enum AccessorError {
 #[non_exhaustive]
 pub enum CoreErrorKind {
     /// The accessor string is malformed or does not fit the local type.
-    #[error("{0}")]
+    #[error(transparent)]
     Accessor(#[from] AccessorError),
     /// Reading local or target BTF failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Btf(#[from] crate::Error),
     /// The local type is anonymous: candidates are searched by name.
     #[error("relocations against anonymous types are not supported")]
@@ -154,6 +154,9 @@ pub enum CoreErrorKind {
 }
 
 /// A relocation that could not be computed or applied, with where it was.
+///
+/// Its message names the relocation; what went wrong is its
+/// [`source`](std::error::Error::source), the [`CoreErrorKind`].
 #[derive(Debug)]
 pub struct CoreError {
     /// Index of the relocation (as numbered by the caller, see [`super::Relocator`]).
@@ -172,23 +175,18 @@ impl fmt::Display for CoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "relocation {} ({} of {}, insn {}): {}",
+            "relocation {} ({} of {}, insn {})",
             self.relocation,
             kind_description(self.kind),
             self.local,
             self.insn,
-            self.source
         )
     }
 }
 
 impl std::error::Error for CoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.source {
-            CoreErrorKind::Btf(e) => Some(e),
-            CoreErrorKind::Accessor(e) => Some(e),
-            _ => None,
-        }
+        Some(&self.source)
     }
 }
 

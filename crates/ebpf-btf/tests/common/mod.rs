@@ -224,3 +224,15 @@ pub fn skip(reason: impl std::fmt::Display) {
         format_args!("SKIP {test}: {reason}\n"),
     );
 }
+
+/// `e` and its causes, joined with ": ", as a user's program prints them.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cur = c.source();
+    }
+    out
+}

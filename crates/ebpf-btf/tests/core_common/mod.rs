@@ -64,3 +64,15 @@ pub fn arr(elem: TypeId, index: TypeId, nelems: u32) -> Type {
 pub fn build(b: &Builder) -> Spec {
     Spec::parse(&b.marshal(MarshalOptions::default()).unwrap()).unwrap()
 }
+
+/// `e` and its causes, joined with ": ", as a user's program prints them.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cur = c.source();
+    }
+    out
+}

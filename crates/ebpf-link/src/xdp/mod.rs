@@ -567,7 +567,12 @@ impl Drop for Owned {
                 self.iface,
                 self.program_id
             ),
-            Err(e) => log::warn!("detach {} of {}: {e}", self.mode.describe(), self.iface),
+            Err(e) => log::warn!(
+                "detach {} of {}: {}",
+                self.mode.describe(),
+                self.iface,
+                sys::ErrorChain(&e)
+            ),
         }
     }
 }

@@ -7,6 +7,8 @@ use std::path::Path;
 use ebpf_gen::{Embed, SkeletonOptions, TypesOptions};
 use ebpf_spec::CollectionSpec;
 
+use anyhow::Context as _;
+
 use crate::Result;
 
 /// Writes `code` to `out` (or returns it for stdout); warnings go to stderr.
@@ -16,7 +18,7 @@ fn emit(generated: ebpf_gen::Generated, out: Option<&str>) -> Result<String> {
     }
     match out {
         Some(path) => {
-            std::fs::write(path, &generated.code).map_err(|e| format!("{path}: {e}"))?;
+            std::fs::write(path, &generated.code).with_context(|| path.to_owned())?;
             Ok(String::new())
         }
         None => Ok(generated.code),
@@ -31,7 +33,7 @@ pub fn skeleton(
     types: &[String],
     out: Option<&str>,
 ) -> Result<String> {
-    let spec = CollectionSpec::from_file(object).map_err(|e| format!("{object}: {e}"))?;
+    let spec = CollectionSpec::from_file(object).with_context(|| object.to_owned())?;
     let stem = Path::new(object)
         .file_name()
         .and_then(|f| f.to_str())
@@ -48,7 +50,7 @@ pub fn skeleton(
         embed: Embed::File(embed),
     };
     let generated =
-        ebpf_gen::generate_skeleton(&spec, &options).map_err(|e| format!("{object}: {e}"))?;
+        ebpf_gen::generate_skeleton(&spec, &options).with_context(|| object.to_owned())?;
     emit(generated, out)
 }
 
@@ -87,8 +89,7 @@ pub fn types(file: &str, types: &[String], out: Option<&str>) -> Result<String> 
         module: stem.to_owned(),
         source: file.to_owned(),
     };
-    let generated =
-        ebpf_gen::generate_types(&spec, &options).map_err(|e| format!("{file}: {e}"))?;
+    let generated = ebpf_gen::generate_types(&spec, &options).with_context(|| file.to_owned())?;
     emit(generated, out)
 }
 

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use ebpf_btf::core::Relocator;
 use ebpf_btf::{CoreRelo, Spec};
 
+use anyhow::Context as _;
+
 use crate::Result;
 
 /// The CO-RE relocations of a program, with `insn_off` relative to its start.
@@ -27,13 +29,11 @@ fn program_relos(p: &ebpf_spec::ProgramSpec) -> Vec<CoreRelo> {
 pub fn run(path: &str, target: Option<&str>) -> Result<String> {
     let spec = super::open_object(path)?;
     let Some(local) = &spec.btf else {
-        return Err(format!(
-            "{path}: the object has no BTF, so no CO-RE relocations"
-        ));
+        anyhow::bail!("{path}: the object has no BTF, so no CO-RE relocations");
     };
     let target: Arc<Spec> = match target {
         Some(t) => super::btf::load(t)?,
-        None => Spec::kernel_shared().map_err(|e| format!("kernel BTF: {e}"))?,
+        None => Spec::kernel_shared().context("kernel BTF")?,
     };
     let targets = [target.as_ref()];
     let mut relocator = Relocator::new(local, &targets);
@@ -60,7 +60,13 @@ pub fn run(path: &str, target: Option<&str>) -> Result<String> {
                     );
                 }
                 Err(e) => {
-                    let _ = writeln!(out, "{}\tinsn {}\terror: {e}", p.name, relo.insn_off / 8);
+                    let _ = writeln!(
+                        out,
+                        "{}\tinsn {}\terror: {}",
+                        p.name,
+                        relo.insn_off / 8,
+                        ebpf::ErrorChain(&e)
+                    );
                 }
             }
         }

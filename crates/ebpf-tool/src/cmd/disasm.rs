@@ -4,30 +4,29 @@
 
 use ebpf_spec::ProgramSpec;
 
-use crate::Result;
-use crate::json::Json;
+use anyhow::Context as _;
 
-fn program_json(p: &ProgramSpec) -> Json {
+use crate::Result;
+use serde_json::{Value, json};
+
+fn program_json(p: &ProgramSpec) -> Value {
     let mut insns = Vec::new();
     for (offset, ins) in p.instructions.iter_offsets() {
         let meta = &ins.metadata;
-        insns.push(
-            Json::object()
-                .with("offset", offset)
-                .with("text", ins.to_string())
-                .with("symbol", meta.symbol().map(str::to_owned))
-                .with("reference", meta.reference().map(str::to_owned))
-                .with("source", meta.source().map(|s| s.to_string()))
-                .with(
-                    "core_relocation",
-                    meta.get::<ebpf_btf::CoreRelo>().map(|r| format!("{r:?}")),
-                ),
-        );
+        insns.push(json!({
+            "offset": offset,
+            "text": ins.to_string(),
+            "symbol": meta.symbol(),
+            "reference": meta.reference(),
+            "source": meta.source().map(|s| s.to_string()),
+            "core_relocation": meta.get::<ebpf_btf::CoreRelo>().map(|r| format!("{r:?}")),
+        }));
     }
-    Json::object()
-        .with("name", p.name.as_str())
-        .with("section", p.section_name.as_str())
-        .with("instructions", Json::Array(insns))
+    json!({
+        "name": p.name,
+        "section": p.section_name,
+        "instructions": insns,
+    })
 }
 
 /// Runs the command.
@@ -38,7 +37,7 @@ pub fn run(path: &str, program: Option<&str>, json: bool) -> Result<String> {
         Some(name) => vec![
             spec.programs
                 .get(name)
-                .ok_or_else(|| format!("{path}: no program named '{name}'"))?,
+                .with_context(|| format!("{path}: no program named '{name}'"))?,
         ],
         None => spec.programs.values().collect(),
     };
@@ -46,10 +45,7 @@ pub fn run(path: &str, program: Option<&str>, json: bool) -> Result<String> {
         outln!(
             out,
             "{}",
-            Json::object().with(
-                "programs",
-                Json::Array(programs.into_iter().map(program_json).collect())
-            )
+            json!({ "programs": programs.into_iter().map(program_json).collect::<Vec<_>>() })
         );
         return Ok(out);
     }

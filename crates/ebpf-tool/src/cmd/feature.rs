@@ -9,7 +9,7 @@ use ebpf::features::{
 };
 
 use crate::Result;
-use crate::json::Json;
+use serde_json::{Value, json};
 
 /// A probe without arguments.
 type Probe = fn() -> FeatureResult;
@@ -102,17 +102,18 @@ pub fn run(json: bool) -> Result<String> {
     let rows = probe_all();
     let mut out = String::new();
     if json {
-        let list: Vec<Json> = rows
+        let list: Vec<Value> = rows
             .iter()
             .map(|r| {
-                Json::object()
-                    .with("group", r.group)
-                    .with("name", r.name.as_str())
-                    .with("supported", r.status)
-                    .with("detail", r.detail.as_str())
+                json!({
+                    "group": r.group,
+                    "name": r.name,
+                    "supported": r.status,
+                    "detail": r.detail,
+                })
             })
             .collect();
-        let _ = writeln!(out, "{}", Json::Array(list));
+        let _ = writeln!(out, "{}", Value::Array(list));
         return Ok(out);
     }
     let mut group = "";

@@ -2,80 +2,68 @@
 
 use ebpf_spec::{CollectionSpec, MapSpec, ProgramSpec, VariableSpec};
 
-use crate::json::Json;
+use serde_json::{Value, json};
+
 use crate::{Result, core_relo_count};
 
-fn program_json(p: &ProgramSpec) -> Json {
-    Json::object()
-        .with("name", p.name.as_str())
-        .with("section", p.section_name.as_str())
-        .with("type", p.program_type.to_string())
-        .with("attach_type", p.attach_type.map(|a| a.to_string()))
-        .with("attach_target", p.attach_target.clone())
-        .with("instructions", p.instructions.iter().count())
-        .with("license", p.license.as_str())
-        .with("core_relocations", core_relo_count(p))
+fn program_json(p: &ProgramSpec) -> Value {
+    json!({
+        "name": p.name,
+        "section": p.section_name,
+        "type": p.program_type.to_string(),
+        "attach_type": p.attach_type.map(|a| a.to_string()),
+        "attach_target": p.attach_target,
+        "instructions": p.instructions.iter().count(),
+        "license": p.license,
+        "core_relocations": core_relo_count(p),
+    })
 }
 
-fn map_json(m: &MapSpec) -> Json {
-    Json::object()
-        .with("name", m.name.as_str())
-        .with("type", m.map_type.to_string())
-        .with("key_size", m.key_size)
-        .with("value_size", m.value_size)
-        .with("max_entries", m.max_entries)
-        .with("flags", m.flags)
-        .with("pinning", format!("{:?}", m.pinning).to_lowercase())
-        .with(
-            "inner_map",
-            m.inner_map.as_ref().map(|inner| map_json(inner)),
-        )
+fn map_json(m: &MapSpec) -> Value {
+    json!({
+        "name": m.name,
+        "type": m.map_type.to_string(),
+        "key_size": m.key_size,
+        "value_size": m.value_size,
+        "max_entries": m.max_entries,
+        "flags": m.flags,
+        "pinning": format!("{:?}", m.pinning).to_lowercase(),
+        "inner_map": m.inner_map.as_ref().map(|inner| map_json(inner)),
+    })
 }
 
-fn variable_json(spec: &CollectionSpec, v: &VariableSpec) -> Json {
+fn variable_json(spec: &CollectionSpec, v: &VariableSpec) -> Value {
     let type_name = match (&spec.btf, v.type_id) {
         (Some(btf), Some(id)) => Some(crate::value::type_string(btf, id)),
         _ => None,
     };
-    Json::object()
-        .with("name", v.name.as_str())
-        .with("section", v.section.as_str())
-        .with("offset", v.offset)
-        .with("size", v.size)
-        .with("type", type_name)
+    json!({
+        "name": v.name,
+        "section": v.section,
+        "offset": v.offset,
+        "size": v.size,
+        "type": type_name,
+    })
 }
 
 /// The whole spec as JSON with the stable keys `programs`, `maps`, `variables`, `btf`.
-pub fn to_json(spec: &CollectionSpec) -> Json {
+pub fn to_json(spec: &CollectionSpec) -> Value {
     let relos: usize = spec.programs.values().map(core_relo_count).sum();
-    Json::object()
-        .with("license", spec.license.as_str())
-        .with("kernel_version", spec.kernel_version)
-        .with(
-            "programs",
-            Json::Array(spec.programs.values().map(program_json).collect()),
-        )
-        .with(
-            "maps",
-            Json::Array(spec.maps.values().map(map_json).collect()),
-        )
-        .with(
-            "variables",
-            Json::Array(
-                spec.variables
-                    .values()
-                    .map(|v| variable_json(spec, v))
-                    .collect(),
-            ),
-        )
-        .with(
-            "btf",
-            spec.btf.as_ref().map(|b| {
-                Json::object()
-                    .with("types", b.len())
-                    .with("core_relocations", relos)
-            }),
-        )
+    json!({
+        "license": spec.license,
+        "kernel_version": spec.kernel_version,
+        "programs": spec.programs.values().map(program_json).collect::<Vec<_>>(),
+        "maps": spec.maps.values().map(map_json).collect::<Vec<_>>(),
+        "variables": spec
+            .variables
+            .values()
+            .map(|v| variable_json(spec, v))
+            .collect::<Vec<_>>(),
+        "btf": spec
+            .btf
+            .as_ref()
+            .map(|b| json!({ "types": b.len(), "core_relocations": relos })),
+    })
 }
 
 /// Writes the spec as aligned text tables.

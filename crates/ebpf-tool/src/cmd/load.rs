@@ -11,8 +11,10 @@ use std::path::Path;
 use ebpf::pin::{PinGuard, check_dir, join_name};
 use ebpf::{Collection, CollectionOptions};
 
+use anyhow::Context as _;
+
 use crate::Result;
-use crate::json::Json;
+use serde_json::json;
 
 /// Runs the command.
 pub fn run(
@@ -30,14 +32,12 @@ pub fn run(
     for arg in attach_progs {
         let (name, what) = arg
             .split_once('=')
-            .ok_or_else(|| format!("--attach-prog {arg}: expected PROGRAM=TARGET"))?;
+            .with_context(|| format!("--attach-prog {arg}: expected PROGRAM=TARGET"))?;
         if !spec.programs.contains_key(name) {
-            return Err(format!(
-                "--attach-prog {arg}: {path} has no program '{name}'"
-            ));
+            anyhow::bail!("--attach-prog {arg}: {path} has no program '{name}'");
         }
         let prog =
-            super::objects::open_prog(what).map_err(|e| format!("--attach-prog {arg}: {e}"))?;
+            super::objects::open_prog(what).with_context(|| format!("--attach-prog {arg}"))?;
         opts.attach_programs
             .insert(name.to_owned(), std::sync::Arc::new(prog));
     }
@@ -52,10 +52,8 @@ pub fn run(
         .map(|(n, _)| n.clone())
         .collect();
     opts.skip_programs.extend(not_loaded.iter().cloned());
-    let mut coll = Collection::load(&spec, opts).map_err(|e| match e.verifier() {
-        Some(v) => format!("load {path}: {e}\n{v}"),
-        None => format!("load {path}: {e}"),
-    })?;
+    // A verifier rejection prints its log once, as the cause's last part.
+    let mut coll = Collection::load(&spec, opts).with_context(|| format!("load {path}"))?;
 
     if let Some(dir) = pin {
         pin_all(&mut coll, Path::new(dir))?;
@@ -63,39 +61,30 @@ pub fn run(
 
     let mut maps = Vec::new();
     for (name, map) in &coll.maps {
-        let id = map.id().map_err(|e| format!("map {name}: {e}"))?;
+        let id = map.id().with_context(|| format!("map {name}"))?;
         maps.push((id, name.clone(), map.map_type().to_string()));
     }
     let mut progs = Vec::new();
     for (name, prog) in &coll.programs {
-        let id = prog.id().map_err(|e| format!("program {name}: {e}"))?;
+        let id = prog.id().with_context(|| format!("program {name}"))?;
         progs.push((id, name.clone(), prog.program_type().to_string()));
     }
     let mut out = String::new();
     if json {
         let list = |v: &[(u32, String, String)]| {
-            Json::Array(
-                v.iter()
-                    .map(|(id, n, t)| {
-                        Json::object()
-                            .with("id", *id)
-                            .with("name", n.as_str())
-                            .with("type", t.as_str())
-                    })
-                    .collect(),
-            )
+            v.iter()
+                .map(|(id, n, t)| json!({ "id": id, "name": n, "type": t }))
+                .collect::<Vec<_>>()
         };
         let _ = writeln!(
             out,
             "{}",
-            Json::object()
-                .with("maps", list(&maps))
-                .with("programs", list(&progs))
-                .with(
-                    "not_loaded",
-                    Json::Array(not_loaded.iter().map(|n| n.as_str().into()).collect()),
-                )
-                .with("pinned", pin.map(str::to_owned))
+            json!({
+                "maps": list(&maps),
+                "programs": list(&progs),
+                "not_loaded": not_loaded,
+                "pinned": pin,
+            })
         );
     } else {
         for (id, n, t) in &maps {
@@ -142,28 +131,26 @@ fn pin_all(coll: &mut Collection, dir: &Path) -> Result<()> {
     let mut map_paths = Vec::new();
     for name in coll.maps.keys() {
         let path =
-            join_name(&maps, map_pin_name(name)).map_err(|e| format!("pin map {name}: {e}"))?;
+            join_name(&maps, map_pin_name(name)).with_context(|| format!("pin map {name}"))?;
         map_paths.push(path);
     }
     let mut prog_paths = Vec::new();
     for name in coll.programs.keys() {
-        let path = join_name(&progs, name).map_err(|e| format!("pin program {name}: {e}"))?;
+        let path = join_name(&progs, name).with_context(|| format!("pin program {name}"))?;
         prog_paths.push(path);
     }
-    check_dir(dir).map_err(|e| format!("--pin: {e}"))?;
+    check_dir(dir).context("--pin")?;
     let mut guard = PinGuard::new();
     for sub in [&maps, &progs] {
-        guard
-            .create_dir_all(sub)
-            .map_err(|e| format!("--pin: {e}"))?;
+        guard.create_dir_all(sub).context("--pin")?;
     }
-    for ((name, map), path) in coll.maps.iter_mut().zip(map_paths) {
-        map.pin(&path).map_err(|e| format!("pin map {name}: {e}"))?;
+    // The errors name the map or program and the path.
+    for (map, path) in coll.maps.values_mut().zip(map_paths) {
+        map.pin(&path)?;
         guard.record(path);
     }
-    for ((name, prog), path) in coll.programs.iter_mut().zip(prog_paths) {
-        prog.pin(&path)
-            .map_err(|e| format!("pin program {name}: {e}"))?;
+    for (prog, path) in coll.programs.values_mut().zip(prog_paths) {
+        prog.pin(&path)?;
         guard.record(path);
     }
     guard.keep();

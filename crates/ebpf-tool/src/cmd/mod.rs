@@ -16,7 +16,7 @@ pub mod usdt;
 /// (`ebpf_spec::Error::Io` already names it).
 pub fn open_object(path: &str) -> crate::Result<ebpf_spec::CollectionSpec> {
     ebpf_spec::CollectionSpec::from_file(path).map_err(|e| match e {
-        ebpf_spec::Error::Io { .. } => e.to_string(),
-        e => format!("{path}: {e}"),
+        ebpf_spec::Error::Io { .. } => e.into(),
+        e => anyhow::Error::new(e).context(path.to_owned()),
     })
 }

@@ -6,22 +6,25 @@ use std::fmt::Write as _;
 use ebpf::info::{self, MapInfo, ProgramInfo};
 use ebpf::{Map, Program};
 
-use crate::Result;
-use crate::json::Json;
-use crate::value;
+use anyhow::Context as _;
 
-fn prog_json(i: &ProgramInfo) -> Json {
-    Json::object()
-        .with("id", i.id)
-        .with("type", i.program_type.to_string())
-        .with("name", i.name.as_str())
-        .with("tag", i.tag_hex())
-        .with("xlated_size", i.xlated_size)
-        .with("jited_size", i.jited_size)
-        .with("verified_insns", i.verified_insns)
-        .with("btf_id", i.btf_id)
-        .with("run_count", i.run_count)
-        .with("run_time_ns", i.run_time_ns)
+use crate::Result;
+use crate::value;
+use serde_json::{Value, json};
+
+fn prog_json(i: &ProgramInfo) -> Value {
+    json!({
+        "id": i.id,
+        "type": i.program_type.to_string(),
+        "name": i.name,
+        "tag": i.tag_hex(),
+        "xlated_size": i.xlated_size,
+        "jited_size": i.jited_size,
+        "verified_insns": i.verified_insns,
+        "btf_id": i.btf_id,
+        "run_count": i.run_count,
+        "run_time_ns": i.run_time_ns,
+    })
 }
 
 fn prog_line(out: &mut String, i: &ProgramInfo) {
@@ -40,16 +43,17 @@ fn prog_line(out: &mut String, i: &ProgramInfo) {
     );
 }
 
-fn map_json(i: &MapInfo) -> Json {
-    Json::object()
-        .with("id", i.id)
-        .with("type", i.map_type.to_string())
-        .with("name", i.name.as_str())
-        .with("key_size", i.key_size)
-        .with("value_size", i.value_size)
-        .with("max_entries", i.max_entries)
-        .with("flags", i.flags)
-        .with("btf_id", i.btf_id)
+fn map_json(i: &MapInfo) -> Value {
+    json!({
+        "id": i.id,
+        "type": i.map_type.to_string(),
+        "name": i.name,
+        "key_size": i.key_size,
+        "value_size": i.value_size,
+        "max_entries": i.max_entries,
+        "flags": i.flags,
+        "btf_id": i.btf_id,
+    })
 }
 
 fn map_line(out: &mut String, i: &MapInfo) {
@@ -63,16 +67,16 @@ fn map_line(out: &mut String, i: &MapInfo) {
 /// Opens a map by numeric id or by a pinned path.
 fn open_map(what: &str) -> Result<Map> {
     match what.parse::<u32>() {
-        Ok(id) => Map::from_id(id).map_err(|e| format!("map {id}: {e}")),
-        Err(_) => Map::from_pin(what).map_err(|e| format!("map {what}: {e}")),
+        Ok(id) => Map::from_id(id).with_context(|| format!("map {id}")),
+        Err(_) => Map::from_pin(what).with_context(|| format!("map {what}")),
     }
 }
 
 /// Opens a program by numeric id or by a pinned path.
 pub(crate) fn open_prog(what: &str) -> Result<Program> {
     match what.parse::<u32>() {
-        Ok(id) => Program::from_id(id).map_err(|e| format!("program {id}: {e}")),
-        Err(_) => Program::from_pin(what).map_err(|e| format!("program {what}: {e}")),
+        Ok(id) => Program::from_id(id).with_context(|| format!("program {id}")),
+        Err(_) => Program::from_pin(what).with_context(|| format!("program {what}")),
     }
 }
 
@@ -81,7 +85,7 @@ pub fn prog_list(json: bool) -> Result<String> {
     let mut out = String::new();
     let mut all = Vec::new();
     for id in info::program_ids() {
-        let id = id.map_err(|e| e.to_string())?;
+        let id = id?;
         // Programs can go away between listing and opening.
         let Ok(p) = Program::from_id(id) else {
             continue;
@@ -91,7 +95,7 @@ pub fn prog_list(json: bool) -> Result<String> {
         }
     }
     if json {
-        let _ = writeln!(out, "{}", Json::Array(all.iter().map(prog_json).collect()));
+        let _ = writeln!(out, "{}", Value::Array(all.iter().map(prog_json).collect()));
     } else {
         for i in &all {
             prog_line(&mut out, i);
@@ -103,7 +107,7 @@ pub fn prog_list(json: bool) -> Result<String> {
 /// `prog show ID|PATH`.
 pub fn prog_show(what: &str, json: bool) -> Result<String> {
     let p = open_prog(what)?;
-    let i = p.info().map_err(|e| format!("program {what}: {e}"))?;
+    let i = p.info().with_context(|| format!("program {what}"))?;
     let mut out = String::new();
     if json {
         let _ = writeln!(out, "{}", prog_json(&i));
@@ -121,14 +125,14 @@ pub fn map_list(json: bool) -> Result<String> {
     let mut out = String::new();
     let mut all = Vec::new();
     for id in info::map_ids() {
-        let id = id.map_err(|e| e.to_string())?;
+        let id = id?;
         let Ok(m) = Map::from_id(id) else { continue };
         if let Ok(i) = m.info() {
             all.push(i);
         }
     }
     if json {
-        let _ = writeln!(out, "{}", Json::Array(all.iter().map(map_json).collect()));
+        let _ = writeln!(out, "{}", Value::Array(all.iter().map(map_json).collect()));
     } else {
         for i in &all {
             map_line(&mut out, i);
@@ -140,7 +144,7 @@ pub fn map_list(json: bool) -> Result<String> {
 /// `map show ID|PATH`.
 pub fn map_show(what: &str, json: bool) -> Result<String> {
     let m = open_map(what)?;
-    let i = m.info().map_err(|e| format!("map {what}: {e}"))?;
+    let i = m.info().with_context(|| format!("map {what}"))?;
     let mut out = String::new();
     if json {
         let _ = writeln!(out, "{}", map_json(&i));
@@ -154,7 +158,7 @@ pub fn map_show(what: &str, json: bool) -> Result<String> {
 /// one (struct fields by name); otherwise integers as numbers, the rest in hex.
 pub fn map_dump(what: &str, json: bool) -> Result<String> {
     let m = open_map(what)?;
-    let mi = m.info().map_err(|e| format!("map {what}: {e}"))?;
+    let mi = m.info().with_context(|| format!("map {what}"))?;
     let btf = (mi.btf_id != 0)
         .then(|| info::btf_spec_by_id(mi.btf_id).ok())
         .flatten();
@@ -170,7 +174,7 @@ pub fn map_dump(what: &str, json: bool) -> Result<String> {
     let show = |b: &[u8]| typed(b, mi.btf_value_type_id).unwrap_or_else(|| plain(b));
     let mut entries = Vec::new();
     for key in m.keys() {
-        let key = key.map_err(|e| format!("map {what}: {e}"))?;
+        let key = key.with_context(|| format!("map {what}"))?;
         if m.is_per_cpu() {
             if let Ok(Some(values)) = m.lookup_percpu(&key) {
                 entries.push((
@@ -188,15 +192,11 @@ pub fn map_dump(what: &str, json: bool) -> Result<String> {
     }
     let mut out = String::new();
     if json {
-        let list: Vec<Json> = entries
+        let list: Vec<Value> = entries
             .iter()
-            .map(|(k, v)| {
-                Json::object()
-                    .with("key", show_key(k))
-                    .with("value", v.as_str())
-            })
+            .map(|(k, v)| json!({ "key": show_key(k), "value": v }))
             .collect();
-        let _ = writeln!(out, "{}", Json::Array(list));
+        let _ = writeln!(out, "{}", Value::Array(list));
     } else {
         for (k, v) in &entries {
             let _ = writeln!(out, "{} => {v}", show_key(k));
@@ -210,16 +210,15 @@ pub fn map_dump(what: &str, json: bool) -> Result<String> {
 pub fn link_list(json: bool) -> Result<String> {
     let mut out = String::new();
     let mut list = Vec::new();
-    for info in ebpf_link::links().map_err(|e| e.to_string())? {
+    for info in ebpf_link::links()? {
         let Ok(info) = info else { continue };
         if json {
-            list.push(
-                Json::object()
-                    .with("id", info.id)
-                    .with("type", info.link_type.to_string())
-                    .with("prog_id", info.program_id)
-                    .with("detail", format!("{:?}", info.data)),
-            );
+            list.push(json!({
+                "id": info.id,
+                "type": info.link_type.to_string(),
+                "prog_id": info.program_id,
+                "detail": format!("{:?}", info.data),
+            }));
         } else {
             let _ = writeln!(
                 out,
@@ -229,7 +228,7 @@ pub fn link_list(json: bool) -> Result<String> {
         }
     }
     if json {
-        let _ = writeln!(out, "{}", Json::Array(list));
+        let _ = writeln!(out, "{}", Value::Array(list));
     }
     Ok(out)
 }
@@ -239,18 +238,17 @@ pub fn btf_list(json: bool) -> Result<String> {
     let mut out = String::new();
     let mut list = Vec::new();
     for id in info::btf_ids() {
-        let id = id.map_err(|e| e.to_string())?;
+        let id = id?;
         let Ok(i) = info::btf_info_by_id(id) else {
             continue;
         };
         if json {
-            list.push(
-                Json::object()
-                    .with("id", i.id)
-                    .with("name", i.name.as_str())
-                    .with("size", i.size)
-                    .with("kernel", i.kernel),
-            );
+            list.push(json!({
+                "id": i.id,
+                "name": i.name,
+                "size": i.size,
+                "kernel": i.kernel,
+            }));
         } else {
             let _ = writeln!(
                 out,
@@ -263,7 +261,7 @@ pub fn btf_list(json: bool) -> Result<String> {
         }
     }
     if json {
-        let _ = writeln!(out, "{}", Json::Array(list));
+        let _ = writeln!(out, "{}", Value::Array(list));
     }
     Ok(out)
 }

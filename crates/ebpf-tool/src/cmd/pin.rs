@@ -12,8 +12,10 @@
 use ebpf::pin_walk::{self, Pinned, PinnedEntry};
 use ebpf_link::{Link, RawLink};
 
+use anyhow::Context as _;
+
 use crate::Result;
-use crate::json::Json;
+use serde_json::{Value, json};
 
 /// What an entry is, as (kind, id, text) for the text line and JSON.
 fn describe(entry: PinnedEntry) -> Result<(&'static str, Option<u32>, String)> {
@@ -22,7 +24,7 @@ fn describe(entry: PinnedEntry) -> Result<(&'static str, Option<u32>, String)> {
         None if entry.is_dir => ("directory", None, String::new()),
         None => ("other", None, "not a BPF object".to_owned()),
         Some(Pinned::Map(m)) => {
-            let i = m.info().map_err(|e| format!("{path}: {e}"))?;
+            let i = m.info().with_context(|| path.to_owned())?;
             let text = format!(
                 "{}: {} '{}'  key {}B  value {}B  max_entries {}",
                 i.id, i.map_type, i.name, i.key_size, i.value_size, i.max_entries
@@ -30,7 +32,7 @@ fn describe(entry: PinnedEntry) -> Result<(&'static str, Option<u32>, String)> {
             ("map", Some(i.id), text)
         }
         Some(Pinned::Program(p)) => {
-            let i = p.info().map_err(|e| format!("{path}: {e}"))?;
+            let i = p.info().with_context(|| path.to_owned())?;
             let text = format!("{}: {} '{}'", i.id, i.program_type, i.name);
             ("program", Some(i.id), text)
         }
@@ -39,7 +41,7 @@ fn describe(entry: PinnedEntry) -> Result<(&'static str, Option<u32>, String)> {
             let raw = RawLink::from_pinned(l);
             let text = match raw.info() {
                 Ok(i) => format!("{}: {}  prog {}", i.id, i.link_type, i.program_id),
-                Err(e) => format!("{id}: {e}"),
+                Err(e) => format!("{id}: {}", ebpf::ErrorChain(&e)),
             };
             // Dropping `raw` closes the fd; the pin stays.
             ("link", Some(id), text)
@@ -51,14 +53,14 @@ fn describe(entry: PinnedEntry) -> Result<(&'static str, Option<u32>, String)> {
 /// `pin tree`.
 pub fn tree(dir: &str, json: bool) -> Result<String> {
     let root = std::path::Path::new(dir);
-    let walk = pin_walk::walk(root).map_err(|e| e.to_string())?;
+    let walk = pin_walk::walk(root)?;
     let mut out = String::new();
     let mut list = Vec::new();
     if !json {
         outln!(out, "{dir}");
     }
     for entry in walk {
-        let entry = entry.map_err(|e| e.to_string())?;
+        let entry = entry?;
         let rel = entry
             .path
             .strip_prefix(root)
@@ -72,11 +74,12 @@ pub fn tree(dir: &str, json: bool) -> Result<String> {
         let depth = entry.depth;
         let (kind, id, text) = describe(entry)?;
         if json {
-            let mut o = Json::object().with("path", rel).with("kind", kind);
+            let mut o = json!({ "path": rel, "kind": kind });
             if let Some(id) = id {
-                o = o.with("id", id);
+                o["id"] = json!(id);
             }
-            list.push(o.with("detail", text));
+            o["detail"] = json!(text);
+            list.push(o);
         } else if kind == "directory" {
             outln!(out, "{:indent$}{name}/", "", indent = depth * 2);
         } else if kind == "other" {
@@ -91,7 +94,7 @@ pub fn tree(dir: &str, json: bool) -> Result<String> {
         }
     }
     if json {
-        outln!(out, "{}", Json::Array(list));
+        outln!(out, "{}", Value::Array(list));
     }
     Ok(out)
 }

@@ -15,6 +15,9 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 
+use anyhow::Context as _;
+use ebpf::ErrorChain;
+
 use crate::Result;
 use crate::privileges;
 use crate::value;
@@ -158,16 +161,15 @@ pub fn run(opts: &RunOptions) -> Result<String> {
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGINT);
     mask.add(Signal::SIGTERM);
-    mask.thread_block()
-        .map_err(|e| format!("block signals: {e}"))?;
+    mask.thread_block().context("block signals")?;
     let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
-        .map_err(|e| format!("signalfd: {e}"))?;
+        .context("signalfd")?;
 
     let (label, spec) = match &opts.object {
         Some(path) => (path.clone(), super::open_object(path)?),
         None => (
             "default object (syscall counts per process)".to_owned(),
-            CollectionSpec::from_elf(DEFAULT_OBJECT).map_err(|e| format!("default object: {e}"))?,
+            CollectionSpec::from_elf(DEFAULT_OBJECT).context("default object")?,
         ),
     };
     // Programs the kernel refuses by policy (lockdown) or lacks support for are
@@ -197,10 +199,10 @@ pub fn run(opts: &RunOptions) -> Result<String> {
                 let skippable = e.is_permission_denied() || e.not_supported().is_some();
                 match &e {
                     ebpf::Error::Program { name, .. } if skippable && !skipped.contains(name) => {
-                        let _ = writeln!(notes, "not loaded {name}: {e}");
+                        let _ = writeln!(notes, "not loaded {name}: {}", ErrorChain(&e));
                         skipped.insert(name.clone());
                     }
-                    _ => return Err(format!("load {label}: {e}")),
+                    _ => return Err(anyhow::Error::new(e).context(format!("load {label}"))),
                 }
             }
         }
@@ -232,7 +234,11 @@ pub fn run(opts: &RunOptions) -> Result<String> {
                 links.push(link);
             }
             Err(e) => {
-                let _ = writeln!(attached, "not attached {name}: {}", privileges::hint(&e));
+                let _ = writeln!(
+                    attached,
+                    "not attached {name}: {}",
+                    privileges::hint(&ErrorChain(&e))
+                );
             }
         }
     }
@@ -245,12 +251,16 @@ pub fn run(opts: &RunOptions) -> Result<String> {
                 links.push(Box::new(link));
             }
             Err(e) => {
-                let _ = writeln!(attached, "not registered {name}: {}", privileges::hint(&e));
+                let _ = writeln!(
+                    attached,
+                    "not registered {name}: {}",
+                    privileges::hint(&ErrorChain(&e))
+                );
             }
         }
     }
     if links.is_empty() && !coll.programs.is_empty() {
-        return Err(format!("{label}: no program could be attached\n{attached}"));
+        anyhow::bail!("{label}: no program could be attached\n{attached}");
     }
     say(&format!("running {label}\n{notes}{attached}"));
 
@@ -271,7 +281,10 @@ pub fn run(opts: &RunOptions) -> Result<String> {
         match added {
             Ok(()) => ring_names.push(name.clone()),
             Err(e) => {
-                say(&format!("ring buffer {name}: not read: {e}\n"));
+                say(&format!(
+                    "ring buffer {name}: not read: {}\n",
+                    ErrorChain(&e)
+                ));
             }
         }
     }
@@ -288,7 +301,10 @@ pub fn run(opts: &RunOptions) -> Result<String> {
         match ebpf::perf::PerfReader::new(map) {
             Ok(r) => perf_readers.push((name.clone(), r)),
             Err(e) => {
-                say(&format!("perf event array {name}: not read: {e}\n"));
+                say(&format!(
+                    "perf event array {name}: not read: {}\n",
+                    ErrorChain(&e)
+                ));
             }
         }
     }
@@ -317,7 +333,7 @@ pub fn run(opts: &RunOptions) -> Result<String> {
         let ms = u16::try_from(timeout.as_millis().max(1)).unwrap_or(u16::MAX);
         match poll(&mut fds, PollTimeout::from(ms)) {
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-            Err(e) => return Err(format!("poll: {e}")),
+            Err(e) => return Err(anyhow::Error::new(e).context("poll")),
         }
         let interrupted = fds[0]
             .revents()

@@ -11,23 +11,24 @@
 use ebpf_link::usdt::{self, UsdtProbe};
 
 use crate::Result;
-use crate::json::Json;
+use serde_json::{Value, json};
 
-fn probe_json(p: &UsdtProbe) -> Json {
+fn probe_json(p: &UsdtProbe) -> Value {
     let args = match p.args() {
-        Ok(args) => Json::Array(args.iter().map(|a| Json::from(a.to_string())).collect()),
-        Err(e) => Json::object().with("error", e.to_string()),
+        Ok(args) => json!(args.iter().map(ToString::to_string).collect::<Vec<_>>()),
+        Err(e) => json!({ "error": ebpf::ErrorChain(&e).to_string() }),
     };
-    Json::object()
-        .with("provider", p.provider.as_str())
-        .with("name", p.name.as_str())
-        .with("offset", p.offset)
-        .with("address", p.address)
-        .with("base", p.base)
-        .with("semaphore_offset", p.semaphore_offset)
-        .with("semaphore", p.semaphore)
-        .with("arguments", p.arguments.as_str())
-        .with("args", args)
+    json!({
+        "provider": p.provider,
+        "name": p.name,
+        "offset": p.offset,
+        "address": p.address,
+        "base": p.base,
+        "semaphore_offset": p.semaphore_offset,
+        "semaphore": p.semaphore,
+        "arguments": p.arguments,
+        "args": args,
+    })
 }
 
 fn print_text(out: &mut String, probes: &[UsdtProbe]) {
@@ -60,20 +61,20 @@ fn print_text(out: &mut String, probes: &[UsdtProbe]) {
                     outln!(out, "  {i}: {a}");
                 }
             }
-            Err(e) => outln!(out, "  ({e})"),
+            Err(e) => outln!(out, "  ({})", ebpf::ErrorChain(&e)),
         }
     }
 }
 
 /// `usdt list`.
 pub fn list(binary: &str, json: bool) -> Result<String> {
-    let probes = usdt::probes(binary).map_err(|e| e.to_string())?;
+    let probes = usdt::probes(binary)?;
     let mut out = String::new();
     if json {
         outln!(
             out,
             "{}",
-            Json::Array(probes.iter().map(probe_json).collect())
+            Value::Array(probes.iter().map(probe_json).collect())
         );
     } else if probes.is_empty() {
         outln!(out, "{binary}: no USDT probes");

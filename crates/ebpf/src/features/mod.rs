@@ -55,8 +55,9 @@ pub use prog::{
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FeatureError {
-    /// The running kernel lacks the feature (its `source()` is the [`NotSupported`]).
-    #[error("{0}")]
+    /// The running kernel lacks the feature (printed once; find it with
+    /// [`FeatureError::not_supported`]).
+    #[error(transparent)]
     NotSupported(#[from] NotSupported),
     /// The probe could not decide: the kernel answered with an error that does
     /// not mean "unknown feature" (`EPERM` without privileges or under
@@ -78,6 +79,14 @@ impl FeatureError {
         matches!(self, Self::NotSupported(_))
     }
 
+    /// The [`NotSupported`] this error is.
+    pub fn not_supported(&self) -> Option<&NotSupported> {
+        match self {
+            Self::NotSupported(ns) => Some(ns),
+            Self::Probe { .. } => None,
+        }
+    }
+
     /// The kernel's error number, for [`FeatureError::Probe`].
     pub fn errno(&self) -> Option<Errno> {
         match self {
@@ -90,7 +99,7 @@ impl FeatureError {
         Self::Probe {
             feature: feature.into(),
             errno: err.errno(),
-            message: err.to_string(),
+            message: ebpf_syscall::ErrorChain(err).to_string(),
         }
     }
 

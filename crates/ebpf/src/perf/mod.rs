@@ -32,7 +32,6 @@
 //! `BPF_MAP_TYPE_PERF_EVENT_ARRAY` with `PERF_COUNT_SW_BPF_OUTPUT` 4.3;
 //! pause and overwritable rings 4.7.
 
-mod cpu;
 mod reader;
 mod ring;
 #[cfg(feature = "tokio")]

@@ -11,7 +11,6 @@ use ebpf_syscall::perf::{
 };
 use ebpf_syscall::{Epoll, EventFd, MapType, Mmap};
 
-use super::cpu::read_cpu_list;
 use super::ring::*;
 use crate::mem::SharedPages;
 use crate::ringbuf::{Flusher, ReaderError, Result};
@@ -221,7 +220,8 @@ impl PerfReader {
             });
         }
         let name = format!("perf buffer '{map_name}'");
-        let possible = read_cpu_list("possible")?;
+        let possible = ebpf_syscall::read_cpu_list("possible")
+            .map_err(ReaderError::syscall(format!("{name}: possible CPUs")))?;
         let needed = possible.iter().max().map_or(0, |&m| m + 1);
         if info.max_entries < needed {
             return Err(ReaderError::InvalidSize {
@@ -238,7 +238,8 @@ impl PerfReader {
                 reason: format!("{} data pages per CPU is not a power of two", options.pages),
             });
         }
-        let online = read_cpu_list("online")?;
+        let online = ebpf_syscall::read_cpu_list("online")
+            .map_err(ReaderError::syscall(format!("{name}: online CPUs")))?;
         let map = map.try_clone_to_owned().map_err(|source| ReaderError::Io {
             what: format!("{name}: dup of the map fd"),
             source,
@@ -640,7 +641,11 @@ impl Drop for PerfReader {
         for ring in &self.rings {
             // Best effort: the entries also go when the map's last fd closes.
             if let Err(e) = fd_array_delete(&self.map, ring.cpu) {
-                log::debug!("{}: removing the event from the map: {e}", ring.name);
+                log::debug!(
+                    "{}: removing the event from the map: {}",
+                    ring.name,
+                    ebpf_syscall::ErrorChain(&e)
+                );
             }
         }
     }
