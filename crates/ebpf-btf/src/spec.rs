@@ -290,7 +290,7 @@ impl Spec {
             .get((id.0 - self.first_id) as usize)
             .ok_or_else(|| self.out_of_range(id))? as usize;
         let info = self.u32_at(off + 4);
-        Kind::from_raw(crate::raw::info_kind(info)).ok_or(Error::BadType {
+        Kind::from_raw(crate::raw::info_kind(info)).ok_or_else(|| Error::BadType {
             id,
             field: "kind".into(),
             reason: "unknown kind",
