@@ -13,7 +13,7 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The ELF container itself is malformed (goblin's message).
+    /// The ELF container itself is malformed.
     #[error("elf: {0}")]
     Elf(String),
     /// Not a relocatable eBPF object.

@@ -36,6 +36,7 @@ mod data;
 mod datasec;
 mod dump;
 mod elf;
+mod elf_raw;
 mod error;
 mod ext_rows;
 mod kconfig;
