@@ -47,6 +47,10 @@ pub(crate) fn essential_len(name: &[u8]) -> usize {
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 const K: u64 = 0x517c_c1b7_2722_0a95;
+/// `__` in every 16-bit lane.
+const PAIRS: u64 = 0x5f5f_5f5f_5f5f_5f5f;
+const LO16: u64 = 0x0001_0001_0001_0001;
+const HI16: u64 = 0x8000_8000_8000_8000;
 
 #[inline(always)]
 fn mix(h: u64, w: u64) -> u64 {
@@ -61,36 +65,31 @@ fn fold(h: u64, len: usize) -> u32 {
     if h == 0 { 1 } else { h }
 }
 
-/// 0x80 in every byte of `w` equal to `_`, exactly.
+/// Whether some aligned 16-bit lane of `w` is `__`. Three underscores in a row always
+/// cover such a lane of one word (words are 8 bytes, an even number), so a name without
+/// one cannot contain `___`: a cheap filter before [`has_triple`].
 #[inline(always)]
-fn underscores(w: u64) -> u64 {
-    let x = w ^ 0x5f5f_5f5f_5f5f_5f5f;
-    !(((x & !HI).wrapping_add(!HI)) | x | !HI)
+fn aligned_pair(w: u64) -> bool {
+    let x = w ^ PAIRS;
+    x.wrapping_sub(LO16) & !x & HI16 != 0
 }
 
-/// Hash of a name, processing 8 bytes at a time (the last word zero-padded, and at
-/// least two words, so that names of up to 16 bytes hash without a loop); never returns
-/// 0 (0 marks "no name"). Must agree with [`hash_cstr`].
+/// Hash of a name, 8 bytes at a time (the last word zero-padded); never returns 0 (0
+/// marks "no name"). Must agree with [`hash_cstr`].
 #[inline]
 pub(crate) fn hash(bytes: &[u8]) -> u32 {
     let mut h: u64 = 0;
-    let mut words = 0;
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
         h = mix(h, u64::from_le_bytes(w));
-        words += 1;
     }
     let rem = chunks.remainder();
     if !rem.is_empty() {
         let mut w = [0u8; 8];
         w[..rem.len()].copy_from_slice(rem);
         h = mix(h, u64::from_le_bytes(w));
-        words += 1;
-    }
-    for _ in words..2 {
-        h = mix(h, 0);
     }
     fold(h, bytes.len())
 }
@@ -115,64 +114,38 @@ fn bytes_before(z: u64) -> usize {
     (z.trailing_zeros() / 8) as usize
 }
 
-/// A mask keeping the low `n` bytes of a word, `n` in 0..=8 (without a branch).
+/// A mask keeping the low `n` bytes of a word, `n` in 0..=7.
 #[inline(always)]
 fn keep(n: usize) -> u64 {
-    ((1u128 << (8 * n)) - 1) as u64
+    (1u64 << (8 * n)).wrapping_sub(1)
 }
 
-/// Whether the underscore masks `u` (of this word) and `prev` (of the word before)
-/// contain three underscores in a row.
-#[inline(always)]
-fn triple_in(u: u64, prev: u64) -> bool {
-    u & ((u << 8) | (prev >> 56)) & ((u << 16) | (prev >> 48)) != 0
-}
-
-/// Finds the NUL-terminated string at the start of `s` in one pass: returns its length,
-/// its [`hash`], and whether it contains `___` (so may have a CO-RE flavour).
-/// `None` if there is no NUL.
+/// Finds the NUL-terminated string at the start of `s` in one pass, a word at a time:
+/// returns its length, its [`hash`], and whether it contains `___` (so may have a CO-RE
+/// flavour). `None` if there is no NUL.
 ///
-/// Names of up to 16 bytes (most of vmlinux's) take no data-dependent branch: both words
-/// are loaded, masked at the NUL and mixed unconditionally.
+/// Per word: a NUL test, one multiply for the hash and a four-operation test for an
+/// aligned `__` ([`aligned_pair`]); only names that pass that test are searched for `___`.
 #[inline]
 pub(crate) fn hash_cstr(s: &[u8]) -> Option<(usize, u32, bool)> {
-    if s.len() < 16 {
-        let n = s.iter().position(|&b| b == 0)?;
-        let name = &s[..n];
-        return Some((n, hash(name), has_triple(name)));
-    }
-    let (w0, w1) = (word(s, 0), word(s, 8));
-    let (z0, z1) = (zero_bytes(w0), zero_bytes(w1));
-    let (n0, n1) = (bytes_before(z0), bytes_before(z1));
-    let w0 = w0 & keep(n0);
-    // The second word counts only if the name did not end in the first.
-    let w1 = w1 & keep(n1) & if z0 == 0 { u64::MAX } else { 0 };
-    let (u0, u1) = (underscores(w0), underscores(w1));
-    let mut triple = triple_in(u0, 0) | triple_in(u1, u0);
-    let mut h = mix(mix(0, w0), w1);
-    if z0 != 0 {
-        return Some((n0, fold(h, n0), triple));
-    }
-    if z1 != 0 {
-        return Some((8 + n1, fold(h, 8 + n1), triple));
-    }
-    // A longer name: a word at a time from byte 16.
-    let mut prev_u = u1;
-    let mut i = 16;
+    let mut h: u64 = 0;
+    let mut pair = false;
+    let mut i = 0;
     while i + 8 <= s.len() {
         let w = word(s, i);
         let z = zero_bytes(w);
-        let n = bytes_before(z);
-        let w = w & keep(n);
-        let u = underscores(w);
-        triple |= triple_in(u, prev_u);
-        prev_u = u;
         if z != 0 {
+            let n = bytes_before(z);
+            let len = i + n;
             if n > 0 {
+                let w = w & keep(n);
+                pair |= aligned_pair(w);
                 h = mix(h, w);
             }
-            return Some((i + n, fold(h, i + n), triple));
+            let triple = pair && has_triple(&s[..len]);
+            return Some((len, fold(h, len), triple));
         }
+        pair |= aligned_pair(w);
         h = mix(h, w);
         i += 8;
     }
