@@ -166,27 +166,52 @@ pub(crate) fn has_triple(name: &[u8]) -> bool {
 const IDX_BITS: u32 = 20;
 const IDX_MASK: u32 = (1 << IDX_BITS) - 1;
 
-/// Hash index from type names to type indices (0-based within one spec).
-///
-/// Chained hashing over `u32` links sized from the counts found by the header pass: a
-/// power-of-two table of bucket heads (one to two named types per bucket on average) and
-/// one chain link per type. Each link holds the target's index + 1 in its low 20 bits and
-/// the top 12 bits of the target name's hash as a tag, so walking a chain rarely has to
-/// compare a name and needs no per-type hash array. Insertion is O(1) whatever the names
-/// (duplicates and hash collisions only lengthen one chain). The index stores no strings:
-/// callers compare candidate names in the (borrowed) string table.
+/// Hash index from type names to type indices (0-based within one spec): one or more
+/// [`Segment`]s over consecutive ranges of types (two for big specs, built in parallel),
+/// probed in order so that candidates come out ascending.
 #[derive(Debug, Default)]
 pub(crate) struct NameIndex {
-    /// Link to the first (lowest-index) type in each bucket.
-    heads: Box<[u32]>,
-    /// Link to the next type in the same bucket, by type index.
-    next: Box<[u32]>,
+    segments: Vec<Segment>,
 }
 
 impl NameIndex {
-    /// An empty index for `types` types of which up to `named` have a name.
-    pub(crate) fn with_counts(types: usize, named: usize) -> Self {
+    /// The index made of `segments`, in ascending order of their types.
+    pub(crate) fn from_segments(segments: Vec<Segment>) -> Self {
+        Self { segments }
+    }
+
+    /// Indices whose name hashes like `name`, ascending; the caller compares the actual names.
+    pub(crate) fn candidates(&self, name: &[u8]) -> impl Iterator<Item = u32> + '_ {
+        let h = hash(name);
+        self.segments.iter().flat_map(move |s| s.candidates_of(h))
+    }
+}
+
+/// One segment of a [`NameIndex`], over the types `base..base + next.len()`.
+///
+/// Chained hashing over `u32` links sized from the counts found by the header pass: a
+/// power-of-two table of bucket heads (one to two named types per bucket on average) and
+/// one chain link per type. Each link holds the target's index (relative to `base`) + 1 in
+/// its low 20 bits and the top 12 bits of the target name's hash as a tag, so walking a
+/// chain rarely has to compare a name and needs no per-type hash array. Insertion is O(1)
+/// whatever the names (duplicates and hash collisions only lengthen one chain). The index
+/// stores no strings: callers compare candidate names in the (borrowed) string table.
+#[derive(Debug, Default)]
+pub(crate) struct Segment {
+    /// The first type index covered.
+    base: u32,
+    /// Link to the first (lowest-index) type in each bucket.
+    heads: Box<[u32]>,
+    /// Link to the next type in the same bucket, by type index - `base`.
+    next: Box<[u32]>,
+}
+
+impl Segment {
+    /// An empty segment for the `types` types from index `base`, of which up to `named`
+    /// have a name.
+    pub(crate) fn with_counts(base: u32, types: usize, named: usize) -> Self {
         Self {
+            base,
             heads: vec![0; (named / 2).next_power_of_two().max(16)].into_boxed_slice(),
             next: vec![0; types].into_boxed_slice(),
         }
@@ -196,27 +221,28 @@ impl NameIndex {
     /// inserted in descending order (so that chains run in ascending order).
     #[inline]
     pub(crate) fn insert(&mut self, idx: u32, h: u32) {
-        debug_assert!(idx < IDX_MASK);
+        let local = idx.wrapping_sub(self.base);
+        debug_assert!(local < IDX_MASK);
         let b = h as usize & (self.heads.len() - 1);
-        if let (Some(head), Some(next)) = (self.heads.get_mut(b), self.next.get_mut(idx as usize)) {
+        if let (Some(head), Some(next)) = (self.heads.get_mut(b), self.next.get_mut(local as usize))
+        {
             *next = *head;
-            *head = (h & !IDX_MASK) | ((idx + 1) & IDX_MASK);
+            *head = (h & !IDX_MASK) | ((local + 1) & IDX_MASK);
         }
     }
 
-    /// Indices whose name hashes like `name`, ascending; the caller compares the actual names.
-    pub(crate) fn candidates(&self, name: &[u8]) -> impl Iterator<Item = u32> + '_ {
-        let h = hash(name);
+    /// Indices whose name has hash `h`, ascending.
+    fn candidates_of(&self, h: u32) -> impl Iterator<Item = u32> + '_ {
         let tag = h & !IDX_MASK;
         let mask = self.heads.len().wrapping_sub(1);
         let mut cur = self.heads.get(h as usize & mask).copied().unwrap_or(0);
         std::iter::from_fn(move || {
             while cur != 0 {
-                let idx = (cur & IDX_MASK) - 1;
+                let local = (cur & IDX_MASK) - 1;
                 let t = cur & !IDX_MASK;
-                cur = self.next.get(idx as usize).copied().unwrap_or(0);
+                cur = self.next.get(local as usize).copied().unwrap_or(0);
                 if t == tag {
-                    return Some(idx);
+                    return Some(self.base + local);
                 }
             }
             None
@@ -297,11 +323,15 @@ mod tests {
     #[test]
     fn index_chains_ascend() {
         let h = hash(b"x");
-        let mut ix = NameIndex::with_counts(100, 100);
+        // Two segments, as a big spec's index has: 0..60 and 60..100.
+        let mut lo = Segment::with_counts(0, 60, 60);
+        let mut hi = Segment::with_counts(60, 40, 40);
         // Same hash, different tags, and colliding buckets: insert descending.
         for i in (0..100).rev() {
-            ix.insert(i, if i % 3 == 0 { h } else { h ^ 0xfff0_0000 });
+            let seg = if i < 60 { &mut lo } else { &mut hi };
+            seg.insert(i, if i % 3 == 0 { h } else { h ^ 0xfff0_0000 });
         }
+        let ix = NameIndex::from_segments(vec![lo, hi]);
         let want: Vec<u32> = (0..100).filter(|i| i % 3 == 0).collect();
         assert_eq!(ix.candidates(b"x").collect::<Vec<_>>(), want);
         assert_eq!(NameIndex::default().candidates(b"x").count(), 0);
