@@ -213,7 +213,8 @@ pub fn write_markdown(path: &Path, rows: &[Row], quick: bool) -> std::io::Result
 /// Profiles per area (see `write_markdown`).
 const WHERE_TIME_GOES: &[&str] = &[
     "ELF open (`elf_open_*`), instructions per `CollectionSpec::from_elf` + drop: \
-     `core-el.o` 716k -> 404k, `bench_core-el.o` 734k -> 416k, `syscount-el.o` 141k -> 107k. \
+     `core-el.o` 713k -> 407k, `bench_core-el.o` 731k -> 412k, `syscount-el.o` 138k -> 104k, \
+     `isa-el.o` 233k -> 168k. \
      The same counts for the peers, in the benchmark binary: libbpf's open + close 63k \
      (`bench_core`) and 43k (`syscount`), aya-obj's `Object::parse` 126k and 65k. Gone: \
      goblin's copies of the string tables and relocations (the ELF is now read in place with \
@@ -227,9 +228,10 @@ const WHERE_TIME_GOES: &[&str] = &[
      their symbols ~9%, dropping the result ~9%. libbpf keeps `.BTF.ext` and the \
      instructions as raw bytes until load.",
     "Kernel BTF (`btf_*`): the header pass over vmlinux's 126,668 types is ~7.0M \
-     instructions (55 per type, one sequential walk); the name index adds ~8.5M: hashing \
-     the 71,088 names (~150 instructions each, on two threads) and linking them into the \
-     buckets. The first lookup by name pays for the index; later lookups cost tens of \
+     instructions (55 per type, one sequential walk); the name index adds ~16.7M: hashing \
+     the 71,088 names (~150 instructions each) and linking them into the buckets, on two \
+     threads that each build an index segment for half of the types (~9M and ~7.7M \
+     instructions). The first lookup by name pays for the index; later lookups cost tens of \
      nanoseconds.",
 ];
 
