@@ -1,6 +1,5 @@
 //! The ELF container: sections, symbols and relocations of a relocatable eBPF object, read
-//! with zerocopy records ([`crate::elf_raw`]) and checked against the file's bounds, in
-//! either byte order.
+//! with goblin and checked against the file's bounds, in either byte order.
 //!
 //! Everything here is crate-private plumbing; [`crate::CollectionSpec::from_elf`] is the
 //! entry point. The constants name the ELF values this crate cares about.
@@ -13,13 +12,8 @@
 use std::collections::BTreeMap;
 
 use ebpf_asm::Endianness;
-use zerocopy::FromBytes;
-use zerocopy::byteorder::{BigEndian as BE, ByteOrder, LittleEndian as LE};
+use goblin::elf::Elf;
 
-use crate::elf_raw::{
-    ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, Elf64_Ehdr, Elf64_Rel, Elf64_Rela,
-    Elf64_Shdr, Elf64_Sym, SHN_XINDEX, SHT_SYMTAB,
-};
 use crate::error::{Error, Result};
 
 /// `EM_BPF`.
@@ -118,17 +112,6 @@ pub(crate) struct Reloc {
     pub addend: i64,
 }
 
-/// A relocation from its raw fields (`r_info`: symbol in the high half, type in the low).
-fn reloc(index: usize, offset: u64, info: u64, addend: i64) -> Reloc {
-    Reloc {
-        index,
-        offset,
-        symbol: (info >> 32) as usize,
-        kind: info as u32,
-        addend,
-    }
-}
-
 /// A parsed object.
 #[derive(Debug)]
 pub(crate) struct ElfFile<'a> {
@@ -169,169 +152,118 @@ fn function_names(symbols: &[Symbol<'_>]) -> BTreeMap<(usize, u64), (usize, Stri
         .collect()
 }
 
-fn elf_err(what: impl Into<String>) -> Error {
-    Error::Elf(what.into())
-}
-
-/// The NUL-terminated string at `off` in the string table `table`; empty when out of range
-/// or not UTF-8.
-fn cstr_at(table: &[u8], off: usize) -> &str {
-    let Some(rest) = table.get(off..) else {
-        return "";
-    };
-    let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
-    std::str::from_utf8(&rest[..end]).unwrap_or("")
-}
-
-/// The bytes of the section described by `sh`, if they lie inside the file (`SHT_NOBITS`
-/// sections have none).
-fn section_bytes<'a, O: ByteOrder>(bytes: &'a [u8], sh: &Elf64_Shdr<O>) -> Option<&'a [u8]> {
-    if sh.sh_type.get() == SHT_NOBITS {
-        return Some(&[]);
-    }
-    let start = usize::try_from(sh.sh_offset.get()).ok()?;
-    let len = usize::try_from(sh.sh_size.get()).ok()?;
-    bytes.get(start..start.checked_add(len)?)
+fn elf_err(e: goblin::error::Error) -> Error {
+    Error::Elf(e.to_string().to_lowercase())
 }
 
 impl<'a> ElfFile<'a> {
     /// Parses and bounds-checks `bytes`.
     pub fn parse(bytes: &'a [u8]) -> Result<ElfFile<'a>> {
-        if bytes.len() < 16 || bytes[..4] != *b"\x7fELF" {
-            return Err(elf_err("bad magic or truncated identification"));
-        }
-        match bytes[5] {
-            ELFDATA2LSB => Self::parse_impl::<LE>(bytes, Endianness::Little),
-            ELFDATA2MSB => Self::parse_impl::<BE>(bytes, Endianness::Big),
-            d => Err(elf_err(format!("invalid data encoding {d}"))),
-        }
-    }
-
-    fn parse_impl<O: ByteOrder>(bytes: &'a [u8], order: Endianness) -> Result<ElfFile<'a>> {
-        let (h, _) = Elf64_Ehdr::<O>::ref_from_prefix(bytes)
-            .map_err(|_| elf_err(format!("header truncated: {} bytes", bytes.len())))?;
-        if h.e_type.get() != ET_REL {
+        let elf = Elf::parse(bytes).map_err(elf_err)?;
+        if elf.header.e_type != ET_REL {
             return Err(Error::NotBpf {
-                reason: format!("elf type {} is not ET_REL", h.e_type.get()),
+                reason: format!("elf type {} is not ET_REL", elf.header.e_type),
             });
         }
-        let machine = h.e_machine.get();
-        if machine != 0 && machine != EM_BPF {
+        if elf.header.e_machine != 0 && elf.header.e_machine != EM_BPF {
             return Err(Error::NotBpf {
-                reason: format!("machine {machine} is not EM_BPF"),
+                reason: format!("machine {} is not EM_BPF", elf.header.e_machine),
             });
         }
-        match h.e_ident[4] {
-            ELFCLASS64 => {}
-            ELFCLASS32 => {
-                return Err(Error::NotBpf {
-                    reason: "32-bit elf class".into(),
-                });
-            }
-            c => return Err(elf_err(format!("invalid class {c}"))),
+        if !elf.is_64 {
+            return Err(Error::NotBpf {
+                reason: "32-bit elf class".into(),
+            });
         }
-
-        let shdrs = Self::section_headers::<O>(bytes, h)?;
-        let mut shstrndx = usize::from(h.e_shstrndx.get());
-        if h.e_shstrndx.get() == SHN_XINDEX {
-            shstrndx = shdrs.first().map_or(0, |s| s.sh_link.get() as usize);
-        }
-        let shstrtab: &[u8] = match shdrs.get(shstrndx) {
-            Some(sh) if shstrndx != 0 => section_bytes(bytes, sh)
-                .ok_or_else(|| elf_err("section name table past end of file"))?,
-            _ => &[],
+        let order = if elf.little_endian {
+            Endianness::Little
+        } else {
+            Endianness::Big
         };
 
-        let mut sections = Vec::with_capacity(shdrs.len());
-        for (index, sh) in shdrs.iter().enumerate() {
-            let name = cstr_at(shstrtab, sh.sh_name.get() as usize);
-            let data: &[u8] = if index == 0 {
+        let mut sections = Vec::with_capacity(elf.section_headers.len());
+        for (index, sh) in elf.section_headers.iter().enumerate() {
+            let name = elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("");
+            let data: &[u8] = if sh.sh_type == SHT_NOBITS || index == 0 {
                 &[]
             } else {
-                section_bytes(bytes, sh).ok_or_else(|| Error::SectionOutOfBounds {
-                    section: name.to_owned(),
-                    offset: sh.sh_offset.get(),
-                    size: sh.sh_size.get(),
-                    len: bytes.len(),
-                })?
+                let start = usize::try_from(sh.sh_offset).ok();
+                let end = start
+                    .zip(usize::try_from(sh.sh_size).ok())
+                    .and_then(|(s, n)| s.checked_add(n));
+                match (start, end) {
+                    (Some(s), Some(e)) if e <= bytes.len() => &bytes[s..e],
+                    _ => {
+                        return Err(Error::SectionOutOfBounds {
+                            section: name.to_owned(),
+                            offset: sh.sh_offset,
+                            size: sh.sh_size,
+                            len: bytes.len(),
+                        });
+                    }
+                }
             };
             sections.push(Section {
                 index,
                 name,
-                kind: sh.sh_type.get(),
-                flags: sh.sh_flags.get(),
+                kind: sh.sh_type,
+                flags: sh.sh_flags,
                 data,
-                size: sh.sh_size.get(),
+                size: sh.sh_size,
             });
         }
 
-        let mut symbols = Vec::new();
-        if let Some(symtab) = sections.iter().find(|s| s.kind == SHT_SYMTAB) {
-            let link = shdrs[symtab.index].sh_link.get() as usize;
-            let strtab = sections.get(link).map_or(&[][..], |s| s.data);
-            let entries = symtab.data.chunks_exact(size_of::<Elf64_Sym<O>>());
-            symbols.reserve(entries.len());
-            for (index, raw) in entries.enumerate() {
-                let Ok(sym) = Elf64_Sym::<O>::ref_from_bytes(raw) else {
-                    break;
-                };
-                let section = usize::from(sym.st_shndx.get());
-                let kind = sym.st_info & 0xf;
-                let mut name = cstr_at(strtab, sym.st_name.get() as usize);
-                if kind == STT_SECTION && name.is_empty() {
-                    if let Some(s) = sections.get(section) {
-                        name = s.name;
-                    }
+        let mut symbols = Vec::with_capacity(elf.syms.len());
+        for (index, sym) in elf.syms.iter().enumerate() {
+            let section = sym.st_shndx;
+            let kind = sym.st_type();
+            let mut name = elf.strtab.get_at(sym.st_name).unwrap_or("");
+            if kind == STT_SECTION && name.is_empty() {
+                if let Some(s) = sections.get(section) {
+                    name = s.name;
                 }
-                symbols.push(Symbol {
-                    index,
-                    name,
-                    kind,
-                    bind: sym.st_info >> 4,
-                    visibility: sym.st_other & 0x3,
-                    section,
-                    value: sym.st_value.get(),
-                    size: sym.st_size.get(),
-                });
             }
+            symbols.push(Symbol {
+                index,
+                name,
+                kind,
+                bind: sym.st_bind(),
+                visibility: sym.st_visibility(),
+                section,
+                value: sym.st_value,
+                size: sym.st_size,
+            });
         }
 
         let mut relocs: BTreeMap<usize, Vec<Reloc>> = BTreeMap::new();
-        for rel in sections
-            .iter()
-            .filter(|s| s.kind == SHT_REL || s.kind == SHT_RELA)
-        {
-            let target = shdrs[rel.index].sh_info.get() as usize;
+        for (shdr_index, rs) in &elf.shdr_relocs {
+            let Some(sh) = elf.section_headers.get(*shdr_index) else {
+                continue;
+            };
+            if sh.sh_type != SHT_REL && sh.sh_type != SHT_RELA {
+                continue;
+            }
+            let target = sh.sh_info as usize;
+            let rel_name = sections
+                .get(*shdr_index)
+                .map(|s| s.name.to_owned())
+                .unwrap_or_default();
             if target == 0 || target >= sections.len() {
                 return Err(Error::BadSection {
-                    section: rel.name.to_owned(),
+                    section: rel_name,
                     reason: format!("relocations apply to missing section {target}"),
                 });
             }
             let list = relocs.entry(target).or_default();
-            if rel.kind == SHT_RELA {
-                let entries = rel.data.chunks_exact(size_of::<Elf64_Rela<O>>());
-                list.reserve(entries.len());
-                for (index, raw) in entries.enumerate() {
-                    let Ok(r) = Elf64_Rela::<O>::ref_from_bytes(raw) else {
-                        break;
-                    };
-                    list.push(reloc(
-                        index,
-                        r.r_offset.get(),
-                        r.r_info.get(),
-                        r.r_addend.get(),
-                    ));
-                }
-            } else {
-                let entries = rel.data.chunks_exact(size_of::<Elf64_Rel<O>>());
-                list.reserve(entries.len());
-                for (index, raw) in entries.enumerate() {
-                    let Ok(r) = Elf64_Rel::<O>::ref_from_bytes(raw) else {
-                        break;
-                    };
-                    list.push(reloc(index, r.r_offset.get(), r.r_info.get(), 0));
-                }
+            list.reserve(rs.len());
+            for (index, r) in rs.iter().enumerate() {
+                list.push(Reloc {
+                    index,
+                    offset: r.r_offset,
+                    symbol: r.r_sym,
+                    kind: r.r_type,
+                    addend: r.r_addend.unwrap_or(0),
+                });
             }
         }
         let functions = function_names(&symbols);
@@ -342,45 +274,6 @@ impl<'a> ElfFile<'a> {
             relocs,
             functions,
         })
-    }
-
-    /// The section header table, bounds-checked (with `e_shnum` in section 0's `sh_size`
-    /// when the file has too many sections for the header's field).
-    fn section_headers<'h, O: ByteOrder>(
-        bytes: &'h [u8],
-        h: &Elf64_Ehdr<O>,
-    ) -> Result<&'h [Elf64_Shdr<O>]> {
-        let shoff = usize::try_from(h.e_shoff.get()).map_err(|_| elf_err("e_shoff too large"))?;
-        let mut shnum = usize::from(h.e_shnum.get());
-        if shoff == 0 {
-            return Ok(&[]);
-        }
-        let entsize = size_of::<Elf64_Shdr<O>>();
-        if usize::from(h.e_shentsize.get()) != entsize {
-            return Err(elf_err(format!(
-                "section header size {} is not {entsize}",
-                h.e_shentsize.get()
-            )));
-        }
-        if shnum == 0 {
-            let first = bytes
-                .get(shoff..)
-                .and_then(|b| Elf64_Shdr::<O>::ref_from_prefix(b).ok())
-                .ok_or_else(|| elf_err("section headers past end of file"))?
-                .0;
-            shnum = usize::try_from(first.sh_size.get()).unwrap_or(usize::MAX);
-        }
-        let table = shnum
-            .checked_mul(entsize)
-            .and_then(|n| shoff.checked_add(n))
-            .and_then(|end| bytes.get(shoff..end))
-            .ok_or_else(|| {
-                elf_err(format!(
-                    "{shnum} section headers at offset {shoff} past end of file"
-                ))
-            })?;
-        <[Elf64_Shdr<O>]>::ref_from_bytes(table)
-            .map_err(|_| elf_err("section header table misshapen"))
     }
 
     /// The section called `name`, if any.

@@ -13,7 +13,7 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The ELF container itself is malformed.
+    /// The ELF container itself is malformed (goblin's message).
     #[error("elf: {0}")]
     Elf(String),
     /// Not a relocatable eBPF object.

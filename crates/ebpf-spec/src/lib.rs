@@ -36,7 +36,6 @@ mod data;
 mod datasec;
 mod dump;
 mod elf;
-mod elf_raw;
 mod error;
 mod ext_rows;
 mod kconfig;
