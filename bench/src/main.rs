@@ -58,13 +58,17 @@ fn main() {
             rows.push(row);
         }
     }
+    match report::noise_floor(&rows) {
+        Some(n) => eprintln!("noise floor (baseline rows): {:.1}%", n * 100.0),
+        None => eprintln!("noise floor unknown (no baseline row ran): no target is decided"),
+    }
     for t in report::check_targets(&rows) {
         eprintln!(
             "target {}: {} {}: {}",
             t.name,
             t.target,
             t.measured,
-            if t.met { "met" } else { "MISSED" }
+            t.verdict.word()
         );
     }
     if !no_write && filter.is_none() {

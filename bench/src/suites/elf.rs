@@ -16,6 +16,9 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
     fixtures.retain(|p: &std::path::PathBuf| p.to_string_lossy().ends_with("-el.o"));
     fixtures.sort();
     let mut rows = Vec::new();
+    if let Some(r) = same_code_baseline(ctx, &fixtures) {
+        rows.push(r);
+    }
     for path in fixtures {
         let stem = path
             .file_stem()
@@ -59,4 +62,30 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
         });
     }
     rows
+}
+
+/// The same code in the "ours" and "libbpf" columns (our open of the syscount fixture):
+/// its ratio's distance from 1.0 is the noise of the in-process CPU-bound rows.
+fn same_code_baseline(ctx: &Ctx, fixtures: &[std::path::PathBuf]) -> Option<Row> {
+    let name = "baseline_same_code_open";
+    if !ctx.wants(name) {
+        return None;
+    }
+    let path = fixtures
+        .iter()
+        .find(|p| p.to_string_lossy().ends_with("syscount-el.o"))?;
+    let data = std::fs::read(path).ok()?;
+    let data = &data;
+    let same = move || {
+        black_box(ebpf_spec::CollectionSpec::from_elf(data).ok());
+    };
+    let mut ops: Vec<Option<Op<'_>>> = vec![Some(Box::new(same)), Some(Box::new(same))];
+    let secs = interleaved(&mut ops, ctx.budget);
+    Some(Row {
+        name: name.to_owned(),
+        ours: secs[0].map(|s| Unit::Nanos.convert_secs_per_op(s)),
+        libbpf: secs[1].map(|s| Unit::Nanos.convert_secs_per_op(s)),
+        aya: None,
+        unit: Unit::Nanos,
+    })
 }

@@ -6,6 +6,7 @@ use crate::report::Row;
 mod asm;
 mod btf;
 pub mod co_re;
+mod corpus;
 mod elf;
 mod events;
 mod load;
@@ -16,6 +17,7 @@ pub const ALL: &[fn(&Ctx) -> Vec<Row>] = &[
     asm::run,
     btf::run,
     elf::run,
+    corpus::run,
     co_re::run,
     load::run,
     maps::run,

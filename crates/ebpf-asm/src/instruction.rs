@@ -219,7 +219,7 @@ impl RawSlot {
     }
 }
 
-fn slot_at(bytes: &[u8], slot: usize) -> Option<[u8; 8]> {
+pub(crate) fn slot_at(bytes: &[u8], slot: usize) -> Option<[u8; 8]> {
     let start = slot.checked_mul(SLOT_SIZE)?;
     bytes
         .get(start..start.checked_add(SLOT_SIZE)?)?
@@ -410,6 +410,20 @@ impl Instruction {
     /// above 10 included, so that encoding gives the same bytes back. The only errors are a
     /// truncated instruction and an `ld_imm64` whose second half has bits outside its
     /// immediate, which this model has no field for.
+    /// Decodes the single-slot instruction in `slot` (`None` for the first half of an
+    /// `ld_imm64`, which [`Instruction::decode_at`] handles with its second half).
+    #[inline]
+    pub(crate) fn decode_single(slot: [u8; 8], order: Endianness) -> Option<Instruction> {
+        let raw = RawSlot::read(slot, order);
+        let op = OpCode(raw.code);
+        if op.is_load_imm64() {
+            return None;
+        }
+        let dst = Register::from_bits(raw.dst);
+        let src = Register::from_bits(raw.src);
+        Some(Instruction::new(op, dst, src, raw.off, i64::from(raw.imm)))
+    }
+
     pub(crate) fn decode_at(
         bytes: &[u8],
         offset: usize,

@@ -221,6 +221,15 @@ impl Instructions {
         let mut offset = 0;
         let slots = bytes.len().div_ceil(SLOT_SIZE);
         while offset < slots {
+            // Most instructions take one slot: decoded in place, without the error plumbing
+            // that `decode_at` needs for truncation and `ld_imm64`.
+            if let Some(ins) = crate::instruction::slot_at(bytes, offset)
+                .and_then(|slot| Instruction::decode_single(slot, order))
+            {
+                out.push(ins);
+                offset += 1;
+                continue;
+            }
             let (ins, width) = Instruction::decode_at(bytes, offset, order, out.len())?;
             out.push(ins);
             offset += width;

@@ -76,21 +76,53 @@ struct Inner {
     extensions: Vec<(TypeId, Arc<dyn Any + Send + Sync>)>,
 }
 
+/// Source lines and extensions of many instructions kept in one allocation, one row per
+/// instruction: for example a code section's `.BTF.ext` records. An instruction refers to
+/// its row with [`Metadata::set_rows`], which allocates nothing; editing the instruction's
+/// source or extensions later copies its row into the instruction's own metadata.
+pub trait ExtensionRows: Send + Sync + fmt::Debug {
+    /// The source line of row `row`.
+    fn source(&self, row: u32) -> Option<&Source>;
+    /// The extension of type `id` in row `row`.
+    fn get(&self, row: u32, id: TypeId) -> Option<&(dyn Any + Send + Sync)>;
+    /// Every extension of row `row`, by type.
+    fn extensions(&self, row: u32) -> Vec<(TypeId, &(dyn Any + Send + Sync))>;
+    /// Copies of the extensions of row `row`, each in its own allocation.
+    fn owned_extensions(&self, row: u32) -> Vec<(TypeId, Arc<dyn Any + Send + Sync>)>;
+}
+
+/// A row of an [`ExtensionRows`] table.
+#[derive(Clone)]
+struct Row {
+    rows: Arc<dyn ExtensionRows>,
+    row: u32,
+}
+
 /// The metadata of one instruction: symbol, reference, source and typed extensions.
 ///
 /// Equality compares symbol, reference and source, and for extensions only which types are
-/// present and whether the values are the same allocation.
+/// present and whether the values are the same allocation (or the same row of the same
+/// [`ExtensionRows`]).
 #[derive(Clone, Default)]
 pub struct Metadata {
     inner: Option<Arc<Inner>>,
+    /// Source and extensions kept in a shared table; when set, `inner` holds neither a
+    /// source nor extensions (editing them copies the row into `inner` first).
+    row: Option<Row>,
 }
 
 impl Metadata {
     /// Metadata with nothing set.
-    pub const EMPTY: Metadata = Metadata { inner: None };
+    pub const EMPTY: Metadata = Metadata {
+        inner: None,
+        row: None,
+    };
 
     /// Whether nothing is set.
     pub fn is_empty(&self) -> bool {
+        if self.row.is_some() {
+            return false;
+        }
         match &self.inner {
             None => true,
             Some(i) => {
@@ -104,6 +136,44 @@ impl Metadata {
 
     fn inner_mut(&mut self) -> &mut Inner {
         Arc::make_mut(self.inner.get_or_insert_with(Default::default))
+    }
+
+    /// Copies the shared row, if any, into this instruction's own metadata (before an edit
+    /// of the source or the extensions).
+    fn detach(&mut self) {
+        let Some(Row { rows, row }) = self.row.take() else {
+            return;
+        };
+        let source = rows.source(row).cloned();
+        let extensions = rows.owned_extensions(row);
+        let inner = self.inner_mut();
+        if source.is_some() {
+            inner.source = source.map(Arc::new);
+        }
+        inner.extensions.extend(extensions);
+    }
+
+    /// Makes row `row` of `rows` this instruction's source and extensions, replacing those
+    /// of the same types already set. Allocates nothing unless a source or extension is
+    /// already set here.
+    pub fn set_rows(&mut self, rows: Arc<dyn ExtensionRows>, row: u32) {
+        self.detach();
+        let own = self
+            .inner
+            .as_ref()
+            .is_some_and(|i| i.source.is_some() || !i.extensions.is_empty());
+        if !own {
+            self.row = Some(Row { rows, row });
+            return;
+        }
+        if let Some(s) = rows.source(row) {
+            self.inner_mut().source = Some(Arc::new(s.clone()));
+        }
+        for (id, v) in rows.owned_extensions(row) {
+            let ext = &mut self.inner_mut().extensions;
+            ext.retain(|(have, _)| *have != id);
+            ext.push((id, v));
+        }
     }
 
     /// The symbol (function or label name) that starts at this instruction.
@@ -128,16 +198,23 @@ impl Metadata {
 
     /// The source line.
     pub fn source(&self) -> Option<&Source> {
+        if let Some(r) = &self.row {
+            return r.rows.source(r.row);
+        }
         self.inner.as_ref()?.source.as_deref()
     }
 
     /// Sets or clears the source line.
     pub fn set_source(&mut self, source: Option<Source>) {
+        self.detach();
         self.inner_mut().source = source.map(Arc::new);
     }
 
     /// The extension of type `T`, if one is attached.
     pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
+        if let Some(r) = &self.row {
+            return r.rows.get(r.row, TypeId::of::<T>())?.downcast_ref::<T>();
+        }
         let inner = self.inner.as_ref()?;
         let (_, v) = inner
             .extensions
@@ -146,8 +223,17 @@ impl Metadata {
         v.downcast_ref::<T>()
     }
 
-    /// The extension of type `T` as a shared pointer.
+    /// The extension of type `T` as a shared pointer (for an extension kept in shared
+    /// [`ExtensionRows`], a copy of it).
     pub fn get_arc<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        if let Some(r) = &self.row {
+            let (_, v) = r
+                .rows
+                .owned_extensions(r.row)
+                .into_iter()
+                .find(|(id, _)| *id == TypeId::of::<T>())?;
+            return v.downcast::<T>().ok();
+        }
         let inner = self.inner.as_ref()?;
         let (_, v) = inner
             .extensions
@@ -164,12 +250,20 @@ impl Metadata {
     /// Attaches a shared `value`, replacing an extension of the same type; returns the old one.
     pub fn insert_arc<T: Any + Send + Sync>(&mut self, value: Arc<T>) -> Option<Arc<T>> {
         let old = self.remove::<T>();
+        self.detach();
         self.inner_mut().extensions.push((TypeId::of::<T>(), value));
         old
     }
 
     /// Removes the extension of type `T`, returning it.
     pub fn remove<T: Any + Send + Sync>(&mut self) -> Option<Arc<T>> {
+        if self
+            .row
+            .as_ref()
+            .is_some_and(|r| r.rows.get(r.row, TypeId::of::<T>()).is_some())
+        {
+            self.detach();
+        }
         let present = self
             .inner
             .as_ref()
@@ -185,30 +279,39 @@ impl Metadata {
 
     /// The number of extensions attached.
     pub fn extension_count(&self) -> usize {
+        if let Some(r) = &self.row {
+            return r.rows.extensions(r.row).len();
+        }
         self.inner.as_ref().map_or(0, |i| i.extensions.len())
+    }
+
+    /// Each extension's type and address (what equality compares).
+    fn extension_ids(&self) -> Vec<(TypeId, *const ())> {
+        let mut v: Vec<(TypeId, *const ())> = match (&self.row, &self.inner) {
+            (Some(r), _) => r
+                .rows
+                .extensions(r.row)
+                .into_iter()
+                .map(|(id, a)| (id, std::ptr::from_ref(a).cast::<()>()))
+                .collect(),
+            (None, Some(i)) => i
+                .extensions
+                .iter()
+                .map(|(id, a)| (*id, Arc::as_ptr(a).cast::<()>()))
+                .collect(),
+            (None, None) => Vec::new(),
+        };
+        v.sort_by_key(|(id, _)| *id);
+        v
     }
 }
 
 impl PartialEq for Metadata {
     fn eq(&self, other: &Metadata) -> bool {
-        let ext = |m: &Metadata| -> Vec<(TypeId, *const ())> {
-            let mut v: Vec<_> = m
-                .inner
-                .as_ref()
-                .map(|i| {
-                    i.extensions
-                        .iter()
-                        .map(|(id, a)| (*id, Arc::as_ptr(a).cast::<()>()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            v.sort_by_key(|(id, _)| *id);
-            v
-        };
         self.symbol() == other.symbol()
             && self.reference() == other.reference()
             && self.source() == other.source()
-            && ext(self) == ext(other)
+            && self.extension_ids() == other.extension_ids()
     }
 }
 
@@ -254,6 +357,78 @@ mod tests {
         assert_eq!(b.extension_count(), 0);
         assert!(format!("{b:?}").contains("reference"));
         assert!(Metadata::EMPTY.is_empty());
+    }
+
+    /// A table of two rows: row 0 has a source and a `u32`, row 1 only a `u64`.
+    #[derive(Debug)]
+    struct Table {
+        source: Source,
+        a: u32,
+        b: u64,
+    }
+
+    impl ExtensionRows for Table {
+        fn source(&self, row: u32) -> Option<&Source> {
+            (row == 0).then_some(&self.source)
+        }
+        fn get(&self, row: u32, id: TypeId) -> Option<&(dyn Any + Send + Sync)> {
+            self.extensions(row)
+                .into_iter()
+                .find(|(have, _)| *have == id)
+                .map(|(_, v)| v)
+        }
+        fn extensions(&self, row: u32) -> Vec<(TypeId, &(dyn Any + Send + Sync))> {
+            match row {
+                0 => vec![(TypeId::of::<u32>(), &self.a as _)],
+                _ => vec![(TypeId::of::<u64>(), &self.b as _)],
+            }
+        }
+        fn owned_extensions(&self, row: u32) -> Vec<(TypeId, Arc<dyn Any + Send + Sync>)> {
+            match row {
+                0 => vec![(TypeId::of::<u32>(), Arc::new(self.a) as _)],
+                _ => vec![(TypeId::of::<u64>(), Arc::new(self.b) as _)],
+            }
+        }
+    }
+
+    #[test]
+    fn shared_rows() {
+        let rows: Arc<dyn ExtensionRows> = Arc::new(Table {
+            source: Source::text("x++;"),
+            a: 7,
+            b: 9,
+        });
+        let mut m = Metadata::default();
+        m.set_symbol(Some("f".into()));
+        m.set_rows(Arc::clone(&rows), 0);
+        assert!(!m.is_empty());
+        assert_eq!(m.get::<u32>(), Some(&7));
+        assert_eq!(m.get::<u64>(), None);
+        assert_eq!(m.source().map(ToString::to_string).as_deref(), Some("x++;"));
+        assert_eq!(m.symbol(), Some("f"));
+        assert_eq!(m.extension_count(), 1);
+        assert_eq!(m.get_arc::<u32>().as_deref(), Some(&7));
+        let copy = m.clone();
+        assert_eq!(m, copy);
+        // Editing copies the row: the other extensions and the source stay.
+        assert_eq!(m.insert(1u64), None);
+        assert_eq!(m.get::<u32>(), Some(&7));
+        assert_eq!(m.get::<u64>(), Some(&1));
+        assert_eq!(m.source(), copy.source());
+        assert_ne!(m, copy);
+        assert_eq!(m.remove::<u32>().as_deref(), Some(&7));
+        let mut n = copy.clone();
+        n.set_source(None);
+        assert_eq!(n.source(), None);
+        assert_eq!(n.get::<u32>(), Some(&7));
+        // A row set over own extensions replaces those of the same types.
+        let mut o = Metadata::default();
+        o.insert(5u64);
+        o.insert(3u32);
+        o.set_rows(rows, 1);
+        assert_eq!(o.get::<u64>(), Some(&9));
+        assert_eq!(o.get::<u32>(), Some(&3));
+        assert_eq!(o.source(), None);
     }
 
     #[test]

@@ -276,10 +276,6 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<ExtInfo> {
             value: hdr_len as u64,
         });
     }
-    let mut ctx = Ctx {
-        spec,
-        interned: HashMap::default(),
-    };
     let mut info = ExtInfo::default();
     let body = &b[hdr_len..];
     let sub = |field: &'static str, off: u32, len: u32| -> Result<&[u8]> {
@@ -321,6 +317,15 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<ExtInfo> {
         &[]
     };
 
+    // At most a file name and a line per line info record and an accessor per CO-RE
+    // record are distinct: sized once instead of rehashing as it grows.
+    let mut ctx = Ctx {
+        spec,
+        interned: HashMap::with_capacity_and_hasher(
+            (li.len() / 8 + cr.len() / 16).min(1 << 16),
+            BuildHasherDefault::default(),
+        ),
+    };
     let secs = &mut info.sections;
     walk::<O>(
         fi,
@@ -479,6 +484,11 @@ fn walk<'a, O: ByteOrder>(
             Some(out) => out,
             None => sections.entry(name.to_string()).or_default(),
         };
+        match what {
+            "func_info" => out.func_info.reserve(n),
+            "line_info" => out.line_info.reserve(n),
+            _ => out.core_relos.reserve(n),
+        }
         for rec in r[..total].chunks_exact(rec_size) {
             f(ctx, &name, out, rec)?;
         }

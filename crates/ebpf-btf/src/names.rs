@@ -47,6 +47,10 @@ pub(crate) fn essential_len(name: &[u8]) -> usize {
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 const K: u64 = 0x517c_c1b7_2722_0a95;
+/// `__` in every 16-bit lane.
+const PAIRS: u64 = 0x5f5f_5f5f_5f5f_5f5f;
+const LO16: u64 = 0x0001_0001_0001_0001;
+const HI16: u64 = 0x8000_8000_8000_8000;
 
 #[inline(always)]
 fn mix(h: u64, w: u64) -> u64 {
@@ -61,36 +65,31 @@ fn fold(h: u64, len: usize) -> u32 {
     if h == 0 { 1 } else { h }
 }
 
-/// 0x80 in every byte of `w` equal to `_`, exactly.
+/// Whether some aligned 16-bit lane of `w` is `__`. Three underscores in a row always
+/// cover such a lane of one word (words are 8 bytes, an even number), so a name without
+/// one cannot contain `___`: a cheap filter before [`has_triple`].
 #[inline(always)]
-fn underscores(w: u64) -> u64 {
-    let x = w ^ 0x5f5f_5f5f_5f5f_5f5f;
-    !(((x & !HI).wrapping_add(!HI)) | x | !HI)
+fn aligned_pair(w: u64) -> bool {
+    let x = w ^ PAIRS;
+    x.wrapping_sub(LO16) & !x & HI16 != 0
 }
 
-/// Hash of a name, processing 8 bytes at a time (the last word zero-padded, and at
-/// least two words, so that names of up to 16 bytes hash without a loop); never returns
-/// 0 (0 marks "no name"). Must agree with [`hash_cstr`].
+/// Hash of a name, 8 bytes at a time (the last word zero-padded); never returns 0 (0
+/// marks "no name"). Must agree with [`hash_cstr`].
 #[inline]
 pub(crate) fn hash(bytes: &[u8]) -> u32 {
     let mut h: u64 = 0;
-    let mut words = 0;
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
         h = mix(h, u64::from_le_bytes(w));
-        words += 1;
     }
     let rem = chunks.remainder();
     if !rem.is_empty() {
         let mut w = [0u8; 8];
         w[..rem.len()].copy_from_slice(rem);
         h = mix(h, u64::from_le_bytes(w));
-        words += 1;
-    }
-    for _ in words..2 {
-        h = mix(h, 0);
     }
     fold(h, bytes.len())
 }
@@ -115,64 +114,38 @@ fn bytes_before(z: u64) -> usize {
     (z.trailing_zeros() / 8) as usize
 }
 
-/// A mask keeping the low `n` bytes of a word, `n` in 0..=8 (without a branch).
+/// A mask keeping the low `n` bytes of a word, `n` in 0..=7.
 #[inline(always)]
 fn keep(n: usize) -> u64 {
-    ((1u128 << (8 * n)) - 1) as u64
+    (1u64 << (8 * n)).wrapping_sub(1)
 }
 
-/// Whether the underscore masks `u` (of this word) and `prev` (of the word before)
-/// contain three underscores in a row.
-#[inline(always)]
-fn triple_in(u: u64, prev: u64) -> bool {
-    u & ((u << 8) | (prev >> 56)) & ((u << 16) | (prev >> 48)) != 0
-}
-
-/// Finds the NUL-terminated string at the start of `s` in one pass: returns its length,
-/// its [`hash`], and whether it contains `___` (so may have a CO-RE flavour).
-/// `None` if there is no NUL.
+/// Finds the NUL-terminated string at the start of `s` in one pass, a word at a time:
+/// returns its length, its [`hash`], and whether it contains `___` (so may have a CO-RE
+/// flavour). `None` if there is no NUL.
 ///
-/// Names of up to 16 bytes (most of vmlinux's) take no data-dependent branch: both words
-/// are loaded, masked at the NUL and mixed unconditionally.
+/// Per word: a NUL test, one multiply for the hash and a four-operation test for an
+/// aligned `__` ([`aligned_pair`]); only names that pass that test are searched for `___`.
 #[inline]
 pub(crate) fn hash_cstr(s: &[u8]) -> Option<(usize, u32, bool)> {
-    if s.len() < 16 {
-        let n = s.iter().position(|&b| b == 0)?;
-        let name = &s[..n];
-        return Some((n, hash(name), has_triple(name)));
-    }
-    let (w0, w1) = (word(s, 0), word(s, 8));
-    let (z0, z1) = (zero_bytes(w0), zero_bytes(w1));
-    let (n0, n1) = (bytes_before(z0), bytes_before(z1));
-    let w0 = w0 & keep(n0);
-    // The second word counts only if the name did not end in the first.
-    let w1 = w1 & keep(n1) & if z0 == 0 { u64::MAX } else { 0 };
-    let (u0, u1) = (underscores(w0), underscores(w1));
-    let mut triple = triple_in(u0, 0) | triple_in(u1, u0);
-    let mut h = mix(mix(0, w0), w1);
-    if z0 != 0 {
-        return Some((n0, fold(h, n0), triple));
-    }
-    if z1 != 0 {
-        return Some((8 + n1, fold(h, 8 + n1), triple));
-    }
-    // A longer name: a word at a time from byte 16.
-    let mut prev_u = u1;
-    let mut i = 16;
+    let mut h: u64 = 0;
+    let mut pair = false;
+    let mut i = 0;
     while i + 8 <= s.len() {
         let w = word(s, i);
         let z = zero_bytes(w);
-        let n = bytes_before(z);
-        let w = w & keep(n);
-        let u = underscores(w);
-        triple |= triple_in(u, prev_u);
-        prev_u = u;
         if z != 0 {
+            let n = bytes_before(z);
+            let len = i + n;
             if n > 0 {
+                let w = w & keep(n);
+                pair |= aligned_pair(w);
                 h = mix(h, w);
             }
-            return Some((i + n, fold(h, i + n), triple));
+            let triple = pair && has_triple(&s[..len]);
+            return Some((len, fold(h, len), triple));
         }
+        pair |= aligned_pair(w);
         h = mix(h, w);
         i += 8;
     }
@@ -193,27 +166,52 @@ pub(crate) fn has_triple(name: &[u8]) -> bool {
 const IDX_BITS: u32 = 20;
 const IDX_MASK: u32 = (1 << IDX_BITS) - 1;
 
-/// Hash index from type names to type indices (0-based within one spec).
-///
-/// Chained hashing over `u32` links sized from the counts found by the header pass: a
-/// power-of-two table of bucket heads (one to two named types per bucket on average) and
-/// one chain link per type. Each link holds the target's index + 1 in its low 20 bits and
-/// the top 12 bits of the target name's hash as a tag, so walking a chain rarely has to
-/// compare a name and needs no per-type hash array. Insertion is O(1) whatever the names
-/// (duplicates and hash collisions only lengthen one chain). The index stores no strings:
-/// callers compare candidate names in the (borrowed) string table.
+/// Hash index from type names to type indices (0-based within one spec): one or more
+/// [`Segment`]s over consecutive ranges of types (two for big specs, built in parallel),
+/// probed in order so that candidates come out ascending.
 #[derive(Debug, Default)]
 pub(crate) struct NameIndex {
-    /// Link to the first (lowest-index) type in each bucket.
-    heads: Box<[u32]>,
-    /// Link to the next type in the same bucket, by type index.
-    next: Box<[u32]>,
+    segments: Vec<Segment>,
 }
 
 impl NameIndex {
-    /// An empty index for `types` types of which up to `named` have a name.
-    pub(crate) fn with_counts(types: usize, named: usize) -> Self {
+    /// The index made of `segments`, in ascending order of their types.
+    pub(crate) fn from_segments(segments: Vec<Segment>) -> Self {
+        Self { segments }
+    }
+
+    /// Indices whose name hashes like `name`, ascending; the caller compares the actual names.
+    pub(crate) fn candidates(&self, name: &[u8]) -> impl Iterator<Item = u32> + '_ {
+        let h = hash(name);
+        self.segments.iter().flat_map(move |s| s.candidates_of(h))
+    }
+}
+
+/// One segment of a [`NameIndex`], over the types `base..base + next.len()`.
+///
+/// Chained hashing over `u32` links sized from the counts found by the header pass: a
+/// power-of-two table of bucket heads (one to two named types per bucket on average) and
+/// one chain link per type. Each link holds the target's index (relative to `base`) + 1 in
+/// its low 20 bits and the top 12 bits of the target name's hash as a tag, so walking a
+/// chain rarely has to compare a name and needs no per-type hash array. Insertion is O(1)
+/// whatever the names (duplicates and hash collisions only lengthen one chain). The index
+/// stores no strings: callers compare candidate names in the (borrowed) string table.
+#[derive(Debug, Default)]
+pub(crate) struct Segment {
+    /// The first type index covered.
+    base: u32,
+    /// Link to the first (lowest-index) type in each bucket.
+    heads: Box<[u32]>,
+    /// Link to the next type in the same bucket, by type index - `base`.
+    next: Box<[u32]>,
+}
+
+impl Segment {
+    /// An empty segment for the `types` types from index `base`, of which up to `named`
+    /// have a name.
+    pub(crate) fn with_counts(base: u32, types: usize, named: usize) -> Self {
         Self {
+            base,
             heads: vec![0; (named / 2).next_power_of_two().max(16)].into_boxed_slice(),
             next: vec![0; types].into_boxed_slice(),
         }
@@ -223,27 +221,28 @@ impl NameIndex {
     /// inserted in descending order (so that chains run in ascending order).
     #[inline]
     pub(crate) fn insert(&mut self, idx: u32, h: u32) {
-        debug_assert!(idx < IDX_MASK);
+        let local = idx.wrapping_sub(self.base);
+        debug_assert!(local < IDX_MASK);
         let b = h as usize & (self.heads.len() - 1);
-        if let (Some(head), Some(next)) = (self.heads.get_mut(b), self.next.get_mut(idx as usize)) {
+        if let (Some(head), Some(next)) = (self.heads.get_mut(b), self.next.get_mut(local as usize))
+        {
             *next = *head;
-            *head = (h & !IDX_MASK) | ((idx + 1) & IDX_MASK);
+            *head = (h & !IDX_MASK) | ((local + 1) & IDX_MASK);
         }
     }
 
-    /// Indices whose name hashes like `name`, ascending; the caller compares the actual names.
-    pub(crate) fn candidates(&self, name: &[u8]) -> impl Iterator<Item = u32> + '_ {
-        let h = hash(name);
+    /// Indices whose name has hash `h`, ascending.
+    fn candidates_of(&self, h: u32) -> impl Iterator<Item = u32> + '_ {
         let tag = h & !IDX_MASK;
         let mask = self.heads.len().wrapping_sub(1);
         let mut cur = self.heads.get(h as usize & mask).copied().unwrap_or(0);
         std::iter::from_fn(move || {
             while cur != 0 {
-                let idx = (cur & IDX_MASK) - 1;
+                let local = (cur & IDX_MASK) - 1;
                 let t = cur & !IDX_MASK;
-                cur = self.next.get(idx as usize).copied().unwrap_or(0);
+                cur = self.next.get(local as usize).copied().unwrap_or(0);
                 if t == tag {
-                    return Some(idx);
+                    return Some(self.base + local);
                 }
             }
             None
@@ -324,11 +323,15 @@ mod tests {
     #[test]
     fn index_chains_ascend() {
         let h = hash(b"x");
-        let mut ix = NameIndex::with_counts(100, 100);
+        // Two segments, as a big spec's index has: 0..60 and 60..100.
+        let mut lo = Segment::with_counts(0, 60, 60);
+        let mut hi = Segment::with_counts(60, 40, 40);
         // Same hash, different tags, and colliding buckets: insert descending.
         for i in (0..100).rev() {
-            ix.insert(i, if i % 3 == 0 { h } else { h ^ 0xfff0_0000 });
+            let seg = if i < 60 { &mut lo } else { &mut hi };
+            seg.insert(i, if i % 3 == 0 { h } else { h ^ 0xfff0_0000 });
         }
+        let ix = NameIndex::from_segments(vec![lo, hi]);
         let want: Vec<u32> = (0..100).filter(|i| i % 3 == 0).collect();
         assert_eq!(ix.candidates(b"x").collect::<Vec<_>>(), want);
         assert_eq!(NameIndex::default().candidates(b"x").count(), 0);

@@ -97,6 +97,14 @@ struct Names {
 
 static VOID: Type = Type::Void;
 
+/// Empty slots for the chunk holding own type index `idx` of `len` types: [`CHUNK`] slots,
+/// fewer for the last chunk (a small object's BTF fits in one short chunk).
+fn new_chunk(len: usize, idx: usize) -> CacheChunk {
+    let start = idx - idx % CHUNK;
+    let n = len.saturating_sub(start).min(CHUNK);
+    std::iter::repeat_with(OnceLock::new).take(n).collect()
+}
+
 impl std::fmt::Debug for Spec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Spec")
@@ -253,8 +261,7 @@ impl Spec {
             .cache
             .get(idx / CHUNK)
             .ok_or_else(|| self.out_of_range(id))?;
-        let chunk =
-            chunk.get_or_init(|| std::iter::repeat_with(OnceLock::new).take(CHUNK).collect());
+        let chunk = chunk.get_or_init(|| self.new_chunk(idx));
         let slot = chunk
             .get(idx % CHUNK)
             .ok_or_else(|| self.out_of_range(id))?;
@@ -264,6 +271,11 @@ impl Spec {
         let off = *self.offsets.get(idx).ok_or_else(|| self.out_of_range(id))? as usize;
         let t = unmarshal::decode(self, self.data.bytes(), id, off)?;
         Ok(slot.get_or_init(|| t))
+    }
+
+    /// Empty slots for the chunk holding own type index `idx`.
+    fn new_chunk(&self, idx: usize) -> CacheChunk {
+        new_chunk(self.offsets.len(), idx)
     }
 
     fn out_of_range(&self, id: TypeId) -> Error {
@@ -290,7 +302,7 @@ impl Spec {
             .get((id.0 - self.first_id) as usize)
             .ok_or_else(|| self.out_of_range(id))? as usize;
         let info = self.u32_at(off + 4);
-        Kind::from_raw(crate::raw::info_kind(info)).ok_or(Error::BadType {
+        Kind::from_raw(crate::raw::info_kind(info)).ok_or_else(|| Error::BadType {
             id,
             field: "kind".into(),
             reason: "unknown kind",
@@ -613,11 +625,7 @@ impl Spec {
             .get_mut(idx / CHUNK)
             .ok_or(Error::TypeIdOutOfRange { id, count })?;
         if chunk.get().is_none() {
-            *chunk = OnceLock::from(
-                std::iter::repeat_with(OnceLock::new)
-                    .take(CHUNK)
-                    .collect::<Box<[_]>>(),
-            );
+            *chunk = OnceLock::from(new_chunk(self.offsets.len(), idx));
         }
         let slot = chunk
             .get_mut()

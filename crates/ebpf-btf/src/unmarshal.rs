@@ -5,7 +5,9 @@ use zerocopy::FromBytes;
 use zerocopy::byteorder::ByteOrder;
 
 use crate::error::{Error, Result};
-use crate::names::{FlavouredIndex, NameIndex, essential_len, has_triple, hash, hash_cstr};
+use crate::names::{
+    FlavouredIndex, NameIndex, Segment, essential_len, has_triple, hash, hash_cstr,
+};
 use crate::raw::{
     self, BTF_KIND_DECL_TAG, BTF_KIND_TYPE_TAG, BTF_VERSION, Endian, btf_header, btf_type,
     info_kind, info_kind_flag, info_vlen, trailer_len,
@@ -310,9 +312,9 @@ fn have_second_cpu() -> bool {
 }
 
 /// The name pass: hashes every indexed name (all offsets were validated by the header
-/// pass), on two threads for big specs such as vmlinux (each hashes half of the types
-/// into its half of one array), then links the hashes into the index, last type first
-/// so that each bucket's chain ends up in ascending order.
+/// pass) and links it into the index, last type first so that each bucket's chain ends up
+/// in ascending order. Big specs such as vmlinux are split in two halves, each hashed and
+/// linked into its own segment of the index on its own thread (lookups probe both).
 fn index_impl<O: ByteOrder>(
     b: &[u8],
     layout: &Layout,
@@ -325,30 +327,36 @@ fn index_impl<O: ByteOrder>(
         strs: &b[layout.strs.clone()],
         base_strs,
     };
-    // hashes[idx]: the hash of type idx's name, 0 for none (`hash` never returns 0).
-    let mut hashes = vec![0u32; offsets.len()];
-    let mut flavoured = Vec::new();
     if offsets.len() >= PARALLEL_MIN_TYPES && have_second_cpu() {
         let mid = offsets.len() / 2;
-        let (lo, hi) = hashes.split_at_mut(mid);
         let (lo_off, hi_off) = offsets.split_at(mid);
-        let mut hi_flavoured = Vec::new();
-        std::thread::scope(|scope| {
-            let names = &names;
-            scope.spawn(|| names.hash_all::<O>(hi_off, mid, hi, &mut hi_flavoured));
-            names.hash_all::<O>(lo_off, 0, lo, &mut flavoured);
+        // Each half holds about half of the named types.
+        let per_half = named / 2 + 1;
+        let names = &names;
+        let (lo, hi) = std::thread::scope(|scope| {
+            let hi = scope.spawn(|| names.build::<O>(hi_off, mid, per_half));
+            let lo = names.build::<O>(lo_off, 0, per_half);
+            // The thread only hashes and links (nothing in it panics); should it fail
+            // anyway, its half is built here.
+            let hi = hi
+                .join()
+                .unwrap_or_else(|_| names.build::<O>(hi_off, mid, per_half));
+            (lo, hi)
         });
+        let (lo_index, mut flavoured) = lo;
+        let (hi_index, mut hi_flavoured) = hi;
         flavoured.append(&mut hi_flavoured);
+        (
+            NameIndex::from_segments(vec![lo_index, hi_index]),
+            FlavouredIndex::new(flavoured),
+        )
     } else {
-        names.hash_all::<O>(offsets, 0, &mut hashes, &mut flavoured);
+        let (segment, flavoured) = names.build::<O>(offsets, 0, named);
+        (
+            NameIndex::from_segments(vec![segment]),
+            FlavouredIndex::new(flavoured),
+        )
     }
-    let mut index = NameIndex::with_counts(offsets.len(), named);
-    for (idx, &h) in hashes.iter().enumerate().rev() {
-        if h != 0 {
-            index.insert(idx as u32, h);
-        }
-    }
-    (index, FlavouredIndex::new(flavoured))
 }
 
 /// Where the name pass reads names: the spec's own string table, and its base's.
@@ -359,17 +367,19 @@ struct NameSource<'a> {
 }
 
 impl NameSource<'_> {
-    /// Hashes the names of the types at `offsets` (indices `first..`) into `out`, and
-    /// records flavoured names (`foo___v2`) as (hash of essential name, index).
-    fn hash_all<O: ByteOrder>(
+    /// Hashes the names of the types at `offsets` (indices `first..`), last first, and
+    /// links them into a new index segment sized for `named` names; also returns the
+    /// flavoured names (`foo___v2`) as (hash of essential name, index).
+    fn build<O: ByteOrder>(
         &self,
         offsets: &[u32],
         first: usize,
-        out: &mut [u32],
-        flavoured: &mut Vec<(u32, u32)>,
-    ) {
+        named: usize,
+    ) -> (Segment, Vec<(u32, u32)>) {
+        let mut index = Segment::with_counts(first as u32, offsets.len(), named);
+        let mut flavoured = Vec::new();
         let base_len = self.base_strs.map_or(0, |(_, l)| l);
-        for (i, (&off, slot)) in offsets.iter().zip(out.iter_mut()).enumerate() {
+        for (i, &off) in offsets.iter().enumerate().rev() {
             let Ok((t, _)) = btf_type::<O>::ref_from_prefix(&self.b[off as usize..]) else {
                 continue;
             };
@@ -394,14 +404,16 @@ impl NameSource<'_> {
                     }
                 }
             };
+            let idx = (first + i) as u32;
             if triple {
                 let ess = essential_len(name);
                 if ess != name.len() {
-                    flavoured.push((hash(&name[..ess]), (first + i) as u32));
+                    flavoured.push((hash(&name[..ess]), idx));
                 }
             }
-            *slot = h;
+            index.insert(idx, h);
         }
+        (index, flavoured)
     }
 }
 

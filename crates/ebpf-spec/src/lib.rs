@@ -37,6 +37,7 @@ mod datasec;
 mod dump;
 mod elf;
 mod error;
+mod ext_rows;
 mod kconfig;
 mod ksyms;
 mod legacy_maps;

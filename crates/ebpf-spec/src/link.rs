@@ -101,7 +101,12 @@ pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Ve
     let mut out = Vec::with_capacity(syms.len());
     for (s, &(start, end)) in syms.iter().zip(&ranges).rev() {
         insns.truncate(end);
-        let mut body = insns.split_off(start);
+        // The first function takes what is left, without copying it.
+        let mut body = if start == 0 {
+            std::mem::take(&mut insns)
+        } else {
+            insns.split_off(start)
+        };
         let name = elf
             .function_name(code.index, s.value)
             .unwrap_or(s.name)

@@ -22,7 +22,11 @@
 
 use std::collections::BTreeMap;
 
-use ebpf_asm::{Instructions, PseudoCall, PseudoLoad, SLOT_SIZE, Source as SourceLine};
+use std::sync::Arc;
+
+use ebpf_asm::{
+    ExtensionRows, Instructions, PseudoCall, PseudoLoad, SLOT_SIZE, Source as SourceLine,
+};
 use ebpf_btf::{Datasec, ExtInfo, FuncLinkage, Spec, Type, TypeId};
 
 use crate::arena::is_arena_section;
@@ -35,6 +39,7 @@ use crate::elf::{
     STT_OBJECT, STT_SECTION, Symbol,
 };
 use crate::error::{Error, Result};
+use crate::ext_rows::{Row, SectionRows};
 use crate::kconfig::KconfigRef;
 use crate::ksyms::{KfuncRef, KsymRef};
 use crate::legacy_maps::is_legacy_maps_section;
@@ -171,44 +176,71 @@ pub(crate) fn decode_section(elf: &ElfFile<'_>, index: usize) -> Result<CodeSect
     })
 }
 
-/// Attaches func info, line info and CO-RE relocations of the section to its instructions.
+/// Attaches func info, line info and CO-RE relocations of the section to its instructions,
+/// as rows of one table shared by the section's instructions.
 pub(crate) fn attach_ext_info(code: &mut CodeSection, ext: Option<&ExtInfo>) -> Result<()> {
     let Some(records) = ext.and_then(|e| e.section(&code.name)) else {
         return Ok(());
     };
-    let missing = |what: &str, off: u32| Error::BtfMismatch {
-        section: ".BTF.ext".into(),
-        reason: format!(
-            "section '{}': {what} at offset {off} is not at an instruction",
-            code.name
-        ),
+    let mut rows = Rows {
+        code,
+        row_of: vec![NO_INSN; code.insns.len()],
+        rows: Vec::with_capacity(records.line_info.len().max(records.func_info.len())),
     };
     for fi in &records.func_info {
-        let i = code
-            .index_at(u64::from(fi.insn_off))
-            .ok_or_else(|| missing("func_info", fi.insn_off))?;
-        code.insns[i].metadata.insert(fi.clone());
+        rows.at("func_info", fi.insn_off)?.func = Some(fi.clone());
     }
     for li in &records.line_info {
-        let i = code
-            .index_at(u64::from(li.insn_off))
-            .ok_or_else(|| missing("line_info", li.insn_off))?;
-        let ins = &mut code.insns[i];
-        ins.metadata.set_source(Some(SourceLine {
+        let source = SourceLine {
             file_name: Some(li.file_name.clone()),
             line: Some(li.line.clone()),
             line_number: li.line_num,
             column: li.column,
-        }));
-        ins.metadata.insert(li.clone());
+        };
+        rows.at("line_info", li.insn_off)?.line = Some((li.clone(), source));
     }
     for cr in &records.core_relos {
-        let i = code
-            .index_at(u64::from(cr.insn_off))
-            .ok_or_else(|| missing("core_relo", cr.insn_off))?;
-        code.insns[i].metadata.insert(cr.clone());
+        rows.at("core_relo", cr.insn_off)?.core = Some(cr.clone());
+    }
+    let Rows { row_of, rows, .. } = rows;
+    let table: Arc<dyn ExtensionRows> = Arc::new(SectionRows(rows));
+    for (ins, &row) in code.insns.iter_mut().zip(&row_of) {
+        if row != NO_INSN {
+            ins.metadata.set_rows(Arc::clone(&table), row);
+        }
     }
     Ok(())
+}
+
+/// The rows being built for a code section's `.BTF.ext` records.
+struct Rows<'a> {
+    code: &'a CodeSection,
+    /// The row of each instruction ([`NO_INSN`] until it has a record).
+    row_of: Vec<u32>,
+    rows: Vec<Row>,
+}
+
+impl Rows<'_> {
+    /// The row of the instruction at byte `off`, added on its first record.
+    fn at(&mut self, what: &str, off: u32) -> Result<&mut Row> {
+        let i = self
+            .code
+            .index_at(u64::from(off))
+            .ok_or_else(|| Error::BtfMismatch {
+                section: ".BTF.ext".into(),
+                reason: format!(
+                    "section '{}': {what} at offset {off} is not at an instruction",
+                    self.code.name
+                ),
+            })?;
+        if self.row_of[i] == NO_INSN {
+            // A section holds far fewer than `u32::MAX` instructions.
+            self.row_of[i] = u32::try_from(self.rows.len()).unwrap_or(NO_INSN);
+            self.rows.push(Row::default());
+        }
+        let row = self.row_of[i] as usize;
+        Ok(&mut self.rows[row])
+    }
 }
 
 struct RelocCtx<'a, 'e> {
