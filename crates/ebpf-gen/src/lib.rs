@@ -60,7 +60,7 @@ mod emit;
 mod error;
 mod fmt;
 mod ident;
-mod min_core_btf;
+pub mod min_core_btf;
 mod skeleton;
 pub mod types;
 
