@@ -57,7 +57,7 @@ struct Keep {
 }
 
 /// Collects what the CO-RE relocations of some objects read of a source BTF
-/// and writes it as a small BTF blob. See the [module docs](crate::min_core_btf).
+/// and writes it as a small BTF blob. See the [module docs](mod@crate::min_core_btf).
 #[derive(Debug)]
 pub struct MinCoreBtf<'a> {
     source: &'a Spec,
