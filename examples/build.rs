@@ -8,6 +8,10 @@ fn main() {
         "tcx_counter",
         "cgroup_egress",
         "map_in_map",
+        "bashreadline",
+        "unlink_fentry",
+        "unlink_kprobe",
+        "comm_filter",
     ] {
         ebpf_gen::Builder::new(format!("bpf/{name}.bpf.c"))
             .build()
