@@ -277,3 +277,75 @@ fn split_btf_source_is_refused() {
     let err = MinCoreBtf::new(&split).expect_err("split BTF refused");
     assert!(err.to_string().contains("split BTF"), "{err}");
 }
+
+/// `struct s { int a[0]; int b; }` (zero-length array not last) or, with
+/// `last`, `struct s { int a[0]; }` (a flexible array member).
+fn zero_array_btf(last: bool) -> Spec {
+    use ebpf_btf::{Array, Builder, Int, IntEncoding, Member, Struct, Type, TypeId};
+    let mut b = Builder::new();
+    let int = b.add(Type::Int(Int {
+        name: "int".into(),
+        size: 4,
+        encoding: IntEncoding::Signed,
+        offset: 0,
+        bits: 32,
+    }));
+    let arr = b.add(Type::Array(Array {
+        elem: int,
+        index: int,
+        nelems: 0,
+    }));
+    let mut members = vec![Member {
+        name: "a".into(),
+        type_id: arr,
+        ..Member::default()
+    }];
+    if !last {
+        members.push(Member {
+            name: "b".into(),
+            type_id: int,
+            ..Member::default()
+        });
+    }
+    let s = b.add(Type::Struct(Struct {
+        name: "s".into(),
+        size: 4,
+        members,
+    }));
+    assert_eq!(s, TypeId(3));
+    Spec::parse(&b.marshal(Default::default()).expect("marshal")).expect("parse")
+}
+
+#[test]
+fn zero_length_array_stays_not_flexible() {
+    // Locally `a` is a flexible array; in the source it is not (b follows),
+    // so `s.a[1]` has no target there. Keeping `a` alone would make it last,
+    // and so flexible, in the minimal BTF.
+    let local = zero_array_btf(true);
+    let source = zero_array_btf(false);
+    let relo = |access: &str, kind| CoreRelo {
+        insn_off: 0,
+        type_id: ebpf_btf::TypeId(3),
+        access: access.into(),
+        kind,
+    };
+    let relos = [
+        relo("0:0", CoreReloKind::FieldExists),
+        relo("0:0:1", CoreReloKind::FieldByteOffset),
+    ];
+    let mut min = MinCoreBtf::new(&source).expect("complete BTF");
+    min.add_relocations(&local, &relos).expect("relocations");
+    let small = Spec::parse(&min.marshal().expect("marshal")).expect("parse");
+    let fix = |target: &Spec| -> Vec<String> {
+        let targets = [target];
+        let mut r = Relocator::new(&local, &targets);
+        relos
+            .iter()
+            .enumerate()
+            .map(|(i, relo)| normalize(&r.calculate(i, relo)))
+            .collect()
+    };
+    let full = fix(&source);
+    assert!(full[1].contains("poison=true"), "{full:?}");
+    assert_eq!(full, fix(&small));
+}
