@@ -14,6 +14,8 @@ pub struct Args {
     pub iface: String,
     /// `--cgroup PATH`: the cgroup (default: the root of the cgroup v2 hierarchy).
     pub cgroup: String,
+    /// `--comm NAME`: only this command (examples that filter by command).
+    pub comm: Option<String>,
 }
 
 impl Args {
@@ -24,6 +26,7 @@ impl Args {
             pid: None,
             iface: "lo".into(),
             cgroup: cgroup2_root(),
+            comm: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -36,6 +39,7 @@ impl Args {
                 "--pid" => args.pid = Some(value.parse().unwrap_or_else(|_| usage(&flag))),
                 "--iface" => args.iface = value,
                 "--cgroup" => args.cgroup = value,
+                "--comm" => args.comm = Some(value),
                 _ => usage(&flag),
             }
         }
@@ -62,7 +66,7 @@ pub fn cgroup2_root() -> String {
 
 fn usage(flag: &str) -> ! {
     eprintln!(
-        "bad argument {flag}; options: --duration SECONDS, --pid PID, --iface NAME, --cgroup PATH"
+        "bad argument {flag}; options: --duration SECONDS, --pid PID, --iface NAME, --cgroup PATH, --comm NAME"
     );
     std::process::exit(2)
 }

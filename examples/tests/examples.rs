@@ -27,6 +27,9 @@ fn run(name: &str, args: &[&str], mut during: impl FnMut()) -> Option<String> {
         "cgroup_egress" => env!("CARGO_BIN_EXE_cgroup_egress"),
         "perf_events" => env!("CARGO_BIN_EXE_perf_events"),
         "map_in_map" => env!("CARGO_BIN_EXE_map_in_map"),
+        "bashreadline" => env!("CARGO_BIN_EXE_bashreadline"),
+        "unlinksnoop" => env!("CARGO_BIN_EXE_unlinksnoop"),
+        "comm_filter" => env!("CARGO_BIN_EXE_comm_filter"),
         other => panic!("no example {other}"),
     };
     let mut child = Command::new(exe)
@@ -161,5 +164,105 @@ fn map_in_map_moves_counts_to_the_new_inner_map() {
     for inner in ["first:", "second:"] {
         let line = out.lines().find(|l| l.starts_with(inner)).expect(inner);
         assert!(!line.contains(" 0 calls"), "{out}");
+    }
+}
+
+#[test]
+fn bashreadline_sees_a_line_typed_into_interactive_bash() {
+    // An interactive bash reads its input with readline only from a
+    // terminal: script(1) gives it a pty and types what it reads.
+    if Command::new("script").arg("--version").output().is_err() {
+        skip("script(1) (util-linux) is not installed: no pty to run bash -i in");
+        return;
+    }
+    let marker = format!("ebpf-rs-readline-{}", std::process::id());
+    let input = format!("echo {marker}\nexit\n");
+    let mut typed = false;
+    let Some(out) = run("bashreadline", &["--duration", "4"], || {
+        if std::mem::replace(&mut typed, true) {
+            return;
+        }
+        let mut bash = Command::new("script")
+            .args(["-qec", "bash --norc --noprofile -i", "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn script");
+        std::io::Write::write_all(&mut bash.stdin.take().expect("stdin"), input.as_bytes())
+            .expect("type into bash");
+        assert!(bash.wait().expect("wait for bash").success());
+    }) else {
+        return;
+    };
+    let line = out
+        .lines()
+        .find(|l| l.contains(&marker))
+        .unwrap_or_else(|| panic!("readline of {marker:?} not seen:\n{out}"));
+    assert!(
+        line.contains(&format!("bash             echo {marker}")),
+        "{line}"
+    );
+}
+
+#[test]
+fn unlinksnoop_sees_a_file_removed() {
+    let path = std::env::temp_dir().join(format!("unlinksnoop-test-{}", std::process::id()));
+    // Skips (visibly, with the example's reasons) where the kernel refuses
+    // both fentry (e.g. lockdown) and kprobes (e.g. no CONFIG_KPROBES).
+    let Some(out) = run("unlinksnoop", &["--duration", "3"], || {
+        std::fs::write(&path, b"x").expect("write");
+        std::fs::remove_file(&path).expect("remove");
+    }) else {
+        return;
+    };
+    let name = path.display().to_string();
+    let pid = std::process::id().to_string();
+    let line = out
+        .lines()
+        .find(|l| l.ends_with(&name))
+        .unwrap_or_else(|| panic!("no removal of {name} seen:\n{out}"));
+    assert!(line.starts_with(&pid), "{line}");
+}
+
+#[test]
+fn comm_filter_counts_only_the_command_set_in_rodata() {
+    // A thread's name is its command (at most 15 bytes).
+    const NAME: &str = "ebpfrs-commtest";
+    let Some(out) = run("comm_filter", &["--duration", "3", "--comm", NAME], || {
+        std::thread::Builder::new()
+            .name(NAME.into())
+            .spawn(|| {
+                for _ in 0..10 {
+                    std::hint::black_box(std::os::unix::process::parent_id());
+                }
+            })
+            .expect("spawn")
+            .join()
+            .expect("join");
+    }) else {
+        return;
+    };
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(!rows.is_empty(), "nothing counted:\n{out}");
+    // Without the filter, every process on the machine would be counted.
+    assert!(rows.iter().all(|r| r[0] == NAME), "{out}");
+    let getppid = if cfg!(target_arch = "x86_64") {
+        Some("110")
+    } else if cfg!(target_arch = "aarch64") {
+        Some("173")
+    } else {
+        None
+    };
+    if let Some(nr) = getppid {
+        let row = rows
+            .iter()
+            .find(|r| r[1] == nr)
+            .unwrap_or_else(|| panic!("no getppid ({nr}) counted:\n{out}"));
+        assert!(row[2].parse::<u64>().expect("count") >= 10, "{out}");
     }
 }

@@ -62,6 +62,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A CO-RE relocation of an object could not be resolved against the
+    /// source BTF (minimal BTF).
+    #[error("program '{program}': CO-RE relocation")]
+    Core {
+        /// The program the relocation belongs to.
+        program: String,
+        /// The relocation and why.
+        #[source]
+        source: Box<ebpf_btf::core::CoreError>,
+    },
     /// The build was configured wrongly (no `OUT_DIR`, a bad name, ...).
     #[error("{0}")]
     Config(String),

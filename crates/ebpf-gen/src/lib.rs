@@ -44,6 +44,13 @@
 //! exactly (a bitfield wider than 64 bits, overlapping members, a type that
 //! contains itself) becomes a struct of its bytes, with the reason in its doc
 //! comment and in [`Generated::warnings`].
+//!
+//! # Minimal BTF for shipping
+//!
+//! [`MinCoreBtf`] (and `ebpf-tool gen min-core-btf`) keeps only what the CO-RE
+//! relocations of some objects read of a kernel's BTF: a few kilobytes that
+//! relocate those objects exactly as the full BTF does, for kernels without
+//! `/sys/kernel/btf/vmlinux`.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
@@ -53,6 +60,7 @@ mod emit;
 mod error;
 mod fmt;
 mod ident;
+pub mod min_core_btf;
 mod skeleton;
 pub mod types;
 
@@ -61,6 +69,7 @@ use ebpf_spec::CollectionSpec;
 
 pub use builder::{Builder, Built, Target};
 pub use error::{Error, Result};
+pub use min_core_btf::{MinCoreBtf, min_core_btf};
 
 use crate::ident::camel;
 use crate::types::TypeGen;

@@ -221,6 +221,17 @@ enum GenCommand {
         #[arg(short, long, value_name = "FILE")]
         output: Option<String>,
     },
+    /// Minimal BTF for shipping (like bpftool's `gen min_core_btf`): only the
+    /// types and members the objects' CO-RE relocations read of SOURCE_BTF.
+    MinCoreBtf {
+        /// The full BTF (e.g. a kernel's vmlinux BTF, raw or in an ELF file).
+        source: String,
+        /// Where to write the minimal BTF (raw, in the source's byte order).
+        output: String,
+        /// The BPF objects whose relocations must keep working.
+        #[arg(required = true)]
+        objects: Vec<String>,
+    },
 }
 
 /// `pin tree [DIR]`.
@@ -415,6 +426,14 @@ fn main() -> ExitCode {
                     output,
                 },
         } => cmd::codegen::types(file, types, output.as_deref()),
+        Command::Gen {
+            command:
+                GenCommand::MinCoreBtf {
+                    source,
+                    output,
+                    objects,
+                },
+        } => cmd::codegen::min_core_btf(source, output, objects),
         Command::Usdt {
             command: UsdtCommand::List { binary, json },
         } => cmd::usdt::list(binary, *json),

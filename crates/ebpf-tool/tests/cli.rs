@@ -324,3 +324,38 @@ fn gen_skeleton_and_types() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("type 'nope': not in the BTF"));
 }
+
+#[test]
+fn gen_min_core_btf_relocates_like_its_source() {
+    let out = std::env::temp_dir().join(format!("ebpf-tool-min-core-{}.btf", std::process::id()));
+    let out_s = out.to_str().expect("utf-8 path");
+    let said = ok(&[
+        "gen",
+        "min-core-btf",
+        "testdata/core_target-el.o",
+        out_s,
+        "testdata/core-el.o",
+    ]);
+    assert!(said.contains("CO-RE relocations"), "{said}");
+    let size = std::fs::metadata(&out).expect("written").len();
+    assert!(size > 24 && size < 4096, "{size} bytes");
+    // Type ids differ between the two targets: lines naming them are left out.
+    let comparable = |s: String| -> Vec<String> {
+        s.lines()
+            .filter(|l| !l.contains("error:") && !l.contains("target_type_id"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let full = comparable(ok(&[
+        "core",
+        "testdata/core-el.o",
+        "--target",
+        "testdata/core_target-el.o",
+    ]));
+    let small = comparable(ok(&["core", "testdata/core-el.o", "--target", out_s]));
+    let _ = std::fs::remove_file(&out);
+    assert!(full.len() > 50, "{full:?}");
+    assert_eq!(full, small);
+    let bad = tool(&["gen", "min-core-btf", "testdata/core_target-el.o", out_s]);
+    assert!(!bad.status.success(), "objects are required");
+}

@@ -200,3 +200,53 @@ fn pin_tree_shows_what_load_pinned() {
         Ok(())
     });
 }
+
+/// The shipping use case of `gen min-core-btf`: an object loads with the
+/// minimal BTF as its CO-RE target exactly as with the kernel's own BTF.
+#[test]
+fn load_with_minimal_btf_as_core_target() {
+    kernel_test(|| {
+        let vmlinux = "/sys/kernel/btf/vmlinux";
+        if !Path::new(vmlinux).exists() {
+            skip("no /sys/kernel/btf/vmlinux to minimise");
+            return Ok(());
+        }
+        let object = if cfg!(target_endian = "little") {
+            "testdata/bench_core-el.o"
+        } else {
+            "testdata/bench_core-eb.o"
+        };
+        let btf = std::env::temp_dir().join(format!("ebpf-tool-min-{}.btf", std::process::id()));
+        let btf_s = btf.to_str().expect("utf-8 path");
+        let made = tool(&["gen", "min-core-btf", vmlinux, btf_s, object]);
+        assert!(made.status.success(), "{}", text(&made.stderr));
+        let size = std::fs::metadata(&btf).expect("written").len();
+        assert!(size < 8192, "{size} bytes");
+        let with_min = tool(&["load", object, "--target", btf_s]);
+        let _ = std::fs::remove_file(&btf);
+        let with_kernel = tool(&["load", object]);
+        assert_eq!(
+            with_min.status.success(),
+            with_kernel.status.success(),
+            "minimal BTF: {}\nkernel BTF: {}",
+            text(&with_min.stderr),
+            text(&with_kernel.stderr)
+        );
+        // Ids differ between the two loads: compare what was loaded.
+        let loaded = |o: &Output| -> Vec<String> {
+            text(&o.stdout)
+                .lines()
+                .filter_map(|l| l.split_once(": ").map(|(_, what)| what.to_owned()))
+                .collect()
+        };
+        assert_eq!(loaded(&with_min), loaded(&with_kernel));
+        if with_kernel.status.success() {
+            assert!(
+                loaded(&with_min).iter().any(|l| l.starts_with("read_task")),
+                "{}",
+                text(&with_min.stdout)
+            );
+        }
+        Ok(())
+    });
+}

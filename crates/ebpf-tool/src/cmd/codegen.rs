@@ -1,6 +1,8 @@
 //! `ebpf-tool gen skeleton OBJ` and `ebpf-tool gen types BTF`: Rust code from
 //! an object's or a BTF file's types (`ebpf-gen`), for users who build their
-//! BPF outside cargo, and kernel types (like `aya-tool generate`).
+//! BPF outside cargo, and kernel types (like `aya-tool generate`);
+//! `ebpf-tool gen min-core-btf SOURCE OUTPUT OBJ...`: the minimal BTF the
+//! objects' CO-RE relocations need (like `bpftool gen min_core_btf`).
 
 use std::path::Path;
 
@@ -91,6 +93,37 @@ pub fn types(file: &str, types: &[String], out: Option<&str>) -> Result<String> 
     };
     let generated = ebpf_gen::generate_types(&spec, &options).with_context(|| file.to_owned())?;
     emit(generated, out)
+}
+
+/// `gen min-core-btf SOURCE_BTF OUTPUT OBJ...`: writes the minimal BTF and
+/// says what it kept.
+pub fn min_core_btf(source: &str, output: &str, objects: &[String]) -> Result<String> {
+    let btf = crate::cmd::btf::load(source)?;
+    let mut min = ebpf_gen::MinCoreBtf::new(&btf).map_err(|e| format!("{source}: {e}"))?;
+    for object in objects {
+        let spec = CollectionSpec::from_file(object).map_err(|e| format!("{object}: {e}"))?;
+        if spec.btf.is_none() {
+            eprintln!("ebpf-tool: warning: {object}: no BTF, so no CO-RE relocations");
+        }
+        min.add_object(&spec).map_err(|e| {
+            let mut msg = format!("{object}: {e}");
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                msg.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            msg
+        })?;
+    }
+    let bytes = min.marshal().map_err(|e| format!("{source}: {e}"))?;
+    std::fs::write(output, &bytes).map_err(|e| format!("{output}: {e}"))?;
+    Ok(format!(
+        "{output}: {} bytes, {} of {} types, for {} CO-RE relocations\n",
+        bytes.len(),
+        min.types(),
+        btf.len(),
+        min.relocations()
+    ))
 }
 
 #[cfg(test)]
