@@ -105,3 +105,70 @@ fn a_bpffs_without_delegation_gives_no_token() {
         Ok(())
     });
 }
+
+/// libbpf's variable: with `$LIBBPF_BPF_TOKEN_PATH` naming a delegated bpffs,
+/// a collection loaded with default options uses its token, with nothing in
+/// the code.
+#[test]
+fn the_token_path_variable_is_picked_up() {
+    kernel_test(|| {
+        if kernel_version() < KernelVersion::new(6, 9, 0) {
+            return Err(NotSupported::new("BPF tokens", KernelVersion::new(6, 9, 0)).into());
+        }
+        let spec = fixture();
+        let body = |mount: OwnedFd| -> Result<(), String> {
+            let path = format!("/proc/self/fd/{}", mount.as_raw_fd());
+            // SAFETY: in_delegated_userns runs this body in a forked child,
+            // which has this one thread: nothing else reads or writes the
+            // environment while it is changed, and the default token has not
+            // been looked up yet in this process image.
+            let set = |value: &str| {
+                // SAFETY: as above: the child's only thread.
+                unsafe { std::env::set_var(ebpf::token::TOKEN_PATH_ENV, value) }
+            };
+            // A path without a delegated bpffs is an error naming the variable.
+            set("/nonexistent-bpffs");
+            match Collection::load(&spec, CollectionOptions::default()) {
+                Err(e)
+                    if ebpf::ErrorChain(&e).to_string().starts_with(
+                        "BPF token from LIBBPF_BPF_TOKEN_PATH=/nonexistent-bpffs: ",
+                    ) => {}
+                Err(e) => return Err(format!("bad path: {}", ebpf::ErrorChain(&e))),
+                Ok(_) => return Err("loaded with a bad token path".into()),
+            }
+            // An empty value: no token, so refused here.
+            set("");
+            match Collection::load(&spec, CollectionOptions::default()) {
+                Err(e) if e.is_permission_denied() => {}
+                Err(e) => return Err(format!("empty path: not EPERM: {}", ebpf::ErrorChain(&e))),
+                Ok(_) => return Err("loaded without a token".into()),
+            }
+            set(&path);
+            let mut coll = Collection::load(&spec, CollectionOptions::default()).map_err(|e| {
+                format!(
+                    "load, token from the variable ({path}): {}",
+                    ebpf::ErrorChain(&e)
+                )
+            })?;
+            let prog = coll
+                .take_program("count_runs")
+                .map_err(|e| ebpf::ErrorChain(&e).to_string())?;
+            let res = prog
+                .test_run(&TestRunOptions {
+                    data_in: vec![0; 64],
+                    ..Default::default()
+                })
+                .map_err(|e| format!("test run: {}", ebpf::ErrorChain(&e)))?;
+            if res.retval != 42 {
+                return Err(format!("returned {}, not 42 (.rodata)", res.retval));
+            }
+            Ok(())
+        };
+        match in_delegated_userns(&Delegation::any(), body) {
+            UsernsOutcome::Passed => {}
+            UsernsOutcome::Refused(why) => skip(format!("the host refused: {why}")),
+            UsernsOutcome::Failed(why) => panic!("{why}"),
+        }
+        Ok(())
+    });
+}

@@ -69,8 +69,9 @@ pub struct CollectionOptions {
     pub limits: ebpf_spec::Limits,
     /// The BPF token the maps, programs and BTF are created with (and the
     /// feature probes loading runs), like libbpf's `bpf_token_path`. `None`:
-    /// the process's default ([`crate::token::default_token`]: from
-    /// `$LIBBPF_BPF_TOKEN_PATH`, else a delegated `/sys/fs/bpf`, else none).
+    /// one from the bpffs `$LIBBPF_BPF_TOKEN_PATH` names, read at each load
+    /// as libbpf does (empty: no token), else the process's default
+    /// ([`crate::token::default_token`]: a delegated `/sys/fs/bpf`, else none).
     ///
     /// # Minimum kernel version
     ///
@@ -92,13 +93,26 @@ impl Collection {
     pub fn load(spec: &CollectionSpec, mut opts: CollectionOptions) -> Result<Collection> {
         match opts.token.take() {
             Some(token) => crate::token::with_token(&token, || Self::load_with(spec, opts)),
-            None => {
-                // A token asked for by $LIBBPF_BPF_TOKEN_PATH that cannot be made is an error.
-                crate::token::default_token()
-                    .map_err(Error::from)
-                    .map_err(Error::context("BPF token"))?;
-                Self::load_with(spec, opts)
-            }
+            // Like libbpf, the variable is read at each load (not once per
+            // process, as the default token for maps and programs made
+            // outside a collection is): a token it asks for that cannot be
+            // made is an error; an empty value means no token.
+            None => match std::env::var_os(crate::token::TOKEN_PATH_ENV) {
+                Some(path) if path.is_empty() => {
+                    crate::token::without_token(|| Self::load_with(spec, opts))
+                }
+                Some(path) => {
+                    let token = crate::token::Token::from_path(&path)
+                        .map_err(Error::from)
+                        .map_err(Error::context(format!(
+                            "BPF token from {}={}",
+                            crate::token::TOKEN_PATH_ENV,
+                            std::path::Path::new(&path).display()
+                        )))?;
+                    crate::token::with_token(&token, || Self::load_with(spec, opts))
+                }
+                None => Self::load_with(spec, opts),
+            },
         }
     }
 
