@@ -7,7 +7,6 @@
 use std::path::Path;
 
 use ebpf_gen::{Embed, SkeletonOptions, TypesOptions};
-use ebpf_spec::CollectionSpec;
 
 use anyhow::Context as _;
 
@@ -35,7 +34,7 @@ pub fn skeleton(
     types: &[String],
     out: Option<&str>,
 ) -> Result<String> {
-    let spec = CollectionSpec::from_file(object).with_context(|| object.to_owned())?;
+    let spec = crate::cmd::open_object(object)?;
     let stem = Path::new(object)
         .file_name()
         .and_then(|f| f.to_str())
@@ -99,24 +98,16 @@ pub fn types(file: &str, types: &[String], out: Option<&str>) -> Result<String> 
 /// says what it kept.
 pub fn min_core_btf(source: &str, output: &str, objects: &[String]) -> Result<String> {
     let btf = crate::cmd::btf::load(source)?;
-    let mut min = ebpf_gen::MinCoreBtf::new(&btf).map_err(|e| format!("{source}: {e}"))?;
+    let mut min = ebpf_gen::MinCoreBtf::new(&btf).with_context(|| source.to_owned())?;
     for object in objects {
-        let spec = CollectionSpec::from_file(object).map_err(|e| format!("{object}: {e}"))?;
+        let spec = crate::cmd::open_object(object)?;
         if spec.btf.is_none() {
             eprintln!("ebpf-tool: warning: {object}: no BTF, so no CO-RE relocations");
         }
-        min.add_object(&spec).map_err(|e| {
-            let mut msg = format!("{object}: {e}");
-            let mut cause = std::error::Error::source(&e);
-            while let Some(c) = cause {
-                msg.push_str(&format!(": {c}"));
-                cause = c.source();
-            }
-            msg
-        })?;
+        min.add_object(&spec).with_context(|| object.clone())?;
     }
-    let bytes = min.marshal().map_err(|e| format!("{source}: {e}"))?;
-    std::fs::write(output, &bytes).map_err(|e| format!("{output}: {e}"))?;
+    let bytes = min.marshal().with_context(|| source.to_owned())?;
+    std::fs::write(output, &bytes).with_context(|| output.to_owned())?;
     Ok(format!(
         "{output}: {} bytes, {} of {} types, for {} CO-RE relocations\n",
         bytes.len(),
