@@ -64,7 +64,7 @@ pub fn render(list: &str) -> Result<String, String> {
          //! libbpf's table of program section names, in matching order (first match wins).\n\
          \n\
          use crate::program_type::{AttachType, ProgramType};\n\
-         use crate::section_name::{SectionDef, SectionFlags, SectionPattern};\n\
+         use crate::section_def::{SectionDef, SectionFlags, SectionPattern};\n\
          \n\
          /// Every known section name pattern, in libbpf's matching order.\n\
          pub(crate) static SECTION_DEFS: &[SectionDef] = &[\n",

@@ -16,7 +16,8 @@
 //! assert_eq!(AttachTarget::parse("xdp"), None);
 //! ```
 
-use crate::section_name::{SectionInfo, SectionPattern};
+use crate::section_def::SectionPattern;
+use crate::section_name::SectionInfo;
 
 /// The attach target of a section name, split by kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

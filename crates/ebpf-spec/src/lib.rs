@@ -48,6 +48,7 @@ mod map_type;
 mod program;
 mod program_type;
 mod relocate;
+mod section_def;
 mod section_name;
 #[rustfmt::skip]
 mod sections;
@@ -71,9 +72,9 @@ pub use map::{
 pub use map_type::MapType;
 pub use program::ProgramSpec;
 pub use program_type::{AttachType, ProgramType};
-pub use section_name::{
-    PROG_FLAG_SLEEPABLE, PROG_FLAG_XDP_HAS_FRAGS, SectionDef, SectionFlags, SectionInfo,
-    SectionPattern, section_defs,
+pub use section_def::{
+    PROG_FLAG_SLEEPABLE, PROG_FLAG_XDP_HAS_FRAGS, SectionDef, SectionFlags, SectionPattern,
 };
+pub use section_name::{SectionInfo, section_defs};
 pub use struct_ops::MAP_FLAG_LINK;
 pub use variable::VariableSpec;

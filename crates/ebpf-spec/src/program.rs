@@ -21,7 +21,8 @@ use ebpf_asm::{Endianness, Instructions};
 
 use crate::attach_target::AttachTarget;
 use crate::program_type::{AttachType, ProgramType};
-use crate::section_name::{SectionFlags, SectionInfo};
+use crate::section_def::SectionFlags;
+use crate::section_name::SectionInfo;
 
 /// A program, as described by an object file, editable before load.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,169 +21,9 @@
 //! assert_eq!(SectionInfo::parse("my_section").program_type, ProgramType::Unspecified);
 //! ```
 
-use std::fmt;
-use std::ops::BitOr;
-
 use crate::program_type::{AttachType, ProgramType};
+use crate::section_def::{SectionDef, SectionFlags, SectionPattern};
 use crate::sections::SECTION_DEFS;
-
-/// `BPF_F_SLEEPABLE`: the program may sleep.
-#[doc(alias = "BPF_F_SLEEPABLE")]
-pub const PROG_FLAG_SLEEPABLE: u32 = 1 << 4;
-/// `BPF_F_XDP_HAS_FRAGS`: the XDP program handles multi-buffer packets.
-#[doc(alias = "BPF_F_XDP_HAS_FRAGS")]
-pub const PROG_FLAG_XDP_HAS_FRAGS: u32 = 1 << 5;
-
-/// How a [`SectionDef`] matches a section name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SectionPattern {
-    /// The name must be exactly this.
-    Exact(&'static str),
-    /// The name is this stem, or this stem, `/` and an attach target (libbpf's `stem+`).
-    StemOrTarget(&'static str),
-    /// The name starts with this (which ends in `/`); the rest is the attach target.
-    Prefix(&'static str),
-}
-
-impl SectionPattern {
-    /// Matches `name` (without a leading `?`): `None` if it does not match, else the attach
-    /// target (`Some(None)` when the name has none).
-    pub fn matches<'n>(&self, name: &'n str) -> Option<Option<&'n str>> {
-        match *self {
-            SectionPattern::Exact(p) => (name == p).then_some(None),
-            SectionPattern::StemOrTarget(stem) => {
-                let rest = name.strip_prefix(stem)?;
-                if rest.is_empty() {
-                    Some(None)
-                } else {
-                    rest.strip_prefix('/').map(Some)
-                }
-            }
-            SectionPattern::Prefix(p) => name.strip_prefix(p).map(Some),
-        }
-    }
-}
-
-impl fmt::Display for SectionPattern {
-    /// The pattern as libbpf spells it (`kprobe+`, `socket`, `xdp/`).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SectionPattern::Exact(p) | SectionPattern::Prefix(p) => f.write_str(p),
-            SectionPattern::StemOrTarget(p) => write!(f, "{p}+"),
-        }
-    }
-}
-
-/// The flags libbpf attaches to a section pattern (its `enum sec_def_flags`).
-#[doc(alias = "sec_def_flags")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct SectionFlags(u32);
-
-impl SectionFlags {
-    /// No flag.
-    pub const NONE: SectionFlags = SectionFlags(0);
-    /// The expected attach type may be dropped on kernels that do not know it.
-    #[doc(alias = "SEC_EXP_ATTACH_OPT")]
-    pub const EXP_ATTACH_OPT: SectionFlags = SectionFlags(1);
-    /// Attached with `BPF_PROG_ATTACH` (informational).
-    #[doc(alias = "SEC_ATTACHABLE")]
-    pub const ATTACHABLE: SectionFlags = SectionFlags(2);
-    /// The attach target is a BTF id (fentry, lsm, iter, ...).
-    #[doc(alias = "SEC_ATTACH_BTF")]
-    pub const ATTACH_BTF: SectionFlags = SectionFlags(4);
-    /// The program is sleepable (`BPF_F_SLEEPABLE`).
-    #[doc(alias = "SEC_SLEEPABLE")]
-    pub const SLEEPABLE: SectionFlags = SectionFlags(8);
-    /// The XDP program supports fragments (`BPF_F_XDP_HAS_FRAGS`).
-    #[doc(alias = "SEC_XDP_FRAGS")]
-    pub const XDP_FRAGS: SectionFlags = SectionFlags(16);
-    /// A USDT probe.
-    #[doc(alias = "SEC_USDT")]
-    pub const USDT: SectionFlags = SectionFlags(32);
-
-    const NAMES: [(SectionFlags, &'static str); 6] = [
-        (SectionFlags::EXP_ATTACH_OPT, "exp_attach_opt"),
-        (SectionFlags::ATTACHABLE, "attachable"),
-        (SectionFlags::ATTACH_BTF, "attach_btf"),
-        (SectionFlags::SLEEPABLE, "sleepable"),
-        (SectionFlags::XDP_FRAGS, "xdp_frags"),
-        (SectionFlags::USDT, "usdt"),
-    ];
-
-    /// Both sets of flags.
-    pub const fn union(self, other: SectionFlags) -> SectionFlags {
-        SectionFlags(self.0 | other.0)
-    }
-
-    /// Whether every flag of `other` is set.
-    pub const fn contains(self, other: SectionFlags) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// The raw bits (libbpf's values).
-    pub const fn bits(self) -> u32 {
-        self.0
-    }
-
-    /// Whether no flag is set.
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// Whether [`SectionFlags::SLEEPABLE`] is set.
-    pub const fn is_sleepable(self) -> bool {
-        self.contains(SectionFlags::SLEEPABLE)
-    }
-
-    /// The `BPF_F_*` program load flags these section flags imply for `program_type`.
-    pub fn program_flags(self, program_type: ProgramType) -> u32 {
-        let mut flags = 0;
-        if self.contains(SectionFlags::SLEEPABLE) {
-            flags |= PROG_FLAG_SLEEPABLE;
-        }
-        if program_type == ProgramType::Xdp && self.contains(SectionFlags::XDP_FRAGS) {
-            flags |= PROG_FLAG_XDP_HAS_FRAGS;
-        }
-        flags
-    }
-}
-
-impl BitOr for SectionFlags {
-    type Output = SectionFlags;
-    fn bitor(self, rhs: SectionFlags) -> SectionFlags {
-        self.union(rhs)
-    }
-}
-
-impl fmt::Display for SectionFlags {
-    /// Comma-separated flag names as in `sections.list`, or `-` for none.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_empty() {
-            return f.write_str("-");
-        }
-        let mut sep = "";
-        for (flag, name) in SectionFlags::NAMES {
-            if self.contains(flag) {
-                write!(f, "{sep}{name}")?;
-                sep = ",";
-            }
-        }
-        Ok(())
-    }
-}
-
-/// One line of libbpf's section table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SectionDef {
-    /// How the name is matched.
-    pub pattern: SectionPattern,
-    /// The program type a match gives.
-    pub program_type: ProgramType,
-    /// The expected attach type a match gives, if any.
-    pub attach_type: Option<AttachType>,
-    /// libbpf's flags for the pattern.
-    pub flags: SectionFlags,
-}
 
 /// libbpf's section table, in matching order (generated from `sections.list`).
 pub fn section_defs() -> &'static [SectionDef] {
@@ -243,6 +83,7 @@ impl SectionInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::section_def::{PROG_FLAG_SLEEPABLE, PROG_FLAG_XDP_HAS_FRAGS};
 
     fn check(
         name: &str,

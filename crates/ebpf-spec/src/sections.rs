@@ -4,7 +4,7 @@
 //! libbpf's table of program section names, in matching order (first match wins).
 
 use crate::program_type::{AttachType, ProgramType};
-use crate::section_name::{SectionDef, SectionFlags, SectionPattern};
+use crate::section_def::{SectionDef, SectionFlags, SectionPattern};
 
 /// Every known section name pattern, in libbpf's matching order.
 pub(crate) static SECTION_DEFS: &[SectionDef] = &[
