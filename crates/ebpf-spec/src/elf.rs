@@ -16,6 +16,10 @@ use goblin::elf::Elf;
 
 use crate::error::{Error, Result};
 
+/// The section of subprograms shared by every program: a C file's functions
+/// without a `SEC(...)`.
+pub(crate) const TEXT_SECTION: &str = ".text";
+
 /// `EM_BPF`.
 pub(crate) const EM_BPF: u16 = 247;
 /// `ET_REL`.

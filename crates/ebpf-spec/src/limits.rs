@@ -21,11 +21,10 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::collection::CollectionSpec;
 use crate::error::{Error, Result};
 use crate::map::{MapKey, MapValue};
 
-/// How much memory an object may ask for ([`CollectionSpec::from_elf_with`],
+/// How much memory an object may ask for ([`CollectionSpec::from_elf_with`](crate::CollectionSpec::from_elf_with),
 /// and the loader's `CollectionOptions`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -77,29 +76,7 @@ pub(crate) fn check_total<'a>(
     })
 }
 
-impl CollectionSpec {
-    /// The bytes of global data and initial map contents this spec holds, the
-    /// memory loading it writes into maps: for each map the larger of its
-    /// contents (keys and values) and, for a global data map, its value size.
-    #[must_use]
-    pub fn data_bytes(&self) -> u64 {
-        self.maps
-            .values()
-            .map(map_bytes)
-            .fold(0, u64::saturating_add)
-    }
-
-    /// Fails with [`Error::DataTooLarge`], naming the largest maps, if
-    /// [`data_bytes`](Self::data_bytes) is over `limits`.
-    pub fn check_limits(&self, limits: &Limits) -> Result<()> {
-        check_total(
-            self.maps.values().map(|m| (m.name.as_str(), map_bytes(m))),
-            limits,
-        )
-    }
-}
-
-fn map_bytes(m: &crate::MapSpec) -> u64 {
+pub(crate) fn map_bytes(m: &crate::MapSpec) -> u64 {
     let contents = m
         .contents
         .iter()

@@ -215,7 +215,7 @@ pub(crate) fn link_subprograms<'a>(
     let mut exception_cb = exception_cb.filter(|cb| {
         functions
             .get(*cb)
-            .is_some_and(|f| f.section == crate::collection::TEXT_SECTION)
+            .is_some_and(|f| f.section == crate::elf::TEXT_SECTION)
     });
     loop {
         let Some(name) = queue.pop_front() else {

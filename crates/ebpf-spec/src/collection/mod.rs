@@ -19,11 +19,14 @@ use std::sync::Arc;
 use ebpf_asm::{Endianness, Instruction, PseudoLoad};
 use ebpf_btf::{ExtInfo, Spec};
 
+mod limits;
+mod variables;
+
 use crate::arena::load_arena;
 use crate::btf_maps::load_btf_maps;
 use crate::data::load_data_maps;
 use crate::datasec::fixup_datasecs;
-use crate::elf::{ElfFile, STB_LOCAL};
+use crate::elf::{ElfFile, STB_LOCAL, TEXT_SECTION};
 use crate::error::{Error, Result};
 use crate::legacy_maps::load_legacy_maps;
 use crate::limits::Limits;
@@ -36,9 +39,6 @@ use crate::program::ProgramSpec;
 use crate::relocate::{Externs, attach_ext_info, decode_section, relocate_section};
 use crate::struct_ops::load_struct_ops;
 use crate::variable::{VariableSpec, load_variables};
-
-/// The section of subprograms shared by every program.
-pub(crate) const TEXT_SECTION: &str = ".text";
 
 /// The programs, maps and variables of one object file, as plain editable data.
 #[derive(Debug, Clone)]
