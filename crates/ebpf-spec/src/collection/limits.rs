@@ -16,7 +16,7 @@ impl CollectionSpec {
             .fold(0, u64::saturating_add)
     }
 
-    /// Fails with [`Error::DataTooLarge`], naming the largest maps, if
+    /// Fails with [`Error::DataTooLarge`](crate::Error::DataTooLarge), naming the largest maps, if
     /// [`data_bytes`](Self::data_bytes) is over `limits`.
     pub fn check_limits(&self, limits: &Limits) -> Result<()> {
         check_total(
