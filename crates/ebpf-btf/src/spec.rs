@@ -153,8 +153,13 @@ impl Spec {
         let str_base = base
             .as_ref()
             .map_or(0, |b| b.str_base + b.layout.strs.len() as u32);
-        let unmarshal::Scan { offsets, named } =
-            unmarshal::scan(b, &layout, first_id, base.as_deref().map(|b| (b, str_base)))?;
+        let unmarshal::Scan { offsets, named } = unmarshal::scan(
+            b,
+            &layout,
+            first_id,
+            base.as_deref()
+                .map(|b| (b as &dyn unmarshal::Source, str_base)),
+        )?;
         let cache = std::iter::repeat_with(OnceLock::new)
             .take(offsets.len().div_ceil(CHUNK))
             .collect();
@@ -179,7 +184,9 @@ impl Spec {
                 &self.layout,
                 &self.offsets,
                 self.named,
-                self.base.as_deref().map(|b| (b, self.str_base)),
+                self.base
+                    .as_deref()
+                    .map(|b| (b as &dyn unmarshal::Source, self.str_base)),
             );
             Names { index, flavoured }
         })
@@ -691,5 +698,23 @@ impl Spec {
                 reason: "not a var",
             }),
         }
+    }
+}
+
+impl unmarshal::Source for Spec {
+    fn endian(&self) -> Endian {
+        Spec::endian(self)
+    }
+
+    fn next_id(&self) -> TypeId {
+        Spec::next_id(self)
+    }
+
+    fn name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<String> {
+        Spec::name_at(self, id, field, off)
+    }
+
+    fn string_bytes(&self, off: u32) -> Option<&[u8]> {
+        Spec::string_bytes(self, off)
     }
 }

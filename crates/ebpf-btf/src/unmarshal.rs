@@ -12,9 +12,23 @@ use crate::raw::{
     self, BTF_KIND_DECL_TAG, BTF_KIND_TYPE_TAG, BTF_VERSION, Endian, btf_header, btf_type,
     info_kind, info_kind_flag, info_vlen, trailer_len,
 };
-use crate::spec::Spec;
 use crate::strings::MAX_NAME_LEN;
 use crate::types::*;
+
+/// What decoding needs from the spec that owns the blob (implemented by
+/// [`crate::Spec`]; a trait so this wire-format layer does not depend on the
+/// model built on top of it).
+pub(crate) trait Source: Sync {
+    /// The byte order of the blob.
+    fn endian(&self) -> Endian;
+    /// One past the highest valid type id (base types included).
+    fn next_id(&self) -> TypeId;
+    /// The string at `off` (base strings included) as a checked type or
+    /// member name; `field` names the field for an error.
+    fn name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<String>;
+    /// The NUL-terminated bytes at `off` in this spec's strings, if in range.
+    fn string_bytes(&self, off: u32) -> Option<&[u8]>;
+}
 
 /// Where the sections of a `.BTF` blob are (absolute byte ranges).
 #[derive(Debug, Clone)]
@@ -145,7 +159,7 @@ pub(crate) fn scan(
     b: &[u8],
     layout: &Layout,
     first_id: u32,
-    base_strs: Option<(&Spec, u32)>,
+    base_strs: Option<(&dyn Source, u32)>,
 ) -> Result<Scan> {
     match layout.endian {
         Endian::Little => scan_impl::<raw::LE>(b, layout, first_id, base_strs),
@@ -168,7 +182,7 @@ pub(crate) fn index_names(
     layout: &Layout,
     offsets: &[u32],
     named: usize,
-    base_strs: Option<(&Spec, u32)>,
+    base_strs: Option<(&dyn Source, u32)>,
 ) -> (NameIndex, FlavouredIndex) {
     match layout.endian {
         Endian::Little => index_impl::<raw::LE>(b, layout, offsets, named, base_strs),
@@ -221,7 +235,7 @@ fn scan_impl<O: ByteOrder>(
     b: &[u8],
     layout: &Layout,
     first_id: u32,
-    base_strs: Option<(&Spec, u32)>,
+    base_strs: Option<(&dyn Source, u32)>,
 ) -> Result<Scan> {
     let types = &b[layout.types.clone()];
     let strs = &b[layout.strs.clone()];
@@ -320,7 +334,7 @@ fn index_impl<O: ByteOrder>(
     layout: &Layout,
     offsets: &[u32],
     named: usize,
-    base_strs: Option<(&Spec, u32)>,
+    base_strs: Option<(&dyn Source, u32)>,
 ) -> (NameIndex, FlavouredIndex) {
     let names = NameSource {
         b,
@@ -363,7 +377,7 @@ fn index_impl<O: ByteOrder>(
 struct NameSource<'a> {
     b: &'a [u8],
     strs: &'a [u8],
-    base_strs: Option<(&'a Spec, u32)>,
+    base_strs: Option<(&'a dyn Source, u32)>,
 }
 
 impl NameSource<'_> {
@@ -418,10 +432,10 @@ impl NameSource<'_> {
 }
 
 /// Decodes the record at absolute offset `off` as type `id`.
-pub(crate) fn decode(spec: &Spec, b: &[u8], id: TypeId, off: usize) -> Result<Type> {
+pub(crate) fn decode<S: Source>(spec: &S, b: &[u8], id: TypeId, off: usize) -> Result<Type> {
     match spec.endian() {
-        Endian::Little => decode_impl::<raw::LE>(spec, b, id, off),
-        Endian::Big => decode_impl::<raw::BE>(spec, b, id, off),
+        Endian::Little => decode_impl::<raw::LE, S>(spec, b, id, off),
+        Endian::Big => decode_impl::<raw::BE, S>(spec, b, id, off),
     }
 }
 
@@ -433,7 +447,12 @@ fn bad(id: TypeId, field: impl Into<String>, reason: &'static str) -> Error {
     }
 }
 
-fn decode_impl<O: ByteOrder>(spec: &Spec, b: &[u8], id: TypeId, off: usize) -> Result<Type> {
+fn decode_impl<O: ByteOrder, S: Source>(
+    spec: &S,
+    b: &[u8],
+    id: TypeId,
+    off: usize,
+) -> Result<Type> {
     let rec = b
         .get(off..)
         .ok_or_else(|| bad(id, "offset", "record out of range"))?;
