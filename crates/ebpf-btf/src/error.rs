@@ -22,7 +22,7 @@ pub enum Error {
         have: usize,
     },
     /// The magic number is neither 0xeB9F in little nor in big endian.
-    #[error("btf: {what}: bad magic {magic:#06x}")]
+    #[error("btf: {what}: not BTF: magic {magic:#06x}, BTF's is 0xeb9f")]
     BadMagic {
         /// Which header (`header` or `ext header`).
         what: &'static str,

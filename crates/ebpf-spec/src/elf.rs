@@ -163,6 +163,10 @@ fn elf_err(e: goblin::error::Error) -> Error {
 impl<'a> ElfFile<'a> {
     /// Parses and bounds-checks `bytes`.
     pub fn parse(bytes: &'a [u8]) -> Result<ElfFile<'a>> {
+        // Said plainly, rather than goblin's "invalid magic number: 0x...".
+        if !bytes.starts_with(b"\x7fELF") {
+            return Err(Error::Elf("not an ELF file".into()));
+        }
         let elf = Elf::parse(bytes).map_err(elf_err)?;
         if elf.header.e_type != ET_REL {
             return Err(Error::NotBpf {

@@ -157,8 +157,69 @@ fn errors_are_one_line_and_nonzero() {
         err.starts_with("ebpf-tool: testdata/no-such-file.o:"),
         "{err}"
     );
+    // A file of the wrong kind is named as such, not by its magic number.
     let out = tool(&["inspect", "Cargo.toml"]);
     assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "ebpf-tool: Cargo.toml: elf: not an ELF file\n"
+    );
+    let out = tool(&["btf", "dump", "Cargo.toml"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("ebpf-tool: Cargo.toml: btf: header: not BTF: magic 0x775b"),
+        "{err}"
+    );
+}
+
+/// Without CAP_BPF every probe would be refused: `feature` says so once and
+/// exits non-zero instead of printing a table of refusals (run as `nobody`
+/// through setpriv when this test runs as root; skipped visibly otherwise).
+#[test]
+fn feature_without_privileges_says_so() {
+    use std::os::unix::fs::PermissionsExt as _;
+    if !nix::unistd::geteuid().is_root() {
+        ebpf_test_support::skip("needs root to run ebpf-tool as another user");
+        return;
+    }
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        ebpf_test_support::skip("needs setpriv (util-linux) to drop privileges");
+        return;
+    }
+    // A copy nobody can run, wherever the build directory is.
+    let dir = std::env::temp_dir().join(format!("ebpf-tool-feature-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod dir");
+    let exe = dir.join("ebpf-tool");
+    std::fs::copy(env!("CARGO_BIN_EXE_ebpf-tool"), &exe).expect("copy ebpf-tool");
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(&exe)
+        .arg("feature")
+        .current_dir(&dir)
+        .output()
+        .expect("run setpriv");
+    let _ = std::fs::remove_dir_all(&dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        err.starts_with(
+            "ebpf-tool: feature: probing the kernel is refused (EPERM) without privileges: this process lacks CAP_BPF"
+        ),
+        "{err}"
+    );
 }
 
 #[test]

@@ -99,6 +99,16 @@ fn probe_all() -> Vec<Row> {
 
 /// Runs the command.
 pub fn run(json: bool) -> Result<String> {
+    // Without CAP_BPF (or CAP_SYS_ADMIN) the kernel refuses nearly every
+    // probe, so a table of "refused" rows would say nothing about the kernel
+    // (bpftool's `feature probe` asks for root likewise).
+    let missing = ebpf::PermissionFacts::current().missing_capabilities;
+    if missing.contains(&"CAP_BPF") {
+        anyhow::bail!(
+            "feature: probing the kernel is refused (EPERM) without privileges: this process lacks {}",
+            missing.join(", ")
+        );
+    }
     let rows = probe_all();
     let mut out = String::new();
     if json {
