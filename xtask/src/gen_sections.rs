@@ -31,22 +31,6 @@ pub fn run(root: &Path) -> Result<(), String> {
     std::fs::write(&out_path, out).map_err(|e| format!("write {}: {e}", out_path.display()))
 }
 
-/// `SOCKET_FILTER` → `SocketFilter`.
-fn camel(name: &str) -> String {
-    name.split('_')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            match c.next() {
-                Some(first) => {
-                    first.to_ascii_uppercase().to_string() + &c.as_str().to_ascii_lowercase()
-                }
-                None => String::new(),
-            }
-        })
-        .collect()
-}
-
 fn is_kernel_token(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
@@ -63,7 +47,7 @@ pub fn render(list: &str) -> Result<String, String> {
          \n\
          //! libbpf's table of program section names, in matching order (first match wins).\n\
          \n\
-         use crate::program_type::{AttachType, ProgramType};\n\
+         use ebpf_abi::{AttachType, ProgramType};\n\
          use crate::section_def::{SectionDef, SectionFlags, SectionPattern};\n\
          \n\
          /// Every known section name pattern, in libbpf's matching order.\n\
@@ -107,15 +91,11 @@ pub fn render(list: &str) -> Result<String, String> {
         if !is_kernel_token(prog_type) {
             return Err(format!("{LIST}:{line_no}: bad program type '{prog_type}'"));
         }
-        let prog_type_code = if *prog_type == "UNSPEC" {
-            "ProgramType::Unspecified".to_owned()
-        } else {
-            format!("ProgramType::{}", camel(prog_type))
-        };
+        let prog_type_code = format!("ProgramType::{prog_type}");
         let attach_code = if *attach_type == "-" {
             "None".to_owned()
         } else if is_kernel_token(attach_type) {
-            format!("Some(AttachType::{})", camel(attach_type))
+            format!("Some(AttachType::{attach_type})")
         } else {
             return Err(format!("{LIST}:{line_no}: bad attach type '{attach_type}'"));
         };
@@ -159,11 +139,11 @@ mod tests {
         )
         .expect("render");
         assert!(out.contains(
-            "SectionPattern::Exact(\"socket\"), program_type: ProgramType::SocketFilter"
+            "SectionPattern::Exact(\"socket\"), program_type: ProgramType::SOCKET_FILTER"
         ));
         assert!(out.contains("SectionPattern::StemOrTarget(\"kprobe\")"));
         assert!(out.contains("SectionFlags::SLEEPABLE.union(SectionFlags::USDT)"));
-        assert!(out.contains("SectionPattern::Prefix(\"x/\"), program_type: ProgramType::Xdp, attach_type: Some(AttachType::Xdp)"));
+        assert!(out.contains("SectionPattern::Prefix(\"x/\"), program_type: ProgramType::XDP, attach_type: Some(AttachType::XDP)"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `cargo xtask check-layers`: the workspace's dependency chain, enforced.
 //!
+//! `ebpf-abi` (the kernel's vocabulary) is at the bottom and any crate may use it.
 //! The pure crates build bottom-up (`ebpf-asm` <- `ebpf-btf` <- `ebpf-spec`),
 //! the kernel crates sit on top (`ebpf` <- `ebpf-link`), and `ebpf-syscall` is
 //! used only by `ebpf` and `ebpf-link`. `ebpf-test-support` may only be a
@@ -10,23 +11,38 @@ use std::path::Path;
 
 /// Which of our crates each crate may depend on (normal, build and dev deps).
 const ALLOWED: &[(&str, &[&str])] = &[
-    ("ebpf-asm", &[]),
-    ("ebpf-btf", &["ebpf-asm"]),
-    ("ebpf-spec", &["ebpf-asm", "ebpf-btf"]),
+    ("ebpf-abi", &[]),
+    ("ebpf-asm", &["ebpf-abi"]),
+    ("ebpf-btf", &["ebpf-abi", "ebpf-asm"]),
+    ("ebpf-spec", &["ebpf-abi", "ebpf-asm", "ebpf-btf"]),
     // Code generation is pure: it reads objects and BTF and writes text.
-    ("ebpf-gen", &["ebpf-btf", "ebpf-spec"]),
-    ("ebpf-syscall", &[]),
+    ("ebpf-gen", &["ebpf-abi", "ebpf-btf", "ebpf-spec"]),
+    ("ebpf-syscall", &["ebpf-abi"]),
     (
         "ebpf",
-        &["ebpf-asm", "ebpf-btf", "ebpf-spec", "ebpf-syscall"],
+        &[
+            "ebpf-abi",
+            "ebpf-asm",
+            "ebpf-btf",
+            "ebpf-spec",
+            "ebpf-syscall",
+        ],
     ),
     (
         "ebpf-link",
-        &["ebpf-asm", "ebpf-btf", "ebpf-spec", "ebpf-syscall", "ebpf"],
+        &[
+            "ebpf-abi",
+            "ebpf-asm",
+            "ebpf-btf",
+            "ebpf-spec",
+            "ebpf-syscall",
+            "ebpf",
+        ],
     ),
     (
         "ebpf-tool",
         &[
+            "ebpf-abi",
             "ebpf-asm",
             "ebpf-btf",
             "ebpf-spec",
@@ -35,11 +51,21 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "ebpf-link",
         ],
     ),
-    ("ebpf-test-support", &["ebpf-syscall", "ebpf", "ebpf-link"]),
+    (
+        "ebpf-test-support",
+        &["ebpf-abi", "ebpf-syscall", "ebpf", "ebpf-link"],
+    ),
     // Generated code depends on ebpf and ebpf-link only; the generator runs in build.rs.
     (
         "ebpf-gen-test",
-        &["ebpf-btf", "ebpf-spec", "ebpf-gen", "ebpf", "ebpf-link"],
+        &[
+            "ebpf-abi",
+            "ebpf-btf",
+            "ebpf-spec",
+            "ebpf-gen",
+            "ebpf",
+            "ebpf-link",
+        ],
     ),
 ];
 

@@ -3,6 +3,7 @@
 //! - `build-fixtures [--check]`: compile `testdata/*.c` with clang-19 for both byte orders,
 //!   and the USDT test programs of `testdata/host/`.
 //! - `check-layers`: fail when a crate depends on a crate outside its layer.
+//! - `gen-abi`: regenerate `crates/ebpf-abi/src/types.rs` from `abi.list` (`--from-btf FILE` adds a newer kernel's values).
 //! - `gen-helpers`: regenerate `crates/ebpf-asm/src/helpers.rs` from `helpers.list`.
 //! - `gen-sections`: regenerate `crates/ebpf-spec/src/sections.rs` from `sections.list`.
 //! - `mutate`: run `ebpf-tool` over mutated fixtures for a while; fail on panics, hangs, signals or bloat.
@@ -14,6 +15,7 @@
 
 mod apt;
 mod fixtures;
+mod gen_abi;
 mod gen_helpers;
 mod gen_sections;
 mod host_programs;
@@ -36,6 +38,7 @@ commands:
   build-fixtures [--check]   compile testdata/*.c into NAME-el.o / NAME-eb.o with clang-19
                              (--check: fail if the committed objects differ from a rebuild)
   check-layers               fail if a crate depends on a crate its layer may not use
+  gen-abi [--from-btf FILE]  regenerate crates/ebpf-abi/src/types.rs from abi.list
   gen-helpers                regenerate crates/ebpf-asm/src/helpers.rs from helpers.list
   gen-sections               regenerate crates/ebpf-spec/src/sections.rs from sections.list
   mutate [--duration SECS] [--seed N] [--timeout SECS] [--max-rss MIB] [--release]
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
             fixtures::build(&root.join("testdata"), check)
         }
         Some("check-layers") => layers::check(&root),
+        Some("gen-abi") => gen_abi::run(&root, &args[1..]),
         Some("gen-helpers") => gen_helpers::run(&root),
         Some("gen-sections") => gen_sections::run(&root),
         Some("mutate") => mutate::run(&root, &args[1..]),

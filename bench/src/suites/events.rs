@@ -60,7 +60,7 @@ fn ring_filler(map: &Map) -> ebpf::Result<Program> {
         mov64(R0, 0),
         exit(),
     ]);
-    Program::load_raw(ProgramType::SocketFilter, insns, "GPL")
+    Program::load_raw(ProgramType::SOCKET_FILTER, insns, "GPL")
 }
 
 fn perf_filler(map: &Map) -> ebpf::Result<Program> {
@@ -76,7 +76,7 @@ fn perf_filler(map: &Map) -> ebpf::Result<Program> {
         mov64(R0, 0),
         exit(),
     ]);
-    Program::load_raw(ProgramType::SocketFilter, insns, "GPL")
+    Program::load_raw(ProgramType::SOCKET_FILTER, insns, "GPL")
 }
 
 /// Runs `prog` `repeat` times on a 64-byte packet.

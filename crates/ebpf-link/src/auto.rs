@@ -153,7 +153,7 @@ impl AttachPoint {
         let need_target = || {
             target.filter(|t| !t.is_empty()).ok_or_else(|| {
                 Error::InvalidArgument(format!(
-                    "the section name of this {program_type:?} program names no attach target"
+                    "the section name of this {program_type} program names no attach target"
                 ))
             })
         };
@@ -161,7 +161,7 @@ impl AttachPoint {
             s == "usdt" || s == "usdt.s" || s.starts_with("usdt/") || s.starts_with("usdt.s/")
         });
         Ok(match (program_type, attach_type) {
-            (ProgramType::Kprobe, _) if usdt => {
+            (ProgramType::KPROBE, _) if usdt => {
                 let t = target.filter(|t| !t.is_empty()).ok_or_else(|| {
                     Error::InvalidArgument(
                         "the section names no USDT probe (usdt/<binary>:<provider>:<name>): \
@@ -186,33 +186,35 @@ impl AttachPoint {
                     }
                 }
             }
-            (ProgramType::Tracepoint, _) => {
+            (ProgramType::TRACEPOINT, _) => {
                 let (g, n) = crate::tracepoint::split_target(need_target()?)?;
                 AttachPoint::Tracepoint {
                     group: g.to_owned(),
                     name: n.to_owned(),
                 }
             }
-            (ProgramType::RawTracepoint | ProgramType::RawTracepointWritable, _) => {
+            (ProgramType::RAW_TRACEPOINT | ProgramType::RAW_TRACEPOINT_WRITABLE, _) => {
                 AttachPoint::RawTracepoint {
                     name: need_target()?.to_owned(),
                 }
             }
-            (ProgramType::Tracing, Some(AttachType::TraceRawTp)) => AttachPoint::RawTracepoint {
+            (ProgramType::TRACING, Some(AttachType::TRACE_RAW_TP)) => AttachPoint::RawTracepoint {
                 name: target.unwrap_or_default().to_owned(),
             },
-            (ProgramType::Tracing, Some(AttachType::TraceIter)) => AttachPoint::Iter,
-            (ProgramType::Tracing | ProgramType::Lsm | ProgramType::Ext, _) => AttachPoint::Tracing,
-            (ProgramType::Kprobe, Some(AttachType::TraceKprobeMulti)) => AttachPoint::KprobeMulti {
-                functions: need_target()?.split(',').map(str::to_owned).collect(),
-                retprobe: ret("kretprobe"),
-            },
-            (ProgramType::Kprobe, Some(AttachType::TraceKprobeSession)) => {
+            (ProgramType::TRACING, Some(AttachType::TRACE_ITER)) => AttachPoint::Iter,
+            (ProgramType::TRACING | ProgramType::LSM | ProgramType::EXT, _) => AttachPoint::Tracing,
+            (ProgramType::KPROBE, Some(AttachType::TRACE_KPROBE_MULTI)) => {
+                AttachPoint::KprobeMulti {
+                    functions: need_target()?.split(',').map(str::to_owned).collect(),
+                    retprobe: ret("kretprobe"),
+                }
+            }
+            (ProgramType::KPROBE, Some(AttachType::TRACE_KPROBE_SESSION)) => {
                 AttachPoint::KprobeSession {
                     functions: need_target()?.split(',').map(str::to_owned).collect(),
                 }
             }
-            (ProgramType::Kprobe, Some(AttachType::TraceUprobeMulti)) => {
+            (ProgramType::KPROBE, Some(AttachType::TRACE_UPROBE_MULTI)) => {
                 let (binary, symbols) = binary_symbols("uprobe.multi", need_target()?)?;
                 AttachPoint::UprobeMulti {
                     binary,
@@ -220,17 +222,17 @@ impl AttachPoint {
                     retprobe: ret("uretprobe"),
                 }
             }
-            (ProgramType::Kprobe, Some(AttachType::TraceUprobeSession)) => {
+            (ProgramType::KPROBE, Some(AttachType::TRACE_UPROBE_SESSION)) => {
                 let (binary, symbols) = binary_symbols("uprobe.session", need_target()?)?;
                 AttachPoint::UprobeSession { binary, symbols }
             }
-            (ProgramType::Kprobe, _) if ret("ksyscall") || ret("kretsyscall") => {
+            (ProgramType::KPROBE, _) if ret("ksyscall") || ret("kretsyscall") => {
                 AttachPoint::Ksyscall {
                     syscall: need_target()?.to_owned(),
                     retprobe: ret("kretsyscall"),
                 }
             }
-            (ProgramType::Kprobe, _) => {
+            (ProgramType::KPROBE, _) => {
                 let t = need_target()?;
                 let uprobe = section.map_or(t.contains(':') || t.contains('/'), |s| {
                     s.starts_with("uprobe") || s.starts_with("uretprobe")
@@ -260,9 +262,9 @@ impl AttachPoint {
             }
             (t, a) => {
                 return Err(Error::InvalidArgument(format!(
-                    "a {t:?} program ({}) needs an attach point (a cgroup, an interface, a \
+                    "a {t} program ({}) needs an attach point (a cgroup, an interface, a \
                      namespace, a map, ...): use its module",
-                    a.map_or("no attach type", |a| a.kernel_name())
+                    a.map_or_else(|| "no attach type".to_owned(), |a| a.to_string())
                 )));
             }
         })

@@ -136,7 +136,7 @@ pub fn attach_with(
     opts: &CgroupOptions<'_>,
 ) -> Result<CgroupLink> {
     let at = opts.attach_type.or(program.attach_type());
-    let name = at.map_or("no attach type", |a| a.kernel_name());
+    let name = at.map_or_else(|| "no attach type".to_owned(), |a| a.to_string());
     attach_inner(program, cgroup.as_fd(), at, opts)
         .map_err(Error::attach(program, || format!("cgroup ({name})")))
 }

@@ -124,11 +124,11 @@ pub enum Error {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// The program's type does not fit the hook. Nothing was attached.
-    #[error("a {found:?} program cannot be attached as {hook} (needs {expected})")]
+    #[error("a {found} program cannot be attached as {hook} (needs {expected})")]
     WrongProgramType {
         /// The program's type.
         found: ebpf::ProgramType,
-        /// The type(s) the hook takes (`SchedCls`, `Xdp`, ...).
+        /// The type(s) the hook takes (`sched_cls`, `xdp`, ...).
         expected: String,
         /// The hook (`tc`, `XDP`, ...).
         hook: String,
@@ -244,9 +244,9 @@ impl From<ebpf::Error> for Error {
 /// The call an `ebpf_syscall::Error` names, without the errno.
 fn call_name(e: &ebpf_syscall::Error) -> String {
     match e {
-        ebpf_syscall::Error::Bpf { cmd, .. } | ebpf_syscall::Error::Load { cmd, .. } => {
-            cmd.to_string()
-        }
+        ebpf_syscall::Error::Bpf { cmd, .. } | ebpf_syscall::Error::Load { cmd, .. } => cmd
+            .kernel_name()
+            .map_or_else(|| format!("bpf command {}", cmd.0), str::to_owned),
         ebpf_syscall::Error::Syscall { call, .. } => (*call).to_owned(),
         ebpf_syscall::Error::Io { what, .. } => what.clone(),
         other => other.to_string(),

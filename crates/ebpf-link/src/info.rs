@@ -4,7 +4,7 @@
 //! ```no_run
 //! for info in ebpf_link::links()? {
 //!     let info = info?;
-//!     println!("{} {:?} prog {}: {:?}", info.id, info.link_type, info.program_id, info.data);
+//!     println!("{} {} prog {}: {:?}", info.id, info.link_type, info.program_id, info.data);
 //! }
 //! # Ok::<(), ebpf_link::Error>(())
 //! ```

@@ -74,8 +74,8 @@ pub fn attach(program: &Program) -> Result<IterLink> {
 /// 5.8; see [`IterTarget`].
 pub fn attach_with(program: &Program, target: IterTarget<'_>) -> Result<IterLink> {
     (|| {
-        expect_program_type(program, &[ProgramType::Tracing], "an iterator")?;
-        if program.attach_type() != Some(AttachType::TraceIter) {
+        expect_program_type(program, &[ProgramType::TRACING], "an iterator")?;
+        if program.attach_type() != Some(AttachType::TRACE_ITER) {
             return Err(Error::InvalidArgument(
                 "the program was not loaded as an iterator (SEC(\"iter/...\"))".into(),
             ));

@@ -73,7 +73,7 @@ pub struct KprobeOptions {
 /// 4.17 (`kprobe_events`: 4.1).
 pub fn attach(program: &Program, function: &str, opts: &KprobeOptions) -> Result<KprobeLink> {
     (|| {
-        expect_program_type(program, &[ProgramType::Kprobe], "a kprobe")?;
+        expect_program_type(program, &[ProgramType::KPROBE], "a kprobe")?;
         let func = cstring("function", function)?;
         let probe = open_probe(
             &ProbeSpec {
@@ -219,9 +219,9 @@ pub fn glob_match(s: &str, pattern: &str) -> bool {
 }
 
 fn multi_kind(program: &Program, retprobe: bool) -> Result<(LinkKind, sys::AttachType)> {
-    expect_program_type(program, &[ProgramType::Kprobe], "kprobe_multi")?;
+    expect_program_type(program, &[ProgramType::KPROBE], "kprobe_multi")?;
     match program.attach_type() {
-        Some(AttachType::TraceKprobeMulti) => {
+        Some(AttachType::TRACE_KPROBE_MULTI) => {
             Ok((LinkKind::KprobeMulti, sys::AttachType::TRACE_KPROBE_MULTI))
         }
         // Opened from a pin or an id: the kernel does not say which attach
@@ -229,11 +229,11 @@ fn multi_kind(program: &Program, retprobe: bool) -> Result<(LinkKind, sys::Attac
         None if program.section_name().is_none() => {
             Ok((LinkKind::KprobeMulti, sys::AttachType::TRACE_KPROBE_MULTI))
         }
-        Some(AttachType::TraceKprobeSession) if !retprobe => Ok((
+        Some(AttachType::TRACE_KPROBE_SESSION) if !retprobe => Ok((
             LinkKind::KprobeSession,
             sys::AttachType::TRACE_KPROBE_SESSION,
         )),
-        Some(AttachType::TraceKprobeSession) => Err(Error::InvalidArgument(
+        Some(AttachType::TRACE_KPROBE_SESSION) => Err(Error::InvalidArgument(
             "a kprobe session program runs at entry and return: it cannot be a kretprobe".into(),
         )),
         _ => Err(Error::InvalidArgument(

@@ -158,7 +158,7 @@ impl RawLink {
             Ok(self)
         } else {
             Err(Error::InvalidArgument(format!(
-                "the link is a {t}, not a {kind} link"
+                "the link's type is {t}, not {kind}"
             )))
         }
     }

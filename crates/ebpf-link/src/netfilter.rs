@@ -66,7 +66,7 @@ pub struct NetfilterOptions {
 /// 6.4.
 pub fn attach(program: &Program, opts: &NetfilterOptions) -> Result<NetfilterLink> {
     (|| {
-        expect_program_type(program, &[ProgramType::Netfilter], "netfilter")?;
+        expect_program_type(program, &[ProgramType::NETFILTER], "netfilter")?;
         probe_link(LinkKind::Netfilter)?;
         let mut attr =
             sys::LinkCreateNetfilterAttr::with_target(program, 0, sys::AttachType::NETFILTER);

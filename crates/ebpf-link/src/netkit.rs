@@ -63,7 +63,7 @@ pub fn attach(
     opts: &TcxOptions<'_>,
 ) -> Result<NetkitLink> {
     (|| {
-        expect_program_type(program, &[ProgramType::SchedCls], "netkit")?;
+        expect_program_type(program, &[ProgramType::SCHED_CLS], "netkit")?;
         probe_link(LinkKind::Netkit)?;
         let fd = create_ordered(
             program,

@@ -42,11 +42,11 @@ pub fn attach(program: &Program, netns: &impl AsFd) -> Result<NetNsLink> {
     (|| {
         expect_program_type(
             program,
-            &[ProgramType::SkLookup, ProgramType::FlowDissector],
+            &[ProgramType::SK_LOOKUP, ProgramType::FLOW_DISSECTOR],
             "a netns program",
         )?;
         probe_link(LinkKind::Netns)?;
-        let at = if program.program_type() == ProgramType::SkLookup {
+        let at = if program.program_type() == ProgramType::SK_LOOKUP {
             sys::AttachType::SK_LOOKUP
         } else {
             sys::AttachType::FLOW_DISSECTOR
@@ -59,6 +59,6 @@ pub fn attach(program: &Program, netns: &impl AsFd) -> Result<NetNsLink> {
         })
     })()
     .map_err(Error::attach(program, || {
-        format!("network namespace ({:?})", program.program_type())
+        format!("network namespace ({})", program.program_type())
     }))
 }

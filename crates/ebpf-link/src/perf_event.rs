@@ -98,7 +98,7 @@ pub struct PerfEventOptions {
 /// 4.9.
 pub fn attach(program: &Program, opts: &PerfEventOptions) -> Result<PerfEventLink> {
     (|| {
-        expect_program_type(program, &[ProgramType::PerfEvent], "a perf event")?;
+        expect_program_type(program, &[ProgramType::PERF_EVENT], "a perf event")?;
         let (t, config) = match opts.event {
             PerfEvent::Software(c) => (perf::PERF_TYPE_SOFTWARE, c),
             PerfEvent::Hardware(c) => (perf::PERF_TYPE_HARDWARE, c),

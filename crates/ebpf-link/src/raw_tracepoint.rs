@@ -55,19 +55,19 @@ fn attach_inner(program: &Program, name: &str, cookie: u64) -> Result<RawTracepo
     expect_program_type(
         program,
         &[
-            ProgramType::RawTracepoint,
-            ProgramType::RawTracepointWritable,
-            ProgramType::Tracing,
+            ProgramType::RAW_TRACEPOINT,
+            ProgramType::RAW_TRACEPOINT_WRITABLE,
+            ProgramType::TRACING,
         ],
         "a raw tracepoint",
     )?;
     if cookie != 0 && !kernel_at_least(6, 10) {
         return Err(not_supported("cookie for raw tracepoints", 6, 10));
     }
-    let fd = if program.program_type() == ProgramType::Tracing {
+    let fd = if program.program_type() == ProgramType::TRACING {
         if program
             .attach_type()
-            .is_some_and(|t| t != AttachType::TraceRawTp)
+            .is_some_and(|t| t != AttachType::TRACE_RAW_TP)
         {
             return Err(Error::InvalidArgument(
                 "a tracing program that is not tp_btf: use the tracing module".into(),

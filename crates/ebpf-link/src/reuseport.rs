@@ -63,7 +63,7 @@ pub struct ReuseportAttachment {
 #[doc(alias = "SO_ATTACH_REUSEPORT_EBPF")]
 pub fn attach(program: &Program, socket: &impl AsFd) -> Result<ReuseportAttachment> {
     (|| {
-        expect_program_type(program, &[ProgramType::SkReuseport], "sk_reuseport")?;
+        expect_program_type(program, &[ProgramType::SK_REUSEPORT], "sk_reuseport")?;
         sys::attach_reuseport_ebpf(socket, program)?;
         dup(socket)
     })()
@@ -139,7 +139,7 @@ fn check_sockarray(map: &Map) -> Result<()> {
         Ok(())
     } else {
         Err(Error::InvalidArgument(format!(
-            "map '{}' is a {}, not a REUSEPORT_SOCKARRAY",
+            "map '{}': its type is {}, not reuseport_sockarray",
             map.name(),
             map.map_type()
         )))
@@ -203,7 +203,7 @@ impl crate::Link for ReuseportAttachment {
             kind: KIND,
             why: "the selector was detached",
         })?;
-        expect_program_type(program, &[ProgramType::SkReuseport], "sk_reuseport")
+        expect_program_type(program, &[ProgramType::SK_REUSEPORT], "sk_reuseport")
             .and_then(|()| sys::attach_reuseport_ebpf(s, program).map_err(Error::from))
             .map_err(Error::link("update", KIND))
     }

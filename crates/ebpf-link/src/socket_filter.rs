@@ -44,7 +44,7 @@ pub struct SocketFilter {
 #[doc(alias = "SO_ATTACH_BPF")]
 pub fn attach(program: &Program, socket: &impl AsFd) -> Result<SocketFilter> {
     (|| {
-        expect_program_type(program, &[ProgramType::SocketFilter], "a socket filter")?;
+        expect_program_type(program, &[ProgramType::SOCKET_FILTER], "a socket filter")?;
         attach_socket_filter(socket, program)?;
         let dup = socket
             .as_fd()
@@ -94,7 +94,7 @@ impl crate::Link for SocketFilter {
             kind: KIND,
             why: "the filter was detached",
         })?;
-        expect_program_type(program, &[ProgramType::SocketFilter], "a socket filter")
+        expect_program_type(program, &[ProgramType::SOCKET_FILTER], "a socket filter")
             .and_then(|()| attach_socket_filter(s, program).map_err(Error::from))
             .map_err(Error::link("update", KIND))
     }

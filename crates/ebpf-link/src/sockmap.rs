@@ -90,13 +90,13 @@ pub fn attach(program: &Program, map: &impl AsFd) -> Result<SockmapLink> {
     (|| {
         expect_program_type(
             program,
-            &[ProgramType::SkMsg, ProgramType::SkSkb],
+            &[ProgramType::SK_MSG, ProgramType::SK_SKB],
             "a socket map program",
         )?;
         let at = match (program.program_type(), program.attach_type()) {
             (_, Some(a)) => sys::AttachType(a.as_raw()),
-            (ProgramType::SkMsg, None) => sys::AttachType(AttachType::SkMsgVerdict.as_raw()),
-            _ => sys::AttachType(AttachType::SkSkbStreamVerdict.as_raw()),
+            (ProgramType::SK_MSG, None) => sys::AttachType(AttachType::SK_MSG_VERDICT.as_raw()),
+            _ => sys::AttachType(AttachType::SK_SKB_STREAM_VERDICT.as_raw()),
         };
         if crate::util::kernel_at_least(6, 10) {
             let attr = sys::LinkCreateAttr::new(&program.as_fd(), &map.as_fd(), at);

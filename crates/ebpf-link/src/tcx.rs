@@ -130,7 +130,7 @@ pub fn attach(
     opts: &TcxOptions<'_>,
 ) -> Result<TcxLink> {
     (|| {
-        expect_program_type(program, &[ProgramType::SchedCls], "TCX")?;
+        expect_program_type(program, &[ProgramType::SCHED_CLS], "TCX")?;
         probe_link(LinkKind::Tcx)?;
         let fd = create_ordered(
             program,

@@ -74,7 +74,7 @@ fn attach_inner(
     name: &str,
     opts: &TracepointOptions,
 ) -> Result<TracepointLink> {
-    expect_program_type(program, &[ProgramType::Tracepoint], "a tracepoint")?;
+    expect_program_type(program, &[ProgramType::TRACEPOINT], "a tracepoint")?;
     let id = sys(tracefs::tracepoint_id(group, name)).map_err(|e| match e {
         Error::Syscall(ebpf_syscall::Error::Io { what, source })
             if source.kind() == std::io::ErrorKind::NotFound =>

@@ -61,12 +61,12 @@ pub fn attach_with_cookie(program: &Program, cookie: u64) -> Result<TracingLink>
 
 fn target_name(program: &Program) -> String {
     let kind = match program.attach_type() {
-        Some(AttachType::TraceFentry) => "fentry",
-        Some(AttachType::TraceFexit) => "fexit",
-        Some(AttachType::ModifyReturn) => "fmod_ret",
-        Some(AttachType::LsmMac) => "lsm",
-        Some(AttachType::TraceRawTp) => "tp_btf",
-        _ if program.program_type() == ProgramType::Ext => "freplace",
+        Some(AttachType::TRACE_FENTRY) => "fentry",
+        Some(AttachType::TRACE_FEXIT) => "fexit",
+        Some(AttachType::MODIFY_RETURN) => "fmod_ret",
+        Some(AttachType::LSM_MAC) => "lsm",
+        Some(AttachType::TRACE_RAW_TP) => "tp_btf",
+        _ if program.program_type() == ProgramType::EXT => "freplace",
         _ => "tracing target",
     };
     format!(
@@ -78,11 +78,11 @@ fn target_name(program: &Program) -> String {
 fn attach_inner(program: &Program, cookie: u64) -> Result<TracingLink> {
     expect_program_type(
         program,
-        &[ProgramType::Tracing, ProgramType::Lsm, ProgramType::Ext],
+        &[ProgramType::TRACING, ProgramType::LSM, ProgramType::EXT],
         "a tracing program",
     )?;
-    if program.program_type() == ProgramType::Tracing
-        && program.attach_type() == Some(AttachType::TraceIter)
+    if program.program_type() == ProgramType::TRACING
+        && program.attach_type() == Some(AttachType::TRACE_ITER)
     {
         return Err(Error::InvalidArgument(
             "an iterator program: use the iter module".into(),
@@ -100,7 +100,7 @@ fn attach_inner(program: &Program, cookie: u64) -> Result<TracingLink> {
         let mut attr = sys::LinkCreateTracingAttr::with_target(program, 0, at);
         attr.cookie = cookie;
         sysr(sys::link_create(&attr))?
-    } else if program.program_type() == ProgramType::Ext {
+    } else if program.program_type() == ProgramType::EXT {
         let attr = sys::LinkCreateAttr::with_target(program, 0, sys::AttachType(0));
         sysr(sys::link_create(&attr))?
     } else {
@@ -152,7 +152,7 @@ pub fn attach_freplace_to(program: &Program, target: &Program) -> Result<Tracing
 /// 5.10.
 pub fn attach_freplace(program: &Program, target: &Program, btf_id: u32) -> Result<TracingLink> {
     let run = || -> Result<TracingLink> {
-        expect_program_type(program, &[ProgramType::Ext], "freplace")?;
+        expect_program_type(program, &[ProgramType::EXT], "freplace")?;
         let mut attr =
             sys::LinkCreateAttr::new(&program.as_fd(), &target.as_fd(), sys::AttachType(0));
         attr.target_btf_id = btf_id;

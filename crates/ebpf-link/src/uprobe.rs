@@ -127,7 +127,7 @@ fn attach_at(
     offset: u64,
     opts: &UprobeOptions,
 ) -> Result<UprobeLink> {
-    expect_program_type(program, &[ProgramType::Kprobe], "a uprobe")?;
+    expect_program_type(program, &[ProgramType::KPROBE], "a uprobe")?;
     let cpath = cstring("binary path", &path.to_string_lossy())?;
     let probe = open_probe(
         &ProbeSpec {
@@ -304,9 +304,9 @@ fn multi_at(
     offsets: &[u64],
     opts: &UprobeMultiOptions,
 ) -> Result<UprobeMultiLink> {
-    expect_program_type(program, &[ProgramType::Kprobe], "uprobe_multi")?;
+    expect_program_type(program, &[ProgramType::KPROBE], "uprobe_multi")?;
     let (kind, attach) = match program.attach_type() {
-        Some(AttachType::TraceUprobeMulti) => {
+        Some(AttachType::TRACE_UPROBE_MULTI) => {
             (LinkKind::UprobeMulti, sys::AttachType::TRACE_UPROBE_MULTI)
         }
         // Opened from a pin or an id: the kernel does not say which attach
@@ -314,11 +314,11 @@ fn multi_at(
         None if program.section_name().is_none() => {
             (LinkKind::UprobeMulti, sys::AttachType::TRACE_UPROBE_MULTI)
         }
-        Some(AttachType::TraceUprobeSession) if !opts.retprobe => (
+        Some(AttachType::TRACE_UPROBE_SESSION) if !opts.retprobe => (
             LinkKind::UprobeSession,
             sys::AttachType::TRACE_UPROBE_SESSION,
         ),
-        Some(AttachType::TraceUprobeSession) => {
+        Some(AttachType::TRACE_UPROBE_SESSION) => {
             return Err(Error::InvalidArgument(
                 "a uprobe session program runs at entry and return: it cannot be a uretprobe"
                     .into(),

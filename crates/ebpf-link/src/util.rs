@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 
 /// Whether the running kernel is at least `major.minor` (true if unknown).
 pub(crate) fn kernel_at_least(major: u32, minor: u32) -> bool {
-    match KernelVersion::current() {
+    match ebpf_syscall::current_kernel() {
         Ok(v) => v >= KernelVersion::new(major, minor, 0),
         Err(_) => true,
     }
@@ -36,7 +36,7 @@ pub(crate) fn expect_program_type(
             found: program.program_type(),
             expected: types
                 .iter()
-                .map(|t| format!("{t:?}"))
+                .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(" or "),
             hook: what.to_owned(),

@@ -193,7 +193,7 @@ fn cgroup_programs_are_ordered() {
         let a = trivial_program("cgroup_skb/egress", 1);
         let b = trivial_program("cgroup_skb/egress", 1);
         let la = cgroup::attach(&a, &cg).unwrap();
-        let q = cgroup::query(&cg, AttachType::CgroupInetEgress).unwrap();
+        let q = cgroup::query(&cg, AttachType::CGROUP_INET_EGRESS).unwrap();
         assert_eq!(q.program_ids, vec![a.id().unwrap()]);
         let opts = CgroupOptions {
             anchor: Some(Anchor::BeforeLink(&la)),
@@ -204,12 +204,12 @@ fn cgroup_programs_are_ordered() {
         let Some(lb) = ebpf_test_support::skip_if_not_supported(res) else {
             return Ok(());
         };
-        let q2 = cgroup::query(&cg, AttachType::CgroupInetEgress).unwrap();
+        let q2 = cgroup::query(&cg, AttachType::CGROUP_INET_EGRESS).unwrap();
         assert_eq!(q2.program_ids, vec![b.id().unwrap(), a.id().unwrap()]);
         assert!(q2.revision > q.revision);
         drop((la, lb));
         assert!(
-            cgroup::query(&cg, AttachType::CgroupInetEgress)
+            cgroup::query(&cg, AttachType::CGROUP_INET_EGRESS)
                 .unwrap()
                 .program_ids
                 .is_empty()

@@ -120,7 +120,7 @@ fn uprobe_cookie_reaches_the_program() {
     kernel_test(|| {
         let map = counter();
         ebpf::features::have_prog_helper(
-            ebpf::features::ProgType::KPROBE,
+            ebpf::features::ProgramType::KPROBE,
             ebpf_asm::Helper::GetAttachCookie,
         )?;
         let prog = load("cookie", "uprobe", cookie_insns(&map, pid()))?;

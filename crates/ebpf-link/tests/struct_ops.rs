@@ -50,7 +50,7 @@ fn tcp_congestion_control_registers_and_unregisters() {
         assert!(registered(), "ebpf_rs_cc not in {AVAILABLE}");
         assert_eq!(link.kind(), "struct_ops");
         let info = link.info().unwrap();
-        assert_eq!(info.link_type.to_string(), "BPF_LINK_TYPE_STRUCT_OPS");
+        assert_eq!(info.link_type.to_string(), "struct_ops");
 
         // Pinned, the registration outlives the handle; unpinned, it goes.
         let fs = BpfFs::new().unwrap();

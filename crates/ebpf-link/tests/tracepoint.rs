@@ -233,7 +233,7 @@ fn tracepoint_cookie_reaches_the_program() {
     kernel_test(|| {
         let map = counter();
         ebpf::features::have_prog_helper(
-            ebpf::features::ProgType::TRACEPOINT,
+            ebpf::features::ProgramType::TRACEPOINT,
             ebpf_asm::Helper::GetAttachCookie,
         )?;
         let insns = cookie_insns(&map, pid());

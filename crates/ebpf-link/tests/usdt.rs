@@ -247,7 +247,7 @@ fn arguments_of_every_kind(spec: &CollectionSpec, multi: bool) -> ebpf_test_supp
     let records: HashMap<RecordKey, Record> = coll.take_map("records")?.try_into()?;
     let prog = coll.take_program("record_usdt")?;
     assert_eq!(
-        prog.attach_type() == Some(ebpf::AttachType::TraceUprobeMulti),
+        prog.attach_type() == Some(ebpf::AttachType::TRACE_UPROBE_MULTI),
         multi,
         "{:?}",
         prog.attach_type()

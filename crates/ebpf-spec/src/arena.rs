@@ -22,7 +22,7 @@ use crate::data::MAX_DATA_SECTION_SIZE;
 use crate::elf::{ElfFile, SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, Section};
 use crate::error::{Error, Result};
 use crate::map::{MapEntry, MapKey, MapSpec, MapValue};
-use crate::map_type::MapType;
+use ebpf_abi::MapType;
 
 /// The section clang puts `__arena` globals in (address space 1).
 pub const ARENA_SECTION: &str = ".addr_space.1";

@@ -19,7 +19,7 @@ use ebpf_btf::{Spec, Type, TypeId};
 use crate::elf::{ElfFile, R_BPF_64_64, R_BPF_64_ABS64, STB_LOCAL, STT_FUNC};
 use crate::error::{Error, Result};
 use crate::map::{MapEntry, MapKey, MapSpec, MapValue, PinType};
-use crate::map_type::MapType;
+use ebpf_abi::MapType;
 
 /// The section of BTF-defined maps.
 pub const MAPS_SECTION: &str = ".maps";

@@ -20,7 +20,7 @@ use crate::elf::{ElfFile, SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, Section};
 use crate::error::{Error, Result};
 use crate::limits::{Limits, check_total};
 use crate::map::{MAP_FLAG_RDONLY_PROG, MapEntry, MapKey, MapSpec, MapValue};
-use crate::map_type::MapType;
+use ebpf_abi::MapType;
 
 /// The largest global data section this crate materialises (a `.bss` has no bytes in the
 /// file, so its size alone must be bounded). The kernel refuses array values above

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use crate::elf::{ElfFile, STB_LOCAL, STT_SECTION};
 use crate::error::{Error, Result};
 use crate::map::MapSpec;
-use crate::map_type::MapType;
+use ebpf_abi::MapType;
 
 /// Whether `name` is a legacy map section.
 pub(crate) fn is_legacy_maps_section(name: &str) -> bool {

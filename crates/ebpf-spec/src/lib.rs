@@ -20,7 +20,7 @@
 //! # fn main() -> Result<(), ebpf_spec::Error> {
 //! let spec = ebpf_spec::CollectionSpec::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/loader-el.o"))?;
 //! let xdp = &spec.programs["xdp_prog"];
-//! assert_eq!(xdp.program_type, ebpf_spec::ProgramType::Xdp);
+//! assert_eq!(xdp.program_type, ebpf_spec::ProgramType::XDP);
 //! assert_eq!(spec.maps["hash_map"].max_entries, 64);
 //! # Ok(()) }
 //! ```
@@ -44,9 +44,7 @@ mod legacy_maps;
 mod limits;
 mod link;
 mod map;
-mod map_type;
 mod program;
-mod program_type;
 mod relocate;
 mod section_def;
 mod section_name;
@@ -61,6 +59,7 @@ pub use btf_maps::MAPS_SECTION;
 pub use collection::CollectionSpec;
 pub use data::MAX_DATA_SECTION_SIZE;
 pub use datasec::{KCONFIG_SECTION, KSYMS_SECTION};
+pub use ebpf_abi::{AttachType, MapType, ProgramType};
 pub use error::{Error, Result};
 pub use kconfig::KconfigRef;
 pub use ksyms::{KfuncRef, KsymRef};
@@ -69,9 +68,7 @@ pub use map::{
     MAP_FLAG_MMAPABLE, MAP_FLAG_NO_PREALLOC, MAP_FLAG_RDONLY_PROG, MapEntry, MapKey, MapSpec,
     MapValue, PinType, StructOpsSpec,
 };
-pub use map_type::MapType;
 pub use program::ProgramSpec;
-pub use program_type::{AttachType, ProgramType};
 pub use section_def::{
     PROG_FLAG_SLEEPABLE, PROG_FLAG_XDP_HAS_FRAGS, SectionDef, SectionFlags, SectionPattern,
 };

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use ebpf_btf::TypeId;
 
-use crate::map_type::MapType;
+use ebpf_abi::MapType;
 
 /// `BPF_F_NO_PREALLOC`.
 pub const MAP_FLAG_NO_PREALLOC: u32 = 1 << 0;

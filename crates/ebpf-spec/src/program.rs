@@ -11,7 +11,7 @@
 //! # fn main() -> Result<(), ebpf_spec::Error> {
 //! let spec = ebpf_spec::CollectionSpec::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/loader-el.o"))?;
 //! let p = &spec.programs["socket_prog"];
-//! assert_eq!(p.program_type, ebpf_spec::ProgramType::SocketFilter);
+//! assert_eq!(p.program_type, ebpf_spec::ProgramType::SOCKET_FILTER);
 //! assert_eq!(p.instructions[0].symbol(), Some("socket_prog"));
 //! assert!(p.instructions.iter().any(|i| i.symbol() == Some("global_helper")));
 //! # Ok(()) }
@@ -20,9 +20,9 @@
 use ebpf_asm::{Endianness, Instructions};
 
 use crate::attach_target::AttachTarget;
-use crate::program_type::{AttachType, ProgramType};
 use crate::section_def::SectionFlags;
 use crate::section_name::SectionInfo;
+use ebpf_abi::{AttachType, ProgramType};
 
 /// A program, as described by an object file, editable before load.
 #[derive(Debug, Clone, PartialEq, Eq)]

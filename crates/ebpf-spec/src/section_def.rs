@@ -5,7 +5,7 @@
 use std::fmt;
 use std::ops::BitOr;
 
-use crate::program_type::{AttachType, ProgramType};
+use ebpf_abi::{AttachType, ProgramType};
 
 /// `BPF_F_SLEEPABLE`: the program may sleep.
 #[doc(alias = "BPF_F_SLEEPABLE")]
@@ -121,7 +121,7 @@ impl SectionFlags {
         if self.contains(SectionFlags::SLEEPABLE) {
             flags |= PROG_FLAG_SLEEPABLE;
         }
-        if program_type == ProgramType::Xdp && self.contains(SectionFlags::XDP_FRAGS) {
+        if program_type == ProgramType::XDP && self.contains(SectionFlags::XDP_FRAGS) {
             flags |= PROG_FLAG_XDP_HAS_FRAGS;
         }
         flags

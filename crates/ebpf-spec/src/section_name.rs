@@ -8,22 +8,22 @@
 //! - a pattern ending in `/` matches any name with that prefix.
 //!
 //! A leading `?` marks a program that is not loaded automatically; it is stripped before
-//! matching. A name matching nothing gives [`ProgramType::Unspecified`], not an error.
+//! matching. A name matching nothing gives [`ProgramType::UNSPEC`], not an error.
 //!
 //! ```
 //! use ebpf_spec::{AttachType, ProgramType, SectionInfo};
 //! let info = SectionInfo::parse("?fentry.s/do_unlinkat");
-//! assert_eq!(info.program_type, ProgramType::Tracing);
-//! assert_eq!(info.attach_type, Some(AttachType::TraceFentry));
+//! assert_eq!(info.program_type, ProgramType::TRACING);
+//! assert_eq!(info.attach_type, Some(AttachType::TRACE_FENTRY));
 //! assert_eq!(info.attach_target.as_deref(), Some("do_unlinkat"));
 //! assert!(info.flags.is_sleepable());
 //! assert!(!info.autoload);
-//! assert_eq!(SectionInfo::parse("my_section").program_type, ProgramType::Unspecified);
+//! assert_eq!(SectionInfo::parse("my_section").program_type, ProgramType::UNSPEC);
 //! ```
 
-use crate::program_type::{AttachType, ProgramType};
 use crate::section_def::{SectionDef, SectionFlags, SectionPattern};
 use crate::sections::SECTION_DEFS;
+use ebpf_abi::{AttachType, ProgramType};
 
 /// libbpf's section table, in matching order (generated from `sections.list`).
 pub fn section_defs() -> &'static [SectionDef] {
@@ -33,7 +33,7 @@ pub fn section_defs() -> &'static [SectionDef] {
 /// What a program's section name says about it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct SectionInfo {
-    /// The program type; [`ProgramType::Unspecified`] for an unknown section name.
+    /// The program type; [`ProgramType::UNSPEC`] for an unknown section name.
     pub program_type: ProgramType,
     /// The expected attach type, if the section name implies one.
     pub attach_type: Option<AttachType>,
@@ -119,260 +119,266 @@ mod tests {
         use AttachType as A;
         use ProgramType as P;
         use SectionFlags as F;
-        check("socket", P::SocketFilter, None, None, F::NONE);
-        check("socket/x", P::Unspecified, None, None, F::NONE);
-        check("kprobe", P::Kprobe, None, None, F::NONE);
+        check("socket", P::SOCKET_FILTER, None, None, F::NONE);
+        check("socket/x", P::UNSPEC, None, None, F::NONE);
+        check("kprobe", P::KPROBE, None, None, F::NONE);
         check(
             "kprobe/do_unlinkat",
-            P::Kprobe,
+            P::KPROBE,
             None,
             Some("do_unlinkat"),
             F::NONE,
         );
-        check("kprobefoo", P::Unspecified, None, None, F::NONE);
-        check("kretprobe/x", P::Kprobe, None, Some("x"), F::NONE);
+        check("kprobefoo", P::UNSPEC, None, None, F::NONE);
+        check("kretprobe/x", P::KPROBE, None, Some("x"), F::NONE);
         check(
             "uprobe//proc/self/exe:sym",
-            P::Kprobe,
+            P::KPROBE,
             None,
             Some("/proc/self/exe:sym"),
             F::NONE,
         );
         check(
             "uprobe.s/bin:f",
-            P::Kprobe,
+            P::KPROBE,
             None,
             Some("bin:f"),
             F::SLEEPABLE,
         );
         check(
             "uprobe.multi/bin:f*",
-            P::Kprobe,
-            Some(A::TraceUprobeMulti),
+            P::KPROBE,
+            Some(A::TRACE_UPROBE_MULTI),
             Some("bin:f*"),
             F::NONE,
         );
         check(
             "uretprobe.multi.s",
-            P::Kprobe,
-            Some(A::TraceUprobeMulti),
+            P::KPROBE,
+            Some(A::TRACE_UPROBE_MULTI),
             None,
             F::SLEEPABLE,
         );
         check(
             "kprobe.multi/vfs_*",
-            P::Kprobe,
-            Some(A::TraceKprobeMulti),
+            P::KPROBE,
+            Some(A::TRACE_KPROBE_MULTI),
             Some("vfs_*"),
             F::NONE,
         );
         check(
             "kprobe.session",
-            P::Kprobe,
-            Some(A::TraceKprobeSession),
+            P::KPROBE,
+            Some(A::TRACE_KPROBE_SESSION),
             None,
             F::NONE,
         );
         check(
             "usdt.s/a:b:c",
-            P::Kprobe,
+            P::KPROBE,
             None,
             Some("a:b:c"),
             F::USDT | F::SLEEPABLE,
         );
         check(
             "tracepoint/syscalls/sys_enter_getpid",
-            P::Tracepoint,
+            P::TRACEPOINT,
             None,
             Some("syscalls/sys_enter_getpid"),
             F::NONE,
         );
-        check("tp/a/b", P::Tracepoint, None, Some("a/b"), F::NONE);
+        check("tp/a/b", P::TRACEPOINT, None, Some("a/b"), F::NONE);
         check(
             "raw_tp/sys_enter",
-            P::RawTracepoint,
+            P::RAW_TRACEPOINT,
             None,
             Some("sys_enter"),
             F::NONE,
         );
         check(
             "raw_tp.w/x",
-            P::RawTracepointWritable,
+            P::RAW_TRACEPOINT_WRITABLE,
             None,
             Some("x"),
             F::NONE,
         );
         check(
             "tp_btf/sched_switch",
-            P::Tracing,
-            Some(A::TraceRawTp),
+            P::TRACING,
+            Some(A::TRACE_RAW_TP),
             Some("sched_switch"),
             F::ATTACH_BTF,
         );
         check(
             "fentry/do_unlinkat",
-            P::Tracing,
-            Some(A::TraceFentry),
+            P::TRACING,
+            Some(A::TRACE_FENTRY),
             Some("do_unlinkat"),
             F::ATTACH_BTF,
         );
         check(
             "fexit.s/f",
-            P::Tracing,
-            Some(A::TraceFexit),
+            P::TRACING,
+            Some(A::TRACE_FEXIT),
             Some("f"),
             F::ATTACH_BTF | F::SLEEPABLE,
         );
         check(
             "fmod_ret/f",
-            P::Tracing,
-            Some(A::ModifyReturn),
+            P::TRACING,
+            Some(A::MODIFY_RETURN),
             Some("f"),
             F::ATTACH_BTF,
         );
-        check("freplace/f", P::Ext, None, Some("f"), F::ATTACH_BTF);
+        check("freplace/f", P::EXT, None, Some("f"), F::ATTACH_BTF);
         check(
             "lsm/file_open",
-            P::Lsm,
-            Some(A::LsmMac),
+            P::LSM,
+            Some(A::LSM_MAC),
             Some("file_open"),
             F::ATTACH_BTF,
         );
         check(
             "lsm_cgroup/x",
-            P::Lsm,
-            Some(A::LsmCgroup),
+            P::LSM,
+            Some(A::LSM_CGROUP),
             Some("x"),
             F::ATTACH_BTF,
         );
         check(
             "iter/task",
-            P::Tracing,
-            Some(A::TraceIter),
+            P::TRACING,
+            Some(A::TRACE_ITER),
             Some("task"),
             F::ATTACH_BTF,
         );
         check(
             "iter.s/task",
-            P::Tracing,
-            Some(A::TraceIter),
+            P::TRACING,
+            Some(A::TRACE_ITER),
             Some("task"),
             F::ATTACH_BTF | F::SLEEPABLE,
         );
-        check("syscall", P::Syscall, None, None, F::SLEEPABLE);
+        check("syscall", P::SYSCALL, None, None, F::SLEEPABLE);
         check(
             "xdp",
-            P::Xdp,
-            Some(A::Xdp),
+            P::XDP,
+            Some(A::XDP),
             None,
             F::ATTACHABLE | F::EXP_ATTACH_OPT,
         );
-        check("xdp.frags", P::Xdp, Some(A::Xdp), None, F::XDP_FRAGS);
+        check("xdp.frags", P::XDP, Some(A::XDP), None, F::XDP_FRAGS);
         check(
             "xdp.frags/devmap",
-            P::Xdp,
-            Some(A::XdpDevmap),
+            P::XDP,
+            Some(A::XDP_DEVMAP),
             None,
             F::XDP_FRAGS,
         );
         check(
             "xdp/cpumap",
-            P::Xdp,
-            Some(A::XdpCpumap),
+            P::XDP,
+            Some(A::XDP_CPUMAP),
             None,
             F::ATTACHABLE,
         );
-        check("xdp/foo", P::Unspecified, None, None, F::NONE);
-        check("tc", P::SchedCls, None, None, F::NONE);
+        check("xdp/foo", P::UNSPEC, None, None, F::NONE);
+        check("tc", P::SCHED_CLS, None, None, F::NONE);
         check(
             "tc/ingress",
-            P::SchedCls,
-            Some(A::TcxIngress),
+            P::SCHED_CLS,
+            Some(A::TCX_INGRESS),
             None,
             F::NONE,
         );
-        check("tcx/egress", P::SchedCls, Some(A::TcxEgress), None, F::NONE);
-        check("classifier", P::SchedCls, None, None, F::NONE);
+        check(
+            "tcx/egress",
+            P::SCHED_CLS,
+            Some(A::TCX_EGRESS),
+            None,
+            F::NONE,
+        );
+        check("classifier", P::SCHED_CLS, None, None, F::NONE);
         check(
             "netkit/peer",
-            P::SchedCls,
-            Some(A::NetkitPeer),
+            P::SCHED_CLS,
+            Some(A::NETKIT_PEER),
             None,
             F::NONE,
         );
         check(
             "cgroup_skb/egress",
-            P::CgroupSkb,
-            Some(A::CgroupInetEgress),
+            P::CGROUP_SKB,
+            Some(A::CGROUP_INET_EGRESS),
             None,
             F::ATTACHABLE | F::EXP_ATTACH_OPT,
         );
         check(
             "cgroup/connect4",
-            P::CgroupSockAddr,
-            Some(A::CgroupInet4Connect),
+            P::CGROUP_SOCK_ADDR,
+            Some(A::CGROUP_INET4_CONNECT),
             None,
             F::ATTACHABLE,
         );
         check(
             "cgroup/sock",
-            P::CgroupSock,
-            Some(A::CgroupInetSockCreate),
+            P::CGROUP_SOCK,
+            Some(A::CGROUP_INET_SOCK_CREATE),
             None,
             F::ATTACHABLE | F::EXP_ATTACH_OPT,
         );
         check(
             "cgroup/getsockname_unix",
-            P::CgroupSockAddr,
-            Some(A::CgroupUnixGetsockname),
+            P::CGROUP_SOCK_ADDR,
+            Some(A::CGROUP_UNIX_GETSOCKNAME),
             None,
             F::ATTACHABLE,
         );
         check(
             "sk_reuseport/migrate",
-            P::SkReuseport,
-            Some(A::SkReuseportSelectOrMigrate),
+            P::SK_REUSEPORT,
+            Some(A::SK_REUSEPORT_SELECT_OR_MIGRATE),
             None,
             F::ATTACHABLE,
         );
         check(
             "sk_skb/stream_verdict",
-            P::SkSkb,
-            Some(A::SkSkbStreamVerdict),
+            P::SK_SKB,
+            Some(A::SK_SKB_STREAM_VERDICT),
             None,
             F::ATTACHABLE | F::EXP_ATTACH_OPT,
         );
         check(
             "sk_lookup",
-            P::SkLookup,
-            Some(A::SkLookup),
+            P::SK_LOOKUP,
+            Some(A::SK_LOOKUP),
             None,
             F::ATTACHABLE,
         );
         check(
             "struct_ops/test_1",
-            P::StructOps,
+            P::STRUCT_OPS,
             None,
             Some("test_1"),
             F::NONE,
         );
         check(
             "struct_ops.s/test_2",
-            P::StructOps,
+            P::STRUCT_OPS,
             None,
             Some("test_2"),
             F::SLEEPABLE,
         );
-        check("netfilter", P::Netfilter, Some(A::Netfilter), None, F::NONE);
-        check("perf_event", P::PerfEvent, None, None, F::NONE);
-        check(".text", P::Unspecified, None, None, F::NONE);
+        check("netfilter", P::NETFILTER, Some(A::NETFILTER), None, F::NONE);
+        check("perf_event", P::PERF_EVENT, None, None, F::NONE);
+        check(".text", P::UNSPEC, None, None, F::NONE);
     }
 
     #[test]
     fn optional_prefix() {
         let info = SectionInfo::parse("?xdp.frags");
         assert!(!info.autoload);
-        assert_eq!(info.program_type, ProgramType::Xdp);
+        assert_eq!(info.program_type, ProgramType::XDP);
         assert_eq!(info.program_flags(), PROG_FLAG_XDP_HAS_FRAGS);
         assert!(SectionInfo::parse("xdp").autoload);
         assert_eq!(

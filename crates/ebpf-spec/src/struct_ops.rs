@@ -22,7 +22,7 @@ use crate::datasec::datasec_vars;
 use crate::elf::{ElfFile, R_BPF_64_64, R_BPF_64_ABS64, STT_FUNC, STT_SECTION};
 use crate::error::{Error, Result};
 use crate::map::{MapSpec, StructOpsSpec};
-use crate::map_type::MapType;
+use ebpf_abi::MapType;
 
 /// `BPF_F_LINK`: the struct_ops map is attached through a BPF link.
 #[doc(alias = "BPF_F_LINK")]

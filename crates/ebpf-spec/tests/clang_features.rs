@@ -48,7 +48,7 @@ fn features_beyond_the_fixtures() {
             .unwrap_or_else(|e| panic!("{target}: {e}"));
 
         let p = &spec.programs["opt_prog"];
-        assert_eq!(p.program_type, ProgramType::SchedCls);
+        assert_eq!(p.program_type, ProgramType::SCHED_CLS);
         assert!(!p.autoload, "SEC(\"?tc\") is not loaded automatically");
         assert_eq!(p.subprograms(), ["cb"]);
         let kfuncs: Vec<(&str, bool, bool)> = p
@@ -99,7 +99,7 @@ fn features_beyond_the_fixtures() {
         assert_eq!(&ops.data[8..13], b"my_cc");
         assert_eq!(
             spec.programs["my_init"].program_type,
-            ProgramType::StructOps
+            ProgramType::STRUCT_OPS
         );
         dumps.push(spec.dump_layout());
     }

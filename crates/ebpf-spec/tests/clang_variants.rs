@@ -70,7 +70,7 @@ fn mcpu_variants_open() {
                 match CollectionSpec::from_file(&obj) {
                     Ok(spec) => {
                         let p = &spec.programs["count"];
-                        assert_eq!(p.program_type, ProgramType::Xdp, "{what}");
+                        assert_eq!(p.program_type, ProgramType::XDP, "{what}");
                         assert_eq!(p.subprograms(), ["twice"], "{what}");
                         assert!(spec.maps.contains_key(".rodata"), "{what}");
                         assert_eq!(

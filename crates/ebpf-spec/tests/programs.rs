@@ -40,7 +40,7 @@ fn one_program_per_function_symbol() {
 fn attach_targets() {
     let spec = open("loader-el.o");
     let up = &spec.programs["uprobe_prog"];
-    assert_eq!(up.program_type, ProgramType::Kprobe);
+    assert_eq!(up.program_type, ProgramType::KPROBE);
     assert_eq!(
         up.attach_target_parts(),
         Some(AttachTarget::Uprobe {
@@ -60,7 +60,7 @@ fn attach_targets() {
     let fentry = &spec.programs["fentry_prog"];
     assert_eq!(
         (fentry.attach_type, fentry.attach_target.as_deref()),
-        (Some(AttachType::TraceFentry), Some("security_file_open"))
+        (Some(AttachType::TRACE_FENTRY), Some("security_file_open"))
     );
 }
 

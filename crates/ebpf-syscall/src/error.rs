@@ -15,7 +15,7 @@ use crate::{Cmd, Errno, NotSupported, VerifierLog};
 #[non_exhaustive]
 pub enum Error {
     /// A `bpf()` command failed.
-    #[error("{cmd}: {errno}{hint}", hint = hint(*errno))]
+    #[error("{}: {errno}{hint}", command(*cmd), hint = hint(*errno))]
     Bpf {
         /// The command.
         cmd: Cmd,
@@ -23,7 +23,7 @@ pub enum Error {
         errno: Errno,
     },
     /// `BPF_PROG_LOAD` or `BPF_BTF_LOAD` failed; the kernel's log explains why.
-    #[error("{cmd}: {errno}{hint}\n{log}", hint = hint(*errno))]
+    #[error("{}: {errno}{hint}\n{log}", command(*cmd), hint = hint(*errno))]
     Load {
         /// The command.
         cmd: Cmd,
@@ -156,6 +156,12 @@ impl Error {
 }
 
 /// Extra words for errors whose cause is usually outside the attr.
+/// A command as strace and the kernel's headers spell it (`BPF_MAP_CREATE`).
+pub(crate) fn command(cmd: Cmd) -> String {
+    cmd.kernel_name()
+        .map_or_else(|| format!("bpf command {}", cmd.0), str::to_owned)
+}
+
 fn hint(errno: Errno) -> String {
     if errno == Errno::PERM {
         format!("; {}", crate::eperm_hint(None))

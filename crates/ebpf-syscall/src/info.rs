@@ -7,7 +7,7 @@
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::{AttachType, LinkType, MapType, ProgType};
+use crate::{AttachType, LinkType, MapType, ProgramType};
 
 fn name_str(name: &[u8]) -> &str {
     let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
@@ -22,7 +22,7 @@ fn name_str(name: &[u8]) -> &str {
     reason = "fields are the kernel's, documented in include/uapi/linux/bpf.h"
 )]
 pub struct ProgInfo {
-    pub r#type: ProgType,
+    pub r#type: ProgramType,
     pub id: u32,
     pub tag: [u8; 8],
     pub jited_prog_len: u32,

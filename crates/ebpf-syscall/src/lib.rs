@@ -3,7 +3,8 @@
 //! # Layer
 //!
 //! `ebpf-syscall` is a **kernel** crate (it talks to the running kernel).
-//! It may depend on no other crate of this workspace; see `docs/ARCHITECTURE.md` for the whole chain.
+//! Of this workspace it uses only `ebpf-abi` (the kernel vocabulary); see `docs/ARCHITECTURE.md`
+//! for the whole chain.
 //!
 //! # Shape
 //!
@@ -54,7 +55,6 @@ mod socket;
 mod sys;
 pub mod token;
 pub mod tracefs;
-mod types;
 mod version;
 
 #[cfg(test)]
@@ -62,6 +62,10 @@ mod layout_tests;
 
 pub use btf::{BtfLoadAttr, btf_load, btf_load_with_log};
 pub use cpus::{parse_cpu_list, possible_cpus, read_cpu_list};
+pub use ebpf_abi::{
+    AttachType, Cmd, KernelVersion, LinkType, MapType, ParseKernelVersionError, ProgramType,
+    StatsType,
+};
 pub use eperm::{PermissionFacts, eperm_hint, has_bpf_capabilities};
 pub use epoll::{EVENTS_PER_WAIT, Epoll, EpollInterest, EventFd};
 pub use errno::Errno;
@@ -94,5 +98,4 @@ pub use socket::{
     SO_DETACH_REUSEPORT_BPF, SockFilter, attach_reuseport_cbpf, attach_reuseport_ebpf,
     attach_socket_filter, detach_reuseport, detach_socket_filter,
 };
-pub use types::{AttachType, Cmd, LinkType, MapType, ProgType, StatsType};
-pub use version::{KernelVersion, ParseKernelVersionError};
+pub use version::current_kernel;

@@ -2,10 +2,10 @@
 //! `BPF_PROG_DETACH`, `BPF_PROG_QUERY` and `BPF_PROG_BIND_MAP`.
 //!
 //! ```no_run
-//! use ebpf_syscall::{prog_load, ProgLoadAttr, ProgType};
+//! use ebpf_syscall::{prog_load, ProgLoadAttr, ProgramType};
 //! // mov r0, 0; exit
 //! let insns = [0xb7u8, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
-//! let mut attr = ProgLoadAttr::new(ProgType::SOCKET_FILTER, c"GPL");
+//! let mut attr = ProgLoadAttr::new(ProgramType::SOCKET_FILTER, c"GPL");
 //! attr.set_insns(&insns)?;
 //! let prog = prog_load(&attr)?;
 //! # Ok::<(), ebpf_syscall::Error>(())
@@ -20,7 +20,7 @@ use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
 use crate::log::{LOG_INITIAL_SIZE, LOG_MAX_ATTEMPTS, LOG_MAX_SIZE, next_log_size};
 use crate::map::{len_u32, raw_fd};
 use crate::sys::{bpf, bpf_fd};
-use crate::{AttachType, Cmd, Errno, Error, LogLevel, Pointer, ProgType, Result, VerifierLog};
+use crate::{AttachType, Cmd, Errno, Error, LogLevel, Pointer, ProgramType, Result, VerifierLog};
 
 /// `BPF_F_STRICT_ALIGNMENT` (`prog_flags`).
 pub const BPF_F_STRICT_ALIGNMENT: u32 = 1 << 0;
@@ -67,7 +67,7 @@ const PROG_LOAD_EAGAIN_RETRIES: usize = 5;
 #[repr(C, packed)]
 pub struct ProgLoadAttr<'a> {
     /// The program type.
-    pub prog_type: ProgType,
+    pub prog_type: ProgramType,
     pub(crate) insn_cnt: u32,
     pub(crate) insns: Pointer<'a>,
     pub(crate) license: Pointer<'a>,
@@ -122,7 +122,7 @@ fn records(data: &[u8], rec_size: u32) -> Result<u32> {
 
 impl<'a> ProgLoadAttr<'a> {
     /// An attr for a program of `prog_type` under `license`, without instructions yet.
-    pub fn new(prog_type: ProgType, license: &'a CStr) -> Self {
+    pub fn new(prog_type: ProgramType, license: &'a CStr) -> Self {
         Self {
             prog_type,
             license: Pointer::from_cstr(license),
@@ -493,8 +493,8 @@ pub fn prog_test_run(mut attr: ProgTestRunAttr<'_>) -> Result<TestRunResult> {
     // Before 5.0 the kernel ignored `data_size_out` and wrote the whole output
     // packet, whatever the buffer's size: refuse rather than risk an overflow.
     if !attr.data_out.is_null() {
-        let too_old = crate::KernelVersion::current()
-            .map_or(true, |v| v < crate::KernelVersion::new(5, 0, 0));
+        let too_old =
+            crate::current_kernel().map_or(true, |v| v < crate::KernelVersion::new(5, 0, 0));
         if too_old {
             return Err(crate::NotSupported::new(
                 "BPF_PROG_TEST_RUN with a size-limited data_out",

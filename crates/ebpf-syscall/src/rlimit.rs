@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit, setrlimit};
 
-use crate::{Errno, Error, KernelVersion, ProgLoadAttr, ProgType, Result, prog_load};
+use crate::{Errno, Error, KernelVersion, ProgLoadAttr, ProgramType, Result, prog_load};
 
 /// `BPF_FUNC_ktime_get_coarse_ns`, new in 5.11 with memory-cgroup accounting.
 const KTIME_GET_COARSE_NS: u8 = 160;
@@ -45,7 +45,7 @@ fn charges_memlock() -> bool {
         insns[0] = 0x85;
         insns[4..8].copy_from_slice(&imm(KTIME_GET_COARSE_NS));
         insns[8] = 0x95;
-        let mut attr = ProgLoadAttr::new(ProgType::SOCKET_FILTER, c"GPL");
+        let mut attr = ProgLoadAttr::new(ProgramType::SOCKET_FILTER, c"GPL");
         if attr.set_insns(&insns).is_err() {
             return by_version();
         }
@@ -59,7 +59,7 @@ fn charges_memlock() -> bool {
 
 /// The fallback: kernels before 5.11 charge `RLIMIT_MEMLOCK`.
 fn by_version() -> bool {
-    KernelVersion::current().is_ok_and(|v| v < MEMCG_ACCOUNTING)
+    crate::current_kernel().is_ok_and(|v| v < MEMCG_ACCOUNTING)
 }
 
 /// Whether this kernel charges BPF memory to `RLIMIT_MEMLOCK` (before 5.11)

@@ -77,7 +77,7 @@ impl Token {
             // An unknown command before 6.9.
             Err(e)
                 if e.errno() == Some(Errno::INVAL)
-                    && KernelVersion::current().is_ok_and(|v| v < KernelVersion::new(6, 9, 0)) =>
+                    && crate::current_kernel().is_ok_and(|v| v < KernelVersion::new(6, 9, 0)) =>
             {
                 Err(NotSupported::new("BPF tokens", KernelVersion::new(6, 9, 0)).into())
             }
@@ -96,7 +96,7 @@ impl Token {
             .map_err(Error::io(format!("open bpffs {}", path.display())))?;
         let mut token = Self::create(&dir).map_err(|e| match e {
             Error::Bpf { cmd, errno } => Error::Io {
-                what: format!("{cmd} from {}", path.display()),
+                what: format!("{} from {}", crate::error::command(cmd), path.display()),
                 source: std::io::Error::from_raw_os_error(errno.0),
             },
             other => other,

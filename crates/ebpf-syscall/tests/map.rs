@@ -345,7 +345,7 @@ fn zero_sized_values_and_fd_maps() {
         );
 
         // Bloom filters (5.16): no key, values are the members.
-        if KernelVersion::current().unwrap() >= KernelVersion::new(5, 16, 0) {
+        if ebpf_syscall::current_kernel().unwrap() >= KernelVersion::new(5, 16, 0) {
             let bloom =
                 map_create_sized(&MapCreateAttr::new(MapType::BLOOM_FILTER, 0, 4, 16)).unwrap();
             bloom
@@ -631,7 +631,7 @@ fn bad_attr_names_command() {
 fn memlock_not_needed_with_memcg() {
     kernel_test(|| {
         remove_memlock_rlimit().unwrap();
-        let version = KernelVersion::current().unwrap();
+        let version = ebpf_syscall::current_kernel().unwrap();
         if version >= KernelVersion::new(5, 11, 0) {
             assert!(!memlock_rlimit_needed().unwrap());
         }

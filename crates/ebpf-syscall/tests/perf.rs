@@ -50,7 +50,7 @@ fn tracepoint_event_runs_program() {
         let attr = PerfEventAttr::new(PERF_TYPE_TRACEPOINT, id);
         // This process, any CPU.
         let event = perf_event_open(&attr, 0, -1, None, 0).unwrap();
-        let prog = load(ProgType::TRACEPOINT, AttachType(0), &ret(0)).unwrap();
+        let prog = load(ProgramType::TRACEPOINT, AttachType(0), &ret(0)).unwrap();
         let stats = enable_stats(StatsType::RUN_TIME).unwrap();
         perf_event_set_bpf(&event, &prog).unwrap();
         perf_event_enable(&event).unwrap();
@@ -163,7 +163,7 @@ fn task_iterator() {
             return Ok(());
         };
         let insns = ret(0);
-        let mut attr = ProgLoadAttr::new(ProgType::TRACING, c"GPL");
+        let mut attr = ProgLoadAttr::new(ProgramType::TRACING, c"GPL");
         attr.set_insns(&insns).unwrap();
         attr.expected_attach_type = AttachType::TRACE_ITER;
         attr.attach_btf_id = btf_id;

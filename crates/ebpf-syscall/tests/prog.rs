@@ -39,14 +39,14 @@ fn load_and_test_run() {
         assert_eq!(err.errno(), Some(Errno::NOSPC));
 
         let info = prog_info(&prog).unwrap();
-        assert_eq!(info.r#type, ProgType::SOCKET_FILTER);
+        assert_eq!(info.r#type, ProgramType::SOCKET_FILTER);
         assert_eq!(info.name(), "test_prog");
         assert!(info.gpl_compatible());
         let xlated = prog_xlated_insns(&prog).unwrap();
         assert_eq!(xlated.len(), 16, "two instructions");
 
         // Nothing was printed: the streams are empty (6.17).
-        if KernelVersion::current().unwrap() >= KernelVersion::new(6, 17, 0) {
+        if ebpf_syscall::current_kernel().unwrap() >= KernelVersion::new(6, 17, 0) {
             let mut buf = [0u8; 256];
             assert_eq!(
                 prog_stream_read(&prog, BPF_STREAM_STDOUT, &mut buf).unwrap(),
@@ -76,7 +76,7 @@ fn verifier_rejection_carries_log() {
     kernel_test(|| {
         // `exit` with r0 never written.
         let insns = insn(0x95, 0, 0, 0, 0);
-        let err = load(ProgType::SOCKET_FILTER, AttachType(0), &insns).unwrap_err();
+        let err = load(ProgramType::SOCKET_FILTER, AttachType(0), &insns).unwrap_err();
         assert_eq!(err.errno(), Some(Errno::ACCES));
         let log = err.log().expect("a failed load carries the verifier log");
         assert!(
@@ -93,7 +93,7 @@ fn verifier_rejection_carries_log() {
 
         // With a log requested on success, stats are there.
         let good = ret(0);
-        let mut attr = ProgLoadAttr::new(ProgType::SOCKET_FILTER, c"GPL");
+        let mut attr = ProgLoadAttr::new(ProgramType::SOCKET_FILTER, c"GPL");
         attr.set_insns(&good).unwrap();
         let (_fd, log) = prog_load_with_log(&attr, LogLevel::STATS.into()).unwrap();
         let log = log.expect("a log level keeps the log of a successful load");
@@ -117,7 +117,7 @@ fn log_grows_until_it_fits() {
         }
         insns.extend_from_slice(&insn(0xbf, 0, 2, 0, 0));
         insns.extend_from_slice(&insn(0x95, 0, 0, 0, 0));
-        let mut attr = ProgLoadAttr::new(ProgType::SOCKET_FILTER, c"GPL");
+        let mut attr = ProgLoadAttr::new(ProgramType::SOCKET_FILTER, c"GPL");
         attr.set_insns(&insns).unwrap();
         let err = prog_load_with_log(&attr, LogLevel::INSTRUCTION.into()).unwrap_err();
         let log = err.log().unwrap();
@@ -142,7 +142,7 @@ fn cgroup_attach_query_detach() {
     kernel_test(|| {
         let cg = TempCgroup::new().unwrap();
         let prog = load(
-            ProgType::CGROUP_SKB,
+            ProgramType::CGROUP_SKB,
             AttachType::CGROUP_INET_INGRESS,
             &ret(1),
         )
@@ -192,13 +192,13 @@ fn cgroup_link_lifecycle() {
     kernel_test(|| {
         let cg = TempCgroup::new().unwrap();
         let prog = load(
-            ProgType::CGROUP_SKB,
+            ProgramType::CGROUP_SKB,
             AttachType::CGROUP_INET_EGRESS,
             &ret(1),
         )
         .unwrap();
         let other = load(
-            ProgType::CGROUP_SKB,
+            ProgramType::CGROUP_SKB,
             AttachType::CGROUP_INET_EGRESS,
             &ret(1),
         )
@@ -258,7 +258,7 @@ impl RawU32 for std::os::fd::BorrowedFd<'_> {
 #[test]
 fn raw_tracepoint() {
     kernel_test(|| {
-        let prog = load(ProgType::RAW_TRACEPOINT, AttachType(0), &ret(0)).unwrap();
+        let prog = load(ProgramType::RAW_TRACEPOINT, AttachType(0), &ret(0)).unwrap();
         let link = raw_tracepoint_open(Some(c"sys_enter"), &prog, 0).unwrap();
         let info = link_info(&link).unwrap();
         assert_eq!(info.r#type, LinkType::RAW_TRACEPOINT);
@@ -333,7 +333,7 @@ fn stats_and_bind_map() {
 #[test]
 fn token_needs_delegation() {
     kernel_test(|| {
-        if KernelVersion::current().unwrap() < KernelVersion::new(6, 9, 0) {
+        if ebpf_syscall::current_kernel().unwrap() < KernelVersion::new(6, 9, 0) {
             return Ok(());
         }
         // A bpffs mounted in the initial user namespace without delegate_* options

@@ -7,7 +7,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::insn;
-use ebpf_syscall::{ProgLoadAttr, ProgType, prog_load};
+use ebpf_syscall::{ProgLoadAttr, ProgramType, prog_load};
 use ebpf_test_support::kernel_test;
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal, sigaction};
 
@@ -34,7 +34,7 @@ fn prog_load_survives_sigprof() {
             insns.extend_from_slice(&insn(0xb7, 0, 0, 0, 0));
         }
         insns.extend_from_slice(&insn(0x95, 0, 0, 0, 0));
-        let mut attr = ProgLoadAttr::new(ProgType::SOCKET_FILTER, c"GPL");
+        let mut attr = ProgLoadAttr::new(ProgramType::SOCKET_FILTER, c"GPL");
         attr.set_insns(&insns).unwrap();
 
         // SAFETY: pthread_self has no preconditions.

@@ -16,7 +16,7 @@ use ebpf_syscall::*;
 use ebpf_test_support::{kernel_test, skip};
 
 fn current() -> KernelVersion {
-    KernelVersion::current().unwrap()
+    ebpf_syscall::current_kernel().unwrap()
 }
 
 /// A bound UDP socket with a read timeout, and one sending to it.
@@ -74,7 +74,7 @@ fn socket_filter_attach_replace_detach() {
         );
 
         // Not a socket filter program.
-        let tp = load(ProgType::RAW_TRACEPOINT, AttachType(0), &ret(0)).unwrap();
+        let tp = load(ProgramType::RAW_TRACEPOINT, AttachType(0), &ret(0)).unwrap();
         let err = attach_socket_filter(&rx, &tp).unwrap_err();
         assert_eq!(err.errno(), Some(Errno::INVAL));
         assert!(
@@ -166,7 +166,7 @@ fn epoll_user_ringbuf_writable() {
 #[test]
 fn link_names_raw_tracepoint() {
     kernel_test(|| {
-        let prog = load(ProgType::RAW_TRACEPOINT, AttachType(0), &ret(0)).unwrap();
+        let prog = load(ProgramType::RAW_TRACEPOINT, AttachType(0), &ret(0)).unwrap();
         let link = raw_tracepoint_open(Some(c"sys_enter"), &prog, 0).unwrap();
         let got = link_info_with_names(&link).unwrap();
         assert_eq!(got.name.as_deref(), Some("sys_enter"));
@@ -190,7 +190,7 @@ fn link_names_absent_for_other_types() {
         let cg = ebpf_test_support::TempCgroup::new().unwrap();
         let dir = std::fs::File::open(cg.path()).unwrap();
         let prog = load(
-            ProgType::CGROUP_SKB,
+            ProgramType::CGROUP_SKB,
             AttachType::CGROUP_INET_EGRESS,
             &ret(1),
         )
@@ -224,7 +224,7 @@ fn iter_prog(target: &str) -> Option<std::os::fd::OwnedFd> {
         return None;
     };
     let insns = ret(0);
-    let mut attr = ProgLoadAttr::new(ProgType::TRACING, c"GPL");
+    let mut attr = ProgLoadAttr::new(ProgramType::TRACING, c"GPL");
     attr.set_insns(&insns).unwrap();
     attr.expected_attach_type = AttachType::TRACE_ITER;
     attr.attach_btf_id = btf_id;
@@ -300,7 +300,7 @@ fn link_names_perf_event() {
             0,
         )
         .unwrap();
-        let prog = load(ProgType::TRACEPOINT, AttachType(0), &ret(0)).unwrap();
+        let prog = load(ProgramType::TRACEPOINT, AttachType(0), &ret(0)).unwrap();
         let mut attr = LinkCreatePerfEventAttr::new(&prog, &event, AttachType::PERF_EVENT);
         attr.bpf_cookie = 7;
         let link = link_create(&attr).unwrap();
@@ -319,7 +319,7 @@ fn link_names_perf_event() {
         let mut attr = PerfEventAttr::new(pmu_type("uprobe").unwrap(), 0);
         attr.set_probe_target(&path, 0);
         let event = perf_event_open(&attr, -1, 0, None, 0).unwrap();
-        let prog = load(ProgType::KPROBE, AttachType(0), &ret(0)).unwrap();
+        let prog = load(ProgramType::KPROBE, AttachType(0), &ret(0)).unwrap();
         let link = link_create(&LinkCreatePerfEventAttr::new(
             &prog,
             &event,
@@ -343,7 +343,7 @@ fn link_names_uprobe_multi() {
         }
         let exe = std::fs::read_link("/proc/self/exe").unwrap();
         let path = CString::new(exe.as_os_str().as_encoded_bytes()).unwrap();
-        let prog = load(ProgType::KPROBE, AttachType::TRACE_UPROBE_MULTI, &ret(0)).unwrap();
+        let prog = load(ProgramType::KPROBE, AttachType::TRACE_UPROBE_MULTI, &ret(0)).unwrap();
         let offsets = [0u64];
         let mut attr =
             LinkCreateUprobeMultiAttr::with_target(&prog, 0, AttachType::TRACE_UPROBE_MULTI);

@@ -19,7 +19,7 @@ fn a_verifier_rejection_prints_its_log_once() {
     kernel_test(|| {
         // r0 is read before it is written.
         let e = ebpf::Program::load_raw(
-            ebpf::ProgramType::SocketFilter,
+            ebpf::ProgramType::SOCKET_FILTER,
             vec![ebpf_asm::exit()].into(),
             "GPL",
         )

@@ -185,7 +185,7 @@ fn pin_tree_shows_what_load_pinned() {
             lines
                 .iter()
                 .any(|l| l.starts_with("    count_runs  program ")
-                    && l.ends_with(": BPF_PROG_TYPE_SOCKET_FILTER 'count_runs'")),
+                    && l.ends_with(": socket_filter 'count_runs'")),
             "{stdout}"
         );
         let out = tool(&["pin", "tree", "--json", dir]);

@@ -70,7 +70,7 @@ pub struct ProgramInfo {
     /// Kernel id.
     pub id: u32,
     /// Program type (the raw value for a type this crate does not know).
-    pub program_type: ProgramTypeOrRaw,
+    pub program_type: ProgramType,
     /// Name (at most 15 bytes).
     pub name: String,
     /// The program tag (SHA-1 prefix of the instructions, as `bpftool` prints it).
@@ -97,30 +97,11 @@ pub struct ProgramInfo {
     pub gpl_compatible: bool,
 }
 
-/// A program type, or its raw value when this crate does not know it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ProgramTypeOrRaw {
-    /// A known type.
-    Known(ProgramType),
-    /// An unknown `enum bpf_prog_type` value.
-    Raw(u32),
-}
-
-impl core::fmt::Display for ProgramTypeOrRaw {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Self::Known(t) => f.write_str(t.kernel_name()),
-            Self::Raw(v) => write!(f, "{v}"),
-        }
-    }
-}
-
 impl ProgramInfo {
     pub(crate) fn from_raw(i: &sys::ProgInfo) -> Self {
         ProgramInfo {
             id: i.id,
-            program_type: ProgramType::from_raw(i.r#type.0)
-                .map_or(ProgramTypeOrRaw::Raw(i.r#type.0), ProgramTypeOrRaw::Known),
+            program_type: i.r#type,
             name: i.name().to_owned(),
             tag: i.tag,
             jited_size: i.jited_prog_len,

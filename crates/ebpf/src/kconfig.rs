@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use ebpf_btf::{Datasec, IntEncoding, Spec, Type, TypeId};
-use ebpf_syscall::{KernelConfig, KernelVersion};
+use ebpf_syscall::KernelConfig;
 
 use crate::CollectionSpec;
 use crate::error::{Error, Result};
@@ -62,8 +62,8 @@ pub(crate) fn fill(spec: &mut CollectionSpec) -> Result<()> {
         let is_weak = weak.get(name).copied().unwrap_or(true);
         let value: Option<String> = match name {
             "LINUX_KERNEL_VERSION" => {
-                let v =
-                    KernelVersion::current().map_err(|e| Error::InvalidArgument(e.to_string()))?;
+                let v = ebpf_syscall::current_kernel()
+                    .map_err(|e| Error::InvalidArgument(e.to_string()))?;
                 Some(v.code().to_string())
             }
             // libbpf probes the wrapper of bpf(2) (so does features::have_syscall_wrapper).

@@ -82,7 +82,7 @@ pub use ebpf_syscall::token;
 pub use ebpf_syscall::token::Token;
 pub use ebpf_syscall::{
     ErrorChain, KernelConfig, KernelVersion, LogLevel, NotSupported, PermissionFacts, VerifierLog,
-    eperm_hint,
+    current_kernel, eperm_hint,
 };
 pub use error::{Error, Result, VerifierError};
 pub use global_data::GlobalData;

@@ -82,37 +82,6 @@ pub fn possible_cpus() -> Result<usize> {
     })
 }
 
-/// The first kernel with map type `t`.
-pub(crate) fn map_type_min_kernel(t: MapType) -> KernelVersion {
-    let (a, b) = match t.0 {
-        0..=2 => (3, 19),
-        3 | 4 => (4, 3),
-        5..=7 => (4, 6),
-        8 => (4, 8),
-        9 | 10 => (4, 10),
-        11 => (4, 11),
-        12 | 13 => (4, 12),
-        14 => (4, 14),
-        15..=17 => (4, 15),
-        18 => (4, 18),
-        19 | 20 => (4, 19),
-        21..=23 => (4, 20),
-        24 => (5, 2),
-        25 => (5, 4),
-        26 => (5, 6),
-        27 => (5, 8),
-        28 => (5, 10),
-        29 => (5, 11),
-        30 => (5, 16),
-        31 => (6, 1),
-        32 => (6, 2),
-        33 => (6, 9),
-        34 => (6, 18),
-        _ => (99, 0),
-    };
-    KernelVersion::new(a, b, 0)
-}
-
 /// Map types whose values hold fds or ids, not data described by BTF.
 fn no_btf_values(t: MapType) -> bool {
     matches!(
@@ -695,7 +664,7 @@ impl Map {
     pub fn freeze(&self) -> Result<()> {
         sys::map_freeze(&self.fd).map_err(|e| {
             let e = if e.errno() == Some(Errno::INVAL)
-                && KernelVersion::current().is_ok_and(|v| v < KernelVersion::new(5, 2, 0))
+                && ebpf_syscall::current_kernel().is_ok_and(|v| v < KernelVersion::new(5, 2, 0))
             {
                 Error::NotSupported(NotSupported::new(
                     "BPF_MAP_FREEZE",

@@ -5,7 +5,7 @@
 //! use ebpf::{Program, ProgramType, TestRunOptions};
 //! use ebpf_asm::{Register, exit, mov64};
 //! let prog = Program::load_raw(
-//!     ProgramType::SocketFilter,
+//!     ProgramType::SOCKET_FILTER,
 //!     vec![mov64(Register::R0, 7), exit()].into(),
 //!     "GPL",
 //! )?;
@@ -206,7 +206,7 @@ impl Program {
         opts: &ProgramOptions,
         ctx: &LoadContext<'_>,
     ) -> Result<Program> {
-        if spec.program_type == ProgramType::Unspecified {
+        if spec.program_type == ProgramType::UNSPEC {
             return Err(Error::InvalidArgument(format!(
                 "no program type (section '{}' names none this crate knows)",
                 spec.section_name
@@ -266,13 +266,13 @@ impl Program {
         let license = CString::new(spec.license.as_str())
             .map_err(|_| Error::InvalidArgument("license contains a NUL byte".into()))?;
 
-        let mut attr = ProgLoadAttr::new(sys::ProgType(spec.program_type.as_raw()), &license);
+        let mut attr = ProgLoadAttr::new(sys::ProgramType(spec.program_type.as_raw()), &license);
         attr.set_insns(&bytes)?;
         attr.prog_flags = spec.flags;
         attr.kern_version = if spec.kernel_version != 0 {
             spec.kernel_version
         } else {
-            KernelVersion::current().map_or(0, KernelVersion::code)
+            ebpf_syscall::current_kernel().map_or(0, KernelVersion::code)
         };
         attr.prog_name = sys::obj_name(&sanitize_name(&spec.name)).unwrap_or_default();
         if let Some(at) = spec.attach_type {
@@ -335,9 +335,8 @@ impl Program {
     /// 4.13.
     pub fn from_fd(fd: OwnedFd) -> Result<Program> {
         let info = sys::prog_info(&fd)?;
-        let program_type = ProgramType::from_raw(info.r#type.0).ok_or_else(|| {
-            Error::InvalidArgument(format!("unknown program type {}", info.r#type.0))
-        })?;
+        // A type from a newer kernel than this crate knows is kept as its number.
+        let program_type = info.r#type;
         Ok(Program {
             name: info.name().to_owned(),
             program_type,
@@ -571,7 +570,7 @@ impl Program {
             let errno = e.errno();
             if errno == Some(Errno::ENOTSUPP) || errno == Some(Errno::OPNOTSUPP) {
                 Error::NotSupported(NotSupported::new(
-                    format!("BPF_PROG_TEST_RUN for {}", self.program_type.kernel_name()),
+                    format!("BPF_PROG_TEST_RUN for {} programs", self.program_type),
                     test_run_min_kernel(self.program_type),
                 ))
             } else {
@@ -584,21 +583,21 @@ impl Program {
 /// The first kernel that can test-run programs of type `t`.
 fn test_run_min_kernel(t: ProgramType) -> KernelVersion {
     let (a, b) = match t {
-        ProgramType::SocketFilter
-        | ProgramType::SchedCls
-        | ProgramType::SchedAct
-        | ProgramType::Xdp => (4, 12),
-        ProgramType::CgroupSkb
-        | ProgramType::LwtIn
-        | ProgramType::LwtOut
-        | ProgramType::LwtXmit => (4, 12),
-        ProgramType::FlowDissector => (5, 0),
-        ProgramType::RawTracepoint => (5, 10),
-        ProgramType::Tracing => (5, 10),
-        ProgramType::SkLookup => (5, 10),
-        ProgramType::Syscall => (5, 14),
-        ProgramType::Netfilter => (6, 4),
-        ProgramType::StructOps => (5, 6),
+        ProgramType::SOCKET_FILTER
+        | ProgramType::SCHED_CLS
+        | ProgramType::SCHED_ACT
+        | ProgramType::XDP => (4, 12),
+        ProgramType::CGROUP_SKB
+        | ProgramType::LWT_IN
+        | ProgramType::LWT_OUT
+        | ProgramType::LWT_XMIT => (4, 12),
+        ProgramType::FLOW_DISSECTOR => (5, 0),
+        ProgramType::RAW_TRACEPOINT => (5, 10),
+        ProgramType::TRACING => (5, 10),
+        ProgramType::SK_LOOKUP => (5, 10),
+        ProgramType::SYSCALL => (5, 14),
+        ProgramType::NETFILTER => (6, 4),
+        ProgramType::STRUCT_OPS => (5, 6),
         _ => (99, 0),
     };
     KernelVersion::new(a, b, 0)
@@ -607,52 +606,20 @@ fn test_run_min_kernel(t: ProgramType) -> KernelVersion {
 /// Whether programs of this type/attach type are ones lockdown refuses.
 fn tracing_kind(spec: &ProgramSpec) -> Option<&'static str> {
     match (spec.program_type, spec.attach_type) {
-        (ProgramType::Tracing, Some(AttachType::TraceFentry)) => Some("fentry"),
-        (ProgramType::Tracing, Some(AttachType::TraceFexit)) => Some("fexit"),
-        (ProgramType::Tracing, Some(AttachType::ModifyReturn)) => Some("fmod_ret"),
-        (ProgramType::Tracing, Some(AttachType::TraceIter)) => Some("iterator"),
-        (ProgramType::Tracing, _) => Some("tracing"),
-        (ProgramType::Lsm, _) => Some("LSM"),
-        (ProgramType::Kprobe, _) => Some("kprobe"),
-        (ProgramType::Ext, _) => Some("freplace"),
-        (ProgramType::StructOps, _) => Some("struct_ops"),
-        (ProgramType::PerfEvent | ProgramType::Tracepoint | ProgramType::RawTracepoint, _) => {
+        (ProgramType::TRACING, Some(AttachType::TRACE_FENTRY)) => Some("fentry"),
+        (ProgramType::TRACING, Some(AttachType::TRACE_FEXIT)) => Some("fexit"),
+        (ProgramType::TRACING, Some(AttachType::MODIFY_RETURN)) => Some("fmod_ret"),
+        (ProgramType::TRACING, Some(AttachType::TRACE_ITER)) => Some("iterator"),
+        (ProgramType::TRACING, _) => Some("tracing"),
+        (ProgramType::LSM, _) => Some("LSM"),
+        (ProgramType::KPROBE, _) => Some("kprobe"),
+        (ProgramType::EXT, _) => Some("freplace"),
+        (ProgramType::STRUCT_OPS, _) => Some("struct_ops"),
+        (ProgramType::PERF_EVENT | ProgramType::TRACEPOINT | ProgramType::RAW_TRACEPOINT, _) => {
             Some("tracing")
         }
         _ => None,
     }
-}
-
-/// The first kernel with program type `t`.
-fn prog_type_min_kernel(t: ProgramType) -> KernelVersion {
-    let (a, b) = match t.as_raw() {
-        0 | 1 => (3, 19),
-        2 => (4, 1),
-        3 | 4 => (4, 1),
-        5 => (4, 7),
-        6 => (4, 8),
-        7 => (4, 9),
-        8 | 9 => (4, 10),
-        10..=12 => (4, 10),
-        13 => (4, 13),
-        14 => (4, 14),
-        15 => (4, 15),
-        16 => (4, 17),
-        17 | 18 => (4, 17),
-        19 | 20 => (4, 18),
-        21 => (4, 19),
-        22 => (4, 20),
-        23 | 24 => (5, 2),
-        25 => (5, 3),
-        26 | 27 => (5, 5),
-        28 => (5, 6),
-        29 => (5, 7),
-        30 => (5, 9),
-        31 => (5, 14),
-        32 => (6, 4),
-        _ => (99, 0),
-    };
-    KernelVersion::new(a, b, 0)
 }
 
 /// Turns a failed `BPF_PROG_LOAD` into the error that says why.
@@ -661,18 +628,18 @@ fn load_error(spec: &ProgramSpec, e: sys::Error, fixups: &[ebpf_btf::core::Fixup
     if errno == Some(Errno::PERM) {
         let kind = tracing_kind(spec);
         return Error::PermissionDenied {
-            what: format!(
-                "BPF_PROG_LOAD of a {} program",
-                spec.program_type.kernel_name()
-            ),
+            what: format!("BPF_PROG_LOAD of a {} program", spec.program_type),
             errno: Errno::PERM,
             hint: ebpf_syscall::eperm_hint(kind),
         };
     }
     if errno == Some(Errno::INVAL) || errno == Some(Errno::TOOBIG) {
-        let min = prog_type_min_kernel(spec.program_type);
-        if KernelVersion::current().is_ok_and(|v| v < min) {
-            return Error::NotSupported(NotSupported::new(spec.program_type.kernel_name(), min));
+        // Whether the kernel has the type at all is the cached probe's answer, not a
+        // comparison of version numbers (distributions backport program types).
+        if let Err(crate::features::FeatureError::NotSupported(ns)) =
+            crate::features::have_prog_type(spec.program_type)
+        {
+            return Error::NotSupported(ns);
         }
     }
     match e {
@@ -680,8 +647,9 @@ fn load_error(spec: &ProgramSpec, e: sys::Error, fixups: &[ebpf_btf::core::Fixup
         sys::Error::Load { cmd, errno, log } if log.is_empty() => Error::Context {
             what: format!(
                 "the kernel refused the program's attributes (type {}, expected attach type {}, flags {:#x})",
-                spec.program_type.kernel_name(),
-                spec.attach_type.map_or("none", AttachType::kernel_name),
+                spec.program_type,
+                spec.attach_type
+                    .map_or_else(|| "none".to_owned(), |t| t.to_string()),
                 spec.flags
             ),
             source: Box::new(Error::Syscall(sys::Error::Bpf { cmd, errno })),

@@ -31,7 +31,7 @@ pub enum ReaderError {
         source: std::io::Error,
     },
     /// The map is not of the type the reader or writer handles.
-    #[error("map '{name}': is a {found} map, expected {expected}")]
+    #[error("map '{name}': its type is {found}, expected {expected}")]
     WrongMapType {
         /// The map's name.
         name: String,

@@ -243,7 +243,7 @@ fn struct_ops() {
             "ebpf_rs_cong_avoid",
             "ebpf_rs_undo_cwnd",
         ] {
-            assert_eq!(coll.programs[p].program_type(), ProgramType::StructOps);
+            assert_eq!(coll.programs[p].program_type(), ProgramType::STRUCT_OPS);
         }
         // A struct_ops program no map references has no attach point: it
         // is not loaded (libbpf 1.5).
@@ -336,7 +336,7 @@ fn verifier_error_is_readable() {
     kernel_test(|| {
         use ebpf_asm::{Register, exit};
         // r0 is read before it is written.
-        let e = ebpf::Program::load_raw(ProgramType::SocketFilter, vec![exit()].into(), "GPL")
+        let e = ebpf::Program::load_raw(ProgramType::SOCKET_FILTER, vec![exit()].into(), "GPL")
             .unwrap_err();
         let v = e.verifier().expect("a verifier error");
         assert!(v.log.as_str().contains("R0 !read_ok"), "{}", v.log.as_str());
@@ -347,7 +347,7 @@ fn verifier_error_is_readable() {
         );
         assert!(msg.contains("R0 !read_ok"), "{msg}");
         let ok = ebpf::Program::load_raw(
-            ProgramType::SocketFilter,
+            ProgramType::SOCKET_FILTER,
             vec![ebpf_asm::mov64(Register::R0, 3), exit()].into(),
             "GPL",
         )
@@ -527,7 +527,7 @@ fn custom_core_target_leaves_attach_targets_to_the_kernel() {
         let coll = Collection::load(&s, opts)?;
         assert_eq!(
             coll.programs["tp_btf_enter"].program_type(),
-            ProgramType::Tracing
+            ProgramType::TRACING
         );
         Ok(())
     });
@@ -598,7 +598,7 @@ fn refused_object_btf_is_dropped_when_nothing_needs_it() {
         assert_eq!(coll.programs["seven"].info()?.btf_id, 0);
         // A freplace program needs the object's BTF: the refusal is the error.
         let mut needs = s.clone();
-        needs.programs.get_mut("seven").unwrap().program_type = ProgramType::Ext;
+        needs.programs.get_mut("seven").unwrap().program_type = ProgramType::EXT;
         let e = Collection::load(&needs, CollectionOptions::default()).unwrap_err();
         assert!(
             ebpf::ErrorChain(&e)

@@ -10,7 +10,7 @@ use ebpf_asm::{
     AluOp, AtomicOp, Endianness, Helper, Instruction, Instructions, JumpOp, Register::*, Size,
     call, exit, load_imm64, load_map_fd, mov64, mov64_reg, store_imm, store_mem,
 };
-use ebpf_syscall::{MapCreateAttr, MapType, ProgLoadAttr, ProgType, map_create, prog_load};
+use ebpf_syscall::{MapCreateAttr, MapType, ProgLoadAttr, ProgramType, map_create, prog_load};
 use ebpf_test_support::kernel_test;
 
 mod common_readers;
@@ -66,7 +66,7 @@ fn producer(perf: &OwnedFd, counters: &OwnedFd, size: i16) -> OwnedFd {
         exit(),
     ]);
     let bytes = Instructions::from(v).marshal(Endianness::NATIVE).unwrap();
-    let mut attr = ProgLoadAttr::new(ProgType::SOCKET_FILTER, c"GPL");
+    let mut attr = ProgLoadAttr::new(ProgramType::SOCKET_FILTER, c"GPL");
     attr.set_insns(&bytes).unwrap();
     prog_load(&attr).unwrap_or_else(|e| panic!("load: {e}"))
 }

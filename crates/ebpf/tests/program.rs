@@ -6,7 +6,7 @@ use ebpf_test_support::{BpfFs, kernel_test};
 
 fn ret(n: i32) -> Program {
     Program::load_raw(
-        ProgramType::SocketFilter,
+        ProgramType::SOCKET_FILTER,
         vec![mov64(R0, n), exit()].into(),
         "GPL",
     )
@@ -18,7 +18,7 @@ fn test_run_socket_filter() {
     kernel_test(|| {
         let p = ret(42);
         assert_eq!(p.name(), "raw");
-        assert_eq!(p.program_type(), ProgramType::SocketFilter);
+        assert_eq!(p.program_type(), ProgramType::SOCKET_FILTER);
         let r = p
             .test_run(&TestRunOptions {
                 data_in: vec![1; 64],
@@ -61,10 +61,7 @@ fn info_and_ids() {
         assert_eq!(info.name, "raw");
         assert!(info.xlated_size >= 16);
         assert_eq!(info.tag_hex().len(), 16);
-        assert!(matches!(
-            info.program_type,
-            ebpf::info::ProgramTypeOrRaw::Known(ProgramType::SocketFilter)
-        ));
+        assert!(matches!(info.program_type, ProgramType::SOCKET_FILTER));
         let ids: Vec<u32> = ebpf::info::program_ids().map(Result::unwrap).collect();
         assert!(ids.contains(&info.id));
         let again = Program::from_id(info.id).unwrap();

@@ -9,7 +9,7 @@ use ebpf_asm::{
     AluOp, AtomicOp, Helper, JumpOp, Register::*, Size, call, exit, load_map_fd, mov64, mov64_reg,
     store_imm, store_mem,
 };
-use ebpf_syscall::{MapCreateAttr, MapType, ProgType, map_create};
+use ebpf_syscall::{MapCreateAttr, MapType, ProgramType, map_create};
 use ebpf_test_support::kernel_test;
 
 mod common_readers;
@@ -56,7 +56,7 @@ fn producer(ring: &OwnedFd, counters: &OwnedFd, size: i32, discard_mask: i32) ->
         v.push(call(Helper::RingbufDiscard).with_symbol("discard"));
     }
     v.extend([mov64(R0, 0).with_symbol("out"), exit()]);
-    load(ProgType::SOCKET_FILTER, v)
+    load(ProgramType::SOCKET_FILTER, v)
 }
 
 /// Checks one record of the producer and returns its sequence number.
@@ -75,7 +75,8 @@ fn rejects_other_map_types() {
         let err = RingBufReader::new(&array).unwrap_err();
         assert!(matches!(err, ReaderError::WrongMapType { .. }), "{err}");
         assert!(
-            err.to_string().contains("expected BPF_MAP_TYPE_RINGBUF"),
+            err.to_string()
+                .contains("its type is array, expected ringbuf"),
             "{err}"
         );
         let err = UserRingBuf::new(&array).unwrap_err();
@@ -587,7 +588,7 @@ fn tracepoint_records_wake_a_blocked_reader() {
             return Ok(());
         };
         let prog = load(
-            ProgType::TRACEPOINT,
+            ProgramType::TRACEPOINT,
             vec![
                 call(Helper::GetCurrentPidTgid),
                 mov64_reg(R6, R0),

@@ -174,7 +174,7 @@ fn maps_of_kernel_objects() {
             ebpf_asm::mov64(ebpf_asm::Register::R0, 0),
             ebpf_asm::exit(),
         ]);
-        let prog = ebpf::Program::load_raw(ebpf::ProgramType::SocketFilter, insns, "GPL")?;
+        let prog = ebpf::Program::load_raw(ebpf::ProgramType::SOCKET_FILTER, insns, "GPL")?;
         progs.set(1, &prog)?;
         assert_eq!(progs.program_id(1)?, Some(prog.id()?));
         assert!(progs.clear(1)? && !progs.clear(1)?);

@@ -10,7 +10,7 @@ use ebpf_asm::{
     AluOp, Endianness, Helper, Instructions, JumpOp, Register::*, Size, call, exit, load_func,
     load_map_fd, load_mem, mov64, mov64_reg, store_imm, store_mem,
 };
-use ebpf_syscall::{BtfLoadAttr, MapType, ProgLoadAttr, ProgType, btf_load, prog_load};
+use ebpf_syscall::{BtfLoadAttr, MapType, ProgLoadAttr, ProgramType, btf_load, prog_load};
 use ebpf_test_support::kernel_test;
 
 mod common_readers;
@@ -131,7 +131,7 @@ fn drain_program(user: &OwnedFd, results: &OwnedFd) -> OwnedFd {
         .iter()
         .flat_map(|w| w.to_ne_bytes())
         .collect();
-    let mut attr = ProgLoadAttr::new(ProgType::SOCKET_FILTER, c"GPL");
+    let mut attr = ProgLoadAttr::new(ProgramType::SOCKET_FILTER, c"GPL");
     attr.set_insns(&bytes).unwrap();
     attr.prog_btf_fd = btf_fd.as_raw_fd() as u32;
     attr.set_func_info(&func_info, 8).unwrap();

@@ -264,7 +264,7 @@ fn attach_inner(
     direction: TcDirection,
     opts: &TcOptions<'_>,
 ) -> Result<TcAttachment> {
-    expect_program_type(program, &[ProgramType::SchedCls], "a tc classifier")?;
+    expect_program_type(program, &[ProgramType::SCHED_CLS], "a tc classifier")?;
     if opts.replace && (opts.priority == 0 || opts.handle == 0) {
         return Err(Error::InvalidArgument(
             "replacing a tc filter needs its priority and handle".into(),
@@ -478,7 +478,7 @@ impl TcAttachment {
             if !self.attached {
                 return Err(Error::InvalidArgument("the filter was detached".into()));
             }
-            expect_program_type(program, &[ProgramType::SchedCls], "a tc classifier")?;
+            expect_program_type(program, &[ProgramType::SCHED_CLS], "a tc classifier")?;
             let id = program.id()?;
             netlink::add_filter(
                 &mut self.rtnl,

@@ -233,7 +233,7 @@ fn have_cookies() -> bool {
 }
 
 fn attach_inner(program: &Program, target: &UsdtTarget, maps: UsdtMaps) -> Result<UsdtLink> {
-    expect_program_type(program, &[ProgramType::Kprobe], "a USDT probe")?;
+    expect_program_type(program, &[ProgramType::KPROBE], "a USDT probe")?;
     let path = uprobe::resolve_binary(&target.binary)?;
     let notes = read_notes(&path)?;
     let sites: Vec<&UsdtProbe> = notes
@@ -327,7 +327,7 @@ fn attach_inner(program: &Program, target: &UsdtTarget, maps: UsdtMaps) -> Resul
     };
     let offsets: Vec<u64> = sites.iter().map(|s| s.offset).collect();
     match program.attach_type() {
-        Some(AttachType::TraceUprobeMulti) => {
+        Some(AttachType::TRACE_UPROBE_MULTI) => {
             link.multi = Some(uprobe::attach_multi_offsets(
                 program,
                 &path,

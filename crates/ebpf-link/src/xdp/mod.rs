@@ -228,7 +228,7 @@ pub fn attach_with<'a>(
 ) -> Result<XdpLink> {
     let interface = interface.into();
     (|| {
-        expect_program_type(program, &[ProgramType::Xdp], "XDP")?;
+        expect_program_type(program, &[ProgramType::XDP], "XDP")?;
         let iface = interface.resolve()?;
         let via_link = match (opts.via, opts.replace) {
             (XdpAttachVia::Link, Some(_)) => {
@@ -326,7 +326,7 @@ pub fn set<'a>(
     let interface = interface.into();
     (|| {
         if let Some(p) = program {
-            expect_program_type(p, &[ProgramType::Xdp], "XDP")?;
+            expect_program_type(p, &[ProgramType::XDP], "XDP")?;
         }
         let iface = interface.resolve()?;
         let mut rtnl = Rtnl::open()?;
@@ -354,7 +354,7 @@ fn set_with(
         XdpExpect::Anything => (mode.flags(), None),
         XdpExpect::Nothing => (mode.flags() | netlink::UPDATE_IF_NOEXIST, None),
         XdpExpect::Program(p) => {
-            expect_program_type(p, &[ProgramType::Xdp], "XDP")?;
+            expect_program_type(p, &[ProgramType::XDP], "XDP")?;
             (mode.flags() | netlink::REPLACE, Some(p.as_fd().as_raw_fd()))
         }
     };
@@ -513,7 +513,7 @@ impl Owned {
     }
 
     fn update(&mut self, program: &Program) -> Result<()> {
-        expect_program_type(program, &[ProgramType::Xdp], "XDP")?;
+        expect_program_type(program, &[ProgramType::XDP], "XDP")?;
         if !self.attached {
             return Err(Error::InvalidArgument("the program was detached".into()));
         }

@@ -204,7 +204,7 @@ impl CollectionSpec {
                 }
             }
             let mut p = ProgramSpec::new(name.clone(), f.section, instructions);
-            if p.program_type == crate::ProgramType::Unspecified {
+            if p.program_type == crate::ProgramType::UNSPEC {
                 log::warn!(
                     "section '{}': program '{name}': unknown section name, program type unspecified",
                     p.section_name

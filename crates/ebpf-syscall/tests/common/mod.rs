@@ -4,7 +4,7 @@
 
 use std::os::fd::OwnedFd;
 
-use ebpf_syscall::{AttachType, ProgLoadAttr, ProgType, Result, prog_load};
+use ebpf_syscall::{AttachType, ProgLoadAttr, ProgramType, Result, prog_load};
 
 /// One 8-byte `struct bpf_insn`: opcode, dst/src registers, offset, immediate.
 pub fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
@@ -28,7 +28,7 @@ pub fn ret(imm: i32) -> Vec<u8> {
 }
 
 /// Loads `insns` as a `prog_type` program.
-pub fn load(prog_type: ProgType, attach: AttachType, insns: &[u8]) -> Result<OwnedFd> {
+pub fn load(prog_type: ProgramType, attach: AttachType, insns: &[u8]) -> Result<OwnedFd> {
     let mut attr = ProgLoadAttr::new(prog_type, c"GPL");
     attr.set_insns(insns)?;
     attr.expected_attach_type = attach;
@@ -38,7 +38,7 @@ pub fn load(prog_type: ProgType, attach: AttachType, insns: &[u8]) -> Result<Own
 
 /// A socket filter returning `imm`.
 pub fn socket_filter(imm: i32) -> OwnedFd {
-    load(ProgType::SOCKET_FILTER, AttachType(0), &ret(imm)).expect("load a socket filter")
+    load(ProgramType::SOCKET_FILTER, AttachType(0), &ret(imm)).expect("load a socket filter")
 }
 
 /// A minimal BTF blob: one `int` (4 bytes, signed).

@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use ebpf::features::{
-    self, AttachType, BtfKind, Errno, FeatureError, FeatureResult, IsaVersion, KernelVersion,
-    LinkKind, MapType, ProgType,
+    self, AttachType, BtfKind, Errno, FeatureError, FeatureResult, IsaVersion, LinkKind, MapType,
+    ProgramType,
 };
 
 use crate::Result;
@@ -26,7 +26,7 @@ fn row(group: &'static str, name: String, result: FeatureResult) -> Row {
     let (status, detail) = match result {
         Ok(()) => ("yes", String::new()),
         Err(FeatureError::NotSupported(ns)) => {
-            let running = KernelVersion::current().ok();
+            let running = ebpf::current_kernel().ok();
             if running.is_some_and(|r| r >= ns.min_kernel) {
                 (
                     "no",
@@ -58,7 +58,7 @@ fn probe_all() -> Vec<Row> {
     for t in MapType::ALL.iter().filter(|t| t.0 != 0) {
         rows.push(row("map_type", t.to_string(), features::have_map_type(*t)));
     }
-    for t in ProgType::ALL.iter().filter(|t| t.0 != 0) {
+    for t in ProgramType::ALL.iter().filter(|t| t.0 != 0) {
         rows.push(row(
             "prog_type",
             t.to_string(),
@@ -66,7 +66,11 @@ fn probe_all() -> Vec<Row> {
         ));
     }
     for k in LinkKind::ALL {
-        rows.push(row("link", format!("{k:?}"), features::have_link_kind(*k)));
+        rows.push(row(
+            "link",
+            k.short_name().to_owned(),
+            features::have_link_kind(*k),
+        ));
     }
     for a in AttachType::ALL {
         // Only attach types checked at load time; the rest show as links.
@@ -76,10 +80,18 @@ fn probe_all() -> Vec<Row> {
         }
     }
     for v in IsaVersion::ALL {
-        rows.push(row("isa", format!("{v:?}"), features::have_isa(*v)));
+        rows.push(row(
+            "isa",
+            v.short_name().to_owned(),
+            features::have_isa(*v),
+        ));
     }
     for k in BtfKind::ALL {
-        rows.push(row("btf_kind", k.to_string(), features::have_btf_kind(*k)));
+        rows.push(row(
+            "btf_kind",
+            k.short_name().to_owned(),
+            features::have_btf_kind(*k),
+        ));
     }
     let misc: [(&str, Probe); 5] = [
         ("bounded_loops", features::have_bounded_loops),

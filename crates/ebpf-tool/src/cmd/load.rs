@@ -47,7 +47,7 @@ pub fn run(
         .programs
         .iter()
         .filter(|(n, p)| {
-            p.program_type == ebpf::ProgramType::Ext && !opts.attach_programs.contains_key(*n)
+            p.program_type == ebpf::ProgramType::EXT && !opts.attach_programs.contains_key(*n)
         })
         .map(|(n, _)| n.clone())
         .collect();

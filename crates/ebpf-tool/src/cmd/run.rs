@@ -179,7 +179,7 @@ pub fn run(opts: &RunOptions) -> Result<String> {
     // A freplace program replaces a function of another loaded program, which
     // `run` has no way to name.
     for (name, p) in &spec.programs {
-        if p.program_type == ebpf::ProgramType::Ext {
+        if p.program_type == ebpf::ProgramType::EXT {
             let _ = writeln!(
                 notes,
                 "not loaded {name}: a freplace program needs its target program \
@@ -221,7 +221,7 @@ pub fn run(opts: &RunOptions) -> Result<String> {
     let mut attached = String::new();
     for (name, program) in &coll.programs {
         // struct_ops programs run through their map, registered below.
-        if program.program_type() == ebpf::ProgramType::StructOps {
+        if program.program_type() == ebpf::ProgramType::STRUCT_OPS {
             continue;
         }
         match ebpf_link::attach_spec(&spec.programs[name], program) {

@@ -45,6 +45,23 @@ impl BtfKind {
     ];
 }
 
+impl BtfKind {
+    /// The kind's name in lower case, as `ebpf-tool feature` lists it (`decl_tag`).
+    pub const fn short_name(self) -> &'static str {
+        match self {
+            Self::Int => "int",
+            Self::Func => "func",
+            Self::FuncGlobal => "func_global",
+            Self::DataSec => "datasec",
+            Self::QmarkDatasec => "qmark_datasec",
+            Self::Float => "float",
+            Self::DeclTag => "decl_tag",
+            Self::TypeTag => "type_tag",
+            Self::Enum64 => "enum64",
+        }
+    }
+}
+
 impl fmt::Display for BtfKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -1,7 +1,7 @@
 //! Instruction set versions and attach types the verifier accepts.
 
 use ebpf_asm::{AluOp, JumpOp, Register::R0, exit, mov64};
-use ebpf_syscall::{AttachType, Errno, ProgLoadAttr, ProgType, prog_load};
+use ebpf_syscall::{AttachType, Errno, ProgLoadAttr, ProgramType, prog_load};
 
 use super::{FeatureError, FeatureResult, Key, cached, encode, v};
 use crate::KernelVersion;
@@ -27,6 +27,15 @@ impl IsaVersion {
             Self::V2 => v(4, 14),
             Self::V3 => v(5, 1),
             Self::V4 => v(6, 6),
+        }
+    }
+
+    /// The version's name in lower case, as `ebpf-tool feature` lists it (`v3`).
+    pub const fn short_name(self) -> &'static str {
+        match self {
+            Self::V2 => "v2",
+            Self::V3 => "v3",
+            Self::V4 => "v4",
         }
     }
 
@@ -75,7 +84,7 @@ fn isa_program(version: IsaVersion) -> Vec<ebpf_asm::Instruction> {
 pub fn have_isa(version: IsaVersion) -> FeatureResult {
     cached(Key::Misc(version.name()), || {
         let insns = encode(isa_program(version));
-        let mut attr = ProgLoadAttr::new(ProgType::SOCKET_FILTER, c"GPL");
+        let mut attr = ProgLoadAttr::new(ProgramType::SOCKET_FILTER, c"GPL");
         attr.set_insns(&insns)
             .map_err(|e| FeatureError::probe(version.name(), &e))?;
         match prog_load(&attr) {
@@ -92,35 +101,39 @@ pub fn have_isa(version: IsaVersion) -> FeatureResult {
 /// The program type that takes `attach` as its expected attach type at load
 /// time, and the first kernel that knows the pair. `None` for attach types
 /// not checked at load time (they are probed through their link kind).
-fn attach_type_info(attach: AttachType) -> Option<(ProgType, KernelVersion)> {
+fn attach_type_info(attach: AttachType) -> Option<(ProgramType, KernelVersion)> {
     use AttachType as A;
     Some(match attach {
-        A::CGROUP_INET_INGRESS | A::CGROUP_INET_EGRESS => (ProgType::CGROUP_SKB, v(4, 10)),
-        A::CGROUP_INET_SOCK_CREATE => (ProgType::CGROUP_SOCK, v(4, 10)),
-        A::CGROUP_INET4_POST_BIND | A::CGROUP_INET6_POST_BIND => (ProgType::CGROUP_SOCK, v(4, 17)),
-        A::CGROUP_INET_SOCK_RELEASE => (ProgType::CGROUP_SOCK, v(5, 9)),
+        A::CGROUP_INET_INGRESS | A::CGROUP_INET_EGRESS => (ProgramType::CGROUP_SKB, v(4, 10)),
+        A::CGROUP_INET_SOCK_CREATE => (ProgramType::CGROUP_SOCK, v(4, 10)),
+        A::CGROUP_INET4_POST_BIND | A::CGROUP_INET6_POST_BIND => {
+            (ProgramType::CGROUP_SOCK, v(4, 17))
+        }
+        A::CGROUP_INET_SOCK_RELEASE => (ProgramType::CGROUP_SOCK, v(5, 9)),
         A::CGROUP_INET4_BIND
         | A::CGROUP_INET6_BIND
         | A::CGROUP_INET4_CONNECT
-        | A::CGROUP_INET6_CONNECT => (ProgType::CGROUP_SOCK_ADDR, v(4, 17)),
-        A::CGROUP_UDP4_SENDMSG | A::CGROUP_UDP6_SENDMSG => (ProgType::CGROUP_SOCK_ADDR, v(4, 18)),
-        A::CGROUP_UDP4_RECVMSG | A::CGROUP_UDP6_RECVMSG => (ProgType::CGROUP_SOCK_ADDR, v(5, 2)),
+        | A::CGROUP_INET6_CONNECT => (ProgramType::CGROUP_SOCK_ADDR, v(4, 17)),
+        A::CGROUP_UDP4_SENDMSG | A::CGROUP_UDP6_SENDMSG => {
+            (ProgramType::CGROUP_SOCK_ADDR, v(4, 18))
+        }
+        A::CGROUP_UDP4_RECVMSG | A::CGROUP_UDP6_RECVMSG => (ProgramType::CGROUP_SOCK_ADDR, v(5, 2)),
         A::CGROUP_INET4_GETPEERNAME
         | A::CGROUP_INET6_GETPEERNAME
         | A::CGROUP_INET4_GETSOCKNAME
-        | A::CGROUP_INET6_GETSOCKNAME => (ProgType::CGROUP_SOCK_ADDR, v(5, 8)),
+        | A::CGROUP_INET6_GETSOCKNAME => (ProgramType::CGROUP_SOCK_ADDR, v(5, 8)),
         A::CGROUP_UNIX_CONNECT
         | A::CGROUP_UNIX_SENDMSG
         | A::CGROUP_UNIX_RECVMSG
         | A::CGROUP_UNIX_GETPEERNAME
-        | A::CGROUP_UNIX_GETSOCKNAME => (ProgType::CGROUP_SOCK_ADDR, v(6, 7)),
-        A::CGROUP_GETSOCKOPT | A::CGROUP_SETSOCKOPT => (ProgType::CGROUP_SOCKOPT, v(5, 3)),
-        A::SK_LOOKUP => (ProgType::SK_LOOKUP, v(5, 9)),
+        | A::CGROUP_UNIX_GETSOCKNAME => (ProgramType::CGROUP_SOCK_ADDR, v(6, 7)),
+        A::CGROUP_GETSOCKOPT | A::CGROUP_SETSOCKOPT => (ProgramType::CGROUP_SOCKOPT, v(5, 3)),
+        A::SK_LOOKUP => (ProgramType::SK_LOOKUP, v(5, 9)),
         A::SK_REUSEPORT_SELECT | A::SK_REUSEPORT_SELECT_OR_MIGRATE => {
-            (ProgType::SK_REUSEPORT, v(5, 14))
+            (ProgramType::SK_REUSEPORT, v(5, 14))
         }
-        A::XDP_DEVMAP => (ProgType::XDP, v(5, 8)),
-        A::XDP_CPUMAP => (ProgType::XDP, v(5, 9)),
+        A::XDP_DEVMAP => (ProgramType::XDP, v(5, 8)),
+        A::XDP_CPUMAP => (ProgramType::XDP, v(5, 9)),
         _ => return None,
     })
 }
@@ -135,7 +148,7 @@ fn attach_type_info(attach: AttachType) -> Option<(ProgType, KernelVersion)> {
 ///
 /// Per attach type, 4.10 (cgroup skb) to 6.7 (cgroup unix sockets).
 pub fn have_attach_type(attach: AttachType) -> FeatureResult {
-    let name = attach.to_string();
+    let name = format!("attach type {attach}");
     let Some((prog_type, min)) = attach_type_info(attach) else {
         return Err(FeatureError::Probe {
             feature: name,

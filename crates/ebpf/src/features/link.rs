@@ -8,7 +8,7 @@ use std::fmt;
 
 use ebpf_syscall::{
     AttachType, Errno, LinkCreateAttr, LinkCreateKprobeMultiAttr, LinkCreateUprobeMultiAttr,
-    Pointer, ProgType, link_create,
+    Pointer, ProgramType, link_create,
 };
 use std::os::fd::AsFd;
 
@@ -88,19 +88,38 @@ impl LinkKind {
     }
 
     /// The program type and attach type the probe uses.
-    fn program(self) -> (ProgType, AttachType) {
+    fn program(self) -> (ProgramType, AttachType) {
         match self {
-            Self::Cgroup => (ProgType::CGROUP_SKB, AttachType::CGROUP_INET_INGRESS),
-            Self::Netns => (ProgType::FLOW_DISSECTOR, AttachType::FLOW_DISSECTOR),
-            Self::Xdp => (ProgType::XDP, AttachType::XDP),
-            Self::PerfEvent => (ProgType::TRACEPOINT, AttachType::PERF_EVENT),
-            Self::KprobeMulti => (ProgType::KPROBE, AttachType::TRACE_KPROBE_MULTI),
-            Self::Netfilter => (ProgType::NETFILTER, AttachType::NETFILTER),
-            Self::Tcx => (ProgType::SCHED_CLS, AttachType::TCX_INGRESS),
-            Self::UprobeMulti => (ProgType::KPROBE, AttachType::TRACE_UPROBE_MULTI),
-            Self::Netkit => (ProgType::SCHED_CLS, AttachType::NETKIT_PRIMARY),
-            Self::KprobeSession => (ProgType::KPROBE, AttachType::TRACE_KPROBE_SESSION),
-            Self::UprobeSession => (ProgType::KPROBE, AttachType::TRACE_UPROBE_SESSION),
+            Self::Cgroup => (ProgramType::CGROUP_SKB, AttachType::CGROUP_INET_INGRESS),
+            Self::Netns => (ProgramType::FLOW_DISSECTOR, AttachType::FLOW_DISSECTOR),
+            Self::Xdp => (ProgramType::XDP, AttachType::XDP),
+            Self::PerfEvent => (ProgramType::TRACEPOINT, AttachType::PERF_EVENT),
+            Self::KprobeMulti => (ProgramType::KPROBE, AttachType::TRACE_KPROBE_MULTI),
+            Self::Netfilter => (ProgramType::NETFILTER, AttachType::NETFILTER),
+            Self::Tcx => (ProgramType::SCHED_CLS, AttachType::TCX_INGRESS),
+            Self::UprobeMulti => (ProgramType::KPROBE, AttachType::TRACE_UPROBE_MULTI),
+            Self::Netkit => (ProgramType::SCHED_CLS, AttachType::NETKIT_PRIMARY),
+            Self::KprobeSession => (ProgramType::KPROBE, AttachType::TRACE_KPROBE_SESSION),
+            Self::UprobeSession => (ProgramType::KPROBE, AttachType::TRACE_UPROBE_SESSION),
+        }
+    }
+}
+
+impl LinkKind {
+    /// The kind's name in lower case, as `ebpf-tool feature` lists it (`kprobe_multi`).
+    pub const fn short_name(self) -> &'static str {
+        match self {
+            Self::Cgroup => "cgroup",
+            Self::Netns => "netns",
+            Self::Xdp => "xdp",
+            Self::PerfEvent => "perf_event",
+            Self::KprobeMulti => "kprobe_multi",
+            Self::Netfilter => "netfilter",
+            Self::Tcx => "tcx",
+            Self::UprobeMulti => "uprobe_multi",
+            Self::Netkit => "netkit",
+            Self::KprobeSession => "kprobe_session",
+            Self::UprobeSession => "uprobe_session",
         }
     }
 }

@@ -5,37 +5,7 @@ use ebpf_syscall::{
     map_create,
 };
 
-use super::{FeatureError, FeatureResult, KernelVersion, Key, cached, int_btf, v};
-
-/// The first kernel with map type `t`, if this crate knows `t`.
-pub fn map_type_min_kernel(t: MapType) -> Option<KernelVersion> {
-    Some(match t {
-        MapType::HASH | MapType::ARRAY => v(3, 19),
-        MapType::PROG_ARRAY => v(4, 2),
-        MapType::PERF_EVENT_ARRAY => v(4, 3),
-        MapType::PERCPU_HASH | MapType::PERCPU_ARRAY | MapType::STACK_TRACE => v(4, 6),
-        MapType::CGROUP_ARRAY => v(4, 8),
-        MapType::LRU_HASH | MapType::LRU_PERCPU_HASH => v(4, 10),
-        MapType::LPM_TRIE => v(4, 11),
-        MapType::ARRAY_OF_MAPS | MapType::HASH_OF_MAPS => v(4, 12),
-        MapType::DEVMAP | MapType::SOCKMAP => v(4, 14),
-        MapType::CPUMAP => v(4, 15),
-        MapType::XSKMAP | MapType::SOCKHASH => v(4, 18),
-        MapType::CGROUP_STORAGE | MapType::REUSEPORT_SOCKARRAY => v(4, 19),
-        MapType::PERCPU_CGROUP_STORAGE | MapType::QUEUE | MapType::STACK => v(4, 20),
-        MapType::SK_STORAGE => v(5, 2),
-        MapType::DEVMAP_HASH => v(5, 4),
-        MapType::STRUCT_OPS => v(5, 6),
-        MapType::RINGBUF => v(5, 8),
-        MapType::INODE_STORAGE => v(5, 10),
-        MapType::TASK_STORAGE => v(5, 11),
-        MapType::BLOOM_FILTER => v(5, 16),
-        MapType::USER_RINGBUF => v(6, 1),
-        MapType::CGRP_STORAGE => v(6, 2),
-        MapType::ARENA => v(6, 9),
-        _ => return None,
-    })
-}
+use super::{FeatureError, FeatureResult, KernelVersion, Key, cached, int_btf};
 
 /// Probes whether the kernel can create maps of type `t`.
 ///
@@ -45,12 +15,12 @@ pub fn map_type_min_kernel(t: MapType) -> Option<KernelVersion> {
 ///
 /// # Minimum kernel version
 ///
-/// See [`map_type_min_kernel`]; `BPF_MAP_TYPE_UNSPEC` and unknown types are
+/// See [`MapType::min_kernel`]; `BPF_MAP_TYPE_UNSPEC` and unknown types are
 /// refused with [`FeatureError::Probe`].
 pub fn have_map_type(t: MapType) -> FeatureResult {
-    let Some(min) = map_type_min_kernel(t) else {
+    let Some(min) = t.min_kernel() else {
         return Err(FeatureError::Probe {
-            feature: t.to_string(),
+            feature: format!("map type {t}"),
             errno: None,
             message: "no probe for this map type".into(),
         });
@@ -59,7 +29,7 @@ pub fn have_map_type(t: MapType) -> FeatureResult {
 }
 
 fn probe(t: MapType, min: KernelVersion) -> FeatureResult {
-    let feature = t.to_string();
+    let feature = format!("map type {t}");
     let mut attr = MapCreateAttr::new(t, 4, 4, 1);
     let mut _btf = None;
     let mut _inner = None;

@@ -3,14 +3,14 @@
 use ebpf_asm::Register::{R0, R1, R10};
 use ebpf_asm::{AluOp, AtomicOp, JumpOp, Size, exit, mov64, store_imm};
 use ebpf_syscall::{
-    BPF_F_MMAPABLE, Errno, MapCreateAttr, MapType, ProgLoadAttr, ProgType, map_create, obj_name,
+    BPF_F_MMAPABLE, Errno, MapCreateAttr, MapType, ProgLoadAttr, ProgramType, map_create, obj_name,
     prog_load,
 };
 
 use super::{FeatureError, FeatureResult, Key, cached, encode, v};
 
 fn load_socket_filter(insns: &[u8], name: Option<&str>) -> Result<(), ebpf_syscall::Error> {
-    let mut attr = ProgLoadAttr::new(ProgType::SOCKET_FILTER, c"GPL");
+    let mut attr = ProgLoadAttr::new(ProgramType::SOCKET_FILTER, c"GPL");
     attr.set_insns(insns)?;
     if let Some(name) = name {
         attr.prog_name = obj_name(name)?;
@@ -160,7 +160,7 @@ pub fn have_object_names_with_dots() -> FeatureResult {
 ///
 /// 5.15.
 pub fn have_bpf_cookie() -> FeatureResult {
-    super::have_prog_helper(ProgType::KPROBE, ebpf_asm::Helper::GetAttachCookie)
+    super::have_prog_helper(ProgramType::KPROBE, ebpf_asm::Helper::GetAttachCookie)
 }
 
 /// The architecture's name in the kernel's system call wrappers

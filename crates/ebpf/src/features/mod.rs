@@ -17,11 +17,11 @@
 //! first (`ebpf_syscall::remove_memlock_rlimit`).
 //!
 //! ```no_run
-//! use ebpf::features::{have_map_type, have_prog_helper, Helper, MapType, ProgType};
+//! use ebpf::features::{have_map_type, have_prog_helper, Helper, MapType, ProgramType};
 //! if have_map_type(MapType::RINGBUF).is_ok() {
 //!     // use a ring buffer, else fall back to a perf event array
 //! }
-//! have_prog_helper(ProgType::XDP, Helper::XdpAdjustHead)?;
+//! have_prog_helper(ProgramType::XDP, Helper::XdpAdjustHead)?;
 //! # Ok::<(), ebpf::features::FeatureError>(())
 //! ```
 
@@ -37,19 +37,16 @@ use std::sync::Mutex;
 
 pub use btf::{BtfKind, btf_kind_min_kernel, btf_sanitize_features, have_btf_kind};
 pub use ebpf_asm::Helper;
-pub use ebpf_syscall::{AttachType, Errno, KernelVersion, MapType, NotSupported, ProgType};
+pub use ebpf_syscall::{AttachType, Errno, KernelVersion, MapType, NotSupported, ProgramType};
 pub use isa::{IsaVersion, have_attach_type, have_isa};
 pub use link::{LinkKind, have_link_kind};
-pub use map::{have_map_type, map_type_min_kernel};
+pub use map::have_map_type;
 pub use misc::{
     have_atomics, have_bounded_loops, have_bpf_cookie, have_large_instructions, have_mmapable_maps,
     have_object_names, have_object_names_with_dots, have_syscall_wrapper, syscall_arch_prefix,
     syscall_function,
 };
-pub use prog::{
-    have_prog_helper, have_prog_type, helper_min_kernel, prog_type_kernel_config,
-    prog_type_min_kernel,
-};
+pub use prog::{have_prog_helper, have_prog_type, helper_min_kernel};
 
 /// Why a probe did not report "supported".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -3,41 +3,9 @@
 use std::os::fd::OwnedFd;
 
 use ebpf_asm::{Helper, Register, call, exit, mov64};
-use ebpf_syscall::{AttachType, Errno, Error, ProgLoadAttr, ProgType, prog_load};
+use ebpf_syscall::{AttachType, Errno, Error, ProgLoadAttr, ProgramType, prog_load};
 
 use super::{FeatureError, FeatureResult, KernelVersion, Key, cached, encode, trivial_program, v};
-
-/// The first kernel with program type `t`, if this crate knows `t`.
-pub fn prog_type_min_kernel(t: ProgType) -> Option<KernelVersion> {
-    Some(match t {
-        ProgType::SOCKET_FILTER => v(3, 19),
-        ProgType::KPROBE | ProgType::SCHED_CLS | ProgType::SCHED_ACT => v(4, 1),
-        ProgType::TRACEPOINT => v(4, 7),
-        ProgType::XDP => v(4, 8),
-        ProgType::PERF_EVENT => v(4, 9),
-        ProgType::CGROUP_SKB
-        | ProgType::CGROUP_SOCK
-        | ProgType::LWT_IN
-        | ProgType::LWT_OUT
-        | ProgType::LWT_XMIT => v(4, 10),
-        ProgType::SOCK_OPS => v(4, 13),
-        ProgType::SK_SKB => v(4, 14),
-        ProgType::CGROUP_DEVICE => v(4, 15),
-        ProgType::SK_MSG | ProgType::RAW_TRACEPOINT | ProgType::CGROUP_SOCK_ADDR => v(4, 17),
-        ProgType::LWT_SEG6LOCAL | ProgType::LIRC_MODE2 => v(4, 18),
-        ProgType::SK_REUSEPORT => v(4, 19),
-        ProgType::FLOW_DISSECTOR => v(4, 20),
-        ProgType::CGROUP_SYSCTL | ProgType::RAW_TRACEPOINT_WRITABLE => v(5, 2),
-        ProgType::CGROUP_SOCKOPT => v(5, 3),
-        ProgType::TRACING => v(5, 5),
-        ProgType::STRUCT_OPS | ProgType::EXT => v(5, 6),
-        ProgType::LSM => v(5, 7),
-        ProgType::SK_LOOKUP => v(5, 9),
-        ProgType::SYSCALL => v(5, 14),
-        ProgType::NETFILTER => v(6, 4),
-        _ => return None,
-    })
-}
 
 /// `(first helper id, kernel)`: helper ids are assigned in release order, so
 /// the helper with id `n` appeared in the kernel of the last entry whose
@@ -101,35 +69,35 @@ pub fn helper_min_kernel(helper: Helper) -> KernelVersion {
 /// Program types that need an attach target (BTF id or program) to load; the
 /// probe loads them without one and reads "known type" from the verifier
 /// having run (a non-empty log, or `ENOTSUPP` from the target lookup).
-fn needs_target(t: ProgType) -> bool {
+fn needs_target(t: ProgramType) -> bool {
     matches!(
         t,
-        ProgType::TRACING | ProgType::STRUCT_OPS | ProgType::EXT | ProgType::LSM
+        ProgramType::TRACING | ProgramType::STRUCT_OPS | ProgramType::EXT | ProgramType::LSM
     )
 }
 
-fn expected_attach_type(t: ProgType) -> AttachType {
+fn expected_attach_type(t: ProgramType) -> AttachType {
     match t {
-        ProgType::CGROUP_SOCK_ADDR => AttachType::CGROUP_INET4_CONNECT,
-        ProgType::CGROUP_SOCKOPT => AttachType::CGROUP_GETSOCKOPT,
-        ProgType::SK_LOOKUP => AttachType::SK_LOOKUP,
-        ProgType::NETFILTER => AttachType::NETFILTER,
-        ProgType::TRACING => AttachType::TRACE_RAW_TP,
-        ProgType::LSM => AttachType::LSM_MAC,
+        ProgramType::CGROUP_SOCK_ADDR => AttachType::CGROUP_INET4_CONNECT,
+        ProgramType::CGROUP_SOCKOPT => AttachType::CGROUP_GETSOCKOPT,
+        ProgramType::SK_LOOKUP => AttachType::SK_LOOKUP,
+        ProgramType::NETFILTER => AttachType::NETFILTER,
+        ProgramType::TRACING => AttachType::TRACE_RAW_TP,
+        ProgramType::LSM => AttachType::LSM_MAC,
         _ => AttachType(0),
     }
 }
 
-fn load(t: ProgType, insns: &[u8]) -> Result<OwnedFd, Error> {
+fn load(t: ProgramType, insns: &[u8]) -> Result<OwnedFd, Error> {
     let mut attr = ProgLoadAttr::new(t, c"GPL");
     attr.set_insns(insns)?;
     attr.expected_attach_type = expected_attach_type(t);
-    if t == ProgType::SYSCALL {
+    if t == ProgramType::SYSCALL {
         // Syscall programs must be sleepable.
         attr.prog_flags = ebpf_syscall::BPF_F_SLEEPABLE;
     }
     // Kernels before 5.0 check this for kprobes.
-    attr.kern_version = KernelVersion::current().map_or(0, KernelVersion::code);
+    attr.kern_version = ebpf_syscall::current_kernel().map_or(0, KernelVersion::code);
     prog_load(&attr)
 }
 
@@ -143,40 +111,29 @@ fn verifier_ran(e: &Error) -> bool {
 ///
 /// # Minimum kernel version
 ///
-/// See [`prog_type_min_kernel`]. A kernel in lockdown refuses some types to
+/// See [`ProgramType::min_kernel`]. A kernel in lockdown refuses some types to
 /// root (`EPERM`), which is [`FeatureError::Probe`], not "not supported".
-pub fn have_prog_type(t: ProgType) -> FeatureResult {
-    let Some(min) = prog_type_min_kernel(t) else {
+pub fn have_prog_type(t: ProgramType) -> FeatureResult {
+    let Some(min) = t.min_kernel() else {
         return Err(FeatureError::Probe {
-            feature: t.to_string(),
+            feature: format!("program type {t}"),
             errno: None,
             message: "no probe for this program type".into(),
         });
     };
     cached(Key::Prog(t.0), || {
-        let feature = t.to_string();
+        let feature = format!("program type {t}");
         match load(t, &trivial_program()) {
             Ok(_fd) => Ok(()),
             Err(e) if needs_target(t) && verifier_ran(&e) => Ok(()),
             // EINVAL: unknown type (no log: it fails before the verifier).
             // E2BIG: the attr is longer than the kernel's, non-zero past its end.
             Err(e) if matches!(e.errno(), Some(Errno::INVAL | Errno::TOOBIG)) => Err(
-                FeatureError::missing_config(feature, min, prog_type_kernel_config(t)),
+                FeatureError::missing_config(feature, min, t.kernel_config()),
             ),
             Err(e) => Err(FeatureError::probe(feature, &e)),
         }
     })
-}
-
-/// The kernel option a program type needs besides a new enough kernel.
-pub fn prog_type_kernel_config(t: ProgType) -> Option<&'static str> {
-    match t {
-        ProgType::LIRC_MODE2 => Some("CONFIG_BPF_LIRC_MODE2"),
-        ProgType::LSM => Some("CONFIG_BPF_LSM"),
-        ProgType::KPROBE | ProgType::TRACEPOINT | ProgType::PERF_EVENT => Some("CONFIG_BPF_EVENTS"),
-        ProgType::NETFILTER => Some("CONFIG_NETFILTER_BPF_LINK"),
-        _ => None,
-    }
 }
 
 /// Probes whether programs of type `t` may call `helper`, by loading
@@ -186,15 +143,16 @@ pub fn prog_type_kernel_config(t: ProgType) -> Option<&'static str> {
 ///
 /// # Minimum kernel version
 ///
-/// The later of the program type's ([`prog_type_min_kernel`]) and the
+/// The later of the program type's ([`ProgramType::min_kernel`]) and the
 /// helper's ([`helper_min_kernel`]). A helper may also never be allowed in a
 /// program type, which reads as "not supported" too: probe only combinations
 /// the kernel documents.
-pub fn have_prog_helper(t: ProgType, helper: Helper) -> FeatureResult {
+pub fn have_prog_helper(t: ProgramType, helper: Helper) -> FeatureResult {
     cached(Key::Helper(t.0, helper.id()), || {
         have_prog_type(t)?;
         let feature = format!("helper {} in {t}", helper.name());
-        let min = prog_type_min_kernel(t)
+        let min = t
+            .min_kernel()
             .unwrap_or(v(3, 19))
             .max(helper_min_kernel(helper));
         let insns = encode(vec![call(helper), mov64(Register::R0, 0), exit()]);

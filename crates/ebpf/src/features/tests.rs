@@ -48,7 +48,7 @@ fn check(what: &str, res: FeatureResult) {
 fn map_types() {
     kernel_test(|| {
         for &t in MapType::ALL {
-            if map_type_min_kernel(t).is_none() {
+            if t.min_kernel().is_none() {
                 assert!(have_map_type(t).is_err(), "{t}");
                 continue;
             }
@@ -61,11 +61,11 @@ fn map_types() {
 #[test]
 fn prog_types() {
     kernel_test(|| {
-        for &t in ProgType::ALL {
-            if prog_type_min_kernel(t).is_none() {
+        for &t in ProgramType::ALL {
+            if t.min_kernel().is_none() {
                 continue;
             }
-            let config = (t == ProgType::LIRC_MODE2).then_some("CONFIG_BPF_LIRC_MODE2");
+            let config = (t == ProgramType::LIRC_MODE2).then_some("CONFIG_BPF_LIRC_MODE2");
             check_config(&t.to_string(), config, have_prog_type(t));
         }
         Ok(())
@@ -76,22 +76,22 @@ fn prog_types() {
 fn helpers() {
     kernel_test(|| {
         for (t, h) in [
-            (ProgType::SOCKET_FILTER, Helper::MapLookupElem),
-            (ProgType::SOCKET_FILTER, Helper::KtimeGetNs),
-            (ProgType::XDP, Helper::XdpAdjustHead),
-            (ProgType::SCHED_CLS, Helper::SkbStoreBytes),
-            (ProgType::TRACEPOINT, Helper::GetCurrentPidTgid),
-            (ProgType::SOCKET_FILTER, Helper::RingbufOutput),
+            (ProgramType::SOCKET_FILTER, Helper::MapLookupElem),
+            (ProgramType::SOCKET_FILTER, Helper::KtimeGetNs),
+            (ProgramType::XDP, Helper::XdpAdjustHead),
+            (ProgramType::SCHED_CLS, Helper::SkbStoreBytes),
+            (ProgramType::TRACEPOINT, Helper::GetCurrentPidTgid),
+            (ProgramType::SOCKET_FILTER, Helper::RingbufOutput),
         ] {
             check(&format!("{h:?} in {t}"), have_prog_helper(t, h));
         }
         // Never allowed: the kernel refuses, which reads as "not supported".
-        let res = have_prog_helper(ProgType::SOCKET_FILTER, Helper::XdpAdjustHead);
+        let res = have_prog_helper(ProgramType::SOCKET_FILTER, Helper::XdpAdjustHead);
         assert!(
             res.as_ref().is_err_and(FeatureError::is_not_supported),
             "{res:?}"
         );
-        let res = have_prog_helper(ProgType::SOCKET_FILTER, Helper::SkbStoreBytes);
+        let res = have_prog_helper(ProgramType::SOCKET_FILTER, Helper::SkbStoreBytes);
         assert!(res.is_err_and(|e| e.is_not_supported()));
         Ok(())
     });
@@ -121,7 +121,7 @@ fn btf_kinds() {
         // The loader's sanitiser works from the same probes: on a kernel with every
         // kind, nothing may be rewritten.
         let features = btf_sanitize_features();
-        let version = KernelVersion::current().unwrap();
+        let version = ebpf_syscall::current_kernel().unwrap();
         if version >= KernelVersion::new(6, 0, 0) {
             assert_eq!(features, ebpf_btf::sanitize::Features::all(), "{version}");
         }

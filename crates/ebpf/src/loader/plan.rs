@@ -43,7 +43,7 @@ fn usdt_multi(spec: &mut CollectionSpec) {
         return;
     }
     for p in usdt {
-        p.attach_type = Some(AttachType::TraceUprobeMulti);
+        p.attach_type = Some(AttachType::TRACE_UPROBE_MULTI);
     }
 }
 
@@ -102,7 +102,7 @@ impl Plan {
             // A struct_ops program loads only for a struct_ops map that is
             // created (libbpf 1.5): its attach point is that map's member.
             .filter(|(name, p)| {
-                p.program_type != ProgramType::StructOps || struct_ops_targets.contains_key(*name)
+                p.program_type != ProgramType::STRUCT_OPS || struct_ops_targets.contains_key(*name)
             })
             .map(|(name, _)| name.clone())
             .collect();
@@ -128,7 +128,7 @@ impl Plan {
             || self.programs.iter().any(|name| {
                 matches!(
                     self.spec.programs[name].program_type,
-                    ProgramType::StructOps | ProgramType::Ext
+                    ProgramType::STRUCT_OPS | ProgramType::EXT
                 )
             })
     }

@@ -3,21 +3,18 @@
 use ebpf_syscall as sys;
 use ebpf_syscall::{Errno, KernelVersion, NotSupported};
 
-use super::map_type_min_kernel;
 use crate::error::Error;
+use crate::features::{self, FeatureError};
 use crate::{MapSpec, MapType};
 
 /// Turns a failed `BPF_MAP_CREATE` into an error that names the likely cause.
 pub(super) fn create_error(spec: &MapSpec, max_entries: u32, e: sys::Error) -> Error {
     let errno = e.errno();
-    let min = map_type_min_kernel(spec.map_type);
     if errno == Some(Errno::INVAL) || errno == Some(Errno::ENOTSUPP) {
-        if KernelVersion::current().is_ok_and(|v| v < min) {
-            let name = spec
-                .map_type
-                .kernel_name()
-                .map_or_else(|| format!("map type {}", spec.map_type.0), str::to_owned);
-            return Error::NotSupported(NotSupported::new(name, min));
+        // Whether the kernel has the type at all is the cached probe's answer, not a
+        // comparison of version numbers (distributions backport map types).
+        if let Err(FeatureError::NotSupported(ns)) = features::have_map_type(spec.map_type) {
+            return Error::NotSupported(ns);
         }
         // Before 6.2 an inner map whose values hold a bpf_spin_lock (or,
         // later, other special fields) is refused with ENOTSUPP.

@@ -32,22 +32,22 @@ pub(super) fn resolve<'a>(
     spec: &ProgramSpec,
     opts: &'a ProgramOptions,
 ) -> Result<Option<(u32, Option<TargetFd<'a>>)>> {
-    let traces_functions = spec.program_type == ProgramType::Tracing
+    let traces_functions = spec.program_type == ProgramType::TRACING
         && matches!(
             spec.attach_type,
-            Some(AttachType::TraceFentry | AttachType::TraceFexit | AttachType::ModifyReturn)
+            Some(AttachType::TRACE_FENTRY | AttachType::TRACE_FEXIT | AttachType::MODIFY_RETURN)
         );
     match &opts.attach_program {
-        Some(target) if spec.program_type == ProgramType::Ext || traces_functions => {
+        Some(target) if spec.program_type == ProgramType::EXT || traces_functions => {
             let id = program_target(spec, target)?;
             Ok(Some((id, Some(TargetFd::Program(target.as_fd())))))
         }
         Some(target) => Err(Error::InvalidArgument(format!(
             "a target program ('{}') is only for freplace and fentry/fexit/fmod_ret programs, not {}",
             target.name(),
-            spec.program_type.kernel_name()
+            spec.program_type
         ))),
-        None if spec.program_type == ProgramType::Ext => Err(Error::InvalidArgument(format!(
+        None if spec.program_type == ProgramType::EXT => Err(Error::InvalidArgument(format!(
             "a freplace program needs the program whose function '{}' it replaces \
              (ProgramOptions::attach_program, CollectionOptions::attach_programs)",
             spec.attach_target.as_deref().unwrap_or("?")
@@ -61,7 +61,7 @@ fn program_target(spec: &ProgramSpec, target: &Program) -> Result<u32> {
     let Some(name) = spec.attach_target.as_deref().filter(|t| !t.is_empty()) else {
         return Err(Error::InvalidArgument(format!(
             "{} program without the name of a function of '{}' to attach to",
-            spec.program_type.kernel_name(),
+            spec.program_type,
             target.name()
         )));
     };
@@ -105,19 +105,19 @@ impl Program {
 /// then returned too.
 fn kernel_target(spec: &ProgramSpec) -> Result<Option<(u32, Option<OwnedFd>)>> {
     let (prefix, kind_func) = match (spec.program_type, spec.attach_type) {
-        (ProgramType::Tracing, Some(AttachType::TraceRawTp)) => ("btf_trace_", false),
+        (ProgramType::TRACING, Some(AttachType::TRACE_RAW_TP)) => ("btf_trace_", false),
         (
-            ProgramType::Tracing,
-            Some(AttachType::TraceFentry | AttachType::TraceFexit | AttachType::ModifyReturn),
+            ProgramType::TRACING,
+            Some(AttachType::TRACE_FENTRY | AttachType::TRACE_FEXIT | AttachType::MODIFY_RETURN),
         ) => ("", true),
-        (ProgramType::Tracing, Some(AttachType::TraceIter)) => ("bpf_iter_", true),
-        (ProgramType::Lsm, _) => ("bpf_lsm_", true),
+        (ProgramType::TRACING, Some(AttachType::TRACE_ITER)) => ("bpf_iter_", true),
+        (ProgramType::LSM, _) => ("bpf_lsm_", true),
         _ => return Ok(None),
     };
     let Some(target) = spec.attach_target.as_deref().filter(|t| !t.is_empty()) else {
         return Err(Error::InvalidArgument(format!(
             "{} program without an attach target",
-            spec.program_type.kernel_name()
+            spec.program_type
         )));
     };
     // `module:function` names a module's function explicitly.

@@ -6,8 +6,8 @@ use std::os::fd::OwnedFd;
 
 use ebpf_asm::{Endianness, Instruction, Instructions};
 use ebpf_syscall::{
-    KernelVersion, MapCreateAttr, MapType, NotSupported, ProgLoadAttr, ProgTestRunAttr, ProgType,
-    map_create, prog_load, prog_test_run,
+    KernelVersion, MapCreateAttr, MapType, NotSupported, ProgLoadAttr, ProgTestRunAttr,
+    ProgramType, map_create, prog_load, prog_test_run,
 };
 use ebpf_test_support::skip_if_not_supported;
 
@@ -47,7 +47,7 @@ pub fn read_counters(map: &OwnedFd) -> (u64, u64) {
     )
 }
 
-pub fn load(prog_type: ProgType, insns: Vec<Instruction>) -> OwnedFd {
+pub fn load(prog_type: ProgramType, insns: Vec<Instruction>) -> OwnedFd {
     let bytes = Instructions::from(insns)
         .marshal(Endianness::NATIVE)
         .unwrap();
