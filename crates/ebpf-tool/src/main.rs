@@ -334,6 +334,11 @@ enum BtfCommand {
         /// Output format.
         #[arg(long, value_enum, default_value = "raw")]
         format: cmd::btf::Format,
+        /// Only the types named NAME and what they depend on (for C: the
+        /// definitions they need first, a forward declaration where a pointer
+        /// suffices). Repeatable.
+        #[arg(long = "type", value_name = "NAME")]
+        types: Vec<String>,
     },
 }
 
@@ -407,8 +412,13 @@ fn main() -> ExitCode {
             })
         }),
         Command::Btf {
-            command: BtfCommand::Dump { file, format },
-        } => cmd::btf::dump(file, *format),
+            command:
+                BtfCommand::Dump {
+                    file,
+                    format,
+                    types,
+                },
+        } => cmd::btf::dump(file, *format, types),
         Command::Gen {
             command:
                 GenCommand::Skeleton {
