@@ -121,6 +121,11 @@ enum Command {
         /// TARGET (an id or a pinned path), whose function it replaces. Repeatable.
         #[arg(long = "attach-prog", value_name = "PROGRAM=TARGET")]
         attach_prog: Vec<String>,
+        /// Print the whole verifier log: of a rejected program instead of its
+        /// last lines, and of each program that loaded. (`--verbose` is the
+        /// tool's own log level.)
+        #[arg(long)]
+        log: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -366,13 +371,17 @@ fn main() -> ExitCode {
             pin,
             target,
             attach_prog,
+            log,
             json,
         } => cmd::load::run(
             object,
-            pin.as_deref(),
-            target.as_deref(),
-            attach_prog,
-            *json,
+            &cmd::load::LoadOptions {
+                pin: pin.as_deref(),
+                target: target.as_deref(),
+                attach_progs: attach_prog,
+                log: *log,
+                json: *json,
+            },
         ),
         Command::Prog {
             command: ObjCommand::List { json },
