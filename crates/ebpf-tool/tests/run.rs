@@ -129,3 +129,39 @@ fn run_counts_a_child_but_not_itself() {
         Ok(())
     });
 }
+
+/// On a terminal (here `script`'s pseudo-terminal) each refresh first moves
+/// the cursor home and clears the screen, so the tables are redrawn in place.
+#[test]
+fn run_redraws_in_place_on_a_terminal() {
+    kernel_test(|| {
+        let has_script = Command::new("script")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !has_script {
+            ebpf_test_support::skip("needs script(1) for a pseudo-terminal (util-linux)");
+            return Ok(());
+        }
+        let cmd = format!(
+            "{} run --duration 1.6 --interval 0.5 --top 3",
+            env!("CARGO_BIN_EXE_ebpf-tool")
+        );
+        let out = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run script");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        let refreshes = stdout.matches("\x1b[H\x1b[2J").count();
+        assert!(refreshes >= 3, "{refreshes} redraws:\n{stdout}");
+        assert_eq!(
+            refreshes,
+            stdout.matches("CALLS/S").count(),
+            "one table per redraw:\n{stdout}"
+        );
+        Ok(())
+    });
+}
