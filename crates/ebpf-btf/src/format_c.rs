@@ -761,12 +761,19 @@ impl<'a> CDumper<'a> {
 
 /// The whole spec as a C header, like `bpftool btf dump file F format c`.
 pub fn dump_c(spec: &Spec) -> Result<String> {
+    dump_c_types(spec, spec.ids())
+}
+
+/// A C header with the types `ids`, each preceded by the definitions it needs
+/// (a forward declaration where a pointer suffices), like bpftool's
+/// `btf dump file F root_id ID format c`; a type needed twice is emitted once.
+pub fn dump_c_types(spec: &Spec, ids: impl IntoIterator<Item = TypeId>) -> Result<String> {
     let mut d = CDumper::new(spec);
     d.out.push_str(
         "#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n\
          #pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n",
     );
-    for id in spec.ids() {
+    for id in ids {
         d.dump_type(id)?;
     }
     d.out.push_str(

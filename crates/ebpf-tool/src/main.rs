@@ -121,6 +121,11 @@ enum Command {
         /// TARGET (an id or a pinned path), whose function it replaces. Repeatable.
         #[arg(long = "attach-prog", value_name = "PROGRAM=TARGET")]
         attach_prog: Vec<String>,
+        /// Print the whole verifier log: of a rejected program instead of its
+        /// last lines, and of each program that loaded. (`--verbose` is the
+        /// tool's own log level.)
+        #[arg(long)]
+        log: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -334,6 +339,11 @@ enum BtfCommand {
         /// Output format.
         #[arg(long, value_enum, default_value = "raw")]
         format: cmd::btf::Format,
+        /// Only the types named NAME and what they depend on (for C: the
+        /// definitions they need first, a forward declaration where a pointer
+        /// suffices). Repeatable.
+        #[arg(long = "type", value_name = "NAME")]
+        types: Vec<String>,
     },
 }
 
@@ -361,13 +371,17 @@ fn main() -> ExitCode {
             pin,
             target,
             attach_prog,
+            log,
             json,
         } => cmd::load::run(
             object,
-            pin.as_deref(),
-            target.as_deref(),
-            attach_prog,
-            *json,
+            &cmd::load::LoadOptions {
+                pin: pin.as_deref(),
+                target: target.as_deref(),
+                attach_progs: attach_prog,
+                log: *log,
+                json: *json,
+            },
         ),
         Command::Prog {
             command: ObjCommand::List { json },
@@ -407,8 +421,13 @@ fn main() -> ExitCode {
             })
         }),
         Command::Btf {
-            command: BtfCommand::Dump { file, format },
-        } => cmd::btf::dump(file, *format),
+            command:
+                BtfCommand::Dump {
+                    file,
+                    format,
+                    types,
+                },
+        } => cmd::btf::dump(file, *format, types),
         Command::Gen {
             command:
                 GenCommand::Skeleton {

@@ -250,3 +250,32 @@ fn load_with_minimal_btf_as_core_target() {
         Ok(())
     });
 }
+
+/// `--log` also prints the verifier log of each program that loaded.
+#[test]
+fn log_prints_the_log_of_each_loaded_program() {
+    kernel_test(|| {
+        let out = tool(&["load", "--log", "testdata/syscount-el.o"]);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        if stderr.contains("refused by policy") {
+            skip(format!("load refused by policy: {stderr}"));
+            return Ok(());
+        }
+        assert!(out.status.success(), "{stderr}");
+        let log = stdout
+            .split_once("verifier log of program count_syscalls:\nfunc#0 @0\n")
+            .map(|(_, log)| log)
+            .unwrap_or_else(|| panic!("no log: {stdout}"));
+        assert!(log.contains("(95) exit"), "{stdout}");
+        assert!(log.contains("processed "), "{stdout}");
+        // Without --log, none.
+        let out = tool(&["load", "testdata/syscount-el.o"]);
+        assert!(!text(&out.stdout).contains("verifier log"));
+
+        let out = tool(&["load", "--log", "--json", "testdata/syscount-el.o"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        let log = v["verifier_logs"]["count_syscalls"].as_str().unwrap_or("");
+        assert!(log.contains("processed "), "{v}");
+        Ok(())
+    });
+}

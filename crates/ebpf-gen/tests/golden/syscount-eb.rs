@@ -19,6 +19,27 @@ pub mod syscount_skel {
     /// The object file `syscount`, embedded.
     pub const OBJECT: &[u8] = include_bytes!("../../../../testdata/syscount-eb.o");
 
+    /// `section .rodata` (4 bytes).
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+    #[zerocopy(crate = "::ebpf::zerocopy")]
+    pub struct Rodata {
+        /// `__u32 ignore_tgid`
+        pub ignore_tgid: u32,
+    }
+
+    impl Default for Rodata {
+        fn default() -> Self {
+            FromZeros::new_zeroed()
+        }
+    }
+
+    const _: () = {
+        use ::core::mem::{offset_of, size_of};
+        assert!(size_of::<Rodata>() == 4);
+        assert!(offset_of!(Rodata, ignore_tgid) == 0);
+    };
+
     /// `struct proc_key` (20 bytes).
     #[repr(C)]
     #[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
@@ -61,6 +82,7 @@ pub mod syscount_skel {
     pub struct SyscountSkel {
         /// The object's programs, maps and variables, editable before loading.
         pub spec: ::ebpf::CollectionSpec,
+        rodata: Rodata,
     }
 
     impl SyscountSkel {
@@ -71,7 +93,20 @@ pub mod syscount_skel {
 
         /// Opens `spec`, read from this object (or one with the same variables).
         pub fn from_spec(spec: ::ebpf::CollectionSpec) -> ::ebpf::Result<Self> {
-            Ok(Self { spec })
+            Ok(Self {
+                rodata: ::ebpf::codegen::section_value(&spec, ".rodata")?,
+                spec,
+            })
+        }
+
+        /// `.rodata`: the constants the verifier sees (`volatile const`).
+        pub fn rodata(&self) -> &Rodata {
+            &self.rodata
+        }
+
+        /// `.rodata`, to set the constants the verifier sees (`volatile const`) before loading.
+        pub fn rodata_mut(&mut self) -> &mut Rodata {
+            &mut self.rodata
         }
 
         /// Loads the object (with default options).
@@ -80,7 +115,8 @@ pub mod syscount_skel {
         }
 
         /// Loads the object with `options`.
-        pub fn load_with(self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<Syscount> {
+        pub fn load_with(mut self, options: ::ebpf::CollectionOptions) -> ::ebpf::Result<Syscount> {
+            ::ebpf::codegen::set_section_value(&mut self.spec, ".rodata", &self.rodata)?;
             let collection = ::ebpf::Collection::load(&self.spec, options)?;
             Syscount::new(self.spec, collection)
         }
@@ -97,6 +133,7 @@ pub mod syscount_skel {
         pub collection: ::ebpf::Collection,
         /// The spec the object was loaded from.
         pub spec: ::ebpf::CollectionSpec,
+        rodata: ::ebpf::GlobalData<Rodata>,
     }
 
     impl Syscount {
@@ -111,9 +148,15 @@ pub mod syscount_skel {
                 maps: SyscountMaps {
                     counts: collection.take_map("counts")?.try_into()?,
                 },
+                rodata: ::ebpf::codegen::global_data(&collection, ".rodata")?,
                 collection,
                 spec,
             })
+        }
+
+        /// `.rodata`: the global variables in the kernel, read-only.
+        pub fn rodata(&self) -> &::ebpf::GlobalData<Rodata> {
+            &self.rodata
         }
 
         /// Attaches every program whose section names where (tracepoints, kprobes,
@@ -138,8 +181,8 @@ pub mod syscount_skel {
     /// The maps of `syscount`.
     #[derive(Debug)]
     pub struct SyscountMaps {
-        /// `counts`: hash map.
-        pub counts: ::ebpf::maps::HashMap<ProcKey, u64>,
+        /// `counts`: lru_hash map.
+        pub counts: ::ebpf::maps::LruHashMap<ProcKey, u64>,
     }
 
     /// The links of `syscount`'s programs, from [`Syscount::attach_all`]; `None` for

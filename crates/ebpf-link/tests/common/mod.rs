@@ -126,16 +126,19 @@ pub struct Fixture {
     pub maps: std::collections::BTreeMap<String, Map>,
 }
 
-/// Loads program `name` of fixture `obj` (only plain map references are supported).
+/// Loads program `name` of fixture `obj` (only map and map value references,
+/// such as a `.rodata` variable's, are supported).
 pub fn fixture(obj: &str, name: &str) -> Fixture {
     let path = format!("{}/../../testdata/{obj}", env!("CARGO_MANIFEST_DIR"));
     let coll = ebpf::CollectionSpec::from_file(&path).unwrap();
     let mut spec = coll.programs.get(name).unwrap().clone();
     let mut maps = std::collections::BTreeMap::new();
     for ins in spec.instructions.iter_mut() {
-        if ins.pseudo_load() != Some(ebpf_asm::PseudoLoad::MapFd) {
-            continue;
-        }
+        let value = match ins.pseudo_load() {
+            Some(ebpf_asm::PseudoLoad::MapFd) => None,
+            Some(ebpf_asm::PseudoLoad::MapValue) => ins.map_fd_and_offset().map(|(_, off)| off),
+            _ => continue,
+        };
         let Some(r) = ins.reference().map(str::to_owned) else {
             continue;
         };
@@ -144,7 +147,11 @@ pub fn fixture(obj: &str, name: &str) -> Fixture {
             ms.pinning = Default::default();
             Map::create(&ms).unwrap()
         });
-        let mut new = load_map_fd(ins.dst, map.as_fd().as_raw_fd());
+        let fd = map.as_fd().as_raw_fd();
+        let mut new = match value {
+            Some(offset) => ebpf_asm::load_map_value_fd(ins.dst, fd, offset),
+            None => load_map_fd(ins.dst, fd),
+        };
         if let Some(s) = ins.symbol() {
             new = new.with_symbol(s.to_owned());
         }

@@ -1,6 +1,7 @@
-//! `ebpf-tool load OBJECT.o [--pin DIR] [--target BTF] [--attach-prog P=T]... [--json]`:
+//! `ebpf-tool load OBJECT.o [--pin DIR] [--target BTF] [--attach-prog P=T]... [--log] [--json]`:
 //! load an object into the kernel and report each map and program created (id, name,
-//! type), or the verifier error. With --pin the objects stay loaded, pinned
+//! type), or the verifier error: the end of its log, or the whole log with --log
+//! (which also prints the log of each program that loaded). With --pin the objects stay loaded, pinned
 //! under DIR (a bpffs directory) as `maps/NAME` and `progs/NAME`. A freplace program
 //! needs `--attach-prog NAME=TARGET`, TARGET being the id or pinned path of the
 //! loaded program whose function it replaces.
@@ -16,16 +17,61 @@ use anyhow::Context as _;
 use crate::Result;
 use serde_json::json;
 
+/// Options of `load`.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions<'a> {
+    /// Pin under this bpffs directory.
+    pub pin: Option<&'a str>,
+    /// Apply CO-RE against this BTF file.
+    pub target: Option<&'a str>,
+    /// `PROGRAM=TARGET` of each freplace program.
+    pub attach_progs: &'a [String],
+    /// Print whole verifier logs.
+    pub log: bool,
+    /// Print JSON.
+    pub json: bool,
+}
+
+/// The whole of `log`, saying first if the kernel cut its beginning.
+fn whole_log(log: &ebpf::VerifierLog) -> String {
+    if log.is_empty() {
+        return "(the kernel wrote no log)".to_owned();
+    }
+    let text = log.as_str().trim_end();
+    if log.is_truncated() {
+        format!("(log truncated: its beginning did not fit)\n{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// `e` with the whole verifier log in place of the end its message shows: the
+/// log is the message's last part (the innermost cause), after its first line.
+fn with_whole_log(e: &anyhow::Error, log: &ebpf::VerifierLog) -> anyhow::Error {
+    let text = format!("{e:#}");
+    let first = text
+        .split_once('\n')
+        .map_or(text.as_str(), |(first, _)| first);
+    anyhow::anyhow!("{first}\n{}", whole_log(log))
+}
+
 /// Runs the command.
-pub fn run(
-    path: &str,
-    pin: Option<&str>,
-    target: Option<&str>,
-    attach_progs: &[String],
-    json: bool,
-) -> Result<String> {
+pub fn run(path: &str, o: &LoadOptions<'_>) -> Result<String> {
+    let LoadOptions {
+        pin,
+        target,
+        attach_progs,
+        log,
+        json,
+    } = *o;
     let spec = super::open_object(path)?;
     let mut opts = CollectionOptions::default();
+    if log {
+        // As `bpftool prog load -d`: every instruction with its state, and statistics.
+        opts.log_level = ebpf::LogLevel(
+            ebpf::LogLevel::BRANCH.0 | ebpf::LogLevel::INSTRUCTION.0 | ebpf::LogLevel::STATS.0,
+        );
+    }
     if let Some(t) = target {
         opts.core_btf = Some(super::btf::load(t)?);
     }
@@ -53,7 +99,17 @@ pub fn run(
         .collect();
     opts.skip_programs.extend(not_loaded.iter().cloned());
     // A verifier rejection prints its log once, as the cause's last part.
-    let mut coll = Collection::load(&spec, opts).with_context(|| format!("load {path}"))?;
+    let mut coll = match Collection::load(&spec, opts) {
+        Ok(coll) => coll,
+        Err(e) => {
+            let whole = e.verifier().filter(|_| log).map(|v| v.log.clone());
+            let e = anyhow::Error::new(e).context(format!("load {path}"));
+            return Err(match whole {
+                Some(whole) => with_whole_log(&e, &whole),
+                None => e,
+            });
+        }
+    };
 
     if let Some(dir) = pin {
         pin_all(&mut coll, Path::new(dir))?;
@@ -65,9 +121,16 @@ pub fn run(
         maps.push((id, name.clone(), map.map_type().to_string()));
     }
     let mut progs = Vec::new();
+    let mut logs = Vec::new();
     for (name, prog) in &coll.programs {
         let id = prog.id().with_context(|| format!("program {name}"))?;
         progs.push((id, name.clone(), prog.program_type().to_string()));
+        if log {
+            let text = prog
+                .verifier_log()
+                .map_or_else(|| "(the kernel wrote no log)".to_owned(), whole_log);
+            logs.push((name.clone(), text));
+        }
     }
     let mut out = String::new();
     if json {
@@ -76,22 +139,29 @@ pub fn run(
                 .map(|(id, n, t)| json!({ "id": id, "name": n, "type": t }))
                 .collect::<Vec<_>>()
         };
-        let _ = writeln!(
-            out,
-            "{}",
-            json!({
-                "maps": list(&maps),
-                "programs": list(&progs),
-                "not_loaded": not_loaded,
-                "pinned": pin,
-            })
-        );
+        let mut obj = json!({
+            "maps": list(&maps),
+            "programs": list(&progs),
+            "not_loaded": not_loaded,
+            "pinned": pin,
+        });
+        if log {
+            obj["verifier_logs"] = logs
+                .iter()
+                .map(|(n, text)| (n.clone(), json!(text)))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+        }
+        let _ = writeln!(out, "{obj}");
     } else {
         for (id, n, t) in &maps {
             let _ = writeln!(out, "map {id}: {n} ({t})");
         }
         for (id, n, t) in &progs {
             let _ = writeln!(out, "program {id}: {n} ({t})");
+        }
+        for (n, text) in &logs {
+            let _ = writeln!(out, "verifier log of program {n}:\n{text}");
         }
         for n in &not_loaded {
             let _ = writeln!(

@@ -1,16 +1,22 @@
 //! `ebpf-tool run [OBJECT.o] [--duration SECS] [--interval SECS]`: load an
 //! object, auto-attach every program that can be attached from its section
-//! name, and show its maps live, decoded with BTF; ring buffer records are
-//! printed as they arrive. Without OBJECT it runs the embedded default object,
-//! a per-process syscall counter shown as a top table. Ctrl-C detaches cleanly.
+//! name, and show its maps live, decoded with BTF (see [`table`]); ring buffer
+//! records are printed as they arrive. Without OBJECT it runs the embedded
+//! default object, a per-process syscall counter shown as a top table. An
+//! object's 4-byte global `ignore_tgid` is set to the tool's pid before load,
+//! so the default object does not count the tool. On a terminal the tables
+//! are redrawn in place; piped, each refresh is appended. Ctrl-C detaches
+//! cleanly.
+
+mod table;
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-use ebpf::{Collection, CollectionOptions, Map};
-use ebpf_spec::{CollectionSpec, MapSpec, MapType};
+use ebpf::{Collection, CollectionOptions};
+use ebpf_spec::{CollectionSpec, MapType};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -20,13 +26,16 @@ use ebpf::ErrorChain;
 
 use crate::Result;
 use crate::privileges;
-use crate::value;
+use table::{MapTable, describe, is_shown};
 
 /// The default object: `testdata/syscount.c`, built for the host's byte order.
 #[cfg(target_endian = "little")]
 const DEFAULT_OBJECT: &[u8] = include_bytes!("../../../../testdata/syscount-el.o");
 #[cfg(target_endian = "big")]
 const DEFAULT_OBJECT: &[u8] = include_bytes!("../../../../testdata/syscount-eb.o");
+
+/// The global set to the tool's pid before load (a process the object does not count).
+const IGNORE_TGID: &str = "ignore_tgid";
 
 /// Options of `run`.
 #[derive(Debug, Clone)]
@@ -41,119 +50,6 @@ pub struct RunOptions {
     pub top: usize,
 }
 
-/// Map types whose contents are shown (the others hold fds or stream data).
-fn is_shown(spec: &MapSpec) -> bool {
-    ![
-        MapType::RINGBUF,
-        MapType::PERF_EVENT_ARRAY,
-        MapType::PROG_ARRAY,
-        MapType::ARRAY_OF_MAPS,
-        MapType::HASH_OF_MAPS,
-        MapType::USER_RINGBUF,
-        MapType::STRUCT_OPS,
-    ]
-    .contains(&spec.map_type)
-        && spec.name != ebpf_spec::KCONFIG_SECTION
-        && spec.value_size > 0
-}
-
-/// Whether values of this map are a single integer (shown as a sorted top table).
-fn integer_value(spec: &CollectionSpec, map: &MapSpec) -> bool {
-    let (Some(btf), Some(id)) = (&spec.btf, map.value_type) else {
-        return matches!(map.value_size, 4 | 8);
-    };
-    let Ok(id) = btf.underlying_type(id) else {
-        return false;
-    };
-    matches!(btf.type_by_id(id), Ok(ebpf_btf::Type::Int(_)))
-}
-
-fn describe(
-    spec: &CollectionSpec,
-    map: &MapSpec,
-    which: Option<ebpf_btf::TypeId>,
-    bytes: &[u8],
-) -> String {
-    match (&spec.btf, which) {
-        (Some(btf), Some(id)) => value::format(btf, id, bytes),
-        // Untyped keys and values of integer size read best as integers.
-        _ => match value::read_uint(bytes) {
-            Some(v) => v.to_string(),
-            None => value::hex(bytes),
-        },
-    }
-    .replace('\n', " ")
-    .chars()
-    .take(if map.name.is_empty() { 0 } else { 160 })
-    .collect()
-}
-
-/// The current contents of one map as text.
-fn render_map(spec: &CollectionSpec, map_spec: &MapSpec, map: &Map, top: usize) -> String {
-    let mut out = String::new();
-    let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let per_cpu = map.is_per_cpu();
-    for key in map.keys() {
-        let Ok(key) = key else { break };
-        let value = if per_cpu {
-            // Show the sum over CPUs for integer values, else CPU 0.
-            match map.lookup_percpu(&key) {
-                Ok(Some(values)) if integer_value(spec, map_spec) => {
-                    let sum: u64 = values.iter().filter_map(|v| value::read_uint(v)).sum();
-                    sum.to_ne_bytes()[..map_spec.value_size.min(8) as usize].to_vec()
-                }
-                Ok(Some(mut values)) if !values.is_empty() => values.swap_remove(0),
-                _ => continue,
-            }
-        } else {
-            match map.lookup(&key) {
-                Ok(Some(v)) => v,
-                _ => continue,
-            }
-        };
-        entries.push((key, value));
-    }
-    let total = entries.len();
-    let _ = writeln!(
-        out,
-        "map {} ({}, {} entries{}):",
-        map_spec.name,
-        map_spec.map_type,
-        total,
-        if total > top {
-            format!(", top {top}")
-        } else {
-            String::new()
-        }
-    );
-    if integer_value(spec, map_spec) {
-        entries.sort_by(|a, b| {
-            value::read_uint(&b.1)
-                .cmp(&value::read_uint(&a.1))
-                .then_with(|| a.0.cmp(&b.0))
-        });
-        let _ = writeln!(out, "  {:>12}  KEY", "VALUE");
-        for (k, v) in entries.iter().take(top) {
-            let _ = writeln!(
-                out,
-                "  {:>12}  {}",
-                describe(spec, map_spec, map_spec.value_type, v),
-                describe(spec, map_spec, map_spec.key_type, k)
-            );
-        }
-    } else {
-        for (k, v) in entries.iter().take(top) {
-            let _ = writeln!(
-                out,
-                "  {} => {}",
-                describe(spec, map_spec, map_spec.key_type, k),
-                describe(spec, map_spec, map_spec.value_type, v)
-            );
-        }
-    }
-    out
-}
-
 /// Runs the command, printing as it goes.
 pub fn run(opts: &RunOptions) -> Result<String> {
     // Ctrl-C and SIGTERM arrive through a signalfd, so the loop can wait on
@@ -165,17 +61,24 @@ pub fn run(opts: &RunOptions) -> Result<String> {
     let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
         .context("signalfd")?;
 
-    let (label, spec) = match &opts.object {
+    let (label, mut spec) = match &opts.object {
         Some(path) => (path.clone(), super::open_object(path)?),
         None => (
             "default object (syscall counts per process)".to_owned(),
             CollectionSpec::from_elf(DEFAULT_OBJECT).context("default object")?,
         ),
     };
+    // The tool's own syscalls would top the table: the object leaves them out.
+    let mut notes = String::new();
+    if spec.variables.get(IGNORE_TGID).is_some_and(|v| v.size == 4) {
+        spec.set_variable(IGNORE_TGID, &std::process::id().to_ne_bytes())
+            .with_context(|| format!("{label}: set {IGNORE_TGID}"))?;
+        let _ = writeln!(notes, "{IGNORE_TGID} = {} (this tool)", std::process::id());
+    }
+    let spec = spec;
     // Programs the kernel refuses by policy (lockdown) or lacks support for are
     // skipped with a note; the rest of the object still runs.
     let mut skipped = std::collections::BTreeSet::new();
-    let mut notes = String::new();
     // A freplace program replaces a function of another loaded program, which
     // `run` has no way to name.
     for (name, p) in &spec.programs {
@@ -316,6 +219,20 @@ pub fn run(opts: &RunOptions) -> Result<String> {
     let mut suppressed = 0usize;
     let start = Instant::now();
     let end = opts.duration.map(|d| start + d);
+    let value_label = if opts.object.is_none() {
+        "CALLS"
+    } else {
+        "VALUE"
+    };
+    let mut tables: Vec<(MapTable<'_>, &ebpf::Map)> = spec
+        .maps
+        .iter()
+        .filter(|(_, ms)| is_shown(ms))
+        .filter_map(|(name, ms)| {
+            let map = coll.maps.get(name)?;
+            Some((MapTable::new(&spec, ms, value_label, start), map))
+        })
+        .collect();
     let tty = std::io::stdout().is_terminal();
     let mut next_tick = start + opts.interval;
     loop {
@@ -399,8 +316,9 @@ pub fn run(opts: &RunOptions) -> Result<String> {
         if now >= next_tick || end.is_some_and(|e| now >= e) {
             next_tick = now + opts.interval;
             let mut text = String::new();
+            // A terminal shows the latest tables in place; a pipe gets each refresh.
             if tty {
-                text.push_str("\x1b[2J\x1b[H");
+                text.push_str("\x1b[H\x1b[2J");
             }
             let _ = writeln!(
                 text,
@@ -415,12 +333,11 @@ pub fn run(opts: &RunOptions) -> Result<String> {
             }
             printed = 0;
             suppressed = 0;
-            for (name, map_spec) in &spec.maps {
-                if !is_shown(map_spec) {
-                    continue;
-                }
-                if let Some(map) = coll.maps.get(name) {
-                    text.push_str(&render_map(&spec, map_spec, map, opts.top));
+            for (table, map) in &mut tables {
+                let (shown, full) = table.render(map, opts.top, now);
+                text.push_str(&shown);
+                if let Some(warning) = full {
+                    log::warn!("{warning}");
                 }
             }
             if !say(&text) {
@@ -431,6 +348,7 @@ pub fn run(opts: &RunOptions) -> Result<String> {
             break;
         }
     }
+    drop(tables);
     drop(links);
     coll.programs.clear();
     Ok("detached\n".to_owned())
