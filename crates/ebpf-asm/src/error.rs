@@ -108,6 +108,15 @@ pub enum Error {
         /// Index of the second one.
         second: usize,
     },
+    /// A [`Builder::label`](crate::Builder::label) that no instruction took: another
+    /// label, an instruction with its own symbol, or the end of the program came next.
+    #[error("label {label:?} labels no instruction: {followed_by} comes next")]
+    DanglingLabel {
+        /// The label.
+        label: String,
+        /// What came instead of an unlabelled instruction.
+        followed_by: String,
+    },
     /// Assembler text that does not parse.
     #[error("line {line}: {message}: {text:?}")]
     Parse {

@@ -15,7 +15,8 @@
 //!   registers.
 //! - [`Instructions`]: a program; raw offsets, label resolution, marshal and unmarshal.
 //! - Builders: `AluOp::Add.imm(R1, 22)`, `JumpOp::Eq.imm(R0, 0, "exit")`, [`load_map_ptr`],
-//!   [`call`], [`exit`], ... and `.with_symbol("name")` for labels.
+//!   [`call`], [`exit`], ... and `.with_symbol("name")` for labels; [`Builder`] assembles a
+//!   program with [`label`](Builder::label) naming the next instruction emitted.
 //! - `Display`: `llvm-objdump -d` syntax; [`parse`] reads it back.
 //! - [`Helper`]: the helper functions up to Linux 6.18; [`tag`](Instructions::tag): the program tag.
 //!
@@ -70,6 +71,7 @@
 
 mod alu;
 mod atomic;
+mod builder;
 mod display;
 mod error;
 #[rustfmt::skip]
@@ -90,6 +92,7 @@ pub use alu::{
     neg64,
 };
 pub use atomic::{AtomicOp, load_acquire, store_release};
+pub use builder::Builder;
 pub use display::Disassembly;
 pub use error::{Error, InvalidReason, Result};
 pub use helpers::Helper;

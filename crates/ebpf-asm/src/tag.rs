@@ -32,7 +32,8 @@ pub enum TagAlgorithm {
 }
 
 impl TagAlgorithm {
-    /// The algorithm of the kernel version `major.minor`.
+    /// The algorithm of the kernel version `major.minor` (`ebpf::info::tag_algorithm` gives
+    /// the running kernel's).
     pub const fn for_kernel(major: u32, minor: u32) -> TagAlgorithm {
         if major > 6 || (major == 6 && minor >= 18) {
             TagAlgorithm::Sha256
@@ -42,9 +43,70 @@ impl TagAlgorithm {
     }
 }
 
-/// An 8-byte program tag; `Display` writes 16 lowercase hex digits as bpftool does.
+/// An 8-byte program tag, as the kernel reports it (`bpf_prog_info.tag`, `ebpf::ProgramInfo::tag`)
+/// and as computed here; `Display` writes 16 lowercase hex digits as bpftool does.
+///
+/// ```
+/// use ebpf_asm::{Instructions, ProgramTag, TagAlgorithm, exit, mov64, Register::R0};
+///
+/// let prog = Instructions::from(vec![mov64(R0, 0), exit()]);
+/// // What Linux 6.18 reports for this program (bpftool: 59f4a931744dcdc6 on x86-64):
+/// let reported = ProgramTag::of(&prog, TagAlgorithm::Sha256)?;
+/// assert!(reported.matches(&prog));
+/// assert_eq!(reported.algorithm_for(&prog), Some(TagAlgorithm::Sha256));
+/// assert!(!ProgramTag::from([0; 8]).matches(&prog));
+/// # Ok::<(), ebpf_asm::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct ProgramTag(pub [u8; 8]);
+
+impl ProgramTag {
+    /// The tag of `insns` with `algorithm`: the same as [`Instructions::tag`].
+    pub fn of(insns: &Instructions, algorithm: TagAlgorithm) -> Result<ProgramTag> {
+        insns.tag(algorithm)
+    }
+
+    /// Whether this tag, as a kernel reported it, is the tag of `insns` (in host byte
+    /// order), whichever hash that kernel uses: SHA-1 before 6.18, SHA-256 from 6.18 on.
+    /// Trying both needs no kernel version and is right on kernels that backport the
+    /// change; an 8-byte prefix of one digest equal to the other's is as unlikely as any
+    /// other collision. `false` when `insns` cannot be encoded.
+    pub fn matches(&self, insns: &Instructions) -> bool {
+        self.algorithm_for(insns).is_some()
+    }
+
+    /// The hash with which `insns` give this tag, if either does (see
+    /// [`matches`](ProgramTag::matches)).
+    pub fn algorithm_for(&self, insns: &Instructions) -> Option<TagAlgorithm> {
+        let bytes = insns.marshal(Endianness::NATIVE).ok()?;
+        [TagAlgorithm::Sha256, TagAlgorithm::Sha1]
+            .into_iter()
+            .find(|&alg| tag_of_bytes(&bytes, Endianness::NATIVE, alg) == *self)
+    }
+
+    /// The 8 bytes.
+    pub const fn to_bytes(self) -> [u8; 8] {
+        self.0
+    }
+}
+
+impl From<[u8; 8]> for ProgramTag {
+    fn from(bytes: [u8; 8]) -> ProgramTag {
+        ProgramTag(bytes)
+    }
+}
+
+impl PartialEq<[u8; 8]> for ProgramTag {
+    fn eq(&self, other: &[u8; 8]) -> bool {
+        self.0 == *other
+    }
+}
+
+impl From<ProgramTag> for [u8; 8] {
+    fn from(tag: ProgramTag) -> [u8; 8] {
+        tag.0
+    }
+}
 
 impl fmt::Display for ProgramTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -19,7 +19,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 use ebpf::features::LinkKind;
-use ebpf::{AttachType, Program};
+use ebpf::{AttachType, Program, ProgramSpec};
 use ebpf_syscall as sys;
 
 use crate::error::{Error, Result, sys as sysr};
@@ -90,7 +90,9 @@ impl CgroupLink {
 /// Options of [`attach_with`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CgroupOptions<'a> {
-    /// The attach type; `None`: the program's expected attach type.
+    /// The attach type; `None`: the program's expected attach type, else the only one its
+    /// program type has (`ProgramSpec::only_attach_type`: a `CgroupDevice` program opened
+    /// from a pin attaches as `CgroupDevice`).
     pub attach_type: Option<AttachType>,
     /// Use `BPF_PROG_ATTACH` even if links are available (`BPF_F_ALLOW_MULTI`).
     pub force_prog_attach: bool,
@@ -101,7 +103,7 @@ pub struct CgroupOptions<'a> {
 }
 
 /// Attaches `program` to `cgroup` (an fd of a cgroup v2 directory) with the
-/// attach type it was loaded for.
+/// attach type it was loaded for (or the only one its program type has).
 ///
 /// # Minimum kernel version
 ///
@@ -135,7 +137,10 @@ pub fn attach_with(
     cgroup: &impl AsFd,
     opts: &CgroupOptions<'_>,
 ) -> Result<CgroupLink> {
-    let at = opts.attach_type.or(program.attach_type());
+    let at = opts
+        .attach_type
+        .or(program.attach_type())
+        .or_else(|| ProgramSpec::only_attach_type(program.program_type()));
     let name = at.map_or_else(|| "no attach type".to_owned(), |a| a.to_string());
     attach_inner(program, cgroup.as_fd(), at, opts)
         .map_err(Error::attach(program, || format!("cgroup ({name})")))

@@ -21,7 +21,7 @@ use ebpf_asm::{Endianness, Instructions};
 
 use crate::attach_target::AttachTarget;
 use crate::section_def::SectionFlags;
-use crate::section_name::SectionInfo;
+use crate::section_name::{SectionInfo, section_defs};
 use ebpf_abi::{AttachType, ProgramType};
 
 /// A program, as described by an object file, editable before load.
@@ -53,9 +53,104 @@ pub struct ProgramSpec {
     pub byte_order: Endianness,
 }
 
+impl Default for ProgramSpec {
+    /// An empty spec: no name, type or instructions, loaded with its collection, host byte
+    /// order. For struct literals, `ProgramSpec { program_type, instructions, ..Default::default() }`.
+    fn default() -> ProgramSpec {
+        ProgramSpec {
+            name: String::new(),
+            section_name: String::new(),
+            program_type: ProgramType::default(),
+            attach_type: None,
+            attach_target: None,
+            section_flags: SectionFlags::NONE,
+            flags: 0,
+            autoload: true,
+            license: String::new(),
+            kernel_version: 0,
+            instructions: Instructions::default(),
+            byte_order: Endianness::NATIVE,
+        }
+    }
+}
+
 impl ProgramSpec {
-    /// A program of the given type named `name`, with the attributes that the section name
-    /// `section_name` implies.
+    /// A program of `program_type` named `name`, built in code rather than read from an
+    /// object: no section name, and the expected attach type the program type implies when
+    /// it implies only one ([`ProgramSpec::only_attach_type`]: `CgroupDevice` for
+    /// `ProgramType::CGROUP_DEVICE`), so that attaching needs none. Set the rest with
+    /// [`attach_type`](ProgramSpec::attach_type), [`license`](ProgramSpec::license) or the
+    /// fields.
+    ///
+    /// ```
+    /// use ebpf_asm::{Register::R0, exit, mov64};
+    /// use ebpf_spec::{AttachType, ProgramSpec, ProgramType};
+    ///
+    /// let spec = ProgramSpec::with_type("dev_filter", ProgramType::CGROUP_DEVICE, vec![mov64(R0, 1), exit()].into())
+    ///     .license("GPL");
+    /// assert_eq!(spec.attach_type, Some(AttachType::CGROUP_DEVICE));
+    /// ```
+    pub fn with_type(
+        name: impl Into<String>,
+        program_type: ProgramType,
+        instructions: Instructions,
+    ) -> ProgramSpec {
+        let attach_type = ProgramSpec::only_attach_type(program_type);
+        ProgramSpec {
+            name: name.into(),
+            program_type,
+            attach_type,
+            // Like libbpf's SEC_ATTACHABLE_OPT: a kernel without `expected_attach_type`
+            // (before 4.17) loads the program without it.
+            section_flags: if attach_type.is_some() {
+                SectionFlags::EXP_ATTACH_OPT
+            } else {
+                SectionFlags::NONE
+            },
+            instructions,
+            ..ProgramSpec::default()
+        }
+    }
+
+    /// Returns the spec with expected attach type `attach_type` (`BPF_PROG_LOAD`'s
+    /// `expected_attach_type`, and the attach type of a later cgroup or netns attach),
+    /// required at load.
+    #[must_use]
+    pub fn attach_type(mut self, attach_type: AttachType) -> ProgramSpec {
+        self.attach_type = Some(attach_type);
+        self.section_flags = self.section_flags.difference(SectionFlags::EXP_ATTACH_OPT);
+        self
+    }
+
+    /// Returns the spec with license `license` (`"GPL"` for GPL-only helpers).
+    #[must_use]
+    pub fn license(mut self, license: impl Into<String>) -> ProgramSpec {
+        self.license = license.into();
+        self
+    }
+
+    /// The expected attach type of every libbpf section name of `program_type`, when they
+    /// all name the same one: `CgroupDevice`, `CgroupSysctl`, `SkLookup`, `FlowDissector`,
+    /// ... `None` when the sections give none (`socket`, `kprobe`) or several
+    /// (`cgroup_skb/ingress` and `egress`, `xdp` and `xdp/devmap`).
+    pub fn only_attach_type(program_type: ProgramType) -> Option<AttachType> {
+        let mut found = None;
+        for def in section_defs()
+            .iter()
+            .filter(|d| d.program_type == program_type)
+        {
+            match (found, def.attach_type) {
+                (_, None) => return None,
+                (Some(f), Some(at)) if f != at => return None,
+                (_, at) => found = at,
+            }
+        }
+        found
+    }
+
+    /// A program named `name` with the type and attributes that the libbpf section name
+    /// `section_name` implies (`"cgroup/dev"`); [`with_type`](ProgramSpec::with_type) takes
+    /// the type itself.
     pub fn new(
         name: impl Into<String>,
         section_name: impl Into<String>,
@@ -92,5 +187,31 @@ impl ProgramSpec {
             .skip(1)
             .filter_map(|i| i.symbol())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_attach_type_follows_the_section_table() {
+        let only = ProgramSpec::only_attach_type;
+        assert_eq!(
+            only(ProgramType::CGROUP_DEVICE),
+            Some(AttachType::CGROUP_DEVICE)
+        );
+        assert_eq!(only(ProgramType::SK_LOOKUP), Some(AttachType::SK_LOOKUP));
+        assert_eq!(only(ProgramType::SOCKET_FILTER), None);
+        assert_eq!(only(ProgramType::CGROUP_SKB), None);
+        assert_eq!(only(ProgramType::XDP), None);
+        assert_eq!(only(ProgramType::UNSPEC), None);
+        let spec = ProgramSpec::with_type("f", ProgramType::CGROUP_SKB, Instructions::default())
+            .attach_type(AttachType::CGROUP_INET_EGRESS)
+            .license("GPL");
+        assert_eq!(spec.attach_type, Some(AttachType::CGROUP_INET_EGRESS));
+        assert_eq!(spec.license, "GPL");
+        assert!(spec.autoload);
+        assert!(spec.section_name.is_empty());
     }
 }

@@ -3,7 +3,6 @@
 //! generated (`sections.rs`); matching a name is [`crate::SectionInfo`].
 
 use std::fmt;
-use std::ops::BitOr;
 
 use ebpf_abi::{AttachType, ProgramType};
 
@@ -54,32 +53,37 @@ impl fmt::Display for SectionPattern {
     }
 }
 
-/// The flags libbpf attaches to a section pattern (its `enum sec_def_flags`).
-#[doc(alias = "sec_def_flags")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct SectionFlags(u32);
+bitflags::bitflags! {
+    /// The flags libbpf attaches to a section pattern (its `enum sec_def_flags`); combine
+    /// with `|`.
+    #[doc(alias = "sec_def_flags")]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct SectionFlags: u32 {
+        /// The expected attach type may be dropped on kernels that do not know it.
+        #[doc(alias = "SEC_EXP_ATTACH_OPT")]
+        const EXP_ATTACH_OPT = 1;
+        /// Attached with `BPF_PROG_ATTACH` (informational).
+        #[doc(alias = "SEC_ATTACHABLE")]
+        const ATTACHABLE = 2;
+        /// The attach target is a BTF id (fentry, lsm, iter, ...).
+        #[doc(alias = "SEC_ATTACH_BTF")]
+        const ATTACH_BTF = 4;
+        /// The program is sleepable (`BPF_F_SLEEPABLE`).
+        #[doc(alias = "SEC_SLEEPABLE")]
+        const SLEEPABLE = 8;
+        /// The XDP program supports fragments (`BPF_F_XDP_HAS_FRAGS`).
+        #[doc(alias = "SEC_XDP_FRAGS")]
+        const XDP_FRAGS = 16;
+        /// A USDT probe.
+        #[doc(alias = "SEC_USDT")]
+        const USDT = 32;
+    }
+}
 
 impl SectionFlags {
-    /// No flag.
-    pub const NONE: SectionFlags = SectionFlags(0);
-    /// The expected attach type may be dropped on kernels that do not know it.
-    #[doc(alias = "SEC_EXP_ATTACH_OPT")]
-    pub const EXP_ATTACH_OPT: SectionFlags = SectionFlags(1);
-    /// Attached with `BPF_PROG_ATTACH` (informational).
-    #[doc(alias = "SEC_ATTACHABLE")]
-    pub const ATTACHABLE: SectionFlags = SectionFlags(2);
-    /// The attach target is a BTF id (fentry, lsm, iter, ...).
-    #[doc(alias = "SEC_ATTACH_BTF")]
-    pub const ATTACH_BTF: SectionFlags = SectionFlags(4);
-    /// The program is sleepable (`BPF_F_SLEEPABLE`).
-    #[doc(alias = "SEC_SLEEPABLE")]
-    pub const SLEEPABLE: SectionFlags = SectionFlags(8);
-    /// The XDP program supports fragments (`BPF_F_XDP_HAS_FRAGS`).
-    #[doc(alias = "SEC_XDP_FRAGS")]
-    pub const XDP_FRAGS: SectionFlags = SectionFlags(16);
-    /// A USDT probe.
-    #[doc(alias = "SEC_USDT")]
-    pub const USDT: SectionFlags = SectionFlags(32);
+    /// No flag (the same as [`SectionFlags::empty`]).
+    #[doc(alias = "SEC_NONE")]
+    pub const NONE: SectionFlags = SectionFlags::empty();
 
     const NAMES: [(SectionFlags, &'static str); 6] = [
         (SectionFlags::EXP_ATTACH_OPT, "exp_attach_opt"),
@@ -89,26 +93,6 @@ impl SectionFlags {
         (SectionFlags::XDP_FRAGS, "xdp_frags"),
         (SectionFlags::USDT, "usdt"),
     ];
-
-    /// Both sets of flags.
-    pub const fn union(self, other: SectionFlags) -> SectionFlags {
-        SectionFlags(self.0 | other.0)
-    }
-
-    /// Whether every flag of `other` is set.
-    pub const fn contains(self, other: SectionFlags) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// The raw bits (libbpf's values).
-    pub const fn bits(self) -> u32 {
-        self.0
-    }
-
-    /// Whether no flag is set.
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
 
     /// Whether [`SectionFlags::SLEEPABLE`] is set.
     pub const fn is_sleepable(self) -> bool {
@@ -125,13 +109,6 @@ impl SectionFlags {
             flags |= PROG_FLAG_XDP_HAS_FRAGS;
         }
         flags
-    }
-}
-
-impl BitOr for SectionFlags {
-    type Output = SectionFlags;
-    fn bitor(self, rhs: SectionFlags) -> SectionFlags {
-        self.union(rhs)
     }
 }
 

@@ -89,7 +89,7 @@ pub fn btf_load_with_log(
 ) -> Result<(OwnedFd, VerifierLog)> {
     run_with_log(Cmd::BTF_LOAD, |buf| {
         let mut with_log = *attr;
-        with_log.btf_log_level = level.0;
+        with_log.btf_log_level = level.bits();
         with_log.btf_log_size = len_u32(buf.len())?;
         with_log.btf_log_buf = Pointer::from_mut_slice(buf);
         let res = load(&mut with_log);

@@ -24,37 +24,24 @@ use crate::{Errno, Error, Result};
 /// The most events one [`Epoll::wait`] reports.
 pub const EVENTS_PER_WAIT: usize = 64;
 
-/// What [`Epoll::add_with`] watches a file descriptor for; combine with `|`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct EpollInterest(u32);
+bitflags::bitflags! {
+    /// What [`Epoll::add_with`] watches a file descriptor for (`EPOLL*` bits); combine
+    /// with `|`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct EpollInterest: u32 {
+        /// `EPOLLIN`: readable (a ring buffer with records, a perf ring past its
+        /// wake-up threshold, a signalled eventfd).
+        #[doc(alias = "EPOLLIN")]
+        const READABLE = EpollFlags::EPOLLIN.bits() as u32;
+        /// `EPOLLOUT`: writable (a `BPF_MAP_TYPE_USER_RINGBUF` with free space).
+        #[doc(alias = "EPOLLOUT")]
+        const WRITABLE = EpollFlags::EPOLLOUT.bits() as u32;
+    }
+}
 
 impl EpollInterest {
-    /// `EPOLLIN`: readable (a ring buffer with records, a perf ring past its
-    /// wake-up threshold, a signalled eventfd).
-    pub const READABLE: Self = Self(EpollFlags::EPOLLIN.bits() as u32);
-    /// `EPOLLOUT`: writable (a `BPF_MAP_TYPE_USER_RINGBUF` with free space).
-    pub const WRITABLE: Self = Self(EpollFlags::EPOLLOUT.bits() as u32);
-
-    /// The `EPOLL*` bits.
-    pub const fn bits(self) -> u32 {
-        self.0
-    }
-
     fn flags(self) -> EpollFlags {
-        EpollFlags::from_bits_retain(self.0 as i32)
-    }
-}
-
-impl core::ops::BitOr for EpollInterest {
-    type Output = Self;
-    fn bitor(self, rhs: Self) -> Self {
-        Self(self.0 | rhs.0)
-    }
-}
-
-impl core::ops::BitOrAssign for EpollInterest {
-    fn bitor_assign(&mut self, rhs: Self) {
-        self.0 |= rhs.0;
+        EpollFlags::from_bits_retain(self.bits() as i32)
     }
 }
 

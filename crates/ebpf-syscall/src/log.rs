@@ -98,22 +98,26 @@ impl fmt::Debug for VerifierLog {
     }
 }
 
-/// Verbosity of a verifier log (`log_level`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct LogLevel(pub u32);
+bitflags::bitflags! {
+    /// Verbosity of a verifier log (`log_level`); combine with `|`
+    /// (`LogLevel::INSTRUCTION | LogLevel::STATS`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct LogLevel: u32 {
+        /// `BPF_LOG_LEVEL1`: the instructions on the failing path.
+        #[doc(alias = "BPF_LOG_LEVEL1")]
+        const BRANCH = 1;
+        /// `BPF_LOG_LEVEL2`: every instruction with register state.
+        #[doc(alias = "BPF_LOG_LEVEL2")]
+        const INSTRUCTION = 2;
+        /// `BPF_LOG_STATS`: statistics at the end.
+        #[doc(alias = "BPF_LOG_STATS")]
+        const STATS = 4;
+    }
+}
 
 impl LogLevel {
-    /// No log.
-    pub const NONE: Self = Self(0);
-    /// `BPF_LOG_LEVEL1`: the instructions on the failing path.
-    #[doc(alias = "BPF_LOG_LEVEL1")]
-    pub const BRANCH: Self = Self(1);
-    /// `BPF_LOG_LEVEL2`: every instruction with register state.
-    #[doc(alias = "BPF_LOG_LEVEL2")]
-    pub const INSTRUCTION: Self = Self(2);
-    /// `BPF_LOG_STATS`: statistics at the end.
-    #[doc(alias = "BPF_LOG_STATS")]
-    pub const STATS: Self = Self(4);
+    /// No log (the same as [`LogLevel::empty`]).
+    pub const NONE: Self = Self::empty();
 }
 
 /// The first log buffer size tried after a failed load without a log.

@@ -345,7 +345,7 @@ fn prog_load_logged(attr: &ProgLoadAttr<'_>, log: LogOptions) -> Result<(OwnedFd
     let (size, attempts) = log.start();
     run_with_log_from(Cmd::PROG_LOAD, size, attempts, |buf| {
         let mut with_log = *attr;
-        with_log.log_level = log.level.0;
+        with_log.log_level = log.level.bits();
         with_log.log_size = len_u32(buf.len())?;
         with_log.log_buf = Pointer::from_mut_slice(buf);
         let res = prog_load_once(&mut with_log);

@@ -152,7 +152,7 @@ fn load_shows_the_tail_once_and_the_whole_log_with_log() {
         assert!(whole_err.contains("verification time"), "{whole_err}");
         let spec = ebpf_spec::CollectionSpec::from_elf(&bytes)?;
         let opts = ebpf::CollectionOptions {
-            log_level: ebpf::LogLevel(7),
+            log_level: ebpf::LogLevel::from_bits_retain(7),
             ..Default::default()
         };
         let e = ebpf::Collection::load(&spec, opts).expect_err("the verifier rejects it");

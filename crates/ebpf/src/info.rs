@@ -10,6 +10,7 @@
 //! # Ok::<(), ebpf::Error>(())
 //! ```
 
+use ebpf_asm::{Instructions, ProgramTag, TagAlgorithm};
 use ebpf_syscall as sys;
 
 use crate::error::{Error, Result};
@@ -73,8 +74,11 @@ pub struct ProgramInfo {
     pub program_type: ProgramType,
     /// Name (at most 15 bytes).
     pub name: String,
-    /// The program tag (SHA-1 prefix of the instructions, as `bpftool` prints it).
-    pub tag: [u8; 8],
+    /// The program tag: the first 8 bytes of the hash of the instructions as loaded (map
+    /// fds zeroed), SHA-1 before Linux 6.18 and SHA-256 from 6.18 on ([`tag_algorithm`]).
+    /// `Display` prints it as `bpftool` does; [`ProgramTag::matches`] compares it with
+    /// instructions built or read here.
+    pub tag: ProgramTag,
     /// Size of the JIT-compiled code in bytes (0 if hidden or not JITed).
     pub jited_size: u32,
     /// Size of the verifier-rewritten instructions in bytes (0 if hidden).
@@ -103,7 +107,7 @@ impl ProgramInfo {
             id: i.id,
             program_type: i.r#type,
             name: i.name().to_owned(),
-            tag: i.tag,
+            tag: ProgramTag(i.tag),
             jited_size: i.jited_prog_len,
             xlated_size: i.xlated_prog_len,
             load_time: i.load_time,
@@ -117,10 +121,37 @@ impl ProgramInfo {
         }
     }
 
-    /// The tag as 16 hex digits, as `bpftool prog` prints it.
+    /// The tag as 16 hex digits, as `bpftool prog` prints it (`tag.to_string()`).
     pub fn tag_hex(&self) -> String {
-        self.tag.iter().map(|b| format!("{b:02x}")).collect()
+        self.tag.to_string()
     }
+}
+
+/// The hash the running kernel computes program tags with: SHA-256 from Linux 6.18,
+/// SHA-1 before (SHA-256 when the release cannot be parsed).
+///
+/// ```
+/// let alg = ebpf::info::tag_algorithm();
+/// # let _ = alg;
+/// ```
+pub fn tag_algorithm() -> TagAlgorithm {
+    sys::current_kernel().map_or(TagAlgorithm::Sha256, |v| {
+        TagAlgorithm::for_kernel(v.major, v.minor)
+    })
+}
+
+/// The tag the running kernel gives `insns` once loaded ([`ProgramInfo::tag`]), computed
+/// with [`tag_algorithm`].
+///
+/// ```
+/// use ebpf_asm::{Instructions, Register::R0, exit, mov64};
+/// let prog = Instructions::from(vec![mov64(R0, 0), exit()]);
+/// let tag = ebpf::info::kernel_tag(&prog)?;
+/// assert!(tag.matches(&prog));
+/// # Ok::<(), ebpf::Error>(())
+/// ```
+pub fn kernel_tag(insns: &Instructions) -> Result<ProgramTag> {
+    Ok(insns.tag(tag_algorithm())?)
 }
 
 /// A BTF object as the kernel reports it.

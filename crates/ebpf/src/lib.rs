@@ -74,6 +74,8 @@ mod variable;
 
 pub use arena::Arena;
 pub use collection::Collection;
+/// The program tag ([`info::ProgramInfo::tag`]) and its hash, from `ebpf-asm`.
+pub use ebpf_asm::{ProgramTag, TagAlgorithm};
 pub use ebpf_spec::{
     AttachType, CollectionSpec, Limits, MapSpec, MapType, ProgramSpec, ProgramType,
 };

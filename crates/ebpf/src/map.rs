@@ -44,30 +44,27 @@ mod percpu;
 pub use batch::BatchCursor;
 pub use iter::{MapIter, MapKeys};
 
-/// Flags of an update (`BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`, `BPF_F_LOCK`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct UpdateFlags(pub u64);
-
-impl UpdateFlags {
-    /// Create or update.
-    #[doc(alias = "BPF_ANY")]
-    pub const ANY: Self = Self(sys::BPF_ANY);
-    /// Create only; `EEXIST` if the key exists.
-    #[doc(alias = "BPF_NOEXIST")]
-    pub const NO_EXIST: Self = Self(sys::BPF_NOEXIST);
-    /// Update only; `ENOENT` if the key is absent.
-    #[doc(alias = "BPF_EXIST")]
-    pub const EXIST: Self = Self(sys::BPF_EXIST);
-    /// Take the value's `bpf_spin_lock` (5.1).
-    #[doc(alias = "BPF_F_LOCK")]
-    pub const LOCK: Self = Self(sys::BPF_F_LOCK);
+bitflags::bitflags! {
+    /// Flags of an update (`BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST`, `BPF_F_LOCK`); combine
+    /// with `|`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct UpdateFlags: u64 {
+        /// Create only; `EEXIST` if the key exists.
+        #[doc(alias = "BPF_NOEXIST")]
+        const NO_EXIST = sys::BPF_NOEXIST;
+        /// Update only; `ENOENT` if the key is absent.
+        #[doc(alias = "BPF_EXIST")]
+        const EXIST = sys::BPF_EXIST;
+        /// Take the value's `bpf_spin_lock` (5.1).
+        #[doc(alias = "BPF_F_LOCK")]
+        const LOCK = sys::BPF_F_LOCK;
+    }
 }
 
-impl core::ops::BitOr for UpdateFlags {
-    type Output = Self;
-    fn bitor(self, rhs: Self) -> Self {
-        Self(self.0 | rhs.0)
-    }
+impl UpdateFlags {
+    /// Create or update (no flag: the same as [`UpdateFlags::empty`]).
+    #[doc(alias = "BPF_ANY")]
+    pub const ANY: Self = Self::empty();
 }
 
 /// The number of possible CPUs (`/sys/devices/system/cpu/possible`): the
@@ -526,7 +523,7 @@ impl Map {
     pub fn lookup_into(&self, key: &[u8], value: &mut [u8], flags: UpdateFlags) -> Result<bool> {
         self.check_key(key)?;
         self.check_value(value)?;
-        match self.fd.lookup_elem(key, value, flags.0) {
+        match self.fd.lookup_elem(key, value, flags.bits()) {
             Ok(()) => Ok(true),
             Err(e) if e.errno() == Some(Errno::NOENT) => Ok(false),
             Err(e) => Err(self.op_err("lookup")(e)),
@@ -550,7 +547,7 @@ impl Map {
         self.check_key(key)?;
         self.check_value(value)?;
         self.fd
-            .update_elem(key, value, flags.0)
+            .update_elem(key, value, flags.bits())
             .map_err(self.op_err("update"))
     }
 

@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use ebpf_asm::{Endianness, Instructions};
 use ebpf_btf::{FuncInfo, LineInfo};
+use ebpf_spec::SectionFlags;
 use ebpf_syscall as sys;
 use ebpf_syscall::{Errno, KernelVersion, LogLevel, NotSupported, ProgLoadAttr, VerifierLog};
 
@@ -174,17 +175,20 @@ impl Program {
         )
     }
 
-    /// Loads raw instructions as a program of `program_type` (for tests and probes).
+    /// Loads raw instructions as a program of `program_type` named `raw`: the same as
+    /// [`load`](Program::load) of [`ProgramSpec::with_type`], so the program keeps the
+    /// expected attach type its type implies when there is only one (a `CgroupDevice`
+    /// program attaches to a cgroup without naming one).
+    ///
+    /// # Minimum kernel version
+    ///
+    /// 3.19; each program type has its own.
     pub fn load_raw(
         program_type: ProgramType,
         instructions: Instructions,
         license: &str,
     ) -> Result<Program> {
-        let mut spec = ProgramSpec::new("raw", "", instructions);
-        spec.program_type = program_type;
-        spec.attach_type = None;
-        spec.license = license.to_owned();
-        spec.autoload = true;
+        let spec = ProgramSpec::with_type("raw", program_type, instructions).license(license);
         Self::load(&spec, &ProgramOptions::default())
     }
 
@@ -275,7 +279,11 @@ impl Program {
             ebpf_syscall::current_kernel().map_or(0, KernelVersion::code)
         };
         attr.prog_name = sys::obj_name(&sanitize_name(&spec.name)).unwrap_or_default();
-        if let Some(at) = spec.attach_type {
+        // An optional expected attach type (libbpf's SEC_EXP_ATTACH_OPT) is left out
+        // on kernels before 4.17, which have no such field.
+        let optional = spec.section_flags.contains(SectionFlags::EXP_ATTACH_OPT)
+            && ebpf_syscall::current_kernel().is_ok_and(|v| v < KernelVersion::new(4, 17, 0));
+        if let (Some(at), false) = (spec.attach_type, optional) {
             attr.expected_attach_type = sys::AttachType(at.as_raw());
         }
         if let Some(btf) = &ctx.btf {

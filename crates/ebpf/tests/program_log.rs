@@ -61,7 +61,7 @@ fn without_timing(log: &str) -> Vec<&str> {
 fn small_log_size_keeps_the_whole_log_of_a_successful_load() {
     kernel_test(|| {
         let spec = spec(300, false);
-        let level = LogLevel(LogLevel::INSTRUCTION.0 | LogLevel::STATS.0);
+        let level = LogLevel::INSTRUCTION | LogLevel::STATS;
         let reference = load(&spec, level, 0).unwrap();
         let reference = reference.verifier_log().expect("a level keeps the log");
         let p = load(&spec, level, 256).unwrap();

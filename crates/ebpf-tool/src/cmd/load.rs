@@ -68,9 +68,8 @@ pub fn run(path: &str, o: &LoadOptions<'_>) -> Result<String> {
     let mut opts = CollectionOptions::default();
     if log {
         // As `bpftool prog load -d`: every instruction with its state, and statistics.
-        opts.log_level = ebpf::LogLevel(
-            ebpf::LogLevel::BRANCH.0 | ebpf::LogLevel::INSTRUCTION.0 | ebpf::LogLevel::STATS.0,
-        );
+        opts.log_level =
+            ebpf::LogLevel::BRANCH | ebpf::LogLevel::INSTRUCTION | ebpf::LogLevel::STATS;
     }
     if let Some(t) = target {
         opts.core_btf = Some(super::btf::load(t)?);

@@ -190,7 +190,7 @@ impl Map {
         }
         let count = u32::try_from(n).map_err(|_| Error::InvalidArgument("too many keys".into()))?;
         self.fd
-            .update_batch(keys, values, count, flags.0)
+            .update_batch(keys, values, count, flags.bits())
             .map_err(self.op_err("update batch"))
     }
 
