@@ -149,22 +149,44 @@ pub fn without_token<R>(f: impl FnOnce() -> R) -> R {
     scoped(None, f)
 }
 
+/// What `$LIBBPF_BPF_TOKEN_PATH` asks for: [`env_token`]'s answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvToken {
+    /// The variable is unset: use the default (a delegated `/sys/fs/bpf`, else none).
+    Unset,
+    /// The variable is empty: no token at all.
+    Disabled,
+    /// A token from the bpffs at this path (failing to make it is an error).
+    Path(PathBuf),
+}
+
+/// Reads `$LIBBPF_BPF_TOKEN_PATH` now, as libbpf does at each object load. The one place
+/// the variable is read: [`default_token`] asks once per process, `ebpf`'s collection
+/// loader at each load.
+pub fn env_token() -> EnvToken {
+    match std::env::var_os(TOKEN_PATH_ENV) {
+        None => EnvToken::Unset,
+        Some(p) if p.is_empty() => EnvToken::Disabled,
+        Some(p) => EnvToken::Path(PathBuf::from(p)),
+    }
+}
+
 /// The process's default token, made once: from the bpffs at
 /// `$LIBBPF_BPF_TOKEN_PATH` (any failure is an error; an empty value means
 /// none), else from `/sys/fs/bpf` when that has delegation (any failure
 /// means none, as in libbpf).
 pub fn default_token() -> Result<Option<&'static Token>> {
     static DEFAULT: OnceLock<core::result::Result<Option<Token>, String>> = OnceLock::new();
-    let found = DEFAULT.get_or_init(|| match std::env::var_os(TOKEN_PATH_ENV) {
-        Some(p) if p.is_empty() => Ok(None),
-        Some(p) => Token::from_path(&p).map(Some).map_err(|e| {
+    let found = DEFAULT.get_or_init(|| match env_token() {
+        EnvToken::Disabled => Ok(None),
+        EnvToken::Path(p) => Token::from_path(&p).map(Some).map_err(|e| {
             format!(
                 "{TOKEN_PATH_ENV}={}: {}",
-                Path::new(&p).display(),
+                p.display(),
                 crate::ErrorChain(&e)
             )
         }),
-        None => Ok(Token::from_path(DEFAULT_BPFFS).ok()),
+        EnvToken::Unset => Ok(Token::from_path(DEFAULT_BPFFS).ok()),
     });
     match found {
         Ok(t) => Ok(t.as_ref()),

@@ -36,6 +36,7 @@ use ebpf_syscall::LogLevel;
 use crate::error::{Error, Result};
 use crate::map::Map;
 use crate::program::Program;
+use crate::token::EnvToken;
 use crate::{Collection, CollectionSpec};
 
 /// Options for [`Collection::load`].
@@ -97,21 +98,19 @@ impl Collection {
             // process, as the default token for maps and programs made
             // outside a collection is): a token it asks for that cannot be
             // made is an error; an empty value means no token.
-            None => match std::env::var_os(crate::token::TOKEN_PATH_ENV) {
-                Some(path) if path.is_empty() => {
-                    crate::token::without_token(|| Self::load_with(spec, opts))
-                }
-                Some(path) => {
+            None => match crate::token::env_token() {
+                EnvToken::Disabled => crate::token::without_token(|| Self::load_with(spec, opts)),
+                EnvToken::Path(path) => {
                     let token = crate::token::Token::from_path(&path)
                         .map_err(Error::from)
                         .map_err(Error::context(format!(
                             "BPF token from {}={}",
                             crate::token::TOKEN_PATH_ENV,
-                            std::path::Path::new(&path).display()
+                            path.display()
                         )))?;
                     crate::token::with_token(&token, || Self::load_with(spec, opts))
                 }
-                None => Self::load_with(spec, opts),
+                EnvToken::Unset => Self::load_with(spec, opts),
             },
         }
     }
