@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use ebpf_gen::{Embed, SkeletonOptions, TypesOptions};
+use ebpf_gen::{Embed, SkeletonOptions, TypeStyle, TypesOptions};
 
 use anyhow::Context as _;
 
@@ -89,6 +89,8 @@ pub fn types(file: &str, types: &[String], out: Option<&str>) -> Result<String> 
         types: types.to_vec(),
         module: stem.to_owned(),
         source: file.to_owned(),
+        // Full derives for named types, plain types for all of a BTF.
+        style: TypeStyle::Auto,
     };
     let generated = ebpf_gen::generate_types(&spec, &options).with_context(|| file.to_owned())?;
     emit(generated, out)
