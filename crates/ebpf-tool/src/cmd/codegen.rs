@@ -131,4 +131,17 @@ mod tests {
         );
         assert_eq!(relative(Path::new("x.o"), Path::new("x.rs")), "x.o");
     }
+
+    /// All of a BTF is plain (compiles in seconds for vmlinux); named types
+    /// get the full derives.
+    #[test]
+    fn all_types_plain_named_types_full() {
+        let obj = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/gen-el.o");
+        let all = types(obj, &[], None).expect("gen types");
+        assert!(all.contains("pub struct Flags {"), "{all}");
+        assert!(!all.contains("#[zerocopy(") && !all.contains("offset_of!("));
+        let named = types(obj, &["struct flags".to_owned()], None).expect("gen types");
+        assert!(named.contains("#[zerocopy(crate = \"::ebpf::zerocopy\")]"));
+        assert!(named.contains("offset_of!("), "{named}");
+    }
 }
