@@ -1,5 +1,6 @@
 //! The host kernel's types (`/sys/kernel/btf/vmlinux`), generated and
-//! compiled by rustc (`--emit=metadata`, what `cargo check` does) against the
+//! compiled by rustc (`--emit=metadata`, what `cargo check` does; edition
+//! 2024, whose keywords are a superset of 2021's) against the
 //! `ebpf` this test links, with warnings denied: all of them in the plain
 //! style (`ebpf-tool gen types /sys/kernel/btf/vmlinux`, about 20 s of rustc
 //! and 1.6 GB), and a selection with the full derives (`--type`). Skipped,
@@ -67,7 +68,7 @@ fn check(name: &str, code: &str) -> Duration {
     let mut child = Command::new(rustc())
         .args([
             "--edition",
-            "2021",
+            "2024",
             "--crate-type",
             "lib",
             "--emit=metadata",
