@@ -12,6 +12,19 @@ const ZEROCOPY_CRATE: &str = "#[zerocopy(crate = \"::ebpf::zerocopy\")]";
 /// Module level of type definitions.
 const L: usize = 1;
 
+/// How much each type gets besides its layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// `Debug`/`PartialEq`, zerocopy's derives, `Default`, typed union
+    /// accessors, and an assertion of the size and of every field's offset.
+    Full,
+    /// `Clone`/`Copy` and one size assertion: cheap to compile for thousands
+    /// of types. The size assertion alone proves every offset: the fields
+    /// are declared in order with all padding explicit, so the size equals
+    /// the sum of the fields' sizes only if Rust inserted no padding anywhere.
+    Plain,
+}
+
 /// One field of a struct.
 #[derive(Debug)]
 pub(crate) struct Field {
@@ -86,6 +99,7 @@ pub(crate) struct StructDef {
     pub methods: Vec<Method>,
     pub packed: bool,
     pub eq: bool,
+    pub style: Style,
 }
 
 impl StructDef {
@@ -98,13 +112,18 @@ impl StructDef {
             methods: Vec::new(),
             packed: false,
             eq: true,
+            style: Style::Full,
         }
     }
 }
 
-fn header(out: &mut String, doc_text: &str, repr: &str, eq: bool) {
+fn header(out: &mut String, doc_text: &str, repr: &str, eq: bool, style: Style) {
     doc(out, L, doc_text);
     out.push_str(&format!("{}#[repr({repr})]\n", ind(L)));
+    if style == Style::Plain {
+        out.push_str(&format!("{}#[derive(Clone, Copy)]\n", ind(L)));
+        return;
+    }
     let eq = if eq { ", Eq" } else { "" };
     out.push_str(&format!("{}#[derive({DERIVES}{eq}, {ZEROCOPY})]\n", ind(L)));
     out.push_str(&format!("{}{ZEROCOPY_CRATE}\n", ind(L)));
@@ -155,7 +174,7 @@ pub(crate) fn structure(def: &StructDef) -> String {
         text.push_str("\n\nPacked: C places members where Rust's alignment would not.");
     }
     let repr = if def.packed { "C, packed" } else { "C" };
-    header(&mut out, &text, repr, def.eq);
+    header(&mut out, &text, repr, def.eq, def.style);
     if def.fields.is_empty() {
         out.push_str(&format!("{}pub struct {} {{}}\n", ind(L), def.name));
     } else {
@@ -166,13 +185,18 @@ pub(crate) fn structure(def: &StructDef) -> String {
         }
         out.push_str(&format!("{}}}\n", ind(L)));
     }
-    default_impl(&mut out, &def.name);
+    if def.style == Style::Full {
+        default_impl(&mut out, &def.name);
+    }
     methods(&mut out, &def.name, &def.methods);
-    let fields: Vec<(&str, u32)> = def
-        .fields
-        .iter()
-        .map(|f| (f.name.as_str(), f.offset))
-        .collect();
+    let fields: Vec<(&str, u32)> = match def.style {
+        Style::Full => def
+            .fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.offset))
+            .collect(),
+        Style::Plain => Vec::new(),
+    };
     assertions(&mut out, &def.name, def.size, &fields);
     out
 }
@@ -347,19 +371,32 @@ fn bitfield(out: &mut String, b: &BitfieldAccessor) {
 }
 
 /// A union: storage of its size and alignment, and an accessor pair per member.
-pub(crate) fn union(name: &str, c: &str, size: u32, storage: &str, members: &[Method]) -> String {
+pub(crate) fn union(
+    name: &str,
+    c: &str,
+    size: u32,
+    storage: &str,
+    members: &[Method],
+    style: Style,
+    without_accessor: usize,
+) -> String {
     let mut out = String::new();
-    header(
-        &mut out,
-        &format!("`{c}` ({size} bytes): read and write its members with the methods."),
-        "C",
-        true,
-    );
+    let mut text = format!("`{c}` ({size} bytes): read and write its members with the methods.");
+    if without_accessor > 0 {
+        text.push_str(&format!(
+            "\n\nIts members of aggregate type ({without_accessor}) have no accessor in the plain \
+             style: their\nbytes are in `raw` (generate the union with `--type` for an accessor \
+             per member)."
+        ));
+    }
+    header(&mut out, &text, "C", true, style);
     out.push_str(&format!("{}pub struct {name} {{\n", ind(L)));
     doc(&mut out, L + 1, "The union's bytes.");
     out.push_str(&format!("{}pub raw: {storage},\n", ind(L + 1)));
     out.push_str(&format!("{}}}\n", ind(L)));
-    default_impl(&mut out, name);
+    if style == Style::Full {
+        default_impl(&mut out, name);
+    }
     methods(&mut out, name, members);
     assertions(&mut out, name, size, &[]);
     out
@@ -372,6 +409,7 @@ pub(crate) fn enumeration(
     c: &str,
     repr: &str,
     values: &[(String, String, String)],
+    style: Style,
 ) -> String {
     let mut out = String::new();
     let (i, i1, i2, i3) = (ind(L), L + 1, L + 2, L + 3);
@@ -382,10 +420,19 @@ pub(crate) fn enumeration(
     );
     out.push_str(&format!("{i}#[repr(transparent)]\n"));
     // Too long for one line: rustfmt's layout.
-    out.push_str(&format!(
-        "{i}#[derive(\n{i}    Clone, Copy, Default, PartialEq, Eq, Hash, {ZEROCOPY},\n{i})]\n"
-    ));
-    out.push_str(&format!("{i}{ZEROCOPY_CRATE}\n"));
+    match style {
+        Style::Full => {
+            out.push_str(&format!(
+                "{i}#[derive(\n{i}    Clone, Copy, Default, PartialEq, Eq, Hash, {ZEROCOPY},\n{i})]\n"
+            ));
+            out.push_str(&format!("{i}{ZEROCOPY_CRATE}\n"));
+        }
+        Style::Plain => {
+            out.push_str(&format!(
+                "{i}#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]\n"
+            ));
+        }
+    }
     out.push_str(&format!("{i}pub struct {name}(pub {repr});\n\n"));
     out.push_str(&format!("{i}impl {name} {{\n"));
     for (n, cn, v) in values {
@@ -439,19 +486,26 @@ pub(crate) fn enumeration(
 }
 
 /// A type kept as bytes, with the reason.
-pub(crate) fn opaque(name: &str, c: &str, size: u32, reason: &str) -> String {
+pub(crate) fn opaque(name: &str, c: &str, size: u32, reason: &str, style: Style) -> String {
     let mut out = String::new();
     header(
         &mut out,
         &format!("`{c}` ({size} bytes), kept as bytes: {reason}."),
         "C",
         true,
+        style,
     );
     out.push_str(&format!("{}pub struct {name} {{\n", ind(L)));
     doc(&mut out, L + 1, "The value's bytes.");
     out.push_str(&format!("{}pub bytes: [u8; {size}],\n", ind(L + 1)));
     out.push_str(&format!("{}}}\n", ind(L)));
-    default_impl(&mut out, name);
-    assertions(&mut out, name, size, &[("bytes", 0)]);
+    let fields: &[(&str, u32)] = match style {
+        Style::Full => {
+            default_impl(&mut out, name);
+            &[("bytes", 0)]
+        }
+        Style::Plain => &[],
+    };
+    assertions(&mut out, name, size, fields);
     out
 }

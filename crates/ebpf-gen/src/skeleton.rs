@@ -196,7 +196,13 @@ pub(crate) fn generate(
                     Error::Unrepresentable { reason, .. } => {
                         warnings.push(format!("{c}: stored as bytes: {reason}"));
                         Ok((
-                            crate::emit::opaque(&ty, &c, ds.size, &reason),
+                            crate::emit::opaque(
+                                &ty,
+                                &c,
+                                ds.size,
+                                &reason,
+                                crate::emit::Style::Full,
+                            ),
                             crate::types::Ty::bytes(ds.size, &c),
                         ))
                     }

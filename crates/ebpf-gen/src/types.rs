@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use ebpf_btf::{Enum, IntEncoding, Member, Spec, Struct, Type, TypeId};
 
-use crate::emit::{self, BitfieldAccessor, Field, Method, StructDef};
+use crate::emit::{self, BitfieldAccessor, Field, Method, StructDef, Style};
 use crate::error::{Error, Result};
 use crate::ident::{Namespace, RESERVED_TYPES, camel, value_name};
 
@@ -56,6 +56,8 @@ pub(crate) struct Ty {
     pub dims: String,
     /// What kind of scalar it is.
     pub scalar: Scalar,
+    /// Whether it implements zerocopy's traits (union accessors need them).
+    pub zerocopy: bool,
 }
 
 impl Ty {
@@ -68,6 +70,7 @@ impl Ty {
             c: c.to_owned(),
             dims: String::new(),
             scalar,
+            zerocopy: true,
         }
     }
 
@@ -80,6 +83,7 @@ impl Ty {
             c: c.to_owned(),
             dims: String::new(),
             scalar: Scalar::Other,
+            zerocopy: true,
         }
     }
 }
@@ -107,6 +111,8 @@ pub(crate) struct TypeGen<'a> {
     pub(crate) spec: &'a Spec,
     /// Bitfield bit numbering: the object's byte order.
     big_endian: bool,
+    /// What each type gets besides its layout.
+    style: Style,
     /// Type names handed out.
     pub(crate) names: Namespace,
     done: HashMap<TypeId, Ty>,
@@ -178,6 +184,7 @@ impl<'a> TypeGen<'a> {
         TypeGen {
             spec,
             big_endian,
+            style: Style::Full,
             names: Namespace::with_reserved(RESERVED_TYPES),
             done: HashMap::new(),
             active: HashSet::new(),
@@ -185,6 +192,13 @@ impl<'a> TypeGen<'a> {
             warnings: Vec::new(),
             depth: 0,
         }
+    }
+
+    /// Generates plain types (`Clone`, `Copy` and a size assertion) instead
+    /// of full ones: see [`Style`].
+    pub(crate) fn with_style(mut self, style: Style) -> Self {
+        self.style = style;
+        self
     }
 
     /// The definitions, in order, each ending in a newline, separated by blank lines.
@@ -256,6 +270,7 @@ impl<'a> TypeGen<'a> {
                     eq: elem.eq,
                     dims: format!("[{n}]{}", elem.dims),
                     c: elem.c,
+                    zerocopy: elem.zerocopy,
                     scalar: if is_char && elem.dims.is_empty() {
                         Scalar::CharArray
                     } else {
@@ -314,7 +329,7 @@ impl<'a> TypeGen<'a> {
                     .map_err(|_| unrep(spec, id, reason.clone()))?;
                 self.warnings
                     .push(format!("{c}: stored as {size} bytes: {reason}"));
-                let text = emit::opaque(&name, &c, size, &reason);
+                let text = emit::opaque(&name, &c, size, &reason, self.style);
                 (text, Ty::bytes(size, &c))
             }
             Err(e) => return Err(e),
@@ -322,6 +337,7 @@ impl<'a> TypeGen<'a> {
         let ty = Ty {
             text: name,
             c,
+            zerocopy: self.style == Style::Full,
             ..ty
         };
         self.items[slot] = Some(text);
@@ -509,6 +525,7 @@ impl<'a> TypeGen<'a> {
         let align = def.fields.iter().map(|f| f.align).max().unwrap_or(1);
         def.packed = def.fields.iter().any(|f| f.offset % f.align != 0) || s.size % align != 0;
         def.eq = eq;
+        def.style = self.style;
         let align = if def.packed { 1 } else { align };
         let text = emit::structure(&def);
         let mut ty = Ty::bytes(s.size, c);
@@ -579,7 +596,7 @@ impl<'a> TypeGen<'a> {
         };
         let mut methods = Namespace::with_reserved(&["default", "raw"]);
         let mut out = Vec::new();
-        let mut anon = 0;
+        let (mut anon, mut without_accessor) = (0, 0);
         for m in &u.members {
             if m.bitfield_size != 0 {
                 let mut acc = self.bitfield(id, c, m, 0, &mut methods)?;
@@ -610,6 +627,11 @@ impl<'a> TypeGen<'a> {
                     format!("member '{}' is larger than the union", m.name),
                 ));
             }
+            if !ty.zerocopy {
+                // Plain style: an aggregate has no zerocopy traits to read it by.
+                without_accessor += 1;
+                continue;
+            }
             let getter = if m.name.is_empty() {
                 methods.claim(&format!("anon_{anon}"))
             } else {
@@ -629,7 +651,15 @@ impl<'a> TypeGen<'a> {
                 doc,
             });
         }
-        let text = emit::union(name, c, u.size, &storage, &out);
+        let text = emit::union(
+            name,
+            c,
+            u.size,
+            &storage,
+            &out,
+            self.style,
+            without_accessor,
+        );
         let mut ty = Ty::bytes(u.size, c);
         ty.align = align;
         Ok((text, ty))
@@ -645,7 +675,13 @@ impl<'a> TypeGen<'a> {
         let Some(repr) = int_name(size, signed) else {
             let t = Ty::bytes(size, c);
             return (
-                emit::opaque(name, c, size, "an enum of this size has no Rust integer"),
+                emit::opaque(
+                    name,
+                    c,
+                    size,
+                    "an enum of this size has no Rust integer",
+                    self.style,
+                ),
                 t,
             );
         };
@@ -661,7 +697,7 @@ impl<'a> TypeGen<'a> {
                 )
             })
             .collect();
-        let text = emit::enumeration(name, c, repr, &values);
+        let text = emit::enumeration(name, c, repr, &values, self.style);
         let mut ty = Ty::prim(repr, size, c, Scalar::Enum { repr });
         ty.align = size;
         (text, ty)

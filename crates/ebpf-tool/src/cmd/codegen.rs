@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use ebpf_gen::{Embed, SkeletonOptions, TypesOptions};
+use ebpf_gen::{Embed, SkeletonOptions, TypeStyle, TypesOptions};
 
 use anyhow::Context as _;
 
@@ -89,6 +89,8 @@ pub fn types(file: &str, types: &[String], out: Option<&str>) -> Result<String> 
         types: types.to_vec(),
         module: stem.to_owned(),
         source: file.to_owned(),
+        // Full derives for named types, plain types for all of a BTF.
+        style: TypeStyle::Auto,
     };
     let generated = ebpf_gen::generate_types(&spec, &options).with_context(|| file.to_owned())?;
     emit(generated, out)
@@ -128,5 +130,18 @@ mod tests {
             "../bpf/x.o"
         );
         assert_eq!(relative(Path::new("x.o"), Path::new("x.rs")), "x.o");
+    }
+
+    /// All of a BTF is plain (compiles in seconds for vmlinux); named types
+    /// get the full derives.
+    #[test]
+    fn all_types_plain_named_types_full() {
+        let obj = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/gen-el.o");
+        let all = types(obj, &[], None).expect("gen types");
+        assert!(all.contains("pub struct Flags {"), "{all}");
+        assert!(!all.contains("#[zerocopy(") && !all.contains("offset_of!("));
+        let named = types(obj, &["struct flags".to_owned()], None).expect("gen types");
+        assert!(named.contains("#[zerocopy(crate = \"::ebpf::zerocopy\")]"));
+        assert!(named.contains("offset_of!("), "{named}");
     }
 }
