@@ -30,7 +30,7 @@
 //! let spec = ebpf_spec::CollectionSpec::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/syscount-el.o"))?;
 //! let code = ebpf_gen::generate_skeleton(&spec, &ebpf_gen::SkeletonOptions::new("syscount"))?;
 //! assert!(code.code.contains("pub struct ProcKey {"));
-//! assert!(code.code.contains("pub counts: ::ebpf::maps::HashMap<ProcKey, u64>,"));
+//! assert!(code.code.contains("pub counts: ::ebpf::maps::LruHashMap<ProcKey, u64>,"));
 //! # Ok(()) }
 //! ```
 //!
