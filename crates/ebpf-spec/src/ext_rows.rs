@@ -21,10 +21,10 @@ pub(crate) struct Row {
     pub func: Option<FuncInfo>,
     pub line: Option<RawLineInfo>,
     pub core: Option<RawCoreRelo>,
-    /// The line info, the source line made from it and the CO-RE relocation, with their
-    /// strings, made on first use.
-    resolved: OnceLock<Resolved>,
 }
+
+/// The line info, the source line made from it and the CO-RE relocation of a row, with
+/// their strings.
 
 #[derive(Debug)]
 struct Resolved {
@@ -35,11 +35,22 @@ struct Resolved {
 /// The rows of one code section, and the `.BTF` string table their offsets point into
 /// (checked when the records were parsed).
 pub(crate) struct SectionRows {
-    pub rows: Vec<Row>,
-    pub strings: Arc<[u8]>,
+    rows: Vec<Row>,
+    strings: Arc<[u8]>,
+    /// Each row's [`Resolved`], made on first use (the table too: opening an object
+    /// allocates nothing per row beyond `rows`).
+    resolved: OnceLock<Box<[OnceLock<Resolved>]>>,
 }
 
 impl SectionRows {
+    pub fn new(rows: Vec<Row>, strings: Arc<[u8]>) -> Self {
+        SectionRows {
+            rows,
+            strings,
+            resolved: OnceLock::new(),
+        }
+    }
+
     fn row(&self, row: u32) -> Option<&Row> {
         self.rows.get(row as usize)
     }
@@ -47,7 +58,13 @@ impl SectionRows {
     /// Row `row` with its strings read.
     fn resolved(&self, row: u32) -> Option<(&Row, &Resolved)> {
         let r = self.row(row)?;
-        Some((r, r.resolved.get_or_init(|| self.resolve(r))))
+        let table = self.resolved.get_or_init(|| {
+            std::iter::repeat_with(OnceLock::new)
+                .take(self.rows.len())
+                .collect()
+        });
+        let v = table.get(row as usize)?;
+        Some((r, v.get_or_init(|| self.resolve(r))))
     }
 
     fn resolve(&self, r: &Row) -> Resolved {

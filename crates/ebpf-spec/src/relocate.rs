@@ -186,7 +186,11 @@ pub(crate) fn attach_ext_info(
     let mut rows = Rows {
         code,
         row_of: vec![NO_INSN; code.insns.len()],
-        rows: Vec::with_capacity(records.line_info.len().max(records.func_info.len())),
+        // At most one row per record, and per instruction: never grown.
+        rows: Vec::with_capacity(
+            (records.line_info.len() + records.func_info.len() + records.core_relos.len())
+                .min(code.insns.len()),
+        ),
     };
     for fi in &records.func_info {
         rows.at("func_info", fi.insn_off)?.func = Some(fi.clone());
@@ -198,10 +202,7 @@ pub(crate) fn attach_ext_info(
         rows.at("core_relo", cr.insn_off)?.core = Some(*cr);
     }
     let Rows { row_of, rows, .. } = rows;
-    let table: Arc<dyn ExtensionRows> = Arc::new(SectionRows {
-        rows,
-        strings: Arc::clone(strings),
-    });
+    let table: Arc<dyn ExtensionRows> = Arc::new(SectionRows::new(rows, Arc::clone(strings)));
     for (ins, &row) in code.insns.iter_mut().zip(&row_of) {
         if row != NO_INSN {
             ins.metadata.set_rows(Arc::clone(&table), row);
