@@ -351,6 +351,9 @@ struct Ctx<'a> {
     /// valid accessors: records repeat file names and lines, and relocations accessors.
     valid: Bits,
     valid_access: Bits,
+    /// This spec's own string table when all of it is UTF-8 (checked once, at a few bytes
+    /// per instruction): then a string needs only its NUL found.
+    utf8: Option<&'a str>,
 }
 
 /// A set of offsets into the string table, one bit each.
@@ -400,6 +403,15 @@ impl<'a> Ctx<'a> {
     /// The string at `off`, checked (in the table, valid UTF-8) and borrowed: nothing is
     /// allocated.
     fn string(&self, section: &str, field: &'static str, off: u32) -> Result<&'a str> {
+        // What string_at gives when it succeeds; any doubt goes to string_at for its error.
+        if let (Some(t), Some(rel)) = (self.utf8, off.checked_sub(self.spec.string_base())) {
+            let rest = t.as_bytes().get(rel as usize..).unwrap_or_default();
+            if let Some(end) = crate::strings::nul_position(rest) {
+                if let Some(s) = t.get(rel as usize..rel as usize + end) {
+                    return Ok(s);
+                }
+            }
+        }
         self.spec.string_at(off).map_err(|e| Error::BadExt {
             section: section.into(),
             field,
@@ -480,11 +492,12 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
         &[]
     };
 
-    let strings = spec.strings().len();
+    let strings = spec.strings();
     let mut ctx = Ctx {
         spec,
-        valid: Bits::new(strings),
-        valid_access: Bits::new(strings),
+        valid: Bits::new(strings.len()),
+        valid_access: Bits::new(strings.len()),
+        utf8: std::str::from_utf8(strings.as_bytes()).ok(),
     };
     let secs = &mut info.sections;
     walk::<O>(
