@@ -500,13 +500,13 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
         utf8: std::str::from_utf8(strings.as_bytes()).ok(),
     };
     let secs = &mut info.sections;
-    walk::<O>(
+    walk::<O, _>(
         fi,
         "func_info",
         8,
         &mut ctx,
         secs,
-        &mut |_, sec, out, rec| {
+        |_: &mut Ctx<'_>, sec: &str, out: &mut RawExtSection, rec: &[u8]| {
             let (r, _) =
                 raw::bpf_func_info::<O>::ref_from_prefix(rec).map_err(|_| trunc("func_info"))?;
             let id = TypeId(r.type_id.get());
@@ -527,13 +527,13 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
             Ok(())
         },
     )?;
-    walk::<O>(
+    walk::<O, _>(
         li,
         "line_info",
         16,
         &mut ctx,
         secs,
-        &mut |ctx, sec, out, rec| {
+        |ctx: &mut Ctx<'_>, sec: &str, out: &mut RawExtSection, rec: &[u8]| {
             let (r, _) =
                 raw::bpf_line_info::<O>::ref_from_prefix(rec).map_err(|_| trunc("line_info"))?;
             let (fo, lo) = (r.file_name_off.get(), r.line_off.get());
@@ -548,13 +548,13 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
             Ok(())
         },
     )?;
-    walk::<O>(
+    walk::<O, _>(
         cr,
         "core_relo",
         16,
         &mut ctx,
         secs,
-        &mut |ctx, sec, out, rec| {
+        |ctx: &mut Ctx<'_>, sec: &str, out: &mut RawExtSection, rec: &[u8]| {
             let (r, _) =
                 raw::bpf_core_relo::<O>::ref_from_prefix(rec).map_err(|_| trunc("core_relo"))?;
             let id = TypeId(r.type_id.get());
@@ -604,19 +604,20 @@ fn trunc(what: &str) -> Error {
     }
 }
 
-/// Handles one record of a section (named by the `&str`), adding it to that section's
-/// [`RawExtSection`].
-type RecFn<'f, 'a> = dyn FnMut(&mut Ctx<'a>, &str, &mut RawExtSection, &[u8]) -> Result<()> + 'f;
-
-/// Walks one info block: `rec_size`, then `{sec_name_off, num_info, records...}*`.
-fn walk<'a, O: ByteOrder>(
+/// Walks one info block: `rec_size`, then `{sec_name_off, num_info, records...}*`; `f`
+/// handles one record of a section (named by the `&str`), adding it to that section's
+/// [`RawExtSection`] (generic, so each block's record handler is inlined in its loop).
+fn walk<'a, O: ByteOrder, F>(
     data: &[u8],
     what: &'static str,
     min_rec: usize,
     ctx: &mut Ctx<'a>,
     sections: &mut BTreeMap<String, RawExtSection>,
-    f: &mut RecFn<'_, 'a>,
-) -> Result<()> {
+    mut f: F,
+) -> Result<()>
+where
+    F: FnMut(&mut Ctx<'a>, &str, &mut RawExtSection, &[u8]) -> Result<()>,
+{
     if data.is_empty() {
         return Ok(());
     }
