@@ -21,6 +21,7 @@ use zerocopy::byteorder::{ByteOrder, U32};
 use crate::error::{Error, Result};
 use crate::raw::{self, Endian};
 use crate::spec::Spec;
+use crate::strings::StringTable;
 use crate::types::{Kind, TypeId};
 
 /// `enum bpf_core_relo_kind`.
@@ -170,11 +171,95 @@ pub struct ExtInfo {
     pub sections: BTreeMap<String, ExtSection>,
 }
 
-const WHAT: &str = "ext header";
+/// `bpf_line_info` as stored: its strings left as offsets into the `.BTF` string table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawLineInfo {
+    /// Byte offset of the instruction.
+    pub insn_off: u32,
+    /// `file_name_off`.
+    pub file_name_off: u32,
+    /// `line_off`.
+    pub line_off: u32,
+    /// `line_col`: line number `<< 10` | column.
+    pub line_col: u32,
+}
 
-impl ExtInfo {
-    /// Parses `.BTF.ext` bytes, resolving strings and checking type ids against `spec`
-    /// (the `.BTF` of the same object).
+impl RawLineInfo {
+    /// The record with its strings read from `strings` (the `.BTF` string table it was
+    /// checked against); an offset that is not there reads as an empty string.
+    #[must_use]
+    pub fn resolve(&self, strings: &StringTable<'_>) -> LineInfo {
+        let s = |off| Arc::<str>::from(strings.get(off).unwrap_or(""));
+        self.resolve_with(s(self.file_name_off), s(self.line_off))
+    }
+
+    fn resolve_with(&self, file_name: Arc<str>, line: Arc<str>) -> LineInfo {
+        LineInfo {
+            insn_off: self.insn_off,
+            file_name,
+            line,
+            line_num: self.line_col >> 10,
+            column: self.line_col & 0x3ff,
+            raw_offsets: (self.file_name_off, self.line_off),
+        }
+    }
+}
+
+/// `bpf_core_relo` as stored: the accessor left as an offset into the `.BTF` string table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawCoreRelo {
+    /// Byte offset of the instruction.
+    pub insn_off: u32,
+    /// Local root type.
+    pub type_id: TypeId,
+    /// `access_str_off`.
+    pub access_str_off: u32,
+    /// What to compute.
+    pub kind: CoreReloKind,
+}
+
+impl RawCoreRelo {
+    /// The relocation with its accessor read from `strings` (the `.BTF` string table it
+    /// was checked against); an offset that is not there reads as an empty string.
+    #[must_use]
+    pub fn resolve(&self, strings: &StringTable<'_>) -> CoreRelo {
+        self.resolve_with(strings.get(self.access_str_off).unwrap_or("").into())
+    }
+
+    fn resolve_with(&self, access: Arc<str>) -> CoreRelo {
+        CoreRelo {
+            insn_off: self.insn_off,
+            type_id: self.type_id,
+            access,
+            kind: self.kind,
+        }
+    }
+}
+
+/// What `.BTF.ext` says about one ELF section, strings not yet read (see [`RawExtInfo`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawExtSection {
+    /// Function info.
+    pub func_info: Vec<FuncInfo>,
+    /// Line info.
+    pub line_info: Vec<RawLineInfo>,
+    /// CO-RE relocations.
+    pub core_relos: Vec<RawCoreRelo>,
+}
+
+/// A `.BTF.ext` section checked exactly as [`ExtInfo::parse`] checks it (every string
+/// offset resolves to valid UTF-8, every type id exists, ...), but with the records' strings
+/// left as offsets: nothing is allocated per record, and a record's strings are read only
+/// when it is [resolved](RawLineInfo::resolve).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawExtInfo {
+    /// Records per ELF section name, each list sorted by `insn_off`.
+    pub sections: BTreeMap<String, RawExtSection>,
+}
+
+impl RawExtInfo {
+    /// Parses and checks `.BTF.ext` bytes against `spec` (the `.BTF` of the same object),
+    /// with the same errors as [`ExtInfo::parse`].
     pub fn parse(bytes: &[u8], spec: &Spec) -> Result<Self> {
         if bytes.len() < 8 {
             return Err(Error::Truncated {
@@ -203,6 +288,58 @@ impl ExtInfo {
 
     /// The section `name`, if it has any record.
     #[must_use]
+    pub fn section(&self, name: &str) -> Option<&RawExtSection> {
+        self.sections.get(name)
+    }
+}
+
+const WHAT: &str = "ext header";
+
+impl ExtInfo {
+    /// Parses `.BTF.ext` bytes, resolving strings and checking type ids against `spec`
+    /// (the `.BTF` of the same object).
+    pub fn parse(bytes: &[u8], spec: &Spec) -> Result<Self> {
+        let raw = RawExtInfo::parse(bytes, spec)?;
+        // Each distinct string is allocated once and shared: file names and source
+        // lines repeat. Every offset was checked by the raw parse.
+        let mut interned: HashMap<u32, Arc<str>, BuildHasherDefault<OffsetHasher>> =
+            HashMap::default();
+        let mut string = |off: u32| -> Arc<str> {
+            interned
+                .entry(off)
+                .or_insert_with(|| Arc::from(spec.string_at(off).unwrap_or("")))
+                .clone()
+        };
+        let sections = raw
+            .sections
+            .into_iter()
+            .map(|(name, sec)| {
+                let line_info = sec
+                    .line_info
+                    .iter()
+                    .map(|r| {
+                        let file_name = string(r.file_name_off);
+                        r.resolve_with(file_name, string(r.line_off))
+                    })
+                    .collect();
+                let core_relos = sec
+                    .core_relos
+                    .iter()
+                    .map(|r| r.resolve_with(string(r.access_str_off)))
+                    .collect();
+                let sec = ExtSection {
+                    func_info: sec.func_info,
+                    line_info,
+                    core_relos,
+                };
+                (name, sec)
+            })
+            .collect();
+        Ok(ExtInfo { sections })
+    }
+
+    /// The section `name`, if it has any record.
+    #[must_use]
     pub fn section(&self, name: &str) -> Option<&ExtSection> {
         self.sections.get(name)
     }
@@ -210,8 +347,34 @@ impl ExtInfo {
 
 struct Ctx<'a> {
     spec: &'a Spec,
-    /// Strings already read, by string offset: file names and source lines repeat.
-    interned: HashMap<u32, Arc<str>, BuildHasherDefault<OffsetHasher>>,
+    /// The offsets (from [`Spec::string_base`]) already found to be valid strings, and
+    /// valid accessors: records repeat file names and lines, and relocations accessors.
+    valid: Bits,
+    valid_access: Bits,
+    /// This spec's own string table when all of it is UTF-8 (checked once, at a few bytes
+    /// per instruction): then a string needs only its NUL found.
+    utf8: Option<&'a str>,
+}
+
+/// A set of offsets into the string table, one bit each.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(len: usize) -> Self {
+        Bits(vec![0; len.div_ceil(64)])
+    }
+
+    fn contains(&self, i: u32) -> bool {
+        self.0
+            .get(i as usize / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    fn insert(&mut self, i: u32) {
+        if let Some(w) = self.0.get_mut(i as usize / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
 }
 
 /// A hasher for string offsets, much cheaper than SipHash. Multiplying by an odd constant
@@ -236,26 +399,38 @@ impl Hasher for OffsetHasher {
     }
 }
 
-impl Ctx<'_> {
-    fn string(&mut self, section: &str, field: &'static str, off: u32) -> Result<Arc<str>> {
-        if let Some(s) = self.interned.get(&off) {
-            return Ok(s.clone());
+impl<'a> Ctx<'a> {
+    /// The string at `off`, checked (in the table, valid UTF-8) and borrowed: nothing is
+    /// allocated.
+    fn string(&self, section: &str, field: &'static str, off: u32) -> Result<&'a str> {
+        // What string_at gives when it succeeds; any doubt goes to string_at for its error.
+        if let (Some(t), Some(rel)) = (self.utf8, off.checked_sub(self.spec.string_base())) {
+            let rest = t.as_bytes().get(rel as usize..).unwrap_or_default();
+            if let Some(end) = crate::strings::nul_position(rest) {
+                if let Some(s) = t.get(rel as usize..rel as usize + end) {
+                    return Ok(s);
+                }
+            }
         }
-        let s: Arc<str> = self
-            .spec
-            .string_at(off)
-            .map_err(|e| Error::BadExt {
-                section: section.into(),
-                field,
-                reason: e.to_string(),
-            })?
-            .into();
-        self.interned.insert(off, s.clone());
-        Ok(s)
+        self.spec.string_at(off).map_err(|e| Error::BadExt {
+            section: section.into(),
+            field,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Checks the string at `off` like [`Ctx::string`], once per offset.
+    fn check(&mut self, section: &str, field: &'static str, off: u32) -> Result<()> {
+        let rel = off.wrapping_sub(self.spec.string_base());
+        if !self.valid.contains(rel) {
+            self.string(section, field, off)?;
+            self.valid.insert(rel);
+        }
+        Ok(())
     }
 }
 
-fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<ExtInfo> {
+fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
     let (h, _) = raw::btf_ext_header::<O>::ref_from_prefix(b).map_err(|_| Error::Truncated {
         what: WHAT,
         offset: 0,
@@ -276,7 +451,7 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<ExtInfo> {
             value: hdr_len as u64,
         });
     }
-    let mut info = ExtInfo::default();
+    let mut info = RawExtInfo::default();
     let body = &b[hdr_len..];
     let sub = |field: &'static str, off: u32, len: u32| -> Result<&[u8]> {
         let end = (off as usize).checked_add(len as usize);
@@ -317,23 +492,21 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<ExtInfo> {
         &[]
     };
 
-    // At most a file name and a line per line info record and an accessor per CO-RE
-    // record are distinct: sized once instead of rehashing as it grows.
+    let strings = spec.strings();
     let mut ctx = Ctx {
         spec,
-        interned: HashMap::with_capacity_and_hasher(
-            (li.len() / 8 + cr.len() / 16).min(1 << 16),
-            BuildHasherDefault::default(),
-        ),
+        valid: Bits::new(strings.len()),
+        valid_access: Bits::new(strings.len()),
+        utf8: std::str::from_utf8(strings.as_bytes()).ok(),
     };
     let secs = &mut info.sections;
-    walk::<O>(
+    walk::<O, _>(
         fi,
         "func_info",
         8,
         &mut ctx,
         secs,
-        &mut |_, sec, out, rec| {
+        |_: &mut Ctx<'_>, sec: &str, out: &mut RawExtSection, rec: &[u8]| {
             let (r, _) =
                 raw::bpf_func_info::<O>::ref_from_prefix(rec).map_err(|_| trunc("func_info"))?;
             let id = TypeId(r.type_id.get());
@@ -354,37 +527,34 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<ExtInfo> {
             Ok(())
         },
     )?;
-    walk::<O>(
+    walk::<O, _>(
         li,
         "line_info",
         16,
         &mut ctx,
         secs,
-        &mut |ctx, sec, out, rec| {
+        |ctx: &mut Ctx<'_>, sec: &str, out: &mut RawExtSection, rec: &[u8]| {
             let (r, _) =
                 raw::bpf_line_info::<O>::ref_from_prefix(rec).map_err(|_| trunc("line_info"))?;
             let (fo, lo) = (r.file_name_off.get(), r.line_off.get());
-            let file_name = ctx.string(sec, "file_name_off", fo)?;
-            let line = ctx.string(sec, "line_off", lo)?;
-            let lc = r.line_col.get();
-            out.line_info.push(LineInfo {
+            ctx.check(sec, "file_name_off", fo)?;
+            ctx.check(sec, "line_off", lo)?;
+            out.line_info.push(RawLineInfo {
                 insn_off: r.insn_off.get(),
-                file_name,
-                line,
-                line_num: lc >> 10,
-                column: lc & 0x3ff,
-                raw_offsets: (fo, lo),
+                file_name_off: fo,
+                line_off: lo,
+                line_col: r.line_col.get(),
             });
             Ok(())
         },
     )?;
-    walk::<O>(
+    walk::<O, _>(
         cr,
         "core_relo",
         16,
         &mut ctx,
         secs,
-        &mut |ctx, sec, out, rec| {
+        |ctx: &mut Ctx<'_>, sec: &str, out: &mut RawExtSection, rec: &[u8]| {
             let (r, _) =
                 raw::bpf_core_relo::<O>::ref_from_prefix(rec).map_err(|_| trunc("core_relo"))?;
             let id = TypeId(r.type_id.get());
@@ -397,17 +567,22 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<ExtInfo> {
                 .map_err(|e| err("type_id", e.to_string()))?;
             let kind = CoreReloKind::from_raw(r.kind.get())
                 .ok_or_else(|| err("kind", format!("unknown kind {}", r.kind.get())))?;
-            let access = ctx.string(sec, "access_str_off", r.access_str_off.get())?;
-            if access.is_empty() || !access.bytes().all(|c| c.is_ascii_digit() || c == b':') {
-                return Err(err(
-                    "access_str_off",
-                    format!("invalid accessor {access:?}"),
-                ));
+            let access_str_off = r.access_str_off.get();
+            let rel = access_str_off.wrapping_sub(spec.string_base());
+            if !ctx.valid_access.contains(rel) {
+                let access = ctx.string(sec, "access_str_off", access_str_off)?;
+                if access.is_empty() || !access.bytes().all(|c| c.is_ascii_digit() || c == b':') {
+                    return Err(err(
+                        "access_str_off",
+                        format!("invalid accessor {access:?}"),
+                    ));
+                }
+                ctx.valid_access.insert(rel);
             }
-            out.core_relos.push(CoreRelo {
+            out.core_relos.push(RawCoreRelo {
                 insn_off: r.insn_off.get(),
                 type_id: id,
-                access,
+                access_str_off,
                 kind,
             });
             Ok(())
@@ -429,19 +604,20 @@ fn trunc(what: &str) -> Error {
     }
 }
 
-/// Handles one record of a section (named by the `&str`), adding it to that section's
-/// [`ExtSection`].
-type RecFn<'f, 'a> = dyn FnMut(&mut Ctx<'a>, &str, &mut ExtSection, &[u8]) -> Result<()> + 'f;
-
-/// Walks one info block: `rec_size`, then `{sec_name_off, num_info, records...}*`.
-fn walk<'a, O: ByteOrder>(
+/// Walks one info block: `rec_size`, then `{sec_name_off, num_info, records...}*`; `f`
+/// handles one record of a section (named by the `&str`), adding it to that section's
+/// [`RawExtSection`] (generic, so each block's record handler is inlined in its loop).
+fn walk<'a, O: ByteOrder, F>(
     data: &[u8],
     what: &'static str,
     min_rec: usize,
     ctx: &mut Ctx<'a>,
-    sections: &mut BTreeMap<String, ExtSection>,
-    f: &mut RecFn<'_, 'a>,
-) -> Result<()> {
+    sections: &mut BTreeMap<String, RawExtSection>,
+    mut f: F,
+) -> Result<()>
+where
+    F: FnMut(&mut Ctx<'a>, &str, &mut RawExtSection, &[u8]) -> Result<()>,
+{
     if data.is_empty() {
         return Ok(());
     }
@@ -480,7 +656,7 @@ fn walk<'a, O: ByteOrder>(
                 )
             })?;
         // The section's entry is found once per block, not once per record.
-        let out = match sections.get_mut(&*name) {
+        let out = match sections.get_mut(name) {
             Some(out) => out,
             None => sections.entry(name.to_string()).or_default(),
         };
@@ -490,7 +666,7 @@ fn walk<'a, O: ByteOrder>(
             _ => out.core_relos.reserve(n),
         }
         for rec in r[..total].chunks_exact(rec_size) {
-            f(ctx, &name, out, rec)?;
+            f(ctx, name, out, rec)?;
         }
         rest = &r[total..];
     }

@@ -47,7 +47,10 @@ mod types;
 mod unmarshal;
 
 pub use error::{Error, Result};
-pub use ext_info::{CoreRelo, CoreReloKind, ExtInfo, ExtSection, FuncInfo, LineInfo};
+pub use ext_info::{
+    CoreRelo, CoreReloKind, ExtInfo, ExtSection, FuncInfo, LineInfo, RawCoreRelo, RawExtInfo,
+    RawExtSection, RawLineInfo,
+};
 pub use kernel::KernelBtf;
 pub use marshal::{Builder, MarshalOptions};
 pub use names::essential_name;

@@ -123,3 +123,43 @@ fn many_equal_names_build_in_linear_time() {
     assert!(spec.types_by_name("other").is_empty());
     assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
 }
+
+/// The first lookup by name scans the records instead of building the index: on a fresh
+/// spec each time, it finds exactly what the index finds (tags excluded, misses empty).
+#[test]
+fn first_lookup_scan_matches_index() {
+    let mut b = Builder::new();
+    let mut names = Vec::new();
+    for i in 0..300 {
+        let name = match i % 5 {
+            0 => format!("s{}", i % 23),
+            1 => format!("s{}___v{}", i % 23, i % 3),
+            2 => format!("s{}_{}", i % 23, "z".repeat(i % 11)),
+            _ => format!("s{}", i % 7),
+        };
+        let id = int(&mut b, &name);
+        names.push(name.clone());
+        if i % 13 == 0 {
+            // A tag "named" like a type: never found by name.
+            b.add(Type::DeclTag(DeclTag {
+                value: name.clone(),
+                target: id,
+                component_idx: -1,
+                attribute: false,
+            }));
+        }
+    }
+    names.extend(["", "s", "s1_", "nope", "s1___v0x"].map(String::from));
+    let bytes = b.marshal(MarshalOptions::default()).unwrap();
+    let indexed = Spec::parse(&bytes).unwrap();
+    indexed.index_names();
+    for name in &names {
+        let want = indexed.types_by_name(name);
+        for fresh in [
+            Spec::parse(&bytes).unwrap(),
+            Spec::parse_lazy(bytes.clone()).unwrap(),
+        ] {
+            assert_eq!(fresh.types_by_name(name), want, "{name:?}");
+        }
+    }
+}

@@ -78,6 +78,13 @@ impl Section<'_> {
     pub fn is_program(&self) -> bool {
         self.kind == SHT_PROGBITS && self.flags & SHF_EXECINSTR != 0
     }
+
+    /// Whether this is `.BTF`, `.BTF.ext` or DWARF: never code, maps nor struct_ops, so
+    /// nothing reads its relocations.
+    fn is_debug_info(&self) -> bool {
+        !self.is_program()
+            && (self.name == ".BTF" || self.name == ".BTF.ext" || self.name.starts_with(".debug_"))
+    }
 }
 
 /// One symbol table entry.
@@ -261,6 +268,11 @@ impl<'a> ElfFile<'a> {
                     section: rel_name,
                     reason: format!("relocations apply to missing section {target}"),
                 });
+            }
+            // Relocations of BTF and DWARF are never applied (`R_BPF_64_NODYLD32`, ...):
+            // checked above, not copied. They are most of an object's relocations.
+            if sections[target].is_debug_info() {
+                continue;
             }
             let list = relocs.entry(target).or_default();
             list.reserve(rs.len());

@@ -24,10 +24,8 @@ use std::collections::BTreeMap;
 
 use std::sync::Arc;
 
-use ebpf_asm::{
-    ExtensionRows, Instructions, PseudoCall, PseudoLoad, SLOT_SIZE, Source as SourceLine,
-};
-use ebpf_btf::{Datasec, ExtInfo, FuncLinkage, Spec, Type, TypeId};
+use ebpf_asm::{ExtensionRows, Instructions, PseudoCall, PseudoLoad, SLOT_SIZE};
+use ebpf_btf::{Datasec, FuncLinkage, RawExtInfo, Spec, Type, TypeId};
 
 use crate::arena::is_arena_section;
 use crate::btf_maps::MAPS_SECTION;
@@ -178,32 +176,33 @@ pub(crate) fn decode_section(elf: &ElfFile<'_>, index: usize) -> Result<CodeSect
 
 /// Attaches func info, line info and CO-RE relocations of the section to its instructions,
 /// as rows of one table shared by the section's instructions.
-pub(crate) fn attach_ext_info(code: &mut CodeSection, ext: Option<&ExtInfo>) -> Result<()> {
-    let Some(records) = ext.and_then(|e| e.section(&code.name)) else {
+pub(crate) fn attach_ext_info(
+    code: &mut CodeSection,
+    ext: Option<&(RawExtInfo, Arc<[u8]>)>,
+) -> Result<()> {
+    let Some((records, strings)) = ext.and_then(|(e, s)| Some((e.section(&code.name)?, s))) else {
         return Ok(());
     };
     let mut rows = Rows {
         code,
         row_of: vec![NO_INSN; code.insns.len()],
-        rows: Vec::with_capacity(records.line_info.len().max(records.func_info.len())),
+        // At most one row per record, and per instruction: never grown.
+        rows: Vec::with_capacity(
+            (records.line_info.len() + records.func_info.len() + records.core_relos.len())
+                .min(code.insns.len()),
+        ),
     };
     for fi in &records.func_info {
         rows.at("func_info", fi.insn_off)?.func = Some(fi.clone());
     }
     for li in &records.line_info {
-        let source = SourceLine {
-            file_name: Some(li.file_name.clone()),
-            line: Some(li.line.clone()),
-            line_number: li.line_num,
-            column: li.column,
-        };
-        rows.at("line_info", li.insn_off)?.line = Some((li.clone(), source));
+        rows.at("line_info", li.insn_off)?.line = Some(*li);
     }
     for cr in &records.core_relos {
-        rows.at("core_relo", cr.insn_off)?.core = Some(cr.clone());
+        rows.at("core_relo", cr.insn_off)?.core = Some(*cr);
     }
     let Rows { row_of, rows, .. } = rows;
-    let table: Arc<dyn ExtensionRows> = Arc::new(SectionRows(rows));
+    let table: Arc<dyn ExtensionRows> = Arc::new(SectionRows::new(rows, Arc::clone(strings)));
     for (ins, &row) in code.insns.iter_mut().zip(&row_of) {
         if row != NO_INSN {
             ins.metadata.set_rows(Arc::clone(&table), row);

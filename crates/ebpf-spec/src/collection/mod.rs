@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ebpf_asm::{Endianness, Instruction, PseudoLoad};
-use ebpf_btf::{ExtInfo, Spec};
+use ebpf_btf::{RawExtInfo, Spec};
 
 mod limits;
 mod variables;
@@ -115,9 +115,13 @@ impl CollectionSpec {
         // libbpf drops it with a warning instead, and then loads programs without
         // their CO-RE relocations applied; which programs had any cannot be known
         // once it is dropped, so there is no safe fallback.
+        // Checked in full here, its strings read only when a record is first used: the
+        // rows share a copy of the `.BTF` string table (an object's BTF is never split).
         let ext = match (elf.section_by_name(".BTF.ext"), btf.as_ref()) {
             (Some(s), Some(spec)) => {
-                Some(ExtInfo::parse(s.data, spec).map_err(btf_err(".BTF.ext"))?)
+                let raw = RawExtInfo::parse(s.data, spec).map_err(btf_err(".BTF.ext"))?;
+                let strings: Arc<[u8]> = Arc::from(spec.strings().as_bytes());
+                Some((raw, strings))
             }
             (Some(_), None) => {
                 log::warn!("section '.BTF.ext': ignored: the object has no .BTF");
