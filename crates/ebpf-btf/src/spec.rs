@@ -21,7 +21,6 @@
 //! ```
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
@@ -84,18 +83,9 @@ pub struct Spec {
     cache: Box<[OnceLock<CacheChunk>]>,
     /// Types with an indexed name (sizes the index).
     named: usize,
-    /// The name indexes, built by one pass over the names on a lookup by name after the
-    /// first [`SCANNED_LOOKUPS`].
+    /// The name indexes, built by one pass over the names on the first lookup by name.
     names: OnceLock<Names>,
-    /// Lookups by exact name answered so far by scanning the records instead.
-    scans: AtomicU32,
 }
-
-/// Lookups by exact name answered by scanning the records' names before the index is
-/// built. A scan compares mostly first bytes and costs a fraction of building the index
-/// (which hashes every name): a program that parses vmlinux to find one type (parse then
-/// lookup, as `bpftool` or a loader's first CO-RE candidate) never builds it.
-const SCANNED_LOOKUPS: u32 = 1;
 
 /// A spec's name indexes.
 #[derive(Debug)]
@@ -183,7 +173,6 @@ impl Spec {
             cache,
             named,
             names: OnceLock::new(),
-            scans: AtomicU32::new(0),
         })
     }
 
@@ -356,22 +345,7 @@ impl Spec {
     }
 
     fn collect_by_name(&self, name: &[u8], out: &mut Vec<TypeId>) {
-        // Split BTF names low offsets in its base's strings: always indexed.
-        let scan = !name.is_empty()
-            && self.base.is_none()
-            && self.names.get().is_none()
-            && self.scans.fetch_add(1, Ordering::Relaxed) < SCANNED_LOOKUPS;
-        if scan {
-            let mut idx = Vec::new();
-            unmarshal::scan_names(
-                self.data.bytes(),
-                &self.layout,
-                &self.offsets,
-                name,
-                &mut idx,
-            );
-            out.extend(idx.into_iter().map(|i| TypeId(self.first_id + i)));
-        } else if !name.is_empty() {
+        if !name.is_empty() {
             for idx in self.names().index.candidates(name) {
                 if self.raw_name_of(idx) == Some(name) {
                     out.push(TypeId(self.first_id + idx));

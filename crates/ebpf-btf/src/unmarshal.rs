@@ -373,53 +373,6 @@ fn index_impl<O: ByteOrder>(
     }
 }
 
-/// Own type indices, ascending, whose name is exactly `name` (non-empty), found by reading
-/// every record's name in `b`'s own string table (not split BTF): what the name index
-/// answers (the same kinds, the same names), without building it. Most records fail on
-/// the name's first byte.
-pub(crate) fn scan_names(
-    b: &[u8],
-    layout: &Layout,
-    offsets: &[u32],
-    name: &[u8],
-    out: &mut Vec<u32>,
-) {
-    match layout.endian {
-        Endian::Little => scan_names_impl::<raw::LE>(b, layout, offsets, name, out),
-        Endian::Big => scan_names_impl::<raw::BE>(b, layout, offsets, name, out),
-    }
-}
-
-fn scan_names_impl<O: ByteOrder>(
-    b: &[u8],
-    layout: &Layout,
-    offsets: &[u32],
-    name: &[u8],
-    out: &mut Vec<u32>,
-) {
-    let strs = &b[layout.strs.clone()];
-    let Some(&first) = name.first() else {
-        return;
-    };
-    for (i, &off) in offsets.iter().enumerate() {
-        let Ok((t, _)) = btf_type::<O>::ref_from_prefix(&b[off as usize..]) else {
-            continue;
-        };
-        let name_off = t.name_off.get() as usize;
-        if name_off == 0 || strs.get(name_off) != Some(&first) {
-            continue;
-        }
-        let s = &strs[name_off..];
-        if s.len() > name.len()
-            && s[name.len()] == 0
-            && &s[..name.len()] == name
-            && indexed_kind(info_kind(t.info.get()))
-        {
-            out.push(i as u32);
-        }
-    }
-}
-
 /// Where the name pass reads names: the spec's own string table, and its base's.
 struct NameSource<'a> {
     b: &'a [u8],
