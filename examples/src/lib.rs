@@ -16,6 +16,9 @@ pub struct Args {
     pub cgroup: String,
     /// `--comm NAME`: only this command (examples that filter by command).
     pub comm: Option<String>,
+    /// `--probe KIND`: which probe kind to use (examples with a fallback, e.g. `fentry` or
+    /// `kprobe`); by default the best the kernel allows.
+    pub probe: Option<String>,
 }
 
 impl Args {
@@ -27,6 +30,7 @@ impl Args {
             iface: "lo".into(),
             cgroup: cgroup2_root(),
             comm: None,
+            probe: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -40,6 +44,7 @@ impl Args {
                 "--iface" => args.iface = value,
                 "--cgroup" => args.cgroup = value,
                 "--comm" => args.comm = Some(value),
+                "--probe" => args.probe = Some(value),
                 _ => usage(&flag),
             }
         }
@@ -66,7 +71,7 @@ pub fn cgroup2_root() -> String {
 
 fn usage(flag: &str) -> ! {
     eprintln!(
-        "bad argument {flag}; options: --duration SECONDS, --pid PID, --iface NAME, --cgroup PATH, --comm NAME"
+        "bad argument {flag}; options: --duration SECONDS, --pid PID, --iface NAME, --cgroup PATH, --comm NAME, --probe KIND"
     );
     std::process::exit(2)
 }

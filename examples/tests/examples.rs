@@ -207,10 +207,28 @@ fn bashreadline_sees_a_line_typed_into_interactive_bash() {
 
 #[test]
 fn unlinksnoop_sees_a_file_removed() {
-    let path = std::env::temp_dir().join(format!("unlinksnoop-test-{}", std::process::id()));
     // Skips (visibly, with the example's reasons) where the kernel refuses
     // both fentry (e.g. lockdown) and kprobes (e.g. no CONFIG_KPROBES).
-    let Some(out) = run("unlinksnoop", &["--duration", "3"], || {
+    unlinksnoop(&[], "auto");
+}
+
+#[test]
+fn unlinksnoop_with_fentry_sees_a_file_removed() {
+    unlinksnoop(&["--probe", "fentry"], "fentry");
+}
+
+#[test]
+fn unlinksnoop_with_a_kprobe_sees_a_file_removed() {
+    unlinksnoop(&["--probe", "kprobe"], "kprobe");
+}
+
+/// Runs unlinksnoop with `extra` arguments while this process removes a file, and checks it
+/// reported the removal with this process's pid.
+fn unlinksnoop(extra: &[&str], tag: &str) {
+    let path = std::env::temp_dir().join(format!("unlinksnoop-test-{tag}-{}", std::process::id()));
+    let mut args = vec!["--duration", "3"];
+    args.extend_from_slice(extra);
+    let Some(out) = run("unlinksnoop", &args, || {
         std::fs::write(&path, b"x").expect("write");
         std::fs::remove_file(&path).expect("remove");
     }) else {

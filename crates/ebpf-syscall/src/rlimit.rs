@@ -71,7 +71,8 @@ pub fn memlock_rlimit_needed() -> Result<bool> {
 }
 
 /// Raises `RLIMIT_MEMLOCK` to infinity if, and only if, the kernel still
-/// charges BPF memory to it. The loader calls this before creating objects.
+/// charges BPF memory to it. `ebpf` calls this once per process before it creates its
+/// first map, program or BTF object.
 ///
 /// Needs `CAP_SYS_RESOURCE` when it has to raise the hard limit.
 pub fn remove_memlock_rlimit() -> Result<()> {

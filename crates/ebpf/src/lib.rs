@@ -62,6 +62,7 @@ mod ksym;
 mod loader;
 mod map;
 pub mod maps;
+mod memlock;
 mod names;
 mod object_btf;
 pub mod pin;

@@ -274,6 +274,7 @@ impl Map {
             attr.btf_key_type_id = b.key;
             attr.btf_value_type_id = b.value;
         }
+        crate::memlock::raise_once();
         let fd = match sys::map_create_sized(&attr) {
             Ok(fd) => fd,
             Err(e)

@@ -40,6 +40,7 @@ pub(crate) fn load(
     let bytes = builder.marshal(ebpf_btf::MarshalOptions::default())?;
     let mut attr = sys::BtfLoadAttr::default();
     attr.set_btf(&bytes)?;
+    crate::memlock::raise_once();
     match sys::btf_load(&attr) {
         Ok(fd) => Ok(LoadedBtf {
             fd,

@@ -321,6 +321,7 @@ impl Program {
             level: opts.log_level,
             size: opts.log_size,
         };
+        crate::memlock::raise_once();
         let result = sys::prog_load_with_log(&attr, log_opts);
         let (fd, log) = result.map_err(|e| load_error(spec, e, &ctx.fixups))?;
         Ok(Program {

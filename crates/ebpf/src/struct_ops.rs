@@ -227,6 +227,7 @@ pub(crate) fn create_map(
     // The kernel wants the object's BTF even though the value type is vmlinux's.
     attr.btf_fd = btf_fd.as_raw_fd().unsigned_abs();
     attr.map_name = sys::obj_name(&sanitize_name(name)).unwrap_or_default();
+    crate::memlock::raise_once();
     let fd = sys::map_create(&attr).map_err(|e| link_flag_error(&attr, e))?;
     let map = Map::from_fd(fd)?.with_name(name);
     Ok(StructOpsMap {
