@@ -212,23 +212,19 @@ pub fn write_markdown(path: &Path, rows: &[Row], quick: bool) -> std::io::Result
 
 /// Profiles per area (see `write_markdown`).
 const WHERE_TIME_GOES: &[&str] = &[
-    "ELF open (`elf_open_*`), instructions per `CollectionSpec::from_elf` + drop, before -> \
-     after this round: `core-el.o` 713k -> 403k, `bench_core-el.o` 731k -> 380k, `isa-el.o` \
-     232k -> 163k, `freplace-el.o` 270k -> 191k, `arena-el.o` 212k -> 160k, `syscount-el.o` \
-     138k -> 101k, `core_target-el.o` 140k -> 123k. The same counts for the peers, in the \
-     benchmark binary: libbpf's open + close 63k (`bench_core`) and 43k (`syscount`), \
-     aya-obj's `Object::parse` 126k and 65k (libbpf's instructions are slower: at 43k \
-     against our 101k the syscount times are level). Gone: goblin's copies of the string \
-     tables and relocations (the ELF is now read in place with zerocopy records), four \
-     allocations per instruction for `.BTF.ext` records (one shared table per code section \
-     now), an error string built on every `kind_of`, a copy of every section's instructions \
-     when splitting functions. Left, for `bench_core` (646 instructions, 126 line infos, 50 \
-     CO-RE relocations): `.BTF.ext` ~20% (mostly one `Arc<str>` per distinct file name, \
-     source line and accessor, which `LineInfo`, `CoreRelo` and `Source` hold), decoding \
-     the instructions into 48-byte `Instruction`s and their offset tables ~16%, decoding \
-     and validating every `.BTF` type up front (`Spec::parse`, one `String` per name, ~450 \
-     instructions each) ~16%, the shared ext-info rows ~12%, dropping the result ~10%. \
-     libbpf keeps `.BTF.ext` and the instructions as raw bytes until load.",
+    "ELF open (`elf_open_*`), instructions per `CollectionSpec::from_elf` + drop \
+     (callgrind, 100 opens), before -> after the last round: `core-el.o` 420k -> 301k, \
+     `bench_core-el.o` 404k -> 308k, `usdt` 555k -> 472k, `raw_insns` 99.6k -> 94.6k. The \
+     peers, in the benchmark binary: libbpf's open + close 63k (`bench_core`) and 43k \
+     (`syscount`), aya-obj's `Object::parse` 126k and 65k. Gone in that round: resolving \
+     `.BTF.ext` line info and CO-RE records at open (they stay raw, string offsets checked \
+     once, values built on first use), a 200-byte per-instruction ext-info row (56 bytes \
+     now), a UTF-8 check per string (once per table), copies of the relocations of `.BTF`, \
+     `.BTF.ext` and DWARF (checked, not kept). Left, for `core` (301k): decoding and \
+     validating every `.BTF` type up front (`Spec::parse`, one `String` per name) ~64k, the \
+     `.BTF.ext` walk and checks ~40k, decoding the instructions ~22k, goblin (which \
+     pre-parses every string table and relocation) ~16k, and allocation throughout ~20-25%. \
+     libbpf keeps `.BTF`, `.BTF.ext` and the instructions as raw bytes until load.",
     "Kernel BTF (`btf_*`): the header pass over vmlinux's 126,668 types is ~7.0M \
      instructions (55 per type, one sequential walk); the name index adds ~16.7M: hashing \
      the 71,088 names (~150 instructions each) and linking them into the buckets, on two \
