@@ -1,31 +1,12 @@
 //! `ebpf-tool btf dump FILE --type NAME`: one type and what it depends on, in
 //! each format; the C output compiles on its own.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use std::path::Path;
+use std::process::Command;
 
-fn tool(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ebpf-tool"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .current_dir(root())
-        .output()
-        .expect("run ebpf-tool")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = tool(args);
-    assert!(
-        out.status.success(),
-        "ebpf-tool {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+use common::{ok, tool};
 
 fn dump(file: &str, types: &[&str], format: &str) -> String {
     let mut args = vec!["btf", "dump", file, "--format", format];

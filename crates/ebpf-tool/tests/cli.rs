@@ -1,31 +1,12 @@
 //! Runs the `ebpf-tool` binary on the committed fixtures and compares its
 //! output with golden files (rewritten with `EBPF_TESTDATA_UPDATE=1`).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn tool(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ebpf-tool"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .current_dir(root())
-        .output()
-        .expect("run ebpf-tool")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = tool(args);
-    assert!(
-        out.status.success(),
-        "ebpf-tool {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+use common::{ok, root, tool};
 
 fn golden(name: &str, actual: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -125,21 +125,9 @@ impl LinkKind {
 }
 
 impl fmt::Display for LinkKind {
+    /// What a "not supported" error names: `bpf_link for kprobe_multi`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            Self::Cgroup => "cgroup",
-            Self::Netns => "netns",
-            Self::Xdp => "XDP",
-            Self::PerfEvent => "perf_event",
-            Self::KprobeMulti => "kprobe_multi",
-            Self::Netfilter => "netfilter",
-            Self::Tcx => "tcx",
-            Self::UprobeMulti => "uprobe_multi",
-            Self::Netkit => "netkit",
-            Self::KprobeSession => "kprobe session",
-            Self::UprobeSession => "uprobe session",
-        };
-        write!(f, "bpf_link for {name}")
+        write!(f, "bpf_link for {}", self.short_name())
     }
 }
 
