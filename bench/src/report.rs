@@ -240,9 +240,12 @@ const NOTES: &[&str] = &[
      first use and the name index is built on the first lookup by name, hashing the names on two \
      threads when the machine has two CPUs. `_file_then_lookup` is a parse plus one lookup of \
      `task_struct`, so it includes building our index (libbpf: `btf__find_by_name`, a linear \
-     search; aya: its linear search); the RSS growth includes our index too. `_eager` decodes and \
-     validates every type (`Spec::parse`). libbpf: `btf__parse_raw`, `btf__new`; aya: \
-     `Btf::from_sys_fs`, `Btf::parse`.",
+     search; aya: its linear search); the RSS growth includes our index too. `_eager` checks every \
+     field of every type as decoding would, names included, without building the types \
+     (`Spec::parse`, what libbpf's `btf__new` does too). `btf_decode_vmlinux_every_type` then \
+     decodes each type into the model (`Spec::types`, every name copied); aya's `Btf::parse` \
+     builds all its types (names kept as offsets), libbpf has no such model. libbpf: \
+     `btf__parse_raw`, `btf__new`; aya: `Btf::from_sys_fs`, `Btf::parse`.",
     "`core_relocate_shared_kbtf`: the 50 CO-RE relocations of `testdata/bench_core-el.o` \
      (two raw_tp programs) against an already-parsed vmlinux shared by all iterations: ours \
      `ebpf_btf::core::Relocator` on copies of the instructions, aya-obj `Object::relocate_btf` \
@@ -293,6 +296,16 @@ enum Goal {
     RatioAtMost(f64),
     /// Our absolute number (in the row's unit) below this.
     OursBelow(f64),
+    /// Ours / aya's (times) at most this.
+    AyaRatioAtMost(f64),
+}
+
+/// Whether row `name` is one a target names: exactly, or by a prefix ending in `*`.
+fn matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == pattern,
+    }
 }
 
 /// The issue's targets: row name and goal.
@@ -358,13 +371,44 @@ const TARGETS: &[(&str, Goal, &str)] = &[
         Goal::RatioAtMost(1.0 / 1.2),
         ">= 1.2x libbpf's events/s",
     ),
+    (
+        "perf_drain_1M_8B_samples",
+        Goal::RatioAtMost(1.0),
+        ">= 1.0x libbpf's samples/s",
+    ),
+    (
+        "btf_parse_vmlinux_file_then_lookup",
+        Goal::RatioAtMost(0.3),
+        "<= 0.3x libbpf's time",
+    ),
+    (
+        "btf_parse_vmlinux_mem_eager",
+        Goal::RatioAtMost(1.0),
+        "<= 1.0x libbpf's time",
+    ),
+    (
+        "open_load_*",
+        Goal::RatioAtMost(1.0),
+        "<= 1.0x libbpf's time",
+    ),
+    (
+        "elf_open_*",
+        Goal::RatioAtMost(1.0),
+        "<= 1.0x libbpf's time",
+    ),
+    ("elf_open_*", Goal::AyaRatioAtMost(1.0), "<= aya's time"),
+    (
+        "corpus_total",
+        Goal::RatioAtMost(0.7),
+        "<= 0.7x libbpf's time",
+    ),
 ];
 
 /// A target's outcome.
 #[derive(Debug, Clone)]
 pub struct TargetResult {
     /// The row.
-    pub name: &'static str,
+    pub name: String,
     /// The goal, in words.
     pub target: &'static str,
     /// The ratio (or absolute number) compared.
@@ -424,34 +468,47 @@ fn verdict(value: f64, max: f64, noise: Option<f64>) -> Verdict {
 pub fn check_targets(rows: &[Row]) -> Vec<TargetResult> {
     let noise = noise_floor(rows);
     let mut out = Vec::new();
-    for &(name, goal, target) in TARGETS {
-        let Some(row) = rows.iter().find(|r| r.name == name) else {
-            continue;
-        };
-        let (measured, verdict) = match goal {
-            Goal::RatioAtMost(max) => match row.ratio_vs_libbpf() {
-                Some(r) => (
-                    format!("ratio {r:.3} (goal <= {max:.3})"),
-                    verdict(r, max, noise),
-                ),
-                None => ("-".to_owned(), Verdict::Missed),
-            },
-            Goal::OursBelow(max) => match row.ours {
-                Some(v) => (
-                    format!("{} {}", num(Some(v)), row.unit.label()),
-                    verdict(v, max, noise),
-                ),
-                None => ("-".to_owned(), Verdict::Missed),
-            },
-        };
-        out.push(TargetResult {
-            name,
-            target,
-            measured,
-            verdict,
-        });
+    for &(pattern, goal, target) in TARGETS {
+        for row in rows.iter().filter(|r| matches(pattern, &r.name)) {
+            if let Some((measured, verdict)) = judge(row, goal, noise) {
+                out.push(TargetResult {
+                    name: row.name.clone(),
+                    target,
+                    measured,
+                    verdict,
+                });
+            }
+        }
     }
     out
+}
+
+/// Compares one row with `goal` (`None`: the row has no figure the goal compares, such
+/// as a row without a peer's column).
+fn judge(row: &Row, goal: Goal, noise: Option<f64>) -> Option<(String, Verdict)> {
+    Some(match goal {
+        Goal::RatioAtMost(max) => {
+            let r = row.ratio_vs_libbpf()?;
+            (
+                format!("ratio {r:.3} (goal <= {max:.3})"),
+                verdict(r, max, noise),
+            )
+        }
+        Goal::OursBelow(max) => match row.ours {
+            Some(v) => (
+                format!("{} {}", num(Some(v)), row.unit.label()),
+                verdict(v, max, noise),
+            ),
+            None => ("-".to_owned(), Verdict::Missed),
+        },
+        Goal::AyaRatioAtMost(max) => {
+            let r = row.ours? / row.aya?;
+            (
+                format!("ours/aya {r:.3} (goal <= {max:.3})"),
+                verdict(r, max, noise),
+            )
+        }
+    })
 }
 
 #[cfg(test)]
@@ -484,5 +541,26 @@ mod tests {
             rows.pop();
         }
         assert_eq!(verdict(0.5, 1.0, None), Verdict::NotDecided);
+    }
+
+    #[test]
+    fn prefix_targets_judge_every_row_with_the_figure() {
+        let mut rows = vec![
+            row("syscall_getpid_baseline", 101.0, 100.0),
+            row("elf_open_a", 50.0, 100.0),
+            row("elf_open_b", 150.0, 100.0),
+        ];
+        rows[1].aya = Some(40.0);
+        let t = check_targets(&rows);
+        let of = |name: &str, goal: &str| {
+            t.iter()
+                .find(|r| r.name == name && r.target.contains(goal))
+                .map(|r| r.verdict)
+        };
+        assert_eq!(of("elf_open_a", "libbpf"), Some(Verdict::Met));
+        assert_eq!(of("elf_open_b", "libbpf"), Some(Verdict::Missed));
+        assert_eq!(of("elf_open_a", "aya"), Some(Verdict::Missed));
+        // No aya figure: no verdict against aya.
+        assert_eq!(of("elf_open_b", "aya"), None);
     }
 }

@@ -97,8 +97,8 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
         rows.push(row(name, Unit::Millis, &interleaved(&mut ops, ctx.budget)));
     }
 
-    // Decoding and validating every type up front (what `Spec::parse` does for
-    // untrusted ELF BTF), against the same libbpf and aya parses.
+    // Checking every type up front (what `Spec::parse` does for untrusted ELF BTF, and
+    // libbpf's `btf__new`), against the same libbpf and aya parses.
     let name = "btf_parse_vmlinux_mem_eager";
     if ctx.wants(name) {
         let mut ops: Vec<Option<Op<'_>>> = vec![
@@ -108,6 +108,27 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
             Some(Box::new(|| {
                 black_box(libbpf::Btf::from_bytes(&data));
             })),
+            Some(Box::new(|| {
+                black_box(aya::parse_btf(&data));
+            })),
+        ];
+        rows.push(row(name, Unit::Millis, &interleaved(&mut ops, ctx.budget)));
+    }
+
+    // Building every type of the model: ours decodes each record into a `Type` (names
+    // copied); aya's parse builds all of its types (names left as offsets). libbpf has no
+    // decoded model.
+    let name = "btf_decode_vmlinux_every_type";
+    if ctx.wants(name) {
+        let mut ops: Vec<Option<Op<'_>>> = vec![
+            Some(Box::new(|| {
+                let spec = Spec::parse(&data).ok();
+                if let Some(spec) = &spec {
+                    black_box(spec.types().filter(|(_, t)| t.is_ok()).count());
+                }
+                black_box(spec);
+            })),
+            None,
             Some(Box::new(|| {
                 black_box(aya::parse_btf(&data));
             })),

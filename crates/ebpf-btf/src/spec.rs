@@ -85,6 +85,9 @@ pub struct Spec {
     named: usize,
     /// The name indexes, built by one pass over the names on the first lookup by name.
     names: OnceLock<Names>,
+    /// Whether every string of the own table is a valid name (one pass, by
+    /// [`Spec::validate`]; unset, names are checked one by one).
+    names_valid: OnceLock<bool>,
 }
 
 /// A spec's name indexes.
@@ -119,14 +122,16 @@ impl std::fmt::Debug for Spec {
 }
 
 impl Spec {
-    /// Parses a raw `.BTF` blob (either byte order), validating every type.
+    /// Parses a raw `.BTF` blob (either byte order), validating every type; types are
+    /// decoded on first use.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         let spec = Self::from_data(Data::Owned(bytes.into()), None)?;
         spec.validate()?;
         Ok(spec)
     }
 
-    /// Like [`Spec::parse`] but decodes types only on first use.
+    /// Like [`Spec::parse`] but without checking every type up front: a malformed type is
+    /// reported when it is first used.
     pub fn parse_lazy(bytes: Vec<u8>) -> Result<Self> {
         Self::from_data(Data::Owned(bytes.into_boxed_slice()), None)
     }
@@ -173,6 +178,7 @@ impl Spec {
             cache,
             named,
             names: OnceLock::new(),
+            names_valid: OnceLock::new(),
         })
     }
 
@@ -198,10 +204,35 @@ impl Spec {
         self.names();
     }
 
-    /// Decodes every type once (reporting the first malformed one).
+    /// Checks every type as decoding would (reporting the first malformed one), without
+    /// decoding it: types are still decoded on first use, and nothing is allocated here.
+    /// A big spec is checked in two halves on two threads when the machine has two CPUs.
     pub fn validate(&self) -> Result<()> {
-        for id in self.ids() {
-            self.type_by_id(id)?;
+        let table = &self.data.bytes()[self.layout.strs.clone()];
+        self.names_valid
+            .get_or_init(|| crate::strings::all_names_valid(table));
+        let n = self.offsets.len();
+        if n < unmarshal::PARALLEL_MIN_TYPES || !unmarshal::have_second_cpu() {
+            return self.check_types(0..n);
+        }
+        let (lo, hi) = std::thread::scope(|scope| {
+            let hi = scope.spawn(|| self.check_types(n / 2..n));
+            let lo = self.check_types(0..n / 2);
+            // Checking only reads (nothing in it panics); should the thread fail anyway,
+            // its half is checked here.
+            let hi = hi.join().unwrap_or_else(|_| self.check_types(n / 2..n));
+            (lo, hi)
+        });
+        // The lower half's error first: the first malformed type is the one reported.
+        lo.and(hi)
+    }
+
+    /// Checks the own types with indexes in `range`.
+    fn check_types(&self, range: std::ops::Range<usize>) -> Result<()> {
+        let b = self.data.bytes();
+        for idx in range {
+            let id = TypeId(self.first_id + idx as u32);
+            unmarshal::check(self, b, id, self.offsets[idx] as usize)?;
         }
         Ok(())
     }
@@ -250,6 +281,14 @@ impl Spec {
     /// The types defined by this spec, decoding each on demand.
     pub fn types(&self) -> impl Iterator<Item = (TypeId, Result<&Type>)> + '_ {
         self.ids().map(move |id| (id, self.type_by_id(id)))
+    }
+
+    /// The types of kind `kind` defined by this spec, decoding only those (the others'
+    /// kinds are read from their headers).
+    pub fn types_of_kind(&self, kind: Kind) -> impl Iterator<Item = (TypeId, Result<&Type>)> + '_ {
+        self.ids()
+            .filter(move |&id| self.kind_of(id).ok() == Some(kind))
+            .map(move |id| (id, self.type_by_id(id)))
     }
 
     /// The type with id `id` (0 is [`Type::Void`]); decoded on first use.
@@ -436,12 +475,7 @@ impl Spec {
         })
     }
 
-    pub(crate) fn name_at(
-        &self,
-        id: TypeId,
-        field: &dyn Fn() -> String,
-        off: u32,
-    ) -> Result<String> {
+    pub(crate) fn name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<&str> {
         let s = self.string_at(off).map_err(|e| match e {
             Error::BadString { offset, len, .. } => Error::BadString {
                 what: format!("type {id}: {}", field()),
@@ -454,7 +488,19 @@ impl Spec {
             },
         })?;
         unmarshal::check_name(s, id, field, off)?;
-        Ok(s.to_owned())
+        Ok(s)
+    }
+
+    /// Checks the name at `off` as [`Spec::name_at`] does, in a few instructions when the
+    /// own string table holds only valid names.
+    fn check_name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<()> {
+        if off >= self.str_base && self.names_valid.get() == Some(&true) {
+            let table = &self.data.bytes()[self.layout.strs.clone()];
+            if crate::strings::starts_char(table, (off - self.str_base) as usize) {
+                return Ok(());
+            }
+        }
+        self.name_at(id, field, off).map(drop)
     }
 
     /// This spec's own string table (offsets relative to [`Spec::string_base`]).
@@ -710,8 +756,12 @@ impl unmarshal::Source for Spec {
         Spec::next_id(self)
     }
 
-    fn name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<String> {
+    fn name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<&str> {
         Spec::name_at(self, id, field, off)
+    }
+
+    fn check_name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<()> {
+        Spec::check_name_at(self, id, field, off)
     }
 
     fn string_bytes(&self, off: u32) -> Option<&[u8]> {

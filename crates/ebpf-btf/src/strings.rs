@@ -89,6 +89,30 @@ pub(crate) fn nul_position(s: &[u8]) -> Option<usize> {
     s[i..].iter().position(|&b| b == 0).map(|n| i + n)
 }
 
+/// Whether every string of `table` is a valid name: the whole table is UTF-8 and no
+/// string is longer than [`MAX_NAME_LEN`]. Then any offset inside the table that starts a
+/// character ([`starts_char`]) holds a valid name, and checking all of a big table's names
+/// costs one pass over the table instead of one per name.
+pub(crate) fn all_names_valid(table: &[u8]) -> bool {
+    if std::str::from_utf8(table).is_err() {
+        return false;
+    }
+    let mut rest = table;
+    while let Some(n) = nul_position(rest) {
+        if n > MAX_NAME_LEN {
+            return false;
+        }
+        rest = &rest[n + 1..];
+    }
+    rest.len() <= MAX_NAME_LEN
+}
+
+/// Whether offset `off` of `table` is inside it and starts a UTF-8 character (is not a
+/// continuation byte).
+pub(crate) fn starts_char(table: &[u8], off: usize) -> bool {
+    table.get(off).is_some_and(|&b| !(0x80..0xc0).contains(&b))
+}
+
 /// Builds a string table, deduplicating equal strings. Offset 0 is always the empty string.
 #[derive(Debug, Clone)]
 pub struct StringTableBuilder {
@@ -161,7 +185,22 @@ impl StringTableBuilder {
 
 #[cfg(test)]
 mod tests {
-    use super::nul_position;
+    use super::{MAX_NAME_LEN, all_names_valid, nul_position, starts_char};
+
+    #[test]
+    fn names_valid_in_one_pass() {
+        assert!(all_names_valid(b"\0int\0caf\xc3\xa9\0"));
+        assert!(starts_char(b"\0caf\xc3\xa9\0", 4));
+        assert!(!starts_char(b"\0caf\xc3\xa9\0", 5));
+        assert!(!starts_char(b"\0", 1));
+        assert!(!all_names_valid(b"\0caf\xe9\0"));
+        let mut long = vec![0u8];
+        long.extend(std::iter::repeat_n(b'a', MAX_NAME_LEN + 1));
+        long.push(0);
+        assert!(!all_names_valid(&long));
+        long.remove(1);
+        assert!(all_names_valid(&long));
+    }
 
     #[test]
     fn nul_position_matches_naive() {

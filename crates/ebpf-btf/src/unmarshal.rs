@@ -25,7 +25,9 @@ pub(crate) trait Source: Sync {
     fn next_id(&self) -> TypeId;
     /// The string at `off` (base strings included) as a checked type or
     /// member name; `field` names the field for an error.
-    fn name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<String>;
+    fn name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<&str>;
+    /// Checks the name at `off` as [`Source::name_at`] does, without returning it.
+    fn check_name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<()>;
     /// The NUL-terminated bytes at `off` in this spec's strings, if in range.
     fn string_bytes(&self, off: u32) -> Option<&[u8]>;
 }
@@ -316,11 +318,11 @@ fn scan_impl<O: ByteOrder>(
 }
 
 /// Below this many types the name pass runs on the calling thread only.
-const PARALLEL_MIN_TYPES: usize = 16 * 1024;
+pub(crate) const PARALLEL_MIN_TYPES: usize = 16 * 1024;
 
 /// Whether this process may use a second thread for big name passes (asked once:
 /// `available_parallelism` reads cgroup files).
-fn have_second_cpu() -> bool {
+pub(crate) fn have_second_cpu() -> bool {
     static CPUS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *CPUS.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
 }
@@ -434,9 +436,19 @@ impl NameSource<'_> {
 /// Decodes the record at absolute offset `off` as type `id`.
 pub(crate) fn decode<S: Source>(spec: &S, b: &[u8], id: TypeId, off: usize) -> Result<Type> {
     match spec.endian() {
-        Endian::Little => decode_impl::<raw::LE, S>(spec, b, id, off),
-        Endian::Big => decode_impl::<raw::BE, S>(spec, b, id, off),
+        Endian::Little => decode_impl::<raw::LE, S, true>(spec, b, id, off),
+        Endian::Big => decode_impl::<raw::BE, S, true>(spec, b, id, off),
     }
+}
+
+/// Checks the record of `id` at `off` as [`decode`] does, without building the [`Type`]
+/// (no allocation: names and member lists stay empty).
+pub(crate) fn check<S: Source>(spec: &S, b: &[u8], id: TypeId, off: usize) -> Result<()> {
+    match spec.endian() {
+        Endian::Little => decode_impl::<raw::LE, S, false>(spec, b, id, off),
+        Endian::Big => decode_impl::<raw::BE, S, false>(spec, b, id, off),
+    }
+    .map(drop)
 }
 
 fn bad(id: TypeId, field: impl Into<String>, reason: &'static str) -> Error {
@@ -447,7 +459,9 @@ fn bad(id: TypeId, field: impl Into<String>, reason: &'static str) -> Error {
     }
 }
 
-fn decode_impl<O: ByteOrder, S: Source>(
+/// Decodes one record, checking every field; with `BUILD` false only checks (names are
+/// left empty and member lists unfilled, so nothing is allocated).
+fn decode_impl<O: ByteOrder, S: Source, const BUILD: bool>(
     spec: &S,
     b: &[u8],
     id: TypeId,
@@ -471,8 +485,15 @@ fn decode_impl<O: ByteOrder, S: Source>(
             Ok(TypeId(v))
         }
     };
-    let name =
-        |field: &dyn Fn() -> String, off: u32| -> Result<String> { spec.name_at(id, field, off) };
+    let name = |field: &dyn Fn() -> String, off: u32| -> Result<String> {
+        if BUILD {
+            Ok(spec.name_at(id, field, off)?.to_owned())
+        } else {
+            spec.check_name_at(id, field, off).map(|()| String::new())
+        }
+    };
+    // Room for the members, parameters or values only when building.
+    let room = if BUILD { vlen } else { 0 };
     let tname = || name(&|| "name_off".into(), t.name_off.get());
     let no_name = |k: &'static str| -> Result<()> {
         if t.name_off.get() != 0 {
@@ -544,7 +565,7 @@ fn decode_impl<O: ByteOrder, S: Source>(
         Kind::Struct | Kind::Union => {
             let (ms, _) = <[raw::btf_member<O>]>::ref_from_prefix_with_elems(rest, vlen)
                 .map_err(|_| bad(id, "vlen", "members truncated"))?;
-            let mut members = Vec::with_capacity(vlen);
+            let mut members = Vec::with_capacity(room);
             for (i, m) in ms.iter().enumerate() {
                 let o = m.offset.get();
                 let (bit_offset, bitfield_size) = if kflag {
@@ -552,12 +573,15 @@ fn decode_impl<O: ByteOrder, S: Source>(
                 } else {
                     (o, 0)
                 };
-                members.push(Member {
+                let item = Member {
                     name: name(&|| format!("member {i} name_off"), m.name_off.get())?,
                     type_id: tref(&|| format!("member {i} type"), m.r#type.get())?,
                     bit_offset,
                     bitfield_size,
-                });
+                };
+                if BUILD {
+                    members.push(item);
+                }
             }
             let s = Struct {
                 name: tname()?,
@@ -573,17 +597,20 @@ fn decode_impl<O: ByteOrder, S: Source>(
         Kind::Enum => {
             let (vs, _) = <[raw::btf_enum<O>]>::ref_from_prefix_with_elems(rest, vlen)
                 .map_err(|_| bad(id, "vlen", "values truncated"))?;
-            let mut values = Vec::with_capacity(vlen);
+            let mut values = Vec::with_capacity(room);
             for (i, v) in vs.iter().enumerate() {
                 let val = v.val.get();
-                values.push(EnumValue {
+                let item = EnumValue {
                     name: name(&|| format!("value {i} name_off"), v.name_off.get())?,
                     value: if kflag {
                         i64::from(val) as u64
                     } else {
                         u64::from(val as u32)
                     },
-                });
+                };
+                if BUILD {
+                    values.push(item);
+                }
             }
             Type::Enum(Enum {
                 name: tname()?,
@@ -595,12 +622,15 @@ fn decode_impl<O: ByteOrder, S: Source>(
         Kind::Enum64 => {
             let (vs, _) = <[raw::btf_enum64<O>]>::ref_from_prefix_with_elems(rest, vlen)
                 .map_err(|_| bad(id, "vlen", "values truncated"))?;
-            let mut values = Vec::with_capacity(vlen);
+            let mut values = Vec::with_capacity(room);
             for (i, v) in vs.iter().enumerate() {
-                values.push(EnumValue {
+                let item = EnumValue {
                     name: name(&|| format!("value {i} name_off"), v.name_off.get())?,
                     value: u64::from(v.val_hi32.get()) << 32 | u64::from(v.val_lo32.get()),
-                });
+                };
+                if BUILD {
+                    values.push(item);
+                }
             }
             Type::Enum64(Enum {
                 name: tname()?,
@@ -647,7 +677,7 @@ fn decode_impl<O: ByteOrder, S: Source>(
             no_name("func proto must be anonymous")?;
             let (ps, _) = <[raw::btf_param<O>]>::ref_from_prefix_with_elems(rest, vlen)
                 .map_err(|_| bad(id, "vlen", "params truncated"))?;
-            let mut params = Vec::with_capacity(vlen);
+            let mut params = Vec::with_capacity(room);
             let mut variadic = false;
             for (i, p) in ps.iter().enumerate() {
                 let (n, ty) = (p.name_off.get(), p.r#type.get());
@@ -655,10 +685,13 @@ fn decode_impl<O: ByteOrder, S: Source>(
                     variadic = true;
                     break;
                 }
-                params.push(Param {
+                let item = Param {
                     name: name(&|| format!("param {i} name_off"), n)?,
                     type_id: tref(&|| format!("param {i} type"), ty)?,
-                });
+                };
+                if BUILD {
+                    params.push(item);
+                }
             }
             Type::FuncProto(FuncProto {
                 ret: tref(&|| "type".into(), sot)?,
@@ -684,13 +717,16 @@ fn decode_impl<O: ByteOrder, S: Source>(
         Kind::Datasec => {
             let (vs, _) = <[raw::btf_var_secinfo<O>]>::ref_from_prefix_with_elems(rest, vlen)
                 .map_err(|_| bad(id, "vlen", "vars truncated"))?;
-            let mut vars = Vec::with_capacity(vlen);
+            let mut vars = Vec::with_capacity(room);
             for (i, v) in vs.iter().enumerate() {
-                vars.push(VarSecinfo {
+                let item = VarSecinfo {
                     type_id: tref(&|| format!("var {i} type"), v.r#type.get())?,
                     offset: v.offset.get(),
                     size: v.size.get(),
-                });
+                };
+                if BUILD {
+                    vars.push(item);
+                }
             }
             Type::Datasec(Datasec {
                 name: tname()?,

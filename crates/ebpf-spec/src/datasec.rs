@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use ebpf_btf::{Datasec, Spec, Type, TypeId, VarLinkage};
+use ebpf_btf::{Datasec, Kind, Spec, Type, TypeId, VarLinkage};
 
 use crate::elf::{ElfFile, STB_GLOBAL, STB_WEAK, STT_OBJECT, STV_DEFAULT, Symbol};
 use crate::error::{Error, Result};
@@ -33,7 +33,7 @@ fn btf_err(section: &str) -> impl FnOnce(ebpf_btf::Error) -> Error + '_ {
 
 /// All datasecs of `spec`, as `(id, name)`.
 pub(crate) fn datasecs(spec: &Spec) -> Vec<(TypeId, String)> {
-    spec.types()
+    spec.types_of_kind(Kind::Datasec)
         .filter_map(|(id, t)| match t {
             Ok(Type::Datasec(ds)) => Some((id, ds.name.to_owned())),
             _ => None,

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use ebpf_asm::{Instruction, Instructions};
 
-use ebpf_btf::{FuncLinkage, Spec, Type};
+use ebpf_btf::{FuncLinkage, Kind, Spec, Type};
 
 use crate::elf::{ElfFile, STB_LOCAL, STT_FUNC, STV_DEFAULT};
 use crate::error::{Error, Result};
@@ -135,7 +135,7 @@ pub(crate) fn mark_hidden_subprograms_static(
         if bind == STB_LOCAL || visibility == STV_DEFAULT {
             continue;
         }
-        let func = btf.types().find_map(|(id, t)| match t {
+        let func = btf.types_of_kind(Kind::Func).find_map(|(id, t)| match t {
             Ok(Type::Func(f)) if f.name == name && f.linkage == FuncLinkage::Global => Some(id),
             _ => None,
         });
@@ -156,7 +156,7 @@ pub(crate) fn mark_hidden_subprograms_static(
 pub(crate) fn exception_callbacks(btf: &Spec) -> BTreeMap<String, String> {
     const PREFIX: &str = "exception_callback:";
     let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (_, t) in btf.types() {
+    for (_, t) in btf.types_of_kind(Kind::DeclTag) {
         let Ok(Type::DeclTag(tag)) = t else { continue };
         let Some(callback) = tag.value.strip_prefix(PREFIX) else {
             continue;

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ebpf_asm::{ExtensionRows, Instructions, PseudoCall, PseudoLoad, SLOT_SIZE};
-use ebpf_btf::{Datasec, FuncLinkage, RawExtInfo, Spec, Type, TypeId};
+use ebpf_btf::{Datasec, FuncLinkage, Kind, RawExtInfo, Spec, Type, TypeId};
 
 use crate::arena::is_arena_section;
 use crate::btf_maps::MAPS_SECTION;
@@ -128,7 +128,7 @@ impl Externs {
             }
         }
         // Extern functions outside the datasec are kfuncs too.
-        for (id, t) in btf.types() {
+        for (id, t) in btf.types_of_kind(Kind::Func) {
             if let Ok(Type::Func(f)) = t {
                 if f.linkage == FuncLinkage::Extern && !out.contains_key(&f.name) {
                     out.insert(f.name.to_owned(), Extern::Kfunc { type_id: id });
