@@ -86,6 +86,10 @@ pub(super) enum Kind {
 
 /// The offset of a sample's raw bytes: header, then the `u32` raw size.
 const SAMPLE_RAW: usize = HEADER_SIZE + 4;
+/// The bytes the fast path of `drain_forward` reads first: the header and a
+/// sample's raw size (every sample is at least this long: its raw size is
+/// padded so that the record stays 8-byte aligned).
+const SAMPLE_HEAD: usize = SAMPLE_RAW + 4;
 
 /// Classifies a whole record (header included); `None` if it is malformed.
 #[inline(always)]
@@ -138,20 +142,24 @@ impl PerfRing {
     }
 
     /// Hands every sample and lost record of a forward (writable) ring to `f`
-    /// until it is empty; returns how many there were. The head is read
-    /// (acquire) once per batch and the tail published (release) once at the
-    /// end; a record that does not wrap the end of the ring costs one header
-    /// read and one bounds-checked slice of the mapping.
+    /// until it is empty; returns how many there were.
+    ///
+    /// The head is read (acquire) once per batch and the tail published
+    /// (release) once at the end. Each batch is walked in segments: the bytes
+    /// from the tail to the head or to the end of the ring, whichever comes
+    /// first, as one window of the mapping. A record inside its segment costs
+    /// one header read, one length check against the segment (which also
+    /// rejects a record past the head) and the checks of its kind; only the
+    /// record that does not fit (it wraps the end of the ring, or is corrupt)
+    /// takes the slow path, which copies it out or reports it.
     #[inline]
     pub(super) fn drain_forward<F: FnMut(u32, PerfEvent<'_>)>(
         &mut self,
         f: &mut F,
         lost: &mut u64,
     ) -> Result<usize> {
-        // `size` fits the mapping (checked when the ring was opened).
-        let size = self.size as usize;
-        let mask = self.size - 1;
-        let window = self.pages.window(self.data_off, size);
+        let size = self.size;
+        let mask = size - 1;
         let cpu = self.cpu;
         let start_tail = self.cursor.tail;
         let mut tail = start_tail;
@@ -164,39 +172,73 @@ impl PerfRing {
                 break Ok(());
             }
             while tail < head {
-                let off = (tail & mask) as usize;
-                let avail = head - tail;
-                // Records are 8-byte aligned in a ring of 2^n pages, so a
-                // header wraps only in a corrupt ring (handled below).
-                if let Some(hdr) = window.get(off, HEADER_SIZE) {
-                    let len = u16::from_ne_bytes([hdr[6], hdr[7]]);
-                    if let Some(rec) = window.get(off, usize::from(len)) {
-                        if len < HEADER_SIZE as u16 || u64::from(len) > avail {
-                            break 'outer Err(self.corrupt(tail, u64::from(len)));
+                let off = tail & mask;
+                // The segment ends at the head or the end of the ring; both
+                // fit `usize` (`size` fits the mapping, checked when the ring
+                // was opened).
+                let seg = (head - tail).min(size - off) as usize;
+                let window = self.pages.window(self.data_off + off as usize, seg);
+                let mut at = 0;
+                while at < seg {
+                    // The header and a sample's raw size, inside the segment
+                    // (so never past the head). A record that starts less
+                    // than 16 bytes before the end of its segment takes the
+                    // slow path below (the same checks, on a copy).
+                    let Some(hdr) = window.get(at, SAMPLE_HEAD) else {
+                        break;
+                    };
+                    let len = usize::from(u16::from_ne_bytes([hdr[6], hdr[7]]));
+                    let Some(rec) = window.get(at, len) else {
+                        break;
+                    };
+                    if u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) == PERF_RECORD_SAMPLE {
+                        // As `classify`: the raw bytes fit the record (which
+                        // implies `len >= HEADER_SIZE`).
+                        let raw = u32::from_ne_bytes([hdr[8], hdr[9], hdr[10], hdr[11]]);
+                        let end = SAMPLE_RAW as u64 + u64::from(raw);
+                        if end > len as u64 {
+                            tail += at as u64;
+                            break 'outer Err(self.corrupt(tail, len as u64));
                         }
-                        match event_of(rec) {
-                            Some(Some(event)) => {
-                                if let PerfEvent::Lost(n) = event {
-                                    *lost += n;
-                                }
-                                f(cpu, event);
-                                count += 1;
-                            }
-                            Some(None) => {}
-                            None => break 'outer Err(self.corrupt(tail, u64::from(len))),
-                        }
-                        tail += u64::from(len);
+                        f(cpu, PerfEvent::Sample(&rec[SAMPLE_RAW..end as usize]));
+                        count += 1;
+                        at += len;
                         continue;
                     }
+                    if len < HEADER_SIZE {
+                        // The records before it were handed out: the tail moves past them.
+                        tail += at as u64;
+                        break 'outer Err(self.corrupt(tail, len as u64));
+                    }
+                    match event_of(rec) {
+                        Some(Some(event)) => {
+                            if let PerfEvent::Lost(n) = event {
+                                *lost += n;
+                            }
+                            f(cpu, event);
+                            count += 1;
+                        }
+                        Some(None) => {}
+                        None => {
+                            tail += at as u64;
+                            break 'outer Err(self.corrupt(tail, len as u64));
+                        }
+                    }
+                    at += len;
                 }
-                // The record wraps the end of the ring: copy it out.
+                tail += at as u64;
+                if at == seg {
+                    continue;
+                }
+                // The record at `tail` does not fit its segment: it wraps the
+                // end of the ring (copy it out), or it is corrupt.
                 let len = match Self::copy_wrapped(
                     &self.pages,
                     self.data_off,
                     self.size,
                     &mut self.scratch,
                     tail,
-                    avail,
+                    head - tail,
                 ) {
                     Ok(len) => len,
                     Err(len) => break 'outer Err(self.corrupt(tail, len)),
@@ -518,5 +560,135 @@ mod tests {
             )
             .unwrap();
         assert_eq!((n, seen), (1, 0xabcd_u32.to_ne_bytes().to_vec()));
+    }
+
+    /// Writes the 4-byte words of a record at ring position `pos` (wrapping
+    /// the end of the ring); returns the position after it.
+    fn record(ring: &PerfRing, pos: u64, words: &[u32]) -> u64 {
+        for (i, w) in words.iter().enumerate() {
+            let off = (pos + 4 * i as u64) & ring.mask();
+            ring.pages
+                .store_relaxed_u32(ring.data_off + off as usize, *w);
+        }
+        pos + 4 * words.len() as u64
+    }
+
+    /// The second word of a header: `misc` 0 and `size` `len`.
+    fn misc_size(len: u16) -> u32 {
+        let mut b = [0u8; 4];
+        b[2..].copy_from_slice(&len.to_ne_bytes());
+        u32::from_ne_bytes(b)
+    }
+
+    /// A sample of `raw` bytes (`raw + 4` a multiple of 8), each word `fill`.
+    fn sample(ring: &PerfRing, pos: u64, raw: u32, fill: u32) -> u64 {
+        let len = 12 + raw as u16;
+        let mut words = vec![PERF_RECORD_SAMPLE, misc_size(len), raw];
+        words.extend(std::iter::repeat_n(fill, raw as usize / 4));
+        record(ring, pos, &words)
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum Seen {
+        Sample(Vec<u8>),
+        Lost(u64),
+    }
+
+    fn seen(event: PerfEvent<'_>) -> Seen {
+        match event {
+            PerfEvent::Sample(s) => Seen::Sample(s.to_vec()),
+            PerfEvent::Lost(n) => Seen::Lost(n),
+        }
+    }
+
+    /// What `drain_forward` hands out, the result and the published tail.
+    fn drain(r: &mut PerfRing) -> (Vec<Seen>, Result<usize>, u64) {
+        let mut out = Vec::new();
+        let mut lost = 0;
+        let result = r.drain_forward(&mut |_, e| out.push(seen(e)), &mut lost);
+        (out, result, r.pages.load_acquire_u64(DATA_TAIL))
+    }
+
+    /// What the record-at-a-time path (`peek`, as `try_next` reads) hands out.
+    fn drain_by_peek(r: &mut PerfRing) -> (Vec<Seen>, Result<()>, u64) {
+        let mut out = Vec::new();
+        let result = loop {
+            match r.peek(false) {
+                Ok(Some((loc, kind))) => {
+                    let bytes = r.bytes(loc.src, loc.len);
+                    out.push(match kind {
+                        Kind::Sample(start, n) => Seen::Sample(bytes[start..start + n].to_vec()),
+                        Kind::Lost(n) => Seen::Lost(n),
+                        Kind::Other => unreachable!("peek skips other records"),
+                    });
+                    r.cursor.commit(&r.pages, loc.commit);
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        (out, result, r.pages.load_acquire_u64(DATA_TAIL))
+    }
+
+    /// Records before, across and after the end of the ring, a lost record,
+    /// and short records of another kind inside a segment and right before
+    /// the head: both read paths see the same records, in order.
+    #[test]
+    fn segments_and_the_wrapped_record_read_as_record_at_a_time() {
+        let fill = |r: &mut PerfRing| {
+            let start = PAGE as u64 - 40;
+            r.cursor.tail = start;
+            r.head = start;
+            r.pages.store_release_u64(DATA_TAIL, start);
+            let mut pos = sample(r, start, 4, 0x1111_1111);
+            pos = record(r, pos, &[7, misc_size(8)]);
+            // 24 bytes from 8 before the end: wraps (copied to scratch).
+            pos = sample(r, pos, 12, 0x2222_2222);
+            pos = sample(r, pos, 4, 0x3333_3333);
+            pos = record(r, pos, &[PERF_RECORD_LOST, misc_size(24), 0, 0, 5, 0]);
+            // Another kind, 8 bytes, last before the head.
+            pos = record(r, pos, &[7, misc_size(8)]);
+            r.pages.store_release_u64(DATA_HEAD, pos);
+            pos
+        };
+        let mut r = ring();
+        let end = fill(&mut r);
+        let (out, result, tail) = drain(&mut r);
+        let lost = if cfg!(target_endian = "little") {
+            5
+        } else {
+            5 << 32
+        };
+        let expected = vec![
+            Seen::Sample(0x1111_1111_u32.to_ne_bytes().to_vec()),
+            Seen::Sample(0x2222_2222_u32.to_ne_bytes().repeat(3)),
+            Seen::Sample(0x3333_3333_u32.to_ne_bytes().to_vec()),
+            Seen::Lost(lost),
+        ];
+        assert_eq!(out, expected);
+        assert_eq!((result.unwrap(), tail), (4, end));
+        let mut r = ring();
+        fill(&mut r);
+        let (by_peek, result, tail) = drain_by_peek(&mut r);
+        assert_eq!(by_peek, expected);
+        assert!(result.is_ok());
+        assert_eq!(tail, end);
+    }
+
+    /// A sample whose raw size exceeds its record, after a good one: the good
+    /// one is handed out and the tail published past it, then the error.
+    #[test]
+    fn a_corrupt_record_stops_the_drain_after_the_records_before_it() {
+        for first_at in [0, PAGE as u64 - 16] {
+            let mut r = ring();
+            r.cursor.tail = first_at;
+            let pos = sample(&r, first_at, 4, 0xabcd);
+            let bad = record(&r, pos, &[PERF_RECORD_SAMPLE, misc_size(16), 8, 0]);
+            r.pages.store_release_u64(DATA_HEAD, bad + 16);
+            let (out, result, tail) = drain(&mut r);
+            assert_eq!(out, vec![Seen::Sample(0xabcd_u32.to_ne_bytes().to_vec())]);
+            assert_corrupt(result);
+            assert_eq!((tail, r.cursor.tail), (pos, pos));
+        }
     }
 }
