@@ -144,10 +144,14 @@ impl Builder {
     pub fn to_spec(&self, base: Option<std::sync::Arc<Spec>>) -> Result<Spec> {
         let bytes = self.marshal(MarshalOptions::default())?;
         let spec = match base {
-            Some(b) => Spec::parse_split(&bytes, b)?,
+            Some(b) => {
+                let spec = Spec::parse_split(&bytes, b)?;
+                spec.validate()?;
+                spec
+            }
+            // Checks every type.
             None => Spec::parse(&bytes)?,
         };
-        spec.validate()?;
         Ok(spec)
     }
 
