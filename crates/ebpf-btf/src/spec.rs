@@ -39,6 +39,9 @@ type CacheChunk = Box<[OnceLock<Type>]>;
 /// Decoded-type cache chunk size (types are cached in chunks allocated on first use).
 const CHUNK: usize = 256;
 
+/// From this many types on, [`Spec::validate`] checks the string table in one pass.
+const NAMES_PASS_MIN_TYPES: usize = 1024;
+
 /// Pointer size assumed for BPF targets.
 pub const POINTER_SIZE: u32 = 8;
 
@@ -79,6 +82,9 @@ pub struct Spec {
     first_id: u32,
     str_base: u32,
     offsets: Vec<u32>,
+    /// Each own type's `BTF_KIND_*`, by index (so that finding the types of a kind reads
+    /// one byte per type).
+    kinds: Vec<u8>,
     /// Decoded types in chunks of [`CHUNK`], each chunk allocated on first use.
     cache: Box<[OnceLock<CacheChunk>]>,
     /// Types with an indexed name (sizes the index).
@@ -158,7 +164,11 @@ impl Spec {
         let str_base = base
             .as_ref()
             .map_or(0, |b| b.str_base + b.layout.strs.len() as u32);
-        let unmarshal::Scan { offsets, named } = unmarshal::scan(
+        let unmarshal::Scan {
+            offsets,
+            kinds,
+            named,
+        } = unmarshal::scan(
             b,
             &layout,
             first_id,
@@ -175,6 +185,7 @@ impl Spec {
             first_id,
             str_base,
             offsets,
+            kinds,
             cache,
             named,
             names: OnceLock::new(),
@@ -208,10 +219,15 @@ impl Spec {
     /// decoding it: types are still decoded on first use, and nothing is allocated here.
     /// A big spec is checked in two halves on two threads when the machine has two CPUs.
     pub fn validate(&self) -> Result<()> {
-        let table = &self.data.bytes()[self.layout.strs.clone()];
-        self.names_valid
-            .get_or_init(|| crate::strings::all_names_valid(table));
         let n = self.offsets.len();
+        // One pass over a big table is cheaper than a UTF-8 check per name; a small spec's
+        // table is mostly other strings (an object's source lines), so its names are
+        // checked one by one.
+        if n >= NAMES_PASS_MIN_TYPES {
+            let table = &self.data.bytes()[self.layout.strs.clone()];
+            self.names_valid
+                .get_or_init(|| crate::strings::all_names_valid(table));
+        }
         if n < unmarshal::PARALLEL_MIN_TYPES || !unmarshal::have_second_cpu() {
             return self.check_types(0..n);
         }
@@ -286,9 +302,11 @@ impl Spec {
     /// The types of kind `kind` defined by this spec, decoding only those (the others'
     /// kinds are read from their headers).
     pub fn types_of_kind(&self, kind: Kind) -> impl Iterator<Item = (TypeId, Result<&Type>)> + '_ {
-        self.ids()
-            .filter(move |&id| self.kind_of(id).ok() == Some(kind))
-            .map(move |id| (id, self.type_by_id(id)))
+        let raw = kind as u8;
+        (self.first_id..)
+            .zip(&self.kinds)
+            .filter(move |&(_, &k)| k == raw)
+            .map(move |(id, _)| (TypeId(id), self.type_by_id(TypeId(id))))
     }
 
     /// The type with id `id` (0 is [`Type::Void`]); decoded on first use.
@@ -343,12 +361,11 @@ impl Spec {
                 .ok_or_else(|| self.out_of_range(id))?
                 .kind_of(id);
         }
-        let off = *self
-            .offsets
+        let kind = *self
+            .kinds
             .get((id.0 - self.first_id) as usize)
-            .ok_or_else(|| self.out_of_range(id))? as usize;
-        let info = self.u32_at(off + 4);
-        Kind::from_raw(crate::raw::info_kind(info)).ok_or_else(|| Error::BadType {
+            .ok_or_else(|| self.out_of_range(id))?;
+        Kind::from_raw(u32::from(kind)).ok_or_else(|| Error::BadType {
             id,
             field: "kind".into(),
             reason: "unknown kind",
@@ -494,10 +511,18 @@ impl Spec {
     /// Checks the name at `off` as [`Spec::name_at`] does, in a few instructions when the
     /// own string table holds only valid names.
     fn check_name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<()> {
-        if off >= self.str_base && self.names_valid.get() == Some(&true) {
+        if off >= self.str_base {
             let table = &self.data.bytes()[self.layout.strs.clone()];
-            if crate::strings::starts_char(table, (off - self.str_base) as usize) {
-                return Ok(());
+            let rel = off - self.str_base;
+            if self.names_valid.get() == Some(&true) {
+                if crate::strings::starts_char(table, rel as usize) {
+                    return Ok(());
+                }
+            } else if let Ok(name) = StringTable::new(table).get_bytes(rel) {
+                // Names are ASCII but for the odd one, which takes the full check.
+                if name.is_ascii() && name.len() <= crate::strings::MAX_NAME_LEN {
+                    return Ok(());
+                }
             }
         }
         self.name_at(id, field, off).map(drop)
@@ -697,9 +722,27 @@ impl Spec {
         &mut self,
         name: &str,
         size: u32,
-        mut var_offset: impl FnMut(TypeId, &str) -> Option<u32>,
+        var_offset: impl FnMut(TypeId, &str) -> Option<u32>,
     ) -> Result<TypeId> {
-        let (id, ds) = self.type_by_name::<Datasec>(name)?;
+        let (id, _) = self.type_by_name::<Datasec>(name)?;
+        self.fixup_datasec_id(id, size, var_offset)?;
+        Ok(id)
+    }
+
+    /// [`Spec::fixup_datasec`] of the DATASEC `id` (no lookup by name).
+    pub fn fixup_datasec_id(
+        &mut self,
+        id: TypeId,
+        size: u32,
+        mut var_offset: impl FnMut(TypeId, &str) -> Option<u32>,
+    ) -> Result<()> {
+        let Type::Datasec(ds) = self.type_by_id(id)? else {
+            return Err(Error::BadType {
+                id,
+                field: "kind".into(),
+                reason: "not a datasec",
+            });
+        };
         let mut ds = ds.clone();
         ds.size = size;
         for v in &mut ds.vars {
@@ -709,8 +752,7 @@ impl Spec {
             }
         }
         ds.vars.sort_by_key(|v| v.offset);
-        self.replace_type(id, Type::Datasec(ds))?;
-        Ok(id)
+        self.replace_type(id, Type::Datasec(ds))
     }
 
     /// Sets the linkage of the FUNC `id` (a hidden global function is verified as a static

@@ -174,6 +174,8 @@ pub(crate) fn scan(
 pub(crate) struct Scan {
     /// Absolute offset of each type's record, by index.
     pub(crate) offsets: Vec<u32>,
+    /// Each type's kind (`BTF_KIND_*`, checked to be known), by index.
+    pub(crate) kinds: Vec<u8>,
     /// Types with an indexed name.
     pub(crate) named: usize,
 }
@@ -244,6 +246,7 @@ fn scan_impl<O: ByteOrder>(
     let base_len = base_strs.map_or(0, |(_, l)| l);
     // Every record is at least 12 bytes: this bounds the vector by the input size.
     let mut offsets = Vec::with_capacity(types.len() / 12);
+    let mut kinds = Vec::with_capacity(types.len() / 12);
     let mut off = 0usize;
     let mut named = 0usize;
     // Pass 1: record offsets, validating headers and name offsets in id order (so the
@@ -283,6 +286,7 @@ fn scan_impl<O: ByteOrder>(
             });
         }
         offsets.push((layout.types.start + off) as u32);
+        kinds.push(kind as u8);
         let name_off = t.name_off.get();
         if name_off != 0 && indexed_kind(kind) {
             // The own table ends with NUL (checked with the header), so any offset inside
@@ -314,7 +318,12 @@ fn scan_impl<O: ByteOrder>(
     // The capacity was a bound from the section size (12 bytes per record); give back
     // the unused part (in place).
     offsets.shrink_to_fit();
-    Ok(Scan { offsets, named })
+    kinds.shrink_to_fit();
+    Ok(Scan {
+        offsets,
+        kinds,
+        named,
+    })
 }
 
 /// Below this many types the name pass runs on the calling thread only.

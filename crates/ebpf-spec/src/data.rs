@@ -13,9 +13,9 @@
 
 use std::collections::BTreeMap;
 
-use ebpf_btf::{Datasec, Spec};
+use ebpf_btf::Spec;
 
-use crate::datasec::KCONFIG_SECTION;
+use crate::datasec::{KCONFIG_SECTION, datasec_by_name};
 use crate::elf::{ElfFile, SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, Section};
 use crate::error::{Error, Result};
 use crate::limits::{Limits, check_total};
@@ -86,7 +86,7 @@ pub(crate) fn load_data_maps(
     maps: &mut BTreeMap<String, MapSpec>,
     limits: &Limits,
 ) -> Result<()> {
-    let kconfig = btf.and_then(|b| b.type_by_name::<Datasec>(KCONFIG_SECTION).ok());
+    let kconfig = btf.and_then(|b| datasec_by_name(b, KCONFIG_SECTION));
     for section in elf.sections.iter().filter(|s| data_kind(s).is_some()) {
         section_size(section)?;
     }
@@ -125,7 +125,7 @@ pub(crate) fn load_data_maps(
             m.freeze = true;
         }
         m.value_type = btf
-            .and_then(|b| b.type_by_name::<Datasec>(section.name).ok())
+            .and_then(|b| datasec_by_name(b, section.name))
             .map(|(id, _)| id);
         m.contents.push(MapEntry {
             key: MapKey::Index(0),
@@ -134,7 +134,7 @@ pub(crate) fn load_data_maps(
         maps.insert(section.name.to_owned(), m);
     }
     if let Some(btf) = btf {
-        if let Ok((id, ds)) = btf.type_by_name::<Datasec>(KCONFIG_SECTION) {
+        if let Some((id, ds)) = datasec_by_name(btf, KCONFIG_SECTION) {
             if ds.size > MAX_DATA_SECTION_SIZE {
                 return Err(Error::BadSection {
                     section: KCONFIG_SECTION.into(),

@@ -12,7 +12,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use ebpf_btf::{Datasec, Kind, Spec, Type, TypeId, VarLinkage};
 
@@ -39,6 +39,16 @@ pub(crate) fn datasecs(spec: &Spec) -> Vec<(TypeId, String)> {
             _ => None,
         })
         .collect()
+}
+
+/// The datasec named `name`, found among the datasecs only (a lookup by name would
+/// index every name of the spec, which opening an object needs nowhere else).
+pub(crate) fn datasec_by_name<'s>(spec: &'s Spec, name: &str) -> Option<(TypeId, &'s Datasec)> {
+    spec.types_of_kind(Kind::Datasec)
+        .find_map(|(id, t)| match t {
+            Ok(Type::Datasec(ds)) if ds.name == name => Some((id, ds)),
+            _ => None,
+        })
 }
 
 /// The offsets `.kconfig` variables get, as libbpf lays them out: sorted by alignment
@@ -102,7 +112,7 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
         }
         if name == KCONFIG_SECTION {
             let (offsets, size) = kconfig_layout(spec, &ds)?;
-            fixup(spec, &name, size, |_, v| offsets.get(v).copied())?;
+            fixup(spec, id, &name, size, |_, v| offsets.get(v).copied())?;
             continue;
         }
         let Some(section) = elf.section_by_name(&name) else {
@@ -120,7 +130,24 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
         } else {
             ds.size
         };
-        let symbols = elf.symbols_in(section.index);
+        // The object symbol of each name: the global one; failing that, the first local
+        // one (a global variable whose symbol is static is an error the maps or variables
+        // report better).
+        let mut by_name: HashMap<&str, &Symbol<'_>> = HashMap::new();
+        for sym in elf.symbols_in(section.index) {
+            if sym.kind != STT_OBJECT {
+                continue;
+            }
+            let global = matches!(sym.bind, STB_GLOBAL | STB_WEAK);
+            by_name
+                .entry(sym.name)
+                .and_modify(|have| {
+                    if global && !matches!(have.bind, STB_GLOBAL | STB_WEAK) {
+                        *have = sym;
+                    }
+                })
+                .or_insert(sym);
+        }
         let mut offsets: BTreeMap<TypeId, u32> = BTreeMap::new();
         let mut hidden = Vec::new();
         for v in &ds.vars {
@@ -130,18 +157,7 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
             if var.linkage != VarLinkage::Global {
                 continue;
             }
-            // The global symbol of that name; failing that, a local one (a global variable
-            // whose symbol is static is an error the maps or variables report better).
-            let named: Vec<&Symbol<'_>> = symbols
-                .iter()
-                .copied()
-                .filter(|s| s.name == var.name && s.kind == STT_OBJECT)
-                .collect();
-            let sym = named
-                .iter()
-                .find(|s| matches!(s.bind, STB_GLOBAL | STB_WEAK))
-                .or(named.first());
-            let Some(sym) = sym else {
+            let Some(sym) = by_name.get(var.name.as_str()) else {
                 return Err(Error::BtfMismatch {
                     section: format!("datasec '{name}'"),
                     reason: format!("variable '{}' has no elf symbol", var.name),
@@ -166,7 +182,7 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
                 hidden.push(v.type_id);
             }
         }
-        fixup(spec, &name, size, |id, _| offsets.get(&id).copied())?;
+        fixup(spec, id, &name, size, |id, _| offsets.get(&id).copied())?;
         for var in hidden {
             spec.set_var_linkage(var, VarLinkage::Static)
                 .map_err(btf_err(&name))?;
@@ -177,13 +193,13 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
 
 fn fixup(
     spec: &mut Spec,
+    id: TypeId,
     name: &str,
     size: u32,
     offset: impl FnMut(TypeId, &str) -> Option<u32>,
 ) -> Result<()> {
-    spec.fixup_datasec(name, size, offset)
-        .map_err(btf_err(name))?;
-    Ok(())
+    spec.fixup_datasec_id(id, size, offset)
+        .map_err(btf_err(name))
 }
 
 /// One entry of a datasec.
@@ -201,7 +217,7 @@ pub(crate) struct DatasecVar {
 
 /// The variables of datasec `name` (none if there is no such datasec).
 pub(crate) fn datasec_vars(spec: &Spec, name: &str) -> Result<Vec<DatasecVar>> {
-    let Ok((_, ds)) = spec.type_by_name::<Datasec>(name) else {
+    let Some((_, ds)) = datasec_by_name(spec, name) else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();

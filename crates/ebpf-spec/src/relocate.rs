@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ebpf_asm::{ExtensionRows, Instructions, PseudoCall, PseudoLoad, SLOT_SIZE};
-use ebpf_btf::{Datasec, FuncLinkage, Kind, RawExtInfo, Spec, Type, TypeId};
+use ebpf_btf::{FuncLinkage, Kind, RawExtInfo, Spec, Type, TypeId};
 
 use crate::arena::is_arena_section;
 use crate::btf_maps::MAPS_SECTION;
@@ -104,7 +104,7 @@ impl Externs {
             move |source| Error::Btf { section, source }
         };
         for section in [KCONFIG_SECTION, KSYMS_SECTION] {
-            let Ok((_, ds)) = btf.type_by_name::<Datasec>(section) else {
+            let Some((_, ds)) = crate::datasec::datasec_by_name(btf, section) else {
                 continue;
             };
             for v in &ds.vars {
