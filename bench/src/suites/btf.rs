@@ -147,6 +147,13 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
         });
     }
 
+    let lookups = [
+        ("btf_lookup_hit_task_struct", "task_struct"),
+        ("btf_lookup_miss", "ebpf_rs_no_such_type"),
+    ];
+    if !lookups.iter().any(|(name, _)| ctx.wants(name)) {
+        return rows;
+    }
     let ours = Spec::parse_lazy(data.clone()).ok();
     // Built before timing: these rows are lookups (`_file_then_lookup` times the build).
     // Left to the first timed call, a slow build could end calibration after one call.
@@ -155,10 +162,7 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
     }
     let lb = libbpf::Btf::from_bytes(&data);
     let ay = aya::parse_btf(&data);
-    for (name, needle) in [
-        ("btf_lookup_hit_task_struct", "task_struct"),
-        ("btf_lookup_miss", "ebpf_rs_no_such_type"),
-    ] {
+    for (name, needle) in lookups {
         if !ctx.wants(name) {
             continue;
         }

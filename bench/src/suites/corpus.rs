@@ -47,6 +47,7 @@ fn corpus_objects() -> (String, Vec<PathBuf>) {
 
 /// One object both ours and libbpf open, with its measures.
 struct Object {
+    name: String,
     data: Vec<u8>,
     insns: usize,
     relocs: usize,
@@ -123,6 +124,10 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
         let insns = spec.programs.values().map(|p| p.instructions.len()).sum();
         let relocs = relocation_count(&data);
         objects.push(Object {
+            name: p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             data,
             insns,
             relocs,
@@ -169,6 +174,19 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
         totals[1] += theirs;
         totals[2] += secs[2].unwrap_or(0.0);
         timed.push((o, ours, theirs));
+    }
+    // Where the difference is: the objects that cost us the most time over libbpf.
+    let mut excess: Vec<&(&Object, f64, f64)> = timed.iter().collect();
+    excess.sort_by(|a, b| (b.1 - b.2).total_cmp(&(a.1 - a.2)));
+    for (o, ours, theirs) in excess.iter().take(5) {
+        eprintln!(
+            "corpus: {}: ours {:.1} µs, libbpf {:.1} µs ({} bytes, {} instructions)",
+            o.name,
+            ours * 1e6,
+            theirs * 1e6,
+            o.data.len(),
+            o.insns
+        );
     }
     let ms = |s: f64| Some(Unit::Millis.convert_secs_per_op(s));
     rows.push(Row {
