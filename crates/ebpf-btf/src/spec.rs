@@ -27,8 +27,10 @@ use crate::error::{Error, Result};
 use crate::names::{FlavouredIndex, NameIndex, essential_len};
 use crate::raw::Endian;
 use crate::strings::StringTable;
-use crate::types::{Datasec, FuncLinkage, Kind, Type, TypeId, TypeVariant, VarLinkage};
+use crate::types::{Kind, Type, TypeId, TypeVariant};
 use crate::unmarshal;
+
+mod edit;
 
 /// How deep typedef/qualifier/array chains are followed before giving up (libbpf uses 32).
 pub const MAX_RESOLVE_DEPTH: usize = 32;
@@ -220,15 +222,21 @@ impl Spec {
     /// A big spec is checked in two halves on two threads when the machine has two CPUs.
     pub fn validate(&self) -> Result<()> {
         let n = self.offsets.len();
+        let parallel = n >= unmarshal::PARALLEL_MIN_TYPES && unmarshal::have_second_cpu();
         // One pass over a big table is cheaper than a UTF-8 check per name; a small spec's
         // table is mostly other strings (an object's source lines), so its names are
         // checked one by one.
         if n >= NAMES_PASS_MIN_TYPES {
             let table = &self.data.bytes()[self.layout.strs.clone()];
-            self.names_valid
-                .get_or_init(|| crate::strings::all_names_valid(table));
+            self.names_valid.get_or_init(|| {
+                if parallel {
+                    crate::strings::all_names_valid_in_halves(table)
+                } else {
+                    crate::strings::all_names_valid(table)
+                }
+            });
         }
-        if n < unmarshal::PARALLEL_MIN_TYPES || !unmarshal::have_second_cpu() {
+        if !parallel {
             return self.check_types(0..n);
         }
         let (lo, hi) = std::thread::scope(|scope| {
@@ -687,106 +695,6 @@ impl Spec {
         memo.insert(id, Some(a));
         Ok(a)
     }
-
-    /// Replaces type `id` (which must belong to this spec, not its base).
-    pub fn replace_type(&mut self, id: TypeId, t: Type) -> Result<()> {
-        if id.0 < self.first_id {
-            return Err(self.out_of_range(id));
-        }
-        let idx = (id.0 - self.first_id) as usize;
-        let count = self.next_id().0;
-        if idx >= self.offsets.len() {
-            return Err(Error::TypeIdOutOfRange { id, count });
-        }
-        let chunk = self
-            .cache
-            .get_mut(idx / CHUNK)
-            .ok_or(Error::TypeIdOutOfRange { id, count })?;
-        if chunk.get().is_none() {
-            *chunk = OnceLock::from(new_chunk(self.offsets.len(), idx));
-        }
-        let slot = chunk
-            .get_mut()
-            .and_then(|c| c.get_mut(idx % CHUNK))
-            .ok_or(Error::TypeIdOutOfRange { id, count })?;
-        *slot = OnceLock::from(t);
-        Ok(())
-    }
-
-    /// Fixes up a DATASEC from ELF data, as the loader must do for object files (clang
-    /// emits size 0): sets the section `size`, each entry's offset from
-    /// `var_offset(entry type id, entry name)` (unchanged where it returns `None`), and sorts
-    /// the entries by offset. The type id tells apart entries of the same name (static
-    /// variables of different source files in a linked object). Returns the datasec's id.
-    pub fn fixup_datasec(
-        &mut self,
-        name: &str,
-        size: u32,
-        var_offset: impl FnMut(TypeId, &str) -> Option<u32>,
-    ) -> Result<TypeId> {
-        let (id, _) = self.type_by_name::<Datasec>(name)?;
-        self.fixup_datasec_id(id, size, var_offset)?;
-        Ok(id)
-    }
-
-    /// [`Spec::fixup_datasec`] of the DATASEC `id` (no lookup by name).
-    pub fn fixup_datasec_id(
-        &mut self,
-        id: TypeId,
-        size: u32,
-        mut var_offset: impl FnMut(TypeId, &str) -> Option<u32>,
-    ) -> Result<()> {
-        let Type::Datasec(ds) = self.type_by_id(id)? else {
-            return Err(Error::BadType {
-                id,
-                field: "kind".into(),
-                reason: "not a datasec",
-            });
-        };
-        let mut ds = ds.clone();
-        ds.size = size;
-        for v in &mut ds.vars {
-            let vname = self.type_name(v.type_id)?;
-            if let Some(off) = var_offset(v.type_id, vname) {
-                v.offset = off;
-            }
-        }
-        ds.vars.sort_by_key(|v| v.offset);
-        self.replace_type(id, Type::Datasec(ds))
-    }
-
-    /// Sets the linkage of the FUNC `id` (a hidden global function is verified as a static
-    /// one, as libbpf arranges).
-    pub fn set_func_linkage(&mut self, id: TypeId, linkage: FuncLinkage) -> Result<()> {
-        match self.type_by_id(id)? {
-            Type::Func(f) => {
-                let mut f = f.clone();
-                f.linkage = linkage;
-                self.replace_type(id, Type::Func(f))
-            }
-            _ => Err(Error::BadType {
-                id,
-                field: "kind".into(),
-                reason: "not a func",
-            }),
-        }
-    }
-
-    /// Sets the linkage of the VAR `id` (from the ELF symbol's binding).
-    pub fn set_var_linkage(&mut self, id: TypeId, linkage: VarLinkage) -> Result<()> {
-        match self.type_by_id(id)? {
-            Type::Var(v) => {
-                let mut v = v.clone();
-                v.linkage = linkage;
-                self.replace_type(id, Type::Var(v))
-            }
-            _ => Err(Error::BadType {
-                id,
-                field: "kind".into(),
-                reason: "not a var",
-            }),
-        }
-    }
 }
 
 impl unmarshal::Source for Spec {
@@ -804,6 +712,11 @@ impl unmarshal::Source for Spec {
 
     fn check_name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<()> {
         Spec::check_name_at(self, id, field, off)
+    }
+
+    fn valid_names(&self) -> Option<(&[u8], u32)> {
+        (self.names_valid.get() == Some(&true))
+            .then(|| (&self.data.bytes()[self.layout.strs.clone()], self.str_base))
     }
 
     fn string_bytes(&self, off: u32) -> Option<&[u8]> {

@@ -107,6 +107,24 @@ pub(crate) fn all_names_valid(table: &[u8]) -> bool {
     rest.len() <= MAX_NAME_LEN
 }
 
+/// [`all_names_valid`] of the two halves of `table` (cut after a NUL, so
+/// that each holds whole strings) on two threads.
+pub(crate) fn all_names_valid_in_halves(table: &[u8]) -> bool {
+    let mid = table.len() / 2;
+    let cut = table[mid..]
+        .iter()
+        .position(|&b| b == 0)
+        .map_or(table.len(), |p| mid + p + 1);
+    let (lo, hi) = table.split_at(cut);
+    std::thread::scope(|scope| {
+        let hi_valid = scope.spawn(|| all_names_valid(hi));
+        let lo_valid = all_names_valid(lo);
+        // Should the thread fail (nothing in it panics), its half is checked here.
+        let hi_valid = hi_valid.join().unwrap_or_else(|_| all_names_valid(hi));
+        lo_valid && hi_valid
+    })
+}
+
 /// Whether offset `off` of `table` is inside it and starts a UTF-8 character (is not a
 /// continuation byte).
 pub(crate) fn starts_char(table: &[u8], off: usize) -> bool {
@@ -185,7 +203,9 @@ impl StringTableBuilder {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_NAME_LEN, all_names_valid, nul_position, starts_char};
+    use super::{
+        MAX_NAME_LEN, all_names_valid, all_names_valid_in_halves, nul_position, starts_char,
+    };
 
     #[test]
     fn names_valid_in_one_pass() {
@@ -200,6 +220,21 @@ mod tests {
         assert!(!all_names_valid(&long));
         long.remove(1);
         assert!(all_names_valid(&long));
+    }
+
+    #[test]
+    fn halves_agree_with_one_pass() {
+        let long = "a".repeat(MAX_NAME_LEN + 1);
+        let tables: [Vec<u8>; 5] = [
+            b"\0int\0long\0".to_vec(),
+            b"\0int\0caf\xe9\0".to_vec(),
+            [b"\0".as_slice(), long.as_bytes(), b"\0x\0".as_slice()].concat(),
+            [b"\0x\0".as_slice(), long.as_bytes(), b"\0".as_slice()].concat(),
+            b"\0\xc3\xa9t\xc3\xa9\0".to_vec(),
+        ];
+        for t in &tables {
+            assert_eq!(all_names_valid_in_halves(t), all_names_valid(t), "{t:?}");
+        }
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub(crate) trait Source: Sync {
     fn name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<&str>;
     /// Checks the name at `off` as [`Source::name_at`] does, without returning it.
     fn check_name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<()>;
+    /// The own string table and the offset of its first string, when every string in it is
+    /// known to be a valid name: then the name at an offset is valid if the offset starts a
+    /// character of that table ([`quick_name`]).
+    fn valid_names(&self) -> Option<(&[u8], u32)>;
     /// The NUL-terminated bytes at `off` in this spec's strings, if in range.
     fn string_bytes(&self, off: u32) -> Option<&[u8]>;
 }
@@ -468,6 +472,14 @@ fn bad(id: TypeId, field: impl Into<String>, reason: &'static str) -> Error {
     }
 }
 
+/// Whether the name at `off` passes the test [`Source::valid_names`] allows: inside the
+/// table of valid names, at the start of a character. A name that fails it may still be
+/// valid (a base spec's string); the full check decides.
+#[inline(always)]
+fn quick_name((table, base): (&[u8], u32), off: u32) -> bool {
+    off >= base && crate::strings::starts_char(table, (off - base) as usize)
+}
+
 /// Decodes one record, checking every field; with `BUILD` false only checks (names are
 /// left empty and member lists unfilled, so nothing is allocated).
 fn decode_impl<O: ByteOrder, S: Source, const BUILD: bool>(
@@ -503,6 +515,10 @@ fn decode_impl<O: ByteOrder, S: Source, const BUILD: bool>(
     };
     // Room for the members, parameters or values only when building.
     let room = if BUILD { vlen } else { 0 };
+    // Only checking, with a table of valid names: a list whose entries all pass the quick
+    // tests (the same tests the entry checks start with) skips the entry checks; otherwise
+    // they run, and report the entry at fault.
+    let quick = if BUILD { None } else { spec.valid_names() };
     let tname = || name(&|| "name_off".into(), t.name_off.get());
     let no_name = |k: &'static str| -> Result<()> {
         if t.name_off.get() != 0 {
@@ -575,7 +591,11 @@ fn decode_impl<O: ByteOrder, S: Source, const BUILD: bool>(
             let (ms, _) = <[raw::btf_member<O>]>::ref_from_prefix_with_elems(rest, vlen)
                 .map_err(|_| bad(id, "vlen", "members truncated"))?;
             let mut members = Vec::with_capacity(room);
-            for (i, m) in ms.iter().enumerate() {
+            let checked = quick.is_some_and(|q| {
+                ms.iter()
+                    .all(|m| quick_name(q, m.name_off.get()) && m.r#type.get() < next)
+            });
+            for (i, m) in ms.iter().enumerate().filter(|_| !checked) {
                 let o = m.offset.get();
                 let (bit_offset, bitfield_size) = if kflag {
                     (o & 0x00ff_ffff, o >> 24)
@@ -607,7 +627,8 @@ fn decode_impl<O: ByteOrder, S: Source, const BUILD: bool>(
             let (vs, _) = <[raw::btf_enum<O>]>::ref_from_prefix_with_elems(rest, vlen)
                 .map_err(|_| bad(id, "vlen", "values truncated"))?;
             let mut values = Vec::with_capacity(room);
-            for (i, v) in vs.iter().enumerate() {
+            let checked = quick.is_some_and(|q| vs.iter().all(|v| quick_name(q, v.name_off.get())));
+            for (i, v) in vs.iter().enumerate().filter(|_| !checked) {
                 let val = v.val.get();
                 let item = EnumValue {
                     name: name(&|| format!("value {i} name_off"), v.name_off.get())?,
@@ -687,8 +708,13 @@ fn decode_impl<O: ByteOrder, S: Source, const BUILD: bool>(
             let (ps, _) = <[raw::btf_param<O>]>::ref_from_prefix_with_elems(rest, vlen)
                 .map_err(|_| bad(id, "vlen", "params truncated"))?;
             let mut params = Vec::with_capacity(room);
+            // The variadic marker (type 0, no name) passes the quick tests too.
+            let checked = quick.is_some_and(|q| {
+                ps.iter()
+                    .all(|p| quick_name(q, p.name_off.get()) && p.r#type.get() < next)
+            });
             let mut variadic = false;
-            for (i, p) in ps.iter().enumerate() {
+            for (i, p) in ps.iter().enumerate().filter(|_| !checked) {
                 let (n, ty) = (p.name_off.get(), p.r#type.get());
                 if ty == 0 && n == 0 && i + 1 == vlen {
                     variadic = true;
