@@ -134,7 +134,6 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
             // whose symbol is static is an error the maps or variables report better).
             let named: Vec<&Symbol<'_>> = symbols
                 .iter()
-                .copied()
                 .filter(|s| s.name == var.name && s.kind == STT_OBJECT)
                 .collect();
             let sym = named
