@@ -9,12 +9,16 @@
 //! assert!(ebpf_spec::CollectionSpec::from_elf(b"\x7fELF").is_err());
 //! ```
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::ops::Range;
 
 use ebpf_asm::Endianness;
-use goblin::elf::Elf;
+use goblin::container::{Container, Ctx, Endian};
+use goblin::elf::{Elf, RelocSection, SectionHeader, Symtab};
 
+use crate::btf_maps::MAPS_SECTION;
 use crate::error::{Error, Result};
+use crate::struct_ops::is_struct_ops_section;
 
 /// The section of subprograms shared by every program: a C file's functions
 /// without a `SEC(...)`.
@@ -27,6 +31,7 @@ const ET_REL: u16 = 1;
 
 pub(crate) const SHT_PROGBITS: u32 = 1;
 pub(crate) const SHT_NOBITS: u32 = 8;
+const SHT_SYMTAB: u32 = 2;
 const SHT_REL: u32 = 9;
 const SHT_RELA: u32 = 4;
 pub(crate) const SHF_EXECINSTR: u64 = 0x4;
@@ -42,6 +47,8 @@ pub(crate) const STV_DEFAULT: u8 = 0;
 pub(crate) const SHN_UNDEF: usize = 0;
 /// First reserved section index (`SHN_LORESERVE`): absolute, common, xindex.
 const SHN_LORESERVE: usize = 0xff00;
+/// `SHN_XINDEX`: the real index is elsewhere (for `e_shstrndx`: the null section's `sh_link`).
+const SHN_XINDEX: usize = 0xffff;
 
 /// `R_BPF_NONE`.
 pub(crate) const R_BPF_NONE: u32 = 0;
@@ -71,19 +78,14 @@ pub(crate) struct Section<'a> {
     pub data: &'a [u8],
     /// `sh_size` (the size of a `.bss` too).
     pub size: u64,
+    /// Where its relocations are in [`ElfFile::relocs`] (see [`ElfFile::relocs_for`]).
+    relocs: Range<usize>,
 }
 
 impl Section<'_> {
     /// Whether this holds instructions.
     pub fn is_program(&self) -> bool {
         self.kind == SHT_PROGBITS && self.flags & SHF_EXECINSTR != 0
-    }
-
-    /// Whether this is `.BTF`, `.BTF.ext` or DWARF: never code, maps nor struct_ops, so
-    /// nothing reads its relocations.
-    fn is_debug_info(&self) -> bool {
-        !self.is_program()
-            && (self.name == ".BTF" || self.name == ".BTF.ext" || self.name.starts_with(".debug_"))
     }
 }
 
@@ -123,6 +125,19 @@ pub(crate) struct Reloc {
     pub addend: i64,
 }
 
+/// A function symbol's place, with the name [`ElfFile::function_name`] gives it.
+#[derive(Debug)]
+struct Function<'a> {
+    /// `st_shndx`.
+    section: usize,
+    /// `st_value`.
+    value: u64,
+    /// The first symbol at this place.
+    symbol: usize,
+    /// The symbol's name, or `name@0xOFFSET` (see [`ElfFile::function_name`]).
+    name: Cow<'a, str>,
+}
+
 /// A parsed object.
 #[derive(Debug)]
 pub(crate) struct ElfFile<'a> {
@@ -132,33 +147,108 @@ pub(crate) struct ElfFile<'a> {
     pub sections: Vec<Section<'a>>,
     /// Symbols by index.
     pub symbols: Vec<Symbol<'a>>,
-    /// Relocations by the index of the section they apply to, in file order.
-    pub relocs: BTreeMap<usize, Vec<Reloc>>,
-    /// `STT_FUNC` symbols by (section, offset): the first symbol index at each place, and
-    /// the function's name (see [`ElfFile::function_name`]).
-    functions: BTreeMap<(usize, u64), (usize, String)>,
+    /// The symbols other than `STT_SECTION` ones, sorted by (section, offset, index): each
+    /// section's are a run (see [`ElfFile::symbols_in`]).
+    by_place: Vec<Symbol<'a>>,
+    /// The relocations of the sections that can need them, grouped by target section (each
+    /// section's [`Section::relocs`] is its run), in file order within a section.
+    relocs: Vec<Reloc>,
+    /// The `STT_FUNC` places, sorted by (section, offset).
+    functions: Vec<Function<'a>>,
 }
 
-/// The `STT_FUNC` symbols by (section, offset), first symbol index at each place, with the
-/// names [`ElfFile::function_name`] gives them.
-fn function_names(symbols: &[Symbol<'_>]) -> BTreeMap<(usize, u64), (usize, String)> {
-    let mut first: BTreeMap<(usize, u64), &Symbol<'_>> = BTreeMap::new();
-    for s in symbols.iter().filter(|s| s.kind == STT_FUNC) {
-        first.entry((s.section, s.value)).or_insert(s);
+/// A string table, checked as UTF-8 once; names are borrowed from it.
+#[derive(Clone, Copy, Default)]
+struct Strings<'a>(&'a str);
+
+impl<'a> Strings<'a> {
+    /// The string table in section header `sh`; `what` names it in errors.
+    fn read(bytes: &'a [u8], sh: &SectionHeader, what: &str) -> Result<Self> {
+        sh.check_size(bytes.len()).map_err(elf_err)?;
+        let data = usize::try_from(sh.sh_offset)
+            .ok()
+            .zip(usize::try_from(sh.sh_size).ok())
+            .and_then(|(start, size)| bytes.get(start..start.checked_add(size)?))
+            .ok_or_else(|| {
+                Error::Elf(format!(
+                    "{what}: string table at offset {} size {} past end of file",
+                    sh.sh_offset, sh.sh_size
+                ))
+            })?;
+        match std::str::from_utf8(data) {
+            Ok(s) => Ok(Strings(s)),
+            Err(e) => Err(Error::Elf(format!(
+                "{what}: invalid utf-8 at byte {} of the string table",
+                e.valid_up_to()
+            ))),
+        }
     }
-    let mut places: BTreeMap<&str, usize> = BTreeMap::new();
-    for s in first.values() {
-        *places.entry(s.name).or_default() += 1;
+
+    /// The NUL-terminated string at byte `offset` (empty when out of range or not at a
+    /// character boundary).
+    fn get(self, offset: usize) -> &'a str {
+        let s = self.0.get(offset..).unwrap_or("");
+        // Names are short: a plain scan beats `memchr`'s setup.
+        let end = s.bytes().position(|b| b == 0).unwrap_or(s.len());
+        &s[..end]
+    }
+}
+
+/// The string table `index` names (`SHN_XINDEX`: the one in the null section's `sh_link`);
+/// none when out of range.
+fn string_table<'a>(
+    bytes: &'a [u8],
+    headers: &[SectionHeader],
+    mut index: usize,
+    what: &str,
+) -> Result<Strings<'a>> {
+    if index == SHN_XINDEX {
+        let Some(null) = headers.first() else {
+            return Ok(Strings::default());
+        };
+        index = null.sh_link as usize;
+    }
+    match headers.get(index) {
+        Some(sh) => Strings::read(bytes, sh, what),
+        None => Ok(Strings::default()),
+    }
+}
+
+/// The function places of `by_place` (symbols sorted by section, offset and index), the
+/// first symbol at each, with the names [`ElfFile::function_name`] gives them.
+fn function_names<'a>(by_place: &[Symbol<'a>]) -> Vec<Function<'a>> {
+    let mut first: Vec<&Symbol<'a>> = Vec::new();
+    for s in by_place.iter().filter(|s| s.kind == STT_FUNC) {
+        if first
+            .last()
+            .is_none_or(|f| (f.section, f.value) != (s.section, s.value))
+        {
+            first.push(s);
+        }
+    }
+    // The names of static functions that share them with another function.
+    let mut shared: Vec<&str> = Vec::new();
+    if first.iter().any(|s| s.bind == STB_LOCAL) {
+        let mut names: Vec<&str> = first.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        shared = names
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        shared.dedup();
     }
     first
         .into_iter()
-        .map(|(at, s)| {
-            let name = if s.bind == STB_LOCAL && places[s.name] > 1 {
-                format!("{}@{:#x}", s.name, s.value)
+        .map(|s| Function {
+            section: s.section,
+            value: s.value,
+            symbol: s.index,
+            name: if s.bind == STB_LOCAL && shared.binary_search(&s.name).is_ok() {
+                Cow::Owned(format!("{}@{:#x}", s.name, s.value))
             } else {
-                s.name.to_owned()
-            };
-            (at, (s.index, name))
+                Cow::Borrowed(s.name)
+            },
         })
         .collect()
 }
@@ -167,14 +257,24 @@ fn elf_err(e: goblin::error::Error) -> Error {
     Error::Elf(e.to_string().to_lowercase())
 }
 
+/// Whether anything reads the relocations of `section`: code, `.maps` and struct_ops
+/// data. The others' (`.BTF`, `.BTF.ext`, DWARF, global data) are checked, not copied.
+fn relocs_used(section: &Section<'_>) -> bool {
+    section.is_program() || section.name == MAPS_SECTION || is_struct_ops_section(section.name)
+}
+
 impl<'a> ElfFile<'a> {
     /// Parses and bounds-checks `bytes`.
+    ///
+    /// Only what an object needs is read (goblin's lazy API): the section headers, the
+    /// symbol table and the relocation sections; the program headers and any dynamic or
+    /// symbol version sections, which a relocatable object has no use for, are not.
     pub fn parse(bytes: &'a [u8]) -> Result<ElfFile<'a>> {
         // Said plainly, rather than goblin's "invalid magic number: 0x...".
         if !bytes.starts_with(b"\x7fELF") {
             return Err(Error::Elf("not an ELF file".into()));
         }
-        let elf = Elf::parse(bytes).map_err(elf_err)?;
+        let elf = Elf::lazy_parse(Elf::parse_header(bytes).map_err(elf_err)?).map_err(elf_err)?;
         if elf.header.e_type != ET_REL {
             return Err(Error::NotBpf {
                 reason: format!("elf type {} is not ET_REL", elf.header.e_type),
@@ -195,10 +295,31 @@ impl<'a> ElfFile<'a> {
         } else {
             Endianness::Big
         };
+        let ctx = Ctx::new(
+            Container::Big,
+            if elf.little_endian {
+                Endian::Little
+            } else {
+                Endian::Big
+            },
+        );
+        let headers = SectionHeader::parse(
+            bytes,
+            elf.header.e_shoff as usize,
+            usize::from(elf.header.e_shnum),
+            ctx,
+        )
+        .map_err(elf_err)?;
+        let shstrtab = string_table(
+            bytes,
+            &headers,
+            usize::from(elf.header.e_shstrndx),
+            "section names",
+        )?;
 
-        let mut sections = Vec::with_capacity(elf.section_headers.len());
-        for (index, sh) in elf.section_headers.iter().enumerate() {
-            let name = elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("");
+        let mut sections = Vec::with_capacity(headers.len());
+        for (index, sh) in headers.iter().enumerate() {
+            let name = shstrtab.get(sh.sh_name);
             let data: &[u8] = if sh.sh_type == SHT_NOBITS || index == 0 {
                 &[]
             } else {
@@ -225,72 +346,24 @@ impl<'a> ElfFile<'a> {
                 flags: sh.sh_flags,
                 data,
                 size: sh.sh_size,
+                relocs: 0..0,
             });
         }
 
-        let mut symbols = Vec::with_capacity(elf.syms.len());
-        for (index, sym) in elf.syms.iter().enumerate() {
-            let section = sym.st_shndx;
-            let kind = sym.st_type();
-            let mut name = elf.strtab.get_at(sym.st_name).unwrap_or("");
-            if kind == STT_SECTION && name.is_empty() {
-                if let Some(s) = sections.get(section) {
-                    name = s.name;
-                }
-            }
-            symbols.push(Symbol {
-                index,
-                name,
-                kind,
-                bind: sym.st_bind(),
-                visibility: sym.st_visibility(),
-                section,
-                value: sym.st_value,
-                size: sym.st_size,
-            });
-        }
-
-        let mut relocs: BTreeMap<usize, Vec<Reloc>> = BTreeMap::new();
-        for (shdr_index, rs) in &elf.shdr_relocs {
-            let Some(sh) = elf.section_headers.get(*shdr_index) else {
-                continue;
-            };
-            if sh.sh_type != SHT_REL && sh.sh_type != SHT_RELA {
-                continue;
-            }
-            let target = sh.sh_info as usize;
-            let rel_name = sections
-                .get(*shdr_index)
-                .map(|s| s.name.to_owned())
-                .unwrap_or_default();
-            if target == 0 || target >= sections.len() {
-                return Err(Error::BadSection {
-                    section: rel_name,
-                    reason: format!("relocations apply to missing section {target}"),
-                });
-            }
-            // Relocations of BTF and DWARF are never applied (`R_BPF_64_NODYLD32`, ...):
-            // checked above, not copied. They are most of an object's relocations.
-            if sections[target].is_debug_info() {
-                continue;
-            }
-            let list = relocs.entry(target).or_default();
-            list.reserve(rs.len());
-            for (index, r) in rs.iter().enumerate() {
-                list.push(Reloc {
-                    index,
-                    offset: r.r_offset,
-                    symbol: r.r_sym,
-                    kind: r.r_type,
-                    addend: r.r_addend.unwrap_or(0),
-                });
-            }
-        }
-        let functions = function_names(&symbols);
+        let symbols = read_symbols(bytes, &headers, &sections, ctx)?;
+        let relocs = read_relocs(bytes, &headers, &mut sections, ctx)?;
+        let mut by_place: Vec<Symbol<'a>> = symbols
+            .iter()
+            .filter(|s| s.kind != STT_SECTION)
+            .cloned()
+            .collect();
+        by_place.sort_unstable_by_key(|s| (s.section, s.value, s.index));
+        let functions = function_names(&by_place);
         Ok(ElfFile {
             order,
             sections,
             symbols,
+            by_place,
             relocs,
             functions,
         })
@@ -309,22 +382,26 @@ impl<'a> ElfFile<'a> {
         self.sections.get(index)
     }
 
-    /// The symbols defined in section `index`, sorted by offset then symbol index.
-    pub fn symbols_in(&self, index: usize) -> Vec<&Symbol<'a>> {
-        let mut v: Vec<&Symbol<'a>> = self
-            .symbols
-            .iter()
-            .filter(|s| s.section == index && s.kind != STT_SECTION)
-            .collect();
-        v.sort_by_key(|s| (s.value, s.index));
-        v
+    /// The symbols defined in section `index` (`STT_SECTION` ones aside), sorted by offset
+    /// then symbol index.
+    pub fn symbols_in(&self, index: usize) -> &[Symbol<'a>] {
+        let start = self.by_place.partition_point(|s| s.section < index);
+        let len = self.by_place[start..].partition_point(|s| s.section == index);
+        &self.by_place[start..start + len]
+    }
+
+    /// The place of the function symbol at byte `offset` of section `index`.
+    fn function(&self, index: usize, offset: u64) -> Option<&Function<'a>> {
+        self.functions
+            .binary_search_by_key(&(index, offset), |f| (f.section, f.value))
+            .ok()
+            .map(|i| &self.functions[i])
     }
 
     /// The function symbol at byte `offset` of section `index`.
     pub fn function_at(&self, index: usize, offset: u64) -> Option<&Symbol<'a>> {
-        self.functions
-            .get(&(index, offset))
-            .and_then(|(i, _)| self.symbols.get(*i))
+        self.function(index, offset)
+            .and_then(|f| self.symbols.get(f.symbol))
     }
 
     /// The name of the function at byte `offset` of section `index`: its symbol's name, or
@@ -332,14 +409,16 @@ impl<'a> ElfFile<'a> {
     /// offset in its section). Objects linked from several source files (libbpf's static
     /// linker) may hold a static `subprog` from each; functions are known by name here.
     pub fn function_name(&self, index: usize, offset: u64) -> Option<&str> {
-        self.functions
-            .get(&(index, offset))
-            .map(|(_, name)| name.as_str())
+        self.function(index, offset).map(|f| &*f.name)
     }
 
-    /// The relocations that apply to section `index`.
+    /// The relocations that apply to section `index`, in file order. Only code, `.maps` and
+    /// struct_ops sections have them here: nothing reads the others'.
     pub fn relocs_for(&self, index: usize) -> &[Reloc] {
-        self.relocs.get(&index).map_or(&[], Vec::as_slice)
+        self.sections
+            .get(index)
+            .and_then(|s| self.relocs.get(s.relocs.clone()))
+            .unwrap_or(&[])
     }
 
     /// Reads a `u32` in the object's byte order.
@@ -352,9 +431,164 @@ impl<'a> ElfFile<'a> {
     }
 }
 
+/// The symbols of the (last) `SHT_SYMTAB` section, named from its string table; a section
+/// symbol without a name takes its section's.
+fn read_symbols<'a>(
+    bytes: &'a [u8],
+    headers: &[SectionHeader],
+    sections: &[Section<'a>],
+    ctx: Ctx,
+) -> Result<Vec<Symbol<'a>>> {
+    let Some(sh) = headers.iter().rfind(|sh| sh.sh_type == SHT_SYMTAB) else {
+        return Ok(Vec::new());
+    };
+    let count = sh.sh_size.checked_div(sh.sh_entsize).unwrap_or(0);
+    let count = usize::try_from(count).map_err(|_| {
+        Error::Elf(format!(
+            "symbol table count ({count}) exceeds the address space"
+        ))
+    })?;
+    let symtab = Symtab::parse(bytes, sh.sh_offset as usize, count, ctx).map_err(elf_err)?;
+    let strtab = string_table(bytes, headers, sh.sh_link as usize, "symbol names")?;
+    let mut symbols = Vec::with_capacity(symtab.len());
+    for (index, sym) in symtab.iter().enumerate() {
+        let section = sym.st_shndx;
+        let kind = sym.st_type();
+        let mut name = strtab.get(sym.st_name);
+        if kind == STT_SECTION && name.is_empty() {
+            if let Some(s) = sections.get(section) {
+                name = s.name;
+            }
+        }
+        symbols.push(Symbol {
+            index,
+            name,
+            kind,
+            bind: sym.st_bind(),
+            visibility: sym.st_visibility(),
+            section,
+            value: sym.st_value,
+            size: sym.st_size,
+        });
+    }
+    Ok(symbols)
+}
+
+/// Checks every relocation section (in bounds, applying to a real section) and copies the
+/// relocations of the sections that use them ([`relocs_used`]), grouped by target section,
+/// setting each section's [`Section::relocs`].
+fn read_relocs(
+    bytes: &[u8],
+    headers: &[SectionHeader],
+    sections: &mut [Section<'_>],
+    ctx: Ctx,
+) -> Result<Vec<Reloc>> {
+    // (target, relocation section), in section order.
+    let mut used: Vec<(usize, RelocSection<'_>)> = Vec::new();
+    for (index, sh) in headers.iter().enumerate() {
+        let is_rela = sh.sh_type == SHT_RELA;
+        if !is_rela && sh.sh_type != SHT_REL {
+            continue;
+        }
+        sh.check_size(bytes.len()).map_err(elf_err)?;
+        let rs = RelocSection::parse(
+            bytes,
+            sh.sh_offset as usize,
+            sh.sh_size as usize,
+            is_rela,
+            ctx,
+        )
+        .map_err(elf_err)?;
+        let target = sh.sh_info as usize;
+        if target == 0 || target >= sections.len() {
+            return Err(Error::BadSection {
+                section: sections[index].name.to_owned(),
+                reason: format!("relocations apply to missing section {target}"),
+            });
+        }
+        if relocs_used(&sections[target]) {
+            used.push((target, rs));
+        }
+    }
+    // Stable: a section's relocation sections stay in file order.
+    used.sort_by_key(|(target, _)| *target);
+    let mut relocs = Vec::with_capacity(used.iter().map(|(_, rs)| rs.len()).sum());
+    for (i, (target, rs)) in used.iter().enumerate() {
+        // The first relocation section of the target starts its run.
+        let start = match i.checked_sub(1).map(|p| used[p].0) {
+            Some(previous) if previous == *target => sections[*target].relocs.start,
+            _ => relocs.len(),
+        };
+        relocs.extend(rs.iter().enumerate().map(|(index, r)| Reloc {
+            index,
+            offset: r.r_offset,
+            symbol: r.r_sym,
+            kind: r.r_type,
+            addend: r.r_addend.unwrap_or(0),
+        }));
+        sections[*target].relocs = start..relocs.len();
+    }
+    Ok(relocs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lazy reader agrees with goblin's full parse (`Elf::parse`) on every committed
+    /// fixture: section names, symbols, the relocations of the sections that use them (and
+    /// none for the others), and the symbols of each section in order.
+    #[test]
+    fn agrees_with_a_full_parse() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).expect("testdata") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|e| e != "o") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).expect("read");
+            let full = Elf::parse(&bytes).expect("goblin");
+            let ours = ElfFile::parse(&bytes).expect("ours");
+            let at = path.display();
+            assert_eq!(ours.sections.len(), full.section_headers.len(), "{at}");
+            for (s, sh) in ours.sections.iter().zip(&full.section_headers) {
+                assert_eq!(Some(s.name), full.shdr_strtab.get_at(sh.sh_name), "{at}");
+                let want: Vec<(u64, usize, u32, i64)> = full
+                    .shdr_relocs
+                    .iter()
+                    .filter(|(i, _)| full.section_headers[*i].sh_info as usize == s.index)
+                    .filter(|_| relocs_used(s))
+                    .flat_map(|(_, rs)| rs.iter())
+                    .map(|r| (r.r_offset, r.r_sym, r.r_type, r.r_addend.unwrap_or(0)))
+                    .collect();
+                let got: Vec<(u64, usize, u32, i64)> = ours
+                    .relocs_for(s.index)
+                    .iter()
+                    .map(|r| (r.offset, r.symbol, r.kind, r.addend))
+                    .collect();
+                assert_eq!(got, want, "{at}: section '{}'", s.name);
+                let mut want: Vec<&Symbol<'_>> = ours
+                    .symbols
+                    .iter()
+                    .filter(|y| y.section == s.index && y.kind != STT_SECTION)
+                    .collect();
+                want.sort_by_key(|y| (y.value, y.index));
+                let got: Vec<&Symbol<'_>> = ours.symbols_in(s.index).iter().collect();
+                let key = |v: &[&Symbol<'_>]| v.iter().map(|y| y.index).collect::<Vec<_>>();
+                assert_eq!(key(&got), key(&want), "{at}: section '{}'", s.name);
+            }
+            assert_eq!(ours.symbols.len(), full.syms.len(), "{at}");
+            for (y, sym) in ours.symbols.iter().zip(full.syms.iter()) {
+                if y.kind != STT_SECTION {
+                    assert_eq!(Some(y.name), full.strtab.get_at(sym.st_name), "{at}");
+                }
+                assert_eq!((y.section, y.value), (sym.st_shndx, sym.st_value), "{at}");
+            }
+            seen += 1;
+        }
+        assert!(seen > 10, "only {seen} fixtures");
+    }
 
     fn func(
         index: usize,
@@ -379,7 +613,7 @@ mod tests {
     /// a global keeps its name, and so does a static whose name is unique.
     #[test]
     fn static_functions_sharing_a_name() {
-        let syms = [
+        let mut syms = [
             func(1, "subprog", STB_LOCAL, 2, 0x30),
             func(2, "subprog", STB_LOCAL, 2, 0x80),
             func(3, "subprog", STB_GLOBAL, 3, 0),
@@ -387,9 +621,10 @@ mod tests {
             func(5, "helper", STB_LOCAL, 2, 0x10),
             func(6, "main", STB_GLOBAL, 3, 0x40),
         ];
+        syms.sort_by_key(|s| (s.section, s.value, s.index));
         let names: Vec<(usize, u64, usize, String)> = function_names(&syms)
             .into_iter()
-            .map(|((sec, off), (i, name))| (sec, off, i, name))
+            .map(|f| (f.section, f.value, f.symbol, f.name.into_owned()))
             .collect();
         assert_eq!(
             names,

@@ -39,7 +39,7 @@ pub(crate) fn load_legacy_maps(
         };
         let symbols: Vec<_> = elf
             .symbols_in(section.index)
-            .into_iter()
+            .iter()
             .filter(|s| s.kind != STT_SECTION)
             .collect();
         if symbols.is_empty() {

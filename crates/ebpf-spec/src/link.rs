@@ -50,7 +50,7 @@ pub(crate) struct Function {
 pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Vec<Function>> {
     let mut syms: Vec<_> = elf
         .symbols_in(code.index)
-        .into_iter()
+        .iter()
         .filter(|s| s.kind == STT_FUNC)
         .collect();
     syms.dedup_by_key(|s| s.value);

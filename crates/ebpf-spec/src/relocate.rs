@@ -360,7 +360,7 @@ fn relocate_one(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Resu
                 let map = ctx
                     .elf
                     .symbols_in(target.index)
-                    .into_iter()
+                    .iter()
                     .find(|s| s.value == off && s.kind == STT_OBJECT);
                 map.map(|m| m.name.to_owned())
                     .ok_or_else(|| ctx.bad(format!("no map at offset {off}")))?

@@ -109,7 +109,7 @@ pub(crate) fn load_struct_ops(
                         };
                         let off = sym.value.wrapping_add(addend).wrapping_add(r.addend as u64);
                         elf.symbols_in(sym.section)
-                            .into_iter()
+                            .iter()
                             .find(|s| s.kind == STT_FUNC && s.value == off)
                             .map(|s| s.name.to_owned())
                             .ok_or_else(|| {

@@ -128,6 +128,20 @@ fn section_past_end_of_file() {
 }
 
 #[test]
+fn string_table_not_utf8() {
+    let mut b = fixture("loader-el.o");
+    let at = shdr(&b, ".strtab");
+    let off = u64::from_le_bytes(b[at + 24..at + 32].try_into().unwrap()) as usize;
+    b[off + 1] = 0xff;
+    let e = open(&b);
+    assert!(matches!(e, Error::Elf(_)), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "elf: section names: invalid utf-8 at byte 1 of the string table"
+    );
+}
+
+#[test]
 fn unknown_relocation_type() {
     let mut b = fixture("loader-el.o");
     let at = rel(&b, ".relxdp", 0);
