@@ -552,11 +552,14 @@ impl Spec {
     pub fn skip_qualifiers(&self, id: TypeId) -> Result<TypeId> {
         let mut cur = id;
         for _ in 0..MAX_RESOLVE_DEPTH {
-            let t = self.type_by_id(cur)?;
-            if !t.is_qualifier() {
+            // The kind alone says where to stop, without decoding the type.
+            if !matches!(
+                self.kind_of(cur)?,
+                Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag
+            ) {
                 return Ok(cur);
             }
-            cur = t.target().unwrap_or_default();
+            cur = self.type_by_id(cur)?.target().unwrap_or_default();
         }
         Err(Error::TooDeep { id })
     }
@@ -565,16 +568,14 @@ impl Spec {
     pub fn underlying_type(&self, id: TypeId) -> Result<TypeId> {
         let mut cur = id;
         for _ in 0..MAX_RESOLVE_DEPTH {
-            match self.type_by_id(cur)? {
-                t @ (Type::Typedef(_)
-                | Type::Const(_)
-                | Type::Volatile(_)
-                | Type::Restrict(_)
-                | Type::TypeTag(_)) => {
-                    cur = t.target().unwrap_or_default();
-                }
-                _ => return Ok(cur),
+            // The kind alone says where to stop, without decoding the type.
+            if !matches!(
+                self.kind_of(cur)?,
+                Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag
+            ) {
+                return Ok(cur);
             }
+            cur = self.type_by_id(cur)?.target().unwrap_or_default();
         }
         Err(Error::TooDeep { id })
     }

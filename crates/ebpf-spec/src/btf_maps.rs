@@ -97,7 +97,7 @@ struct Parsed {
 fn parse_def(btf: &Spec, name: &str, def_type: TypeId, depth: usize) -> Result<Parsed> {
     let id = resolve(btf, name, def_type)?;
     let st = match btf.type_by_id(id).map_err(|e| bad(name, e.to_string()))? {
-        Type::Struct(s) => s.clone(),
+        Type::Struct(s) => s,
         _ => return Err(bad(name, "definition is not a struct")),
     };
     let mut m = MapSpec {
@@ -162,7 +162,7 @@ fn parse_def(btf: &Spec, name: &str, def_type: TypeId, depth: usize) -> Result<P
                     .type_by_id(resolve(btf, name, member.type_id)?)
                     .map_err(|e| bad(name, e.to_string()))?
                 {
-                    Type::Array(a) => a.clone(),
+                    Type::Array(a) => a,
                     _ => return Err(bad(name, "member 'values': not an array")),
                 };
                 let elem = match btf
