@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::names::{FlavouredIndex, NameIndex, essential_len};
 use crate::raw::Endian;
 use crate::strings::StringTable;
-use crate::types::{Kind, Type, TypeId, TypeVariant};
+use crate::types::{FuncLinkage, Kind, Type, TypeId, TypeVariant};
 use crate::unmarshal;
 
 mod edit;
@@ -307,14 +307,49 @@ impl Spec {
         self.ids().map(move |id| (id, self.type_by_id(id)))
     }
 
-    /// The types of kind `kind` defined by this spec, decoding only those (the others'
-    /// kinds are read from their headers).
-    pub fn types_of_kind(&self, kind: Kind) -> impl Iterator<Item = (TypeId, Result<&Type>)> + '_ {
+    /// The ids of the types of kind `kind` defined by this spec (not its base), read from
+    /// a table of kinds without decoding anything.
+    pub fn ids_of_kind(&self, kind: Kind) -> impl Iterator<Item = TypeId> + '_ {
         let raw = kind as u8;
         (self.first_id..)
             .zip(&self.kinds)
             .filter(move |&(_, &k)| k == raw)
-            .map(move |(id, _)| (TypeId(id), self.type_by_id(TypeId(id))))
+            .map(|(id, _)| TypeId(id))
+    }
+
+    /// The types of kind `kind` defined by this spec, decoding only those.
+    pub fn types_of_kind(&self, kind: Kind) -> impl Iterator<Item = (TypeId, Result<&Type>)> + '_ {
+        self.ids_of_kind(kind)
+            .map(move |id| (id, self.type_by_id(id)))
+    }
+
+    /// The linkage of the FUNC `id`, read from its header without decoding it.
+    pub fn func_linkage(&self, id: TypeId) -> Result<FuncLinkage> {
+        if self.kind_of(id)? != Kind::Func {
+            return Err(Error::BadType {
+                id,
+                field: "kind".into(),
+                reason: "not a func",
+            });
+        }
+        if id.0 < self.first_id {
+            return self
+                .base
+                .as_ref()
+                .ok_or_else(|| self.out_of_range(id))?
+                .func_linkage(id);
+        }
+        let off = self.offsets[(id.0 - self.first_id) as usize] as usize;
+        match crate::raw::info_vlen(self.u32_at(off + 4)) {
+            0 => Ok(FuncLinkage::Static),
+            1 => Ok(FuncLinkage::Global),
+            2 => Ok(FuncLinkage::Extern),
+            _ => Err(Error::BadType {
+                id,
+                field: "linkage".into(),
+                reason: "invalid func linkage",
+            }),
+        }
     }
 
     /// The type with id `id` (0 is [`Type::Void`]); decoded on first use.

@@ -274,3 +274,50 @@ fn builder_to_spec_and_debug() {
         spec.dump_raw().unwrap()
     );
 }
+
+#[test]
+fn kinds_and_func_linkage_without_decoding() {
+    let mut b = Builder::new();
+    let int = b.add(mk_int("int", 4, IntEncoding::Signed));
+    let proto = b.add(Type::FuncProto(FuncProto {
+        ret: int,
+        params: vec![],
+        variadic: false,
+    }));
+    let mut funcs = Vec::new();
+    for (name, linkage) in [
+        ("s", FuncLinkage::Static),
+        ("g", FuncLinkage::Global),
+        ("e", FuncLinkage::Extern),
+    ] {
+        funcs.push(b.add(Type::Func(Func {
+            name: name.into(),
+            proto,
+            linkage,
+        })));
+    }
+    for order in [Endian::Little, Endian::Big] {
+        let opts = MarshalOptions {
+            endian: Some(order),
+            ..MarshalOptions::default()
+        };
+        let spec = Spec::parse(&b.marshal(opts).unwrap()).unwrap();
+        assert_eq!(spec.ids_of_kind(Kind::Func).collect::<Vec<_>>(), funcs);
+        assert_eq!(spec.ids_of_kind(Kind::Int).collect::<Vec<_>>(), vec![int]);
+        let linkages: Vec<_> = funcs
+            .iter()
+            .map(|&f| spec.func_linkage(f).unwrap())
+            .collect();
+        assert_eq!(
+            linkages,
+            [
+                FuncLinkage::Static,
+                FuncLinkage::Global,
+                FuncLinkage::Extern
+            ]
+        );
+        assert!(spec.func_linkage(int).is_err());
+        assert!(spec.func_linkage(TypeId(99)).is_err());
+        assert_eq!(spec.skip_qualifiers(int).unwrap(), int);
+    }
+}

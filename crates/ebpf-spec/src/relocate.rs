@@ -128,9 +128,13 @@ impl Externs {
             }
         }
         // Extern functions outside the datasec are kfuncs too.
-        for (id, t) in btf.types_of_kind(Kind::Func) {
-            if let Ok(Type::Func(f)) = t {
-                if f.linkage == FuncLinkage::Extern && !out.contains_key(&f.name) {
+        // (A func's linkage is read from its header: most funcs are not decoded here.)
+        for id in btf.ids_of_kind(Kind::Func) {
+            if btf.func_linkage(id).ok() != Some(FuncLinkage::Extern) {
+                continue;
+            }
+            if let Ok(Type::Func(f)) = btf.type_by_id(id) {
+                if !out.contains_key(&f.name) {
                     out.insert(f.name.to_owned(), Extern::Kfunc { type_id: id });
                 }
             }
