@@ -299,7 +299,6 @@ fn kinds_and_func_linkage_without_decoding() {
     for order in [Endian::Little, Endian::Big] {
         let opts = MarshalOptions {
             endian: Some(order),
-            ..MarshalOptions::default()
         };
         let spec = Spec::parse(&b.marshal(opts).unwrap()).unwrap();
         assert_eq!(spec.ids_of_kind(Kind::Func).collect::<Vec<_>>(), funcs);
