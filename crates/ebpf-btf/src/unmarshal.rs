@@ -458,10 +458,48 @@ pub(crate) fn decode<S: Source>(spec: &S, b: &[u8], id: TypeId, off: usize) -> R
 /// (no allocation: names and member lists stay empty).
 pub(crate) fn check<S: Source>(spec: &S, b: &[u8], id: TypeId, off: usize) -> Result<()> {
     match spec.endian() {
-        Endian::Little => decode_impl::<raw::LE, S, false>(spec, b, id, off),
-        Endian::Big => decode_impl::<raw::BE, S, false>(spec, b, id, off),
+        Endian::Little => check_impl::<raw::LE, S>(spec, b, id, off),
+        Endian::Big => check_impl::<raw::BE, S>(spec, b, id, off),
     }
-    .map(drop)
+}
+
+fn check_impl<O: ByteOrder, S: Source>(spec: &S, b: &[u8], id: TypeId, off: usize) -> Result<()> {
+    if let Some(q) = spec.valid_names() {
+        if quick_check::<O>(q, spec.next_id().0, b, off) {
+            return Ok(());
+        }
+    }
+    decode_impl::<O, S, false>(spec, b, id, off).map(drop)
+}
+
+/// Whether the record at `off` is one of the kinds most types are (funcs, prototypes,
+/// pointers, qualifiers, typedefs) and passes the quick tests of its fields, given a table
+/// of valid names `q`: then decoding would accept it. A record that is not, or fails
+/// them, is checked in full (which also names the field at fault).
+fn quick_check<O: ByteOrder>(q: (&[u8], u32), next: u32, b: &[u8], off: usize) -> bool {
+    let Some(Ok((t, rest))) = b.get(off..).map(btf_type::<O>::ref_from_prefix) else {
+        return false;
+    };
+    let info = t.info.get();
+    let (vlen, name_off, target) = (info_vlen(info), t.name_off.get(), t.size_or_type.get());
+    if target >= next {
+        return false;
+    }
+    match info_kind(info) {
+        raw::BTF_KIND_FUNC => vlen <= 2 && quick_name(q, name_off),
+        raw::BTF_KIND_TYPEDEF => vlen == 0 && quick_name(q, name_off),
+        raw::BTF_KIND_PTR => vlen == 0 && name_off == 0,
+        raw::BTF_KIND_CONST | raw::BTF_KIND_VOLATILE | raw::BTF_KIND_RESTRICT => vlen == 0,
+        raw::BTF_KIND_FUNC_PROTO if name_off == 0 => {
+            <[raw::btf_param<O>]>::ref_from_prefix_with_elems(rest, vlen as usize).is_ok_and(
+                |(ps, _)| {
+                    ps.iter()
+                        .all(|p| quick_name(q, p.name_off.get()) && p.r#type.get() < next)
+                },
+            )
+        }
+        _ => false,
+    }
 }
 
 fn bad(id: TypeId, field: impl Into<String>, reason: &'static str) -> Error {

@@ -175,3 +175,79 @@ fn garbage_never_panics() {
         }
     }
 }
+
+/// A spec big enough for `Spec::parse` to take its quick paths (a table of valid names,
+/// quick tests per record): each corruption is reported exactly as decoding the type
+/// reports it.
+#[test]
+fn big_spec_quick_checks_report_what_decoding_reports() {
+    const N: u32 = 1500;
+    let mut b = Builder::new();
+    let int = b.add(mk_int("int", 4, IntEncoding::Signed));
+    for i in 0..N {
+        let ptr = b.add(Type::Pointer(Pointer { target: int }));
+        let proto = b.add(Type::FuncProto(FuncProto {
+            ret: int,
+            params: vec![Param {
+                name: "x".into(),
+                type_id: ptr,
+            }],
+            variadic: false,
+        }));
+        b.add(Type::Func(Func {
+            name: format!("f{i}"),
+            proto,
+            linkage: FuncLinkage::Global,
+        }));
+    }
+    let good = b.marshal(MarshalOptions::default()).unwrap();
+    Spec::parse(&good).unwrap();
+    let hdr_len = u32::from_le_bytes(good[4..8].try_into().unwrap()) as usize;
+    let str_len = u32::from_le_bytes(good[20..24].try_into().unwrap());
+    // Records: INT (16 bytes), then per i: PTR (12), FUNC_PROTO with one param (20), FUNC (12).
+    let ptr = move |i: u32| hdr_len + 16 + 44 * i as usize;
+    let proto = move |i: u32| ptr(i) + 12;
+    let func = move |i: u32| ptr(i) + 32;
+    let id = |i: u32, k: u32| TypeId(2 + 3 * i + k);
+    let put = |bytes: &mut Vec<u8>, at: usize, v: u32| set_u32(bytes, at, v);
+    type Corrupt = Box<dyn Fn(&mut Vec<u8>)>;
+    let cases: Vec<(TypeId, Corrupt)> = vec![
+        // FUNC's proto out of range.
+        (
+            id(700, 2),
+            Box::new(move |v| put(v, func(700) + 8, 0xf_0000)),
+        ),
+        // FUNC linkage 3.
+        (
+            id(701, 2),
+            Box::new(move |v| put(v, func(701) + 4, (12 << 24) | 3)),
+        ),
+        // PTR with a name.
+        (id(702, 0), Box::new(move |v| put(v, ptr(702), 1))),
+        // PTR with members.
+        (
+            id(703, 0),
+            Box::new(move |v| put(v, ptr(703) + 4, (2 << 24) | 1)),
+        ),
+        // FUNC_PROTO parameter type out of range.
+        (
+            id(704, 1),
+            Box::new(move |v| put(v, proto(704) + 16, 0xf_0000)),
+        ),
+        // FUNC_PROTO parameter name past the string table.
+        (
+            id(705, 1),
+            Box::new(move |v| put(v, proto(705) + 12, str_len + 5)),
+        ),
+        // FUNC_PROTO with a name.
+        (id(706, 1), Box::new(move |v| put(v, proto(706), 1))),
+    ];
+    for (at, corrupt) in cases {
+        let mut bytes = good.clone();
+        corrupt(&mut bytes);
+        let eager = Spec::parse(&bytes).expect_err("corrupt spec parsed");
+        let lazy = Spec::parse_lazy(bytes).expect("header pass");
+        let decoded = lazy.type_by_id(at).expect_err("corrupt type decoded");
+        assert_eq!(eager.to_string(), decoded.to_string(), "type {at}");
+    }
+}
