@@ -472,31 +472,53 @@ fn check_impl<O: ByteOrder, S: Source>(spec: &S, b: &[u8], id: TypeId, off: usiz
     decode_impl::<O, S, false>(spec, b, id, off).map(drop)
 }
 
-/// Whether the record at `off` is one of the kinds most types are (funcs, prototypes,
-/// pointers, qualifiers, typedefs) and passes the quick tests of its fields, given a table
-/// of valid names `q`: then decoding would accept it. A record that is not, or fails
+/// Whether the record at `off` is of a common kind (all but ints, forwards, variables,
+/// datasecs, floats, 64-bit enums and tags) and passes the quick tests of its fields, given a
+/// table of valid names `q`: then decoding would accept it. A record that is not, or fails
 /// them, is checked in full (which also names the field at fault).
 fn quick_check<O: ByteOrder>(q: (&[u8], u32), next: u32, b: &[u8], off: usize) -> bool {
     let Some(Ok((t, rest))) = b.get(off..).map(btf_type::<O>::ref_from_prefix) else {
         return false;
     };
     let info = t.info.get();
-    let (vlen, name_off, target) = (info_vlen(info), t.name_off.get(), t.size_or_type.get());
-    if target >= next {
-        return false;
-    }
+    let (vlen, name_off, sot) = (info_vlen(info), t.name_off.get(), t.size_or_type.get());
+    let n = vlen as usize;
     match info_kind(info) {
-        raw::BTF_KIND_FUNC => vlen <= 2 && quick_name(q, name_off),
-        raw::BTF_KIND_TYPEDEF => vlen == 0 && quick_name(q, name_off),
-        raw::BTF_KIND_PTR => vlen == 0 && name_off == 0,
-        raw::BTF_KIND_CONST | raw::BTF_KIND_VOLATILE | raw::BTF_KIND_RESTRICT => vlen == 0,
-        raw::BTF_KIND_FUNC_PROTO if name_off == 0 => {
-            <[raw::btf_param<O>]>::ref_from_prefix_with_elems(rest, vlen as usize).is_ok_and(
-                |(ps, _)| {
-                    ps.iter()
-                        .all(|p| quick_name(q, p.name_off.get()) && p.r#type.get() < next)
-                },
-            )
+        raw::BTF_KIND_FUNC => vlen <= 2 && quick_name(q, name_off) && sot < next,
+        raw::BTF_KIND_TYPEDEF => vlen == 0 && quick_name(q, name_off) && sot < next,
+        raw::BTF_KIND_PTR => vlen == 0 && name_off == 0 && sot < next,
+        raw::BTF_KIND_CONST | raw::BTF_KIND_VOLATILE | raw::BTF_KIND_RESTRICT => {
+            vlen == 0 && sot < next
+        }
+        raw::BTF_KIND_FUNC_PROTO => {
+            name_off == 0
+                && sot < next
+                && <[raw::btf_param<O>]>::ref_from_prefix_with_elems(rest, n).is_ok_and(
+                    |(ps, _)| {
+                        ps.iter()
+                            .all(|p| quick_name(q, p.name_off.get()) && p.r#type.get() < next)
+                    },
+                )
+        }
+        raw::BTF_KIND_STRUCT | raw::BTF_KIND_UNION => {
+            quick_name(q, name_off)
+                && <[raw::btf_member<O>]>::ref_from_prefix_with_elems(rest, n).is_ok_and(
+                    |(ms, _)| {
+                        ms.iter()
+                            .all(|m| quick_name(q, m.name_off.get()) && m.r#type.get() < next)
+                    },
+                )
+        }
+        raw::BTF_KIND_ENUM => {
+            quick_name(q, name_off)
+                && <[raw::btf_enum<O>]>::ref_from_prefix_with_elems(rest, n)
+                    .is_ok_and(|(vs, _)| vs.iter().all(|v| quick_name(q, v.name_off.get())))
+        }
+        raw::BTF_KIND_ARRAY => {
+            vlen == 0
+                && name_off == 0
+                && raw::btf_array::<O>::ref_from_prefix(rest)
+                    .is_ok_and(|(a, _)| a.r#type.get() < next && a.index_type.get() < next)
         }
         _ => false,
     }
@@ -547,9 +569,8 @@ fn decode_impl<O: ByteOrder, S: Source, const BUILD: bool>(
 
     // Room for the members, parameters or values only when building.
     let room = if BUILD { vlen } else { 0 };
-    // Only checking, with a table of valid names: a list whose entries all pass the quick
-    // tests (the same tests the entry checks start with) skips the entry checks; otherwise
-    // they run, and report the entry at fault.
+    // Only checking, with a table of valid names: a name that passes the quick test needs
+    // no other.
     let quick = if BUILD { None } else { spec.valid_names() };
     let name = |field: &dyn Fn() -> String, off: u32| -> Result<String> {
         if BUILD {
@@ -632,11 +653,7 @@ fn decode_impl<O: ByteOrder, S: Source, const BUILD: bool>(
             let (ms, _) = <[raw::btf_member<O>]>::ref_from_prefix_with_elems(rest, vlen)
                 .map_err(|_| bad(id, "vlen", "members truncated"))?;
             let mut members = Vec::with_capacity(room);
-            let checked = quick.is_some_and(|q| {
-                ms.iter()
-                    .all(|m| quick_name(q, m.name_off.get()) && m.r#type.get() < next)
-            });
-            for (i, m) in ms.iter().enumerate().filter(|_| !checked) {
+            for (i, m) in ms.iter().enumerate() {
                 let o = m.offset.get();
                 let (bit_offset, bitfield_size) = if kflag {
                     (o & 0x00ff_ffff, o >> 24)
@@ -668,8 +685,7 @@ fn decode_impl<O: ByteOrder, S: Source, const BUILD: bool>(
             let (vs, _) = <[raw::btf_enum<O>]>::ref_from_prefix_with_elems(rest, vlen)
                 .map_err(|_| bad(id, "vlen", "values truncated"))?;
             let mut values = Vec::with_capacity(room);
-            let checked = quick.is_some_and(|q| vs.iter().all(|v| quick_name(q, v.name_off.get())));
-            for (i, v) in vs.iter().enumerate().filter(|_| !checked) {
+            for (i, v) in vs.iter().enumerate() {
                 let val = v.val.get();
                 let item = EnumValue {
                     name: name(&|| format!("value {i} name_off"), v.name_off.get())?,
@@ -749,13 +765,8 @@ fn decode_impl<O: ByteOrder, S: Source, const BUILD: bool>(
             let (ps, _) = <[raw::btf_param<O>]>::ref_from_prefix_with_elems(rest, vlen)
                 .map_err(|_| bad(id, "vlen", "params truncated"))?;
             let mut params = Vec::with_capacity(room);
-            // The variadic marker (type 0, no name) passes the quick tests too.
-            let checked = quick.is_some_and(|q| {
-                ps.iter()
-                    .all(|p| quick_name(q, p.name_off.get()) && p.r#type.get() < next)
-            });
             let mut variadic = false;
-            for (i, p) in ps.iter().enumerate().filter(|_| !checked) {
+            for (i, p) in ps.iter().enumerate() {
                 let (n, ty) = (p.name_off.get(), p.r#type.get());
                 if ty == 0 && n == 0 && i + 1 == vlen {
                     variadic = true;

@@ -251,3 +251,76 @@ fn big_spec_quick_checks_report_what_decoding_reports() {
         assert_eq!(eager.to_string(), decoded.to_string(), "type {at}");
     }
 }
+
+/// The same for structs, enums and arrays.
+#[test]
+fn big_spec_quick_checks_of_lists_report_what_decoding_reports() {
+    const N: u32 = 1500;
+    let mut b = Builder::new();
+    let int = b.add(mk_int("int", 4, IntEncoding::Signed));
+    for i in 0..N {
+        b.add(Type::Struct(Struct {
+            name: format!("s{i}"),
+            size: 8,
+            members: vec![member("a", int, 0, 0), member("b", int, 32, 0)],
+        }));
+        b.add(Type::Enum(Enum {
+            name: format!("e{i}"),
+            size: 4,
+            signed: false,
+            values: vec![EnumValue {
+                name: format!("E{i}"),
+                value: 1,
+            }],
+        }));
+        b.add(Type::Array(Array {
+            elem: int,
+            index: int,
+            nelems: 2,
+        }));
+    }
+    let good = b.marshal(MarshalOptions::default()).unwrap();
+    Spec::parse(&good).unwrap();
+    let hdr_len = u32::from_le_bytes(good[4..8].try_into().unwrap()) as usize;
+    let str_len = u32::from_le_bytes(good[20..24].try_into().unwrap());
+    // Records: INT (16 bytes), then per i: STRUCT with two members (36), ENUM with one
+    // value (20), ARRAY (24).
+    let st = move |i: u32| hdr_len + 16 + 80 * i as usize;
+    let en = move |i: u32| st(i) + 36;
+    let arr = move |i: u32| st(i) + 56;
+    let id = |i: u32, k: u32| TypeId(2 + 3 * i + k);
+    let put = |bytes: &mut Vec<u8>, at: usize, v: u32| set_u32(bytes, at, v);
+    type Corrupt = Box<dyn Fn(&mut Vec<u8>)>;
+    let cases: Vec<(TypeId, Corrupt)> = vec![
+        // Second member's type out of range.
+        (
+            id(700, 0),
+            Box::new(move |v| put(v, st(700) + 12 + 12 + 4, 0xf_0000)),
+        ),
+        // First member's name past the string table.
+        (
+            id(701, 0),
+            Box::new(move |v| put(v, st(701) + 12, str_len + 3)),
+        ),
+        // Enum value name past the string table.
+        (
+            id(702, 1),
+            Box::new(move |v| put(v, en(702) + 12, str_len + 3)),
+        ),
+        // Array index type out of range.
+        (
+            id(703, 2),
+            Box::new(move |v| put(v, arr(703) + 16, 0xf_0000)),
+        ),
+        // Array with a name.
+        (id(704, 2), Box::new(move |v| put(v, arr(704), 1))),
+    ];
+    for (at, corrupt) in cases {
+        let mut bytes = good.clone();
+        corrupt(&mut bytes);
+        let eager = Spec::parse(&bytes).expect_err("corrupt spec parsed");
+        let lazy = Spec::parse_lazy(bytes).expect("header pass");
+        let decoded = lazy.type_by_id(at).expect_err("corrupt type decoded");
+        assert_eq!(eager.to_string(), decoded.to_string(), "type {at}");
+    }
+}
