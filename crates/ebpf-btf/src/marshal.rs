@@ -157,15 +157,33 @@ impl Builder {
 
     /// Encodes header, types and strings.
     pub fn marshal(&self, opts: MarshalOptions) -> Result<Vec<u8>> {
+        self.marshal_with(opts, self.strings.clone())
+    }
+
+    /// [`Builder::marshal`] of a builder that is not needed afterwards (its
+    /// string table is extended in place rather than copied first).
+    pub fn into_marshalled(self, opts: MarshalOptions) -> Result<Vec<u8>> {
+        let mut b = self;
+        let strings = std::mem::take(&mut b.strings);
+        b.marshal_with(opts, strings)
+    }
+
+    /// Makes room for `types` more types whose names and strings take about
+    /// `string_bytes` bytes (a [`Spec`]'s own string table length for its types).
+    pub fn reserve(&mut self, types: usize, string_bytes: usize) {
+        self.types.reserve(types);
+        self.strings.reserve(types, string_bytes);
+    }
+
+    fn marshal_with(&self, opts: MarshalOptions, strs: StringTableBuilder) -> Result<Vec<u8>> {
         match opts.endian.unwrap_or(Endian::native()) {
-            Endian::Little => self.marshal_impl::<raw::LE>(),
-            Endian::Big => self.marshal_impl::<raw::BE>(),
+            Endian::Little => self.marshal_impl::<raw::LE>(strs),
+            Endian::Big => self.marshal_impl::<raw::BE>(strs),
         }
     }
 
-    fn marshal_impl<O: ByteOrder>(&self) -> Result<Vec<u8>> {
-        let mut strs = self.strings.clone();
-        let mut out: Vec<u8> = Vec::new();
+    fn marshal_impl<O: ByteOrder>(&self, mut strs: StringTableBuilder) -> Result<Vec<u8>> {
+        let mut out: Vec<u8> = Vec::with_capacity(self.types.len() * 16);
         let next = self.first_id as u64 + self.types.len() as u64;
         if next > u64::from(raw::BTF_MAX_TYPE) + 1 {
             return Err(Error::Marshal(format!(

@@ -124,6 +124,7 @@ pub fn sanitize(spec: &Spec, features: &Features) -> Result<Builder> {
     } else {
         Builder::new()
     };
+    out.reserve(spec.len(), spec.strings().len());
     let mut placeholder: Option<TypeId> = None;
     let mut deferred: Vec<(TypeId, Enum)> = Vec::new();
     for (id, t) in spec.types() {

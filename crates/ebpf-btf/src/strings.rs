@@ -12,6 +12,8 @@
 //! ```
 
 use std::collections::HashMap;
+use std::collections::hash_map::{Entry, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 /// Longest name accepted in a type (bounds allocation on hostile input; the kernel's
 /// limit, `KSYM_NAME_LEN`, is 512).
@@ -135,8 +137,36 @@ pub(crate) fn starts_char(table: &[u8], off: usize) -> bool {
 #[derive(Debug, Clone)]
 pub struct StringTableBuilder {
     bytes: Vec<u8>,
-    offsets: HashMap<String, u32>,
+    /// The offset of each added string by its keyed hash (`hasher`), so that
+    /// adding a string allocates nothing but the table's own bytes.
+    offsets: HashMap<u64, u32, BuildHasherDefault<HashedKey>>,
+    /// Strings whose hash collides with a different string already added
+    /// (with a 64-bit keyed hash, in practice never).
+    collided: HashMap<String, u32>,
+    hasher: RandomState,
     base: u32,
+}
+
+/// A [`Hasher`] for keys that already are keyed hashes: passes them through.
+#[derive(Debug, Default)]
+struct HashedKey(u64);
+
+impl Hasher for HashedKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed here (`write_u64`); anything else is
+        // folded in, for completeness.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
 }
 
 impl Default for StringTableBuilder {
@@ -151,7 +181,9 @@ impl StringTableBuilder {
     pub fn new() -> Self {
         Self {
             bytes: vec![0],
-            offsets: HashMap::new(),
+            offsets: HashMap::default(),
+            collided: HashMap::new(),
+            hasher: RandomState::new(),
             base: 0,
         }
     }
@@ -162,9 +194,15 @@ impl StringTableBuilder {
     pub fn new_split(base: u32) -> Self {
         Self {
             bytes: Vec::new(),
-            offsets: HashMap::new(),
             base,
+            ..Self::new()
         }
+    }
+
+    /// Makes room for `strings` more strings of `bytes` bytes in all.
+    pub fn reserve(&mut self, strings: usize, bytes: usize) {
+        self.offsets.reserve(strings);
+        self.bytes.reserve(bytes);
     }
 
     /// Adds `s` (or finds it) and returns its offset.
@@ -172,13 +210,26 @@ impl StringTableBuilder {
         if s.is_empty() {
             return 0;
         }
-        if let Some(&off) = self.offsets.get(s) {
-            return off;
-        }
         let off = self.base + self.bytes.len() as u32;
+        match self.offsets.entry(self.hasher.hash_one(s)) {
+            Entry::Occupied(e) => {
+                let at = (*e.get() - self.base) as usize;
+                if self.bytes.get(at..at + s.len()) == Some(s.as_bytes())
+                    && self.bytes.get(at + s.len()) == Some(&0)
+                {
+                    return *e.get();
+                }
+                if let Some(&off) = self.collided.get(s) {
+                    return off;
+                }
+                self.collided.insert(s.to_owned(), off);
+            }
+            Entry::Vacant(e) => {
+                e.insert(off);
+            }
+        }
         self.bytes.extend_from_slice(s.as_bytes());
         self.bytes.push(0);
-        self.offsets.insert(s.to_owned(), off);
         off
     }
 
@@ -204,8 +255,44 @@ impl StringTableBuilder {
 #[cfg(test)]
 mod tests {
     use super::{
-        MAX_NAME_LEN, all_names_valid, all_names_valid_in_halves, nul_position, starts_char,
+        MAX_NAME_LEN, StringTable, StringTableBuilder, all_names_valid, all_names_valid_in_halves,
+        nul_position, starts_char,
     };
+
+    #[test]
+    fn builder_dedups_and_survives_collisions() {
+        let mut b = StringTableBuilder::new();
+        let foo = b.add("foo");
+        assert_eq!(b.add("foo"), foo);
+        let bar = b.add("bar");
+        assert_ne!(bar, foo);
+        // A string whose hash collides with another's: forced by planting
+        // "foo"'s offset under "baz"'s hash.
+        let h = std::hash::BuildHasher::hash_one(&b.hasher, "baz");
+        b.offsets.insert(h, foo);
+        let baz = b.add("baz");
+        assert_ne!(baz, foo);
+        assert_eq!(b.add("baz"), baz);
+        assert_eq!(b.add("foo"), foo);
+        // A prefix of an added string is a string of its own.
+        let fo = b.add("fo");
+        assert_ne!(fo, foo);
+        let bytes = b.into_bytes();
+        let t = StringTable::new(&bytes);
+        assert_eq!(t.get(foo).unwrap(), "foo");
+        assert_eq!(t.get(bar).unwrap(), "bar");
+        assert_eq!(t.get(baz).unwrap(), "baz");
+        assert_eq!(t.get(fo).unwrap(), "fo");
+    }
+
+    #[test]
+    fn split_builder_offsets_start_at_base() {
+        let mut b = StringTableBuilder::new_split(100);
+        assert_eq!(b.add("a"), 100);
+        assert_eq!(b.add("bc"), 102);
+        assert_eq!(b.add("a"), 100);
+        assert_eq!(b.add(""), 0);
+    }
 
     #[test]
     fn names_valid_in_one_pass() {

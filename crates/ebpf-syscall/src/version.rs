@@ -12,7 +12,16 @@ use crate::{KernelVersion, ParseKernelVersionError};
 /// let v = ebpf_syscall::current_kernel().unwrap();
 /// assert!(v >= ebpf_syscall::KernelVersion::new(3, 0, 0));
 /// ```
+///
+/// Read once per process (the release does not change while a process runs):
+/// program loads ask for it every time, for `kern_version`.
 pub fn current_kernel() -> Result<KernelVersion, ParseKernelVersionError> {
+    static RUNNING: std::sync::OnceLock<Result<KernelVersion, ParseKernelVersionError>> =
+        std::sync::OnceLock::new();
+    RUNNING.get_or_init(read_uname).clone()
+}
+
+fn read_uname() -> Result<KernelVersion, ParseKernelVersionError> {
     let uts = nix::sys::utsname::uname().map_err(|_| ParseKernelVersionError {
         release: String::from("<uname failed>"),
     })?;

@@ -529,10 +529,6 @@ impl MappedValue {
         self.len
     }
 
-    pub(crate) fn is_writable(&self) -> bool {
-        self.writable
-    }
-
     fn check(&self, off: usize, n: usize) -> crate::error::Result<*mut u8> {
         match off.checked_add(n) {
             Some(end) if end <= self.len && end <= self.map.len() => {

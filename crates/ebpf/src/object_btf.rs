@@ -37,7 +37,7 @@ pub(crate) fn load(
             .entry(s)
             .or_insert_with_key(|s| builder.add_string(s));
     }
-    let bytes = builder.marshal(ebpf_btf::MarshalOptions::default())?;
+    let bytes = builder.into_marshalled(ebpf_btf::MarshalOptions::default())?;
     let mut attr = sys::BtfLoadAttr::default();
     attr.set_btf(&bytes)?;
     crate::memlock::raise_once();

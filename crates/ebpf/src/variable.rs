@@ -30,30 +30,41 @@ use crate::mem::MappedValue;
 /// A data section map shared by its variables.
 #[derive(Debug)]
 pub(crate) struct DataSection {
-    map: Map,
-    mapped: Option<MappedValue>,
+    /// The map's name, for errors.
+    name: String,
+    access: Access,
     read_only: bool,
+}
+
+/// How a data section's value is reached.
+#[derive(Debug)]
+enum Access {
+    /// Through a memory mapping of the value (which keeps the map alive: no
+    /// second fd is needed).
+    Mapped(MappedValue),
+    /// Through a second handle on the map: an arena (mapped by its `Map`),
+    /// or lookups and updates of a map that is not mmapable.
+    Map(Map),
 }
 
 impl DataSection {
     pub(crate) fn new(map: &Map) -> Result<Self> {
-        let map = map.try_clone()?;
         let read_only = map.flags() & ebpf_syscall::BPF_F_RDONLY_PROG != 0
             || map.name().starts_with(".rodata")
             || map.name() == ebpf_spec::KCONFIG_SECTION;
-        // An arena is mapped by its `Map` (shared by this clone).
+        // An arena is mapped by its `Map` (shared by the clone).
         let arena = map.map_type() == crate::MapType::ARENA;
-        let mapped = if map.flags() & ebpf_syscall::BPF_F_MMAPABLE != 0 && !arena {
-            Some(
-                MappedValue::map(&map, map.value_size() as usize, !read_only)
+        let access = if map.flags() & ebpf_syscall::BPF_F_MMAPABLE != 0 && !arena {
+            Access::Mapped(
+                MappedValue::map(map, map.value_size() as usize, !read_only)
                     .map_err(Error::map(map.name(), "mmap"))?,
             )
         } else {
-            None
+            Access::Map(map.try_clone()?)
         };
         Ok(Self {
-            map,
-            mapped,
+            name: map.name().to_owned(),
+            access,
             read_only,
         })
     }
@@ -62,15 +73,20 @@ impl DataSection {
         self.read_only
     }
 
+    fn is_mmapped(&self) -> bool {
+        match &self.access {
+            Access::Mapped(_) => true,
+            Access::Map(map) => map.arena.is_some(),
+        }
+    }
+
     pub(crate) fn read(&self, off: usize, out: &mut [u8]) -> Result<()> {
-        if self.map.arena.is_some() {
-            return self.map.arena()?.read(off, out);
-        }
-        if let Some(m) = &self.mapped {
-            return m.read(off, out);
-        }
-        let value = self
-            .map
+        let map = match &self.access {
+            Access::Mapped(m) => return m.read(off, out),
+            Access::Map(map) if map.arena.is_some() => return map.arena()?.read(off, out),
+            Access::Map(map) => map,
+        };
+        let value = map
             .lookup(&0u32.to_ne_bytes())?
             .ok_or_else(|| Error::InvalidArgument("data section has no value".into()))?;
         let src = value
@@ -84,27 +100,24 @@ impl DataSection {
         if self.read_only {
             return Err(Error::InvalidArgument(format!(
                 "section '{}' is read-only (constants are frozen at load; set them in the spec)",
-                self.map.name()
+                self.name
             )));
         }
-        if self.map.arena.is_some() {
-            return self.map.arena()?.write(off, data);
-        }
-        if let Some(m) = &self.mapped {
-            if m.is_writable() {
-                return m.write(off, data);
-            }
-        }
+        let map = match &self.access {
+            // A section that is not read-only is mapped writable.
+            Access::Mapped(m) => return m.write(off, data),
+            Access::Map(map) if map.arena.is_some() => return map.arena()?.write(off, data),
+            Access::Map(map) => map,
+        };
         let key = 0u32.to_ne_bytes();
-        let mut value = self
-            .map
+        let mut value = map
             .lookup(&key)?
             .ok_or_else(|| Error::InvalidArgument("data section has no value".into()))?;
         value
             .get_mut(off..off + data.len())
             .ok_or_else(|| Error::InvalidArgument("variable outside its section".into()))?
             .copy_from_slice(data);
-        self.map.update(&key, &value, UpdateFlags::ANY)
+        map.update(&key, &value, UpdateFlags::ANY)
     }
 }
 
@@ -146,7 +159,7 @@ impl Variable {
     }
     /// Whether the variable is accessed through a memory mapping.
     pub fn is_mmapped(&self) -> bool {
-        self.section.mapped.is_some() || self.section.map.arena.is_some()
+        self.section.is_mmapped()
     }
 
     fn err(&self, op: &'static str) -> impl FnOnce(Error) -> Error + '_ {

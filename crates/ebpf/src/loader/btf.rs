@@ -22,7 +22,7 @@ impl ObjectBtf {
     /// When the kernel refuses it, tries once more with every optional kind
     /// sanitised away; when that fails too and no map or program needs BTF,
     /// goes on without it (`log::warn!` says why), as libbpf does.
-    pub fn load(plan: &Plan) -> Result<ObjectBtf> {
+    pub fn load(plan: &Plan<'_>) -> Result<ObjectBtf> {
         let Some(btf) = plan.spec.btf.as_deref() else {
             return Ok(ObjectBtf { loaded: None });
         };
@@ -71,7 +71,7 @@ impl ObjectBtf {
 
 /// The file names and lines of every program's line info: strings the
 /// loaded BTF must hold for the kernel to take the line info.
-fn line_strings(plan: &Plan) -> impl Iterator<Item = Arc<str>> + '_ {
+fn line_strings<'p>(plan: &'p Plan<'_>) -> impl Iterator<Item = Arc<str>> + 'p {
     plan.programs
         .iter()
         .flat_map(|name| plan.spec.programs[name].instructions.iter())

@@ -17,7 +17,7 @@ use crate::variable::{DataSection, Variable};
 /// Creates the plan's struct_ops maps with their value prepared (nothing is
 /// registered: attaching a map does that).
 pub(super) fn struct_ops_maps(
-    plan: &Plan,
+    plan: &Plan<'_>,
     btf: &ObjectBtf,
     programs: &BTreeMap<String, Program>,
 ) -> Result<BTreeMap<String, StructOpsMap>> {
@@ -42,7 +42,7 @@ pub(super) fn struct_ops_maps(
 /// programs of prog arrays (a program that was not loaded leaves its slot
 /// empty).
 pub(super) fn fill_maps(
-    plan: &Plan,
+    plan: &Plan<'_>,
     maps: &Maps,
     programs: &BTreeMap<String, Program>,
 ) -> Result<()> {
@@ -91,7 +91,7 @@ fn key_bytes(k: &MapKey) -> Vec<u8> {
 /// The global variables of the spec, each over its data section's map
 /// (shared by the variables of one section).
 pub(super) fn variables(
-    plan: &Plan,
+    plan: &Plan<'_>,
     maps: &BTreeMap<String, Map>,
 ) -> Result<BTreeMap<String, Variable>> {
     let mut sections: HashMap<String, Arc<DataSection>> = HashMap::new();

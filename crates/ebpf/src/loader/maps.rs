@@ -30,7 +30,7 @@ impl Maps {
     /// `pin_path` is reused after a compatibility check, the rest created
     /// with their BTF and initial contents, and pinned when asked.
     pub fn create(
-        plan: &Plan,
+        plan: &Plan<'_>,
         btf: &ObjectBtf,
         mut replacements: BTreeMap<String, Map>,
         pin_path: Option<PathBuf>,

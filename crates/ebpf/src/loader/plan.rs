@@ -1,5 +1,6 @@
 //! Step 1: what the spec asks of this kernel.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -13,9 +14,10 @@ use ebpf_spec::SectionFlags;
 
 /// The spec made ready for the running kernel, and what loading it needs.
 #[derive(Debug)]
-pub(super) struct Plan {
-    /// The spec, with `.kconfig` filled in.
-    pub spec: CollectionSpec,
+pub(super) struct Plan<'s> {
+    /// The spec, with `.kconfig` filled in and USDT programs' attach type
+    /// set: a copy only when one of those changes it.
+    pub spec: Cow<'s, CollectionSpec>,
     /// The programs to load, by name.
     pub programs: BTreeSet<String>,
     /// The struct_ops maps to create, by name.
@@ -33,28 +35,28 @@ pub(super) struct Plan {
 /// when the kernel has uprobe_multi links (6.6), so that `ebpf_link::usdt`
 /// attaches them with one link for every call site, as libbpf does; else
 /// they stay plain uprobe programs, attached with one uprobe per call site.
-fn usdt_multi(spec: &mut CollectionSpec) {
-    let mut usdt = spec
-        .programs
-        .values_mut()
-        .filter(|p| p.section_flags.contains(SectionFlags::USDT) && p.attach_type.is_none())
-        .peekable();
-    if usdt.peek().is_none() || crate::features::have_link_kind(LinkKind::UprobeMulti).is_err() {
+fn usdt_multi(spec: &mut Cow<'_, CollectionSpec>) {
+    let is_usdt = |p: &ebpf_spec::ProgramSpec| {
+        p.section_flags.contains(SectionFlags::USDT) && p.attach_type.is_none()
+    };
+    if !spec.programs.values().any(is_usdt)
+        || crate::features::have_link_kind(LinkKind::UprobeMulti).is_err()
+    {
         return;
     }
-    for p in usdt {
+    for p in spec.to_mut().programs.values_mut().filter(|p| is_usdt(p)) {
         p.attach_type = Some(AttachType::TRACE_UPROBE_MULTI);
     }
 }
 
-impl Plan {
+impl<'s> Plan<'s> {
     /// Checks that `spec` fits this host and decides what to load.
     pub fn new(
-        spec: &CollectionSpec,
+        spec: &'s CollectionSpec,
         limits: &ebpf_spec::Limits,
         core_btf: Option<Arc<Spec>>,
         skip_programs: &BTreeSet<String>,
-    ) -> Result<Plan> {
+    ) -> Result<Plan<'s>> {
         if spec.byte_order != ebpf_asm::Endianness::NATIVE {
             return Err(Error::InvalidArgument(format!(
                 "the object is in {:?} byte order, the host is {:?}",
@@ -64,10 +66,10 @@ impl Plan {
         }
         // Before anything is copied: a tiny object may ask for gigabytes.
         spec.check_limits(limits)?;
-        let mut spec = spec.clone();
+        let mut spec = Cow::Borrowed(spec);
         usdt_multi(&mut spec);
         if spec.maps.contains_key(ebpf_spec::KCONFIG_SECTION) {
-            crate::kconfig::fill(&mut spec).map_err(Error::context("kconfig"))?;
+            crate::kconfig::fill(spec.to_mut()).map_err(Error::context("kconfig"))?;
         }
         let has_core = spec
             .programs

@@ -20,7 +20,7 @@ use crate::program::{ATTACH_MAPS, LoadContext, ProgBtf, Program, ProgramOptions}
 /// Loads the plan's programs one after the other, sharing the CO-RE
 /// relocator (whose candidate cache spans programs) and the ksym resolver.
 pub(super) struct Loader<'a> {
-    plan: &'a Plan,
+    plan: &'a Plan<'a>,
     btf: &'a ObjectBtf,
     maps: &'a Maps,
     relocator: Option<Relocator<'a>>,
@@ -35,7 +35,7 @@ impl<'a> Loader<'a> {
     /// A loader for `plan`'s programs, with the object BTF and maps made so far.
     /// `core_targets` are the plan's CO-RE targets ([`Plan::core_target_refs`]).
     pub fn new(
-        plan: &'a Plan,
+        plan: &'a Plan<'a>,
         core_targets: &'a [&'a Spec],
         btf: &'a ObjectBtf,
         maps: &'a Maps,
