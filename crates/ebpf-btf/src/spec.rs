@@ -253,12 +253,8 @@ impl Spec {
 
     /// Checks the own types with indexes in `range`.
     fn check_types(&self, range: std::ops::Range<usize>) -> Result<()> {
-        let b = self.data.bytes();
-        for idx in range {
-            let id = TypeId(self.first_id + idx as u32);
-            unmarshal::check(self, b, id, self.offsets[idx] as usize)?;
-        }
-        Ok(())
+        let first = self.first_id + range.start as u32;
+        unmarshal::check_all(self, self.data.bytes(), &self.offsets[range], first)
     }
 
     /// The byte order of the blob.
@@ -554,21 +550,19 @@ impl Spec {
     /// Checks the name at `off` as [`Spec::name_at`] does, in a few instructions when the
     /// own string table holds only valid names.
     fn check_name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<()> {
-        if off >= self.str_base {
-            let table = &self.data.bytes()[self.layout.strs.clone()];
-            let rel = off - self.str_base;
-            if self.names_valid.get() == Some(&true) {
-                if crate::strings::starts_char(table, rel as usize) {
-                    return Ok(());
-                }
-            } else if let Ok(name) = StringTable::new(table).get_bytes(rel) {
-                // Names are ASCII but for the odd one, which takes the full check.
-                if name.is_ascii() && name.len() <= crate::strings::MAX_NAME_LEN {
-                    return Ok(());
-                }
-            }
+        if self.quick_names().pass(off) {
+            return Ok(());
         }
         self.name_at(id, field, off).map(drop)
+    }
+
+    /// The quick test of names in the own string table.
+    fn quick_names(&self) -> crate::strings::QuickNames<'_> {
+        crate::strings::QuickNames {
+            table: &self.data.bytes()[self.layout.strs.clone()],
+            base: self.str_base,
+            all_valid: self.names_valid.get() == Some(&true),
+        }
     }
 
     /// This spec's own string table (offsets relative to [`Spec::string_base`]).
@@ -750,9 +744,8 @@ impl unmarshal::Source for Spec {
         Spec::check_name_at(self, id, field, off)
     }
 
-    fn valid_names(&self) -> Option<(&[u8], u32)> {
-        (self.names_valid.get() == Some(&true))
-            .then(|| (&self.data.bytes()[self.layout.strs.clone()], self.str_base))
+    fn quick_names(&self) -> crate::strings::QuickNames<'_> {
+        Spec::quick_names(self)
     }
 
     fn string_bytes(&self, off: u32) -> Option<&[u8]> {

@@ -133,6 +133,49 @@ pub(crate) fn starts_char(table: &[u8], off: usize) -> bool {
     table.get(off).is_some_and(|&b| !(0x80..0xc0).contains(&b))
 }
 
+/// The quick test of a name in a spec's own string table: a name that passes it is valid
+/// (one that fails it may still be, and takes the full check). With the whole table known
+/// to hold only valid names ([`all_names_valid`]) the test is whether the offset starts a
+/// character; otherwise whether the name is ASCII and not too long.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QuickNames<'a> {
+    /// The own string table.
+    pub(crate) table: &'a [u8],
+    /// The offset of its first string (a base spec's strings come before it).
+    pub(crate) base: u32,
+    /// Whether every string of the table is a valid name.
+    pub(crate) all_valid: bool,
+}
+
+impl QuickNames<'_> {
+    /// Whether the name at `off` passes the quick test.
+    #[inline(always)]
+    pub(crate) fn pass(&self, off: u32) -> bool {
+        if self.all_valid {
+            self.starts_char(off)
+        } else {
+            self.ascii(off)
+        }
+    }
+
+    /// The test for a table of valid names: `off` starts a character of the table.
+    #[inline(always)]
+    pub(crate) fn starts_char(&self, off: u32) -> bool {
+        off.checked_sub(self.base)
+            .is_some_and(|rel| starts_char(self.table, rel as usize))
+    }
+
+    /// The test for any table: the name at `off` is in the table, ASCII and not too long.
+    #[inline(always)]
+    pub(crate) fn ascii(&self, off: u32) -> bool {
+        off.checked_sub(self.base).is_some_and(|rel| {
+            StringTable::new(self.table)
+                .get_bytes(rel)
+                .is_ok_and(|name| name.is_ascii() && name.len() <= MAX_NAME_LEN)
+        })
+    }
+}
+
 /// Builds a string table, deduplicating equal strings. Offset 0 is always the empty string.
 #[derive(Debug, Clone)]
 pub struct StringTableBuilder {

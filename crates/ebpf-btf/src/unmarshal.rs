@@ -12,7 +12,7 @@ use crate::raw::{
     self, BTF_KIND_DECL_TAG, BTF_KIND_TYPE_TAG, BTF_VERSION, Endian, btf_header, btf_type,
     info_kind, info_kind_flag, info_vlen, trailer_len,
 };
-use crate::strings::MAX_NAME_LEN;
+use crate::strings::{MAX_NAME_LEN, QuickNames};
 use crate::types::*;
 
 /// What decoding needs from the spec that owns the blob (implemented by
@@ -28,10 +28,8 @@ pub(crate) trait Source: Sync {
     fn name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<&str>;
     /// Checks the name at `off` as [`Source::name_at`] does, without returning it.
     fn check_name_at(&self, id: TypeId, field: &dyn Fn() -> String, off: u32) -> Result<()>;
-    /// The own string table and the offset of its first string, when every string in it is
-    /// known to be a valid name: then the name at an offset is valid if the offset starts a
-    /// character of that table ([`quick_name`]).
-    fn valid_names(&self) -> Option<(&[u8], u32)>;
+    /// The quick test of names in the own string table.
+    fn quick_names(&self) -> QuickNames<'_>;
     /// The NUL-terminated bytes at `off` in this spec's strings, if in range.
     fn string_bytes(&self, off: u32) -> Option<&[u8]>;
 }
@@ -454,29 +452,50 @@ pub(crate) fn decode<S: Source>(spec: &S, b: &[u8], id: TypeId, off: usize) -> R
     }
 }
 
-/// Checks the record of `id` at `off` as [`decode`] does, without building the [`Type`]
-/// (no allocation: names and member lists stay empty).
-pub(crate) fn check<S: Source>(spec: &S, b: &[u8], id: TypeId, off: usize) -> Result<()> {
-    match spec.endian() {
-        Endian::Little => check_impl::<raw::LE, S>(spec, b, id, off),
-        Endian::Big => check_impl::<raw::BE, S>(spec, b, id, off),
+/// Checks the records at `offsets` (of ids `first..`) as [`decode`] does, without building
+/// the [`Type`]s (no allocation: names and member lists stay empty); the first malformed
+/// one is reported.
+pub(crate) fn check_all<S: Source>(spec: &S, b: &[u8], offsets: &[u32], first: u32) -> Result<()> {
+    let q = spec.quick_names();
+    // One loop per byte order and name test, so that the test is inlined in it.
+    match (spec.endian(), q.all_valid) {
+        (Endian::Little, true) => {
+            check_loop::<raw::LE, S, _>(spec, b, offsets, first, |o| q.starts_char(o))
+        }
+        (Endian::Little, false) => {
+            check_loop::<raw::LE, S, _>(spec, b, offsets, first, |o| q.ascii(o))
+        }
+        (Endian::Big, true) => {
+            check_loop::<raw::BE, S, _>(spec, b, offsets, first, |o| q.starts_char(o))
+        }
+        (Endian::Big, false) => {
+            check_loop::<raw::BE, S, _>(spec, b, offsets, first, |o| q.ascii(o))
+        }
     }
 }
 
-fn check_impl<O: ByteOrder, S: Source>(spec: &S, b: &[u8], id: TypeId, off: usize) -> Result<()> {
-    if let Some(q) = spec.valid_names() {
-        if quick_check::<O>(q, spec.next_id().0, b, off) {
-            return Ok(());
+fn check_loop<O: ByteOrder, S: Source, F: Fn(u32) -> bool + Copy>(
+    spec: &S,
+    b: &[u8],
+    offsets: &[u32],
+    first: u32,
+    pass: F,
+) -> Result<()> {
+    let next = spec.next_id().0;
+    for (i, &off) in offsets.iter().enumerate() {
+        let off = off as usize;
+        if !quick_check::<O, F>(pass, next, b, off) {
+            decode_impl::<O, S, false>(spec, b, TypeId(first + i as u32), off)?;
         }
     }
-    decode_impl::<O, S, false>(spec, b, id, off).map(drop)
+    Ok(())
 }
 
 /// Whether the record at `off` is of a common kind (all but ints, forwards, variables,
-/// datasecs, floats, 64-bit enums and tags) and passes the quick tests of its fields, given a
-/// table of valid names `q`: then decoding would accept it. A record that is not, or fails
+/// datasecs, floats, 64-bit enums and tags) and passes the quick tests of its fields (`pass`
+/// for names, see [`QuickNames`]): then decoding would accept it. A record that is not, or fails
 /// them, is checked in full (which also names the field at fault).
-fn quick_check<O: ByteOrder>(q: (&[u8], u32), next: u32, b: &[u8], off: usize) -> bool {
+fn quick_check<O: ByteOrder, F: Fn(u32) -> bool>(pass: F, next: u32, b: &[u8], off: usize) -> bool {
     let Some(Ok((t, rest))) = b.get(off..).map(btf_type::<O>::ref_from_prefix) else {
         return false;
     };
@@ -484,8 +503,8 @@ fn quick_check<O: ByteOrder>(q: (&[u8], u32), next: u32, b: &[u8], off: usize) -
     let (vlen, name_off, sot) = (info_vlen(info), t.name_off.get(), t.size_or_type.get());
     let n = vlen as usize;
     match info_kind(info) {
-        raw::BTF_KIND_FUNC => vlen <= 2 && quick_name(q, name_off) && sot < next,
-        raw::BTF_KIND_TYPEDEF => vlen == 0 && quick_name(q, name_off) && sot < next,
+        raw::BTF_KIND_FUNC => vlen <= 2 && pass(name_off) && sot < next,
+        raw::BTF_KIND_TYPEDEF => vlen == 0 && pass(name_off) && sot < next,
         raw::BTF_KIND_PTR => vlen == 0 && name_off == 0 && sot < next,
         raw::BTF_KIND_CONST | raw::BTF_KIND_VOLATILE | raw::BTF_KIND_RESTRICT => {
             vlen == 0 && sot < next
@@ -496,23 +515,23 @@ fn quick_check<O: ByteOrder>(q: (&[u8], u32), next: u32, b: &[u8], off: usize) -
                 && <[raw::btf_param<O>]>::ref_from_prefix_with_elems(rest, n).is_ok_and(
                     |(ps, _)| {
                         ps.iter()
-                            .all(|p| quick_name(q, p.name_off.get()) && p.r#type.get() < next)
+                            .all(|p| pass(p.name_off.get()) && p.r#type.get() < next)
                     },
                 )
         }
         raw::BTF_KIND_STRUCT | raw::BTF_KIND_UNION => {
-            quick_name(q, name_off)
+            pass(name_off)
                 && <[raw::btf_member<O>]>::ref_from_prefix_with_elems(rest, n).is_ok_and(
                     |(ms, _)| {
                         ms.iter()
-                            .all(|m| quick_name(q, m.name_off.get()) && m.r#type.get() < next)
+                            .all(|m| pass(m.name_off.get()) && m.r#type.get() < next)
                     },
                 )
         }
         raw::BTF_KIND_ENUM => {
-            quick_name(q, name_off)
+            pass(name_off)
                 && <[raw::btf_enum<O>]>::ref_from_prefix_with_elems(rest, n)
-                    .is_ok_and(|(vs, _)| vs.iter().all(|v| quick_name(q, v.name_off.get())))
+                    .is_ok_and(|(vs, _)| vs.iter().all(|v| pass(v.name_off.get())))
         }
         raw::BTF_KIND_ARRAY => {
             vlen == 0
@@ -530,14 +549,6 @@ fn bad(id: TypeId, field: impl Into<String>, reason: &'static str) -> Error {
         field: field.into(),
         reason,
     }
-}
-
-/// Whether the name at `off` passes the test [`Source::valid_names`] allows: inside the
-/// table of valid names, at the start of a character. A name that fails it may still be
-/// valid (a base spec's string); the full check decides.
-#[inline(always)]
-fn quick_name((table, base): (&[u8], u32), off: u32) -> bool {
-    off >= base && crate::strings::starts_char(table, (off - base) as usize)
 }
 
 /// Decodes one record, checking every field; with `BUILD` false only checks (names are
@@ -569,13 +580,12 @@ fn decode_impl<O: ByteOrder, S: Source, const BUILD: bool>(
 
     // Room for the members, parameters or values only when building.
     let room = if BUILD { vlen } else { 0 };
-    // Only checking, with a table of valid names: a name that passes the quick test needs
-    // no other.
-    let quick = if BUILD { None } else { spec.valid_names() };
+    // Only checking: a name that passes the quick test needs no other.
+    let quick = spec.quick_names();
     let name = |field: &dyn Fn() -> String, off: u32| -> Result<String> {
         if BUILD {
             Ok(spec.name_at(id, field, off)?.to_owned())
-        } else if quick.is_some_and(|q| quick_name(q, off)) {
+        } else if quick.pass(off) {
             Ok(String::new())
         } else {
             spec.check_name_at(id, field, off).map(|()| String::new())
