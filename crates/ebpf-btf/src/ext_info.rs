@@ -588,10 +588,16 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
             Ok(())
         },
     )?;
+    // Compilers write each list sorted: checked in one pass, sorted only when it is not.
+    fn sort<T>(v: &mut [T], key: impl Fn(&T) -> u32) {
+        if !v.is_sorted_by_key(&key) {
+            v.sort_by_key(key);
+        }
+    }
     for s in info.sections.values_mut() {
-        s.func_info.sort_by_key(|r| r.insn_off);
-        s.line_info.sort_by_key(|r| r.insn_off);
-        s.core_relos.sort_by_key(|r| r.insn_off);
+        sort(&mut s.func_info, |r| r.insn_off);
+        sort(&mut s.line_info, |r| r.insn_off);
+        sort(&mut s.core_relos, |r| r.insn_off);
     }
     Ok(info)
 }
