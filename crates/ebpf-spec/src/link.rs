@@ -63,7 +63,7 @@ pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Ve
             reason: "code without a function symbol".into(),
         });
     }
-    let section_len = code.offsets.len();
+    let section_len = code.insns.len();
     let mut ranges = Vec::with_capacity(syms.len());
     for (n, s) in syms.iter().enumerate() {
         let bad = |reason: String| Error::BadSymbol {
