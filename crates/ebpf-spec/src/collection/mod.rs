@@ -12,7 +12,8 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -37,7 +38,7 @@ use crate::link::{
 };
 use crate::map::MapSpec;
 use crate::program::ProgramSpec;
-use crate::relocate::{Externs, References, decode_section, relocate_section};
+use crate::relocate::{AddrHasher, Externs, References, decode_section, relocate_section};
 use crate::struct_ops::load_struct_ops;
 use crate::variable::{VariableSpec, load_variables};
 
@@ -190,6 +191,9 @@ impl CollectionSpec {
             })
             .collect();
         let mut programs = BTreeMap::new();
+        // The map names found in `maps`, by where they are stored: instructions that refer to
+        // the same map share the name (see `References`), so most are looked up once.
+        let mut known: HashSet<(usize, usize), BuildHasherDefault<AddrHasher>> = HashSet::default();
         for (name, subprograms) in program_names.into_iter().zip(subprograms) {
             let subprograms = subprograms?;
             let Some(f) = functions.remove(&name) else {
@@ -203,7 +207,9 @@ impl CollectionSpec {
                     Some(PseudoLoad::MapFd | PseudoLoad::MapValue)
                 ) {
                     if let Some(map) = ins.reference() {
-                        if !maps.contains_key(map) {
+                        if known.insert((map.as_ptr() as usize, map.len()))
+                            && !maps.contains_key(map)
+                        {
                             return Err(Error::MissingMap {
                                 program: name.clone(),
                                 map: map.to_owned(),
