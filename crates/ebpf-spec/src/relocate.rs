@@ -52,6 +52,9 @@ pub(crate) struct CodeSection {
     /// The index of the instruction starting at each slot ([`NO_INSN`] for the second slot
     /// of an `ld_imm64`).
     slots: Vec<u32>,
+    /// The indexes of the calls to BPF functions and of the loads of their addresses, in
+    /// order (found by [`resolve_local_calls`]).
+    pub calls: Vec<u32>,
 }
 
 /// Marks a slot where no instruction starts.
@@ -225,6 +228,7 @@ pub(crate) fn decode_section(elf: &ElfFile<'_>, index: usize) -> Result<CodeSect
         name: section.name.to_owned(),
         insns,
         slots,
+        calls: Vec::new(),
     })
 }
 
@@ -495,7 +499,8 @@ fn relocate_extern(
 }
 
 /// Names the targets of calls (and function address loads) inside one section, which clang
-/// resolves itself and leaves without a relocation.
+/// resolves itself and leaves without a relocation, and lists every call and function
+/// address load of the section in [`CodeSection::calls`].
 pub(crate) fn resolve_local_calls(
     elf: &ElfFile<'_>,
     code: &mut CodeSection,
@@ -518,7 +523,12 @@ pub(crate) fn resolve_local_calls(
             }
             _ => false,
         };
-        if !local || ins.reference().is_some() {
+        if !local {
+            continue;
+        }
+        // Sections hold far fewer than `u32::MAX` instructions.
+        code.calls.push(u32::try_from(i).unwrap_or(u32::MAX));
+        if ins.reference().is_some() {
             continue;
         }
         let wide_before = wide - usize::from(ins.is_load_imm64());
