@@ -2,8 +2,8 @@
 //! instruction with a func info, line info or CO-RE relocation refers to its row, so
 //! attaching them allocates once per section instead of several times per instruction.
 //!
-//! The table keeps the section's records as read ([`RawLineInfo`], [`RawCoreRelo`]: string
-//! offsets, no allocation), each list sorted by instruction offset, and an instruction's row
+//! The table keeps the section's records as parsed ([`ebpf_btf::RawLineInfo`],
+//! [`ebpf_btf::RawCoreRelo`]: string offsets, no allocation), each list sorted by instruction offset, and an instruction's row
 //! is its byte offset: its records are found by binary search when they are used, not
 //! gathered per instruction at open. The [`LineInfo`], [`Source`] and [`CoreRelo`] values
 //! are made on first use, reading the strings from a copy of the `.BTF` string table the
@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::relocate::CodeSection;
 
 /// An object's `.BTF.ext` records by section name, each section's shared by the tables made
-/// from it (not copied), and the `.BTF` string table their offsets point into.
+/// from it (not copied), and a copy of the `.BTF` string table their offsets point into.
 pub(crate) struct ExtRecords {
     sections: BTreeMap<String, Arc<RawExtSection>>,
     strings: Arc<[u8]>,

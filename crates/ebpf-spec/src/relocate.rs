@@ -143,8 +143,9 @@ impl Externs {
 /// count), instead of each allocating its own metadata and a copy of the name.
 ///
 /// Names are looked up by where they are stored (the ELF string table, a section's name,
-/// ...), which is the same each time a name is read from the same place: the lookup hashes
-/// two words instead of a string. A name read from two places gets two equal metadata.
+/// ..., all of which outlive this map), which is the same each time a name is read from the
+/// same place: the lookup hashes two words instead of a string. A name read from two places
+/// gets two equal metadata.
 #[derive(Debug, Default)]
 pub(crate) struct References(HashMap<(usize, usize), Metadata, BuildHasherDefault<AddrHasher>>);
 
