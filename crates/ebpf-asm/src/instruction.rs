@@ -176,27 +176,36 @@ pub(crate) struct RawSlot {
 
 impl RawSlot {
     pub(crate) fn read(bytes: [u8; 8], order: Endianness) -> RawSlot {
-        let [code, regs, o0, o1, i0, i1, i2, i3] = bytes;
-        let (dst, src, off, imm) = match order {
-            Endianness::Little => (
-                regs & 0x0f,
-                regs >> 4,
-                i16::from_le_bytes([o0, o1]),
-                i32::from_le_bytes([i0, i1, i2, i3]),
-            ),
-            Endianness::Big => (
-                regs >> 4,
-                regs & 0x0f,
-                i16::from_be_bytes([o0, o1]),
-                i32::from_be_bytes([i0, i1, i2, i3]),
-            ),
-        };
-        RawSlot {
-            code,
-            dst,
-            src,
-            off,
-            imm,
+        match order {
+            Endianness::Little => RawSlot::read_in::<false>(&bytes),
+            Endianness::Big => RawSlot::read_in::<true>(&bytes),
+        }
+    }
+
+    /// The slot `bytes`, big endian if `BIG`: one 8-byte load, the fields cut out of it.
+    #[inline(always)]
+    pub(crate) fn read_in<const BIG: bool>(bytes: &[u8; 8]) -> RawSlot {
+        let word = *bytes;
+        if BIG {
+            let v = u64::from_be_bytes(word);
+            let regs = (v >> 48) as u8;
+            RawSlot {
+                code: (v >> 56) as u8,
+                dst: regs >> 4,
+                src: regs & 0x0f,
+                off: (v >> 32) as u16 as i16,
+                imm: v as u32 as i32,
+            }
+        } else {
+            let v = u64::from_le_bytes(word);
+            let regs = (v >> 8) as u8;
+            RawSlot {
+                code: v as u8,
+                dst: regs & 0x0f,
+                src: regs >> 4,
+                off: (v >> 16) as u16 as i16,
+                imm: (v >> 32) as u32 as i32,
+            }
         }
     }
 
@@ -410,20 +419,6 @@ impl Instruction {
     /// above 10 included, so that encoding gives the same bytes back. The only errors are a
     /// truncated instruction and an `ld_imm64` whose second half has bits outside its
     /// immediate, which this model has no field for.
-    /// Decodes the single-slot instruction in `slot` (`None` for the first half of an
-    /// `ld_imm64`, which [`Instruction::decode_at`] handles with its second half).
-    #[inline]
-    pub(crate) fn decode_single(slot: [u8; 8], order: Endianness) -> Option<Instruction> {
-        let raw = RawSlot::read(slot, order);
-        let op = OpCode(raw.code);
-        if op.is_load_imm64() {
-            return None;
-        }
-        let dst = Register::from_bits(raw.dst);
-        let src = Register::from_bits(raw.src);
-        Some(Instruction::new(op, dst, src, raw.off, i64::from(raw.imm)))
-    }
-
     pub(crate) fn decode_at(
         bytes: &[u8],
         offset: usize,

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 
-use crate::{Endianness, Error, Instruction, Result, SLOT_SIZE};
+use crate::instruction::RawSlot;
+use crate::{
+    Endianness, Error, Instruction, OpCode, PseudoCall, PseudoLoad, Register, Result, SLOT_SIZE,
+};
 
 /// A list of instructions. Dereferences to `Vec<Instruction>`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -124,7 +127,10 @@ impl Instructions {
     pub fn function_references(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for ins in &self.0 {
-            if ins.is_function_call() || ins.is_function_reference() {
+            // `is_function_call() || is_function_reference()`, in two compares.
+            let (op, src) = (ins.op.raw(), ins.src);
+            let call = op == 0x85 && src == PseudoCall::Call.register();
+            if call || (op == OpCode::LOAD_IMM64.0 && src == PseudoLoad::Func.register()) {
                 if let Some(r) = ins.reference() {
                     if !out.contains(&r) {
                         out.push(r);
@@ -217,25 +223,90 @@ impl Instructions {
     /// [`Instruction::validate`]): judging a program is the verifier's business, and such
     /// instructions encode back to the same bytes.
     pub fn unmarshal(bytes: &[u8], order: Endianness) -> Result<Instructions> {
-        let mut out = Vec::with_capacity(bytes.len() / SLOT_SIZE);
-        let mut offset = 0;
-        let slots = bytes.len().div_ceil(SLOT_SIZE);
-        while offset < slots {
-            // Most instructions take one slot: decoded in place, without the error plumbing
-            // that `decode_at` needs for truncation and `ld_imm64`.
-            if let Some(ins) = crate::instruction::slot_at(bytes, offset)
-                .and_then(|slot| Instruction::decode_single(slot, order))
-            {
-                out.push(ins);
-                offset += 1;
-                continue;
-            }
-            let (ins, width) = Instruction::decode_at(bytes, offset, order, out.len())?;
-            out.push(ins);
-            offset += width;
+        // One loop per byte order, so that the order is not tested per instruction.
+        match order {
+            Endianness::Little => unmarshal_in::<false>(bytes),
+            Endianness::Big => unmarshal_in::<true>(bytes),
         }
-        Ok(Instructions(out))
     }
+}
+
+/// [`Instructions::unmarshal`] for big endian (`BIG`) or little endian. The single-slot
+/// instructions between two `ld_imm64`s are decoded in one run, each from one 8-byte read,
+/// into room reserved once.
+fn unmarshal_in<const BIG: bool>(bytes: &[u8]) -> Result<Instructions> {
+    let mut out = Vec::with_capacity(bytes.len() / SLOT_SIZE);
+    let mut rest = bytes;
+    loop {
+        let slots = rest.chunks_exact(SLOT_SIZE);
+        let run = slots
+            .clone()
+            .position(|s| s.first() == Some(&OpCode::LOAD_IMM64.0))
+            .unwrap_or(slots.len());
+        let (singles, tail) = rest.split_at(run * SLOT_SIZE);
+        out.extend(singles.chunks_exact(SLOT_SIZE).map(|s| {
+            let raw = RawSlot::read_in::<BIG>(s.try_into().unwrap_or(&[0; SLOT_SIZE]));
+            Instruction::new(
+                OpCode(raw.code),
+                Register::from_bits(raw.dst),
+                Register::from_bits(raw.src),
+                raw.off,
+                i64::from(raw.imm),
+            )
+        }));
+        rest = tail;
+        // An `ld_imm64`, or the end.
+        let Some((slot, tail)) = rest.split_first_chunk::<SLOT_SIZE>() else {
+            break;
+        };
+        let raw = RawSlot::read_in::<BIG>(slot);
+        let (hi, tail) = second_half::<BIG>(bytes, tail, out.len())?;
+        rest = tail;
+        out.push(Instruction::new(
+            OpCode(raw.code),
+            Register::from_bits(raw.dst),
+            Register::from_bits(raw.src),
+            raw.off,
+            ((u64::from(hi as u32) << 32) | u64::from(raw.imm as u32)) as i64,
+        ));
+    }
+    if !rest.is_empty() {
+        return Err(Error::Truncated {
+            index: out.len(),
+            offset: (bytes.len() - rest.len()) / SLOT_SIZE,
+            len: rest.len(),
+            want: SLOT_SIZE,
+        });
+    }
+    Ok(Instructions(out))
+}
+
+/// The immediate of the second half of the `ld_imm64` numbered `index` whose first half
+/// `rest` follows in `bytes`, and what follows it.
+#[inline(never)]
+fn second_half<'a, const BIG: bool>(
+    bytes: &[u8],
+    rest: &'a [u8],
+    index: usize,
+) -> Result<(i32, &'a [u8])> {
+    let offset = (bytes.len() - rest.len()) / SLOT_SIZE - 1;
+    let Some((second, tail)) = rest.split_first_chunk::<SLOT_SIZE>() else {
+        return Err(Error::Truncated {
+            index,
+            offset,
+            len: SLOT_SIZE + rest.len(),
+            want: 2 * SLOT_SIZE,
+        });
+    };
+    let hi = RawSlot::read_in::<BIG>(second);
+    if hi.code != 0 || hi.dst != 0 || hi.src != 0 || hi.off != 0 {
+        return Err(Error::BadLoadImm64 {
+            index,
+            offset,
+            raw: u64::from_be_bytes(*second),
+        });
+    }
+    Ok((hi.imm, tail))
 }
 
 #[cfg(test)]

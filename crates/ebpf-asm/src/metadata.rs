@@ -156,13 +156,28 @@ impl Metadata {
     /// Makes row `row` of `rows` this instruction's source and extensions, replacing those
     /// of the same types already set. Allocates nothing unless a source or extension is
     /// already set here.
+    #[inline]
     pub fn set_rows(&mut self, rows: Arc<dyn ExtensionRows>, row: u32) {
-        self.detach();
-        let own = self
-            .inner
+        // The usual case, one row set on an instruction with no source or extension of its
+        // own: nothing to copy or replace.
+        if self.row.is_none() && !self.has_own_rows() {
+            self.row = Some(Row { rows, row });
+            return;
+        }
+        self.set_rows_over(rows, row);
+    }
+
+    /// Whether a source or an extension is set in this instruction's own metadata.
+    fn has_own_rows(&self) -> bool {
+        self.inner
             .as_ref()
-            .is_some_and(|i| i.source.is_some() || !i.extensions.is_empty());
-        if !own {
+            .is_some_and(|i| i.source.is_some() || !i.extensions.is_empty())
+    }
+
+    /// [`Metadata::set_rows`] over a row or a source or extensions already set.
+    fn set_rows_over(&mut self, rows: Arc<dyn ExtensionRows>, row: u32) {
+        self.detach();
+        if !self.has_own_rows() {
             self.row = Some(Row { rows, row });
             return;
         }

@@ -351,6 +351,9 @@ struct Ctx<'a> {
     /// valid accessors: records repeat file names and lines, and relocations accessors.
     valid: Bits,
     valid_access: Bits,
+    /// The file name offset of the last line info checked: consecutive records are mostly
+    /// in one file.
+    last_file: Option<u32>,
     /// This spec's own string table when all of it is UTF-8 (checked once, at a few bytes
     /// per instruction): then a string needs only its NUL found.
     utf8: Option<&'a str>,
@@ -497,6 +500,7 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
         spec,
         valid: Bits::new(strings.len()),
         valid_access: Bits::new(strings.len()),
+        last_file: None,
         utf8: std::str::from_utf8(strings.as_bytes()).ok(),
     };
     let secs = &mut info.sections;
@@ -537,7 +541,10 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
             let (r, _) =
                 raw::bpf_line_info::<O>::ref_from_prefix(rec).map_err(|_| trunc("line_info"))?;
             let (fo, lo) = (r.file_name_off.get(), r.line_off.get());
-            ctx.check(sec, "file_name_off", fo)?;
+            if ctx.last_file != Some(fo) {
+                ctx.check(sec, "file_name_off", fo)?;
+                ctx.last_file = Some(fo);
+            }
             ctx.check(sec, "line_off", lo)?;
             out.line_info.push(RawLineInfo {
                 insn_off: r.insn_off.get(),
@@ -588,10 +595,16 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
             Ok(())
         },
     )?;
+    // Compilers write each list sorted: checked in one pass, sorted only when it is not.
+    fn sort<T>(v: &mut [T], key: impl Fn(&T) -> u32) {
+        if !v.is_sorted_by_key(&key) {
+            v.sort_by_key(key);
+        }
+    }
     for s in info.sections.values_mut() {
-        s.func_info.sort_by_key(|r| r.insn_off);
-        s.line_info.sort_by_key(|r| r.insn_off);
-        s.core_relos.sort_by_key(|r| r.insn_off);
+        sort(&mut s.func_info, |r| r.insn_off);
+        sort(&mut s.line_info, |r| r.insn_off);
+        sort(&mut s.core_relos, |r| r.insn_off);
     }
     Ok(info)
 }

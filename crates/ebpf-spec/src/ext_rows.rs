@@ -2,75 +2,177 @@
 //! instruction with a func info, line info or CO-RE relocation refers to its row, so
 //! attaching them allocates once per section instead of several times per instruction.
 //!
-//! A row keeps its records as read ([`RawLineInfo`], [`RawCoreRelo`]: string offsets, no
-//! allocation) and makes the [`LineInfo`], [`Source`] and [`CoreRelo`] values on first use,
-//! reading the strings from a copy of the `.BTF` string table the rows share. Opening an
-//! object then reads no record's strings, as libbpf keeps `.BTF.ext` raw until load.
+//! The table keeps the section's records as parsed ([`ebpf_btf::RawLineInfo`],
+//! [`ebpf_btf::RawCoreRelo`]: string offsets, no allocation), each list sorted by instruction offset, and an instruction's row
+//! is its byte offset: its records are found by binary search when they are used, not
+//! gathered per instruction at open. The [`LineInfo`], [`Source`] and [`CoreRelo`] values
+//! are made on first use, reading the strings from a copy of the `.BTF` string table the
+//! rows share. Opening an object then reads no record's strings, as libbpf keeps `.BTF.ext`
+//! raw until load.
 
 use std::any::{Any, TypeId};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use ebpf_asm::{ExtensionRows, Source};
 use ebpf_btf::strings::StringTable;
-use ebpf_btf::{CoreRelo, FuncInfo, LineInfo, RawCoreRelo, RawLineInfo};
+use ebpf_btf::{CoreRelo, FuncInfo, LineInfo, RawExtInfo, RawExtSection};
 
-/// The records of one instruction.
-#[derive(Default)]
-pub(crate) struct Row {
-    pub func: Option<FuncInfo>,
-    pub line: Option<RawLineInfo>,
-    pub core: Option<RawCoreRelo>,
-}
+use crate::error::{Error, Result};
+use crate::relocate::CodeSection;
 
-/// The line info, the source line made from it and the CO-RE relocation of a row, with
-/// their strings.
-
-#[derive(Debug)]
-struct Resolved {
-    line: Option<(LineInfo, Source)>,
-    core: Option<CoreRelo>,
-}
-
-/// The rows of one code section, and the `.BTF` string table their offsets point into
-/// (checked when the records were parsed).
-pub(crate) struct SectionRows {
-    rows: Vec<Row>,
+/// An object's `.BTF.ext` records by section name, each section's shared by the tables made
+/// from it (not copied), and a copy of the `.BTF` string table their offsets point into.
+pub(crate) struct ExtRecords {
+    sections: BTreeMap<String, Arc<RawExtSection>>,
     strings: Arc<[u8]>,
-    /// Each row's [`Resolved`], made on first use (the table too: opening an object
-    /// allocates nothing per row beyond `rows`).
-    resolved: OnceLock<Box<[OnceLock<Resolved>]>>,
+}
+
+impl ExtRecords {
+    pub fn new(raw: RawExtInfo, strings: Arc<[u8]>) -> ExtRecords {
+        let sections = raw
+            .sections
+            .into_iter()
+            .map(|(name, records)| (name, Arc::new(records)))
+            .collect();
+        ExtRecords { sections, strings }
+    }
+}
+
+/// The `.BTF.ext` records of a code section, checked against its instructions but not
+/// attached yet: checked before the relocations are applied (so that a misplaced record is
+/// reported before a bad relocation), attached after (so that a relocated instruction gets
+/// its reference before its row, and shares its metadata with the other instructions that
+/// refer to the same name).
+pub(crate) struct PendingRows(SectionRows);
+
+impl PendingRows {
+    /// The records of `code`'s section in `ext`. A record that is not at an instruction is
+    /// an error naming the first one: func info first, then line info, then CO-RE
+    /// relocations.
+    pub fn new(code: &CodeSection, ext: Option<&ExtRecords>) -> Result<Option<PendingRows>> {
+        let Some((records, strings)) =
+            ext.and_then(|e| Some((e.sections.get(&code.name)?, &e.strings)))
+        else {
+            return Ok(None);
+        };
+        let misplaced = |what: &str, off: u32| Error::BtfMismatch {
+            section: ".BTF.ext".into(),
+            reason: format!(
+                "section '{}': {what} at offset {off} is not at an instruction",
+                code.name
+            ),
+        };
+        let at = |off: u32| code.index_at(u64::from(off)).is_some();
+        // One loop per list (a chain of the three costs more than the check).
+        if let Some(r) = records.func_info.iter().find(|r| !at(r.insn_off)) {
+            return Err(misplaced("func_info", r.insn_off));
+        }
+        if let Some(r) = records.line_info.iter().find(|r| !at(r.insn_off)) {
+            return Err(misplaced("line_info", r.insn_off));
+        }
+        if let Some(r) = records.core_relos.iter().find(|r| !at(r.insn_off)) {
+            return Err(misplaced("core_relo", r.insn_off));
+        }
+        Ok(Some(PendingRows(SectionRows {
+            records: sorted(records),
+            strings: Arc::clone(strings),
+            lines: OnceLock::new(),
+            cores: OnceLock::new(),
+        })))
+    }
+
+    /// Gives each instruction of `code` with records its row (its offset) of one table the
+    /// section's instructions share.
+    pub fn attach(self, code: &mut CodeSection) {
+        let rows = Arc::new(self.0);
+        let table: Arc<dyn ExtensionRows> = Arc::clone(&rows) as _;
+        // The instructions given their row already (an instruction with several records).
+        let mut done = vec![0u64; code.insns.len().div_ceil(64)];
+        let mut attach = |off: u32| {
+            // Every record was found at an instruction by `new`.
+            let Some(i) = code.index_at(u64::from(off)) else {
+                return;
+            };
+            let (Some(word), Some(ins)) = (done.get_mut(i / 64), code.insns.get_mut(i)) else {
+                return;
+            };
+            let bit = 1 << (i % 64);
+            if *word & bit == 0 {
+                *word |= bit;
+                ins.metadata.set_rows(Arc::clone(&table), off);
+            }
+        };
+        // One loop per list (a chain of the three costs more than the work).
+        rows.records
+            .func_info
+            .iter()
+            .for_each(|r| attach(r.insn_off));
+        rows.records
+            .line_info
+            .iter()
+            .for_each(|r| attach(r.insn_off));
+        rows.records
+            .core_relos
+            .iter()
+            .for_each(|r| attach(r.insn_off));
+    }
+}
+
+/// `records` with each list sorted by offset: themselves, as a parsed `.BTF.ext` has them,
+/// else a sorted copy (stable: of several records at one instruction, the last is the one
+/// found).
+fn sorted(records: &Arc<RawExtSection>) -> Arc<RawExtSection> {
+    let r = &**records;
+    if r.func_info.is_sorted_by_key(|r| r.insn_off)
+        && r.line_info.is_sorted_by_key(|r| r.insn_off)
+        && r.core_relos.is_sorted_by_key(|r| r.insn_off)
+    {
+        return Arc::clone(records);
+    }
+    let mut r = r.clone();
+    r.func_info.sort_by_key(|r| r.insn_off);
+    r.line_info.sort_by_key(|r| r.insn_off);
+    r.core_relos.sort_by_key(|r| r.insn_off);
+    Arc::new(r)
+}
+
+/// The index of the last of `v` (sorted by `key`) at offset `off`.
+fn find<T>(v: &[T], off: u32, key: impl Fn(&T) -> u32) -> Option<usize> {
+    let end = v.partition_point(|r| key(r) <= off);
+    let last = end.checked_sub(1)?;
+    (key(v.get(last)?) == off).then_some(last)
+}
+
+/// The records of one code section, each list sorted by offset, and the `.BTF` string table
+/// their offsets point into (checked when the records were parsed). Row `r` is the
+/// instruction at byte offset `r`.
+pub(crate) struct SectionRows {
+    records: Arc<RawExtSection>,
+    strings: Arc<[u8]>,
+    /// Each line info's [`LineInfo`] and [`Source`], and each CO-RE relocation's
+    /// [`CoreRelo`], made on first use (the tables too: opening an object allocates nothing
+    /// per record beyond the lists).
+    lines: Lazy<(LineInfo, Source)>,
+    cores: Lazy<CoreRelo>,
 }
 
 impl SectionRows {
-    pub fn new(rows: Vec<Row>, strings: Arc<[u8]>) -> Self {
-        SectionRows {
-            rows,
-            strings,
-            resolved: OnceLock::new(),
-        }
+    fn func(&self, row: u32) -> Option<&FuncInfo> {
+        let i = find(&self.records.func_info, row, |r| r.insn_off)?;
+        self.records.func_info.get(i)
     }
 
-    fn row(&self, row: u32) -> Option<&Row> {
-        self.rows.get(row as usize)
-    }
-
-    /// Row `row` with its strings read.
-    fn resolved(&self, row: u32) -> Option<(&Row, &Resolved)> {
-        let r = self.row(row)?;
-        let table = self.resolved.get_or_init(|| {
-            std::iter::repeat_with(OnceLock::new)
-                .take(self.rows.len())
-                .collect()
-        });
-        let v = table.get(row as usize)?;
-        Some((r, v.get_or_init(|| self.resolve(r))))
-    }
-
-    fn resolve(&self, r: &Row) -> Resolved {
-        let strings = StringTable::new(&self.strings);
-        let line = r.line.map(|raw| {
-            let li = raw.resolve(&strings);
+    /// The line info of row `row` and its source line, strings read.
+    fn line(&self, row: u32) -> Option<&(LineInfo, Source)> {
+        let i = find(&self.records.line_info, row, |r| r.insn_off)?;
+        let raw = self.records.line_info.get(i)?;
+        let table = self
+            .lines
+            .get_or_init(|| new_table(self.records.line_info.len()));
+        Some(table.get(i)?.get_or_init(|| {
+            let li = raw.resolve(&StringTable::new(&self.strings));
             let source = Source {
                 file_name: Some(li.file_name.clone()),
                 line: Some(li.line.clone()),
@@ -78,83 +180,94 @@ impl SectionRows {
                 column: li.column,
             };
             (li, source)
-        });
-        Resolved {
-            line,
-            core: r.core.map(|raw| raw.resolve(&strings)),
-        }
+        }))
+    }
+
+    /// The CO-RE relocation of row `row`, its accessor read.
+    fn core(&self, row: u32) -> Option<&CoreRelo> {
+        let i = find(&self.records.core_relos, row, |r| r.insn_off)?;
+        let raw = self.records.core_relos.get(i)?;
+        let table = self
+            .cores
+            .get_or_init(|| new_table(self.records.core_relos.len()));
+        Some(
+            table
+                .get(i)?
+                .get_or_init(|| raw.resolve(&StringTable::new(&self.strings))),
+        )
     }
 }
 
+/// One value per record, each made on first use, in a table made on first use.
+type Lazy<T> = OnceLock<Box<[OnceLock<T>]>>;
+
+fn new_table<T>(len: usize) -> Box<[OnceLock<T>]> {
+    std::iter::repeat_with(OnceLock::new).take(len).collect()
+}
+
 impl fmt::Debug for SectionRows {
-    /// The rows as their records, strings read.
+    /// The records, strings read.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct R<'a>(&'a Row, &'a Resolved);
-        impl fmt::Debug for R<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct("Row")
-                    .field("func", &self.0.func)
-                    .field("line", &self.1.line)
-                    .field("core", &self.1.core)
-                    .finish()
-            }
-        }
-        let rows = (0..self.rows.len() as u32).filter_map(|i| self.resolved(i));
-        f.debug_tuple("SectionRows")
-            .field(&rows.map(|(r, v)| R(r, v)).collect::<Vec<_>>())
+        let lines: Vec<_> = self
+            .records
+            .line_info
+            .iter()
+            .filter_map(|r| self.line(r.insn_off))
+            .collect();
+        let cores: Vec<_> = self
+            .records
+            .core_relos
+            .iter()
+            .filter_map(|r| self.core(r.insn_off))
+            .collect();
+        f.debug_struct("SectionRows")
+            .field("func", &self.records.func_info)
+            .field("line", &lines.iter().map(|(l, _)| l).collect::<Vec<_>>())
+            .field("core", &cores)
             .finish()
     }
 }
 
 impl ExtensionRows for SectionRows {
     fn source(&self, row: u32) -> Option<&Source> {
-        let (_, v) = self.resolved(row)?;
-        v.line.as_ref().map(|(_, s)| s)
+        self.line(row).map(|(_, s)| s)
     }
 
     fn get(&self, row: u32, id: TypeId) -> Option<&(dyn Any + Send + Sync)> {
         if id == TypeId::of::<FuncInfo>() {
-            self.row(row)?.func.as_ref().map(|v| v as _)
+            self.func(row).map(|v| v as _)
         } else if id == TypeId::of::<LineInfo>() {
-            let (_, v) = self.resolved(row)?;
-            v.line.as_ref().map(|(v, _)| v as _)
+            self.line(row).map(|(v, _)| v as _)
         } else if id == TypeId::of::<CoreRelo>() {
-            let (_, v) = self.resolved(row)?;
-            v.core.as_ref().map(|v| v as _)
+            self.core(row).map(|v| v as _)
         } else {
             None
         }
     }
 
     fn extensions(&self, row: u32) -> Vec<(TypeId, &(dyn Any + Send + Sync))> {
-        let Some((r, v)) = self.resolved(row) else {
-            return Vec::new();
-        };
         let mut out: Vec<(TypeId, &(dyn Any + Send + Sync))> = Vec::with_capacity(3);
-        if let Some(v) = &r.func {
+        if let Some(v) = self.func(row) {
             out.push((TypeId::of::<FuncInfo>(), v));
         }
-        if let Some((v, _)) = &v.line {
+        if let Some((v, _)) = self.line(row) {
             out.push((TypeId::of::<LineInfo>(), v));
         }
-        if let Some(v) = &v.core {
+        if let Some(v) = self.core(row) {
             out.push((TypeId::of::<CoreRelo>(), v));
         }
         out
     }
 
     fn owned_extensions(&self, row: u32) -> Vec<(TypeId, Arc<dyn Any + Send + Sync>)> {
-        let Some((r, v)) = self.resolved(row) else {
-            return Vec::new();
-        };
         let mut out: Vec<(TypeId, Arc<dyn Any + Send + Sync>)> = Vec::with_capacity(3);
-        if let Some(v) = &r.func {
+        if let Some(v) = self.func(row) {
             out.push((TypeId::of::<FuncInfo>(), Arc::new(v.clone())));
         }
-        if let Some((v, _)) = &v.line {
+        if let Some((v, _)) = self.line(row) {
             out.push((TypeId::of::<LineInfo>(), Arc::new(v.clone())));
         }
-        if let Some(v) = &v.core {
+        if let Some(v) = self.core(row) {
             out.push((TypeId::of::<CoreRelo>(), Arc::new(v.clone())));
         }
         out

@@ -40,6 +40,9 @@ pub(crate) struct Function {
     pub visibility: u8,
     /// Its instructions; the first carries the symbol.
     pub insns: Instructions,
+    /// The indexes in `insns` of its calls to BPF functions and loads of their addresses, in
+    /// order.
+    pub calls: Vec<u32>,
 }
 
 /// Splits a decoded, relocated section into its functions: each `STT_FUNC` symbol covers
@@ -63,7 +66,7 @@ pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Ve
             reason: "code without a function symbol".into(),
         });
     }
-    let section_len = code.offsets.len();
+    let section_len = code.insns.len();
     let mut ranges = Vec::with_capacity(syms.len());
     for (n, s) in syms.iter().enumerate() {
         let bad = |reason: String| Error::BadSymbol {
@@ -98,9 +101,16 @@ pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Ve
         ranges.push((start, end));
     }
     let mut insns = code.insns.0;
+    let mut calls = code.calls;
     let mut out = Vec::with_capacity(syms.len());
     for (s, &(start, end)) in syms.iter().zip(&ranges).rev() {
         insns.truncate(end);
+        let first = calls.partition_point(|&c| (c as usize) < start);
+        let mut own = calls.split_off(first);
+        own.retain(|&c| (c as usize) < end);
+        // Functions start below `u32::MAX` (`calls` holds u32 indexes).
+        let base = u32::try_from(start).unwrap_or(u32::MAX);
+        own.iter_mut().for_each(|c| *c -= base);
         // The first function takes what is left, without copying it.
         let mut body = if start == 0 {
             std::mem::take(&mut insns)
@@ -118,6 +128,7 @@ pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Ve
             bind: s.bind,
             visibility: s.visibility,
             insns: Instructions(body),
+            calls: own,
         });
     }
     out.reverse();
@@ -201,8 +212,15 @@ pub(crate) fn link_subprograms<'a>(
     functions: &'a BTreeMap<String, Function>,
     exception_cb: Option<&'a str>,
 ) -> Result<Vec<Instruction>> {
-    fn enqueue<'a>(insns: &'a Instructions, linked: &[&'a str], queue: &mut VecDeque<&'a str>) {
-        for r in insns.function_references() {
+    /// Queues the functions `f` calls or takes the address of that are not linked or queued
+    /// yet, in order of first use (`Instructions::function_references`, from the calls
+    /// found when the section was read instead of a look at every instruction).
+    fn enqueue<'a>(f: &'a Function, linked: &[&'a str], queue: &mut VecDeque<&'a str>) {
+        let refs = f
+            .calls
+            .iter()
+            .filter_map(|&i| f.insns.get(i as usize)?.reference());
+        for r in refs {
             if !linked.contains(&r) && !queue.contains(&r) {
                 queue.push_back(r);
             }
@@ -211,7 +229,7 @@ pub(crate) fn link_subprograms<'a>(
     let mut out = Vec::new();
     let mut linked: Vec<&str> = vec![&program.name];
     let mut queue: VecDeque<&str> = VecDeque::new();
-    enqueue(&program.insns, &linked, &mut queue);
+    enqueue(program, &linked, &mut queue);
     let mut exception_cb = exception_cb.filter(|cb| {
         functions
             .get(*cb)
@@ -233,7 +251,7 @@ pub(crate) fn link_subprograms<'a>(
         })?;
         out.extend(f.insns.iter().cloned());
         linked.push(name);
-        enqueue(&f.insns, &linked, &mut queue);
+        enqueue(f, &linked, &mut queue);
     }
     Ok(out)
 }
@@ -255,6 +273,7 @@ mod tests {
             bind: STB_GLOBAL,
             visibility: crate::elf::STV_DEFAULT,
             insns: Instructions(insns),
+            calls: (1..=calls.len() as u32).collect(),
         }
     }
 

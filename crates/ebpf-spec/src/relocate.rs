@@ -20,12 +20,11 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
-use std::sync::Arc;
-
-use ebpf_asm::{ExtensionRows, Instructions, PseudoCall, PseudoLoad, SLOT_SIZE};
-use ebpf_btf::{FuncLinkage, Kind, RawExtInfo, Spec, Type, TypeId};
+use ebpf_asm::{Instruction, Instructions, Metadata, PseudoCall, PseudoLoad, Register, SLOT_SIZE};
+use ebpf_btf::{FuncLinkage, Kind, Spec, Type, TypeId};
 
 use crate::arena::is_arena_section;
 use crate::btf_maps::MAPS_SECTION;
@@ -37,7 +36,6 @@ use crate::elf::{
     STT_OBJECT, STT_SECTION, Symbol,
 };
 use crate::error::{Error, Result};
-use crate::ext_rows::{Row, SectionRows};
 use crate::kconfig::KconfigRef;
 use crate::ksyms::{KfuncRef, KsymRef};
 use crate::legacy_maps::is_legacy_maps_section;
@@ -51,11 +49,12 @@ pub(crate) struct CodeSection {
     pub name: String,
     /// The instructions.
     pub insns: Instructions,
-    /// Byte offset of each instruction.
-    pub offsets: Vec<u64>,
     /// The index of the instruction starting at each slot ([`NO_INSN`] for the second slot
     /// of an `ld_imm64`).
     slots: Vec<u32>,
+    /// The indexes of the calls to BPF functions and of the loads of their addresses, in
+    /// order (found by [`resolve_local_calls`]).
+    pub calls: Vec<u32>,
 }
 
 /// Marks a slot where no instruction starts.
@@ -143,6 +142,60 @@ impl Externs {
     }
 }
 
+/// The metadata of a relocated instruction that has nothing but its reference, one per name:
+/// the instructions that refer to the same map, function or section share it (a reference
+/// count), instead of each allocating its own metadata and a copy of the name.
+///
+/// Names are looked up by where they are stored (the ELF string table, a section's name,
+/// ..., all of which outlive this map), which is the same each time a name is read from the
+/// same place: the lookup hashes two words instead of a string. A name read from two places
+/// gets two equal metadata.
+#[derive(Debug, Default)]
+pub(crate) struct References(HashMap<(usize, usize), Metadata, BuildHasherDefault<AddrHasher>>);
+
+impl References {
+    /// Makes `name` the reference of `ins`.
+    fn set(&mut self, ins: &mut Instruction, name: &str) {
+        if !ins.metadata.is_empty() {
+            ins.metadata.set_reference(Some(name.to_owned()));
+            return;
+        }
+        let shared = self
+            .0
+            .entry((name.as_ptr() as usize, name.len()))
+            .or_insert_with(|| {
+                let mut m = Metadata::default();
+                m.set_reference(Some(name.to_owned()));
+                m
+            });
+        ins.metadata = shared.clone();
+    }
+}
+
+/// Hashes the address and length of a name: a multiply per word.
+#[derive(Default)]
+pub(crate) struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 /// Decodes executable section `index`.
 pub(crate) fn decode_section(elf: &ElfFile<'_>, index: usize) -> Result<CodeSection> {
     let section = &elf.sections[index];
@@ -160,90 +213,28 @@ pub(crate) fn decode_section(elf: &ElfFile<'_>, index: usize) -> Result<CodeSect
             section: section.name.to_owned(),
             source,
         })?;
-    let mut offsets = Vec::with_capacity(insns.len());
-    let mut slots = vec![NO_INSN; section.data.len() / SLOT_SIZE];
-    for (i, (slot, _)) in insns.iter_offsets().enumerate() {
-        offsets.push((slot * SLOT_SIZE) as u64);
-        if let Some(s) = slots.get_mut(slot) {
-            // Sections hold far fewer than `u32::MAX` instructions (the file would be 32 GiB).
-            *s = u32::try_from(i).unwrap_or(NO_INSN);
-        }
+    // Sections hold far fewer than `u32::MAX` instructions (the file would be 32 GiB).
+    let at = |i: usize| u32::try_from(i).unwrap_or(NO_INSN);
+    // Runs of consecutive indexes, with a gap after each `ld_imm64`.
+    let mut slots = Vec::with_capacity(section.data.len() / SLOT_SIZE);
+    let mut start = 0;
+    for (i, _) in insns
+        .iter()
+        .enumerate()
+        .filter(|(_, ins)| ins.is_load_imm64())
+    {
+        slots.extend(at(start)..=at(i));
+        slots.push(NO_INSN);
+        start = i + 1;
     }
+    slots.extend(at(start)..at(insns.len()));
     Ok(CodeSection {
         index,
         name: section.name.to_owned(),
         insns,
-        offsets,
         slots,
+        calls: Vec::new(),
     })
-}
-
-/// Attaches func info, line info and CO-RE relocations of the section to its instructions,
-/// as rows of one table shared by the section's instructions.
-pub(crate) fn attach_ext_info(
-    code: &mut CodeSection,
-    ext: Option<&(RawExtInfo, Arc<[u8]>)>,
-) -> Result<()> {
-    let Some((records, strings)) = ext.and_then(|(e, s)| Some((e.section(&code.name)?, s))) else {
-        return Ok(());
-    };
-    let mut rows = Rows {
-        code,
-        row_of: vec![NO_INSN; code.insns.len()],
-        // At most one row per record, and per instruction: never grown.
-        rows: Vec::with_capacity(
-            (records.line_info.len() + records.func_info.len() + records.core_relos.len())
-                .min(code.insns.len()),
-        ),
-    };
-    for fi in &records.func_info {
-        rows.at("func_info", fi.insn_off)?.func = Some(fi.clone());
-    }
-    for li in &records.line_info {
-        rows.at("line_info", li.insn_off)?.line = Some(*li);
-    }
-    for cr in &records.core_relos {
-        rows.at("core_relo", cr.insn_off)?.core = Some(*cr);
-    }
-    let Rows { row_of, rows, .. } = rows;
-    let table: Arc<dyn ExtensionRows> = Arc::new(SectionRows::new(rows, Arc::clone(strings)));
-    for (ins, &row) in code.insns.iter_mut().zip(&row_of) {
-        if row != NO_INSN {
-            ins.metadata.set_rows(Arc::clone(&table), row);
-        }
-    }
-    Ok(())
-}
-
-/// The rows being built for a code section's `.BTF.ext` records.
-struct Rows<'a> {
-    code: &'a CodeSection,
-    /// The row of each instruction ([`NO_INSN`] until it has a record).
-    row_of: Vec<u32>,
-    rows: Vec<Row>,
-}
-
-impl Rows<'_> {
-    /// The row of the instruction at byte `off`, added on its first record.
-    fn at(&mut self, what: &str, off: u32) -> Result<&mut Row> {
-        let i = self
-            .code
-            .index_at(u64::from(off))
-            .ok_or_else(|| Error::BtfMismatch {
-                section: ".BTF.ext".into(),
-                reason: format!(
-                    "section '{}': {what} at offset {off} is not at an instruction",
-                    self.code.name
-                ),
-            })?;
-        if self.row_of[i] == NO_INSN {
-            // A section holds far fewer than `u32::MAX` instructions.
-            self.row_of[i] = u32::try_from(self.rows.len()).unwrap_or(NO_INSN);
-            self.rows.push(Row::default());
-        }
-        let row = self.row_of[i] as usize;
-        Ok(&mut self.rows[row])
-    }
 }
 
 struct RelocCtx<'a, 'e> {
@@ -255,7 +246,7 @@ struct RelocCtx<'a, 'e> {
     sym: &'a Symbol<'e>,
 }
 
-impl RelocCtx<'_, '_> {
+impl<'a> RelocCtx<'a, '_> {
     fn bad(&self, reason: impl Into<String>) -> Error {
         Error::BadRelocation {
             section: self.section.to_owned(),
@@ -267,12 +258,11 @@ impl RelocCtx<'_, '_> {
     }
 
     /// The function symbol starting at byte `offset` of section `index`.
-    fn function_at(&self, index: usize, offset: i64) -> Result<String> {
+    fn function_at(&self, index: usize, offset: i64) -> Result<&'a str> {
         let sym = u64::try_from(offset)
             .ok()
             .and_then(|off| self.elf.function_at(index, off));
         sym.and_then(|s| self.elf.function_name(index, s.value))
-            .map(str::to_owned)
             .ok_or_else(|| self.bad(format!("no function at offset {offset}")))
     }
 }
@@ -284,6 +274,7 @@ pub(crate) fn relocate_section(
     code: &mut CodeSection,
     externs: &Externs,
     arena: Option<&str>,
+    refs: &mut References,
 ) -> Result<()> {
     for reloc in elf.relocs_for(code.index) {
         match reloc.kind {
@@ -329,21 +320,25 @@ pub(crate) fn relocate_section(
         let Some(i) = code.index_at(reloc.offset) else {
             return Err(ctx.bad("offset is not at an instruction"));
         };
-        relocate_one(&ctx, &mut code.insns[i])?;
+        relocate_one(&ctx, &mut code.insns[i], refs)?;
     }
     Ok(())
 }
 
-fn relocate_one(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Result<()> {
+fn relocate_one(
+    ctx: &RelocCtx<'_, '_>,
+    ins: &mut Instruction,
+    refs: &mut References,
+) -> Result<()> {
     let sym = ctx.sym;
     let (kind, bind) = (sym.kind, sym.bind);
     if sym.section == SHN_UNDEF {
-        return relocate_extern(ctx, ins);
+        return relocate_extern(ctx, ins, refs);
     }
     let Some(target) = ctx.elf.section(sym.section) else {
         return Err(ctx.bad(format!("symbol in unsupported section {}", sym.section)));
     };
-    let name: String;
+    let name: &str;
     if target.name == MAPS_SECTION || is_legacy_maps_section(target.name) {
         if !ins.is_load_imm64() {
             return Err(ctx.bad("map reference from an instruction that is not ld_imm64"));
@@ -356,9 +351,7 @@ fn relocate_one(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Resu
                 });
             }
             // A weak map (`__weak`, as libbpf's usdt.bpf.h declares one) is a map like any.
-            STT_OBJECT | STT_NOTYPE if bind == STB_GLOBAL || bind == STB_WEAK => {
-                sym.name.to_owned()
-            }
+            STT_OBJECT | STT_NOTYPE if bind == STB_GLOBAL || bind == STB_WEAK => sym.name,
             STT_SECTION => {
                 let off = sym.value.wrapping_add(u64::from(ins.constant as u32));
                 let map = ctx
@@ -366,7 +359,7 @@ fn relocate_one(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Resu
                     .symbols_in(target.index)
                     .iter()
                     .find(|s| s.value == off && s.kind == STT_OBJECT);
-                map.map(|m| m.name.to_owned())
+                map.map(|m| m.name)
                     .ok_or_else(|| ctx.bad(format!("no map at offset {off}")))?
             }
             _ => {
@@ -398,12 +391,11 @@ fn relocate_one(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Resu
         ins.src = PseudoLoad::MapValue.register();
         ins.constant = ((offset as u32 as u64) << 32) as i64;
         name = if is_arena_section(target) {
-            let arena = ctx.arena.ok_or_else(|| {
+            ctx.arena.ok_or_else(|| {
                 ctx.bad("arena global, but the object declares no arena map (BPF_MAP_TYPE_ARENA)")
-            })?;
-            arena.to_owned()
+            })?
         } else {
-            target.name.to_owned()
+            target.name
         };
     } else if target.is_program() {
         match (kind, bind) {
@@ -440,11 +432,15 @@ fn relocate_one(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Resu
             target.name
         )));
     }
-    ins.metadata.set_reference(Some(name));
+    refs.set(ins, name);
     Ok(())
 }
 
-fn relocate_extern(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> Result<()> {
+fn relocate_extern(
+    ctx: &RelocCtx<'_, '_>,
+    ins: &mut Instruction,
+    refs: &mut References,
+) -> Result<()> {
     let sym = ctx.sym;
     if sym.bind != STB_GLOBAL && sym.bind != STB_WEAK {
         return Err(ctx.bad("extern is neither global nor weak"));
@@ -485,7 +481,7 @@ fn relocate_extern(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> R
                 type_id: *type_id,
                 weak,
             });
-            ins.metadata.set_reference(Some(KCONFIG_SECTION.to_owned()));
+            refs.set(ins, KCONFIG_SECTION);
             return Ok(());
         }
         Some(_) => return Err(ctx.bad("extern used by an instruction that cannot refer to it")),
@@ -503,21 +499,45 @@ fn relocate_extern(ctx: &RelocCtx<'_, '_>, ins: &mut ebpf_asm::Instruction) -> R
             });
         }
     }
-    ins.metadata.set_reference(Some(sym.name.to_owned()));
+    refs.set(ins, sym.name);
     Ok(())
 }
 
 /// Names the targets of calls (and function address loads) inside one section, which clang
-/// resolves itself and leaves without a relocation.
-pub(crate) fn resolve_local_calls(elf: &ElfFile<'_>, code: &mut CodeSection) -> Result<()> {
+/// resolves itself and leaves without a relocation, and lists every call and function
+/// address load of the section in [`CodeSection::calls`].
+pub(crate) fn resolve_local_calls(
+    elf: &ElfFile<'_>,
+    code: &mut CodeSection,
+    refs: &mut References,
+) -> Result<()> {
+    const CALL: Register = PseudoCall::Call.register();
+    const FUNC: Register = PseudoLoad::Func.register();
+    const LOAD_IMM64: u8 = ebpf_asm::OpCode::LOAD_IMM64.0;
     let index = code.index;
+    // The `ld_imm64`s so far: an instruction's slot is its index plus this.
+    let mut wide = 0;
     for (i, ins) in code.insns.iter_mut().enumerate() {
-        let local = ins.pseudo_call() == Some(PseudoCall::Call)
-            || ins.pseudo_load() == Some(PseudoLoad::Func);
-        if !local || ins.reference().is_some() {
+        // `pseudo_call() == Some(Call)` or `pseudo_load() == Some(Func)`, from the opcode
+        // first: most instructions are neither.
+        let local = match ins.op.raw() {
+            0x85 => ins.src == CALL,
+            LOAD_IMM64 => {
+                wide += 1;
+                ins.src == FUNC
+            }
+            _ => false,
+        };
+        if !local {
             continue;
         }
-        let at = code.offsets[i];
+        // Sections hold far fewer than `u32::MAX` instructions.
+        code.calls.push(u32::try_from(i).unwrap_or(u32::MAX));
+        if ins.reference().is_some() {
+            continue;
+        }
+        let wide_before = wide - usize::from(ins.is_load_imm64());
+        let at = ((i + wide_before) * SLOT_SIZE) as u64;
         let target = i64::try_from(at)
             .ok()
             .map(|at| at + (i64::from(ins.constant as i32) + 1) * SLOT_SIZE as i64);
@@ -534,7 +554,7 @@ pub(crate) fn resolve_local_calls(elf: &ElfFile<'_>, code: &mut CodeSection) -> 
             });
         };
         ins.constant = -1;
-        ins.metadata.set_reference(Some(name.to_owned()));
+        refs.set(ins, name);
     }
     Ok(())
 }

@@ -12,7 +12,8 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ use crate::data::load_data_maps;
 use crate::datasec::fixup_datasecs;
 use crate::elf::{ElfFile, STB_LOCAL, TEXT_SECTION};
 use crate::error::{Error, Result};
+use crate::ext_rows::{ExtRecords, PendingRows};
 use crate::legacy_maps::load_legacy_maps;
 use crate::limits::Limits;
 use crate::link::{
@@ -36,7 +38,7 @@ use crate::link::{
 };
 use crate::map::MapSpec;
 use crate::program::ProgramSpec;
-use crate::relocate::{Externs, attach_ext_info, decode_section, relocate_section};
+use crate::relocate::{AddrHasher, Externs, References, decode_section, relocate_section};
 use crate::struct_ops::load_struct_ops;
 use crate::variable::{VariableSpec, load_variables};
 
@@ -121,7 +123,7 @@ impl CollectionSpec {
             (Some(s), Some(spec)) => {
                 let raw = RawExtInfo::parse(s.data, spec).map_err(btf_err(".BTF.ext"))?;
                 let strings: Arc<[u8]> = Arc::from(spec.strings().as_bytes());
-                Some((raw, strings))
+                Some(ExtRecords::new(raw, strings))
             }
             (Some(_), None) => {
                 log::warn!("section '.BTF.ext': ignored: the object has no .BTF");
@@ -140,11 +142,15 @@ impl CollectionSpec {
 
         let mut functions: BTreeMap<String, Function> = BTreeMap::new();
         let mut program_names = Vec::new();
+        let mut refs = References::default();
         for section in elf.sections.iter().filter(|s| s.is_program()) {
             let mut code = decode_section(&elf, section.index)?;
-            attach_ext_info(&mut code, ext.as_ref())?;
-            relocate_section(&elf, &mut code, &externs, arena.as_deref())?;
-            crate::relocate::resolve_local_calls(&elf, &mut code)?;
+            let rows = PendingRows::new(&code, ext.as_ref())?;
+            relocate_section(&elf, &mut code, &externs, arena.as_deref(), &mut refs)?;
+            crate::relocate::resolve_local_calls(&elf, &mut code, &mut refs)?;
+            if let Some(rows) = rows {
+                rows.attach(&mut code);
+            }
             for f in split_functions(&elf, code)? {
                 if section.name != TEXT_SECTION {
                     if f.bind == STB_LOCAL {
@@ -185,6 +191,9 @@ impl CollectionSpec {
             })
             .collect();
         let mut programs = BTreeMap::new();
+        // The map names found in `maps`, by where they are stored: instructions that refer to
+        // the same map share the name (see `References`), so most are looked up once.
+        let mut known: HashSet<(usize, usize), BuildHasherDefault<AddrHasher>> = HashSet::default();
         for (name, subprograms) in program_names.into_iter().zip(subprograms) {
             let subprograms = subprograms?;
             let Some(f) = functions.remove(&name) else {
@@ -198,7 +207,9 @@ impl CollectionSpec {
                     Some(PseudoLoad::MapFd | PseudoLoad::MapValue)
                 ) {
                     if let Some(map) = ins.reference() {
-                        if !maps.contains_key(map) {
+                        if known.insert((map.as_ptr() as usize, map.len()))
+                            && !maps.contains_key(map)
+                        {
                             return Err(Error::MissingMap {
                                 program: name.clone(),
                                 map: map.to_owned(),
