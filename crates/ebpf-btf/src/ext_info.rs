@@ -425,6 +425,16 @@ impl<'a> Ctx<'a> {
     /// Checks the string at `off` like [`Ctx::string`], once per offset.
     fn check(&mut self, section: &str, field: &'static str, off: u32) -> Result<()> {
         let rel = off.wrapping_sub(self.spec.string_base());
+        // In an all-UTF-8 table that ends with NUL (checked with the header), an offset
+        // inside it that starts a character starts a valid string: no need to find its end.
+        if let Some(t) = self.utf8 {
+            if off >= self.spec.string_base()
+                && t.is_char_boundary(rel as usize)
+                && (rel as usize) < t.len()
+            {
+                return Ok(());
+            }
+        }
         if !self.valid.contains(rel) {
             self.string(section, field, off)?;
             self.valid.insert(rel);
