@@ -218,13 +218,25 @@ impl Builder {
     }
 }
 
+/// Where [`encode`] puts the names of a type: returns each one's string offset.
+pub(crate) trait AddString {
+    fn add_str(&mut self, s: &str) -> u32;
+}
+
+impl AddString for StringTableBuilder {
+    fn add_str(&mut self, s: &str) -> u32 {
+        self.add(s)
+    }
+}
+
 fn u32v<O: ByteOrder>(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(U32::<O>::new(v).as_bytes());
 }
 
-fn encode<O: ByteOrder>(
+/// Appends the record of type `id` to `out`; ids at or past `next` are refused.
+pub(crate) fn encode<O: ByteOrder>(
     out: &mut Vec<u8>,
-    strs: &mut StringTableBuilder,
+    strs: &mut impl AddString,
     id: u32,
     t: &Type,
     next: u64,
@@ -246,7 +258,7 @@ fn encode<O: ByteOrder>(
     };
     let mut head = |out: &mut Vec<u8>, name: &str, kind: u32, kflag: bool, vlen: u32, sot: u32| {
         let h = raw::btf_type::<O> {
-            name_off: U32::new(strs.add(name)),
+            name_off: U32::new(strs.add_str(name)),
             info: U32::new(info_enc(kind, kflag, vlen)),
             size_or_type: U32::new(sot),
         };
@@ -298,7 +310,7 @@ fn encode<O: ByteOrder>(
                     m.bit_offset
                 };
                 let m = raw::btf_member::<O> {
-                    name_off: U32::new(strs.add(&m.name)),
+                    name_off: U32::new(strs.add_str(&m.name)),
                     r#type: U32::new(r(m.type_id)?),
                     offset: U32::new(off),
                 };
@@ -316,7 +328,7 @@ fn encode<O: ByteOrder>(
             );
             for v in &e.values {
                 let v = raw::btf_enum::<O> {
-                    name_off: U32::new(strs.add(&v.name)),
+                    name_off: U32::new(strs.add_str(&v.name)),
                     val: I32::new(v.value as u32 as i32),
                 };
                 out.extend_from_slice(v.as_bytes());
@@ -333,7 +345,7 @@ fn encode<O: ByteOrder>(
             );
             for v in &e.values {
                 let v = raw::btf_enum64::<O> {
-                    name_off: U32::new(strs.add(&v.name)),
+                    name_off: U32::new(strs.add_str(&v.name)),
                     val_lo32: U32::new(v.value as u32),
                     val_hi32: U32::new((v.value >> 32) as u32),
                 };
@@ -365,7 +377,7 @@ fn encode<O: ByteOrder>(
             head(out, "", raw::BTF_KIND_FUNC_PROTO, false, vl(n)?, r(p.ret)?);
             for q in &p.params {
                 let q = raw::btf_param::<O> {
-                    name_off: U32::new(strs.add(&q.name)),
+                    name_off: U32::new(strs.add_str(&q.name)),
                     r#type: U32::new(r(q.type_id)?),
                 };
                 out.extend_from_slice(q.as_bytes());

@@ -25,7 +25,7 @@
 
 use crate::error::Result;
 use crate::marshal::Builder;
-use crate::spec::Spec;
+use crate::spec::{RawEdit, Spec};
 use crate::types::*;
 
 /// What the target kernel's BTF loader supports. Probe it (the `ebpf` crate's
@@ -217,30 +217,138 @@ pub fn sanitize(spec: &Spec, features: &Features) -> Result<Builder> {
     Ok(out)
 }
 
+/// Whether [`sanitize`] would change any of `spec`'s types for a kernel with
+/// `features` (decoding only the types of kinds the kernel may lack). When it would
+/// not, the spec can be loaded as read ([`RawEdit`]).
+pub fn needs_sanitizing(spec: &Spec, features: &Features) -> Result<bool> {
+    if *features == Features::all() {
+        return Ok(false);
+    }
+    let f = features;
+    for id in spec.ids() {
+        let maybe = match spec.kind_of(id)? {
+            Kind::Var => !f.datasec,
+            Kind::Datasec => !f.datasec || !f.qmark_datasec,
+            Kind::Func => !f.func || !f.func_global,
+            Kind::FuncProto => !f.func,
+            Kind::Float => !f.float,
+            Kind::DeclTag => !f.decl_tag,
+            Kind::TypeTag => !f.type_tag,
+            Kind::Enum | Kind::Enum64 => !f.enum64,
+            _ => false,
+        };
+        if maybe && needs_replacing(spec.type_by_id(id)?, f) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether [`sanitize`] replaces `t` (the conditions of its match, in the same order).
+fn needs_replacing(t: &Type, f: &Features) -> bool {
+    match t {
+        Type::Var(_) => !f.datasec,
+        Type::Datasec(d) => !f.datasec || (!f.qmark_datasec && d.name.contains('?')),
+        Type::FuncProto(_) => !f.func,
+        Type::Func(x) => !f.func || (!f.func_global && x.linkage != FuncLinkage::Static),
+        Type::Float(_) => !f.float,
+        Type::DeclTag(_) => !f.decl_tag,
+        Type::TypeTag(_) => !f.type_tag,
+        Type::Enum(e) => !f.enum64 && e.signed,
+        Type::Enum64(_) => !f.enum64,
+        _ => false,
+    }
+}
+
+/// Types [`externs_to_globals`] rewrites: a [`Builder`]'s, or a spec's through a
+/// [`RawEdit`]. Ids start at 1.
+pub trait EditTypes {
+    /// Number of types.
+    fn type_count(&self) -> usize;
+    /// The kind of `id` (cheaper than [`EditTypes::get_type`] for a spec).
+    fn type_kind(&self, id: TypeId) -> Option<Kind>;
+    /// The type `id`.
+    fn get_type(&self, id: TypeId) -> Option<&Type>;
+    /// Mutable access to the type `id`.
+    fn get_type_mut(&mut self, id: TypeId) -> Option<&mut Type>;
+    /// Adds a type and returns its id.
+    fn add_type(&mut self, t: Type) -> TypeId;
+}
+
+impl EditTypes for Builder {
+    fn type_count(&self) -> usize {
+        self.len()
+    }
+    fn type_kind(&self, id: TypeId) -> Option<Kind> {
+        self.get(id).map(Type::kind)
+    }
+    fn get_type(&self, id: TypeId) -> Option<&Type> {
+        self.get(id)
+    }
+    fn get_type_mut(&mut self, id: TypeId) -> Option<&mut Type> {
+        self.get_mut(id)
+    }
+    fn add_type(&mut self, t: Type) -> TypeId {
+        self.add(t)
+    }
+}
+
+impl EditTypes for RawEdit<'_> {
+    fn type_count(&self) -> usize {
+        self.len()
+    }
+    fn type_kind(&self, id: TypeId) -> Option<Kind> {
+        self.kind(id)
+    }
+    fn get_type(&self, id: TypeId) -> Option<&Type> {
+        self.get(id)
+    }
+    fn get_type_mut(&mut self, id: TypeId) -> Option<&mut Type> {
+        self.get_mut(id)
+    }
+    fn add_type(&mut self, t: Type) -> TypeId {
+        self.add(t)
+    }
+}
+
 /// Rewrites what the kernel refuses in an object's extern declarations, as
 /// libbpf does before loading: extern VARs become global (`.kconfig` values
 /// are allocated globals), and the entries of the `ksyms_section` DATASEC
 /// become 4-byte dummy `int` variables, kfunc FUNCs among them global
 /// functions whose parameters all have names. Type ids stay as they are (an
 /// `int` and one dummy VAR may be appended).
-pub fn externs_to_globals(b: &mut Builder, ksyms_section: &str) {
-    let first = b.types().len();
+pub fn externs_to_globals(b: &mut impl EditTypes, ksyms_section: &str) {
+    let first = b.type_count();
     let mut int_id: Option<TypeId> = None;
     let mut ksyms: Option<TypeId> = None;
     for i in 0..first {
         let id = TypeId(u32::try_from(i + 1).unwrap_or(u32::MAX));
-        match b.get_mut(id) {
-            Some(Type::Var(v)) if v.linkage == VarLinkage::Extern => v.linkage = VarLinkage::Global,
-            Some(Type::Datasec(d)) if d.name == ksyms_section => ksyms = Some(id),
-            Some(Type::Int(n)) if n.name == "int" && n.size == 4 && int_id.is_none() => {
-                int_id = Some(id);
+        // Only variables, datasecs and ints are read (a spec's are decoded), and
+        // only the extern variables changed.
+        match b.type_kind(id) {
+            Some(Kind::Var) => {
+                if matches!(b.get_type(id), Some(Type::Var(v)) if v.linkage == VarLinkage::Extern) {
+                    if let Some(Type::Var(v)) = b.get_type_mut(id) {
+                        v.linkage = VarLinkage::Global;
+                    }
+                }
+            }
+            Some(Kind::Datasec) => {
+                if matches!(b.get_type(id), Some(Type::Datasec(d)) if d.name == ksyms_section) {
+                    ksyms = Some(id);
+                }
+            }
+            Some(Kind::Int) if int_id.is_none() => {
+                if matches!(b.get_type(id), Some(Type::Int(n)) if n.name == "int" && n.size == 4) {
+                    int_id = Some(id);
+                }
             }
             _ => {}
         }
     }
     let Some(ksyms) = ksyms else { return };
     let int_id = int_id.unwrap_or_else(|| {
-        b.add(Type::Int(Int {
+        b.add_type(Type::Int(Int {
             name: "int".into(),
             size: 4,
             encoding: IntEncoding::Signed,
@@ -248,18 +356,18 @@ pub fn externs_to_globals(b: &mut Builder, ksyms_section: &str) {
             bits: 32,
         }))
     });
-    let dummy = b.add(Type::Var(Var {
+    let dummy = b.add_type(Type::Var(Var {
         name: "dummy_ksym".into(),
         type_id: int_id,
         linkage: VarLinkage::Global,
     }));
-    let vars: Vec<TypeId> = match b.get(ksyms) {
+    let vars: Vec<TypeId> = match b.get_type(ksyms) {
         Some(Type::Datasec(d)) => d.vars.iter().map(|v| v.type_id).collect(),
         _ => return,
     };
     let mut new_ids = Vec::with_capacity(vars.len());
     for id in vars {
-        match b.get_mut(id) {
+        match b.get_type_mut(id) {
             Some(Type::Var(v)) => {
                 v.type_id = int_id;
                 v.linkage = VarLinkage::Global;
@@ -270,7 +378,7 @@ pub fn externs_to_globals(b: &mut Builder, ksyms_section: &str) {
                 // whose parameters have names.
                 f.linkage = FuncLinkage::Global;
                 let proto = f.proto;
-                if let Some(Type::FuncProto(p)) = b.get_mut(proto) {
+                if let Some(Type::FuncProto(p)) = b.get_type_mut(proto) {
                     let unnamed = p.params.iter_mut().filter(|p| p.name.is_empty());
                     unnamed.for_each(|p| "dummy_ksym".clone_into(&mut p.name));
                 }
@@ -279,7 +387,7 @@ pub fn externs_to_globals(b: &mut Builder, ksyms_section: &str) {
             _ => new_ids.push(dummy),
         }
     }
-    if let Some(Type::Datasec(d)) = b.get_mut(ksyms) {
+    if let Some(Type::Datasec(d)) = b.get_type_mut(ksyms) {
         let mut off = 0;
         for (v, id) in d.vars.iter_mut().zip(new_ids) {
             v.type_id = id;

@@ -31,6 +31,9 @@ use crate::types::{FuncLinkage, Kind, Type, TypeId, TypeVariant};
 use crate::unmarshal;
 
 mod edit;
+mod raw_edit;
+
+pub use raw_edit::RawEdit;
 
 /// How deep typedef/qualifier/array chains are followed before giving up (libbpf uses 32).
 pub const MAX_RESOLVE_DEPTH: usize = 32;
@@ -96,6 +99,9 @@ pub struct Spec {
     /// Whether every string of the own table is a valid name (one pass, by
     /// [`Spec::validate`]; unset, names are checked one by one).
     names_valid: OnceLock<bool>,
+    /// Own type indexes replaced by [`Spec::replace_type`], sorted: their records in
+    /// `data` are stale (see [`RawEdit`]).
+    replaced: Vec<u32>,
 }
 
 /// A spec's name indexes.
@@ -192,6 +198,7 @@ impl Spec {
             named,
             names: OnceLock::new(),
             names_valid: OnceLock::new(),
+            replaced: Vec::new(),
         })
     }
 

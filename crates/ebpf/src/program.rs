@@ -123,8 +123,8 @@ impl AsFd for Program {
 #[derive(Debug)]
 pub(crate) struct ProgBtf<'a> {
     pub fd: BorrowedFd<'a>,
-    /// Offsets of line info file names and lines in the loaded string table.
-    pub strings: &'a HashMap<Arc<str>, u32>,
+    /// Where line info file names and lines are in the loaded string table.
+    pub strings: &'a crate::object_btf::LineStrings,
 }
 
 /// Where a struct_ops program attaches: the kernel struct and the member index.
@@ -254,8 +254,7 @@ impl Program {
                     if last_line == Some(off) {
                         continue;
                     }
-                    let file = btf.strings.get(&li.file_name).copied().unwrap_or(0);
-                    let line = btf.strings.get(&li.line).copied().unwrap_or(0);
+                    let (file, line) = btf.strings.offsets(li);
                     line_info.extend_from_slice(&off.to_ne_bytes());
                     line_info.extend_from_slice(&file.to_ne_bytes());
                     line_info.extend_from_slice(&line.to_ne_bytes());

@@ -8,7 +8,9 @@ use crate::error::{Error, Result};
 use crate::types::{Datasec, FuncLinkage, Type, TypeId, VarLinkage};
 
 impl Spec {
-    /// Replaces type `id` (which must belong to this spec, not its base).
+    /// Replaces type `id` (which must belong to this spec, not its base). Its record
+    /// is re-encoded when the spec is written out again ([`Spec::marshal`],
+    /// [`RawEdit`]); lookups by name still find it by the record's name.
     pub fn replace_type(&mut self, id: TypeId, t: Type) -> Result<()> {
         if id.0 < self.first_id {
             return Err(self.out_of_range(id));
@@ -29,7 +31,13 @@ impl Spec {
             .get_mut()
             .and_then(|c| c.get_mut(idx % CHUNK))
             .ok_or(Error::TypeIdOutOfRange { id, count })?;
+        let kind = t.kind() as u8;
         *slot = OnceLock::from(t);
+        self.kinds[idx] = kind;
+        let idx = idx as u32;
+        if let Err(at) = self.replaced.binary_search(&idx) {
+            self.replaced.insert(at, idx);
+        }
         Ok(())
     }
 

@@ -1,7 +1,6 @@
 //! Step 2: the object's BTF in the kernel, with libbpf's fallbacks.
 
 use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::Arc;
 
 use ebpf_btf::LineInfo;
 use ebpf_btf::sanitize::Features;
@@ -26,7 +25,7 @@ impl ObjectBtf {
         let Some(btf) = plan.spec.btf.as_deref() else {
             return Ok(ObjectBtf { loaded: None });
         };
-        let strings = || line_strings(plan);
+        let strings = || line_infos(plan);
         let probed = crate::features::btf_sanitize_features();
         let first = match object_btf::load(btf, &probed, strings()) {
             Ok(b) => return Ok(ObjectBtf { loaded: Some(b) }),
@@ -69,12 +68,11 @@ impl ObjectBtf {
     }
 }
 
-/// The file names and lines of every program's line info: strings the
-/// loaded BTF must hold for the kernel to take the line info.
-fn line_strings<'p>(plan: &'p Plan<'_>) -> impl Iterator<Item = Arc<str>> + 'p {
+/// Every program's line info: the loaded BTF must hold its file names and
+/// lines for the kernel to take it.
+fn line_infos<'p>(plan: &'p Plan<'_>) -> impl Iterator<Item = &'p LineInfo> + Clone + 'p {
     plan.programs
         .iter()
         .flat_map(|name| plan.spec.programs[name].instructions.iter())
         .filter_map(|ins| ins.metadata.get::<LineInfo>())
-        .flat_map(|li| [li.file_name.clone(), li.line.clone()])
 }
