@@ -342,7 +342,19 @@ impl Spec {
                 .ok_or_else(|| self.out_of_range(id))?
                 .func_linkage(id);
         }
-        let off = self.offsets[(id.0 - self.first_id) as usize] as usize;
+        let idx = (id.0 - self.first_id) as usize;
+        // A replaced type's record is out of date: its decoded value says.
+        if self.replaced.binary_search(&(idx as u32)).is_ok() {
+            return match self.type_by_id(id)? {
+                Type::Func(f) => Ok(f.linkage),
+                _ => Err(Error::BadType {
+                    id,
+                    field: "kind".into(),
+                    reason: "not a func",
+                }),
+            };
+        }
+        let off = self.offsets[idx] as usize;
         match crate::raw::info_vlen(self.u32_at(off + 4)) {
             0 => Ok(FuncLinkage::Static),
             1 => Ok(FuncLinkage::Global),

@@ -318,5 +318,11 @@ fn kinds_and_func_linkage_without_decoding() {
         assert!(spec.func_linkage(int).is_err());
         assert!(spec.func_linkage(TypeId(99)).is_err());
         assert_eq!(spec.skip_qualifiers(int).unwrap(), int);
+        // After an edit the linkage is the edited one.
+        let mut spec = spec;
+        spec.set_func_linkage(funcs[1], FuncLinkage::Static)
+            .unwrap();
+        assert_eq!(spec.func_linkage(funcs[1]).unwrap(), FuncLinkage::Static);
+        assert_eq!(spec.ids_of_kind(Kind::Func).count(), 3);
     }
 }
