@@ -212,25 +212,45 @@ pub fn write_markdown(path: &Path, rows: &[Row], quick: bool) -> std::io::Result
 
 /// Profiles per area (see `write_markdown`).
 const WHERE_TIME_GOES: &[&str] = &[
-    "ELF open (`elf_open_*`), instructions per `CollectionSpec::from_elf` + drop \
-     (callgrind, 100 opens), before -> after the last round: `core-el.o` 420k -> 301k, \
-     `bench_core-el.o` 404k -> 308k, `usdt` 555k -> 472k, `raw_insns` 99.6k -> 94.6k. The \
-     peers, in the benchmark binary: libbpf's open + close 63k (`bench_core`) and 43k \
-     (`syscount`), aya-obj's `Object::parse` 126k and 65k. Gone in that round: resolving \
-     `.BTF.ext` line info and CO-RE records at open (they stay raw, string offsets checked \
-     once, values built on first use), a 200-byte per-instruction ext-info row (56 bytes \
-     now), a UTF-8 check per string (once per table), copies of the relocations of `.BTF`, \
-     `.BTF.ext` and DWARF (checked, not kept). Left, for `core` (301k): decoding and \
-     validating every `.BTF` type up front (`Spec::parse`, one `String` per name) ~64k, the \
-     `.BTF.ext` walk and checks ~40k, decoding the instructions ~22k, goblin (which \
-     pre-parses every string table and relocation) ~16k, and allocation throughout ~20-25%. \
-     libbpf keeps `.BTF`, `.BTF.ext` and the instructions as raw bytes until load.",
-    "Kernel BTF (`btf_*`): the header pass over vmlinux's 126,668 types is ~7.0M \
-     instructions (55 per type, one sequential walk); the name index adds ~16.7M: hashing \
-     the 71,088 names (~150 instructions each) and linking them into the buckets, on two \
-     threads that each build an index segment for half of the types (~9M and ~7.7M \
-     instructions). The first lookup by name pays for the index; later lookups cost tens of \
-     nanoseconds.",
+    "ELF open (`elf_open_*`, `corpus_*`), instructions per `CollectionSpec::from_elf` + drop \
+     (callgrind), at the start -> end of the last round: `core-el.o` 297k -> 160k, \
+     `bench_core-el.o` 305k -> 169k, `syscount` 121k -> 90k, `usdt` 472k -> 319k, `raw_insns` \
+     95k -> 66k, `isa` 160k -> 124k, the selftests' `pyperf600.bpf.o` (76k instructions) \
+     21M -> 10M. The peers, in the benchmark binary: libbpf's open + close 63k (`bench_core`) \
+     and 43k (`syscount`), aya-obj's `Object::parse` 126k and 65k. Gone in that round: \
+     decoding every `.BTF` type at open (each is checked in place and decoded on first use; \
+     most records pass quick checks of their header fields), indexing every BTF name to find \
+     a few datasecs (found from a one-byte-per-type table of kinds), goblin's full parse \
+     (its lazy readers now, relocations copied only for sections that use them), a \
+     per-instruction ext-info row and two allocations per relocated instruction, ~68 \
+     instructions per decoded instruction (~21 now). Left, for `core` (160k): the `.BTF.ext` \
+     walk and checks ~25k, allocation throughout ~25% (names of the types the maps and \
+     datasecs use, one `String` each; the function and program maps), linking and splitting \
+     functions ~16k, decoding instructions ~10k. libbpf keeps `.BTF`, `.BTF.ext` and the \
+     instructions as raw bytes until load, which is why it opens a 40k-instruction object \
+     (`verifier_gotol`) in ~10 us and we take ~40x that; matching it needs instructions kept \
+     raw until first use. One corpus object (`test_skeleton`) has a 16 MiB `.bss`, which we \
+     zero-fill at open (libbpf maps it lazily).",
+    "Open + load (`open_load_*`): per open + load of `syscount-el.o`, 300k -> 175k \
+     instructions this round (libbpf: 65k), of which the object's BTF 103k -> 11k: on a \
+     kernel that needs no sanitizing it is loaded from its raw records, only the types edited \
+     at open re-encoded, string offsets kept (libbpf does the same); also `uname` once per \
+     process, no copy of the collection per load, data maps mapped without a duplicate fd. \
+     We make fewer syscalls per load than libbpf 1.7 (14.5 against 27.5); the time left is \
+     the kernel's (map creation and the verifier), the same on both sides.",
+    "Kernel BTF (`btf_*`): the header pass over vmlinux's 126,668 types is ~6M \
+     instructions and also fills the kinds table. `Spec::parse` (`_eager`) checks every type \
+     in ~23M instructions on two threads (85M when it decoded every type; libbpf 1.1's \
+     `btf__new` ~10.7M on one): the string table is checked once (all names valid UTF-8 and \
+     short), after which most records pass quick checks of their fields. The name index adds \
+     ~16.7M: hashing the 71,088 names (~150 instructions each) and linking them into the \
+     buckets, on two threads. The first lookup by name pays for the index (libbpf's \
+     `btf__find_by_name` scans from the first type and stops at the first match, so finding \
+     `task_struct`, an early type, costs it little; a miss costs it ~1 ms); later lookups cost \
+     tens of nanoseconds.",
+    "Perf buffer (`perf_drain_*`): `PerfReader::consume` walks each batch in segments (tail \
+     to head, or to the ring's end) with one bounds check per segment and takes samples on a \
+     fast path: 40 -> 25 instructions per sample (libbpf's `perf_buffer__consume`: 27).",
 ];
 
 /// What the rows measure where the name alone does not say it.
