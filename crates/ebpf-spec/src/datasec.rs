@@ -12,7 +12,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use ebpf_btf::{Datasec, Kind, Spec, Type, TypeId, VarLinkage};
 
@@ -132,22 +132,14 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
         };
         // The object symbol of each name: the global one; failing that, the first local
         // one (a global variable whose symbol is static is an error the maps or variables
-        // report better).
-        let mut by_name: HashMap<&str, &Symbol<'_>> = HashMap::new();
-        for sym in elf.symbols_in(section.index) {
-            if sym.kind != STT_OBJECT {
-                continue;
-            }
-            let global = matches!(sym.bind, STB_GLOBAL | STB_WEAK);
-            by_name
-                .entry(sym.name)
-                .and_modify(|have| {
-                    if global && !matches!(have.bind, STB_GLOBAL | STB_WEAK) {
-                        *have = sym;
-                    }
-                })
-                .or_insert(sym);
-        }
+        // report better). Sorted by name, a name's global symbol first and otherwise in
+        // section order (the sort is stable): the first of a name is the one to take.
+        let mut by_name: Vec<&Symbol<'_>> = elf
+            .symbols_in(section.index)
+            .iter()
+            .filter(|s| s.kind == STT_OBJECT)
+            .collect();
+        by_name.sort_by_key(|s| (s.name, !matches!(s.bind, STB_GLOBAL | STB_WEAK)));
         let mut offsets: BTreeMap<TypeId, u32> = BTreeMap::new();
         let mut hidden = Vec::new();
         for v in &ds.vars {
@@ -157,7 +149,8 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
             if var.linkage != VarLinkage::Global {
                 continue;
             }
-            let Some(sym) = by_name.get(var.name.as_str()) else {
+            let first = by_name.partition_point(|s| s.name < var.name.as_str());
+            let Some(sym) = by_name.get(first).filter(|s| s.name == var.name) else {
                 return Err(Error::BtfMismatch {
                     section: format!("datasec '{name}'"),
                     reason: format!("variable '{}' has no elf symbol", var.name),
