@@ -103,32 +103,34 @@ fn kconfig_layout(spec: &Spec, ds: &Datasec) -> Result<(BTreeMap<String, u32>, u
 /// - static and extern variables keep their offsets; only global ones have a symbol to read.
 pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
     for (id, name) in datasecs(spec) {
-        let ds = match spec.type_by_id(id).map_err(btf_err(&name))? {
-            Type::Datasec(ds) => ds.clone(),
-            _ => continue,
+        let Type::Datasec(ds) = spec.type_by_id(id).map_err(btf_err(&name))? else {
+            continue;
         };
         if name == KSYMS_SECTION {
             continue;
         }
         if name == KCONFIG_SECTION {
-            let (offsets, size) = kconfig_layout(spec, &ds)?;
+            let (offsets, size) = kconfig_layout(spec, &ds.clone())?;
             fixup(spec, id, &name, size, |_, v| offsets.get(v).copied())?;
             continue;
         }
+        // What the fixup reads of the datasec (the spec is edited below).
+        let (ds_size, vars): (u32, Vec<(TypeId, u32)>) =
+            (ds.size, ds.vars.iter().map(|v| (v.type_id, v.size)).collect());
         let Some(section) = elf.section_by_name(&name) else {
             return Err(Error::BtfMismatch {
                 section: format!("datasec '{name}'"),
                 reason: "no elf section of that name".into(),
             });
         };
-        let fixup_offsets = ds.size == 0;
+        let fixup_offsets = ds_size == 0;
         let size = if fixup_offsets {
             u32::try_from(section.size).map_err(|_| Error::BtfMismatch {
                 section: format!("datasec '{name}'"),
                 reason: format!("section size {} too large", section.size),
             })?
         } else {
-            ds.size
+            ds_size
         };
         // The object symbol of each name: the global one; failing that, the first local
         // one (a global variable whose symbol is static is an error the maps or variables
@@ -142,8 +144,8 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
         by_name.sort_by_key(|s| (s.name, !matches!(s.bind, STB_GLOBAL | STB_WEAK)));
         let mut offsets: BTreeMap<TypeId, u32> = BTreeMap::new();
         let mut hidden = Vec::new();
-        for v in &ds.vars {
-            let Type::Var(var) = spec.type_by_id(v.type_id).map_err(btf_err(&name))? else {
+        for &(type_id, var_size) in &vars {
+            let Type::Var(var) = spec.type_by_id(type_id).map_err(btf_err(&name))? else {
                 continue;
             };
             if var.linkage != VarLinkage::Global {
@@ -159,20 +161,20 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
             if fixup_offsets {
                 let off = u32::try_from(sym.value)
                     .ok()
-                    .filter(|o| u64::from(*o) + u64::from(v.size) <= section.size);
+                    .filter(|o| u64::from(*o) + u64::from(var_size) <= section.size);
                 let Some(off) = off else {
                     return Err(Error::BtfMismatch {
                         section: format!("datasec '{name}'"),
                         reason: format!(
                             "variable '{}' at offset {} size {} is past the section end",
-                            var.name, sym.value, v.size
+                            var.name, sym.value, var_size
                         ),
                     });
                 };
-                offsets.insert(v.type_id, off);
+                offsets.insert(type_id, off);
             }
             if sym.visibility != STV_DEFAULT {
-                hidden.push(v.type_id);
+                hidden.push(type_id);
             }
         }
         fixup(spec, id, &name, size, |id, _| offsets.get(&id).copied())?;
