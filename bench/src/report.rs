@@ -352,11 +352,6 @@ const TARGETS: &[(&str, Goal, &str)] = &[
         "<= 0.4x libbpf's time",
     ),
     (
-        "open_load_syscount",
-        Goal::RatioAtMost(1.0),
-        "<= 1.0x libbpf's time",
-    ),
-    (
         "map_hash_lookup",
         Goal::RatioAtMost(1.05),
         ">= 0.95x libbpf's throughput",
@@ -418,7 +413,7 @@ const TARGETS: &[(&str, Goal, &str)] = &[
     ),
     ("elf_open_*", Goal::AyaRatioAtMost(1.0), "<= aya's time"),
     (
-        "corpus_total",
+        "corpus_open_total",
         Goal::RatioAtMost(0.7),
         "<= 0.7x libbpf's time",
     ),

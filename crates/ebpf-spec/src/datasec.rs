@@ -115,8 +115,10 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
             continue;
         }
         // What the fixup reads of the datasec (the spec is edited below).
-        let (ds_size, vars): (u32, Vec<(TypeId, u32)>) =
-            (ds.size, ds.vars.iter().map(|v| (v.type_id, v.size)).collect());
+        let (ds_size, vars): (u32, Vec<(TypeId, u32)>) = (
+            ds.size,
+            ds.vars.iter().map(|v| (v.type_id, v.size)).collect(),
+        );
         let Some(section) = elf.section_by_name(&name) else {
             return Err(Error::BtfMismatch {
                 section: format!("datasec '{name}'"),
