@@ -288,8 +288,10 @@ const NOTES: &[&str] = &[
     "`corpus_*`: every object of `target/selftests/*/obj` (built by `cargo xtask selftests`; \
      or `EBPF_BENCH_CORPUS`) that both ours and libbpf open, each timed interleaved with a \
      tenth of the usual sample: `_total` sums the medians (aya's only when it opens them all), \
-     `_largest` is the largest object, and `_exponent_vs_*` the least-squares slope of log \
-     time against log size, instruction count and relocation count (1.0 is linear). Absent \
+     `_largest` is the largest object, `_largest_peak_rss_growth` the peak memory of opening \
+     it (each side in a fresh process, the file read before the first reading; libbpf's \
+     object is closed again, its peak counted), and `_exponent_vs_*` the least-squares slope \
+     of log time against log size, instruction count and relocation count (1.0 is linear). Absent \
      when there is no corpus.",
     "`open_load_*`: the same end to end for objects without CO-RE (no vmlinux needed on either side).",
     "`map_*`: 1024-entry maps of u32 keys and u64 values; `_batch_per_elem` is a whole-map \

@@ -1,6 +1,7 @@
 //! Peak memory growth of one operation, measured in a fresh child process so
-//! earlier benchmarks cannot hide it: the child reads `VmRSS` before the
-//! operation and `VmHWM` (peak) after it, and prints the difference in MiB.
+//! earlier benchmarks cannot hide it: the child reads its input (an object file), then
+//! `VmRSS` before the operation and `VmHWM` (peak) after it, and prints the difference
+//! in MiB.
 
 use std::process::Command;
 
@@ -19,8 +20,9 @@ pub fn child(args: &[String]) {
         eprintln!("usage: {CHILD_FLAG} WHAT IMPL");
         std::process::exit(2);
     };
+    let input = crate::suites::rss_input(what);
     let before = status_kib("VmRSS:").unwrap_or(0.0);
-    let kept = crate::suites::rss_op(what, imp);
+    let kept = crate::suites::rss_op(what, imp, input.as_deref());
     let peak = status_kib("VmHWM:").unwrap_or(0.0);
     std::hint::black_box(&kept);
     if kept.is_none() {

@@ -47,6 +47,7 @@ fn corpus_objects() -> (String, Vec<PathBuf>) {
 
 /// One object both ours and libbpf open, with its measures.
 struct Object {
+    path: PathBuf,
     name: String,
     data: Vec<u8>,
     insns: usize,
@@ -81,11 +82,37 @@ fn exponent(points: &[(f64, f64)]) -> Option<f64> {
     (sxx > 0.0).then(|| sxy / sxx)
 }
 
+/// The RSS child's operation on a corpus object: `corpus:PATH`.
+const RSS_PREFIX: &str = "corpus:";
+
+/// Whether `what` names a corpus object for the RSS child.
+pub fn is_rss_op(what: &str) -> bool {
+    what.starts_with(RSS_PREFIX)
+}
+
+/// The bytes of the object `what` names.
+pub fn rss_input(what: &str) -> Option<Vec<u8>> {
+    std::fs::read(what.strip_prefix(RSS_PREFIX)?).ok()
+}
+
+/// Opens `data` with `imp`; ours keeps the spec (the peak counts what the others freed).
+pub fn rss_op(imp: &str, data: &[u8]) -> Option<Box<dyn std::any::Any>> {
+    match imp {
+        "ours" => ebpf_spec::CollectionSpec::from_elf(data)
+            .ok()
+            .map(|s| Box::new(s) as Box<dyn std::any::Any>),
+        "libbpf" => libbpf::open_object(data).then(|| Box::new(()) as Box<dyn std::any::Any>),
+        "aya" => aya::parse_object(data).map(|o| Box::new(o) as Box<dyn std::any::Any>),
+        _ => None,
+    }
+}
+
 pub fn run(ctx: &Ctx) -> Vec<Row> {
     let mut rows = Vec::new();
     let names = [
         "corpus_open_total",
         "corpus_open_largest",
+        "corpus_open_largest_peak_rss_growth",
         "corpus_open_exponent_vs_bytes",
         "corpus_open_exponent_vs_insns",
         "corpus_open_exponent_vs_relocs",
@@ -124,6 +151,7 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
         let insns = spec.programs.values().map(|p| p.instructions.len()).sum();
         let relocs = relocation_count(&data);
         objects.push(Object {
+            path: p.clone(),
             name: p
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -209,6 +237,15 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
             libbpf: ms(theirs),
             aya: None,
             unit: Unit::Millis,
+        });
+        // Peak memory of opening it, each in a fresh child process.
+        let what = format!("{RSS_PREFIX}{}", largest.path.display());
+        rows.push(Row {
+            name: "corpus_open_largest_peak_rss_growth".to_owned(),
+            ours: crate::rss::measure(&what, "ours"),
+            libbpf: crate::rss::measure(&what, "libbpf"),
+            aya: crate::rss::measure(&what, "aya"),
+            unit: Unit::MiB,
         });
     }
     let measures: [(&str, Measure); 3] = [

@@ -24,11 +24,18 @@ pub const ALL: &[fn(&Ctx) -> Vec<Row>] = &[
     events::run,
 ];
 
-/// Performs the operation `what` with implementation `imp` and returns
-/// something that keeps its memory alive (for the RSS child).
-pub fn rss_op(what: &str, imp: &str) -> Option<Box<dyn std::any::Any>> {
-    match what {
-        "btf_vmlinux" => btf::rss_op(imp),
+/// What the operation `what` works on, read before the RSS child's first reading so that
+/// it is not counted (the bytes of a corpus object).
+pub fn rss_input(what: &str) -> Option<Vec<u8>> {
+    corpus::rss_input(what)
+}
+
+/// Performs the operation `what` with implementation `imp` on `input` (see
+/// [`rss_input`]) and returns something that keeps its memory alive (for the RSS child).
+pub fn rss_op(what: &str, imp: &str, input: Option<&[u8]>) -> Option<Box<dyn std::any::Any>> {
+    match (what, input) {
+        ("btf_vmlinux", _) => btf::rss_op(imp),
+        (_, Some(data)) if corpus::is_rss_op(what) => corpus::rss_op(imp, data),
         _ => None,
     }
 }

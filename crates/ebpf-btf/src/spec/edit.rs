@@ -10,7 +10,7 @@ use crate::types::{Datasec, FuncLinkage, Type, TypeId, VarLinkage};
 impl Spec {
     /// Replaces type `id` (which must belong to this spec, not its base). Its record
     /// is re-encoded when the spec is written out again ([`Spec::marshal`],
-    /// [`RawEdit`]); lookups by name still find it by the record's name.
+    /// [`RawEdit`](crate::RawEdit)); lookups by name still find it by the record's name.
     pub fn replace_type(&mut self, id: TypeId, t: Type) -> Result<()> {
         if id.0 < self.first_id {
             return Err(self.out_of_range(id));
