@@ -31,6 +31,7 @@
 
 pub mod core;
 pub mod dedup;
+mod encode;
 pub mod error;
 pub mod ext_info;
 pub mod format_c;

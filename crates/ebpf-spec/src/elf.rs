@@ -16,9 +16,7 @@ use ebpf_asm::Endianness;
 use goblin::container::{Container, Ctx, Endian};
 use goblin::elf::{Elf, RelocSection, SectionHeader, Symtab};
 
-use crate::btf_maps::MAPS_SECTION;
 use crate::error::{Error, Result};
-use crate::struct_ops::is_struct_ops_section;
 
 /// The section of subprograms shared by every program: a C file's functions
 /// without a `SEC(...)`.
@@ -257,19 +255,19 @@ fn elf_err(e: goblin::error::Error) -> Error {
     Error::Elf(e.to_string().to_lowercase())
 }
 
-/// Whether anything reads the relocations of `section`: code, `.maps` and struct_ops
-/// data. The others' (`.BTF`, `.BTF.ext`, DWARF, global data) are checked, not copied.
-fn relocs_used(section: &Section<'_>) -> bool {
-    section.is_program() || section.name == MAPS_SECTION || is_struct_ops_section(section.name)
-}
-
 impl<'a> ElfFile<'a> {
     /// Parses and bounds-checks `bytes`.
     ///
     /// Only what an object needs is read (goblin's lazy API): the section headers, the
     /// symbol table and the relocation sections; the program headers and any dynamic or
     /// symbol version sections, which a relocatable object has no use for, are not.
-    pub fn parse(bytes: &'a [u8]) -> Result<ElfFile<'a>> {
+    ///
+    /// `relocs_used` says which sections' relocations are kept: those of the others are
+    /// only checked.
+    pub fn parse(
+        bytes: &'a [u8],
+        relocs_used: impl Fn(&Section<'_>) -> bool,
+    ) -> Result<ElfFile<'a>> {
         // Said plainly, rather than goblin's "invalid magic number: 0x...".
         if !bytes.starts_with(b"\x7fELF") {
             return Err(Error::Elf("not an ELF file".into()));
@@ -351,7 +349,7 @@ impl<'a> ElfFile<'a> {
         }
 
         let symbols = read_symbols(bytes, &headers, &sections, ctx)?;
-        let relocs = read_relocs(bytes, &headers, &mut sections, ctx)?;
+        let relocs = read_relocs(bytes, &headers, &mut sections, ctx, relocs_used)?;
         let mut by_place: Vec<Symbol<'a>> = symbols
             .iter()
             .filter(|s| s.kind != STT_SECTION)
@@ -475,13 +473,14 @@ fn read_symbols<'a>(
 }
 
 /// Checks every relocation section (in bounds, applying to a real section) and copies the
-/// relocations of the sections that use them ([`relocs_used`]), grouped by target section,
+/// relocations of the sections that use them (`relocs_used`), grouped by target section,
 /// setting each section's [`Section::relocs`].
 fn read_relocs(
     bytes: &[u8],
     headers: &[SectionHeader],
     sections: &mut [Section<'_>],
     ctx: Ctx,
+    relocs_used: impl Fn(&Section<'_>) -> bool,
 ) -> Result<Vec<Reloc>> {
     // (target, relocation section), in section order.
     let mut used: Vec<(usize, RelocSection<'_>)> = Vec::new();
@@ -549,7 +548,11 @@ mod tests {
             }
             let bytes = std::fs::read(&path).expect("read");
             let full = Elf::parse(&bytes).expect("goblin");
-            let ours = ElfFile::parse(&bytes).expect("ours");
+            // What the collection reads (`collection::relocs_used`).
+            let relocs_used = |s: &Section<'_>| {
+                s.is_program() || s.name == ".maps" || s.name.starts_with(".struct_ops")
+            };
+            let ours = ElfFile::parse(&bytes, relocs_used).expect("ours");
             let at = path.display();
             assert_eq!(ours.sections.len(), full.section_headers.len(), "{at}");
             for (s, sh) in ours.sections.iter().zip(&full.section_headers) {

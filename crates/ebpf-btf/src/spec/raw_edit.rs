@@ -25,8 +25,8 @@ use zerocopy::IntoBytes;
 use zerocopy::byteorder::{ByteOrder, U16, U32};
 
 use super::Spec;
+use crate::encode::{AddString, encode};
 use crate::error::{Error, Result};
-use crate::marshal::{AddString, encode};
 use crate::raw::{self, Endian};
 use crate::types::{Kind, Type, TypeId};
 

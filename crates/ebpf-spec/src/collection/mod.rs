@@ -24,10 +24,10 @@ mod limits;
 mod variables;
 
 use crate::arena::load_arena;
-use crate::btf_maps::load_btf_maps;
+use crate::btf_maps::{MAPS_SECTION, load_btf_maps};
 use crate::data::load_data_maps;
 use crate::datasec::fixup_datasecs;
-use crate::elf::{ElfFile, STB_LOCAL, TEXT_SECTION};
+use crate::elf::{ElfFile, STB_LOCAL, Section, TEXT_SECTION};
 use crate::error::{Error, Result};
 use crate::ext_rows::{ExtRecords, PendingRows};
 use crate::legacy_maps::load_legacy_maps;
@@ -39,7 +39,7 @@ use crate::link::{
 use crate::map::MapSpec;
 use crate::program::ProgramSpec;
 use crate::relocate::{AddrHasher, Externs, References, decode_section, relocate_section};
-use crate::struct_ops::load_struct_ops;
+use crate::struct_ops::{is_struct_ops_section, load_struct_ops};
 use crate::variable::{VariableSpec, load_variables};
 
 /// The programs, maps and variables of one object file, as plain editable data.
@@ -68,6 +68,12 @@ fn btf_err(section: &str) -> impl FnOnce(ebpf_btf::Error) -> Error + '_ {
     }
 }
 
+/// Whether anything reads the relocations of `section`: code, `.maps` and struct_ops
+/// data. The others' (`.BTF`, `.BTF.ext`, DWARF, global data) are checked, not copied.
+fn relocs_used(section: &Section<'_>) -> bool {
+    section.is_program() || section.name == MAPS_SECTION || is_struct_ops_section(section.name)
+}
+
 impl CollectionSpec {
     /// Reads the object file at `path` (a regular file, see [`read_file`](crate::read_file))
     /// with the default [`Limits`].
@@ -90,7 +96,7 @@ impl CollectionSpec {
     /// more than [`Limits::max_data_bytes`] is refused, from the section headers, before
     /// it is allocated.
     pub fn from_elf_with(bytes: &[u8], limits: &Limits) -> Result<CollectionSpec> {
-        let elf = ElfFile::parse(bytes)?;
+        let elf = ElfFile::parse(bytes, relocs_used)?;
 
         let license = elf
             .section_by_name("license")
@@ -281,7 +287,7 @@ mod tests {
 
     /// The `.BTF.ext` section's range in `bytes`.
     fn ext_range(bytes: &[u8]) -> (usize, usize) {
-        let elf = ElfFile::parse(bytes).expect("parse");
+        let elf = ElfFile::parse(bytes, relocs_used).expect("parse");
         let ext = elf.section_by_name(".BTF.ext").expect(".BTF.ext");
         let start = ext.data.as_ptr() as usize - bytes.as_ptr() as usize;
         (start, ext.data.len())
