@@ -2,12 +2,40 @@
 //! encodes every type, and [`crate::RawEdit`], which encodes only the edited ones.
 
 use zerocopy::IntoBytes;
-use zerocopy::byteorder::{ByteOrder, I32, U32};
+use zerocopy::byteorder::{ByteOrder, I32, U16, U32};
 
 use crate::error::{Error, Result};
 use crate::raw::{self, info_enc};
 use crate::strings::StringTableBuilder;
 use crate::types::*;
+
+/// A whole blob: the header, the type section `types`, then the string table made of the
+/// `strings` parts in order.
+pub(crate) fn blob<O: ByteOrder>(types: &[u8], strings: &[&[u8]]) -> Result<Vec<u8>> {
+    let str_len: usize = strings.iter().map(|s| s.len()).sum();
+    if str_len as u64 > u64::from(raw::BTF_MAX_NAME_OFFSET) {
+        return Err(Error::Marshal("string table too large".into()));
+    }
+    let type_len =
+        u32::try_from(types.len()).map_err(|_| Error::Marshal("type section too large".into()))?;
+    let hdr = raw::btf_header::<O> {
+        magic: U16::new(raw::BTF_MAGIC),
+        version: raw::BTF_VERSION,
+        flags: 0,
+        hdr_len: U32::new(24),
+        type_off: U32::new(0),
+        type_len: U32::new(type_len),
+        str_off: U32::new(type_len),
+        str_len: U32::new(str_len as u32),
+    };
+    let mut blob = Vec::with_capacity(24 + types.len() + str_len);
+    blob.extend_from_slice(hdr.as_bytes());
+    blob.extend_from_slice(types);
+    for s in strings {
+        blob.extend_from_slice(s);
+    }
+    Ok(blob)
+}
 
 /// Where [`encode`] puts the names of a type: returns each one's string offset.
 pub(crate) trait AddString {

@@ -14,10 +14,9 @@
 
 use std::collections::HashMap;
 
-use zerocopy::IntoBytes;
-use zerocopy::byteorder::{ByteOrder, U16, U32};
+use zerocopy::byteorder::ByteOrder;
 
-use crate::encode::encode;
+use crate::encode::{blob, encode};
 use crate::error::{Error, Result};
 use crate::raw::{self, Endian};
 use crate::spec::Spec;
@@ -196,26 +195,7 @@ impl Builder {
             let id = self.first_id + i as u32;
             encode::<O>(&mut out, &mut strs, id, t, next)?;
         }
-        let type_len = out.len() as u32;
-        let str_bytes = strs.into_bytes();
-        if str_bytes.len() as u64 > u64::from(raw::BTF_MAX_NAME_OFFSET) {
-            return Err(Error::Marshal("string table too large".into()));
-        }
-        let hdr = raw::btf_header::<O> {
-            magic: U16::new(raw::BTF_MAGIC),
-            version: raw::BTF_VERSION,
-            flags: 0,
-            hdr_len: U32::new(24),
-            type_off: U32::new(0),
-            type_len: U32::new(type_len),
-            str_off: U32::new(type_len),
-            str_len: U32::new(str_bytes.len() as u32),
-        };
-        let mut blob = Vec::with_capacity(24 + out.len() + str_bytes.len());
-        blob.extend_from_slice(hdr.as_bytes());
-        blob.extend_from_slice(&out);
-        blob.extend_from_slice(&str_bytes);
-        Ok(blob)
+        blob::<O>(&out, &[&strs.into_bytes()])
     }
 }
 

@@ -176,6 +176,21 @@ fn garbage_never_panics() {
     }
 }
 
+/// A corruption of a blob.
+type Corrupt = Box<dyn Fn(&mut Vec<u8>)>;
+
+/// For each corruption of `good`: parsing fails exactly as decoding the type at fault does.
+fn parse_reports_what_decoding_reports(good: &[u8], cases: Vec<(TypeId, Corrupt)>) {
+    for (at, corrupt) in cases {
+        let mut bytes = good.to_vec();
+        corrupt(&mut bytes);
+        let eager = Spec::parse(&bytes).expect_err("corrupt spec parsed");
+        let lazy = Spec::parse_lazy(bytes).expect("header pass");
+        let decoded = lazy.type_by_id(at).expect_err("corrupt type decoded");
+        assert_eq!(eager.to_string(), decoded.to_string(), "type {at}");
+    }
+}
+
 /// A spec big enough for `Spec::parse` to take its quick paths (a table of valid names,
 /// quick tests per record): each corruption is reported exactly as decoding the type
 /// reports it.
@@ -210,7 +225,6 @@ fn big_spec_quick_checks_report_what_decoding_reports() {
     let func = move |i: u32| ptr(i) + 32;
     let id = |i: u32, k: u32| TypeId(2 + 3 * i + k);
     let put = |bytes: &mut Vec<u8>, at: usize, v: u32| set_u32(bytes, at, v);
-    type Corrupt = Box<dyn Fn(&mut Vec<u8>)>;
     let cases: Vec<(TypeId, Corrupt)> = vec![
         // FUNC's proto out of range.
         (
@@ -242,14 +256,7 @@ fn big_spec_quick_checks_report_what_decoding_reports() {
         // FUNC_PROTO with a name.
         (id(706, 1), Box::new(move |v| put(v, proto(706), 1))),
     ];
-    for (at, corrupt) in cases {
-        let mut bytes = good.clone();
-        corrupt(&mut bytes);
-        let eager = Spec::parse(&bytes).expect_err("corrupt spec parsed");
-        let lazy = Spec::parse_lazy(bytes).expect("header pass");
-        let decoded = lazy.type_by_id(at).expect_err("corrupt type decoded");
-        assert_eq!(eager.to_string(), decoded.to_string(), "type {at}");
-    }
+    parse_reports_what_decoding_reports(&good, cases);
 }
 
 /// The same for structs, enums and arrays.
@@ -290,7 +297,6 @@ fn big_spec_quick_checks_of_lists_report_what_decoding_reports() {
     let arr = move |i: u32| st(i) + 56;
     let id = |i: u32, k: u32| TypeId(2 + 3 * i + k);
     let put = |bytes: &mut Vec<u8>, at: usize, v: u32| set_u32(bytes, at, v);
-    type Corrupt = Box<dyn Fn(&mut Vec<u8>)>;
     let cases: Vec<(TypeId, Corrupt)> = vec![
         // Second member's type out of range.
         (
@@ -315,12 +321,5 @@ fn big_spec_quick_checks_of_lists_report_what_decoding_reports() {
         // Array with a name.
         (id(704, 2), Box::new(move |v| put(v, arr(704), 1))),
     ];
-    for (at, corrupt) in cases {
-        let mut bytes = good.clone();
-        corrupt(&mut bytes);
-        let eager = Spec::parse(&bytes).expect_err("corrupt spec parsed");
-        let lazy = Spec::parse_lazy(bytes).expect("header pass");
-        let decoded = lazy.type_by_id(at).expect_err("corrupt type decoded");
-        assert_eq!(eager.to_string(), decoded.to_string(), "type {at}");
-    }
+    parse_reports_what_decoding_reports(&good, cases);
 }

@@ -21,11 +21,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use zerocopy::IntoBytes;
-use zerocopy::byteorder::{ByteOrder, U16, U32};
+use zerocopy::byteorder::ByteOrder;
 
 use super::Spec;
-use crate::encode::{AddString, encode};
+use crate::encode::{AddString, blob, encode};
 use crate::error::{Error, Result};
 use crate::raw::{self, Endian};
 use crate::types::{Kind, Type, TypeId};
@@ -252,28 +251,7 @@ impl<'a> RawEdit<'a> {
             };
             encode::<O>(&mut out, &mut names, id, t, next)?;
         }
-        let str_len = table.len() + self.strings.bytes.len();
-        if str_len as u64 > u64::from(raw::BTF_MAX_NAME_OFFSET) {
-            return Err(Error::Marshal("string table too large".into()));
-        }
-        let type_len = u32::try_from(out.len())
-            .map_err(|_| Error::Marshal("type section too large".into()))?;
-        let hdr = raw::btf_header::<O> {
-            magic: U16::new(raw::BTF_MAGIC),
-            version: raw::BTF_VERSION,
-            flags: 0,
-            hdr_len: U32::new(24),
-            type_off: U32::new(0),
-            type_len: U32::new(type_len),
-            str_off: U32::new(type_len),
-            str_len: U32::new(str_len as u32),
-        };
-        let mut blob = Vec::with_capacity(24 + out.len() + str_len);
-        blob.extend_from_slice(hdr.as_bytes());
-        blob.extend_from_slice(&out);
-        blob.extend_from_slice(table);
-        blob.extend_from_slice(&self.strings.bytes);
-        Ok(blob)
+        blob::<O>(&out, &[table, &self.strings.bytes])
     }
 }
 
