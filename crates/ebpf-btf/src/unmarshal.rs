@@ -320,10 +320,12 @@ fn scan_impl<O: ByteOrder>(
             value: offsets.len() as u64,
         });
     }
-    // The capacity was a bound from the section size (12 bytes per record); give back
-    // the unused part (in place).
-    offsets.shrink_to_fit();
-    kinds.shrink_to_fit();
+    // The capacity was a bound from the section size (12 bytes per record); give back the
+    // unused part when it is worth a reallocation (a big spec's records average more).
+    if offsets.capacity() - offsets.len() > 4096 {
+        offsets.shrink_to_fit();
+        kinds.shrink_to_fit();
+    }
     Ok(Scan {
         offsets,
         kinds,
