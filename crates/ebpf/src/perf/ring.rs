@@ -171,6 +171,11 @@ impl PerfRing {
             if tail >= head {
                 break Ok(());
             }
+            // More than a ring's worth of records comes from a corrupt `data_head`
+            // (the metadata page is writable).
+            if head - tail > size {
+                break 'outer Err(self.corrupt(tail, head - tail));
+            }
             while tail < head {
                 let off = tail & mask;
                 // The segment ends at the head or the end of the ring; both
@@ -196,7 +201,8 @@ impl PerfRing {
                         // implies `len >= HEADER_SIZE`).
                         let raw = u32::from_ne_bytes([hdr[8], hdr[9], hdr[10], hdr[11]]);
                         let end = SAMPLE_RAW as u64 + u64::from(raw);
-                        if end > len as u64 {
+                        // Records are whole 8-byte words: any other length is corrupt.
+                        if end > len as u64 || len % 8 != 0 {
                             tail += at as u64;
                             break 'outer Err(self.corrupt(tail, len as u64));
                         }
@@ -205,7 +211,7 @@ impl PerfRing {
                         at += len;
                         continue;
                     }
-                    if len < HEADER_SIZE {
+                    if len < HEADER_SIZE || len % 8 != 0 {
                         // The records before it were handed out: the tail moves past them.
                         tail += at as u64;
                         break 'outer Err(self.corrupt(tail, len as u64));
@@ -283,7 +289,8 @@ impl PerfRing {
         let len = u64::from(u16::from_ne_bytes([scratch[6], scratch[7]]));
         // A record longer than the ring, or past the head, comes from a
         // corrupt header or `data_head` (the metadata page is writable).
-        if len < HEADER_SIZE as u64 || len > avail || len > size {
+        // So does a length that is not whole 8-byte words.
+        if len < HEADER_SIZE as u64 || len > avail || len > size || len % 8 != 0 {
             return Err(len);
         }
         scratch.clear();
@@ -365,7 +372,14 @@ impl PerfRing {
         // `tail < head`. A record longer than the ring, or past the head,
         // comes from a corrupt header or `data_head` (the metadata page is
         // writable): an error, before any view of it is taken.
-        if len < HEADER_SIZE as u64 || len > self.head - tail || len > self.size {
+        // So does a length that is not whole 8-byte words (the next header would not be
+        // aligned), or more than a ring's worth of records.
+        if len < HEADER_SIZE as u64
+            || len > self.head - tail
+            || len > self.size
+            || len % 8 != 0
+            || self.head - tail > self.size
+        {
             return Err(self.corrupt(tail, len));
         }
         let len = len as usize;
@@ -423,13 +437,15 @@ impl PerfRing {
         self.backlog.clear();
         self.cursor.backlog_pos = 0;
         let mut pos = 0u64;
-        while pos + HEADER_SIZE as u64 <= limit {
+        // Records are whole 8-byte words from an aligned head: a `data_head` that is not
+        // aligned is corrupt (the metadata page is writable), and nothing is copied.
+        while pos + HEADER_SIZE as u64 <= limit && head % 8 == 0 {
             let at = head.wrapping_add(pos);
             let off = (at & self.mask()) as usize;
             let hdr = self.pages.bytes(self.data_off + off, HEADER_SIZE);
             let len = u64::from(u16::from_ne_bytes([hdr[6], hdr[7]]));
             // The oldest record may be partly overwritten: stop before it.
-            if len < HEADER_SIZE as u64 || pos + len > limit {
+            if len < HEADER_SIZE as u64 || pos + len > limit || len % 8 != 0 {
                 break;
             }
             Self::copy_out(
@@ -525,6 +541,27 @@ mod tests {
             let mut lost = 0;
             assert_corrupt(r.drain_forward(&mut |_, _| {}, &mut lost));
         }
+    }
+
+    /// A record whose length is not whole 8-byte words (the next header would be
+    /// misaligned and could straddle the end of the ring), or a head more than a ring
+    /// ahead of the tail: corrupt, from every read path.
+    #[test]
+    fn misaligned_lengths_and_heads_past_a_ring_are_corrupt() {
+        for len in [12u16, 20, 36] {
+            let mut r = ring();
+            r.pages.store_release_u64(DATA_HEAD, 64);
+            header(&r, 0, len);
+            assert_corrupt(r.peek_forward());
+            let mut lost = 0;
+            assert_corrupt(r.drain_forward(&mut |_, _| {}, &mut lost));
+        }
+        let mut r = ring();
+        r.pages.store_release_u64(DATA_HEAD, 2 * PAGE as u64);
+        header(&r, 0, 16);
+        assert_corrupt(r.peek_forward());
+        let mut lost = 0;
+        assert_corrupt(r.drain_forward(&mut |_, _| {}, &mut lost));
     }
 
     /// A tail near the end of the counter and a head past it: no overflow.
