@@ -44,6 +44,7 @@ pub mod raw;
 pub mod sanitize;
 mod spec;
 pub mod strings;
+mod threads;
 mod types;
 mod unmarshal;
 

@@ -229,7 +229,7 @@ impl Spec {
     /// A big spec is checked in two halves on two threads when the machine has two CPUs.
     pub fn validate(&self) -> Result<()> {
         let n = self.offsets.len();
-        let parallel = n >= unmarshal::PARALLEL_MIN_TYPES && unmarshal::have_second_cpu();
+        let parallel = n >= crate::threads::PARALLEL_MIN_TYPES && crate::threads::have_second_cpu();
         // One pass over a big table is cheaper than a UTF-8 check per name; a small spec's
         // table is mostly other strings (an object's source lines), so its names are
         // checked one by one.
@@ -246,14 +246,8 @@ impl Spec {
         if !parallel {
             return self.check_types(0..n);
         }
-        let (lo, hi) = std::thread::scope(|scope| {
-            let hi = scope.spawn(|| self.check_types(n / 2..n));
-            let lo = self.check_types(0..n / 2);
-            // Checking only reads (nothing in it panics); should the thread fail anyway,
-            // its half is checked here.
-            let hi = hi.join().unwrap_or_else(|_| self.check_types(n / 2..n));
-            (lo, hi)
-        });
+        let (lo, hi) =
+            crate::threads::join(|| self.check_types(0..n / 2), || self.check_types(n / 2..n));
         // The lower half's error first: the first malformed type is the one reported.
         lo.and(hi)
     }

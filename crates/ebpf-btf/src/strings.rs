@@ -118,13 +118,8 @@ pub(crate) fn all_names_valid_in_halves(table: &[u8]) -> bool {
         .position(|&b| b == 0)
         .map_or(table.len(), |p| mid + p + 1);
     let (lo, hi) = table.split_at(cut);
-    std::thread::scope(|scope| {
-        let hi_valid = scope.spawn(|| all_names_valid(hi));
-        let lo_valid = all_names_valid(lo);
-        // Should the thread fail (nothing in it panics), its half is checked here.
-        let hi_valid = hi_valid.join().unwrap_or_else(|_| all_names_valid(hi));
-        lo_valid && hi_valid
-    })
+    let (lo_valid, hi_valid) = crate::threads::join(|| all_names_valid(lo), || all_names_valid(hi));
+    lo_valid && hi_valid
 }
 
 /// Whether offset `off` of `table` is inside it and starts a UTF-8 character (is not a

@@ -13,6 +13,7 @@ use crate::raw::{
     info_kind, info_kind_flag, info_vlen, trailer_len,
 };
 use crate::strings::{MAX_NAME_LEN, QuickNames};
+use crate::threads::{PARALLEL_MIN_TYPES, have_second_cpu};
 use crate::types::*;
 
 mod check;
@@ -333,16 +334,6 @@ fn scan_impl<O: ByteOrder>(
     })
 }
 
-/// Below this many types the name pass runs on the calling thread only.
-pub(crate) const PARALLEL_MIN_TYPES: usize = 16 * 1024;
-
-/// Whether this process may use a second thread for big name passes (asked once:
-/// `available_parallelism` reads cgroup files).
-pub(crate) fn have_second_cpu() -> bool {
-    static CPUS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *CPUS.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
-}
-
 /// The name pass: hashes every indexed name (all offsets were validated by the header
 /// pass) and links it into the index, last type first so that each bucket's chain ends up
 /// in ascending order. Big specs such as vmlinux are split in two halves, each hashed and
@@ -365,16 +356,10 @@ fn index_impl<O: ByteOrder>(
         // Each half holds about half of the named types.
         let per_half = named / 2 + 1;
         let names = &names;
-        let (lo, hi) = std::thread::scope(|scope| {
-            let hi = scope.spawn(|| names.build::<O>(hi_off, mid, per_half));
-            let lo = names.build::<O>(lo_off, 0, per_half);
-            // The thread only hashes and links (nothing in it panics); should it fail
-            // anyway, its half is built here.
-            let hi = hi
-                .join()
-                .unwrap_or_else(|_| names.build::<O>(hi_off, mid, per_half));
-            (lo, hi)
-        });
+        let (lo, hi) = crate::threads::join(
+            || names.build::<O>(lo_off, 0, per_half),
+            || names.build::<O>(hi_off, mid, per_half),
+        );
         let (lo_index, mut flavoured) = lo;
         let (hi_index, mut hi_flavoured) = hi;
         flavoured.append(&mut hi_flavoured);
