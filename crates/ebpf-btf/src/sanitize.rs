@@ -218,9 +218,14 @@ pub fn sanitize(spec: &Spec, features: &Features) -> Result<Builder> {
 }
 
 /// Whether [`sanitize`] would change any of `spec`'s types for a kernel with
-/// `features` (decoding only the types of kinds the kernel may lack). When it would
-/// not, the spec can be loaded as read ([`RawEdit`]).
+/// `features` (decoding only the types of kinds the kernel may lack), or `spec` has
+/// headers the kernel refuses ([`Spec::has_canonical_headers`]). When neither, the spec
+/// can be loaded as read ([`RawEdit`]).
 pub fn needs_sanitizing(spec: &Spec, features: &Features) -> Result<bool> {
+    if !spec.has_canonical_headers() {
+        // Encoding anew writes clean headers.
+        return Ok(true);
+    }
     if *features == Features::all() {
         return Ok(false);
     }

@@ -90,6 +90,8 @@ pub struct Spec {
     /// Each own type's `BTF_KIND_*`, by index (so that finding the types of a kind reads
     /// one byte per type).
     kinds: Vec<u8>,
+    /// Whether every own record's header is as the encoder writes it.
+    canonical: bool,
     /// Decoded types in chunks of [`CHUNK`], each chunk allocated on first use.
     cache: Box<[OnceLock<CacheChunk>]>,
     /// Types with an indexed name (sizes the index).
@@ -176,6 +178,7 @@ impl Spec {
             offsets,
             kinds,
             named,
+            canonical,
         } = unmarshal::scan(
             b,
             &layout,
@@ -194,6 +197,7 @@ impl Spec {
             str_base,
             offsets,
             kinds,
+            canonical,
             cache,
             named,
             names: OnceLock::new(),
@@ -256,6 +260,15 @@ impl Spec {
     fn check_types(&self, range: std::ops::Range<usize>) -> Result<()> {
         let first = self.first_id + range.start as u32;
         unmarshal::check_all(self, self.data.bytes(), &self.offsets[range], first)
+    }
+
+    /// Whether every record's header is as this crate's encoder writes it: no reserved
+    /// `info` bits, a kind flag only on the kinds that use one, no name on a qualifier.
+    /// Decoding ignores such bits; the kernel refuses them, so a spec without this
+    /// property must be encoded anew (not loaded from its raw records).
+    #[must_use]
+    pub fn has_canonical_headers(&self) -> bool {
+        self.canonical
     }
 
     /// The byte order of the blob.

@@ -184,6 +184,9 @@ pub(crate) struct Scan {
     pub(crate) kinds: Vec<u8>,
     /// Types with an indexed name.
     pub(crate) named: usize,
+    /// Whether every record's header is as the encoder writes it (see
+    /// [`canonical_header`]).
+    pub(crate) canonical: bool,
 }
 
 /// Builds the name indexes of a spec whose header pass gave `offsets` and `named`.
@@ -255,6 +258,7 @@ fn scan_impl<O: ByteOrder>(
     let mut kinds = Vec::with_capacity(types.len() / 12);
     let mut off = 0usize;
     let mut named = 0usize;
+    let mut canonical = true;
     // Pass 1: record offsets, validating headers and name offsets in id order (so the
     // first malformed type is the one reported).
     while off < types.len() {
@@ -294,6 +298,7 @@ fn scan_impl<O: ByteOrder>(
         offsets.push((layout.types.start + off) as u32);
         kinds.push(kind as u8);
         let name_off = t.name_off.get();
+        canonical &= canonical_header(info, kind, name_off);
         if name_off != 0 && indexed_kind(kind) {
             // The own table ends with NUL (checked with the header), so any offset inside
             // it starts a terminated string.
@@ -331,7 +336,31 @@ fn scan_impl<O: ByteOrder>(
         offsets,
         kinds,
         named,
+        canonical,
     })
+}
+
+/// Whether a record's header is as the encoder writes it: no reserved `info` bits, a kind
+/// flag only on the kinds that use one, no name on a qualifier. Decoding ignores these;
+/// the kernel refuses them, so a spec with any is encoded anew before it is loaded.
+fn canonical_header(info: u32, kind: u32, name_off: u32) -> bool {
+    const RESERVED: u32 = 0x60ff_0000;
+    let flag_ok = !info_kind_flag(info)
+        || matches!(
+            kind,
+            raw::BTF_KIND_STRUCT
+                | raw::BTF_KIND_UNION
+                | raw::BTF_KIND_ENUM
+                | raw::BTF_KIND_ENUM64
+                | raw::BTF_KIND_FWD
+                | raw::BTF_KIND_DECL_TAG
+                | raw::BTF_KIND_TYPE_TAG
+        );
+    let qualifier = matches!(
+        kind,
+        raw::BTF_KIND_CONST | raw::BTF_KIND_VOLATILE | raw::BTF_KIND_RESTRICT
+    );
+    info & RESERVED == 0 && flag_ok && !(qualifier && name_off != 0)
 }
 
 /// The name pass: hashes every indexed name (all offsets were validated by the header

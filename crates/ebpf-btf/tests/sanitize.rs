@@ -71,3 +71,45 @@ fn per_feature() {
             .any(|(_, t)| matches!(t.unwrap(), Type::Datasec(_)))
     );
 }
+
+/// A header the decoder reads past but the kernel refuses (a reserved `info` bit, a
+/// kind flag on a pointer, a named qualifier) makes the spec need encoding anew, even
+/// for a kernel with every feature; encoding writes it clean.
+#[test]
+fn non_canonical_headers_need_encoding_anew() {
+    let mut b = Builder::new();
+    let int = b.add(mk_int("int", 4, IntEncoding::Signed));
+    b.add(Type::Pointer(Pointer { target: int }));
+    b.add(Type::Const(Qualifier { target: int }));
+    let good = b
+        .marshal(MarshalOptions {
+            endian: Some(Endian::Little),
+        })
+        .unwrap();
+    let spec = Spec::parse(&good).unwrap();
+    assert!(spec.has_canonical_headers());
+    assert!(!sanitize::needs_sanitizing(&spec, &Features::all()).unwrap());
+    let hdr_len = u32::from_le_bytes(good[4..8].try_into().unwrap()) as usize;
+    // INT (16 bytes), then PTR (12), then CONST (12).
+    let (ptr, cnst) = (hdr_len + 16, hdr_len + 28);
+    let info = |at: usize, v: &[u8]| u32::from_le_bytes(v[at + 4..at + 8].try_into().unwrap());
+    for (at, field, value) in [
+        (ptr, 4, info(ptr, &good) | 1 << 16),
+        (ptr, 4, info(ptr, &good) | 1 << 31),
+        (cnst, 0, 1),
+    ] {
+        let mut bytes = good.clone();
+        bytes[at + field..at + field + 4].copy_from_slice(&u32::to_le_bytes(value));
+        let spec = Spec::parse(&bytes).expect("the decoder reads past it");
+        assert!(!spec.has_canonical_headers());
+        assert!(sanitize::needs_sanitizing(&spec, &Features::all()).unwrap());
+        let clean = Spec::parse(
+            &sanitize(&spec, &Features::all())
+                .unwrap()
+                .marshal(Default::default())
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(clean.has_canonical_headers());
+    }
+}
