@@ -43,12 +43,17 @@ pub(crate) fn datasecs(spec: &Spec) -> Vec<(TypeId, String)> {
 
 /// The datasec named `name`, found among the datasecs only (a lookup by name would
 /// index every name of the spec, which opening an object needs nowhere else).
+/// Two of that name are none (as a lookup by name finds them ambiguous;
+/// [`fixup_datasecs`] refuses them).
 pub(crate) fn datasec_by_name<'s>(spec: &'s Spec, name: &str) -> Option<(TypeId, &'s Datasec)> {
-    spec.types_of_kind(Kind::Datasec)
-        .find_map(|(id, t)| match t {
+    let mut named = spec
+        .types_of_kind(Kind::Datasec)
+        .filter_map(|(id, t)| match t {
             Ok(Type::Datasec(ds)) if ds.name == name => Some((id, ds)),
             _ => None,
-        })
+        });
+    let first = named.next();
+    named.next().is_none().then_some(first).flatten()
 }
 
 /// The offsets `.kconfig` variables get, as libbpf lays them out: sorted by alignment
@@ -102,7 +107,18 @@ fn kconfig_layout(spec: &Spec, ds: &Datasec) -> Result<(BTreeMap<String, u32>, u
 ///   source files), so they are never looked up by name;
 /// - static and extern variables keep their offsets; only global ones have a symbol to read.
 pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
-    for (id, name) in datasecs(spec) {
+    let all = datasecs(spec);
+    if let Some((_, name)) = all
+        .iter()
+        .enumerate()
+        .find_map(|(i, (_, name))| all[..i].iter().find(|(_, n)| n == name))
+    {
+        return Err(Error::BtfMismatch {
+            section: format!("datasec '{name}'"),
+            reason: "two datasecs of that name".into(),
+        });
+    }
+    for (id, name) in all {
         let Type::Datasec(ds) = spec.type_by_id(id).map_err(btf_err(&name))? else {
             continue;
         };
@@ -240,4 +256,33 @@ pub(crate) fn datasec_vars(spec: &Spec, name: &str) -> Result<Vec<DatasecVar>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use ebpf_btf::{Builder, Datasec, Spec, Type};
+
+    use super::datasec_by_name;
+
+    fn spec(names: &[&str]) -> Spec {
+        let mut b = Builder::new();
+        for name in names {
+            b.add(Type::Datasec(Datasec {
+                name: (*name).into(),
+                size: 0,
+                vars: vec![],
+            }));
+        }
+        Spec::parse(&b.marshal(Default::default()).expect("marshal")).expect("parse")
+    }
+
+    #[test]
+    fn a_datasec_by_name_is_one_of_that_name() {
+        let s = spec(&[".data", ".bss"]);
+        assert_eq!(datasec_by_name(&s, ".bss").map(|(id, _)| id.0), Some(2));
+        assert!(datasec_by_name(&s, ".rodata").is_none());
+        // Two of a name are none, as a lookup by name finds them ambiguous.
+        let s = spec(&[".data", ".data"]);
+        assert!(datasec_by_name(&s, ".data").is_none());
+    }
 }
