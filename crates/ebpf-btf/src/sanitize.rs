@@ -266,9 +266,11 @@ fn needs_replacing(t: &Type, f: &Features) -> bool {
 }
 
 /// Types [`externs_to_globals`] rewrites: a [`Builder`]'s, or a spec's through a
-/// [`RawEdit`]. Ids start at 1.
+/// [`RawEdit`]. Own ids run from [`EditTypes::first_type_id`] (after a split spec's base).
 pub trait EditTypes {
-    /// Number of types.
+    /// The first own type id (1, or the base's next id for split BTF).
+    fn first_type_id(&self) -> TypeId;
+    /// Number of own types.
     fn type_count(&self) -> usize;
     /// The kind of `id` (cheaper than [`EditTypes::get_type`] for a spec).
     fn type_kind(&self, id: TypeId) -> Option<Kind>;
@@ -281,6 +283,9 @@ pub trait EditTypes {
 }
 
 impl EditTypes for Builder {
+    fn first_type_id(&self) -> TypeId {
+        TypeId(self.first_id)
+    }
     fn type_count(&self) -> usize {
         self.len()
     }
@@ -299,6 +304,9 @@ impl EditTypes for Builder {
 }
 
 impl EditTypes for RawEdit<'_> {
+    fn first_type_id(&self) -> TypeId {
+        self.spec().first_id()
+    }
     fn type_count(&self) -> usize {
         self.len()
     }
@@ -324,10 +332,11 @@ impl EditTypes for RawEdit<'_> {
 /// `int` and one dummy VAR may be appended).
 pub fn externs_to_globals(b: &mut impl EditTypes, ksyms_section: &str) {
     let first = b.type_count();
+    let first_id = b.first_type_id().0;
     let mut int_id: Option<TypeId> = None;
     let mut ksyms: Option<TypeId> = None;
     for i in 0..first {
-        let id = TypeId(u32::try_from(i + 1).unwrap_or(u32::MAX));
+        let id = TypeId(first_id.saturating_add(u32::try_from(i).unwrap_or(u32::MAX)));
         // Only variables, datasecs and ints are read (a spec's are decoded), and
         // only the extern variables changed.
         match b.type_kind(id) {
