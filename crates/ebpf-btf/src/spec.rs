@@ -90,8 +90,6 @@ pub struct Spec {
     /// Each own type's `BTF_KIND_*`, by index (so that finding the types of a kind reads
     /// one byte per type).
     kinds: Vec<u8>,
-    /// Whether every own record's header is as the encoder writes it.
-    canonical: bool,
     /// Decoded types in chunks of [`CHUNK`], each chunk allocated on first use.
     cache: Box<[OnceLock<CacheChunk>]>,
     /// Types with an indexed name (sizes the index).
@@ -178,7 +176,6 @@ impl Spec {
             offsets,
             kinds,
             named,
-            canonical,
         } = unmarshal::scan(
             b,
             &layout,
@@ -197,7 +194,6 @@ impl Spec {
             str_base,
             offsets,
             kinds,
-            canonical,
             cache,
             named,
             names: OnceLock::new(),
@@ -268,7 +264,12 @@ impl Spec {
     /// property must be encoded anew (not loaded from its raw records).
     #[must_use]
     pub fn has_canonical_headers(&self) -> bool {
-        self.canonical
+        // One pass over the headers, when asked (an object's BTF, before it is loaded):
+        // the header pass over a kernel's BTF does not pay for it.
+        self.offsets.iter().all(|&off| {
+            let (name_off, info) = (self.u32_at(off as usize), self.u32_at(off as usize + 4));
+            unmarshal::canonical_header(info, crate::raw::info_kind(info), name_off)
+        })
     }
 
     /// The byte order of the blob.

@@ -184,9 +184,6 @@ pub(crate) struct Scan {
     pub(crate) kinds: Vec<u8>,
     /// Types with an indexed name.
     pub(crate) named: usize,
-    /// Whether every record's header is as the encoder writes it (see
-    /// [`canonical_header`]).
-    pub(crate) canonical: bool,
 }
 
 /// Builds the name indexes of a spec whose header pass gave `offsets` and `named`.
@@ -258,7 +255,6 @@ fn scan_impl<O: ByteOrder>(
     let mut kinds = Vec::with_capacity(types.len() / 12);
     let mut off = 0usize;
     let mut named = 0usize;
-    let mut canonical = true;
     // Pass 1: record offsets, validating headers and name offsets in id order (so the
     // first malformed type is the one reported).
     while off < types.len() {
@@ -298,7 +294,6 @@ fn scan_impl<O: ByteOrder>(
         offsets.push((layout.types.start + off) as u32);
         kinds.push(kind as u8);
         let name_off = t.name_off.get();
-        canonical &= canonical_header(info, kind, name_off);
         if name_off != 0 && indexed_kind(kind) {
             // The own table ends with NUL (checked with the header), so any offset inside
             // it starts a terminated string.
@@ -336,14 +331,13 @@ fn scan_impl<O: ByteOrder>(
         offsets,
         kinds,
         named,
-        canonical,
     })
 }
 
 /// Whether a record's header is as the encoder writes it: no reserved `info` bits, a kind
 /// flag only on the kinds that use one, no name on a qualifier. Decoding ignores these;
 /// the kernel refuses them, so a spec with any is encoded anew before it is loaded.
-fn canonical_header(info: u32, kind: u32, name_off: u32) -> bool {
+pub(crate) fn canonical_header(info: u32, kind: u32, name_off: u32) -> bool {
     const RESERVED: u32 = 0x60ff_0000;
     let flag_ok = !info_kind_flag(info)
         || matches!(
