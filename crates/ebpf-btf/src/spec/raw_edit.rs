@@ -88,6 +88,10 @@ impl RecordNames<'_> {
 impl AddString for RecordNames<'_> {
     fn add_str(&mut self, s: &str) -> u32 {
         if s.is_empty() {
+            // An anonymous name keeps its place in the order too.
+            if self.hints.get(self.next) == Some(&0) {
+                self.next += 1;
+            }
             return 0;
         }
         if let Some(&off) = self.hints.get(self.next) {
