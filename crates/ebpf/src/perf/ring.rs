@@ -201,8 +201,7 @@ impl PerfRing {
                         // implies `len >= HEADER_SIZE`).
                         let raw = u32::from_ne_bytes([hdr[8], hdr[9], hdr[10], hdr[11]]);
                         let end = SAMPLE_RAW as u64 + u64::from(raw);
-                        // Records are whole 8-byte words: any other length is corrupt.
-                        if end > len as u64 || len % 8 != 0 {
+                        if end > len as u64 {
                             tail += at as u64;
                             break 'outer Err(self.corrupt(tail, len as u64));
                         }
@@ -211,7 +210,7 @@ impl PerfRing {
                         at += len;
                         continue;
                     }
-                    if len < HEADER_SIZE || len % 8 != 0 {
+                    if len < HEADER_SIZE {
                         // The records before it were handed out: the tail moves past them.
                         tail += at as u64;
                         break 'outer Err(self.corrupt(tail, len as u64));
@@ -365,8 +364,13 @@ impl PerfRing {
                 return Ok(None);
             }
         }
+        // Records are whole 8-byte words in a ring of 2^n pages: a header never wraps. A
+        // tail that is not aligned comes after a corrupt record (`drain_forward` checks
+        // lengths only where it copies).
+        if tail % 8 != 0 {
+            return Err(self.corrupt(tail, 0));
+        }
         let off = (tail & self.mask()) as usize;
-        // Records are 8-byte aligned in a ring of 2^n pages: a header never wraps.
         let hdr = self.pages.bytes(self.data_off + off, HEADER_SIZE);
         let len = u64::from(u16::from_ne_bytes([hdr[6], hdr[7]]));
         // `tail < head`. A record longer than the ring, or past the head,
@@ -556,6 +560,11 @@ mod tests {
             let mut lost = 0;
             assert_corrupt(r.drain_forward(&mut |_, _| {}, &mut lost));
         }
+        // A tail left unaligned (after a corrupt record the fast drain handed out).
+        let mut r = ring();
+        r.cursor.tail = PAGE as u64 - 4;
+        r.pages.store_release_u64(DATA_HEAD, PAGE as u64 + 64);
+        assert_corrupt(r.peek_forward());
         let mut r = ring();
         r.pages.store_release_u64(DATA_HEAD, 2 * PAGE as u64);
         header(&r, 0, 16);
