@@ -12,7 +12,7 @@
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use zerocopy::FromBytes;
@@ -302,7 +302,7 @@ impl ExtInfo {
         let raw = RawExtInfo::parse(bytes, spec)?;
         // Each distinct string is allocated once and shared: file names and source
         // lines repeat. Every offset was checked by the raw parse.
-        let mut interned: HashMap<u32, Arc<str>, BuildHasherDefault<OffsetHasher>> =
+        let mut interned: HashMap<u32, Arc<str>, BuildHasherDefault<crate::strings::IntHasher>> =
             HashMap::default();
         let mut string = |off: u32| -> Arc<str> {
             interned
@@ -377,28 +377,6 @@ impl Bits {
         if let Some(w) = self.0.get_mut(i as usize / 64) {
             *w |= 1 << (i % 64);
         }
-    }
-}
-
-/// A hasher for string offsets, much cheaper than SipHash. Multiplying by an odd constant
-/// is a bijection on the low bits the table indexes with, so distinct offsets (bounded by
-/// the string table's size) cannot be crafted to collide there.
-#[derive(Default)]
-struct OffsetHasher(u64);
-
-impl Hasher for OffsetHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-
-    fn write_u32(&mut self, v: u32) {
-        self.0 = u64::from(v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 

@@ -336,13 +336,6 @@ impl Spec {
 
     /// The linkage of the FUNC `id`, read from its header without decoding it.
     pub fn func_linkage(&self, id: TypeId) -> Result<FuncLinkage> {
-        if self.kind_of(id)? != Kind::Func {
-            return Err(Error::BadType {
-                id,
-                field: "kind".into(),
-                reason: "not a func",
-            });
-        }
         if id.0 < self.first_id {
             return self
                 .base
@@ -352,25 +345,25 @@ impl Spec {
         }
         let idx = (id.0 - self.first_id) as usize;
         // A replaced type's record is out of date: its decoded value says.
-        if self.replaced.binary_search(&(idx as u32)).is_ok() {
-            return match self.type_by_id(id)? {
-                Type::Func(f) => Ok(f.linkage),
+        if self.kind_of(id)? == Kind::Func && self.replaced.binary_search(&(idx as u32)).is_err() {
+            let off = self.offsets[idx] as usize;
+            return match crate::raw::info_vlen(self.u32_at(off + 4)) {
+                0 => Ok(FuncLinkage::Static),
+                1 => Ok(FuncLinkage::Global),
+                2 => Ok(FuncLinkage::Extern),
                 _ => Err(Error::BadType {
                     id,
-                    field: "kind".into(),
-                    reason: "not a func",
+                    field: "linkage".into(),
+                    reason: "invalid func linkage",
                 }),
             };
         }
-        let off = self.offsets[idx] as usize;
-        match crate::raw::info_vlen(self.u32_at(off + 4)) {
-            0 => Ok(FuncLinkage::Static),
-            1 => Ok(FuncLinkage::Global),
-            2 => Ok(FuncLinkage::Extern),
+        match self.type_by_id(id)? {
+            Type::Func(f) => Ok(f.linkage),
             _ => Err(Error::BadType {
                 id,
-                field: "linkage".into(),
-                reason: "invalid func linkage",
+                field: "kind".into(),
+                reason: "not a func",
             }),
         }
     }

@@ -66,6 +66,15 @@ impl<'a> StringTable<'a> {
         Ok(&rest[..end])
     }
 
+    /// Whether the string at `off` is `s`, compared in place (no scan for its end, no
+    /// UTF-8 check).
+    #[must_use]
+    pub fn holds(&self, off: u32, s: &str) -> bool {
+        let start = off as usize;
+        self.bytes.get(start..start.saturating_add(s.len())) == Some(s.as_bytes())
+            && self.bytes.get(start + s.len()) == Some(&0)
+    }
+
     /// The string at `off`.
     pub fn get(&self, off: u32) -> Result<&'a str, StrError> {
         std::str::from_utf8(self.get_bytes(off)?).map_err(|_| StrError::NotUtf8)
@@ -177,7 +186,7 @@ pub struct StringTableBuilder {
     bytes: Vec<u8>,
     /// The offset of each added string by its keyed hash (`hasher`), so that
     /// adding a string allocates nothing but the table's own bytes.
-    offsets: HashMap<u64, u32, BuildHasherDefault<HashedKey>>,
+    offsets: HashMap<u64, u32, BuildHasherDefault<IntHasher>>,
     /// Strings whose hash collides with a different string already added
     /// (with a 64-bit keyed hash, in practice never).
     collided: HashMap<String, u32>,
@@ -185,25 +194,34 @@ pub struct StringTableBuilder {
     base: u32,
 }
 
-/// A [`Hasher`] for keys that already are keyed hashes: passes them through.
+/// A [`Hasher`] for integer keys (string offsets, keyed hashes), much cheaper than
+/// SipHash: multiplying by an odd constant is a bijection on the low bits a table indexes
+/// with, so distinct offsets (bounded by the string table's size) cannot be crafted to
+/// collide there.
 #[derive(Debug, Default)]
-struct HashedKey(u64);
+pub(crate) struct IntHasher(u64);
 
-impl Hasher for HashedKey {
+impl IntHasher {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+}
+
+impl Hasher for IntHasher {
     fn finish(&self) -> u64 {
         self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // Only `u64` keys are hashed here (`write_u64`); anything else is
-        // folded in, for completeness.
         for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(Self::K);
         }
     }
 
+    fn write_u32(&mut self, v: u32) {
+        self.0 = u64::from(v).wrapping_mul(Self::K);
+    }
+
     fn write_u64(&mut self, v: u64) {
-        self.0 = v;
+        self.0 = v.wrapping_mul(Self::K);
     }
 }
 
@@ -345,6 +363,16 @@ mod tests {
         assert!(!all_names_valid(&long));
         long.remove(1);
         assert!(all_names_valid(&long));
+    }
+
+    #[test]
+    fn holds_compares_in_place() {
+        let t = super::StringTable::new(b"\0int\0long\0");
+        assert!(t.holds(1, "int"));
+        assert!(t.holds(5, "long"));
+        assert!(!t.holds(1, "in"));
+        assert!(!t.holds(5, "long int"));
+        assert!(!t.holds(u32::MAX, "x"));
     }
 
     #[test]

@@ -502,14 +502,11 @@ fn decode_impl<O: ByteOrder, S: Source, const BUILD: bool>(
 
     // Room for the members, parameters or values only when building.
     let room = if BUILD { vlen } else { 0 };
-    // Only checking: a name that passes the quick test needs no other.
-    let quick = spec.quick_names();
     let name = |field: &dyn Fn() -> String, off: u32| -> Result<String> {
         if BUILD {
             Ok(spec.name_at(id, field, off)?.to_owned())
-        } else if quick.pass(off) {
-            Ok(String::new())
         } else {
+            // Checking only: the quick test first, then the full check.
             spec.check_name_at(id, field, off).map(|()| String::new())
         }
     };

@@ -57,12 +57,8 @@ impl LineStrings {
 /// Whether the string at `off` of `btf`'s own table is `s` (compared in
 /// place: no scan for its end, no UTF-8 check).
 fn holds(btf: &Spec, off: u32, s: &str) -> bool {
-    let Some(start) = off.checked_sub(btf.string_base()) else {
-        return false;
-    };
-    let (table, start) = (btf.strings().as_bytes(), start as usize);
-    table.get(start..start + s.len()) == Some(s.as_bytes())
-        && table.get(start + s.len()) == Some(&0)
+    off.checked_sub(btf.string_base())
+        .is_some_and(|rel| btf.strings().holds(rel, s))
 }
 
 /// The bytes of `btf` to load into a kernel with `features`, holding the

@@ -27,6 +27,7 @@ use super::Spec;
 use crate::encode::{AddString, blob, encode};
 use crate::error::{Error, Result};
 use crate::raw::{self, Endian};
+use crate::strings::StringTable;
 use crate::types::{Kind, Type, TypeId};
 
 /// Changes to a [`Spec`] written out over its raw records: see the module docs.
@@ -76,12 +77,8 @@ struct RecordNames<'e> {
 
 impl RecordNames<'_> {
     fn holds(&self, off: u32, s: &str) -> bool {
-        let Some(rel) = off.checked_sub(self.str_base) else {
-            return false;
-        };
-        let (start, len) = (rel as usize, s.len());
-        self.table.get(start..start + len) == Some(s.as_bytes())
-            && self.table.get(start + len) == Some(&0)
+        off.checked_sub(self.str_base)
+            .is_some_and(|rel| StringTable::new(self.table).holds(rel, s))
     }
 }
 
