@@ -293,7 +293,16 @@ impl RawNote {
                 "the probe's address {address:#x} lies in a segment that is not executable"
             ));
         }
-        let offset = address - seg.start + seg.offset;
+        // A file offset past 2^64 comes from a corrupt program header.
+        let file_offset = |addr: u64, seg: &Segment| {
+            (addr - seg.start).checked_add(seg.offset).ok_or_else(|| {
+                format!(
+                    "the address {addr:#x} maps past the end of a file (segment offset {:#x})",
+                    seg.offset
+                )
+            })
+        };
+        let offset = file_offset(address, seg)?;
         let semaphore_offset = if self.semaphore == 0 {
             0
         } else {
@@ -309,7 +318,7 @@ impl RawNote {
                     self.semaphore
                 ));
             }
-            self.semaphore - seg.start + seg.offset
+            file_offset(self.semaphore, seg)?
         };
         Ok(UsdtProbe {
             provider: self.provider.clone(),
@@ -398,6 +407,14 @@ mod tests {
             raw.resolve(0x500 + 0x1000, &segments, UsdtArch::X86_64)
                 .is_err()
         );
+        // A segment whose file offset puts the probe past 2^64 (a corrupt program
+        // header; found by the usdt fuzz target): an error, not an overflow.
+        let mut far = segments;
+        far[0].offset = u64::MAX - 0x10;
+        assert!(raw.resolve(0x510, &far, UsdtArch::X86_64).is_err());
+        far[0].offset = 0x400;
+        far[1].offset = u64::MAX;
+        assert!(raw.resolve(0x510, &far, UsdtArch::X86_64).is_err());
     }
 
     #[test]
