@@ -1,10 +1,11 @@
 //! [`Spec`]: a parsed BTF blob, the arena that owns the type graph.
 //!
 //! Parsing makes one pass over the type headers, validating them and recording where
-//! each record starts. The first lookup by name makes one pass over the types' names to
-//! index them, and records are decoded into [`Type`]s on first use and cached (all
-//! thread-safe), so a `Spec` is cheap to build even for the kernel's vmlinux, and
-//! users who only follow ids never pay for the index.
+//! each record starts. The first few lookups by exact name scan (a substring search of
+//! the string table, then one compare per type); when lookups keep coming, one pass over
+//! the types' names indexes them. Records are decoded into [`Type`]s on first use and
+//! cached (all thread-safe), so a `Spec` is cheap to build even for the kernel's vmlinux,
+//! and users who look up a name or two, or only follow ids, never pay for the index.
 //!
 //! ```
 //! use ebpf_btf::{Builder, Int, IntEncoding, Spec, Struct, Member, Type, TypeId};
@@ -21,6 +22,7 @@
 //! ```
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
@@ -32,6 +34,7 @@ use crate::unmarshal;
 
 mod edit;
 mod raw_edit;
+mod scan;
 
 pub use raw_edit::RawEdit;
 
@@ -94,8 +97,11 @@ pub struct Spec {
     cache: Box<[OnceLock<CacheChunk>]>,
     /// Types with an indexed name (sizes the index).
     named: usize,
-    /// The name indexes, built by one pass over the names on the first lookup by name.
+    /// The name indexes, built by one pass over the names when lookups by name keep
+    /// coming (the first few scan: see [`scan`]).
     names: OnceLock<Names>,
+    /// Lookups by name that asked to scan (see [`Spec::should_scan`]).
+    scans: AtomicU32,
     /// Whether every string of the own table is a valid name (one pass, by
     /// [`Spec::validate`]; unset, names are checked one by one).
     names_valid: OnceLock<bool>,
@@ -197,6 +203,7 @@ impl Spec {
             cache,
             named,
             names: OnceLock::new(),
+            scans: AtomicU32::new(0),
             names_valid: OnceLock::new(),
             replaced: Vec::new(),
         })
@@ -218,8 +225,9 @@ impl Spec {
         })
     }
 
-    /// Builds the name index now rather than on the first lookup by name (which is
-    /// otherwise when it is built: parsing only records where each type starts).
+    /// Builds the name index now. Otherwise the first few lookups by exact name scan the
+    /// spec and the index is built when lookups keep coming (lookups by essential name
+    /// build it at once): call this before looking many names up.
     pub fn index_names(&self) {
         self.names();
     }
@@ -460,7 +468,9 @@ impl Spec {
     }
 
     fn collect_by_name(&self, name: &[u8], out: &mut Vec<TypeId>) {
-        if !name.is_empty() {
+        if !name.is_empty() && self.should_scan() {
+            self.scan_by_name(name, out);
+        } else if !name.is_empty() {
             for idx in self.names().index.candidates(name) {
                 if self.raw_name_of(idx) == Some(name) {
                     out.push(TypeId(self.first_id + idx));

@@ -237,7 +237,7 @@ const fn trailer_table(per_vlen: bool) -> u64 {
 
 /// Whether a type of this kind is indexed by name (tags' "names" are their values).
 #[inline]
-fn indexed_kind(kind: u32) -> bool {
+pub(crate) fn indexed_kind(kind: u32) -> bool {
     kind != BTF_KIND_DECL_TAG && kind != BTF_KIND_TYPE_TAG
 }
 
