@@ -1,11 +1,25 @@
 #![no_main]
 // Parse arbitrary bytes as `.BTF`, then exercise every consumer of a parsed spec:
 // raw dump, C dump, size/alignment helpers, name lookups, sanitisation and marshalling
-// (whose output must parse again to the same types).
+// (whose output must parse again to the same types). Lookups by exact name scan before
+// the name index is built: a second parse, indexed at once, must find the same ids, for
+// names from the spec and from the input's bytes (NULs and all).
 use ebpf_btf::{MarshalOptions, Spec, format_c, sanitize};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(spec) = Spec::parse(data) else { return };
+    if let Ok(indexed) = Spec::parse(data) {
+        indexed.index_names();
+        let queries = spec
+            .ids()
+            .take(3)
+            .filter_map(|id| spec.type_name(id).ok().map(|n| n.as_bytes().to_vec()))
+            .chain(data.chunks(7).take(2).map(<[u8]>::to_vec));
+        for q in queries {
+            let q = String::from_utf8_lossy(&q);
+            assert_eq!(spec.types_by_name(&q), indexed.types_by_name(&q), "{q:?}");
+        }
+    }
     let _ = spec.dump_raw();
     let _ = format_c::dump_c(&spec);
     for id in spec.ids().take(256) {

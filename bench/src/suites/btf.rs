@@ -155,7 +155,8 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
         return rows;
     }
     let ours = Spec::parse_lazy(data.clone()).ok();
-    // Built before timing: these rows are lookups (`_file_then_lookup` times the build).
+    // Built before timing: these rows are lookups in the index (`_file_then_lookup` times
+    // a parse and a first lookup, which scans).
     // Left to the first timed call, a slow build could end calibration after one call.
     if let Some(s) = &ours {
         s.index_names();

@@ -4,13 +4,14 @@
 //! names) that costs more than parsing. A program that looks up one or two names
 //! (`task_struct`, a datasec, a kfunc) would pay it for nothing, so the first
 //! [`SCANS_BEFORE_INDEX`] lookups of a spec scan instead, and the index is built when
-//! lookups keep coming: the scans then cost at most a few times the index itself, and a
-//! caller that knows it will look many names up builds the index at once
-//! ([`Spec::index_names`], which CO-RE does).
+//! lookups keep coming: the scans then cost about as much as the index itself. Lookups
+//! by essential name, which CO-RE makes, build the index at once, and a caller that knows
+//! it will look many names up can too ([`Spec::index_names`]).
 //!
-//! A scan searches the string table for `name\0` (a SIMD substring search), which finds
-//! every offset that reads as `name`, and then compares each type's name offset with
-//! those. A miss ends after the string search.
+//! A scan searches the string table for `name\0` (a substring search, SIMD on common
+//! CPUs), which finds every offset that reads as `name`, and then compares each type's
+//! name offset with those. A name that is no string's tail ends after the string search;
+//! one that is (a member's name, say) costs the walk over the types too.
 
 use std::sync::atomic::Ordering;
 
@@ -22,46 +23,76 @@ use crate::unmarshal::indexed_kind;
 /// Lookups by name served by scanning before a spec builds its name index.
 pub(super) const SCANS_BEFORE_INDEX: u32 = 4;
 
-/// The offsets at which the string table reads as one name, sorted, behind a bit filter
-/// of their low bits (64 filter bits per offset, at least 256) so that nearly every other
-/// offset is rejected by one bit test in a table that stays in the L1 cache.
-struct Places {
-    offsets: Vec<u32>,
-    filter: Vec<u64>,
+/// The offsets at which the string table reads as one name.
+enum Places {
+    /// A few offsets (relative to the table), sorted, behind a bit filter of their low
+    /// bits (64 filter bits per offset, at least 256): nearly every other offset is
+    /// rejected by one bit test in a small table.
+    Sparse { offsets: Vec<u32>, filter: Vec<u64> },
+    /// So many that one bit per byte of the table is smaller: exact, and never more than
+    /// an eighth of the table's size.
+    Dense(Vec<u64>),
 }
 
 impl Places {
-    /// Every offset, counted from `str_base`, at which `strs` holds `name` followed by
-    /// its NUL: where the name is a whole string, or the tail of a longer one.
-    fn find(strs: &[u8], str_base: u32, name: &[u8]) -> Self {
+    /// Every offset at which `strs` holds `name` followed by its NUL: where the name is a
+    /// whole string, or the tail of a longer one. `name` holds no NUL.
+    fn find(strs: &[u8], name: &[u8]) -> Self {
         let mut needle = Vec::with_capacity(name.len() + 1);
         needle.extend_from_slice(name);
         needle.push(0);
-        // The string table is shorter than 2^32 bytes (its header length is a u32).
-        let offsets: Vec<u32> = memchr::memmem::find_iter(strs, &needle)
-            .map(|at| str_base.wrapping_add(at as u32))
-            .collect();
+        // The table is shorter than 2^32 bytes (its header length is a u32), and the
+        // needle cannot overlap itself (its only NUL ends it): matches are every place.
+        let mut found = memchr::memmem::find_iter(strs, &needle).map(|at| at as u32);
+        let mut offsets = Vec::new();
+        let dense_from = strs.len() / 64;
+        for at in found.by_ref() {
+            offsets.push(at);
+            if offsets.len() > dense_from {
+                let mut bits = vec![0u64; strs.len().div_ceil(64)];
+                for at in offsets.into_iter().chain(found) {
+                    set(&mut bits, at as usize);
+                }
+                return Self::Dense(bits);
+            }
+        }
         let words = (offsets.len() * 64).next_power_of_two().max(256) / 64;
         let mut filter = vec![0u64; words];
-        for &off in &offsets {
-            let bit = off as usize & (words * 64 - 1);
-            filter[bit / 64] |= 1 << (bit % 64);
+        for &at in &offsets {
+            set(&mut filter, at as usize & (words * 64 - 1));
         }
-        Self { offsets, filter }
+        Self::Sparse { offsets, filter }
     }
 
     fn is_empty(&self) -> bool {
-        self.offsets.is_empty()
+        match self {
+            Self::Sparse { offsets, .. } => offsets.is_empty(),
+            Self::Dense(_) => false,
+        }
     }
 
+    /// Whether the table reads as the name at `at` (relative to the table).
     #[inline(always)]
-    fn holds(&self, off: u32) -> bool {
-        let bit = off as usize & (self.filter.len() * 64 - 1);
-        self.filter
-            .get(bit / 64)
-            .is_some_and(|w| w & (1 << (bit % 64)) != 0)
-            && self.offsets.binary_search(&off).is_ok()
+    fn holds(&self, at: u32) -> bool {
+        match self {
+            Self::Sparse { offsets, filter } => {
+                is_set(filter, at as usize & (filter.len() * 64 - 1))
+                    && offsets.binary_search(&at).is_ok()
+            }
+            Self::Dense(bits) => is_set(bits, at as usize),
+        }
     }
+}
+
+fn set(bits: &mut [u64], i: usize) {
+    if let Some(w) = bits.get_mut(i / 64) {
+        *w |= 1 << (i % 64);
+    }
+}
+
+#[inline(always)]
+fn is_set(bits: &[u64], i: usize) -> bool {
+    bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
 }
 
 impl Spec {
@@ -76,12 +107,16 @@ impl Spec {
     }
 
     /// Appends the ids of the own types named exactly `name` (not empty), ascending, by
-    /// scanning.
+    /// scanning. A name with a NUL names no type (as in the index, which compares whole
+    /// names).
     pub(super) fn scan_by_name(&self, name: &[u8], out: &mut Vec<TypeId>) {
         let Some(strs) = self.data.bytes().get(self.layout.strs.clone()) else {
             return;
         };
-        let places = Places::find(strs, self.str_base, name);
+        if memchr::memchr(0, name).is_some() {
+            return;
+        }
+        let places = Places::find(strs, name);
         if places.is_empty() {
             return;
         }
@@ -105,7 +140,8 @@ impl Spec {
                 continue;
             };
             // Tags are not found by name (their "names" are values), as in the index.
-            if places.holds(read([a, b, c, d])) && indexed_kind(info_kind(read([e, f, g, h]))) {
+            let at = read([a, b, c, d]).wrapping_sub(self.str_base);
+            if places.holds(at) && indexed_kind(info_kind(read([e, f, g, h]))) {
                 out.push(TypeId(self.first_id + idx as u32));
             }
         }
@@ -116,7 +152,7 @@ impl Spec {
 mod tests {
     use super::*;
     use crate::marshal::{Builder, MarshalOptions};
-    use crate::types::{DeclTag, Int, IntEncoding, Type};
+    use crate::types::{DeclTag, Int, IntEncoding, Type, TypeTag};
 
     /// What the index finds for `name` (the index built first).
     fn indexed(spec: &Spec, name: &str) -> Vec<TypeId> {
@@ -158,11 +194,16 @@ mod tests {
                 bits: 32,
             }));
             if i % 11 == 0 {
-                // A tag whose value equals a type name is not found by that name.
+                // Tags whose values equal a type name are not found by that name.
                 b.add(Type::DeclTag(DeclTag {
                     value: name.clone(),
                     target: id,
                     component_idx: -1,
+                    attribute: false,
+                }));
+                b.add(Type::TypeTag(TypeTag {
+                    value: name.clone(),
+                    target: id,
                     attribute: false,
                 }));
             }
@@ -218,21 +259,92 @@ mod tests {
     #[test]
     fn places_are_whole_strings_or_their_tails() {
         let strs = b"\0int\0unsigned int\0integer\0int\0x";
-        let p = Places::find(strs, 0, b"int");
         let held = |p: &Places| (0..40).filter(|&o| p.holds(o)).collect::<Vec<_>>();
-        assert_eq!(held(&p), vec![1, 14, 26]);
-        let p = Places::find(strs, 100, b"int");
-        assert!(p.holds(114) && !p.holds(14) && !p.holds(u32::MAX));
-        assert!(Places::find(strs, 0, b"long").is_empty());
+        // A small table is a bitmap; in a big one, three places are a sorted list.
+        let mut big = strs.to_vec();
+        big.extend([b'y'; 1000]);
+        for (table, dense) in [(&strs[..], true), (&big[..], false)] {
+            let p = Places::find(table, b"int");
+            assert_eq!(matches!(p, Places::Dense(_)), dense);
+            assert_eq!(held(&p), vec![1, 14, 26]);
+            assert!(!p.holds(u32::MAX));
+        }
+        assert!(Places::find(strs, b"long").is_empty());
         // The last string has no NUL: it names nothing.
-        assert!(Places::find(strs, 0, b"x").is_empty());
-        // Many places, more than a word apart.
-        let many = b"\0a".repeat(100);
-        let mut many = [many.as_slice(), &[0u8]].concat();
+        assert!(Places::find(strs, b"x").is_empty());
+        // So many places that a bitmap of the table is smaller: exact too.
+        let mut many = b"\0a".repeat(100);
+        many.push(0);
         many.extend([b'b'; 200]);
         many.extend(b"\0a\0");
-        let p = Places::find(&many, 0, b"a");
+        let p = Places::find(&many, b"a");
+        assert!(matches!(p, Places::Dense(_)));
         let want: Vec<u32> = (0..100).map(|i| 2 * i + 1).chain([402]).collect();
         assert_eq!((0..420).filter(|&o| p.holds(o)).collect::<Vec<_>>(), want);
+        assert!(!p.holds(u32::MAX));
+    }
+
+    /// A spec of two ints, `unsigned int` and `x`, with the second's name offset moved to
+    /// the `int` inside the first's name, in byte order `endian`.
+    fn tail_named(endian: Endian) -> Spec {
+        let mut b = Builder::new();
+        for name in ["unsigned int", "x"] {
+            b.add(Type::Int(Int {
+                name: name.into(),
+                size: 4,
+                encoding: IntEncoding::Signed,
+                offset: 0,
+                bits: 32,
+            }));
+        }
+        let mut bytes = b
+            .marshal(MarshalOptions {
+                endian: Some(endian),
+            })
+            .unwrap();
+        let word = |b: &[u8], at: usize| {
+            let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+            match endian {
+                Endian::Little => u32::from_le_bytes(w),
+                Endian::Big => u32::from_be_bytes(w),
+            }
+        };
+        // Header: magic, version, flags, hdr_len, type_off, type_len, str_off, str_len.
+        let hdr = word(&bytes, 4) as usize;
+        let types = hdr + word(&bytes, 8) as usize;
+        let strs = hdr + word(&bytes, 16) as usize;
+        let unsigned = word(&bytes, types);
+        assert_eq!(&bytes[strs + unsigned as usize..][..12], b"unsigned int");
+        // An INT record is 16 bytes: the second starts with its name offset.
+        let tail = unsigned + 9;
+        let enc = match endian {
+            Endian::Little => tail.to_le_bytes(),
+            Endian::Big => tail.to_be_bytes(),
+        };
+        bytes[types + 16..types + 20].copy_from_slice(&enc);
+        Spec::parse(&bytes).unwrap()
+    }
+
+    #[test]
+    fn a_name_read_from_inside_a_longer_string_is_found() {
+        for endian in [Endian::Little, Endian::Big] {
+            let spec = tail_named(endian);
+            assert_eq!(spec.type_name(TypeId(2)).unwrap(), "int");
+            let mut scanned = Vec::new();
+            spec.scan_by_name(b"int", &mut scanned);
+            assert_eq!(scanned, vec![TypeId(2)]);
+            assert_eq!(indexed(&spec, "int"), scanned);
+        }
+    }
+
+    #[test]
+    fn a_name_with_a_nul_names_nothing() {
+        let spec = tail_named(Endian::Little);
+        for name in ["\0", "int\0", "unsigned\0int", "unsigned int\0x"] {
+            let mut scanned = Vec::new();
+            spec.scan_by_name(name.as_bytes(), &mut scanned);
+            assert!(scanned.is_empty(), "{name:?}");
+            assert!(indexed(&spec, name).is_empty(), "{name:?}");
+        }
     }
 }
