@@ -1,6 +1,7 @@
 //! One logical instruction, its raw encoding in either byte order, and pseudo sources.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::kind::{Kind, classify, validate};
 use crate::metadata::{Metadata, Source};
@@ -475,14 +476,14 @@ impl Instruction {
 
     /// Returns the instruction labelled with `symbol`.
     #[must_use]
-    pub fn with_symbol(mut self, symbol: impl Into<String>) -> Instruction {
+    pub fn with_symbol(mut self, symbol: impl Into<Arc<str>>) -> Instruction {
         self.metadata.set_symbol(Some(symbol.into()));
         self
     }
 
     /// Returns the instruction with `reference` set.
     #[must_use]
-    pub fn with_reference(mut self, reference: impl Into<String>) -> Instruction {
+    pub fn with_reference(mut self, reference: impl Into<Arc<str>>) -> Instruction {
         self.metadata.set_reference(Some(reference.into()));
         self
     }

@@ -196,9 +196,10 @@ impl Metadata {
         self.inner.as_ref()?.symbol.as_deref()
     }
 
-    /// Sets or clears the symbol.
-    pub fn set_symbol(&mut self, symbol: Option<String>) {
-        self.inner_mut().symbol = symbol.map(Arc::from);
+    /// Sets or clears the symbol (shared: an `Arc<str>` is kept as it is, a `&str` copied
+    /// once).
+    pub fn set_symbol(&mut self, symbol: Option<Arc<str>>) {
+        self.inner_mut().symbol = symbol;
     }
 
     /// The reference: a jump label, callee name or map name.
@@ -206,9 +207,9 @@ impl Metadata {
         self.inner.as_ref()?.reference.as_deref()
     }
 
-    /// Sets or clears the reference.
-    pub fn set_reference(&mut self, reference: Option<String>) {
-        self.inner_mut().reference = reference.map(Arc::from);
+    /// Sets or clears the reference (shared like [`Metadata::set_symbol`]'s).
+    pub fn set_reference(&mut self, reference: Option<Arc<str>>) {
+        self.inner_mut().reference = reference;
     }
 
     /// The source line.

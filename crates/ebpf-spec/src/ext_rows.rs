@@ -51,9 +51,9 @@ impl PendingRows {
     /// The records of `code`'s section in `ext`. A record that is not at an instruction is
     /// an error naming the first one: func info first, then line info, then CO-RE
     /// relocations.
-    pub fn new(code: &CodeSection, ext: Option<&ExtRecords>) -> Result<Option<PendingRows>> {
+    pub fn new(code: &CodeSection<'_>, ext: Option<&ExtRecords>) -> Result<Option<PendingRows>> {
         let Some((records, strings)) =
-            ext.and_then(|e| Some((e.sections.get(&code.name)?, &e.strings)))
+            ext.and_then(|e| Some((e.sections.get(code.name)?, &e.strings)))
         else {
             return Ok(None);
         };
@@ -85,7 +85,7 @@ impl PendingRows {
 
     /// Gives each instruction of `code` with records its row (its offset) of one table the
     /// section's instructions share.
-    pub fn attach(self, code: &mut CodeSection) {
+    pub fn attach(self, code: &mut CodeSection<'_>) {
         let rows = Arc::new(self.0);
         let table: Arc<dyn ExtensionRows> = Arc::clone(&rows) as _;
         // The instructions given their row already (an instruction with several records).

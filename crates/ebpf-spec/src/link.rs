@@ -29,11 +29,11 @@ use crate::relocate::CodeSection;
 
 /// One function of a code section.
 #[derive(Debug, Clone)]
-pub(crate) struct Function {
-    /// The symbol name.
-    pub name: String,
+pub(crate) struct Function<'e> {
+    /// The symbol name (renamed if static and shared, see `ElfFile::function_name`).
+    pub name: &'e str,
     /// The section it is in.
-    pub section: String,
+    pub section: &'e str,
     /// `STB_*` of its symbol.
     pub bind: u8,
     /// `STV_*` of its symbol.
@@ -50,7 +50,10 @@ pub(crate) struct Function {
 /// Instructions no function covers are dropped with their `.BTF.ext` records: libbpf's
 /// static linker leaves the code of a weak function that a strong one overrode in place,
 /// without a symbol.
-pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Vec<Function>> {
+pub(crate) fn split_functions<'e>(
+    elf: &'e ElfFile<'_>,
+    code: CodeSection<'e>,
+) -> Result<Vec<Function<'e>>> {
     let mut syms: Vec<_> = elf
         .symbols_in(code.index)
         .iter()
@@ -117,14 +120,11 @@ pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Ve
         } else {
             insns.split_off(start)
         };
-        let name = elf
-            .function_name(code.index, s.value)
-            .unwrap_or(s.name)
-            .to_owned();
-        body[0].metadata.set_symbol(Some(name.clone()));
+        let name = elf.function_name(code.index, s.value).unwrap_or(s.name);
+        body[0].metadata.set_symbol(Some(name.into()));
         out.push(Function {
             name,
-            section: code.name.to_owned(),
+            section: code.name,
             bind: s.bind,
             visibility: s.visibility,
             insns: Instructions(body),
@@ -138,9 +138,9 @@ pub(crate) fn split_functions(elf: &ElfFile<'_>, code: CodeSection) -> Result<Ve
 /// Marks the BTF `FUNC` of every global or weak subprogram with hidden visibility static, as
 /// libbpf does: the verifier then checks it in its callers' context instead of on its own
 /// (libbpf's `usdt.bpf.h` helpers are `__weak __hidden` and verify only that way).
-pub(crate) fn mark_hidden_subprograms_static(
+pub(crate) fn mark_hidden_subprograms_static<'e>(
     btf: &mut Spec,
-    subprograms: impl Iterator<Item = (String, u8, u8)>,
+    subprograms: impl Iterator<Item = (&'e str, u8, u8)>,
 ) -> Result<()> {
     for (name, bind, visibility) in subprograms {
         if bind == STB_LOCAL || visibility == STV_DEFAULT {
@@ -193,8 +193,8 @@ pub(crate) fn exception_callbacks(btf: &Spec) -> BTreeMap<String, String> {
 /// The instructions of `program` followed by every function it needs.
 #[cfg(test)]
 pub(crate) fn link_program(
-    program: &Function,
-    functions: &BTreeMap<String, Function>,
+    program: &Function<'_>,
+    functions: &BTreeMap<&str, Function<'_>>,
     exception_cb: Option<&str>,
 ) -> Result<Instructions> {
     let mut out = program.insns.clone();
@@ -208,14 +208,14 @@ pub(crate) fn link_program(
 /// unless already linked (the program's own instructions are not included, so callers can
 /// move them instead).
 pub(crate) fn link_subprograms<'a>(
-    program: &'a Function,
-    functions: &'a BTreeMap<String, Function>,
+    program: &'a Function<'a>,
+    functions: &'a BTreeMap<&'a str, Function<'a>>,
     exception_cb: Option<&'a str>,
 ) -> Result<Vec<Instruction>> {
     /// Queues the functions `f` calls or takes the address of that are not linked or queued
     /// yet, in order of first use (`Instructions::function_references`, from the calls
     /// found when the section was read instead of a look at every instruction).
-    fn enqueue<'a>(f: &'a Function, linked: &[&'a str], queue: &mut VecDeque<&'a str>) {
+    fn enqueue<'a>(f: &'a Function<'a>, linked: &[&'a str], queue: &mut VecDeque<&'a str>) {
         let refs = f
             .calls
             .iter()
@@ -227,7 +227,11 @@ pub(crate) fn link_subprograms<'a>(
         }
     }
     let mut out = Vec::new();
-    let mut linked: Vec<&str> = vec![&program.name];
+    if program.calls.is_empty() && exception_cb.is_none() {
+        // Most programs of a file call nothing: no work lists to allocate.
+        return Ok(out);
+    }
+    let mut linked: Vec<&str> = vec![program.name];
     let mut queue: VecDeque<&str> = VecDeque::new();
     enqueue(program, &linked, &mut queue);
     let mut exception_cb = exception_cb.filter(|cb| {
@@ -263,13 +267,13 @@ mod tests {
     use super::*;
     use crate::elf::STB_GLOBAL;
 
-    fn func(name: &str, calls: &[&str]) -> Function {
+    fn func<'a>(name: &'a str, calls: &[&str]) -> Function<'a> {
         let mut insns = vec![mov64(Register::R0, 0).with_symbol(name)];
         insns.extend(calls.iter().map(|c| call_func(*c)));
         insns.push(exit());
         Function {
-            name: name.into(),
-            section: ".text".into(),
+            name,
+            section: ".text",
             bind: STB_GLOBAL,
             visibility: crate::elf::STV_DEFAULT,
             insns: Instructions(insns),
@@ -279,14 +283,14 @@ mod tests {
 
     #[test]
     fn transitive_once_each_in_first_use_order() {
-        let funcs: BTreeMap<String, Function> = [
+        let funcs: BTreeMap<&str, Function<'_>> = [
             func("a", &["b", "c"]),
             func("b", &["c", "a"]),
             func("c", &["c"]),
             func("unused", &[]),
         ]
         .into_iter()
-        .map(|f| (f.name.to_owned(), f))
+        .map(|f| (f.name, f))
         .collect();
         let p = func("prog", &["a"]);
         let linked = link_program(&p, &funcs, None).expect("link");
@@ -299,13 +303,13 @@ mod tests {
 
     #[test]
     fn the_exception_callback_comes_last_with_its_callees() {
-        let funcs: BTreeMap<String, Function> = [
+        let funcs: BTreeMap<&str, Function<'_>> = [
             func("a", &[]),
             func("cb", &["helper", "a"]),
             func("helper", &[]),
         ]
         .into_iter()
-        .map(|f| (f.name.to_owned(), f))
+        .map(|f| (f.name, f))
         .collect();
         let p = func("prog", &["a"]);
         let syms = |insns: Instructions| {

@@ -42,11 +42,11 @@ use crate::legacy_maps::is_legacy_maps_section;
 
 /// A decoded executable section.
 #[derive(Debug, Clone)]
-pub(crate) struct CodeSection {
+pub(crate) struct CodeSection<'e> {
     /// ELF section index.
     pub index: usize,
     /// Section name.
-    pub name: String,
+    pub name: &'e str,
     /// The instructions.
     pub insns: Instructions,
     /// The index of the instruction starting at each slot ([`NO_INSN`] for the second slot
@@ -60,7 +60,7 @@ pub(crate) struct CodeSection {
 /// Marks a slot where no instruction starts.
 const NO_INSN: u32 = u32::MAX;
 
-impl CodeSection {
+impl CodeSection<'_> {
     /// The size of the section in bytes.
     pub fn byte_len(&self) -> u64 {
         (self.slots.len() * SLOT_SIZE) as u64
@@ -157,7 +157,7 @@ impl References {
     /// Makes `name` the reference of `ins`.
     fn set(&mut self, ins: &mut Instruction, name: &str) {
         if !ins.metadata.is_empty() {
-            ins.metadata.set_reference(Some(name.to_owned()));
+            ins.metadata.set_reference(Some(name.into()));
             return;
         }
         let shared = self
@@ -165,7 +165,7 @@ impl References {
             .entry((name.as_ptr() as usize, name.len()))
             .or_insert_with(|| {
                 let mut m = Metadata::default();
-                m.set_reference(Some(name.to_owned()));
+                m.set_reference(Some(name.into()));
                 m
             });
         ins.metadata = shared.clone();
@@ -197,7 +197,7 @@ impl Hasher for AddrHasher {
 }
 
 /// Decodes executable section `index`.
-pub(crate) fn decode_section(elf: &ElfFile<'_>, index: usize) -> Result<CodeSection> {
+pub(crate) fn decode_section<'e>(elf: &ElfFile<'e>, index: usize) -> Result<CodeSection<'e>> {
     let section = &elf.sections[index];
     if section.data.len() % SLOT_SIZE != 0 {
         return Err(Error::BadSection {
@@ -230,7 +230,7 @@ pub(crate) fn decode_section(elf: &ElfFile<'_>, index: usize) -> Result<CodeSect
     slots.extend(at(start)..at(insns.len()));
     Ok(CodeSection {
         index,
-        name: section.name.to_owned(),
+        name: section.name,
         insns,
         slots,
         calls: Vec::new(),
@@ -271,7 +271,7 @@ impl<'a> RelocCtx<'a, '_> {
 /// the object's arena map, which arena globals refer to.
 pub(crate) fn relocate_section(
     elf: &ElfFile<'_>,
-    code: &mut CodeSection,
+    code: &mut CodeSection<'_>,
     externs: &Externs,
     arena: Option<&str>,
     refs: &mut References,
@@ -313,7 +313,7 @@ pub(crate) fn relocate_section(
             elf,
             externs,
             arena,
-            section: &code.name,
+            section: code.name,
             reloc,
             sym,
         };
@@ -508,7 +508,7 @@ fn relocate_extern(
 /// address load of the section in [`CodeSection::calls`].
 pub(crate) fn resolve_local_calls(
     elf: &ElfFile<'_>,
-    code: &mut CodeSection,
+    code: &mut CodeSection<'_>,
     refs: &mut References,
 ) -> Result<()> {
     const CALL: Register = PseudoCall::Call.register();

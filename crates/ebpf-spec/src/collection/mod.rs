@@ -146,7 +146,8 @@ impl CollectionSpec {
         load_struct_ops(&elf, btf.as_ref(), &mut maps)?;
         let arena = load_arena(&elf, &mut maps)?;
 
-        let mut functions: BTreeMap<String, Function> = BTreeMap::new();
+        // Names borrow from the ELF file: one `String` per program, made for its spec.
+        let mut functions: BTreeMap<&str, Function<'_>> = BTreeMap::new();
         let mut program_names = Vec::new();
         let mut refs = References::default();
         for section in elf.sections.iter().filter(|s| s.is_program()) {
@@ -162,18 +163,18 @@ impl CollectionSpec {
                     if f.bind == STB_LOCAL {
                         return Err(Error::StaticProgram {
                             section: section.name.to_owned(),
-                            program: f.name,
+                            program: f.name.to_owned(),
                         });
                     }
-                    program_names.push(f.name.to_owned());
+                    program_names.push(f.name);
                 }
-                if functions.contains_key(&f.name) {
+                if functions.contains_key(f.name) {
                     return Err(Error::DuplicateFunction {
                         section: section.name.to_owned(),
-                        function: f.name,
+                        function: f.name.to_owned(),
                     });
                 }
-                functions.insert(f.name.to_owned(), f);
+                functions.insert(f.name, f);
             }
         }
 
@@ -181,7 +182,7 @@ impl CollectionSpec {
             let subprograms = functions.values().filter(|f| f.section == TEXT_SECTION);
             mark_hidden_subprograms_static(
                 btf,
-                subprograms.map(|f| (f.name.clone(), f.bind, f.visibility)),
+                subprograms.map(|f| (f.name, f.bind, f.visibility)),
             )?;
         }
 
@@ -192,7 +193,7 @@ impl CollectionSpec {
         let subprograms: Vec<Result<Vec<Instruction>>> = program_names
             .iter()
             .map(|name| {
-                let cb = callbacks.get(name).map(String::as_str);
+                let cb = callbacks.get(*name).map(String::as_str);
                 link_subprograms(&functions[name], &functions, cb)
             })
             .collect();
@@ -217,14 +218,14 @@ impl CollectionSpec {
                             && !maps.contains_key(map)
                         {
                             return Err(Error::MissingMap {
-                                program: name.clone(),
+                                program: name.to_owned(),
                                 map: map.to_owned(),
                             });
                         }
                     }
                 }
             }
-            let mut p = ProgramSpec::new(name.clone(), f.section, instructions);
+            let mut p = ProgramSpec::new(name, f.section, instructions);
             if p.program_type == crate::ProgramType::UNSPEC {
                 log::warn!(
                     "section '{}': program '{name}': unknown section name, program type unspecified",
@@ -234,7 +235,7 @@ impl CollectionSpec {
             p.license.clone_from(&license);
             p.kernel_version = kernel_version;
             p.byte_order = elf.order;
-            programs.insert(name, p);
+            programs.insert(p.name.clone(), p);
         }
 
         let variables = load_variables(&elf, btf.as_ref())?;
