@@ -103,10 +103,15 @@ pub(crate) fn split_functions<'e>(
         }
         ranges.push((start, end));
     }
+    // The biggest function keeps the section's allocation (a section of one small
+    // function and one huge one is common in tests of the verifier).
+    let biggest = (0..ranges.len())
+        .max_by_key(|&i| ranges[i].1 - ranges[i].0)
+        .unwrap_or(0);
     let mut insns = code.insns.0;
     let mut calls = code.calls;
     let mut out = Vec::with_capacity(syms.len());
-    for (s, &(start, end)) in syms.iter().zip(&ranges).rev() {
+    for (i, (s, &(start, end))) in syms.iter().zip(&ranges).enumerate().rev() {
         insns.truncate(end);
         let first = calls.partition_point(|&c| (c as usize) < start);
         let mut own = calls.split_off(first);
@@ -114,9 +119,13 @@ pub(crate) fn split_functions<'e>(
         // Functions start below `u32::MAX` (`calls` holds u32 indexes).
         let base = u32::try_from(start).unwrap_or(u32::MAX);
         own.iter_mut().for_each(|c| *c -= base);
-        // The first function takes what is left, without copying it.
+        // Later functions are copied out; the first takes what is left. The biggest
+        // instead has the instructions before it moved out, and keeps the allocation.
         let mut body = if start == 0 {
             std::mem::take(&mut insns)
+        } else if i == biggest {
+            let before: Vec<Instruction> = insns.drain(..start).collect();
+            std::mem::replace(&mut insns, before)
         } else {
             insns.split_off(start)
         };
