@@ -226,11 +226,18 @@ const WHERE_TIME_GOES: &[&str] = &[
      instructions per decoded instruction (~21 now). Left, for `core` (160k): the `.BTF.ext` \
      walk and checks ~25k, allocation throughout ~25% (names of the types the maps and \
      datasecs use, one `String` each; the function and program maps), linking and splitting \
-     functions ~16k, decoding instructions ~10k. libbpf keeps `.BTF`, `.BTF.ext` and the \
-     instructions as raw bytes until load, which is why it opens a 40k-instruction object \
-     (`verifier_gotol`) in ~10 us and we take ~40x that; matching it needs instructions kept \
-     raw until first use. One corpus object (`test_skeleton`) has a 16 MiB `.bss`, which we \
-     zero-fill at open (libbpf maps it lazily).",
+     functions ~16k, decoding instructions ~10k. Since: function names borrow from the ELF \
+     file while it is opened (`core` 158k -> 149k, 154 -> ~115 allocations), and when a \
+     section splits into functions the biggest keeps the section's allocation instead of \
+     being copied out of it (`verifier_gotol`, 8 + 40,004 instructions: 3.0 -> 0.66 ms, \
+     most of it page faults on the copy). In big objects (`pyperf600`) ~30% of the open is \
+     the atomic reference count of the shared `.BTF.ext` rows, taken once per instruction \
+     with a record when it is attached and released when it is dropped; libbpf keeps \
+     `.BTF`, `.BTF.ext` and the instructions as raw bytes until load, so matching it on such \
+     objects needs instructions kept raw until first use. One corpus object \
+     (`test_skeleton`) has a 16 MiB `.bss`: its zeros come from `calloc`, which clears the \
+     memory when the allocator reuses it, as it does when one process opens the object \
+     again and again (libbpf maps it lazily).",
     "Open + load (`open_load_*`): per open + load of `syscount-el.o`, 300k -> 175k \
      instructions this round (libbpf: 65k), of which the object's BTF 103k -> 11k: on a \
      kernel that needs no sanitizing it is loaded from its raw records, only the types edited \
