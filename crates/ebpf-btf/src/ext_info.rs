@@ -18,6 +18,7 @@ use std::sync::Arc;
 use zerocopy::FromBytes;
 use zerocopy::byteorder::{ByteOrder, U32};
 
+use crate::bits::Bits;
 use crate::error::{Error, Result};
 use crate::raw::{self, Endian};
 use crate::spec::Spec;
@@ -357,27 +358,6 @@ struct Ctx<'a> {
     /// This spec's own string table when all of it is UTF-8 (checked once, at a few bytes
     /// per instruction): then a string needs only its NUL found.
     utf8: Option<&'a str>,
-}
-
-/// A set of offsets into the string table, one bit each.
-struct Bits(Vec<u64>);
-
-impl Bits {
-    fn new(len: usize) -> Self {
-        Bits(vec![0; len.div_ceil(64)])
-    }
-
-    fn contains(&self, i: u32) -> bool {
-        self.0
-            .get(i as usize / 64)
-            .is_some_and(|w| w & (1 << (i % 64)) != 0)
-    }
-
-    fn insert(&mut self, i: u32) {
-        if let Some(w) = self.0.get_mut(i as usize / 64) {
-            *w |= 1 << (i % 64);
-        }
-    }
 }
 
 impl<'a> Ctx<'a> {

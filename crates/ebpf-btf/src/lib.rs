@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod bits;
 pub mod core;
 pub mod dedup;
 mod encode;

@@ -16,6 +16,7 @@
 use std::sync::atomic::Ordering;
 
 use super::Spec;
+use crate::bits::Bits;
 use crate::raw::{Endian, info_kind};
 use crate::types::TypeId;
 use crate::unmarshal::indexed_kind;
@@ -28,10 +29,14 @@ enum Places {
     /// A few offsets (relative to the table), sorted, behind a bit filter of their low
     /// bits (64 filter bits per offset, at least 256): nearly every other offset is
     /// rejected by one bit test in a small table.
-    Sparse { offsets: Vec<u32>, filter: Vec<u64> },
+    Sparse {
+        offsets: Vec<u32>,
+        filter: Bits,
+        mask: u32,
+    },
     /// So many that one bit per byte of the table is smaller: exact, and never more than
     /// an eighth of the table's size.
-    Dense(Vec<u64>),
+    Dense(Bits),
 }
 
 impl Places {
@@ -49,19 +54,25 @@ impl Places {
         for at in found.by_ref() {
             offsets.push(at);
             if offsets.len() > dense_from {
-                let mut bits = vec![0u64; strs.len().div_ceil(64)];
+                let mut bits = Bits::new(strs.len());
                 for at in offsets.into_iter().chain(found) {
-                    set(&mut bits, at as usize);
+                    bits.insert(at);
                 }
                 return Self::Dense(bits);
             }
         }
-        let words = (offsets.len() * 64).next_power_of_two().max(256) / 64;
-        let mut filter = vec![0u64; words];
+        let len = (offsets.len() * 64).next_power_of_two().max(256);
+        // `offsets` is below `strs.len() / 64` long, itself below 2^32.
+        let mask = (len - 1) as u32;
+        let mut filter = Bits::new(len);
         for &at in &offsets {
-            set(&mut filter, at as usize & (words * 64 - 1));
+            filter.insert(at & mask);
         }
-        Self::Sparse { offsets, filter }
+        Self::Sparse {
+            offsets,
+            filter,
+            mask,
+        }
     }
 
     fn is_empty(&self) -> bool {
@@ -75,24 +86,14 @@ impl Places {
     #[inline(always)]
     fn holds(&self, at: u32) -> bool {
         match self {
-            Self::Sparse { offsets, filter } => {
-                is_set(filter, at as usize & (filter.len() * 64 - 1))
-                    && offsets.binary_search(&at).is_ok()
-            }
-            Self::Dense(bits) => is_set(bits, at as usize),
+            Self::Sparse {
+                offsets,
+                filter,
+                mask,
+            } => filter.contains(at & mask) && offsets.binary_search(&at).is_ok(),
+            Self::Dense(bits) => bits.contains(at),
         }
     }
-}
-
-fn set(bits: &mut [u64], i: usize) {
-    if let Some(w) = bits.get_mut(i / 64) {
-        *w |= 1 << (i % 64);
-    }
-}
-
-#[inline(always)]
-fn is_set(bits: &[u64], i: usize) -> bool {
-    bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
 }
 
 impl Spec {
@@ -154,6 +155,17 @@ mod tests {
     use crate::marshal::{Builder, MarshalOptions};
     use crate::types::{DeclTag, Int, IntEncoding, Type, TypeTag};
 
+    /// A 32-bit signed int named `name`.
+    fn int(name: impl Into<String>) -> Type {
+        Type::Int(Int {
+            name: name.into(),
+            size: 4,
+            encoding: IntEncoding::Signed,
+            offset: 0,
+            bits: 32,
+        })
+    }
+
     /// What the index finds for `name` (the index built first).
     fn indexed(spec: &Spec, name: &str) -> Vec<TypeId> {
         spec.index_names();
@@ -186,13 +198,7 @@ mod tests {
                 3 => "int".to_owned(),
                 _ => format!("name_{i}"),
             };
-            let id = b.add(Type::Int(Int {
-                name: name.clone(),
-                size: 4,
-                encoding: IntEncoding::Signed,
-                offset: 0,
-                bits: 32,
-            }));
+            let id = b.add(int(name.clone()));
             if i % 11 == 0 {
                 // Tags whose values equal a type name are not found by that name.
                 b.add(Type::DeclTag(DeclTag {
@@ -239,13 +245,7 @@ mod tests {
     fn lookups_scan_then_index() {
         let mut b = Builder::new();
         for i in 0..10 {
-            b.add(Type::Int(Int {
-                name: format!("i{i}"),
-                size: 4,
-                encoding: IntEncoding::Signed,
-                offset: 0,
-                bits: 32,
-            }));
+            b.add(int(format!("i{i}")));
         }
         let spec = Spec::parse(&b.marshal(MarshalOptions::default()).unwrap()).unwrap();
         for i in 0..SCANS_BEFORE_INDEX {
@@ -289,13 +289,7 @@ mod tests {
     fn tail_named(endian: Endian) -> Spec {
         let mut b = Builder::new();
         for name in ["unsigned int", "x"] {
-            b.add(Type::Int(Int {
-                name: name.into(),
-                size: 4,
-                encoding: IntEncoding::Signed,
-                offset: 0,
-                bits: 32,
-            }));
+            b.add(int(name));
         }
         let mut bytes = b
             .marshal(MarshalOptions {
