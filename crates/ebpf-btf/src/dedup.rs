@@ -148,17 +148,7 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{Int, IntEncoding, Member, Pointer, Struct};
-
-    fn int(name: &str) -> Type {
-        Type::Int(Int {
-            name: name.into(),
-            size: 4,
-            encoding: IntEncoding::Signed,
-            offset: 0,
-            bits: 32,
-        })
-    }
+    use crate::types::{Member, Pointer, Struct, test_int as int};
 
     fn list(name: &str, next: u32, val: u32) -> Type {
         let m = |n: &str, t: u32, off: u32| Member {

@@ -603,3 +603,15 @@ variant!(Datasec, Datasec);
 variant!(Float, Float);
 variant!(DeclTag, DeclTag);
 variant!(TypeTag, TypeTag);
+
+/// A 32-bit signed int named `name`: the type unit tests build most.
+#[cfg(test)]
+pub(crate) fn test_int(name: impl Into<String>) -> Type {
+    Type::Int(Int {
+        name: name.into(),
+        size: 4,
+        encoding: IntEncoding::Signed,
+        offset: 0,
+        bits: 32,
+    })
+}

@@ -153,18 +153,7 @@ impl Spec {
 mod tests {
     use super::*;
     use crate::marshal::{Builder, MarshalOptions};
-    use crate::types::{DeclTag, Int, IntEncoding, Type, TypeTag};
-
-    /// A 32-bit signed int named `name`.
-    fn int(name: impl Into<String>) -> Type {
-        Type::Int(Int {
-            name: name.into(),
-            size: 4,
-            encoding: IntEncoding::Signed,
-            offset: 0,
-            bits: 32,
-        })
-    }
+    use crate::types::{DeclTag, Type, TypeTag, test_int as int};
 
     /// What the index finds for `name` (the index built first).
     fn indexed(spec: &Spec, name: &str) -> Vec<TypeId> {
