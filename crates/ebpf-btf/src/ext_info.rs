@@ -381,18 +381,24 @@ impl<'a> Ctx<'a> {
     }
 
     /// Checks the string at `off` like [`Ctx::string`], once per offset.
+    #[inline]
     fn check(&mut self, section: &str, field: &'static str, off: u32) -> Result<()> {
-        let rel = off.wrapping_sub(self.spec.string_base());
         // In an all-UTF-8 table that ends with NUL (checked with the header), an offset
         // inside it that starts a character starts a valid string: no need to find its end.
-        if let Some(t) = self.utf8 {
-            if off >= self.spec.string_base()
-                && t.is_char_boundary(rel as usize)
-                && (rel as usize) < t.len()
-            {
+        // (Inlined: a line info checks one or two strings, and this is all of it.)
+        if let (Some(t), Some(rel)) = (self.utf8, off.checked_sub(self.spec.string_base())) {
+            let rel = rel as usize;
+            if rel < t.len() && t.is_char_boundary(rel) {
                 return Ok(());
             }
         }
+        self.check_slow(section, field, off)
+    }
+
+    /// [`Ctx::check`] for a table that is not all UTF-8, or an offset outside it.
+    #[inline(never)]
+    fn check_slow(&mut self, section: &str, field: &'static str, off: u32) -> Result<()> {
+        let rel = off.wrapping_sub(self.spec.string_base());
         if !self.valid.contains(rel) {
             self.string(section, field, off)?;
             self.valid.insert(rel);
@@ -478,24 +484,26 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
         8,
         &mut ctx,
         secs,
-        |_: &mut Ctx<'_>, sec: &str, out: &mut RawExtSection, rec: &[u8]| {
-            let (r, _) =
-                raw::bpf_func_info::<O>::ref_from_prefix(rec).map_err(|_| trunc("func_info"))?;
-            let id = TypeId(r.type_id.get());
-            match spec.kind_of(id) {
-                Ok(Kind::Func) => {}
-                _ => {
-                    return Err(Error::BadExt {
-                        section: format!("func_info {sec}"),
-                        field: "type_id",
-                        reason: format!("type {id} is not a func"),
-                    });
+        |_: &mut Ctx<'_>, sec: &str, out: &mut RawExtSection, recs: Records<'_>| {
+            for rec in recs.iter() {
+                let (r, _) = raw::bpf_func_info::<O>::ref_from_prefix(rec)
+                    .map_err(|_| trunc("func_info"))?;
+                let id = TypeId(r.type_id.get());
+                match spec.kind_of(id) {
+                    Ok(Kind::Func) => {}
+                    _ => {
+                        return Err(Error::BadExt {
+                            section: format!("func_info {sec}"),
+                            field: "type_id",
+                            reason: format!("type {id} is not a func"),
+                        });
+                    }
                 }
+                out.func_info.push(FuncInfo {
+                    insn_off: r.insn_off.get(),
+                    type_id: id,
+                });
             }
-            out.func_info.push(FuncInfo {
-                insn_off: r.insn_off.get(),
-                type_id: id,
-            });
             Ok(())
         },
     )?;
@@ -505,21 +513,41 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
         16,
         &mut ctx,
         secs,
-        |ctx: &mut Ctx<'_>, sec: &str, out: &mut RawExtSection, rec: &[u8]| {
-            let (r, _) =
-                raw::bpf_line_info::<O>::ref_from_prefix(rec).map_err(|_| trunc("line_info"))?;
-            let (fo, lo) = (r.file_name_off.get(), r.line_off.get());
-            if ctx.last_file != Some(fo) {
-                ctx.check(sec, "file_name_off", fo)?;
-                ctx.last_file = Some(fo);
+        |ctx: &mut Ctx<'_>, sec: &str, out: &mut RawExtSection, recs: Records<'_>| {
+            let line_info = |rec| {
+                raw::bpf_line_info::<O>::ref_from_prefix(rec)
+                    .map(|(r, _)| r)
+                    .map_err(|_| trunc("line_info"))
+            };
+            // The strings first, then the records copied in one go (a section has
+            // thousands: the loop stays small).
+            for rec in recs.iter() {
+                let r = line_info(rec)?;
+                let fo = r.file_name_off.get();
+                if ctx.last_file != Some(fo) {
+                    ctx.check(sec, "file_name_off", fo)?;
+                    ctx.last_file = Some(fo);
+                }
+                ctx.check(sec, "line_off", r.line_off.get())?;
             }
-            ctx.check(sec, "line_off", lo)?;
-            out.line_info.push(RawLineInfo {
+            let raw = |r: &raw::bpf_line_info<O>| RawLineInfo {
                 insn_off: r.insn_off.get(),
-                file_name_off: fo,
-                line_off: lo,
+                file_name_off: r.file_name_off.get(),
+                line_off: r.line_off.get(),
                 line_col: r.line_col.get(),
-            });
+            };
+            // Records of exactly the struct's size (what compilers write) cast as one
+            // slice; longer ones (a newer format's extra fields) one by one.
+            match <[raw::bpf_line_info<O>]>::ref_from_bytes(recs.bytes) {
+                Ok(all) if recs.size == size_of::<raw::bpf_line_info<O>>() => {
+                    out.line_info.extend(all.iter().map(raw));
+                }
+                _ => {
+                    for rec in recs.iter() {
+                        out.line_info.push(raw(line_info(rec)?));
+                    }
+                }
+            }
             Ok(())
         },
     )?;
@@ -529,37 +557,40 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
         16,
         &mut ctx,
         secs,
-        |ctx: &mut Ctx<'_>, sec: &str, out: &mut RawExtSection, rec: &[u8]| {
-            let (r, _) =
-                raw::bpf_core_relo::<O>::ref_from_prefix(rec).map_err(|_| trunc("core_relo"))?;
-            let id = TypeId(r.type_id.get());
-            let err = |field, reason: String| Error::BadExt {
-                section: format!("core_relo {sec}"),
-                field,
-                reason,
-            };
-            spec.kind_of(id)
-                .map_err(|e| err("type_id", e.to_string()))?;
-            let kind = CoreReloKind::from_raw(r.kind.get())
-                .ok_or_else(|| err("kind", format!("unknown kind {}", r.kind.get())))?;
-            let access_str_off = r.access_str_off.get();
-            let rel = access_str_off.wrapping_sub(spec.string_base());
-            if !ctx.valid_access.contains(rel) {
-                let access = ctx.string(sec, "access_str_off", access_str_off)?;
-                if access.is_empty() || !access.bytes().all(|c| c.is_ascii_digit() || c == b':') {
-                    return Err(err(
-                        "access_str_off",
-                        format!("invalid accessor {access:?}"),
-                    ));
+        |ctx: &mut Ctx<'_>, sec: &str, out: &mut RawExtSection, recs: Records<'_>| {
+            for rec in recs.iter() {
+                let (r, _) = raw::bpf_core_relo::<O>::ref_from_prefix(rec)
+                    .map_err(|_| trunc("core_relo"))?;
+                let id = TypeId(r.type_id.get());
+                let err = |field, reason: String| Error::BadExt {
+                    section: format!("core_relo {sec}"),
+                    field,
+                    reason,
+                };
+                spec.kind_of(id)
+                    .map_err(|e| err("type_id", e.to_string()))?;
+                let kind = CoreReloKind::from_raw(r.kind.get())
+                    .ok_or_else(|| err("kind", format!("unknown kind {}", r.kind.get())))?;
+                let access_str_off = r.access_str_off.get();
+                let rel = access_str_off.wrapping_sub(spec.string_base());
+                if !ctx.valid_access.contains(rel) {
+                    let access = ctx.string(sec, "access_str_off", access_str_off)?;
+                    if access.is_empty() || !access.bytes().all(|c| c.is_ascii_digit() || c == b':')
+                    {
+                        return Err(err(
+                            "access_str_off",
+                            format!("invalid accessor {access:?}"),
+                        ));
+                    }
+                    ctx.valid_access.insert(rel);
                 }
-                ctx.valid_access.insert(rel);
+                out.core_relos.push(RawCoreRelo {
+                    insn_off: r.insn_off.get(),
+                    type_id: id,
+                    access_str_off,
+                    kind,
+                });
             }
-            out.core_relos.push(RawCoreRelo {
-                insn_off: r.insn_off.get(),
-                type_id: id,
-                access_str_off,
-                kind,
-            });
             Ok(())
         },
     )?;
@@ -585,9 +616,23 @@ fn trunc(what: &str) -> Error {
     }
 }
 
+/// The records of one section in one info block: `size` bytes each (at least the
+/// struct's), `bytes` a whole number of them.
+#[derive(Clone, Copy)]
+struct Records<'b> {
+    bytes: &'b [u8],
+    size: usize,
+}
+
+impl<'b> Records<'b> {
+    fn iter(self) -> std::slice::ChunksExact<'b, u8> {
+        self.bytes.chunks_exact(self.size)
+    }
+}
+
 /// Walks one info block: `rec_size`, then `{sec_name_off, num_info, records...}*`; `f`
-/// handles one record of a section (named by the `&str`), adding it to that section's
-/// [`RawExtSection`] (generic, so each block's record handler is inlined in its loop).
+/// handles the records of one section (named by the `&str`), adding them to that section's
+/// [`RawExtSection`] (generic, so each block's handler is inlined).
 fn walk<'a, O: ByteOrder, F>(
     data: &[u8],
     what: &'static str,
@@ -597,7 +642,7 @@ fn walk<'a, O: ByteOrder, F>(
     mut f: F,
 ) -> Result<()>
 where
-    F: FnMut(&mut Ctx<'a>, &str, &mut RawExtSection, &[u8]) -> Result<()>,
+    F: FnMut(&mut Ctx<'a>, &str, &mut RawExtSection, Records<'_>) -> Result<()>,
 {
     if data.is_empty() {
         return Ok(());
@@ -646,9 +691,11 @@ where
             "line_info" => out.line_info.reserve(n),
             _ => out.core_relos.reserve(n),
         }
-        for rec in r[..total].chunks_exact(rec_size) {
-            f(ctx, name, out, rec)?;
-        }
+        let recs = Records {
+            bytes: r.get(..total).unwrap_or_default(),
+            size: rec_size,
+        };
+        f(ctx, name, out, recs)?;
         rest = &r[total..];
     }
     Ok(())

@@ -28,6 +28,12 @@ struct Fixture {
 }
 
 fn fixture(endian: Endian, with_core: bool) -> Fixture {
+    fixture_padded(endian, with_core, 0)
+}
+
+/// The fixture with `pad` more bytes in every record (a newer format's trailing fields,
+/// which a reader skips).
+fn fixture_padded(endian: Endian, with_core: bool, pad: u32) -> Fixture {
     let mut b = all_kinds();
     let sec = b.add_string("kprobe/do_foo");
     let text = b.add_string(".text");
@@ -41,26 +47,30 @@ fn fixture(endian: Endian, with_core: bool) -> Fixture {
         })
         .unwrap();
     let big = endian == Endian::Big;
+    let padding = |w: &mut W| {
+        for _ in 0..pad / 4 {
+            w.u32(0xdead_beef);
+        }
+    };
     let mut func = W { big, b: vec![] };
-    func.u32(8)
-        .u32(sec)
-        .u32(1)
-        .u32(0)
-        .u32(19)
-        .u32(text)
-        .u32(2)
-        .u32(16)
-        .u32(19)
-        .u32(0)
-        .u32(19);
+    func.u32(8 + pad).u32(sec).u32(1).u32(0).u32(19);
+    padding(&mut func);
+    func.u32(text).u32(2).u32(16).u32(19);
+    padding(&mut func);
+    func.u32(0).u32(19);
+    padding(&mut func);
     let mut lines = W { big, b: vec![] };
-    lines.u32(16).u32(sec).u32(2);
+    lines.u32(16 + pad).u32(sec).u32(2);
     lines.u32(8).u32(file).u32(line).u32(42 << 10 | 5);
+    padding(&mut lines);
     lines.u32(0).u32(file).u32(line).u32(41 << 10 | 1);
+    padding(&mut lines);
     let mut core = W { big, b: vec![] };
-    core.u32(16).u32(sec).u32(2);
+    core.u32(16 + pad).u32(sec).u32(2);
     core.u32(24).u32(9).u32(acc).u32(0);
+    padding(&mut core);
     core.u32(16).u32(11).u32(acc0).u32(11);
+    padding(&mut core);
     let hdr_len = if with_core { 32 } else { 24 };
     let mut h = W { big, b: vec![] };
     let magic: [u8; 2] = if big { [0xeb, 0x9f] } else { [0x9f, 0xeb] };
@@ -125,6 +135,25 @@ fn parse_both_orders_golden() {
     assert_eq!(sec.core_relos[1].accessor().unwrap(), vec![0, 1]);
     assert_eq!(a.section(".text").unwrap().func_info.len(), 2);
     golden("ext_info.txt", &describe(&a));
+}
+
+#[test]
+fn longer_records_read_like_the_struct() {
+    for endian in [Endian::Little, Endian::Big] {
+        let exact = fixture(endian, true);
+        let spec = Spec::parse(&exact.btf).unwrap();
+        let want = ExtInfo::parse(&exact.ext, &spec).unwrap();
+        let want_raw = RawExtInfo::parse(&exact.ext, &spec).unwrap();
+        for pad in [4, 8, 12] {
+            let longer = fixture_padded(endian, true, pad);
+            assert_eq!(ExtInfo::parse(&longer.ext, &spec).unwrap(), want, "{pad}");
+            assert_eq!(
+                RawExtInfo::parse(&longer.ext, &spec).unwrap(),
+                want_raw,
+                "{pad}"
+            );
+        }
+    }
 }
 
 #[test]
