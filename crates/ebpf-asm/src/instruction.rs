@@ -507,6 +507,15 @@ impl Instruction {
 mod tests {
     use super::*;
 
+    /// Decoding, splitting and dropping a big object's instructions is bound by their size:
+    /// five words, of which the metadata is three (a shared row table is one pointer).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn five_words() {
+        assert_eq!(size_of::<Metadata>(), 24);
+        assert_eq!(size_of::<Instruction>(), 40);
+    }
+
     #[test]
     fn nibbles_swap_with_byte_order() {
         let ins = Instruction::new(OpCode(0x0f), Register::R1, Register::R2, 0, 0);

@@ -106,7 +106,7 @@ pub use load_store::{
     load_map_ptr, load_map_value, load_map_value_fd, load_mem, load_mem_sx, store_imm, store_mem,
 };
 pub use marshal::{Instructions, OffsetIter};
-pub use metadata::{ExtensionRows, Metadata, Source};
+pub use metadata::{ExtensionRows, Metadata, RowTable, Source};
 pub use opcode::{Class, Mode, OpCode, OpSource, Size};
 pub use parse::parse;
 pub use register::Register;

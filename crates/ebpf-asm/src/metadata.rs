@@ -78,7 +78,8 @@ struct Inner {
 
 /// Source lines and extensions of many instructions kept in one allocation, one row per
 /// instruction: for example a code section's `.BTF.ext` records. An instruction refers to
-/// its row with [`Metadata::set_rows`], which allocates nothing; editing the instruction's
+/// its row with [`Metadata::set_rows`] (through a [`RowTable`]), which allocates nothing;
+/// editing the instruction's
 /// source or extensions later copies its row into the instruction's own metadata.
 pub trait ExtensionRows: Send + Sync + fmt::Debug {
     /// The source line of row `row`.
@@ -91,11 +92,34 @@ pub trait ExtensionRows: Send + Sync + fmt::Debug {
     fn owned_extensions(&self, row: u32) -> Vec<(TypeId, Arc<dyn Any + Send + Sync>)>;
 }
 
+/// An [`ExtensionRows`] table as instructions share it: one pointer wide (the table itself
+/// is behind a second one), so that an instruction referring to one of its rows stays
+/// small. Cloning it is one reference-count increment.
+#[derive(Clone, Debug)]
+pub struct RowTable(Arc<Box<dyn ExtensionRows>>);
+
+impl RowTable {
+    /// `rows`, ready to be shared by the instructions it describes.
+    pub fn new(rows: impl ExtensionRows + 'static) -> RowTable {
+        RowTable(Arc::new(Box::new(rows)))
+    }
+
+    fn rows(&self) -> &dyn ExtensionRows {
+        &**self.0
+    }
+}
+
 /// A row of an [`ExtensionRows`] table.
 #[derive(Clone)]
 struct Row {
-    rows: Arc<dyn ExtensionRows>,
+    rows: RowTable,
     row: u32,
+}
+
+impl Row {
+    fn source(&self) -> Option<&Source> {
+        self.rows.rows().source(self.row)
+    }
 }
 
 /// The metadata of one instruction: symbol, reference, source and typed extensions.
@@ -141,11 +165,11 @@ impl Metadata {
     /// Copies the shared row, if any, into this instruction's own metadata (before an edit
     /// of the source or the extensions).
     fn detach(&mut self) {
-        let Some(Row { rows, row }) = self.row.take() else {
+        let Some(r) = self.row.take() else {
             return;
         };
-        let source = rows.source(row).cloned();
-        let extensions = rows.owned_extensions(row);
+        let source = r.source().cloned();
+        let extensions = r.rows.rows().owned_extensions(r.row);
         let inner = self.inner_mut();
         if source.is_some() {
             inner.source = source.map(Arc::new);
@@ -157,11 +181,14 @@ impl Metadata {
     /// of the same types already set. Allocates nothing unless a source or extension is
     /// already set here.
     #[inline]
-    pub fn set_rows(&mut self, rows: Arc<dyn ExtensionRows>, row: u32) {
+    pub fn set_rows(&mut self, rows: &RowTable, row: u32) {
         // The usual case, one row set on an instruction with no source or extension of its
         // own: nothing to copy or replace.
         if self.row.is_none() && !self.has_own_rows() {
-            self.row = Some(Row { rows, row });
+            self.row = Some(Row {
+                rows: rows.clone(),
+                row,
+            });
             return;
         }
         self.set_rows_over(rows, row);
@@ -175,12 +202,16 @@ impl Metadata {
     }
 
     /// [`Metadata::set_rows`] over a row or a source or extensions already set.
-    fn set_rows_over(&mut self, rows: Arc<dyn ExtensionRows>, row: u32) {
+    fn set_rows_over(&mut self, table: &RowTable, row: u32) {
         self.detach();
         if !self.has_own_rows() {
-            self.row = Some(Row { rows, row });
+            self.row = Some(Row {
+                rows: table.clone(),
+                row,
+            });
             return;
         }
+        let rows = table.rows();
         if let Some(s) = rows.source(row) {
             self.inner_mut().source = Some(Arc::new(s.clone()));
         }
@@ -215,7 +246,7 @@ impl Metadata {
     /// The source line.
     pub fn source(&self) -> Option<&Source> {
         if let Some(r) = &self.row {
-            return r.rows.source(r.row);
+            return r.source();
         }
         self.inner.as_ref()?.source.as_deref()
     }
@@ -229,7 +260,11 @@ impl Metadata {
     /// The extension of type `T`, if one is attached.
     pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
         if let Some(r) = &self.row {
-            return r.rows.get(r.row, TypeId::of::<T>())?.downcast_ref::<T>();
+            return r
+                .rows
+                .rows()
+                .get(r.row, TypeId::of::<T>())?
+                .downcast_ref::<T>();
         }
         let inner = self.inner.as_ref()?;
         let (_, v) = inner
@@ -245,6 +280,7 @@ impl Metadata {
         if let Some(r) = &self.row {
             let (_, v) = r
                 .rows
+                .rows()
                 .owned_extensions(r.row)
                 .into_iter()
                 .find(|(id, _)| *id == TypeId::of::<T>())?;
@@ -276,7 +312,7 @@ impl Metadata {
         if self
             .row
             .as_ref()
-            .is_some_and(|r| r.rows.get(r.row, TypeId::of::<T>()).is_some())
+            .is_some_and(|r| r.rows.rows().get(r.row, TypeId::of::<T>()).is_some())
         {
             self.detach();
         }
@@ -296,7 +332,7 @@ impl Metadata {
     /// The number of extensions attached.
     pub fn extension_count(&self) -> usize {
         if let Some(r) = &self.row {
-            return r.rows.extensions(r.row).len();
+            return r.rows.rows().extensions(r.row).len();
         }
         self.inner.as_ref().map_or(0, |i| i.extensions.len())
     }
@@ -306,6 +342,7 @@ impl Metadata {
         let mut v: Vec<(TypeId, *const ())> = match (&self.row, &self.inner) {
             (Some(r), _) => r
                 .rows
+                .rows()
                 .extensions(r.row)
                 .into_iter()
                 .map(|(id, a)| (id, std::ptr::from_ref(a).cast::<()>()))
@@ -409,14 +446,14 @@ mod tests {
 
     #[test]
     fn shared_rows() {
-        let rows: Arc<dyn ExtensionRows> = Arc::new(Table {
+        let rows = RowTable::new(Table {
             source: Source::text("x++;"),
             a: 7,
             b: 9,
         });
         let mut m = Metadata::default();
         m.set_symbol(Some("f".into()));
-        m.set_rows(Arc::clone(&rows), 0);
+        m.set_rows(&rows, 0);
         assert!(!m.is_empty());
         assert_eq!(m.get::<u32>(), Some(&7));
         assert_eq!(m.get::<u64>(), None);
@@ -441,7 +478,7 @@ mod tests {
         let mut o = Metadata::default();
         o.insert(5u64);
         o.insert(3u32);
-        o.set_rows(rows, 1);
+        o.set_rows(&rows, 1);
         assert_eq!(o.get::<u64>(), Some(&9));
         assert_eq!(o.get::<u32>(), Some(&3));
         assert_eq!(o.source(), None);

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use ebpf_asm::{ExtensionRows, Source};
+use ebpf_asm::{ExtensionRows, RowTable, Source};
 use ebpf_btf::strings::StringTable;
 use ebpf_btf::{CoreRelo, FuncInfo, LineInfo, RawExtInfo, RawExtSection};
 
@@ -86,8 +86,8 @@ impl PendingRows {
     /// Gives each instruction of `code` with records its row (its offset) of one table the
     /// section's instructions share.
     pub fn attach(self, code: &mut CodeSection<'_>) {
-        let rows = Arc::new(self.0);
-        let table: Arc<dyn ExtensionRows> = Arc::clone(&rows) as _;
+        let records = Arc::clone(&self.0.records);
+        let table = RowTable::new(self.0);
         // The instructions given their row already (an instruction with several records).
         let mut done = vec![0u64; code.insns.len().div_ceil(64)];
         let mut attach = |off: u32| {
@@ -101,22 +101,13 @@ impl PendingRows {
             let bit = 1 << (i % 64);
             if *word & bit == 0 {
                 *word |= bit;
-                ins.metadata.set_rows(Arc::clone(&table), off);
+                ins.metadata.set_rows(&table, off);
             }
         };
         // One loop per list (a chain of the three costs more than the work).
-        rows.records
-            .func_info
-            .iter()
-            .for_each(|r| attach(r.insn_off));
-        rows.records
-            .line_info
-            .iter()
-            .for_each(|r| attach(r.insn_off));
-        rows.records
-            .core_relos
-            .iter()
-            .for_each(|r| attach(r.insn_off));
+        records.func_info.iter().for_each(|r| attach(r.insn_off));
+        records.line_info.iter().for_each(|r| attach(r.insn_off));
+        records.core_relos.iter().for_each(|r| attach(r.insn_off));
     }
 }
 
