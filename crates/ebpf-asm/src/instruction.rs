@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::kind::{Kind, classify, validate};
-use crate::metadata::{Metadata, Source};
+use crate::metadata::Metadata;
+use crate::source::Source;
 use crate::{Error, InvalidReason, OpCode, Register, Result};
 
 /// The size of one instruction slot in bytes.

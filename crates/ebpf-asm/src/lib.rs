@@ -85,6 +85,8 @@ mod metadata;
 mod opcode;
 mod parse;
 mod register;
+mod row_table;
+mod source;
 mod tag;
 
 pub use alu::{
@@ -106,8 +108,10 @@ pub use load_store::{
     load_map_ptr, load_map_value, load_map_value_fd, load_mem, load_mem_sx, store_imm, store_mem,
 };
 pub use marshal::{Instructions, OffsetIter};
-pub use metadata::{ExtensionRows, Metadata, RowTable, Source};
+pub use metadata::Metadata;
 pub use opcode::{Class, Mode, OpCode, OpSource, Size};
 pub use parse::parse;
 pub use register::Register;
+pub use row_table::{ExtensionRows, RowShares, RowTable};
+pub use source::Source;
 pub use tag::{ProgramTag, TagAlgorithm, tag_of_bytes};

@@ -43,8 +43,16 @@ impl IntoIterator for Instructions {
     type Item = Instruction;
     type IntoIter = std::vec::IntoIter<Instruction>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+    fn into_iter(mut self) -> Self::IntoIter {
+        std::mem::take(&mut self.0).into_iter()
+    }
+}
+
+impl Drop for Instructions {
+    /// Gives the instructions' handles to shared row tables back with one reference-count
+    /// update per run of instructions sharing a table, not one per instruction.
+    fn drop(&mut self) {
+        crate::row_table::release(self.0.iter_mut().filter_map(|i| i.metadata.take_rows()));
     }
 }
 

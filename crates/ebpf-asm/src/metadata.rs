@@ -23,50 +23,8 @@ use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::Arc;
 
-/// Where an instruction came from in the source code.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub struct Source {
-    /// The source file name.
-    pub file_name: Option<Arc<str>>,
-    /// The text of the line (or a free-form comment).
-    pub line: Option<Arc<str>>,
-    /// 1-based line number, 0 if unknown.
-    pub line_number: u32,
-    /// 1-based column number, 0 if unknown.
-    pub column: u32,
-}
-
-impl Source {
-    /// A source annotation holding only a line of text (or a comment).
-    pub fn text(line: impl Into<Arc<str>>) -> Source {
-        Source {
-            line: Some(line.into()),
-            ..Source::default()
-        }
-    }
-}
-
-impl fmt::Display for Source {
-    /// `file:line:column: text`, leaving out what is unknown.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut sep = "";
-        if let Some(file) = &self.file_name {
-            write!(f, "{file}")?;
-            if self.line_number != 0 {
-                write!(f, ":{}", self.line_number)?;
-                if self.column != 0 {
-                    write!(f, ":{}", self.column)?;
-                }
-            }
-            sep = ": ";
-        }
-        if let Some(line) = &self.line {
-            // One line, so that listings stay line-oriented.
-            write!(f, "{sep}{}", line.trim().replace(['\n', '\r'], " "))?;
-        }
-        Ok(())
-    }
-}
+use crate::row_table::RowTable;
+use crate::source::Source;
 
 #[derive(Clone, Default)]
 struct Inner {
@@ -76,40 +34,7 @@ struct Inner {
     extensions: Vec<(TypeId, Arc<dyn Any + Send + Sync>)>,
 }
 
-/// Source lines and extensions of many instructions kept in one allocation, one row per
-/// instruction: for example a code section's `.BTF.ext` records. An instruction refers to
-/// its row with [`Metadata::set_rows`] (through a [`RowTable`]), which allocates nothing;
-/// editing the instruction's
-/// source or extensions later copies its row into the instruction's own metadata.
-pub trait ExtensionRows: Send + Sync + fmt::Debug {
-    /// The source line of row `row`.
-    fn source(&self, row: u32) -> Option<&Source>;
-    /// The extension of type `id` in row `row`.
-    fn get(&self, row: u32, id: TypeId) -> Option<&(dyn Any + Send + Sync)>;
-    /// Every extension of row `row`, by type.
-    fn extensions(&self, row: u32) -> Vec<(TypeId, &(dyn Any + Send + Sync))>;
-    /// Copies of the extensions of row `row`, each in its own allocation.
-    fn owned_extensions(&self, row: u32) -> Vec<(TypeId, Arc<dyn Any + Send + Sync>)>;
-}
-
-/// An [`ExtensionRows`] table as instructions share it: one pointer wide (the table itself
-/// is behind a second one), so that an instruction referring to one of its rows stays
-/// small. Cloning it is one reference-count increment.
-#[derive(Clone, Debug)]
-pub struct RowTable(Arc<Box<dyn ExtensionRows>>);
-
-impl RowTable {
-    /// `rows`, ready to be shared by the instructions it describes.
-    pub fn new(rows: impl ExtensionRows + 'static) -> RowTable {
-        RowTable(Arc::new(Box::new(rows)))
-    }
-
-    fn rows(&self) -> &dyn ExtensionRows {
-        &**self.0
-    }
-}
-
-/// A row of an [`ExtensionRows`] table.
+/// A row of an [`ExtensionRows`](crate::ExtensionRows) table.
 #[derive(Clone)]
 struct Row {
     rows: RowTable,
@@ -126,7 +51,7 @@ impl Row {
 ///
 /// Equality compares symbol, reference and source, and for extensions only which types are
 /// present and whether the values are the same allocation (or the same row of the same
-/// [`ExtensionRows`]).
+/// [`ExtensionRows`](crate::ExtensionRows)).
 #[derive(Clone, Default)]
 pub struct Metadata {
     inner: Option<Arc<Inner>>,
@@ -180,18 +105,25 @@ impl Metadata {
     /// Makes row `row` of `rows` this instruction's source and extensions, replacing those
     /// of the same types already set. Allocates nothing unless a source or extension is
     /// already set here.
+    ///
+    /// `rows` is a handle this instruction keeps: a clone of the table, or one of its
+    /// [`RowTable::shares`] (which cost no reference-count update each).
     #[inline]
-    pub fn set_rows(&mut self, rows: &RowTable, row: u32) {
+    pub fn set_rows(&mut self, rows: RowTable, row: u32) {
         // The usual case, one row set on an instruction with no source or extension of its
         // own: nothing to copy or replace.
         if self.row.is_none() && !self.has_own_rows() {
-            self.row = Some(Row {
-                rows: rows.clone(),
-                row,
-            });
+            self.row = Some(Row { rows, row });
             return;
         }
         self.set_rows_over(rows, row);
+    }
+
+    /// Takes the handle to the shared row table out, if any (for a bulk release when a
+    /// list of instructions is dropped).
+    #[inline]
+    pub(crate) fn take_rows(&mut self) -> Option<RowTable> {
+        self.row.take().map(|r| r.rows)
     }
 
     /// Whether a source or an extension is set in this instruction's own metadata.
@@ -202,13 +134,10 @@ impl Metadata {
     }
 
     /// [`Metadata::set_rows`] over a row or a source or extensions already set.
-    fn set_rows_over(&mut self, table: &RowTable, row: u32) {
+    fn set_rows_over(&mut self, table: RowTable, row: u32) {
         self.detach();
         if !self.has_own_rows() {
-            self.row = Some(Row {
-                rows: table.clone(),
-                row,
-            });
+            self.row = Some(Row { rows: table, row });
             return;
         }
         let rows = table.rows();
@@ -275,7 +204,7 @@ impl Metadata {
     }
 
     /// The extension of type `T` as a shared pointer (for an extension kept in shared
-    /// [`ExtensionRows`], a copy of it).
+    /// [`ExtensionRows`](crate::ExtensionRows), a copy of it).
     pub fn get_arc<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
         if let Some(r) = &self.row {
             let (_, v) = r
@@ -391,6 +320,7 @@ impl fmt::Debug for Metadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::row_table::ExtensionRows;
 
     #[test]
     fn copy_on_write() {
@@ -453,7 +383,7 @@ mod tests {
         });
         let mut m = Metadata::default();
         m.set_symbol(Some("f".into()));
-        m.set_rows(&rows, 0);
+        m.set_rows(rows.clone(), 0);
         assert!(!m.is_empty());
         assert_eq!(m.get::<u32>(), Some(&7));
         assert_eq!(m.get::<u64>(), None);
@@ -478,22 +408,9 @@ mod tests {
         let mut o = Metadata::default();
         o.insert(5u64);
         o.insert(3u32);
-        o.set_rows(&rows, 1);
+        o.set_rows(rows, 1);
         assert_eq!(o.get::<u64>(), Some(&9));
         assert_eq!(o.get::<u32>(), Some(&3));
         assert_eq!(o.source(), None);
-    }
-
-    #[test]
-    fn source_display() {
-        let s = Source {
-            file_name: Some("a.c".into()),
-            line: Some("  x++;".into()),
-            line_number: 3,
-            column: 2,
-        };
-        assert_eq!(s.to_string(), "a.c:3:2: x++;");
-        assert_eq!(Source::text("hi").to_string(), "hi");
-        assert_eq!(Source::text("a\nb").to_string(), "a b");
     }
 }

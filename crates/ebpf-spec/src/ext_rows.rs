@@ -88,6 +88,10 @@ impl PendingRows {
     pub fn attach(self, code: &mut CodeSection<'_>) {
         let records = Arc::clone(&self.0.records);
         let table = RowTable::new(self.0);
+        // One handle per record at most, counted at once (those left over are given back
+        // when `shares` is dropped).
+        let n = records.func_info.len() + records.line_info.len() + records.core_relos.len();
+        let mut shares = table.shares(n);
         // The instructions given their row already (an instruction with several records).
         let mut done = vec![0u64; code.insns.len().div_ceil(64)];
         let mut attach = |off: u32| {
@@ -101,7 +105,8 @@ impl PendingRows {
             let bit = 1 << (i % 64);
             if *word & bit == 0 {
                 *word |= bit;
-                ins.metadata.set_rows(&table, off);
+                let share = shares.next().unwrap_or_else(|| table.clone());
+                ins.metadata.set_rows(share, off);
             }
         };
         // One loop per list (a chain of the three costs more than the work).

@@ -52,7 +52,7 @@ pub(crate) struct Function<'e> {
 /// without a symbol.
 pub(crate) fn split_functions<'e>(
     elf: &'e ElfFile<'_>,
-    code: CodeSection<'e>,
+    mut code: CodeSection<'e>,
 ) -> Result<Vec<Function<'e>>> {
     let mut syms: Vec<_> = elf
         .symbols_in(code.index)
@@ -108,7 +108,7 @@ pub(crate) fn split_functions<'e>(
     let biggest = (0..ranges.len())
         .max_by_key(|&i| ranges[i].1 - ranges[i].0)
         .unwrap_or(0);
-    let mut insns = code.insns.0;
+    let mut insns = std::mem::take(&mut code.insns.0);
     let mut calls = code.calls;
     let mut out = Vec::with_capacity(syms.len());
     for (i, (s, &(start, end))) in syms.iter().zip(&ranges).enumerate().rev() {
