@@ -329,11 +329,9 @@ impl Spec {
     /// The ids of the types of kind `kind` defined by this spec (not its base), read from
     /// a table of kinds without decoding anything.
     pub fn ids_of_kind(&self, kind: Kind) -> impl Iterator<Item = TypeId> + '_ {
-        let raw = kind as u8;
-        (self.first_id..)
-            .zip(&self.kinds)
-            .filter(move |&(_, &k)| k == raw)
-            .map(|(id, _)| TypeId(id))
+        // A byte search: a spec of thousands of types has a few of most kinds.
+        let first = self.first_id;
+        memchr::memchr_iter(kind as u8, &self.kinds).map(move |i| TypeId(first + i as u32))
     }
 
     /// The types of kind `kind` defined by this spec, decoding only those.
@@ -454,9 +452,33 @@ impl Spec {
         self.string_bytes(self.u32_at(off))
     }
 
-    /// The name of `id` (empty if anonymous).
+    /// The name of `id` (empty if anonymous; a tag's value), read from its record without
+    /// decoding the rest of it: a spec from [`Spec::parse_lazy`] reports a malformed member
+    /// or parameter when the type is first decoded, not here.
     pub fn type_name(&self, id: TypeId) -> Result<&str> {
+        if let Some(off) = self.raw_named_record(id) {
+            return self.name_at(id, &|| "name_off".into(), self.u32_at(off));
+        }
         Ok(self.type_by_id(id)?.name())
+    }
+
+    /// The offset of the record of own type `id` when its name can be read from the record:
+    /// a kind with a name, and not replaced (a replaced type's record is out of date).
+    fn raw_named_record(&self, id: TypeId) -> Option<usize> {
+        let idx = id.0.checked_sub(self.first_id)? as usize;
+        let kind = Kind::from_raw(u32::from(*self.kinds.get(idx)?))?;
+        let named = !matches!(
+            kind,
+            Kind::Void
+                | Kind::Pointer
+                | Kind::Array
+                | Kind::Volatile
+                | Kind::Const
+                | Kind::Restrict
+                | Kind::FuncProto
+        );
+        (named && self.replaced.binary_search(&(idx as u32)).is_err())
+            .then(|| self.offsets[idx] as usize)
     }
 
     /// Ids of every type named exactly `name` (this spec first, then its base).

@@ -326,3 +326,52 @@ fn kinds_and_func_linkage_without_decoding() {
         assert_eq!(spec.ids_of_kind(Kind::Func).count(), 3);
     }
 }
+
+#[test]
+fn names_read_without_decoding_match_the_decoded_ones() {
+    for order in [Endian::Little, Endian::Big] {
+        let mut spec = all_kinds_spec(order);
+        let mut named = 0;
+        for id in spec.ids() {
+            let decoded = spec.type_by_id(id).unwrap().name().to_owned();
+            named += usize::from(!decoded.is_empty());
+            assert_eq!(spec.type_name(id).unwrap(), decoded, "type {id}");
+        }
+        assert!(named > 5, "the fixture names most kinds");
+        // Every kind, found by a byte search of the kind table.
+        for kind in spec
+            .types()
+            .map(|(_, t)| t.unwrap().kind())
+            .collect::<Vec<_>>()
+        {
+            let want: Vec<_> = spec
+                .types()
+                .filter(|(_, t)| t.as_ref().unwrap().kind() == kind)
+                .map(|(id, _)| id)
+                .collect();
+            assert_eq!(spec.ids_of_kind(kind).collect::<Vec<_>>(), want);
+        }
+        // A replaced type's name is the new one (its record is out of date), and a
+        // lazily parsed spec reads names the same way.
+        let func = spec.ids_of_kind(Kind::Func).next().unwrap();
+        let Type::Func(mut f) = spec.type_by_id(func).unwrap().clone() else {
+            unreachable!()
+        };
+        f.name = "renamed".into();
+        spec.replace_type(func, Type::Func(f)).unwrap();
+        assert_eq!(spec.type_name(func).unwrap(), "renamed");
+        let raw = all_kinds()
+            .marshal(MarshalOptions {
+                endian: Some(order),
+            })
+            .unwrap();
+        let lazy = Spec::parse_lazy(raw).unwrap();
+        for id in lazy.ids() {
+            assert_eq!(
+                lazy.type_name(id).unwrap(),
+                lazy.type_by_id(id).unwrap().name()
+            );
+        }
+        assert!(lazy.type_name(TypeId(lazy.next_id().0)).is_err());
+    }
+}

@@ -155,9 +155,10 @@ pub(crate) fn mark_hidden_subprograms_static<'e>(
         if bind == STB_LOCAL || visibility == STV_DEFAULT {
             continue;
         }
-        let func = btf.types_of_kind(Kind::Func).find_map(|(id, t)| match t {
-            Ok(Type::Func(f)) if f.name == name && f.linkage == FuncLinkage::Global => Some(id),
-            _ => None,
+        // Names and linkages are read from the records: no func is decoded to be found.
+        let func = btf.ids_of_kind(Kind::Func).find(|&id| {
+            btf.type_name(id).is_ok_and(|n| n == name)
+                && btf.func_linkage(id).is_ok_and(|l| l == FuncLinkage::Global)
         });
         if let Some(id) = func {
             btf.set_func_linkage(id, FuncLinkage::Static)
@@ -176,8 +177,14 @@ pub(crate) fn mark_hidden_subprograms_static<'e>(
 pub(crate) fn exception_callbacks(btf: &Spec) -> BTreeMap<String, String> {
     const PREFIX: &str = "exception_callback:";
     let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (_, t) in btf.types_of_kind(Kind::DeclTag) {
-        let Ok(Type::DeclTag(tag)) = t else { continue };
+    for id in btf.ids_of_kind(Kind::DeclTag) {
+        // Most objects tag many things, few with a callback: the value is read undecoded.
+        if !btf.type_name(id).is_ok_and(|v| v.starts_with(PREFIX)) {
+            continue;
+        }
+        let Ok(Type::DeclTag(tag)) = btf.type_by_id(id) else {
+            continue;
+        };
         let Some(callback) = tag.value.strip_prefix(PREFIX) else {
             continue;
         };
