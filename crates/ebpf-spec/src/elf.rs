@@ -301,13 +301,12 @@ impl<'a> ElfFile<'a> {
                 Endian::Big
             },
         );
-        let headers = SectionHeader::parse(
+        let headers = section_headers(
             bytes,
             elf.header.e_shoff as usize,
             usize::from(elf.header.e_shnum),
             ctx,
-        )
-        .map_err(elf_err)?;
+        )?;
         let shstrtab = string_table(
             bytes,
             &headers,
@@ -427,6 +426,35 @@ impl<'a> ElfFile<'a> {
             Endianness::Big => u32::from_be_bytes(b),
         })
     }
+}
+
+/// The section header table: copied as it is when the file's byte order is the host's
+/// (goblin's `from_bytes`, once the table is known to be in bounds), read field by field
+/// otherwise (and for the extended count of a file with over 65,535 sections).
+fn section_headers(
+    bytes: &[u8],
+    offset: usize,
+    count: usize,
+    ctx: Ctx,
+) -> Result<Vec<SectionHeader>> {
+    use goblin::elf::section_header::section_header64;
+    let native = ctx.le.is_little() == cfg!(target_endian = "little");
+    if native && offset != 0 && count != 0 {
+        let table = count
+            .checked_mul(section_header64::SIZEOF_SHDR)
+            .and_then(|len| bytes.get(offset..offset.checked_add(len)?))
+            .ok_or_else(|| {
+                Error::Elf(format!(
+                    "{count} section headers at offset {offset} end past the file ({} bytes)",
+                    bytes.len()
+                ))
+            })?;
+        return Ok(section_header64::SectionHeader::from_bytes(table, count)
+            .into_iter()
+            .map(SectionHeader::from)
+            .collect());
+    }
+    SectionHeader::parse(bytes, offset, count, ctx).map_err(elf_err)
 }
 
 /// The symbols of the (last) `SHT_SYMTAB` section, named from its string table; a section

@@ -114,6 +114,25 @@ fn not_an_object() {
 }
 
 #[test]
+fn section_headers_past_end_of_file() {
+    // The table is copied at once in the host's byte order, read field by field in the
+    // other: both refuse a table that ends past the file.
+    for name in ["loader-el.o", "loader-eb.o"] {
+        let mut b = fixture(name);
+        let len = b.len() as u64;
+        let at = 40; // e_shoff
+        let v = len - 64;
+        if name.ends_with("-eb.o") {
+            b[at..at + 8].copy_from_slice(&v.to_be_bytes());
+        } else {
+            put_u64(&mut b, at, v);
+        }
+        let e = open(&b);
+        assert!(matches!(e, Error::Elf(_)), "{name}: {e}");
+    }
+}
+
+#[test]
 fn section_past_end_of_file() {
     let mut b = fixture("loader-el.o");
     let at = shdr(&b, ".data");
