@@ -323,3 +323,132 @@ fn big_spec_quick_checks_of_lists_report_what_decoding_reports() {
     ];
     parse_reports_what_decoding_reports(&good, cases);
 }
+
+/// The same for the other kinds: ints, forwards, floats, variables, tags, 64-bit enums and
+/// datasecs.
+#[test]
+fn big_spec_quick_checks_of_other_kinds_report_what_decoding_reports() {
+    const N: u32 = 1500;
+    let mut b = Builder::new();
+    let int = b.add(mk_int("int", 4, IntEncoding::Signed));
+    let mut first_var = None;
+    for i in 0..N {
+        b.add(mk_int(&format!("i{i}"), 4, IntEncoding::Unsigned));
+        b.add(Type::Fwd(Fwd {
+            name: format!("fw{i}"),
+            kind: FwdKind::Struct,
+        }));
+        b.add(Type::Float(Float {
+            name: format!("fl{i}"),
+            size: 8,
+        }));
+        let var = b.add(Type::Var(Var {
+            name: format!("v{i}"),
+            type_id: int,
+            linkage: VarLinkage::Global,
+        }));
+        first_var.get_or_insert(var);
+        b.add(Type::DeclTag(DeclTag {
+            value: format!("tag{i}"),
+            target: var,
+            component_idx: -1,
+            attribute: false,
+        }));
+        b.add(Type::TypeTag(TypeTag {
+            value: format!("tt{i}"),
+            target: int,
+            attribute: false,
+        }));
+        b.add(Type::Enum64(Enum {
+            name: format!("e{i}"),
+            size: 8,
+            signed: false,
+            values: vec![EnumValue {
+                name: format!("E{i}"),
+                value: 1 << 40,
+            }],
+        }));
+    }
+    b.add(Type::Datasec(Datasec {
+        name: ".data".into(),
+        size: 4,
+        vars: vec![VarSecinfo {
+            type_id: first_var.unwrap(),
+            offset: 0,
+            size: 4,
+        }],
+    }));
+    let good = b.marshal(MarshalOptions::default()).unwrap();
+    Spec::parse(&good).unwrap();
+    let hdr_len = u32::from_le_bytes(good[4..8].try_into().unwrap()) as usize;
+    let str_len = u32::from_le_bytes(good[20..24].try_into().unwrap());
+    // Records: INT (16 bytes), then per i: INT (16), FWD (12), FLOAT (12), VAR (16),
+    // DECL_TAG (16), TYPE_TAG (12), ENUM64 with one value (24); then the DATASEC.
+    let int_at = move |i: u32| hdr_len + 16 + 108 * i as usize;
+    let fwd = move |i: u32| int_at(i) + 16;
+    let float = move |i: u32| int_at(i) + 28;
+    let var = move |i: u32| int_at(i) + 40;
+    let tag = move |i: u32| int_at(i) + 56;
+    let ttag = move |i: u32| int_at(i) + 72;
+    let e64 = move |i: u32| int_at(i) + 84;
+    let datasec = int_at(N);
+    let id = |i: u32, k: u32| TypeId(2 + 7 * i + k);
+    let put = |bytes: &mut Vec<u8>, at: usize, v: u32| set_u32(bytes, at, v);
+    let cases: Vec<(TypeId, Corrupt)> = vec![
+        // Int encoding 8.
+        (
+            id(700, 0),
+            Box::new(move |v| put(v, int_at(700) + 12, (8 << 24) | 32)),
+        ),
+        // Int of 64 bits in 4 bytes.
+        (id(701, 0), Box::new(move |v| put(v, int_at(701) + 12, 64))),
+        // Int with reserved bits.
+        (
+            id(702, 0),
+            Box::new(move |v| put(v, int_at(702) + 12, 0x100 | 32)),
+        ),
+        // Forward with members.
+        (
+            id(703, 1),
+            Box::new(move |v| put(v, fwd(703) + 4, (7 << 24) | 1)),
+        ),
+        // Float with members.
+        (
+            id(704, 2),
+            Box::new(move |v| put(v, float(704) + 4, (16 << 24) | 1)),
+        ),
+        // Variable linkage 3.
+        (id(705, 3), Box::new(move |v| put(v, var(705) + 12, 3))),
+        // Variable type out of range.
+        (
+            id(706, 3),
+            Box::new(move |v| put(v, var(706) + 8, 0xf_0000)),
+        ),
+        // Decl tag component -2.
+        (
+            id(707, 4),
+            Box::new(move |v| put(v, tag(707) + 12, (-2i32) as u32)),
+        ),
+        // Decl tag target out of range.
+        (
+            id(708, 4),
+            Box::new(move |v| put(v, tag(708) + 8, 0xf_0000)),
+        ),
+        // Type tag target out of range.
+        (
+            id(709, 5),
+            Box::new(move |v| put(v, ttag(709) + 8, 0xf_0000)),
+        ),
+        // 64-bit enum value name past the string table.
+        (
+            id(710, 6),
+            Box::new(move |v| put(v, e64(710) + 12, str_len + 3)),
+        ),
+        // Datasec variable out of range.
+        (
+            TypeId(2 + 7 * N),
+            Box::new(move |v| put(v, datasec + 12, 0xf_0000)),
+        ),
+    ];
+    parse_reports_what_decoding_reports(&good, cases);
+}

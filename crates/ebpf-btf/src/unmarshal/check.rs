@@ -49,10 +49,9 @@ fn check_loop<O: ByteOrder, S: Source, F: Fn(u32) -> bool + Copy>(
     Ok(())
 }
 
-/// Whether the record at `off` is of a common kind (all but ints, forwards, variables,
-/// datasecs, floats, 64-bit enums and tags) and passes the quick tests of its fields (`pass`
-/// for names, see [`QuickNames`](crate::strings::QuickNames)): then decoding would accept it. A record that is not, or fails
-/// them, is checked in full (which also names the field at fault).
+/// Whether the record at `off` passes the quick tests of its fields (`pass` for names, see
+/// [`QuickNames`](crate::strings::QuickNames)): then decoding would accept it. A record that
+/// fails them (or of an unknown kind) is checked in full, which also names the field at fault.
 fn quick_check<O: ByteOrder, F: Fn(u32) -> bool>(pass: F, next: u32, b: &[u8], off: usize) -> bool {
     let Some(Ok((t, rest))) = b.get(off..).map(btf_type::<O>::ref_from_prefix) else {
         return false;
@@ -96,6 +95,45 @@ fn quick_check<O: ByteOrder, F: Fn(u32) -> bool>(pass: F, next: u32, b: &[u8], o
                 && name_off == 0
                 && raw::btf_array::<O>::ref_from_prefix(rest)
                     .is_ok_and(|(a, _)| a.r#type.get() < next && a.index_type.get() < next)
+        }
+        raw::BTF_KIND_INT => {
+            vlen == 0
+                && pass(name_off)
+                && zerocopy::byteorder::U32::<O>::ref_from_prefix(rest).is_ok_and(|(v, _)| {
+                    let v = v.get();
+                    let (offset, bits) = ((v >> 16) & 0xff, v & 0xff);
+                    matches!(
+                        (v >> 24) & 0xf,
+                        0 | raw::BTF_INT_SIGNED | raw::BTF_INT_CHAR | raw::BTF_INT_BOOL
+                    ) && bits <= 128
+                        && offset + bits <= sot.saturating_mul(8)
+                        && v & 0xf000_ff00 == 0
+                })
+        }
+        raw::BTF_KIND_FWD | raw::BTF_KIND_FLOAT => vlen == 0 && pass(name_off),
+        raw::BTF_KIND_TYPE_TAG => vlen == 0 && pass(name_off) && sot < next,
+        raw::BTF_KIND_DECL_TAG => {
+            vlen == 0
+                && pass(name_off)
+                && sot < next
+                && raw::btf_decl_tag::<O>::ref_from_prefix(rest)
+                    .is_ok_and(|(d, _)| d.component_idx.get() >= -1)
+        }
+        raw::BTF_KIND_VAR => {
+            vlen == 0
+                && pass(name_off)
+                && sot < next
+                && raw::btf_var::<O>::ref_from_prefix(rest).is_ok_and(|(v, _)| v.linkage.get() <= 2)
+        }
+        raw::BTF_KIND_DATASEC => {
+            pass(name_off)
+                && <[raw::btf_var_secinfo<O>]>::ref_from_prefix_with_elems(rest, n)
+                    .is_ok_and(|(vs, _)| vs.iter().all(|v| v.r#type.get() < next))
+        }
+        raw::BTF_KIND_ENUM64 => {
+            pass(name_off)
+                && <[raw::btf_enum64<O>]>::ref_from_prefix_with_elems(rest, n)
+                    .is_ok_and(|(vs, _)| vs.iter().all(|v| pass(v.name_off.get())))
         }
         _ => false,
     }
