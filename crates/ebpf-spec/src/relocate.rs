@@ -150,8 +150,15 @@ impl Externs {
 /// ..., all of which outlive this map), which is the same each time a name is read from the
 /// same place: the lookup hashes two words instead of a string. A name read from two places
 /// gets two equal metadata.
+///
+/// The same goes for the record of an extern (a kfunc's or ksym's): the instructions that use
+/// the same extern symbol share one.
 #[derive(Debug, Default)]
-pub(crate) struct References(HashMap<(usize, usize), Metadata, BuildHasherDefault<AddrHasher>>);
+pub(crate) struct References {
+    names: HashMap<(usize, usize), Metadata, BuildHasherDefault<AddrHasher>>,
+    /// By the extern symbol's name (where it is stored) and whether it is weak.
+    externs: HashMap<(usize, usize, bool), Metadata, BuildHasherDefault<AddrHasher>>,
+}
 
 impl References {
     /// Makes `name` the reference of `ins`.
@@ -161,11 +168,34 @@ impl References {
             return;
         }
         let shared = self
-            .0
+            .names
             .entry((name.as_ptr() as usize, name.len()))
             .or_insert_with(|| {
                 let mut m = Metadata::default();
                 m.set_reference(Some(name.into()));
+                m
+            });
+        ins.metadata = shared.clone();
+    }
+
+    /// Attaches the record `make` builds for the extern `sym` to `ins`.
+    fn set_extern<T: std::any::Any + Send + Sync>(
+        &mut self,
+        ins: &mut Instruction,
+        sym: &Symbol<'_>,
+        make: impl FnOnce() -> T,
+    ) {
+        if !ins.metadata.is_empty() {
+            ins.metadata.insert(make());
+            return;
+        }
+        let weak = sym.bind == STB_WEAK;
+        let shared = self
+            .externs
+            .entry((sym.name.as_ptr() as usize, sym.name.len(), weak))
+            .or_insert_with(|| {
+                let mut m = Metadata::default();
+                m.insert(make());
                 m
             });
         ins.metadata = shared.clone();
@@ -458,14 +488,14 @@ fn relocate_extern(
             } else {
                 ins.constant = 0;
             }
-            ins.metadata.insert(KfuncRef {
+            refs.set_extern(ins, sym, || KfuncRef {
                 name: sym.name.to_owned(),
                 type_id: *type_id,
                 weak,
             });
         }
         Some(Extern::Ksym { type_id }) if ins.is_load_imm64() => {
-            ins.metadata.insert(KsymRef {
+            refs.set_extern(ins, sym, || KsymRef {
                 name: sym.name.to_owned(),
                 type_id: *type_id,
                 weak,
