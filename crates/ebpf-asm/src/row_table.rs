@@ -95,7 +95,17 @@ impl RowTable {
     /// `n` more handles to this table, counted with one atomic update; the ones not handed
     /// out are given back when the [`RowShares`] is dropped.
     pub fn shares(&self, n: usize) -> RowShares {
-        add(self.shared(), n);
+        // Checked before the count changes: one call may ask for any number, and a count
+        // that wrapped even for a moment could let another thread free the table.
+        let counted = self
+            .shared()
+            .count
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| {
+                c.checked_add(n).filter(|&c| c <= MAX_COUNT)
+            });
+        if counted.is_err() {
+            std::process::abort();
+        }
         RowShares {
             ptr: self.ptr,
             left: n,
@@ -104,12 +114,12 @@ impl RowTable {
     }
 }
 
-/// Adds `n` to the count, aborting rather than overflowing.
-fn add(shared: &Shared, n: usize) {
+/// Adds one to the count, aborting above [`MAX_COUNT`] (as `Arc::clone` does: the count
+/// could wrap only if `isize::MAX` threads cloned at once).
+fn add_one(shared: &Shared) {
     // Relaxed, as in Arc::clone: a new handle is made from an existing one, which keeps
     // the table alive; nothing needs ordering against the increment.
-    let old = shared.count.fetch_add(n, Ordering::Relaxed);
-    if old.checked_add(n).is_none_or(|c| c > MAX_COUNT) {
+    if shared.count.fetch_add(1, Ordering::Relaxed) >= MAX_COUNT {
         std::process::abort();
     }
 }
@@ -139,7 +149,7 @@ unsafe fn sub(ptr: NonNull<Shared>, n: usize) {
 
 impl Clone for RowTable {
     fn clone(&self) -> RowTable {
-        add(self.shared(), 1);
+        add_one(self.shared());
         RowTable {
             ptr: self.ptr,
             _owns: PhantomData,

@@ -178,15 +178,19 @@ impl References {
         ins.metadata = shared.clone();
     }
 
-    /// Attaches the record `make` builds for the extern `sym` to `ins`.
+    /// Makes the extern `sym` the reference of `ins`, with the record `make` builds.
     fn set_extern<T: std::any::Any + Send + Sync>(
         &mut self,
         ins: &mut Instruction,
         sym: &Symbol<'_>,
         make: impl FnOnce() -> T,
     ) {
+        let build = |m: &mut Metadata| {
+            m.insert(make());
+            m.set_reference(Some(sym.name.into()));
+        };
         if !ins.metadata.is_empty() {
-            ins.metadata.insert(make());
+            build(&mut ins.metadata);
             return;
         }
         let weak = sym.bind == STB_WEAK;
@@ -195,7 +199,7 @@ impl References {
             .entry((sym.name.as_ptr() as usize, sym.name.len(), weak))
             .or_insert_with(|| {
                 let mut m = Metadata::default();
-                m.insert(make());
+                build(&mut m);
                 m
             });
         ins.metadata = shared.clone();
@@ -493,6 +497,7 @@ fn relocate_extern(
                 type_id: *type_id,
                 weak,
             });
+            return Ok(());
         }
         Some(Extern::Ksym { type_id }) if ins.is_load_imm64() => {
             refs.set_extern(ins, sym, || KsymRef {
@@ -500,6 +505,7 @@ fn relocate_extern(
                 type_id: *type_id,
                 weak,
             });
+            return Ok(());
         }
         Some(Extern::Kconfig { offset, type_id }) if ins.is_load_imm64() => {
             let off = offset.wrapping_add(ins.constant as u32);
