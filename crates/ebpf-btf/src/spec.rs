@@ -29,12 +29,15 @@ use crate::error::{Error, Result};
 use crate::names::{FlavouredIndex, NameIndex, essential_len};
 use crate::raw::Endian;
 use crate::strings::StringTable;
-use crate::types::{FuncLinkage, Kind, Type, TypeId, TypeVariant};
+use crate::types::{Kind, Type, TypeId, TypeVariant};
 use crate::unmarshal;
 
 mod edit;
 mod raw_edit;
+mod records;
 mod scan;
+
+use records::SizeStep;
 
 pub use raw_edit::RawEdit;
 
@@ -340,40 +343,6 @@ impl Spec {
             .map(move |id| (id, self.type_by_id(id)))
     }
 
-    /// The linkage of the FUNC `id`, read from its header without decoding it.
-    pub fn func_linkage(&self, id: TypeId) -> Result<FuncLinkage> {
-        if id.0 < self.first_id {
-            return self
-                .base
-                .as_ref()
-                .ok_or_else(|| self.out_of_range(id))?
-                .func_linkage(id);
-        }
-        let idx = (id.0 - self.first_id) as usize;
-        // A replaced type's record is out of date: its decoded value says.
-        if self.kind_of(id)? == Kind::Func && self.replaced.binary_search(&(idx as u32)).is_err() {
-            let off = self.offsets[idx] as usize;
-            return match crate::raw::info_vlen(self.u32_at(off + 4)) {
-                0 => Ok(FuncLinkage::Static),
-                1 => Ok(FuncLinkage::Global),
-                2 => Ok(FuncLinkage::Extern),
-                _ => Err(Error::BadType {
-                    id,
-                    field: "linkage".into(),
-                    reason: "invalid func linkage",
-                }),
-            };
-        }
-        match self.type_by_id(id)? {
-            Type::Func(f) => Ok(f.linkage),
-            _ => Err(Error::BadType {
-                id,
-                field: "kind".into(),
-                reason: "not a func",
-            }),
-        }
-    }
-
     /// The type with id `id` (0 is [`Type::Void`]); decoded on first use.
     pub fn type_by_id(&self, id: TypeId) -> Result<&Type> {
         if id.0 == 0 {
@@ -450,35 +419,6 @@ impl Spec {
     fn raw_name_of(&self, idx: u32) -> Option<&[u8]> {
         let off = *self.offsets.get(idx as usize)? as usize;
         self.string_bytes(self.u32_at(off))
-    }
-
-    /// The name of `id` (empty if anonymous; a tag's value), read from its record without
-    /// decoding the rest of it: a spec from [`Spec::parse_lazy`] reports a malformed member
-    /// or parameter when the type is first decoded, not here.
-    pub fn type_name(&self, id: TypeId) -> Result<&str> {
-        if let Some(off) = self.raw_named_record(id) {
-            return self.name_at(id, &|| "name_off".into(), self.u32_at(off));
-        }
-        Ok(self.type_by_id(id)?.name())
-    }
-
-    /// The offset of the record of own type `id` when its name can be read from the record:
-    /// a kind with a name, and not replaced (a replaced type's record is out of date).
-    fn raw_named_record(&self, id: TypeId) -> Option<usize> {
-        let idx = id.0.checked_sub(self.first_id)? as usize;
-        let kind = Kind::from_raw(u32::from(*self.kinds.get(idx)?))?;
-        let named = !matches!(
-            kind,
-            Kind::Void
-                | Kind::Pointer
-                | Kind::Array
-                | Kind::Volatile
-                | Kind::Const
-                | Kind::Restrict
-                | Kind::FuncProto
-        );
-        (named && self.replaced.binary_search(&(idx as u32)).is_err())
-            .then(|| self.offsets[idx] as usize)
     }
 
     /// Ids of every type named exactly `name` (this spec first, then its base).
@@ -666,40 +606,23 @@ impl Spec {
         let mut cur = id;
         let mut mult: u32 = 1;
         for _ in 0..MAX_RESOLVE_DEPTH {
-            let t = self.type_by_id(cur)?;
-            let size = match t {
-                Type::Int(x) => x.size,
-                Type::Enum(x) | Type::Enum64(x) => x.size,
-                Type::Struct(x) | Type::Union(x) => x.size,
-                Type::Float(x) => x.size,
-                Type::Datasec(x) => x.size,
-                Type::Pointer(_) => POINTER_SIZE,
-                Type::Array(a) => {
-                    mult = mult.checked_mul(a.nelems).ok_or(Error::BadType {
+            let size = match self.size_step(cur)? {
+                SizeStep::Size(size) => size,
+                SizeStep::Array { elem, nelems } => {
+                    mult = mult.checked_mul(nelems).ok_or_else(|| Error::BadType {
                         id: cur,
                         field: "nelems".into(),
                         reason: "array size overflows",
                     })?;
-                    cur = a.elem;
+                    cur = elem;
                     continue;
                 }
-                Type::Typedef(_)
-                | Type::Const(_)
-                | Type::Volatile(_)
-                | Type::Restrict(_)
-                | Type::TypeTag(_)
-                | Type::Var(_) => {
-                    cur = t.target().unwrap_or_default();
+                SizeStep::Target(target) => {
+                    cur = target;
                     continue;
-                }
-                _ => {
-                    return Err(Error::NoSize {
-                        id: cur,
-                        kind: t.kind().name(),
-                    });
                 }
             };
-            return size.checked_mul(mult).ok_or(Error::BadType {
+            return size.checked_mul(mult).ok_or_else(|| Error::BadType {
                 id,
                 field: "size".into(),
                 reason: "array size overflows",

@@ -375,3 +375,60 @@ fn names_read_without_decoding_match_the_decoded_ones() {
         assert!(lazy.type_name(TypeId(lazy.next_id().0)).is_err());
     }
 }
+
+/// `Spec::sizeof` as the decoded types give it.
+fn decoded_sizeof(spec: &Spec, id: TypeId) -> Option<u32> {
+    let mut mult = 1u32;
+    let mut cur = id;
+    for _ in 0..MAX_RESOLVE_DEPTH {
+        let t = spec.type_by_id(cur).ok()?;
+        let size = match t {
+            Type::Int(x) => x.size,
+            Type::Enum(x) | Type::Enum64(x) => x.size,
+            Type::Struct(x) | Type::Union(x) => x.size,
+            Type::Float(x) => x.size,
+            Type::Datasec(x) => x.size,
+            Type::Pointer(_) => 8,
+            Type::Array(a) => {
+                mult = mult.checked_mul(a.nelems)?;
+                cur = a.elem;
+                continue;
+            }
+            Type::Typedef(_)
+            | Type::Const(_)
+            | Type::Volatile(_)
+            | Type::Restrict(_)
+            | Type::TypeTag(_)
+            | Type::Var(_) => {
+                cur = t.target()?;
+                continue;
+            }
+            _ => return None,
+        };
+        return size.checked_mul(mult);
+    }
+    None
+}
+
+#[test]
+fn sizes_read_without_decoding_match_the_decoded_ones() {
+    for order in [Endian::Little, Endian::Big] {
+        let mut spec = all_kinds_spec(order);
+        let mut sized = 0;
+        for id in spec.ids().chain([TypeId(0)]) {
+            let want = decoded_sizeof(&spec, id);
+            sized += usize::from(want.is_some());
+            assert_eq!(spec.sizeof(id).ok(), want, "type {id}");
+        }
+        assert!(sized > 5, "the fixture sizes most kinds");
+        // A replaced struct's size is the new one.
+        let st = spec.ids_of_kind(Kind::Struct).next().unwrap();
+        let Type::Struct(mut s) = spec.type_by_id(st).unwrap().clone() else {
+            unreachable!()
+        };
+        s.size += 8;
+        let new = s.size;
+        spec.replace_type(st, Type::Struct(s)).unwrap();
+        assert_eq!(spec.sizeof(st).unwrap(), new);
+    }
+}

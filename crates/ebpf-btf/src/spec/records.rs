@@ -1,0 +1,154 @@
+//! Facts read from a type's record without decoding it (no allocation): its name, a
+//! function's linkage, the step [`Spec::sizeof`] takes through it. A replaced type's record
+//! is out of date, so its decoded value answers instead; so does a base spec for its ids.
+//!
+//! A spec from [`Spec::parse`] has had every record checked, so these answers are the ones
+//! decoding gives. One from [`Spec::parse_lazy`] reports a malformed record when the type
+//! is first decoded: reading only its name or its size does not.
+
+use super::{POINTER_SIZE, Spec};
+use crate::error::{Error, Result};
+use crate::types::{FuncLinkage, Kind, Type, TypeId};
+
+/// What the size of a type is made of: the size itself, an array of another type, or the
+/// size of the type it refers to (typedefs, qualifiers, tags and variables).
+pub(super) enum SizeStep {
+    Size(u32),
+    Array { elem: TypeId, nelems: u32 },
+    Target(TypeId),
+}
+
+impl Spec {
+    /// The linkage of the FUNC `id`, read from its header without decoding it.
+    pub fn func_linkage(&self, id: TypeId) -> Result<FuncLinkage> {
+        if id.0 < self.first_id {
+            return self
+                .base
+                .as_ref()
+                .ok_or_else(|| self.out_of_range(id))?
+                .func_linkage(id);
+        }
+        let idx = (id.0 - self.first_id) as usize;
+        // A replaced type's record is out of date: its decoded value says.
+        if self.kind_of(id)? == Kind::Func && self.replaced.binary_search(&(idx as u32)).is_err() {
+            let off = self.offsets[idx] as usize;
+            return match crate::raw::info_vlen(self.u32_at(off + 4)) {
+                0 => Ok(FuncLinkage::Static),
+                1 => Ok(FuncLinkage::Global),
+                2 => Ok(FuncLinkage::Extern),
+                _ => Err(Error::BadType {
+                    id,
+                    field: "linkage".into(),
+                    reason: "invalid func linkage",
+                }),
+            };
+        }
+        match self.type_by_id(id)? {
+            Type::Func(f) => Ok(f.linkage),
+            _ => Err(Error::BadType {
+                id,
+                field: "kind".into(),
+                reason: "not a func",
+            }),
+        }
+    }
+
+    /// The name of `id` (empty if anonymous; a tag's value), read from its record without
+    /// decoding the rest of it: a spec from [`Spec::parse_lazy`] reports a malformed member
+    /// or parameter when the type is first decoded, not here.
+    pub fn type_name(&self, id: TypeId) -> Result<&str> {
+        if let Some(off) = self.raw_named_record(id) {
+            return self.name_at(id, &|| "name_off".into(), self.u32_at(off));
+        }
+        Ok(self.type_by_id(id)?.name())
+    }
+
+    /// The offset of the record of own type `id` when its name can be read from the record:
+    /// a kind with a name, and not replaced (a replaced type's record is out of date).
+    fn raw_named_record(&self, id: TypeId) -> Option<usize> {
+        let idx = id.0.checked_sub(self.first_id)? as usize;
+        let kind = Kind::from_raw(u32::from(*self.kinds.get(idx)?))?;
+        let named = !matches!(
+            kind,
+            Kind::Void
+                | Kind::Pointer
+                | Kind::Array
+                | Kind::Volatile
+                | Kind::Const
+                | Kind::Restrict
+                | Kind::FuncProto
+        );
+        (named && self.replaced.binary_search(&(idx as u32)).is_err())
+            .then(|| self.offsets[idx] as usize)
+    }
+
+    /// The step [`Spec::sizeof`] takes through `id`.
+    pub(super) fn size_step(&self, id: TypeId) -> Result<SizeStep> {
+        if let Some(step) = self.raw_size_step(id) {
+            return Ok(step);
+        }
+        let t = self.type_by_id(id)?;
+        Ok(match t {
+            Type::Int(x) => SizeStep::Size(x.size),
+            Type::Enum(x) | Type::Enum64(x) => SizeStep::Size(x.size),
+            Type::Struct(x) | Type::Union(x) => SizeStep::Size(x.size),
+            Type::Float(x) => SizeStep::Size(x.size),
+            Type::Datasec(x) => SizeStep::Size(x.size),
+            Type::Pointer(_) => SizeStep::Size(POINTER_SIZE),
+            Type::Array(a) => SizeStep::Array {
+                elem: a.elem,
+                nelems: a.nelems,
+            },
+            Type::Typedef(_)
+            | Type::Const(_)
+            | Type::Volatile(_)
+            | Type::Restrict(_)
+            | Type::TypeTag(_)
+            | Type::Var(_) => SizeStep::Target(t.target().unwrap_or_default()),
+            _ => {
+                return Err(Error::NoSize {
+                    id,
+                    kind: t.kind().name(),
+                });
+            }
+        })
+    }
+
+    /// [`Spec::size_step`] from the record of own type `id`, if it is not replaced.
+    fn raw_size_step(&self, id: TypeId) -> Option<SizeStep> {
+        let idx = id.0.checked_sub(self.first_id)? as usize;
+        let kind = Kind::from_raw(u32::from(*self.kinds.get(idx)?))?;
+        if self.replaced.binary_search(&(idx as u32)).is_ok() {
+            return None;
+        }
+        let off = *self.offsets.get(idx)? as usize;
+        // The header (12 bytes) and an array's trailer (12 more): a spec from `parse_lazy`
+        // may end early, which decoding reports.
+        let len = self.data.bytes().len();
+        if len < off + 12 {
+            return None;
+        }
+        let sot = self.u32_at(off + 8);
+        Some(match kind {
+            Kind::Int
+            | Kind::Enum
+            | Kind::Enum64
+            | Kind::Struct
+            | Kind::Union
+            | Kind::Float
+            | Kind::Datasec => SizeStep::Size(sot),
+            Kind::Pointer => SizeStep::Size(POINTER_SIZE),
+            Kind::Array if len >= off + 24 => SizeStep::Array {
+                elem: TypeId(self.u32_at(off + 12)),
+                nelems: self.u32_at(off + 20),
+            },
+            Kind::Typedef
+            | Kind::Const
+            | Kind::Volatile
+            | Kind::Restrict
+            | Kind::TypeTag
+            | Kind::Var => SizeStep::Target(TypeId(sot)),
+            _ => return None,
+        })
+    }
+}
