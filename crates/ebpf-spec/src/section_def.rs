@@ -25,6 +25,15 @@ pub enum SectionPattern {
 }
 
 impl SectionPattern {
+    /// The literal text of the pattern (a matching name starts with it).
+    pub(crate) fn text(&self) -> &'static str {
+        match *self {
+            SectionPattern::Exact(p)
+            | SectionPattern::StemOrTarget(p)
+            | SectionPattern::Prefix(p) => p,
+        }
+    }
+
     /// Matches `name` (without a leading `?`): `None` if it does not match, else the attach
     /// target (`Some(None)` when the name has none).
     pub fn matches<'n>(&self, name: &'n str) -> Option<Option<&'n str>> {

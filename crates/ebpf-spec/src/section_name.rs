@@ -56,7 +56,14 @@ impl SectionInfo {
             Some(rest) => (rest, false),
             None => (section_name, true),
         };
+        // A name matches only patterns that start with its first byte: most are passed
+        // over without comparing strings.
+        let first = name.as_bytes().first();
         for def in SECTION_DEFS {
+            let text = def.pattern.text().as_bytes();
+            if text.first().is_some_and(|b| Some(b) != first) {
+                continue;
+            }
             if let Some(target) = def.pattern.matches(name) {
                 return SectionInfo {
                     program_type: def.program_type,
