@@ -219,6 +219,13 @@ fn split_btf_ids_and_strings_continue_after_base() {
     assert_eq!(split.types_by_name("int"), vec![TypeId(1)]);
     assert_eq!(split.type_by_name::<Struct>("foo").unwrap().0, TypeId(9));
     assert_eq!(split.sizeof(s).unwrap(), 8);
+    // Names and sizes of the base's types, and of the split's own, read from records.
+    for id in base.ids() {
+        assert_eq!(split.type_name(id).unwrap(), base.type_name(id).unwrap());
+        assert_eq!(split.sizeof(id).ok(), base.sizeof(id).ok());
+    }
+    assert_eq!(split.type_name(s).unwrap(), "modstruct");
+    assert_eq!(split.sizeof(TypeId(s.0 + 1)).unwrap(), 8);
     assert!(split.string_base() > 0);
     let dump = split.dump_raw().unwrap();
     assert!(

@@ -1,10 +1,11 @@
 //! Facts read from a type's record without decoding it (no allocation): its name, a
-//! function's linkage, the step [`Spec::sizeof`] takes through it. A replaced type's record
-//! is out of date, so its decoded value answers instead; so does a base spec for its ids.
+//! function's linkage, the step [`Spec::sizeof`] takes through it.
+//! A replaced type's record is out of date, so its decoded value answers instead; so does
+//! a base spec for its ids.
 //!
 //! A spec from [`Spec::parse`] has had every record checked, so these answers are the ones
 //! decoding gives. One from [`Spec::parse_lazy`] reports a malformed record when the type
-//! is first decoded: reading only its name or its size does not.
+//! is first decoded: reading only its name or size does not.
 
 use super::{POINTER_SIZE, Spec};
 use crate::error::{Error, Result};
@@ -18,20 +19,34 @@ pub(super) enum SizeStep {
     Target(TypeId),
 }
 
+/// The bytes of a record's header, and of a header with one 12-byte trailer (an array's).
+const HEADER: usize = 12;
+const ARRAY: usize = 24;
+
 impl Spec {
+    /// The offset and kind of the record of own type `id`, if it is not replaced and has
+    /// `len` bytes in the data (a spec from `parse_lazy` may end early: decoding reports it).
+    fn own_record(&self, id: TypeId, len: usize) -> Option<(usize, Kind)> {
+        let idx = id.0.checked_sub(self.first_id)? as usize;
+        let kind = Kind::from_raw(u32::from(*self.kinds.get(idx)?))?;
+        if self.replaced.binary_search(&(idx as u32)).is_ok() {
+            return None;
+        }
+        let off = *self.offsets.get(idx)? as usize;
+        (self.data.bytes().len() >= off + len).then_some((off, kind))
+    }
+
+    /// The base spec, when `id` is one of its types.
+    fn base_of(&self, id: TypeId) -> Option<&Spec> {
+        self.base.as_deref().filter(|_| id.0 < self.first_id)
+    }
+
     /// The linkage of the FUNC `id`, read from its header without decoding it.
     pub fn func_linkage(&self, id: TypeId) -> Result<FuncLinkage> {
-        if id.0 < self.first_id {
-            return self
-                .base
-                .as_ref()
-                .ok_or_else(|| self.out_of_range(id))?
-                .func_linkage(id);
+        if let Some(base) = self.base_of(id) {
+            return base.func_linkage(id);
         }
-        let idx = (id.0 - self.first_id) as usize;
-        // A replaced type's record is out of date: its decoded value says.
-        if self.kind_of(id)? == Kind::Func && self.replaced.binary_search(&(idx as u32)).is_err() {
-            let off = self.offsets[idx] as usize;
+        if let Some((off, Kind::Func)) = self.own_record(id, HEADER) {
             return match crate::raw::info_vlen(self.u32_at(off + 4)) {
                 0 => Ok(FuncLinkage::Static),
                 1 => Ok(FuncLinkage::Global),
@@ -54,36 +69,32 @@ impl Spec {
     }
 
     /// The name of `id` (empty if anonymous; a tag's value), read from its record without
-    /// decoding the rest of it: a spec from [`Spec::parse_lazy`] reports a malformed member
-    /// or parameter when the type is first decoded, not here.
+    /// decoding the rest of it.
     pub fn type_name(&self, id: TypeId) -> Result<&str> {
-        if let Some(off) = self.raw_named_record(id) {
-            return self.name_at(id, &|| "name_off".into(), self.u32_at(off));
+        if let Some(base) = self.base_of(id) {
+            return base.type_name(id);
         }
-        Ok(self.type_by_id(id)?.name())
-    }
-
-    /// The offset of the record of own type `id` when its name can be read from the record:
-    /// a kind with a name, and not replaced (a replaced type's record is out of date).
-    fn raw_named_record(&self, id: TypeId) -> Option<usize> {
-        let idx = id.0.checked_sub(self.first_id)? as usize;
-        let kind = Kind::from_raw(u32::from(*self.kinds.get(idx)?))?;
-        let named = !matches!(
-            kind,
-            Kind::Void
+        match self.own_record(id, HEADER) {
+            Some((
+                _,
+                Kind::Void
                 | Kind::Pointer
                 | Kind::Array
                 | Kind::Volatile
                 | Kind::Const
                 | Kind::Restrict
-                | Kind::FuncProto
-        );
-        (named && self.replaced.binary_search(&(idx as u32)).is_err())
-            .then(|| self.offsets[idx] as usize)
+                | Kind::FuncProto,
+            ))
+            | None => Ok(self.type_by_id(id)?.name()),
+            Some((off, _)) => self.name_at(id, &|| "name_off".into(), self.u32_at(off)),
+        }
     }
 
     /// The step [`Spec::sizeof`] takes through `id`.
     pub(super) fn size_step(&self, id: TypeId) -> Result<SizeStep> {
+        if let Some(base) = self.base_of(id) {
+            return base.size_step(id);
+        }
         if let Some(step) = self.raw_size_step(id) {
             return Ok(step);
         }
@@ -116,18 +127,7 @@ impl Spec {
 
     /// [`Spec::size_step`] from the record of own type `id`, if it is not replaced.
     fn raw_size_step(&self, id: TypeId) -> Option<SizeStep> {
-        let idx = id.0.checked_sub(self.first_id)? as usize;
-        let kind = Kind::from_raw(u32::from(*self.kinds.get(idx)?))?;
-        if self.replaced.binary_search(&(idx as u32)).is_ok() {
-            return None;
-        }
-        let off = *self.offsets.get(idx)? as usize;
-        // The header (12 bytes) and an array's trailer (12 more): a spec from `parse_lazy`
-        // may end early, which decoding reports.
-        let len = self.data.bytes().len();
-        if len < off + 12 {
-            return None;
-        }
+        let (off, kind) = self.own_record(id, HEADER)?;
         let sot = self.u32_at(off + 8);
         Some(match kind {
             Kind::Int
@@ -138,10 +138,13 @@ impl Spec {
             | Kind::Float
             | Kind::Datasec => SizeStep::Size(sot),
             Kind::Pointer => SizeStep::Size(POINTER_SIZE),
-            Kind::Array if len >= off + 24 => SizeStep::Array {
-                elem: TypeId(self.u32_at(off + 12)),
-                nelems: self.u32_at(off + 20),
-            },
+            Kind::Array => {
+                self.own_record(id, ARRAY)?;
+                SizeStep::Array {
+                    elem: TypeId(self.u32_at(off + HEADER)),
+                    nelems: self.u32_at(off + 20),
+                }
+            }
             Kind::Typedef
             | Kind::Const
             | Kind::Volatile
