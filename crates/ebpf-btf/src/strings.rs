@@ -100,6 +100,39 @@ pub(crate) fn nul_position(s: &[u8]) -> Option<usize> {
     s[i..].iter().position(|&b| b == 0).map(|n| i + n)
 }
 
+/// Whether `table` holds a NUL-terminated string at `start` that is ASCII and at most
+/// [`MAX_NAME_LEN`] bytes long: the end and the high bits found in one pass, 8 bytes at a
+/// time.
+#[inline]
+pub(crate) fn ascii_name_at(table: &[u8], start: usize) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let Some(s) = table.get(start..) else {
+        return false;
+    };
+    let mut i = 0;
+    while let Some(c) = s.get(i..i + 8) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        let w = u64::from_le_bytes(b);
+        let z = w.wrapping_sub(LO) & !w & HI;
+        if z != 0 {
+            // The lowest flagged byte is the first NUL; the bytes below it are the name's.
+            let nul = z.trailing_zeros() / 8;
+            let below = (1u64 << (nul * 8)) - 1;
+            return w & HI & below == 0 && i + nul as usize <= MAX_NAME_LEN;
+        }
+        i += 8;
+        if w & HI != 0 || i > MAX_NAME_LEN {
+            return false;
+        }
+    }
+    s[i..]
+        .iter()
+        .position(|&b| b == 0)
+        .is_some_and(|n| s[i..i + n].is_ascii() && i + n <= MAX_NAME_LEN)
+}
+
 /// Whether every string of `table` is a valid name: the whole table is UTF-8 and no
 /// string is longer than [`MAX_NAME_LEN`]. Then any offset inside the table that starts a
 /// character ([`starts_char`]) holds a valid name, and checking all of a big table's names
@@ -172,11 +205,8 @@ impl QuickNames<'_> {
     /// The test for any table: the name at `off` is in the table, ASCII and not too long.
     #[inline(always)]
     pub(crate) fn ascii(&self, off: u32) -> bool {
-        off.checked_sub(self.base).is_some_and(|rel| {
-            StringTable::new(self.table)
-                .get_bytes(rel)
-                .is_ok_and(|name| name.is_ascii() && name.len() <= MAX_NAME_LEN)
-        })
+        off.checked_sub(self.base)
+            .is_some_and(|rel| ascii_name_at(self.table, rel as usize))
     }
 }
 
@@ -312,8 +342,45 @@ impl StringTableBuilder {
 mod tests {
     use super::{
         MAX_NAME_LEN, StringTable, StringTableBuilder, all_names_valid, all_names_valid_in_halves,
-        nul_position, starts_char,
+        ascii_name_at, nul_position, starts_char,
     };
+
+    /// The two-pass test it replaced: find the end, then check the bytes.
+    fn ascii_name_two_pass(table: &[u8], start: usize) -> bool {
+        u32::try_from(start).is_ok_and(|off| {
+            StringTable::new(table)
+                .get_bytes(off)
+                .is_ok_and(|name| name.is_ascii() && name.len() <= MAX_NAME_LEN)
+        })
+    }
+
+    #[test]
+    fn ascii_name_in_one_pass_agrees_with_two() {
+        let mut table = b"\0a\0hello_world\0caf\xc3\xa9\0x\xffyz\0seven77\0eight888\0".to_vec();
+        table.extend(std::iter::repeat_n(b'n', MAX_NAME_LEN));
+        table.push(0);
+        table.extend(std::iter::repeat_n(b'm', MAX_NAME_LEN + 1));
+        table.push(0);
+        table.extend(b"no end");
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..256 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            table.push(if state % 5 == 0 {
+                0
+            } else {
+                (state >> 8) as u8
+            });
+        }
+        for start in 0..table.len() + 2 {
+            assert_eq!(
+                ascii_name_at(&table, start),
+                ascii_name_two_pass(&table, start),
+                "offset {start}"
+            );
+        }
+    }
 
     #[test]
     fn builder_dedups_and_survives_collisions() {
