@@ -81,17 +81,30 @@ impl<'a> StringTable<'a> {
     }
 }
 
+/// The high bit of each byte of a word.
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The 8 bytes of `s` at `i` as a little-endian word, if there are 8.
+#[inline]
+fn word_at(s: &[u8], i: usize) -> Option<u64> {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(s.get(i..i + 8)?);
+    Some(u64::from_le_bytes(b))
+}
+
+/// The high bit of the first zero byte of `w` set, and perhaps of later bytes: the lowest
+/// set bit, if any, marks the first NUL.
+#[inline]
+fn nul_flags(w: u64) -> u64 {
+    w.wrapping_sub(0x0101_0101_0101_0101) & !w & HI
+}
+
 /// Position of the first NUL in `s`, testing 8 bytes at a time.
 #[inline]
 pub(crate) fn nul_position(s: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
-    while let Some(c) = s.get(i..i + 8) {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(c);
-        let w = u64::from_le_bytes(b);
-        let z = w.wrapping_sub(LO) & !w & HI;
+    while let Some(w) = word_at(s, i) {
+        let z = nul_flags(w);
         if z != 0 {
             return Some(i + (z.trailing_zeros() / 8) as usize);
         }
@@ -105,19 +118,14 @@ pub(crate) fn nul_position(s: &[u8]) -> Option<usize> {
 /// time.
 #[inline]
 pub(crate) fn ascii_name_at(table: &[u8], start: usize) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     let Some(s) = table.get(start..) else {
         return false;
     };
     let mut i = 0;
-    while let Some(c) = s.get(i..i + 8) {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(c);
-        let w = u64::from_le_bytes(b);
-        let z = w.wrapping_sub(LO) & !w & HI;
+    while let Some(w) = word_at(s, i) {
+        let z = nul_flags(w);
         if z != 0 {
-            // The lowest flagged byte is the first NUL; the bytes below it are the name's.
+            // The bytes below the first NUL are the name's.
             let nul = z.trailing_zeros() / 8;
             let below = (1u64 << (nul * 8)) - 1;
             return w & HI & below == 0 && i + nul as usize <= MAX_NAME_LEN;

@@ -191,6 +191,16 @@ fn parse_reports_what_decoding_reports(good: &[u8], cases: Vec<(TypeId, Corrupt)
     }
 }
 
+/// The little-endian bytes of `b` (checked to parse), its header length and the length of
+/// its string table.
+fn marshal_valid(b: &Builder) -> (Vec<u8>, usize, u32) {
+    let good = b.marshal(MarshalOptions::default()).unwrap();
+    Spec::parse(&good).unwrap();
+    let hdr_len = u32::from_le_bytes(good[4..8].try_into().unwrap()) as usize;
+    let str_len = u32::from_le_bytes(good[20..24].try_into().unwrap());
+    (good, hdr_len, str_len)
+}
+
 /// A spec big enough for `Spec::parse` to take its quick paths (a table of valid names,
 /// quick tests per record): each corruption is reported exactly as decoding the type
 /// reports it.
@@ -215,10 +225,7 @@ fn big_spec_quick_checks_report_what_decoding_reports() {
             linkage: FuncLinkage::Global,
         }));
     }
-    let good = b.marshal(MarshalOptions::default()).unwrap();
-    Spec::parse(&good).unwrap();
-    let hdr_len = u32::from_le_bytes(good[4..8].try_into().unwrap()) as usize;
-    let str_len = u32::from_le_bytes(good[20..24].try_into().unwrap());
+    let (good, hdr_len, str_len) = marshal_valid(&b);
     // Records: INT (16 bytes), then per i: PTR (12), FUNC_PROTO with one param (20), FUNC (12).
     let ptr = move |i: u32| hdr_len + 16 + 44 * i as usize;
     let proto = move |i: u32| ptr(i) + 12;
@@ -286,10 +293,7 @@ fn big_spec_quick_checks_of_lists_report_what_decoding_reports() {
             nelems: 2,
         }));
     }
-    let good = b.marshal(MarshalOptions::default()).unwrap();
-    Spec::parse(&good).unwrap();
-    let hdr_len = u32::from_le_bytes(good[4..8].try_into().unwrap()) as usize;
-    let str_len = u32::from_le_bytes(good[20..24].try_into().unwrap());
+    let (good, hdr_len, str_len) = marshal_valid(&b);
     // Records: INT (16 bytes), then per i: STRUCT with two members (36), ENUM with one
     // value (20), ARRAY (24).
     let st = move |i: u32| hdr_len + 16 + 80 * i as usize;
@@ -378,10 +382,7 @@ fn big_spec_quick_checks_of_other_kinds_report_what_decoding_reports() {
             size: 4,
         }],
     }));
-    let good = b.marshal(MarshalOptions::default()).unwrap();
-    Spec::parse(&good).unwrap();
-    let hdr_len = u32::from_le_bytes(good[4..8].try_into().unwrap()) as usize;
-    let str_len = u32::from_le_bytes(good[20..24].try_into().unwrap());
+    let (good, hdr_len, str_len) = marshal_valid(&b);
     // Records: INT (16 bytes), then per i: INT (16), FWD (12), FLOAT (12), VAR (16),
     // DECL_TAG (16), TYPE_TAG (12), ENUM64 with one value (24); then the DATASEC.
     let int_at = move |i: u32| hdr_len + 16 + 108 * i as usize;

@@ -138,13 +138,10 @@ impl Spec {
             | Kind::Float
             | Kind::Datasec => SizeStep::Size(sot),
             Kind::Pointer => SizeStep::Size(POINTER_SIZE),
-            Kind::Array => {
-                self.own_record(id, ARRAY)?;
-                SizeStep::Array {
-                    elem: TypeId(self.u32_at(off + HEADER)),
-                    nelems: self.u32_at(off + 20),
-                }
-            }
+            Kind::Array if self.data.bytes().len() >= off + ARRAY => SizeStep::Array {
+                elem: TypeId(self.u32_at(off + HEADER)),
+                nelems: self.u32_at(off + HEADER + 8),
+            },
             Kind::Typedef
             | Kind::Const
             | Kind::Volatile
