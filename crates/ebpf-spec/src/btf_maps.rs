@@ -243,10 +243,10 @@ pub(crate) fn load_btf_maps(
     }
     let mut parsed = Vec::new();
     for v in vars {
-        if maps.contains_key(&v.name) {
-            return Err(bad(&v.name, "duplicate map name"));
+        if maps.contains_key(v.name) {
+            return Err(bad(v.name, "duplicate map name"));
         }
-        let p = parse_def(btf, &v.name, v.type_id, 0)?;
+        let p = parse_def(btf, v.name, v.type_id, 0)?;
         parsed.push((v.name, p, v.offset, v.size));
     }
     for (name, mut p, offset, size) in parsed {
@@ -320,7 +320,7 @@ pub(crate) fn load_btf_maps(
                 });
             }
         }
-        maps.insert(name, p.spec);
+        maps.insert(name.to_owned(), p.spec);
     }
     // Every value must name an existing map.
     for m in maps.values() {

@@ -217,9 +217,9 @@ fn fixup(
 
 /// One entry of a datasec.
 #[derive(Debug, Clone)]
-pub(crate) struct DatasecVar {
-    /// The variable's (or function's) name.
-    pub name: String,
+pub(crate) struct DatasecVar<'a> {
+    /// The variable's (or function's) name, borrowed from the BTF.
+    pub name: &'a str,
     /// The type of the variable (the prototype of a function).
     pub type_id: TypeId,
     /// Offset in the section.
@@ -229,7 +229,7 @@ pub(crate) struct DatasecVar {
 }
 
 /// The variables of datasec `name` (none if there is no such datasec).
-pub(crate) fn datasec_vars(spec: &Spec, name: &str) -> Result<Vec<DatasecVar>> {
+pub(crate) fn datasec_vars<'s>(spec: &'s Spec, name: &str) -> Result<Vec<DatasecVar<'s>>> {
     let Some((_, ds)) = datasec_by_name(spec, name) else {
         return Ok(Vec::new());
     };
@@ -238,7 +238,7 @@ pub(crate) fn datasec_vars(spec: &Spec, name: &str) -> Result<Vec<DatasecVar>> {
         match spec.type_by_id(v.type_id).map_err(btf_err(name))? {
             Type::Var(var) => {
                 out.push(DatasecVar {
-                    name: var.name.to_owned(),
+                    name: &var.name,
                     type_id: var.type_id,
                     offset: v.offset,
                     size: v.size,
@@ -246,7 +246,7 @@ pub(crate) fn datasec_vars(spec: &Spec, name: &str) -> Result<Vec<DatasecVar>> {
             }
             Type::Func(f) => {
                 out.push(DatasecVar {
-                    name: f.name.to_owned(),
+                    name: &f.name,
                     type_id: f.proto,
                     offset: v.offset,
                     size: v.size,

@@ -129,10 +129,10 @@ pub(crate) fn load_struct_ops(
                 let member_off = u32::try_from(r.offset - start as u64).unwrap_or(u32::MAX);
                 programs.insert(member_off, program);
             }
-            if maps.contains_key(&name) {
+            if maps.contains_key(name) {
                 return Err(bad(format!("map '{name}': duplicate map name")));
             }
-            let mut m = MapSpec::new(name.clone(), MapType::STRUCT_OPS, 4, size, 1);
+            let mut m = MapSpec::new(name, MapType::STRUCT_OPS, 4, size, 1);
             section.name.clone_into(&mut m.section);
             m.value_type = Some(type_id);
             if link {
@@ -145,7 +145,7 @@ pub(crate) fn load_struct_ops(
                 programs,
                 link,
             });
-            maps.insert(name, m);
+            maps.insert(name.to_owned(), m);
         }
     }
     Ok(())
