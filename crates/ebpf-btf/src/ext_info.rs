@@ -206,6 +206,28 @@ impl RawLineInfo {
     }
 }
 
+/// The `.BTF` string table (of an object's own BTF, so offsets start at 0) that raw
+/// `.BTF.ext` records' string offsets ([`RawLineInfo`], [`RawCoreRelo`]) were checked
+/// against when they were parsed. Kept with records left raw, so that a reader can tell
+/// whether a BTF holds the same strings at the same offsets without reading any of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtStrings(pub Arc<[u8]>);
+
+impl ExtStrings {
+    /// Whether `spec`'s own string table holds these strings at the same offsets: it
+    /// starts with these bytes (strings added later go after them) and is not split.
+    #[must_use]
+    pub fn held_by(&self, spec: &Spec) -> bool {
+        spec.string_base() == 0 && spec.strings().as_bytes().starts_with(&self.0)
+    }
+
+    /// The string at `off`, if it is one of the table's.
+    #[must_use]
+    pub fn get(&self, off: u32) -> Option<&str> {
+        StringTable::new(&self.0).get(off).ok()
+    }
+}
+
 /// `bpf_core_relo` as stored: the accessor left as an offset into the `.BTF` string table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RawCoreRelo {

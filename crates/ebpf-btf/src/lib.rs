@@ -51,8 +51,8 @@ mod unmarshal;
 
 pub use error::{Error, Result};
 pub use ext_info::{
-    CoreRelo, CoreReloKind, ExtInfo, ExtSection, FuncInfo, LineInfo, RawCoreRelo, RawExtInfo,
-    RawExtSection, RawLineInfo,
+    CoreRelo, CoreReloKind, ExtInfo, ExtSection, ExtStrings, FuncInfo, LineInfo, RawCoreRelo,
+    RawExtInfo, RawExtSection, RawLineInfo,
 };
 pub use kernel::KernelBtf;
 pub use marshal::{Builder, MarshalOptions};

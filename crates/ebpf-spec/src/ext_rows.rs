@@ -8,7 +8,9 @@
 //! gathered per instruction at open. The [`LineInfo`], [`Source`] and [`CoreRelo`] values
 //! are made on first use, reading the strings from a copy of the `.BTF` string table the
 //! rows share. Opening an object then reads no record's strings, as libbpf keeps `.BTF.ext`
-//! raw until load.
+//! raw until load. An instruction's line info is also there as parsed
+//! (`metadata.get::<RawLineInfo>()`, with the [`ExtStrings`] its offsets point into), so that
+//! loading, which passes the offsets on with the same BTF, reads no string either.
 
 use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
@@ -17,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 
 use ebpf_asm::{ExtensionRows, RowTable, Source};
 use ebpf_btf::strings::StringTable;
-use ebpf_btf::{CoreRelo, FuncInfo, LineInfo, RawExtInfo, RawExtSection};
+use ebpf_btf::{CoreRelo, ExtStrings, FuncInfo, LineInfo, RawExtInfo, RawExtSection, RawLineInfo};
 
 use crate::error::{Error, Result};
 use crate::relocate::CodeSection;
@@ -26,7 +28,7 @@ use crate::relocate::CodeSection;
 /// from it (not copied), and a copy of the `.BTF` string table their offsets point into.
 pub(crate) struct ExtRecords {
     sections: BTreeMap<String, Arc<RawExtSection>>,
-    strings: Arc<[u8]>,
+    strings: ExtStrings,
 }
 
 impl ExtRecords {
@@ -36,7 +38,10 @@ impl ExtRecords {
             .into_iter()
             .map(|(name, records)| (name, Arc::new(records)))
             .collect();
-        ExtRecords { sections, strings }
+        ExtRecords {
+            sections,
+            strings: ExtStrings(strings),
+        }
     }
 }
 
@@ -77,7 +82,7 @@ impl PendingRows {
         }
         Ok(Some(PendingRows(SectionRows {
             records: sorted(records),
-            strings: Arc::clone(strings),
+            strings: strings.clone(),
             lines: OnceLock::new(),
             cores: OnceLock::new(),
         })))
@@ -146,7 +151,7 @@ fn find<T>(v: &[T], off: u32, key: impl Fn(&T) -> u32) -> Option<usize> {
 /// instruction at byte offset `r`.
 pub(crate) struct SectionRows {
     records: Arc<RawExtSection>,
-    strings: Arc<[u8]>,
+    strings: ExtStrings,
     /// Each line info's [`LineInfo`] and [`Source`], and each CO-RE relocation's
     /// [`CoreRelo`], made on first use (the tables too: opening an object allocates nothing
     /// per record beyond the lists).
@@ -160,6 +165,12 @@ impl SectionRows {
         self.records.func_info.get(i)
     }
 
+    /// The line info of row `row` as parsed, its strings not read.
+    fn raw_line(&self, row: u32) -> Option<&RawLineInfo> {
+        let i = find(&self.records.line_info, row, |r| r.insn_off)?;
+        self.records.line_info.get(i)
+    }
+
     /// The line info of row `row` and its source line, strings read.
     fn line(&self, row: u32) -> Option<&(LineInfo, Source)> {
         let i = find(&self.records.line_info, row, |r| r.insn_off)?;
@@ -168,7 +179,7 @@ impl SectionRows {
             .lines
             .get_or_init(|| new_table(self.records.line_info.len()));
         Some(table.get(i)?.get_or_init(|| {
-            let li = raw.resolve(&StringTable::new(&self.strings));
+            let li = raw.resolve(&StringTable::new(&self.strings.0));
             let source = Source {
                 file_name: Some(li.file_name.clone()),
                 line: Some(li.line.clone()),
@@ -189,7 +200,7 @@ impl SectionRows {
         Some(
             table
                 .get(i)?
-                .get_or_init(|| raw.resolve(&StringTable::new(&self.strings))),
+                .get_or_init(|| raw.resolve(&StringTable::new(&self.strings.0))),
         )
     }
 }
@@ -230,6 +241,16 @@ impl ExtensionRows for SectionRows {
     }
 
     fn get(&self, row: u32, id: TypeId) -> Option<&(dyn Any + Send + Sync)> {
+        // The raw line info and its strings first: loading asks for them per instruction.
+        if id == TypeId::of::<ExtStrings>() {
+            // Every row's: the table's offsets all point into it.
+            return Some(&self.strings as _);
+        }
+        if id == TypeId::of::<RawLineInfo>() {
+            // The record as parsed: a loader passes its offsets on when it loads the
+            // same strings, reading none.
+            return self.raw_line(row).map(|v| v as _);
+        }
         if id == TypeId::of::<FuncInfo>() {
             self.func(row).map(|v| v as _)
         } else if id == TypeId::of::<LineInfo>() {

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ebpf_asm::{Endianness, Instructions};
-use ebpf_btf::{FuncInfo, LineInfo};
+use ebpf_btf::FuncInfo;
 use ebpf_spec::SectionFlags;
 use ebpf_syscall as sys;
 use ebpf_syscall::{Errno, KernelVersion, LogLevel, NotSupported, ProgLoadAttr, VerifierLog};
@@ -250,7 +250,7 @@ impl Program {
                     func_info.extend_from_slice(&off.to_ne_bytes());
                     func_info.extend_from_slice(&fi.type_id.0.to_ne_bytes());
                 }
-                if let Some(li) = ins.metadata.get::<LineInfo>() {
+                if let Some(li) = crate::object_btf::LineRef::of(&ins.metadata) {
                     if last_line == Some(off) {
                         continue;
                     }
@@ -258,9 +258,7 @@ impl Program {
                     line_info.extend_from_slice(&off.to_ne_bytes());
                     line_info.extend_from_slice(&file.to_ne_bytes());
                     line_info.extend_from_slice(&line.to_ne_bytes());
-                    line_info.extend_from_slice(
-                        &((li.line_num << 10) | (li.column & 0x3ff)).to_ne_bytes(),
-                    );
+                    line_info.extend_from_slice(&li.line_col().to_ne_bytes());
                     last_line = Some(off);
                 }
             }

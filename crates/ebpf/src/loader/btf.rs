@@ -2,12 +2,11 @@
 
 use std::os::fd::{AsFd, BorrowedFd};
 
-use ebpf_btf::LineInfo;
 use ebpf_btf::sanitize::Features;
 
 use super::plan::Plan;
 use crate::error::{Error, Result};
-use crate::object_btf::{self, LoadedBtf};
+use crate::object_btf::{self, LineRef, LoadedBtf};
 
 /// The object's BTF as the kernel took it, or `None` when the object has no
 /// BTF or the kernel refused it and nothing needs it.
@@ -70,9 +69,9 @@ impl ObjectBtf {
 
 /// Every program's line info: the loaded BTF must hold its file names and
 /// lines for the kernel to take it.
-fn line_infos<'p>(plan: &'p Plan<'_>) -> impl Iterator<Item = &'p LineInfo> + Clone + 'p {
+fn line_infos<'p>(plan: &'p Plan<'_>) -> impl Iterator<Item = LineRef<'p>> + Clone + 'p {
     plan.programs
         .iter()
         .flat_map(|name| plan.spec.programs[name].instructions.iter())
-        .filter_map(|ins| ins.metadata.get::<LineInfo>())
+        .filter_map(|ins| LineRef::of(&ins.metadata))
 }

@@ -8,7 +8,7 @@ use ebpf_btf::sanitize::Features;
 use ebpf_btf::{LineInfo, Spec, Type};
 use ebpf_spec::CollectionSpec;
 
-use super::{LineStrings, sanitized, to_load};
+use super::{LineRef, LineStrings, sanitized, to_load};
 
 /// Every committed object with BTF (both byte orders), opened as loading does.
 fn fixtures() -> Vec<(String, CollectionSpec)> {
@@ -32,11 +32,11 @@ fn fixtures() -> Vec<(String, CollectionSpec)> {
     out
 }
 
-fn lines(spec: &CollectionSpec) -> Vec<&LineInfo> {
+fn lines(spec: &CollectionSpec) -> Vec<LineRef<'_>> {
     spec.programs
         .values()
         .flat_map(|p| p.instructions.iter())
-        .filter_map(|ins| ins.metadata.get::<LineInfo>())
+        .filter_map(|ins| LineRef::of(&ins.metadata))
         .collect()
 }
 
@@ -68,13 +68,14 @@ fn as_read_matches_sanitized_for_every_object() {
         let table = btf.strings().as_bytes();
         assert_eq!(&new.strings().as_bytes()[..table.len()], table, "{name}");
         assert!(matches!(new_strings, LineStrings::Raw), "{name}");
-        for li in &lines {
+        for &li in &lines {
+            let (file, line) = li.strings();
             let (nf, nl) = new_strings.offsets(li);
             let (of, ol) = old_strings.offsets(li);
-            assert_eq!(new.string_at(nf).unwrap(), &*li.file_name, "{name}");
-            assert_eq!(new.string_at(nl).unwrap(), &*li.line, "{name}");
-            assert_eq!(old.string_at(of).unwrap(), &*li.file_name, "{name}");
-            assert_eq!(old.string_at(ol).unwrap(), &*li.line, "{name}");
+            assert_eq!(new.string_at(nf).unwrap(), file, "{name}");
+            assert_eq!(new.string_at(nl).unwrap(), line, "{name}");
+            assert_eq!(old.string_at(of).unwrap(), file, "{name}");
+            assert_eq!(old.string_at(ol).unwrap(), line, "{name}");
         }
         with_lines += usize::from(!lines.is_empty());
         edited += usize::from(btf.ids().any(|id| {
@@ -108,10 +109,11 @@ fn line_info_of_other_btf_gets_its_strings_added() {
         column: 0,
         raw_offsets: (1, 2),
     };
+    let foreign = LineRef::Resolved(&foreign);
     let (bytes, strings) = to_load(
         btf,
         &Features::all(),
-        std::iter::once(&foreign),
+        std::iter::once(foreign),
         btf.endian(),
     )
     .unwrap();
@@ -119,7 +121,7 @@ fn line_info_of_other_btf_gets_its_strings_added() {
         panic!("{name}: raw offsets taken for strings not there");
     };
     let out = Spec::parse(&bytes).unwrap();
-    let (f, l) = strings.offsets(&foreign);
+    let (f, l) = strings.offsets(foreign);
     assert_eq!(out.string_at(f).unwrap(), "nowhere.c");
     assert_eq!(out.string_at(l).unwrap(), "int x;");
     assert!(f as usize >= btf.strings().len());
@@ -156,4 +158,74 @@ fn needs_sanitizing_agrees_with_sanitize() {
         }
     }
     assert!(lacking > 0);
+}
+
+/// A line info kept raw reads as the resolved one does (offsets, line and
+/// column, strings) for every instruction of every committed object; an edited
+/// one is read resolved.
+#[test]
+fn raw_line_info_reads_as_the_resolved_one() {
+    let mut raw = 0;
+    for (name, mut spec) in fixtures() {
+        for p in spec.programs.values() {
+            for ins in p.instructions.iter() {
+                let Some(li) = ins.metadata.get::<LineInfo>() else {
+                    assert!(LineRef::of(&ins.metadata).is_none(), "{name}");
+                    continue;
+                };
+                let line = LineRef::of(&ins.metadata).unwrap();
+                let offsets = match line {
+                    LineRef::Raw(r, _) => {
+                        raw += 1;
+                        (r.file_name_off, r.line_off)
+                    }
+                    // An instruction with extensions of its own (an extern's) keeps
+                    // its records there too.
+                    LineRef::Resolved(own) => own.raw_offsets,
+                };
+                assert_eq!(offsets, li.raw_offsets, "{name}");
+                assert_eq!(line.line_col(), LineRef::Resolved(li).line_col(), "{name}");
+                assert_eq!(line.strings(), (&*li.file_name, &*li.line), "{name}");
+            }
+        }
+        // Edited, the instruction's line info is its own.
+        let Some(ins) = spec
+            .programs
+            .values_mut()
+            .flat_map(|p| p.instructions.iter_mut())
+            .find(|i| i.metadata.get::<LineInfo>().is_some())
+        else {
+            continue;
+        };
+        let mut li = ins.metadata.get::<LineInfo>().unwrap().clone();
+        li.line = "edited".into();
+        ins.metadata.insert(li);
+        let Some(LineRef::Resolved(li)) = LineRef::of(&ins.metadata) else {
+            panic!("{name}: an edited line info is read raw");
+        };
+        assert_eq!(&*li.line, "edited", "{name}");
+    }
+    assert!(raw > 100, "{raw}");
+}
+
+/// Raw line info loaded with another object's BTF gets its strings added: the
+/// offsets it has point into a table that BTF does not hold.
+#[test]
+fn raw_line_info_with_other_btf_gets_its_strings_added() {
+    let all = fixtures();
+    let find = |n: &str| &all.iter().find(|(name, _)| name == n).unwrap().1;
+    let (ours, other) = (find("syscount-el.o"), find("loader-el.o"));
+    let lines = lines(ours);
+    assert!(lines.iter().all(|l| matches!(l, LineRef::Raw(..))));
+    let btf = other.btf.as_deref().unwrap();
+    let (bytes, strings) =
+        to_load(btf, &Features::all(), lines.iter().copied(), btf.endian()).unwrap();
+    assert!(matches!(strings, LineStrings::Added(_)));
+    let out = Spec::parse(&bytes).unwrap();
+    for &line in &lines {
+        let (file, text) = line.strings();
+        let (f, l) = strings.offsets(line);
+        assert_eq!(out.string_at(f).unwrap(), file);
+        assert_eq!(out.string_at(l).unwrap(), text);
+    }
 }
