@@ -55,8 +55,9 @@ impl Row {
 #[derive(Clone, Default)]
 pub struct Metadata {
     inner: Option<Arc<Inner>>,
-    /// Source and extensions kept in a shared table; when set, `inner` holds neither a
-    /// source nor extensions (editing them copies the row into `inner` first).
+    /// Source and extensions kept in a shared table. When set, what the row has comes from
+    /// it: `inner` holds a source only if the row has none, and extensions only of types the
+    /// row has not (editing what the row has copies the row into `inner` first).
     row: Option<Row>,
 }
 
@@ -87,8 +88,15 @@ impl Metadata {
         Arc::make_mut(self.inner.get_or_insert_with(Default::default))
     }
 
+    /// Whether the row, if any, has an extension of type `id`.
+    fn row_has(&self, id: TypeId) -> bool {
+        self.row
+            .as_ref()
+            .is_some_and(|r| r.rows.rows().get(r.row, id).is_some())
+    }
+
     /// Copies the shared row, if any, into this instruction's own metadata (before an edit
-    /// of the source or the extensions).
+    /// of what the row has: by the invariant on `row`, nothing of it is in `inner` yet).
     fn detach(&mut self) {
         let Some(r) = self.row.take() else {
             return;
@@ -103,8 +111,8 @@ impl Metadata {
     }
 
     /// Makes row `row` of `rows` this instruction's source and extensions, replacing those
-    /// of the same types already set. Allocates nothing unless a source or extension is
-    /// already set here.
+    /// of the same types already set (the others stay). Copies nothing of the row, and
+    /// allocates nothing unless an extension or source it replaces was set here.
     ///
     /// `rows` is a handle this instruction keeps: a clone of the table, or one of its
     /// [`RowTable::shares`] (which cost no reference-count update each).
@@ -133,22 +141,29 @@ impl Metadata {
             .is_some_and(|i| i.source.is_some() || !i.extensions.is_empty())
     }
 
-    /// [`Metadata::set_rows`] over a row or a source or extensions already set.
+    /// [`Metadata::set_rows`] over a row or a source or extensions already set: the old row
+    /// is copied in, then what the new row has is taken out of the instruction's own
+    /// metadata (which stays shared when there is nothing to take out).
     fn set_rows_over(&mut self, table: RowTable, row: u32) {
         self.detach();
-        if !self.has_own_rows() {
-            self.row = Some(Row { rows: table, row });
-            return;
-        }
         let rows = table.rows();
-        if let Some(s) = rows.source(row) {
-            self.inner_mut().source = Some(Arc::new(s.clone()));
+        let has_source = rows.has_source(row);
+        let replaced = self.inner.as_ref().is_some_and(|i| {
+            (has_source && i.source.is_some())
+                || i.extensions
+                    .iter()
+                    .any(|(id, _)| rows.get(row, *id).is_some())
+        });
+        if replaced {
+            let inner = self.inner_mut();
+            if has_source {
+                inner.source = None;
+            }
+            inner
+                .extensions
+                .retain(|(id, _)| rows.get(row, *id).is_none());
         }
-        for (id, v) in rows.owned_extensions(row) {
-            let ext = &mut self.inner_mut().extensions;
-            ext.retain(|(have, _)| *have != id);
-            ext.push((id, v));
-        }
+        self.row = Some(Row { rows: table, row });
     }
 
     /// The symbol (function or label name) that starts at this instruction.
@@ -174,8 +189,8 @@ impl Metadata {
 
     /// The source line.
     pub fn source(&self) -> Option<&Source> {
-        if let Some(r) = &self.row {
-            return r.source();
+        if let Some(s) = self.row.as_ref().and_then(Row::source) {
+            return Some(s);
         }
         self.inner.as_ref()?.source.as_deref()
     }
@@ -189,11 +204,9 @@ impl Metadata {
     /// The extension of type `T`, if one is attached.
     pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
         if let Some(r) = &self.row {
-            return r
-                .rows
-                .rows()
-                .get(r.row, TypeId::of::<T>())?
-                .downcast_ref::<T>();
+            if let Some(v) = r.rows.rows().get(r.row, TypeId::of::<T>()) {
+                return v.downcast_ref::<T>();
+            }
         }
         let inner = self.inner.as_ref()?;
         let (_, v) = inner
@@ -206,7 +219,8 @@ impl Metadata {
     /// The extension of type `T` as a shared pointer (for an extension kept in shared
     /// [`ExtensionRows`](crate::ExtensionRows), a copy of it).
     pub fn get_arc<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        if let Some(r) = &self.row {
+        if self.row_has(TypeId::of::<T>()) {
+            let r = self.row.as_ref()?;
             let (_, v) = r
                 .rows
                 .rows()
@@ -230,19 +244,15 @@ impl Metadata {
 
     /// Attaches a shared `value`, replacing an extension of the same type; returns the old one.
     pub fn insert_arc<T: Any + Send + Sync>(&mut self, value: Arc<T>) -> Option<Arc<T>> {
+        // `remove` copies the row in if it has a `T`; a type the row has not goes beside it.
         let old = self.remove::<T>();
-        self.detach();
         self.inner_mut().extensions.push((TypeId::of::<T>(), value));
         old
     }
 
     /// Removes the extension of type `T`, returning it.
     pub fn remove<T: Any + Send + Sync>(&mut self) -> Option<Arc<T>> {
-        if self
-            .row
-            .as_ref()
-            .is_some_and(|r| r.rows.rows().get(r.row, TypeId::of::<T>()).is_some())
-        {
+        if self.row_has(TypeId::of::<T>()) {
             self.detach();
         }
         let present = self
@@ -260,29 +270,32 @@ impl Metadata {
 
     /// The number of extensions attached.
     pub fn extension_count(&self) -> usize {
-        if let Some(r) = &self.row {
-            return r.rows.rows().extensions(r.row).len();
-        }
-        self.inner.as_ref().map_or(0, |i| i.extensions.len())
+        let row = self
+            .row
+            .as_ref()
+            .map_or(0, |r| r.rows.rows().extensions(r.row).len());
+        row + self.inner.as_ref().map_or(0, |i| i.extensions.len())
     }
 
     /// Each extension's type and address (what equality compares).
     fn extension_ids(&self) -> Vec<(TypeId, *const ())> {
-        let mut v: Vec<(TypeId, *const ())> = match (&self.row, &self.inner) {
-            (Some(r), _) => r
+        let mut v: Vec<(TypeId, *const ())> = match &self.row {
+            Some(r) => r
                 .rows
                 .rows()
                 .extensions(r.row)
                 .into_iter()
                 .map(|(id, a)| (id, std::ptr::from_ref(a).cast::<()>()))
                 .collect(),
-            (None, Some(i)) => i
-                .extensions
-                .iter()
-                .map(|(id, a)| (*id, Arc::as_ptr(a).cast::<()>()))
-                .collect(),
-            (None, None) => Vec::new(),
+            None => Vec::new(),
         };
+        if let Some(i) = &self.inner {
+            v.extend(
+                i.extensions
+                    .iter()
+                    .map(|(id, a)| (*id, Arc::as_ptr(a).cast::<()>())),
+            );
+        }
         v.sort_by_key(|(id, _)| *id);
         v
     }
@@ -412,5 +425,66 @@ mod tests {
         assert_eq!(o.get::<u64>(), Some(&9));
         assert_eq!(o.get::<u32>(), Some(&3));
         assert_eq!(o.source(), None);
+    }
+
+    /// Extensions of types the row has not sit beside it: setting the row over them, or
+    /// inserting or removing them later, copies nothing of the row, and every reader sees
+    /// both.
+    #[test]
+    fn own_extensions_beside_a_row() {
+        let rows = RowTable::new(Table {
+            source: Source::text("x++;"),
+            a: 7,
+            b: 9,
+        });
+        // Own extension and source first, then the row (which has a source and a `u32`).
+        let mut m = Metadata::default();
+        m.insert(1u8);
+        m.set_source(Some(Source::text("own")));
+        let shared = m.clone();
+        m.set_rows(rows.clone(), 0);
+        assert!(m.row.is_some());
+        assert_eq!(m.get::<u8>(), Some(&1));
+        assert_eq!(m.get::<u32>(), Some(&7));
+        assert_eq!(m.source().map(ToString::to_string).as_deref(), Some("x++;"));
+        assert_eq!(m.extension_count(), 2);
+        assert_eq!(m.get_arc::<u8>().as_deref(), Some(&1));
+        assert_eq!(m.get_arc::<u32>().as_deref(), Some(&7));
+        // The copy taken before is untouched.
+        assert_eq!(
+            shared.source().map(ToString::to_string).as_deref(),
+            Some("own")
+        );
+        assert_eq!(shared.get::<u32>(), None);
+        // Inserting and removing a type the row has not keeps the row.
+        m.insert(2u16);
+        assert!(m.row.is_some());
+        assert_eq!(m.extension_count(), 3);
+        assert_eq!(m.remove::<u8>().as_deref(), Some(&1));
+        assert!(m.row.is_some());
+        let copy = m.clone();
+        assert_eq!(m, copy);
+        assert!(format!("{m:?}").contains("extensions: 2"));
+        // Replacing what the row has copies it in; the rest stays.
+        assert_eq!(m.insert(8u32).as_deref(), Some(&7));
+        assert!(m.row.is_none());
+        assert_eq!(m.get::<u32>(), Some(&8));
+        assert_eq!(m.get::<u16>(), Some(&2));
+        assert_eq!(m.source(), copy.source());
+        assert_ne!(m, copy);
+        // An own source stays under a row that has none; an extension set beside a row
+        // with none of them shares the metadata it came with.
+        let mut n = Metadata::default();
+        n.set_source(Some(Source::text("own")));
+        n.insert(3u8);
+        let before = n.inner.clone();
+        n.set_rows(rows, 1);
+        assert_eq!(n.source().map(ToString::to_string).as_deref(), Some("own"));
+        assert_eq!(n.get::<u64>(), Some(&9));
+        assert_eq!(n.get::<u8>(), Some(&3));
+        assert!(Arc::ptr_eq(
+            n.inner.as_ref().unwrap(),
+            before.as_ref().unwrap()
+        ));
     }
 }

@@ -44,6 +44,11 @@ const MAX_COUNT: usize = isize::MAX as usize;
 pub trait ExtensionRows: Send + Sync + fmt::Debug {
     /// The source line of row `row`.
     fn source(&self, row: u32) -> Option<&Source>;
+    /// Whether row `row` has a source line (for a table that makes its [`Source`]s on
+    /// first use, without making one).
+    fn has_source(&self, row: u32) -> bool {
+        self.source(row).is_some()
+    }
     /// The extension of type `id` in row `row`.
     fn get(&self, row: u32, id: TypeId) -> Option<&(dyn Any + Send + Sync)>;
     /// Every extension of row `row`, by type.

@@ -240,6 +240,10 @@ impl ExtensionRows for SectionRows {
         self.line(row).map(|(_, s)| s)
     }
 
+    fn has_source(&self, row: u32) -> bool {
+        self.raw_line(row).is_some()
+    }
+
     fn get(&self, row: u32, id: TypeId) -> Option<&(dyn Any + Send + Sync)> {
         // The raw line info and its strings first: loading asks for them per instruction.
         if id == TypeId::of::<ExtStrings>() {
