@@ -241,9 +241,13 @@ const WHERE_TIME_GOES: &[&str] = &[
      their size), quick checks for every kind in `Spec::parse` and names checked in one \
      pass, the section header table copied at once, one kfunc record per extern instead \
      of per call, section names compared only with the patterns of the same first byte. \
-     Now: `core` 151k, `bench_core` 146k, `syscount` 77k, `usdt` 285k, `raw_insns` 59k, \
-     `isa` 110k, `gen` 166k (194k before), `pyperf600` 10.0M (~130 per BPF instruction; \
-     libbpf ~47). libbpf keeps `.BTF`, `.BTF.ext` and the instructions as raw bytes until \
+     Then: an extern call or load (kfunc, ksym, kconfig) keeps its `.BTF.ext` row beside \
+     its own extern record instead of having the row's line info, source and records read \
+     into allocations of its own (`linked` 315k -> 298k, `usdt` 285k -> 273k, the corpus \
+     -2.4%), and a datasec's variables borrow their names from the BTF (`core_target` \
+     73k -> 69k). Now: `core` 151k, `bench_core` 146k, `syscount` 77k, `usdt` 273k, \
+     `raw_insns` 59k, `isa` 109k, `gen` 164k (194k before), `linked` 298k, `pyperf600` \
+     10.0M (~130 per BPF instruction; libbpf ~47). libbpf keeps `.BTF`, `.BTF.ext` and the instructions as raw bytes until \
      load while we decode every instruction into an `Instruction` with its metadata at \
      open, so matching it on big objects needs instructions kept raw until first use. What \
      is left on small objects is spread thin: ~20% allocation (names as `String`s in the \
@@ -258,7 +262,12 @@ const WHERE_TIME_GOES: &[&str] = &[
      at open re-encoded, string offsets kept (libbpf does the same); also `uname` once per \
      process, no copy of the collection per load, data maps mapped without a duplicate fd. \
      We make fewer syscalls per load than libbpf 1.7 (14.5 against 27.5); the time left is \
-     the kernel's (map creation and the verifier), the same on both sides.",
+     the kernel's (map creation and the verifier), the same on both sides. Since: line info \
+     goes to the kernel from the `.BTF.ext` records as parsed, with the string table they \
+     point into (`ExtStrings`), instead of every record's file name and line read into a \
+     `LineInfo` to check that the loaded BTF holds them (one comparison per table now): \
+     open + load of `syscount` 157k -> 139k user instructions, `isa` 241k -> 207k \
+     (Debian's libbpf 54k and 73k; the open alone is about half of ours).",
     "Kernel BTF (`btf_*`): the header pass over vmlinux's 126,668 types is ~6M \
      instructions and also fills the kinds table. `Spec::parse` (`_eager`) checks every type \
      in ~23M instructions on two threads (85M when it decoded every type; libbpf 1.1's \
