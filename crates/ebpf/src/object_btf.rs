@@ -70,11 +70,12 @@ impl<'a> LineRef<'a> {
     /// The line info of the instruction with `metadata`, if it has one.
     pub fn of(metadata: &'a Metadata) -> Option<LineRef<'a>> {
         // Rows of `.BTF.ext` records answer with their string table whatever the row
-        // (no search): then the row's line info, if any, is the record.
+        // (no search), and with the row's line record if it has one. A row without one
+        // may have a line info of the instruction's own beside it.
         if let Some(strings) = metadata.get::<ExtStrings>() {
-            return metadata
-                .get::<RawLineInfo>()
-                .map(|raw| LineRef::Raw(raw, strings));
+            if let Some(raw) = metadata.get::<RawLineInfo>() {
+                return Some(LineRef::Raw(raw, strings));
+            }
         }
         metadata.get::<LineInfo>().map(LineRef::Resolved)
     }

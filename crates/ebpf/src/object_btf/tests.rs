@@ -165,7 +165,7 @@ fn needs_sanitizing_agrees_with_sanitize() {
 /// one is read resolved.
 #[test]
 fn raw_line_info_reads_as_the_resolved_one() {
-    let mut raw = 0;
+    let (mut raw, mut beside) = (0, 0);
     for (name, mut spec) in fixtures() {
         for p in spec.programs.values() {
             for ins in p.instructions.iter() {
@@ -204,8 +204,35 @@ fn raw_line_info_reads_as_the_resolved_one() {
             panic!("{name}: an edited line info is read raw");
         };
         assert_eq!(&*li.line, "edited", "{name}");
+        // A line info given to an instruction whose row has none (a func info or CO-RE
+        // record only) sits beside the row, and is the one read.
+        let Some(ins) = spec
+            .programs
+            .values_mut()
+            .flat_map(|p| p.instructions.iter_mut())
+            .find(|i| {
+                i.metadata.get::<ebpf_btf::ExtStrings>().is_some()
+                    && i.metadata.get::<LineInfo>().is_none()
+            })
+        else {
+            continue;
+        };
+        ins.metadata.insert(LineInfo {
+            insn_off: 0,
+            file_name: "own.c".into(),
+            line: "own".into(),
+            line_num: 3,
+            column: 4,
+            raw_offsets: (0, 0),
+        });
+        let Some(LineRef::Resolved(li)) = LineRef::of(&ins.metadata) else {
+            panic!("{name}: a line info beside a row without one is not read");
+        };
+        assert_eq!((&*li.line, li.line_num), ("own", 3), "{name}");
+        beside += 1;
     }
     assert!(raw > 100, "{raw}");
+    assert!(beside > 0);
 }
 
 /// Raw line info loaded with another object's BTF gets its strings added: the
