@@ -10,7 +10,10 @@
 //! rows share. Opening an object then reads no record's strings, as libbpf keeps `.BTF.ext`
 //! raw until load. An instruction's line info is also there as parsed
 //! (`metadata.get::<RawLineInfo>()`, with the [`ExtStrings`] its offsets point into), so that
-//! loading, which passes the offsets on with the same BTF, reads no string either.
+//! loading, which passes the offsets on with the same BTF, reads no string either. Those two
+//! are views of the row, answered by `get` only: not extensions of the instruction (not
+//! counted, compared, copied out by `get_arc`, or removable); editing the line info copies
+//! the row's [`LineInfo`] into the instruction, and then neither view is there.
 
 use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
@@ -246,9 +249,10 @@ impl ExtensionRows for SectionRows {
 
     fn get(&self, row: u32, id: TypeId) -> Option<&(dyn Any + Send + Sync)> {
         // The raw line info and its strings first: loading asks for them per instruction.
+        // Both only for a row with a line record, so that the strings never go with a
+        // record that was not read from them (one set beside the row by hand).
         if id == TypeId::of::<ExtStrings>() {
-            // Every row's: the table's offsets all point into it.
-            return Some(&self.strings as _);
+            return self.raw_line(row).map(|_| &self.strings as _);
         }
         if id == TypeId::of::<RawLineInfo>() {
             // The record as parsed: a loader passes its offsets on when it loads the

@@ -69,9 +69,9 @@ pub(crate) enum LineRef<'a> {
 impl<'a> LineRef<'a> {
     /// The line info of the instruction with `metadata`, if it has one.
     pub fn of(metadata: &'a Metadata) -> Option<LineRef<'a>> {
-        // Rows of `.BTF.ext` records answer with their string table whatever the row
-        // (no search), and with the row's line record if it has one. A row without one
-        // may have a line info of the instruction's own beside it.
+        // Rows of `.BTF.ext` records with a line record answer with it and the string
+        // table it was read from. A row without one may have a line info of the
+        // instruction's own beside it.
         if let Some(strings) = metadata.get::<ExtStrings>() {
             if let Some(raw) = metadata.get::<RawLineInfo>() {
                 return Some(LineRef::Raw(raw, strings));
