@@ -387,13 +387,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn shared_rows() {
-        let rows = RowTable::new(Table {
+    /// The two-row [`Table`] as instructions share it.
+    fn table() -> RowTable {
+        RowTable::new(Table {
             source: Source::text("x++;"),
             a: 7,
             b: 9,
-        });
+        })
+    }
+
+    #[test]
+    fn shared_rows() {
+        let rows = table();
         let mut m = Metadata::default();
         m.set_symbol(Some("f".into()));
         m.set_rows(rows.clone(), 0);
@@ -432,11 +437,7 @@ mod tests {
     /// both.
     #[test]
     fn own_extensions_beside_a_row() {
-        let rows = RowTable::new(Table {
-            source: Source::text("x++;"),
-            a: 7,
-            b: 9,
-        });
+        let rows = table();
         // Own extension and source first, then the row (which has a source and a `u32`).
         let mut m = Metadata::default();
         m.insert(1u8);

@@ -221,10 +221,16 @@ impl ExtStrings {
         spec.string_base() == 0 && spec.strings().as_bytes().starts_with(&self.0)
     }
 
+    /// The table, to read strings from.
+    #[must_use]
+    pub fn table(&self) -> StringTable<'_> {
+        StringTable::new(&self.0)
+    }
+
     /// The string at `off`, if it is one of the table's.
     #[must_use]
     pub fn get(&self, off: u32) -> Option<&str> {
-        StringTable::new(&self.0).get(off).ok()
+        self.table().get(off).ok()
     }
 }
 

@@ -21,7 +21,6 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use ebpf_asm::{ExtensionRows, RowTable, Source};
-use ebpf_btf::strings::StringTable;
 use ebpf_btf::{CoreRelo, ExtStrings, FuncInfo, LineInfo, RawExtInfo, RawExtSection, RawLineInfo};
 
 use crate::error::{Error, Result};
@@ -168,21 +167,25 @@ impl SectionRows {
         self.records.func_info.get(i)
     }
 
+    /// The line info of row `row` as parsed, its strings not read, and its index.
+    fn raw_line_at(&self, row: u32) -> Option<(usize, &RawLineInfo)> {
+        let i = find(&self.records.line_info, row, |r| r.insn_off)?;
+        Some((i, self.records.line_info.get(i)?))
+    }
+
     /// The line info of row `row` as parsed, its strings not read.
     fn raw_line(&self, row: u32) -> Option<&RawLineInfo> {
-        let i = find(&self.records.line_info, row, |r| r.insn_off)?;
-        self.records.line_info.get(i)
+        self.raw_line_at(row).map(|(_, r)| r)
     }
 
     /// The line info of row `row` and its source line, strings read.
     fn line(&self, row: u32) -> Option<&(LineInfo, Source)> {
-        let i = find(&self.records.line_info, row, |r| r.insn_off)?;
-        let raw = self.records.line_info.get(i)?;
+        let (i, raw) = self.raw_line_at(row)?;
         let table = self
             .lines
             .get_or_init(|| new_table(self.records.line_info.len()));
         Some(table.get(i)?.get_or_init(|| {
-            let li = raw.resolve(&StringTable::new(&self.strings.0));
+            let li = raw.resolve(&self.strings.table());
             let source = Source {
                 file_name: Some(li.file_name.clone()),
                 line: Some(li.line.clone()),
@@ -203,7 +206,7 @@ impl SectionRows {
         Some(
             table
                 .get(i)?
-                .get_or_init(|| raw.resolve(&StringTable::new(&self.strings.0))),
+                .get_or_init(|| raw.resolve(&self.strings.table())),
         )
     }
 }
