@@ -94,7 +94,7 @@ impl Builder {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let insns = Instructions(self.insns);
+        let insns = Instructions::from(self.insns);
         insns.symbol_offsets()?;
         Ok(insns)
     }

@@ -107,7 +107,7 @@ pub use load_store::{
     load_abs, load_btf_id, load_func, load_imm64, load_imm64_pseudo, load_ind, load_map_fd,
     load_map_ptr, load_map_value, load_map_value_fd, load_mem, load_mem_sx, store_imm, store_mem,
 };
-pub use marshal::{Instructions, OffsetIter};
+pub use marshal::{InstructionSource, Instructions, OffsetIter};
 pub use metadata::Metadata;
 pub use opcode::{Class, Mode, OpCode, OpSource, Size};
 pub use parse::parse;

@@ -2,7 +2,9 @@
 //! marshalling to bytes and unmarshalling from bytes.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, OnceLock};
 
 use crate::instruction::RawSlot;
 use crate::{
@@ -10,32 +12,133 @@ use crate::{
 };
 
 /// A list of instructions. Dereferences to `Vec<Instruction>`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct Instructions(pub Vec<Instruction>);
+///
+/// A list read from an object file may be *deferred*: made from an
+/// [`InstructionSource`] on first access (any dereference), not when the object is opened,
+/// as libbpf keeps a program's instructions as raw bytes until load. Reading it needs
+/// nothing more than `&self`; the list is made once, and is then what every access sees.
+#[derive(Default)]
+pub struct Instructions {
+    /// The instructions: set when the list is made from a `Vec`, else on first access.
+    list: OnceLock<Vec<Instruction>>,
+    /// Where the instructions come from while `list` is not set. Dropped when the list is
+    /// borrowed mutably; while it is kept, `list` is empty or what it made.
+    source: Option<Arc<dyn InstructionSource>>,
+}
+
+/// What a deferred [`Instructions`] list is made from: an object file's program, read and
+/// checked when the file was opened, decoded on first use.
+///
+/// [`instructions`](InstructionSource::instructions) must not fail (everything that can go
+/// wrong is checked before the source is made) and must give an equal list each time it is
+/// called.
+pub trait InstructionSource: fmt::Debug + Send + Sync {
+    /// Makes the instructions.
+    fn instructions(&self) -> Vec<Instruction>;
+}
+
+impl Instructions {
+    /// A list made from `source` on first access ([`InstructionSource`]).
+    pub fn deferred(source: Arc<dyn InstructionSource>) -> Instructions {
+        Instructions {
+            list: OnceLock::new(),
+            source: Some(source),
+        }
+    }
+
+    /// Whether the list is made: not a deferred list, or one accessed already.
+    pub fn is_decoded(&self) -> bool {
+        self.list.get().is_some()
+    }
+
+    /// The instructions as a `Vec`, made first if deferred.
+    pub fn into_vec(mut self) -> Vec<Instruction> {
+        std::mem::take(self.as_mut_vec())
+    }
+
+    /// The list, made now if deferred and not made yet.
+    fn as_vec(&self) -> &Vec<Instruction> {
+        self.list.get_or_init(|| {
+            self.source
+                .as_ref()
+                .map_or_else(Vec::new, |s| s.instructions())
+        })
+    }
+
+    /// The list, made now if deferred, and no longer tied to its source.
+    fn as_mut_vec(&mut self) -> &mut Vec<Instruction> {
+        if let Some(source) = self.source.take() {
+            if self.list.get().is_none() {
+                self.list = OnceLock::from(source.instructions());
+            }
+        }
+        if self.list.get().is_none() {
+            self.list = OnceLock::from(Vec::new());
+        }
+        match self.list.get_mut() {
+            Some(list) => list,
+            None => unreachable!("the instruction list was set above"),
+        }
+    }
+}
 
 impl Deref for Instructions {
     type Target = Vec<Instruction>;
 
     fn deref(&self) -> &Vec<Instruction> {
-        &self.0
+        self.as_vec()
     }
 }
 
 impl DerefMut for Instructions {
     fn deref_mut(&mut self) -> &mut Vec<Instruction> {
-        &mut self.0
+        self.as_mut_vec()
+    }
+}
+
+impl Clone for Instructions {
+    /// A deferred list not made yet is cloned as its source (made on the clone's first
+    /// access); a made one is copied.
+    fn clone(&self) -> Instructions {
+        Instructions {
+            list: self.list.clone(),
+            source: self.source.clone(),
+        }
+    }
+}
+
+impl PartialEq for Instructions {
+    fn eq(&self, other: &Instructions) -> bool {
+        self.as_vec() == other.as_vec()
+    }
+}
+
+impl Eq for Instructions {}
+
+impl std::hash::Hash for Instructions {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_vec().hash(state);
+    }
+}
+
+impl fmt::Debug for Instructions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Instructions").field(self.as_vec()).finish()
     }
 }
 
 impl From<Vec<Instruction>> for Instructions {
     fn from(v: Vec<Instruction>) -> Instructions {
-        Instructions(v)
+        Instructions {
+            list: OnceLock::from(v),
+            source: None,
+        }
     }
 }
 
 impl FromIterator<Instruction> for Instructions {
     fn from_iter<I: IntoIterator<Item = Instruction>>(iter: I) -> Instructions {
-        Instructions(iter.into_iter().collect())
+        Instructions::from(iter.into_iter().collect::<Vec<_>>())
     }
 }
 
@@ -43,8 +146,8 @@ impl IntoIterator for Instructions {
     type Item = Instruction;
     type IntoIter = std::vec::IntoIter<Instruction>;
 
-    fn into_iter(mut self) -> Self::IntoIter {
-        std::mem::take(&mut self.0).into_iter()
+    fn into_iter(self) -> Self::IntoIter {
+        self.into_vec().into_iter()
     }
 }
 
@@ -52,7 +155,9 @@ impl Drop for Instructions {
     /// Gives the instructions' handles to shared row tables back with one reference-count
     /// update per run of instructions sharing a table, not one per instruction.
     fn drop(&mut self) {
-        crate::row_table::release(self.0.iter_mut().filter_map(|i| i.metadata.take_rows()));
+        if let Some(list) = self.list.get_mut() {
+            crate::row_table::release(list.iter_mut().filter_map(|i| i.metadata.take_rows()));
+        }
     }
 }
 
@@ -61,7 +166,7 @@ impl<'a> IntoIterator for &'a Instructions {
     type IntoIter = std::slice::Iter<'a, Instruction>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.as_vec().iter()
     }
 }
 
@@ -86,20 +191,23 @@ impl<'a> Iterator for OffsetIter<'a> {
 impl Instructions {
     /// An empty list.
     pub const fn new() -> Instructions {
-        Instructions(Vec::new())
+        Instructions {
+            list: OnceLock::new(),
+            source: None,
+        }
     }
 
     /// Iterates `(raw offset in slots, instruction)`.
     pub fn iter_offsets(&self) -> OffsetIter<'_> {
         OffsetIter {
-            inner: self.0.iter(),
+            inner: self.as_vec().iter(),
             offset: 0,
         }
     }
 
     /// The total size in 8-byte slots.
     pub fn slots(&self) -> usize {
-        self.0.iter().map(Instruction::width).sum()
+        self.as_vec().iter().map(Instruction::width).sum()
     }
 
     /// The encoded size in bytes.
@@ -134,7 +242,7 @@ impl Instructions {
     /// order of first use, without duplicates.
     pub fn function_references(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
-        for ins in &self.0 {
+        for ins in self.as_vec() {
             // `is_function_call() || is_function_reference()`, in two compares.
             let (op, src) = (ins.op.raw(), ins.src);
             let call = op == 0x85 && src == PseudoCall::Call.register();
@@ -199,11 +307,11 @@ impl Instructions {
     pub fn resolve_references(&mut self) -> Result<()> {
         let symbols = self.symbol_offsets()?;
         let mut offset = 0;
-        for index in 0..self.0.len() {
-            let ins = &self.0[index];
+        for index in 0..self.len() {
+            let ins = &self[index];
             let width = ins.width();
             if let Some(new) = Instructions::resolved(ins, index, offset, &symbols, false)? {
-                self.0[index] = new;
+                self[index] = new;
             }
             offset += width;
         }
@@ -286,7 +394,7 @@ fn unmarshal_in<const BIG: bool>(bytes: &[u8]) -> Result<Instructions> {
             want: SLOT_SIZE,
         });
     }
-    Ok(Instructions(out))
+    Ok(Instructions::from(out))
 }
 
 /// The immediate of the second half of the `ld_imm64` numbered `index` whose first half
@@ -324,7 +432,7 @@ mod tests {
     use Register::*;
 
     fn prog() -> Instructions {
-        Instructions(vec![
+        Instructions::from(vec![
             mov64(R0, 0).with_symbol("main"),
             JumpOp::Eq.imm(R1, 0, "out"),
             load_imm64(R2, 1),
@@ -376,12 +484,12 @@ mod tests {
 
     #[test]
     fn errors() {
-        let p = Instructions(vec![JumpOp::Ja.label("nowhere"), exit()]);
+        let p = Instructions::from(vec![JumpOp::Ja.label("nowhere"), exit()]);
         assert!(matches!(
             p.marshal(Endianness::Little),
             Err(Error::UnresolvedReference { index: 0, .. })
         ));
-        let p = Instructions(vec![exit().with_symbol("a"), exit().with_symbol("a")]);
+        let p = Instructions::from(vec![exit().with_symbol("a"), exit().with_symbol("a")]);
         assert!(matches!(
             p.marshal(Endianness::Little),
             Err(Error::DuplicateSymbol {
@@ -394,11 +502,11 @@ mod tests {
         v.extend(std::iter::repeat_n(mov64(R0, 0), 40000));
         v.push(exit().with_symbol("far"));
         assert!(matches!(
-            Instructions(v.clone()).marshal(Endianness::Little),
+            Instructions::from(v.clone()).marshal(Endianness::Little),
             Err(Error::OffsetOutOfRange { bits: 16, .. })
         ));
         v[0] = gotol("far");
-        assert!(Instructions(v).marshal(Endianness::Little).is_ok());
+        assert!(Instructions::from(v).marshal(Endianness::Little).is_ok());
         let bad = [0x95u8, 0, 0, 0, 0, 0, 0, 0, 0xff, 0, 0, 0, 0, 0, 0, 0];
         let kept = Instructions::unmarshal(&bad, Endianness::Little).unwrap_or_default();
         assert_eq!(kept.len(), 2);
@@ -412,5 +520,69 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// Counts how often it is asked for its instructions.
+    #[derive(Debug, Default)]
+    struct Counted(std::sync::atomic::AtomicUsize);
+
+    impl InstructionSource for Counted {
+        fn instructions(&self) -> Vec<Instruction> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            prog().into_vec()
+        }
+    }
+
+    fn asked(source: &Counted) -> usize {
+        source.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[test]
+    fn a_deferred_list_is_made_once_on_first_access() {
+        let source = Arc::new(Counted::default());
+        let list = Instructions::deferred(source.clone());
+        assert!(!list.is_decoded());
+        assert_eq!(asked(&source), 0);
+        // A clone before first access shares the source; each is made once.
+        let early = list.clone();
+        assert_eq!(list.len(), prog().len());
+        assert_eq!(list[0].symbol(), Some("main"));
+        assert!(list.is_decoded() && !early.is_decoded());
+        assert_eq!(asked(&source), 1);
+        // A clone after first access copies the list.
+        let late = list.clone();
+        assert!(late.is_decoded());
+        assert_eq!(list, early);
+        assert_eq!(list, late);
+        assert_eq!(asked(&source), 2);
+        assert_eq!(format!("{list:?}"), format!("{:?}", prog()));
+        // Made from several threads at once: once, the same list for all.
+        let shared = Instructions::deferred(source.clone());
+        std::thread::scope(|s| {
+            let lens: Vec<_> = (0..4).map(|_| s.spawn(|| shared.len())).collect();
+            for l in lens {
+                assert_eq!(l.join().ok(), Some(prog().len()));
+            }
+        });
+        assert_eq!(asked(&source), 3);
+    }
+
+    #[test]
+    fn an_edited_deferred_list_is_its_own() {
+        let source = Arc::new(Counted::default());
+        let mut list = Instructions::deferred(source.clone());
+        list.push(exit());
+        assert_eq!(asked(&source), 1);
+        assert_eq!(list.len(), prog().len() + 1);
+        let copy = list.clone();
+        assert_eq!(copy, list);
+        assert_eq!(asked(&source), 1);
+        assert_eq!(list.into_vec().len(), prog().len() + 1);
+        let vec: Vec<_> = Instructions::deferred(source.clone()).into_iter().collect();
+        assert_eq!(vec, prog().into_vec());
+        assert_eq!(asked(&source), 2);
+        // Dropped without an access: never made.
+        drop(Instructions::deferred(source.clone()));
+        assert_eq!(asked(&source), 2);
     }
 }

@@ -639,7 +639,7 @@ mod tests {
     #[test]
     fn basics() {
         let p = parse("r0 = 0\nexit").unwrap_or_default();
-        assert_eq!(p.0, vec![crate::mov64(Register::R0, 0), crate::exit()]);
+        assert_eq!(*p, vec![crate::mov64(Register::R0, 0), crate::exit()]);
         let p = parse("  12:\tr1 = *(u32 *)(r1 + 0x4)\n  goto +0x3 <LBB0_2>\n").unwrap_or_default();
         assert_eq!(
             p[0],
@@ -652,7 +652,7 @@ mod tests {
         assert_eq!(p[2].reference(), Some("foo"));
         let p = parse("raw(op=0xbf, dst=r0, src=r15, off=-0x1, imm=0x0)\nraw(op=0x18, dst=r1, src=r7, off=0x0, imm=-0x1)").unwrap_or_default();
         assert_eq!(
-            p.0,
+            *p,
             vec![
                 Instruction::new(OpCode(0xbf), Register::R0, Register::R15, -1, 0),
                 Instruction::new(OpCode::LOAD_IMM64, Register::R1, Register::R7, 0, -1),

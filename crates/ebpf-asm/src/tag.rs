@@ -169,14 +169,15 @@ mod tests {
     fn map_fds_do_not_change_the_tag() {
         for alg in [TagAlgorithm::Sha1, TagAlgorithm::Sha256] {
             for order in [Endianness::Little, Endianness::Big] {
-                let a = Instructions(vec![load_map_value_fd(R1, 3, 8), mov64(R0, 0), exit()]);
-                let b = Instructions(vec![load_map_value_fd(R1, 9, 16), mov64(R0, 0), exit()]);
-                let c = Instructions(vec![
+                let a = Instructions::from(vec![load_map_value_fd(R1, 3, 8), mov64(R0, 0), exit()]);
+                let b =
+                    Instructions::from(vec![load_map_value_fd(R1, 9, 16), mov64(R0, 0), exit()]);
+                let c = Instructions::from(vec![
                     load_imm64_pseudo(R1, PseudoLoad::BtfId, 3),
                     mov64(R0, 0),
                     exit(),
                 ]);
-                let d = Instructions(vec![
+                let d = Instructions::from(vec![
                     load_imm64_pseudo(R1, PseudoLoad::BtfId, 9),
                     mov64(R0, 0),
                     exit(),
@@ -193,7 +194,7 @@ mod tests {
     fn known_tag() {
         // `r0 = 0; exit` as loaded on Linux 6.18 (x86-64): bpftool reports tag 59f4a931744dcdc6;
         // older kernels report a04f5eef06a7f555.
-        let prog = Instructions(vec![mov64(R0, 0), exit()]);
+        let prog = Instructions::from(vec![mov64(R0, 0), exit()]);
         let tag = |alg| {
             prog.tag_with_order(Endianness::Little, alg)
                 .unwrap_or_default()
@@ -206,7 +207,7 @@ mod tests {
     #[test]
     fn known_tag_with_map() {
         // A map lookup loaded on Linux 6.18 with bpftool: tag 400826cb9081371b, whatever the fd.
-        let prog = Instructions(vec![
+        let prog = Instructions::from(vec![
             mov64(R1, 1),
             store_mem(R10, -4, R1, Size::W),
             mov64_reg(R2, R10),

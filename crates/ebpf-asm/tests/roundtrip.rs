@@ -8,7 +8,7 @@ const ORDERS: [Endianness; 2] = [Endianness::Little, Endianness::Big];
 fn check_round_trip(ins: &Instruction) {
     let text = ins.to_string();
     let back = ebpf_asm::parse(&text).unwrap_or_else(|e| panic!("parse {text:?} of {ins:?}: {e}"));
-    assert_eq!(back.0, vec![ins.clone()], "{text:?}");
+    assert_eq!(*back, vec![ins.clone()], "{text:?}");
     for order in ORDERS {
         let bytes = ins.encode(order).expect("encode");
         let (dec, width) = Instruction::decode(&bytes, order).expect("decode");

@@ -20,11 +20,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use ebpf_asm::{ExtensionRows, RowTable, Source};
+use ebpf_asm::{ExtensionRows, Instruction, RowTable, SLOT_SIZE, Source};
 use ebpf_btf::{CoreRelo, ExtStrings, FuncInfo, LineInfo, RawExtInfo, RawExtSection, RawLineInfo};
 
 use crate::error::{Error, Result};
-use crate::relocate::CodeSection;
+use crate::relocate::{CodeSection, NO_INSN};
 
 /// An object's `.BTF.ext` records by section name, each section's shared by the tables made
 /// from it (not copied), and a copy of the `.BTF` string table their offsets point into.
@@ -90,37 +90,77 @@ impl PendingRows {
         })))
     }
 
-    /// Gives each instruction of `code` with records its row (its offset) of one table the
-    /// section's instructions share.
-    pub fn attach(self, code: &mut CodeSection<'_>) {
+    /// The table the section's instructions share, to attach rows from.
+    pub fn into_table(self) -> SectionTable {
         let records = Arc::clone(&self.0.records);
-        let table = RowTable::new(self.0);
+        SectionTable {
+            table: RowTable::new(self.0),
+            records,
+        }
+    }
+}
+
+/// The `.BTF.ext` rows of a code section, checked, as one table every program made from the
+/// section shares.
+#[derive(Debug)]
+pub(crate) struct SectionTable {
+    table: RowTable,
+    records: Arc<RawExtSection>,
+}
+
+impl SectionTable {
+    /// Gives each instruction of `insns` with records its row (its offset): `insns` are the
+    /// section's instructions from byte `start` to byte `end`, and `slots` the index in the
+    /// section of the instruction at each slot (`NO_INSN` for none).
+    pub fn attach(&self, insns: &mut [Instruction], start: u32, end: u32, slots: &[u32]) {
+        let records = &*self.records;
+        let funcs = between(&records.func_info, start, end, |r| r.insn_off);
+        let lines = between(&records.line_info, start, end, |r| r.insn_off);
+        let cores = between(&records.core_relos, start, end, |r| r.insn_off);
+        let n = funcs.len() + lines.len() + cores.len();
+        if n == 0 {
+            return;
+        }
+        let first = slots
+            .get((start as usize) / SLOT_SIZE)
+            .copied()
+            .unwrap_or(NO_INSN) as usize;
         // One handle per record at most, counted at once (those left over are given back
         // when `shares` is dropped).
-        let n = records.func_info.len() + records.line_info.len() + records.core_relos.len();
-        let mut shares = table.shares(n);
+        let mut shares = self.table.shares(n);
         // The instructions given their row already (an instruction with several records).
-        let mut done = vec![0u64; code.insns.len().div_ceil(64)];
+        let mut done = vec![0u64; insns.len().div_ceil(64)];
         let mut attach = |off: u32| {
-            // Every record was found at an instruction by `new`.
-            let Some(i) = code.index_at(u64::from(off)) else {
+            // Every record was found at an instruction when the rows were checked.
+            let Some(i) = slots
+                .get(off as usize / SLOT_SIZE)
+                .filter(|&&i| i != NO_INSN)
+                .and_then(|&i| (i as usize).checked_sub(first))
+            else {
                 return;
             };
-            let (Some(word), Some(ins)) = (done.get_mut(i / 64), code.insns.get_mut(i)) else {
+            let (Some(word), Some(ins)) = (done.get_mut(i / 64), insns.get_mut(i)) else {
                 return;
             };
             let bit = 1 << (i % 64);
             if *word & bit == 0 {
                 *word |= bit;
-                let share = shares.next().unwrap_or_else(|| table.clone());
+                let share = shares.next().unwrap_or_else(|| self.table.clone());
                 ins.metadata.set_rows(share, off);
             }
         };
         // One loop per list (a chain of the three costs more than the work).
-        records.func_info.iter().for_each(|r| attach(r.insn_off));
-        records.line_info.iter().for_each(|r| attach(r.insn_off));
-        records.core_relos.iter().for_each(|r| attach(r.insn_off));
+        funcs.iter().for_each(|r| attach(r.insn_off));
+        lines.iter().for_each(|r| attach(r.insn_off));
+        cores.iter().for_each(|r| attach(r.insn_off));
     }
+}
+
+/// The records of `v` (sorted by `off`) at offsets from `start` to `end`.
+fn between<T>(v: &[T], start: u32, end: u32, off: impl Fn(&T) -> u32) -> &[T] {
+    let lo = v.partition_point(|r| off(r) < start);
+    let hi = v.partition_point(|r| off(r) < end).max(lo);
+    v.get(lo..hi).unwrap_or_default()
 }
 
 /// `records` with each list sorted by offset: themselves, as a parsed `.BTF.ext` has them,

@@ -34,6 +34,7 @@ mod btf_maps;
 mod collection;
 mod data;
 mod datasec;
+mod deferred;
 mod dump;
 mod elf;
 mod error;

@@ -19,15 +19,14 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use ebpf_asm::{Instruction, Instructions};
-
 use ebpf_btf::{FuncLinkage, Kind, Spec, Type};
 
+use crate::deferred::{FunctionCode, FunctionName};
 use crate::elf::{ElfFile, STB_LOCAL, STT_FUNC, STV_DEFAULT};
 use crate::error::{Error, Result};
 use crate::relocate::CodeSection;
 
-/// One function of a code section.
+/// One function of a code section, its instructions not decoded.
 #[derive(Debug, Clone)]
 pub(crate) struct Function<'e> {
     /// The symbol name (renamed if static and shared, see `ElfFile::function_name`).
@@ -38,21 +37,21 @@ pub(crate) struct Function<'e> {
     pub bind: u8,
     /// `STV_*` of its symbol.
     pub visibility: u8,
-    /// Its instructions; the first carries the symbol.
-    pub insns: Instructions,
-    /// The indexes in `insns` of its calls to BPF functions and loads of their addresses, in
-    /// order.
-    pub calls: Vec<u32>,
+    /// Where its instructions are (see `ProgramCode`).
+    pub code: FunctionCode,
+    /// The functions it calls or takes the address of, in order (with repeats).
+    pub callees: Vec<&'e str>,
 }
 
-/// Splits a decoded, relocated section into its functions: each `STT_FUNC` symbol covers
+/// Splits a read, relocated section into its functions: each `STT_FUNC` symbol covers
 /// `st_size` bytes from `st_value` (to the next function symbol when its size is 0).
 /// Instructions no function covers are dropped with their `.BTF.ext` records: libbpf's
 /// static linker leaves the code of a weak function that a strong one overrode in place,
-/// without a symbol.
+/// without a symbol. `section` numbers the section in the object's `ObjectCode`.
 pub(crate) fn split_functions<'e>(
     elf: &'e ElfFile<'_>,
-    mut code: CodeSection<'e>,
+    code: &CodeSection<'e>,
+    section: u32,
 ) -> Result<Vec<Function<'e>>> {
     let mut syms: Vec<_> = elf
         .symbols_in(code.index)
@@ -60,7 +59,7 @@ pub(crate) fn split_functions<'e>(
         .filter(|s| s.kind == STT_FUNC)
         .collect();
     syms.dedup_by_key(|s| s.value);
-    if code.insns.is_empty() {
+    if code.len == 0 {
         return Ok(Vec::new());
     }
     if syms.is_empty() {
@@ -69,8 +68,9 @@ pub(crate) fn split_functions<'e>(
             reason: "code without a function symbol".into(),
         });
     }
-    let section_len = code.insns.len();
-    let mut ranges = Vec::with_capacity(syms.len());
+    let section_len = code.len;
+    let mut out: Vec<Function<'e>> = Vec::with_capacity(syms.len());
+    let mut calls = code.calls.iter().peekable();
     for (n, s) in syms.iter().enumerate() {
         let bad = |reason: String| Error::BadSymbol {
             section: code.name.to_owned(),
@@ -95,52 +95,43 @@ pub(crate) fn split_functions<'e>(
                 ))
             })?
         };
-        if end <= start || ranges.last().is_some_and(|&(_, prev_end)| start < prev_end) {
+        let prev_end = out
+            .last()
+            .map(|f| f.code.start as usize + f.code.len as usize);
+        if end <= start || prev_end.is_some_and(|prev_end| start < prev_end) {
             return Err(bad(format!(
                 "offset {} size {} overlaps another function",
                 s.value, s.size
             )));
         }
-        ranges.push((start, end));
-    }
-    // The biggest function keeps the section's allocation (a section of one small
-    // function and one huge one is common in tests of the verifier).
-    let biggest = (0..ranges.len())
-        .max_by_key(|&i| ranges[i].1 - ranges[i].0)
-        .unwrap_or(0);
-    let mut insns = std::mem::take(&mut code.insns.0);
-    let mut calls = code.calls;
-    let mut out = Vec::with_capacity(syms.len());
-    for (i, (s, &(start, end))) in syms.iter().zip(&ranges).enumerate().rev() {
-        insns.truncate(end);
-        let first = calls.partition_point(|&c| (c as usize) < start);
-        let mut own = calls.split_off(first);
-        own.retain(|&c| (c as usize) < end);
-        // Functions start below `u32::MAX` (`calls` holds u32 indexes).
-        let base = u32::try_from(start).unwrap_or(u32::MAX);
-        own.iter_mut().for_each(|c| *c -= base);
-        // Later functions are copied out; the first takes what is left. The biggest
-        // instead has the instructions before it moved out, and keeps the allocation.
-        let mut body = if start == 0 {
-            std::mem::take(&mut insns)
-        } else if i == biggest {
-            let before: Vec<Instruction> = insns.drain(..start).collect();
-            std::mem::replace(&mut insns, before)
-        } else {
-            insns.split_off(start)
-        };
-        let name = elf.function_name(code.index, s.value).unwrap_or(s.name);
-        body[0].metadata.set_symbol(Some(name.into()));
+        // Sections are far smaller than 4 GiB (indexes and offsets fit in `u32`).
+        let narrow = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        let mut callees = Vec::new();
+        while let Some(&&(i, name)) = calls.peek() {
+            if i as usize >= end {
+                break;
+            }
+            if i as usize >= start {
+                callees.push(name);
+            }
+            calls.next();
+        }
         out.push(Function {
-            name,
+            name: elf.function_name(code.index, s.value).unwrap_or(s.name),
             section: code.name,
             bind: s.bind,
             visibility: s.visibility,
-            insns: Instructions(body),
-            calls: own,
+            code: FunctionCode {
+                section,
+                start: narrow(start as u64),
+                len: narrow((end - start) as u64),
+                start_off: narrow(s.value),
+                end_off: narrow(end_offset),
+                name: FunctionName::default(),
+            },
+            callees,
         });
     }
-    out.reverse();
     Ok(out)
 }
 
@@ -206,44 +197,25 @@ pub(crate) fn exception_callbacks(btf: &Spec) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The instructions of `program` followed by every function it needs.
-#[cfg(test)]
-pub(crate) fn link_program(
-    program: &Function<'_>,
-    functions: &BTreeMap<&str, Function<'_>>,
-    exception_cb: Option<&str>,
-) -> Result<Instructions> {
-    let mut out = program.insns.clone();
-    out.0
-        .extend(link_subprograms(program, functions, exception_cb)?);
-    Ok(out)
-}
-
-/// Copies of every function `program` needs, transitively, in order of first use, then its
-/// exception callback `exception_cb` (a `.text` function nothing calls) and what that needs,
-/// unless already linked (the program's own instructions are not included, so callers can
-/// move them instead).
+/// Every function `program` needs, transitively, in order of first use, then its exception
+/// callback `exception_cb` (a `.text` function nothing calls) and what that needs, unless
+/// already linked (the program itself is not included).
 pub(crate) fn link_subprograms<'a>(
     program: &'a Function<'a>,
     functions: &'a BTreeMap<&'a str, Function<'a>>,
     exception_cb: Option<&'a str>,
-) -> Result<Vec<Instruction>> {
+) -> Result<Vec<&'a Function<'a>>> {
     /// Queues the functions `f` calls or takes the address of that are not linked or queued
-    /// yet, in order of first use (`Instructions::function_references`, from the calls
-    /// found when the section was read instead of a look at every instruction).
-    fn enqueue<'a>(f: &'a Function<'a>, linked: &[&'a str], queue: &mut VecDeque<&'a str>) {
-        let refs = f
-            .calls
-            .iter()
-            .filter_map(|&i| f.insns.get(i as usize)?.reference());
-        for r in refs {
+    /// yet, in order of first use.
+    fn enqueue<'a>(f: &Function<'a>, linked: &[&'a str], queue: &mut VecDeque<&'a str>) {
+        for &r in &f.callees {
             if !linked.contains(&r) && !queue.contains(&r) {
                 queue.push_back(r);
             }
         }
     }
     let mut out = Vec::new();
-    if program.calls.is_empty() && exception_cb.is_none() {
+    if program.callees.is_empty() && exception_cb.is_none() {
         // Most programs of a file call nothing: no work lists to allocate.
         return Ok(out);
     }
@@ -269,7 +241,7 @@ pub(crate) fn link_subprograms<'a>(
             program: program.name.to_owned(),
             function: name.to_owned(),
         })?;
-        out.extend(f.insns.iter().cloned());
+        out.push(f);
         linked.push(name);
         enqueue(f, &linked, &mut queue);
     }
@@ -278,23 +250,33 @@ pub(crate) fn link_subprograms<'a>(
 
 #[cfg(test)]
 mod tests {
-    use ebpf_asm::{Register, call_func, exit, mov64};
-
     use super::*;
     use crate::elf::STB_GLOBAL;
 
-    fn func<'a>(name: &'a str, calls: &[&str]) -> Function<'a> {
-        let mut insns = vec![mov64(Register::R0, 0).with_symbol(name)];
-        insns.extend(calls.iter().map(|c| call_func(*c)));
-        insns.push(exit());
+    fn func<'a>(name: &'a str, calls: &[&'a str]) -> Function<'a> {
         Function {
             name,
             section: ".text",
             bind: STB_GLOBAL,
             visibility: crate::elf::STV_DEFAULT,
-            insns: Instructions(insns),
-            calls: (1..=calls.len() as u32).collect(),
+            code: FunctionCode::default(),
+            callees: calls.to_vec(),
         }
+    }
+
+    /// The names of `program` and the functions linked after it.
+    fn link_program<'a>(
+        program: &'a Function<'a>,
+        functions: &'a BTreeMap<&'a str, Function<'a>>,
+        exception_cb: Option<&'a str>,
+    ) -> Result<Vec<&'a str>> {
+        let mut out = vec![program.name];
+        out.extend(
+            link_subprograms(program, functions, exception_cb)?
+                .into_iter()
+                .map(|f| f.name),
+        );
+        Ok(out)
     }
 
     #[test]
@@ -309,12 +291,11 @@ mod tests {
         .map(|f| (f.name, f))
         .collect();
         let p = func("prog", &["a"]);
-        let linked = link_program(&p, &funcs, None).expect("link");
-        let syms: Vec<_> = linked.iter().filter_map(|i| i.symbol()).collect();
+        let syms = link_program(&p, &funcs, None).expect("link");
         assert_eq!(syms, ["prog", "a", "b", "c"]);
         // A recursive program links nothing extra.
         let rec = func("rec", &["rec"]);
-        assert_eq!(link_program(&rec, &funcs, None).expect("link").len(), 3);
+        assert_eq!(link_program(&rec, &funcs, None).expect("link"), ["rec"]);
     }
 
     #[test]
@@ -328,21 +309,15 @@ mod tests {
         .map(|f| (f.name, f))
         .collect();
         let p = func("prog", &["a"]);
-        let syms = |insns: Instructions| {
-            insns
-                .iter()
-                .filter_map(|i| i.symbol().map(str::to_owned))
-                .collect::<Vec<_>>()
-        };
         let linked = link_program(&p, &funcs, Some("cb")).expect("link");
-        assert_eq!(syms(linked), ["prog", "a", "cb", "helper"]);
+        assert_eq!(linked, ["prog", "a", "cb", "helper"]);
         // Already called: linked once, where the call put it.
         let calls_cb = func("prog", &["cb"]);
         let linked = link_program(&calls_cb, &funcs, Some("cb")).expect("link");
-        assert_eq!(syms(linked), ["prog", "cb", "helper", "a"]);
+        assert_eq!(linked, ["prog", "cb", "helper", "a"]);
         // A callback that is not a .text function is left to the verifier to refuse.
         let linked = link_program(&p, &funcs, Some("nowhere")).expect("link");
-        assert_eq!(syms(linked), ["prog", "a"]);
+        assert_eq!(linked, ["prog", "a"]);
     }
 
     #[test]

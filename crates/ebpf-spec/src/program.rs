@@ -5,7 +5,10 @@
 //! the `.BTF.ext` records ([`ebpf_btf::FuncInfo`], [`ebpf_btf::LineInfo`],
 //! [`ebpf_btf::CoreRelo`]) on the instructions they describe. Their `insn_off` fields keep
 //! the byte offset in the original ELF section; the position that counts is the
-//! instruction's place in [`ProgramSpec::instructions`].
+//! instruction's place in [`ProgramSpec::instructions`]. A program read from an object
+//! keeps its instructions as the object's bytes until they are first used (any access to
+//! the list): opening checks them, the first use decodes them (see
+//! [`Instructions::deferred`](ebpf_asm::Instructions::deferred)).
 //!
 //! ```
 //! # fn main() -> Result<(), ebpf_spec::Error> {
@@ -47,7 +50,8 @@ pub struct ProgramSpec {
     pub license: String,
     /// The object's `version` section (0 when absent).
     pub kernel_version: u32,
-    /// The program followed by every function it calls, transitively.
+    /// The program followed by every function it calls, transitively; from an object,
+    /// decoded on first access.
     pub instructions: Instructions,
     /// The byte order of the object the program came from.
     pub byte_order: Endianness,

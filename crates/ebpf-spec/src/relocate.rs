@@ -23,7 +23,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use ebpf_asm::{Instruction, Instructions, Metadata, PseudoCall, PseudoLoad, Register, SLOT_SIZE};
+use ebpf_asm::{
+    Endianness, Instruction, Instructions, Metadata, PseudoCall, PseudoLoad, SLOT_SIZE,
+};
 use ebpf_btf::{FuncLinkage, Kind, Spec, Type, TypeId};
 
 use crate::arena::is_arena_section;
@@ -40,27 +42,38 @@ use crate::kconfig::KconfigRef;
 use crate::ksyms::{KfuncRef, KsymRef};
 use crate::legacy_maps::is_legacy_maps_section;
 
-/// A decoded executable section.
-#[derive(Debug, Clone)]
+/// An executable section, read and checked but not decoded: its instructions stay raw
+/// until a program that holds them is first used, except the ones relocations (and calls
+/// inside the section) change, which are decoded and kept relocated in [`patches`](Self::patches).
+#[derive(Debug)]
 pub(crate) struct CodeSection<'e> {
     /// ELF section index.
     pub index: usize,
     /// Section name.
     pub name: &'e str,
-    /// The instructions.
-    pub insns: Instructions,
+    /// The section's bytes, a whole number of instructions.
+    pub data: &'e [u8],
+    /// The byte order of `data`.
+    pub order: Endianness,
+    /// The number of instructions (an `ld_imm64` is one).
+    pub len: usize,
     /// The index of the instruction starting at each slot ([`NO_INSN`] for the second slot
     /// of an `ld_imm64`).
-    slots: Vec<u32>,
-    /// The indexes of the calls to BPF functions and of the loads of their addresses, in
-    /// order (found by [`resolve_local_calls`]).
-    pub calls: Vec<u32>,
+    pub slots: Vec<u32>,
+    /// Each relocated instruction by index, relocated, sorted by index. Only calls and
+    /// `ld_imm64`s are relocated.
+    pub patches: Vec<(u32, Instruction)>,
+    /// The name each of `patches` now refers to.
+    pub patch_names: Vec<&'e str>,
+    /// The calls to BPF functions and loads of their addresses, by index, with the
+    /// function they name, in order (found by [`resolve_local_calls`]).
+    pub calls: Vec<(u32, &'e str)>,
 }
 
 /// Marks a slot where no instruction starts.
-const NO_INSN: u32 = u32::MAX;
+pub(crate) const NO_INSN: u32 = u32::MAX;
 
-impl CodeSection<'_> {
+impl<'e> CodeSection<'e> {
     /// The size of the section in bytes.
     pub fn byte_len(&self) -> u64 {
         (self.slots.len() * SLOT_SIZE) as u64
@@ -76,6 +89,50 @@ impl CodeSection<'_> {
             Some(&i) if i != NO_INSN => Some(i as usize),
             _ => None,
         }
+    }
+
+    /// Where the patch of instruction `index` is in `patches`, or goes.
+    fn patch_at(&self, index: u32) -> std::result::Result<usize, usize> {
+        // Relocations come in offset order: the last patch is the one to look at first.
+        match self.patches.last() {
+            None => Err(0),
+            Some((last, ..)) if *last < index => Err(self.patches.len()),
+            _ => self.patches.binary_search_by_key(&index, |(i, ..)| *i),
+        }
+    }
+
+    /// Sets the patch of instruction `index`.
+    fn set_patch(&mut self, index: u32, ins: Instruction, name: &'e str) {
+        match self.patch_at(index) {
+            Ok(at) => {
+                self.patches[at] = (index, ins);
+                self.patch_names[at] = name;
+            }
+            Err(at) => {
+                self.patches.insert(at, (index, ins));
+                self.patch_names.insert(at, name);
+            }
+        }
+    }
+
+    /// The instruction numbered `index`, which starts at slot `slot`: relocated if it is,
+    /// decoded from the bytes otherwise.
+    fn instruction(&self, index: u32, slot: usize) -> Result<Instruction> {
+        if let Ok(at) = self.patch_at(index) {
+            return Ok(self.patches[at].1.clone());
+        }
+        self.decode_slot(slot)
+    }
+
+    /// Decodes the instruction starting at slot `slot`.
+    fn decode_slot(&self, slot: usize) -> Result<Instruction> {
+        let bytes = self.data.get(slot * SLOT_SIZE..).unwrap_or_default();
+        Instruction::decode(bytes, self.order)
+            .map(|(ins, _)| ins)
+            .map_err(|source| Error::Instructions {
+                section: self.name.to_owned(),
+                source,
+            })
     }
 }
 
@@ -230,8 +287,10 @@ impl Hasher for AddrHasher {
     }
 }
 
-/// Decodes executable section `index`.
-pub(crate) fn decode_section<'e>(elf: &ElfFile<'e>, index: usize) -> Result<CodeSection<'e>> {
+/// Reads executable section `index`: checks that its bytes are whole instructions (every
+/// `ld_imm64` with a well-formed second half) and finds where each starts, without decoding
+/// them.
+pub(crate) fn read_section<'e>(elf: &'e ElfFile<'_>, index: usize) -> Result<CodeSection<'e>> {
     let section = &elf.sections[index];
     if section.data.len() % SLOT_SIZE != 0 {
         return Err(Error::BadSection {
@@ -242,34 +301,62 @@ pub(crate) fn decode_section<'e>(elf: &ElfFile<'e>, index: usize) -> Result<Code
             ),
         });
     }
-    let insns =
-        Instructions::unmarshal(section.data, elf.order).map_err(|source| Error::Instructions {
-            section: section.name.to_owned(),
-            source,
-        })?;
+    let data = section.data;
+    let n_slots = data.len() / SLOT_SIZE;
     // Sections hold far fewer than `u32::MAX` instructions (the file would be 32 GiB).
     let at = |i: usize| u32::try_from(i).unwrap_or(NO_INSN);
-    // Runs of consecutive indexes, with a gap after each `ld_imm64`.
-    let mut slots = Vec::with_capacity(section.data.len() / SLOT_SIZE);
-    let mut start = 0;
-    for (i, _) in insns
-        .iter()
-        .enumerate()
-        .filter(|(_, ins)| ins.is_load_imm64())
-    {
-        slots.extend(at(start)..=at(i));
+    // Runs of consecutive indexes, with a gap after each `ld_imm64`. The opcode is the first
+    // byte of a slot in either byte order; a second half has no opcode, registers or offset
+    // (its first four bytes are zero in either byte order too).
+    let mut slots = Vec::with_capacity(n_slots);
+    let mut slot = 0;
+    let mut len = 0;
+    let mut bad = false;
+    while slot < n_slots {
+        let run = data[slot * SLOT_SIZE..]
+            .chunks_exact(SLOT_SIZE)
+            .position(|s| s.first() == Some(&LOAD_IMM64))
+            .unwrap_or(n_slots - slot);
+        slots.extend(at(len)..at(len + run));
+        len += run;
+        slot += run;
+        if slot == n_slots {
+            break;
+        }
+        let second = data.get((slot + 1) * SLOT_SIZE..(slot + 1) * SLOT_SIZE + 4);
+        if second != Some(&[0u8; 4][..]) {
+            bad = true;
+            break;
+        }
+        slots.push(at(len));
         slots.push(NO_INSN);
-        start = i + 1;
+        len += 1;
+        slot += 2;
     }
-    slots.extend(at(start)..at(insns.len()));
+    if bad {
+        // The decoder names what is wrong with the `ld_imm64`.
+        if let Err(source) = Instructions::unmarshal(data, elf.order) {
+            return Err(Error::Instructions {
+                section: section.name.to_owned(),
+                source,
+            });
+        }
+    }
     Ok(CodeSection {
         index,
         name: section.name,
-        insns,
+        data,
+        order: elf.order,
+        len,
         slots,
+        patches: Vec::new(),
+        patch_names: Vec::new(),
         calls: Vec::new(),
     })
 }
+
+/// The first byte of an `ld_imm64`.
+const LOAD_IMM64: u8 = ebpf_asm::OpCode::LOAD_IMM64.0;
 
 struct RelocCtx<'a, 'e> {
     elf: &'a ElfFile<'e>,
@@ -303,11 +390,11 @@ impl<'a> RelocCtx<'a, '_> {
 
 /// Applies the relocations of `code`'s section to its instructions; `arena` is the name of
 /// the object's arena map, which arena globals refer to.
-pub(crate) fn relocate_section(
-    elf: &ElfFile<'_>,
-    code: &mut CodeSection<'_>,
-    externs: &Externs,
-    arena: Option<&str>,
+pub(crate) fn relocate_section<'e>(
+    elf: &'e ElfFile<'_>,
+    code: &mut CodeSection<'e>,
+    externs: &'e Externs,
+    arena: Option<&'e str>,
     refs: &mut References,
 ) -> Result<()> {
     for reloc in elf.relocs_for(code.index) {
@@ -354,16 +441,22 @@ pub(crate) fn relocate_section(
         let Some(i) = code.index_at(reloc.offset) else {
             return Err(ctx.bad("offset is not at an instruction"));
         };
-        relocate_one(&ctx, &mut code.insns[i], refs)?;
+        // Instructions fit in `u32` indexes (see `read_section`).
+        let i = u32::try_from(i).unwrap_or(NO_INSN);
+        // `index_at` found an instruction at the offset: it is a whole slot.
+        let mut ins = code.instruction(i, (reloc.offset / SLOT_SIZE as u64) as usize)?;
+        let name = relocate_one(&ctx, &mut ins, refs)?;
+        code.set_patch(i, ins, name);
     }
     Ok(())
 }
 
-fn relocate_one(
-    ctx: &RelocCtx<'_, '_>,
+/// Relocates `ins`; returns the name it now refers to.
+fn relocate_one<'e>(
+    ctx: &RelocCtx<'e, '_>,
     ins: &mut Instruction,
     refs: &mut References,
-) -> Result<()> {
+) -> Result<&'e str> {
     let sym = ctx.sym;
     let (kind, bind) = (sym.kind, sym.bind);
     if sym.section == SHN_UNDEF {
@@ -372,7 +465,7 @@ fn relocate_one(
     let Some(target) = ctx.elf.section(sym.section) else {
         return Err(ctx.bad(format!("symbol in unsupported section {}", sym.section)));
     };
-    let name: &str;
+    let name: &'e str;
     if target.name == MAPS_SECTION || is_legacy_maps_section(target.name) {
         if !ins.is_load_imm64() {
             return Err(ctx.bad("map reference from an instruction that is not ld_imm64"));
@@ -467,14 +560,15 @@ fn relocate_one(
         )));
     }
     refs.set(ins, name);
-    Ok(())
+    Ok(name)
 }
 
-fn relocate_extern(
-    ctx: &RelocCtx<'_, '_>,
+/// Relocates `ins`, which refers to an extern; returns the name it now refers to.
+fn relocate_extern<'e>(
+    ctx: &RelocCtx<'e, '_>,
     ins: &mut Instruction,
     refs: &mut References,
-) -> Result<()> {
+) -> Result<&'e str> {
     let sym = ctx.sym;
     if sym.bind != STB_GLOBAL && sym.bind != STB_WEAK {
         return Err(ctx.bad("extern is neither global nor weak"));
@@ -497,7 +591,7 @@ fn relocate_extern(
                 type_id: *type_id,
                 weak,
             });
-            return Ok(());
+            return Ok(sym.name);
         }
         Some(Extern::Ksym { type_id }) if ins.is_load_imm64() => {
             refs.set_extern(ins, sym, || KsymRef {
@@ -505,7 +599,7 @@ fn relocate_extern(
                 type_id: *type_id,
                 weak,
             });
-            return Ok(());
+            return Ok(sym.name);
         }
         Some(Extern::Kconfig { offset, type_id }) if ins.is_load_imm64() => {
             let off = offset.wrapping_add(ins.constant as u32);
@@ -518,7 +612,7 @@ fn relocate_extern(
                 weak,
             });
             refs.set(ins, KCONFIG_SECTION);
-            return Ok(());
+            return Ok(KCONFIG_SECTION);
         }
         Some(_) => return Err(ctx.bad("extern used by an instruction that cannot refer to it")),
         None if is_call && ins.pseudo_call() == Some(PseudoCall::Call) => {
@@ -536,44 +630,61 @@ fn relocate_extern(
         }
     }
     refs.set(ins, sym.name);
-    Ok(())
+    Ok(sym.name)
 }
 
 /// Names the targets of calls (and function address loads) inside one section, which clang
 /// resolves itself and leaves without a relocation, and lists every call and function
 /// address load of the section in [`CodeSection::calls`].
-pub(crate) fn resolve_local_calls(
-    elf: &ElfFile<'_>,
-    code: &mut CodeSection<'_>,
+pub(crate) fn resolve_local_calls<'e>(
+    elf: &'e ElfFile<'_>,
+    code: &mut CodeSection<'e>,
     refs: &mut References,
 ) -> Result<()> {
-    const CALL: Register = PseudoCall::Call.register();
-    const FUNC: Register = PseudoLoad::Func.register();
-    const LOAD_IMM64: u8 = ebpf_asm::OpCode::LOAD_IMM64.0;
+    const CALL: u8 = PseudoCall::Call.register().number();
+    const FUNC: u8 = PseudoLoad::Func.register().number();
     let index = code.index;
-    // The `ld_imm64`s so far: an instruction's slot is its index plus this.
-    let mut wide = 0;
-    for (i, ins) in code.insns.iter_mut().enumerate() {
-        // `pseudo_call() == Some(Call)` or `pseudo_load() == Some(Func)`, from the opcode
-        // first: most instructions are neither.
-        let local = match ins.op.raw() {
-            0x85 => ins.src == CALL,
-            LOAD_IMM64 => {
-                wide += 1;
-                ins.src == FUNC
+    // The source register of a slot's first byte of registers.
+    let src = |regs: u8| match code.order {
+        Endianness::Little => regs >> 4,
+        Endianness::Big => regs & 0x0f,
+    };
+    // The patches made here, merged with the relocations' at the end (both sorted).
+    let mut made: Vec<(u32, Instruction, &'e str)> = Vec::new();
+    let mut next_patch = 0;
+    for (slot, raw) in code.data.chunks_exact(SLOT_SIZE).enumerate() {
+        // Only calls and `ld_imm64`s are local calls, or relocated: most instructions are
+        // neither, as their opcode (the first byte in either byte order) says.
+        let (op, regs) = (raw[0], raw[1]);
+        if op != 0x85 && op != LOAD_IMM64 {
+            continue;
+        }
+        let i = code.slots.get(slot).copied().unwrap_or(NO_INSN);
+        if i == NO_INSN {
+            continue;
+        }
+        // A relocated instruction is read as relocated.
+        while code.patches.get(next_patch).is_some_and(|(p, _)| *p < i) {
+            next_patch += 1;
+        }
+        if let Some((_, ins)) = code.patches.get(next_patch).filter(|(p, _)| *p == i) {
+            if ins.pseudo_call() == Some(PseudoCall::Call)
+                || ins.pseudo_load() == Some(PseudoLoad::Func)
+            {
+                code.calls.push((i, code.patch_names[next_patch]));
             }
-            _ => false,
+            continue;
+        }
+        let local = if op == LOAD_IMM64 {
+            src(regs) == FUNC
+        } else {
+            src(regs) == CALL
         };
         if !local {
             continue;
         }
-        // Sections hold far fewer than `u32::MAX` instructions.
-        code.calls.push(u32::try_from(i).unwrap_or(u32::MAX));
-        if ins.reference().is_some() {
-            continue;
-        }
-        let wide_before = wide - usize::from(ins.is_load_imm64());
-        let at = ((i + wide_before) * SLOT_SIZE) as u64;
+        let mut ins = code.decode_slot(slot)?;
+        let at = (slot * SLOT_SIZE) as u64;
         let target = i64::try_from(at)
             .ok()
             .map(|at| at + (i64::from(ins.constant as i32) + 1) * SLOT_SIZE as i64);
@@ -590,7 +701,34 @@ pub(crate) fn resolve_local_calls(
             });
         };
         ins.constant = -1;
-        refs.set(ins, name);
+        refs.set(&mut ins, name);
+        code.calls.push((i, name));
+        made.push((i, ins, name));
+    }
+    if !made.is_empty() {
+        let old = std::mem::take(&mut code.patches);
+        let old_names = std::mem::take(&mut code.patch_names);
+        let mut old = old.into_iter().zip(old_names).peekable();
+        let mut made = made.into_iter().peekable();
+        loop {
+            let take_old = match (old.peek(), made.peek()) {
+                (Some(((a, _), _)), Some((b, ..))) => a < b,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let (i, ins, name) = if take_old {
+                let Some(((i, ins), name)) = old.next() else {
+                    break;
+                };
+                (i, ins, name)
+            } else {
+                let Some(p) = made.next() else { break };
+                p
+            };
+            code.patches.push((i, ins));
+            code.patch_names.push(name);
+        }
     }
     Ok(())
 }

@@ -94,9 +94,30 @@ fn random_corruption_never_panics() {
                 let at = (next() as usize) % b.len();
                 b[at] = next() as u8;
             }
-            let _ = CollectionSpec::from_elf(&b);
+            // What opens decodes: its instructions were checked at open.
+            if let Ok(spec) = CollectionSpec::from_elf(&b) {
+                for p in spec.programs.values() {
+                    assert!(!p.instructions.is_empty(), "{name}: {}", p.name);
+                }
+            }
         }
     }
+}
+
+#[test]
+fn bad_ld_imm64_second_half() {
+    let mut b = fixture("loader-el.o");
+    let at = rel(&b, ".relxdp", 0);
+    // The relocation's ld_imm64: its second half given an opcode.
+    let offset = u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let xdp = shdr(&b, "xdp");
+    let data = u64::from_le_bytes(b[xdp + 24..xdp + 32].try_into().unwrap());
+    b[(data + offset + 8) as usize] = 0x07;
+    let e = open(&b);
+    assert!(matches!(e, Error::Instructions { .. }), "{e}");
+    let text = chain(&e);
+    assert!(text.starts_with("section 'xdp': "), "{text}");
+    assert!(text.contains("ld_imm64"), "{text}");
 }
 
 #[test]

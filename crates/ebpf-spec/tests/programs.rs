@@ -117,3 +117,54 @@ fn core_relocations_on_instructions() {
         assert!(kinds.contains(kind.name()), "missing {}", kind.name());
     }
 }
+
+/// A program's instructions are decoded on first use, not at open, and give the same list
+/// however and wherever they are first read.
+#[test]
+fn instructions_are_decoded_on_first_use() {
+    for name in [
+        "loader-el.o",
+        "loader-eb.o",
+        "core-el.o",
+        "linked-el.o",
+        "usdt-eb.o",
+    ] {
+        let spec = open(name);
+        assert!(
+            spec.programs.values().all(|p| !p.instructions.is_decoded()),
+            "{name}"
+        );
+        let early = spec.clone();
+        // Read from several threads at once.
+        std::thread::scope(|s| {
+            for p in spec.programs.values() {
+                s.spawn(move || p.instructions.len());
+                s.spawn(move || {
+                    p.instructions
+                        .first()
+                        .and_then(|i| i.symbol())
+                        .map(str::len)
+                });
+            }
+        });
+        for (n, p) in &spec.programs {
+            assert!(p.instructions.is_decoded(), "{name}: {n}");
+            assert_eq!(p.instructions[0].symbol(), Some(n.as_str()), "{name}");
+            assert_eq!(
+                p.instructions, early.programs[n].instructions,
+                "{name}: {n}"
+            );
+        }
+        // A program edited before it was read is decoded, then edited.
+        let mut edited = open(name);
+        for p in edited.programs.values_mut() {
+            p.instructions.push(ebpf_asm::exit());
+        }
+        for (n, p) in &edited.programs {
+            assert_eq!(
+                p.instructions.len(),
+                spec.programs[n].instructions.len() + 1
+            );
+        }
+    }
+}

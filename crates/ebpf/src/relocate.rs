@@ -64,7 +64,7 @@ pub(crate) fn apply_core(
         return Ok(Vec::new());
     }
     relocator
-        .relocate_indexed(&mut insns.0, &relos)
+        .relocate_indexed(insns, &relos)
         .map_err(Error::Core)
 }
 

@@ -128,14 +128,14 @@ pub fn check_section(
             let from_llvm = ebpf_asm::parse(want)
                 .unwrap_or_else(|e| panic!("{what}: slot {offset}: parse llvm text: {e}"));
             assert_eq!(
-                from_llvm.0,
+                *from_llvm,
                 vec![ins.clone()],
                 "{what}: slot {offset}: llvm text {want:?}"
             );
         }
         let back = ebpf_asm::parse(&text)
             .unwrap_or_else(|e| panic!("{what}: slot {offset}: parse {text:?}: {e}"));
-        assert_eq!(back.0, vec![ins.clone()], "{what}: slot {offset}: {text:?}");
+        assert_eq!(*back, vec![ins.clone()], "{what}: slot {offset}: {text:?}");
         let start = offset * 8;
         assert_eq!(
             ins.encode(order).expect("encode"),

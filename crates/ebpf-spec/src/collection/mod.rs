@@ -17,7 +17,7 @@ use std::hash::BuildHasherDefault;
 use std::path::Path;
 use std::sync::Arc;
 
-use ebpf_asm::{Endianness, Instruction, PseudoLoad};
+use ebpf_asm::{Endianness, Instructions, PseudoLoad};
 use ebpf_btf::{RawExtInfo, Spec};
 
 mod limits;
@@ -27,6 +27,7 @@ use crate::arena::load_arena;
 use crate::btf_maps::{MAPS_SECTION, load_btf_maps};
 use crate::data::load_data_maps;
 use crate::datasec::fixup_datasecs;
+use crate::deferred::{ObjectCode, ProgramCode};
 use crate::elf::{ElfFile, STB_LOCAL, Section, TEXT_SECTION};
 use crate::error::{Error, Result};
 use crate::ext_rows::{ExtRecords, PendingRows};
@@ -38,7 +39,7 @@ use crate::link::{
 };
 use crate::map::MapSpec;
 use crate::program::ProgramSpec;
-use crate::relocate::{AddrHasher, Externs, References, decode_section, relocate_section};
+use crate::relocate::{AddrHasher, Externs, References, read_section, relocate_section};
 use crate::struct_ops::{is_struct_ops_section, load_struct_ops};
 use crate::variable::{VariableSpec, load_variables};
 
@@ -146,19 +147,18 @@ impl CollectionSpec {
         load_struct_ops(&elf, btf.as_ref(), &mut maps)?;
         let arena = load_arena(&elf, &mut maps)?;
 
-        // Names borrow from the ELF file: one `String` per program, made for its spec.
+        // Names borrow from the ELF file: one `String` per program, made for its spec. The
+        // instructions stay raw, in `code`, until a program is first used.
         let mut functions: BTreeMap<&str, Function<'_>> = BTreeMap::new();
         let mut program_names = Vec::new();
         let mut refs = References::default();
+        let mut code = ObjectCode::new(elf.order);
         for section in elf.sections.iter().filter(|s| s.is_program()) {
-            let mut code = decode_section(&elf, section.index)?;
-            let rows = PendingRows::new(&code, ext.as_ref())?;
-            relocate_section(&elf, &mut code, &externs, arena.as_deref(), &mut refs)?;
-            crate::relocate::resolve_local_calls(&elf, &mut code, &mut refs)?;
-            if let Some(rows) = rows {
-                rows.attach(&mut code);
-            }
-            for f in split_functions(&elf, code)? {
+            let mut raw = read_section(&elf, section.index)?;
+            let rows = PendingRows::new(&raw, ext.as_ref())?;
+            relocate_section(&elf, &mut raw, &externs, arena.as_deref(), &mut refs)?;
+            crate::relocate::resolve_local_calls(&elf, &mut raw, &mut refs)?;
+            for mut f in split_functions(&elf, &raw, code.next_section())? {
                 if section.name != TEXT_SECTION {
                     if f.bind == STB_LOCAL {
                         return Err(Error::StaticProgram {
@@ -174,8 +174,10 @@ impl CollectionSpec {
                         function: f.name.to_owned(),
                     });
                 }
+                f.code.name = code.add_name(f.name);
                 functions.insert(f.name, f);
             }
+            code.add_section(raw, rows.map(PendingRows::into_table));
         }
 
         if let Some(btf) = btf.as_mut() {
@@ -186,46 +188,46 @@ impl CollectionSpec {
             )?;
         }
 
-        // Copy every program's subprograms first (a program can be another's callee), then
-        // move the programs' own instructions out of `functions` instead of copying them.
-        // Errors are kept per program and reported in program order.
+        // Each program is its function followed by the functions it needs, transitively.
+        // Errors are reported in program order.
         let callbacks = btf.as_ref().map(exception_callbacks).unwrap_or_default();
-        let subprograms: Vec<Result<Vec<Instruction>>> = program_names
-            .iter()
-            .map(|name| {
-                let cb = callbacks.get(*name).map(String::as_str);
-                link_subprograms(&functions[name], &functions, cb)
-            })
-            .collect();
-        let mut programs = BTreeMap::new();
         // The map names found in `maps`, by where they are stored: instructions that refer to
         // the same map share the name (see `References`), so most are looked up once.
         let mut known: HashSet<(usize, usize), BuildHasherDefault<AddrHasher>> = HashSet::default();
-        for (name, subprograms) in program_names.into_iter().zip(subprograms) {
-            let subprograms = subprograms?;
-            let Some(f) = functions.remove(&name) else {
-                continue;
-            };
-            let mut instructions = f.insns;
-            instructions.0.extend(subprograms);
-            for ins in instructions.iter() {
-                if matches!(
+        let mut linked = Vec::with_capacity(program_names.len());
+        for name in &program_names {
+            let cb = callbacks.get(*name).map(String::as_str);
+            let f = &functions[name];
+            let mut list = vec![f];
+            list.extend(link_subprograms(f, &functions, cb)?);
+            let refs = list.iter().flat_map(|f| code.patches(&f.code));
+            for (_, ins) in refs {
+                if !matches!(
                     ins.pseudo_load(),
                     Some(PseudoLoad::MapFd | PseudoLoad::MapValue)
                 ) {
-                    if let Some(map) = ins.reference() {
-                        if known.insert((map.as_ptr() as usize, map.len()))
-                            && !maps.contains_key(map)
-                        {
-                            return Err(Error::MissingMap {
-                                program: name.to_owned(),
-                                map: map.to_owned(),
-                            });
-                        }
+                    continue;
+                }
+                if let Some(map) = ins.reference() {
+                    if known.insert((map.as_ptr() as usize, map.len())) && !maps.contains_key(map) {
+                        return Err(Error::MissingMap {
+                            program: (*name).to_owned(),
+                            map: map.to_owned(),
+                        });
                     }
                 }
             }
-            let mut p = ProgramSpec::new(name, f.section, instructions);
+            linked.push(list);
+        }
+        let code = Arc::new(code);
+        let mut programs = BTreeMap::new();
+        for (name, list) in program_names.into_iter().zip(linked) {
+            let functions = list.iter().map(|f| f.code).collect();
+            let instructions = Instructions::deferred(Arc::new(ProgramCode {
+                object: Arc::clone(&code),
+                functions,
+            }));
+            let mut p = ProgramSpec::new(name, list[0].section, instructions);
             if p.program_type == crate::ProgramType::UNSPEC {
                 log::warn!(
                     "section '{}': program '{name}': unknown section name, program type unspecified",
