@@ -22,6 +22,7 @@ use crate::data::MAX_DATA_SECTION_SIZE;
 use crate::elf::{ElfFile, SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, Section};
 use crate::error::{Error, Result};
 use crate::map::{MapEntry, MapKey, MapSpec, MapValue};
+use crate::value_bytes::ValueBytes;
 use ebpf_abi::MapType;
 
 /// The section clang puts `__arena` globals in (address space 1).
@@ -79,9 +80,9 @@ pub(crate) fn load_arena(
                 ),
             });
         }
-        vec![0; section.size as usize]
+        ValueBytes::zeroed(section.size as usize)
     } else {
-        section.data.to_vec()
+        section.data.to_vec().into()
     };
     log::debug!(
         "section '{ARENA_SECTION}': {} bytes of arena globals for map '{name}'",

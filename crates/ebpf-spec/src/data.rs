@@ -20,6 +20,7 @@ use crate::elf::{ElfFile, SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS, Section};
 use crate::error::{Error, Result};
 use crate::limits::{Limits, check_total};
 use crate::map::{MAP_FLAG_RDONLY_PROG, MapEntry, MapKey, MapSpec, MapValue};
+use crate::value_bytes::ValueBytes;
 use ebpf_abi::MapType;
 
 /// The largest global data section this crate materialises (a `.bss` has no bytes in the
@@ -109,8 +110,8 @@ pub(crate) fn load_data_maps(
         log::debug!("section '{}': global data map ({kind:?})", section.name);
         let size = section_size(section)?;
         let bytes = match kind {
-            DataKind::Bss => vec![0; size as usize],
-            _ => section.data.to_vec(),
+            DataKind::Bss => ValueBytes::zeroed(size as usize),
+            _ => section.data.to_vec().into(),
         };
         if maps.contains_key(section.name) {
             return Err(Error::BadSection {
@@ -152,7 +153,7 @@ pub(crate) fn load_data_maps(
                 m.value_type = Some(id);
                 m.contents.push(MapEntry {
                     key: MapKey::Index(0),
-                    value: MapValue::Bytes(vec![0; ds.size as usize]),
+                    value: MapValue::Bytes(ValueBytes::zeroed(ds.size as usize)),
                 });
                 maps.insert(KCONFIG_SECTION.into(), m);
             }

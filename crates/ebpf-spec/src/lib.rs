@@ -52,6 +52,7 @@ mod section_name;
 #[rustfmt::skip]
 mod sections;
 mod struct_ops;
+mod value_bytes;
 mod variable;
 
 pub use arena::ARENA_SECTION;
@@ -75,4 +76,5 @@ pub use section_def::{
 };
 pub use section_name::{SectionInfo, section_defs};
 pub use struct_ops::MAP_FLAG_LINK;
+pub use value_bytes::ValueBytes;
 pub use variable::VariableSpec;

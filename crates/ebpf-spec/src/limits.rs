@@ -92,7 +92,7 @@ pub(crate) fn map_bytes(m: &crate::MapSpec) -> u64 {
             key + value
         })
         .fold(0, u64::saturating_add);
-    if m.data().is_some() {
+    if m.data_bytes().is_some() {
         contents.max(u64::from(m.value_size))
     } else {
         contents

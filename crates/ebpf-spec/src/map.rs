@@ -3,7 +3,7 @@
 //! ```
 //! use ebpf_spec::{MapEntry, MapKey, MapSpec, MapType, MapValue};
 //! let mut m = MapSpec::new("counts", MapType::ARRAY, 4, 8, 16);
-//! m.contents.push(MapEntry { key: MapKey::Index(0), value: MapValue::Bytes(vec![0; 8]) });
+//! m.contents.push(MapEntry { key: MapKey::Index(0), value: MapValue::Bytes(vec![0; 8].into()) });
 //! let copy = m.clone();
 //! assert_eq!(copy, m);
 //! ```
@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use ebpf_btf::TypeId;
 
 use ebpf_abi::MapType;
+
+use crate::value_bytes::ValueBytes;
 
 /// `BPF_F_NO_PREALLOC`.
 pub const MAP_FLAG_NO_PREALLOC: u32 = 1 << 0;
@@ -46,8 +48,9 @@ pub enum MapKey {
 /// The value of an initial map entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MapValue {
-    /// Raw value bytes, in the object's byte order.
-    Bytes(Vec<u8>),
+    /// Raw value bytes, in the object's byte order (a `.bss`'s zeros allocated on first
+    /// access).
+    Bytes(ValueBytes),
     /// The program of that name (prog arrays).
     Program(String),
     /// The map of that name (maps of maps).
@@ -138,6 +141,11 @@ impl MapSpec {
     /// The bytes of the single value of a global data map (`.data`, `.rodata`, `.bss`,
     /// `.kconfig`), if this is one.
     pub fn data(&self) -> Option<&[u8]> {
+        self.data_bytes().map(|b| b.as_slice())
+    }
+
+    /// The value of a global data map, its zeros not made.
+    pub(crate) fn data_bytes(&self) -> Option<&ValueBytes> {
         match self.contents.first() {
             Some(MapEntry {
                 key: MapKey::Index(0),

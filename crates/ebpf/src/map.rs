@@ -349,11 +349,17 @@ impl Map {
             let MapValue::Bytes(value) = &entry.value else {
                 continue;
             };
+            // A new array's values are zeros already: a `.bss` is not written (nor made).
+            if value.is_unmade_zeros()
+                && matches!(self.map_type, MapType::ARRAY | MapType::PERCPU_ARRAY)
+            {
+                continue;
+            }
             let key = match &entry.key {
                 MapKey::Index(i) => i.to_ne_bytes().to_vec(),
                 MapKey::Bytes(b) => b.clone(),
             };
-            let mut value = value.clone();
+            let mut value = value.to_vec();
             if value.len() < self.value_size() as usize {
                 value.resize(self.value_size() as usize, 0);
             }

@@ -301,7 +301,7 @@ fn freeze() {
         let mut spec = MapSpec::new("frozen", MapType::ARRAY, 4, 4, 1);
         spec.contents.push(ebpf_spec::MapEntry {
             key: ebpf_spec::MapKey::Index(0),
-            value: ebpf_spec::MapValue::Bytes(7u32.to_ne_bytes().to_vec()),
+            value: ebpf_spec::MapValue::Bytes(7u32.to_ne_bytes().to_vec().into()),
         });
         spec.freeze = true;
         let map = create(&spec).unwrap();
