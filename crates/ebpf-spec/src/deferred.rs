@@ -24,6 +24,7 @@ use ebpf_asm::{Endianness, Instruction, InstructionSource, Instructions};
 
 use crate::ext_rows::SectionTable;
 use crate::relocate::CodeSection;
+use crate::slots::Slots;
 
 /// Where a function's instructions are in its section.
 #[derive(Debug, Clone, Copy, Default)]
@@ -47,8 +48,8 @@ pub(crate) struct FunctionCode {
 struct SectionCode {
     /// A copy of the section's bytes.
     data: Box<[u8]>,
-    /// The index of the instruction at each slot (`NO_INSN` for none).
-    slots: Vec<u32>,
+    /// Where its instructions start.
+    slots: Slots,
     /// The relocated instructions by index, in order.
     patches: Vec<(u32, Instruction)>,
     /// Its `.BTF.ext` rows.
@@ -155,7 +156,7 @@ impl ObjectCode {
             }
         }
         if let Some(rows) = &s.rows {
-            rows.attach(body, f.start_off, f.end_off, &s.slots);
+            rows.attach(body, (f.start_off, f.end_off), f.start as usize, &s.slots);
         }
         if let Some(first) = body.first_mut() {
             first.metadata.set_symbol(Some(Arc::from(self.name(name))));

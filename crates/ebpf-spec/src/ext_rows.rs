@@ -20,11 +20,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use ebpf_asm::{ExtensionRows, Instruction, RowTable, SLOT_SIZE, Source};
+use ebpf_asm::{ExtensionRows, Instruction, RowTable, Source};
 use ebpf_btf::{CoreRelo, ExtStrings, FuncInfo, LineInfo, RawExtInfo, RawExtSection, RawLineInfo};
 
 use crate::error::{Error, Result};
-use crate::relocate::{CodeSection, NO_INSN};
+use crate::relocate::CodeSection;
+use crate::slots::Slots;
 
 /// An object's `.BTF.ext` records by section name, each section's shared by the tables made
 /// from it (not copied), and a copy of the `.BTF` string table their offsets point into.
@@ -110,9 +111,15 @@ pub(crate) struct SectionTable {
 
 impl SectionTable {
     /// Gives each instruction of `insns` with records its row (its offset): `insns` are the
-    /// section's instructions from byte `start` to byte `end`, and `slots` the index in the
-    /// section of the instruction at each slot (`NO_INSN` for none).
-    pub fn attach(&self, insns: &mut [Instruction], start: u32, end: u32, slots: &[u32]) {
+    /// section's instructions from byte `start` to byte `end`, the first numbered `first`,
+    /// and `slots` says where the section's instructions start.
+    pub fn attach(
+        &self,
+        insns: &mut [Instruction],
+        (start, end): (u32, u32),
+        first: usize,
+        slots: &Slots,
+    ) {
         let records = &*self.records;
         let funcs = between(&records.func_info, start, end, |r| r.insn_off);
         let lines = between(&records.line_info, start, end, |r| r.insn_off);
@@ -121,10 +128,6 @@ impl SectionTable {
         if n == 0 {
             return;
         }
-        let first = slots
-            .get((start as usize) / SLOT_SIZE)
-            .copied()
-            .unwrap_or(NO_INSN) as usize;
         // One handle per record at most, counted at once (those left over are given back
         // when `shares` is dropped).
         let mut shares = self.table.shares(n);
@@ -133,9 +136,8 @@ impl SectionTable {
         let mut attach = |off: u32| {
             // Every record was found at an instruction when the rows were checked.
             let Some(i) = slots
-                .get(off as usize / SLOT_SIZE)
-                .filter(|&&i| i != NO_INSN)
-                .and_then(|&i| (i as usize).checked_sub(first))
+                .index_at(u64::from(off))
+                .and_then(|i| i.checked_sub(first))
             else {
                 return;
             };

@@ -51,6 +51,7 @@ mod section_def;
 mod section_name;
 #[rustfmt::skip]
 mod sections;
+mod slots;
 mod struct_ops;
 mod value_bytes;
 mod variable;

@@ -59,7 +59,7 @@ pub(crate) fn split_functions<'e>(
         .filter(|s| s.kind == STT_FUNC)
         .collect();
     syms.dedup_by_key(|s| s.value);
-    if code.len == 0 {
+    if code.slots.instructions() == 0 {
         return Ok(Vec::new());
     }
     if syms.is_empty() {
@@ -68,7 +68,7 @@ pub(crate) fn split_functions<'e>(
             reason: "code without a function symbol".into(),
         });
     }
-    let section_len = code.len;
+    let section_len = code.slots.instructions();
     let mut out: Vec<Function<'e>> = Vec::with_capacity(syms.len());
     let mut calls = code.calls.iter().peekable();
     for (n, s) in syms.iter().enumerate() {

@@ -41,6 +41,7 @@ use crate::error::{Error, Result};
 use crate::kconfig::KconfigRef;
 use crate::ksyms::{KfuncRef, KsymRef};
 use crate::legacy_maps::is_legacy_maps_section;
+use crate::slots::Slots;
 
 /// An executable section, read and checked but not decoded: its instructions stay raw
 /// until a program that holds them is first used, except the ones relocations (and calls
@@ -55,11 +56,11 @@ pub(crate) struct CodeSection<'e> {
     pub data: &'e [u8],
     /// The byte order of `data`.
     pub order: Endianness,
-    /// The number of instructions (an `ld_imm64` is one).
-    pub len: usize,
-    /// The index of the instruction starting at each slot ([`NO_INSN`] for the second slot
-    /// of an `ld_imm64`).
-    pub slots: Vec<u32>,
+    /// Where its instructions start.
+    pub slots: Slots,
+    /// The slots of the instructions that may be calls to BPF functions or loads of their
+    /// addresses, from their opcode and source register, in order.
+    local: Vec<u32>,
     /// Each relocated instruction by index, relocated, sorted by index. Only calls and
     /// `ld_imm64`s are relocated.
     pub patches: Vec<(u32, Instruction)>,
@@ -71,28 +72,21 @@ pub(crate) struct CodeSection<'e> {
 }
 
 /// Marks a slot where no instruction starts.
-pub(crate) const NO_INSN: u32 = u32::MAX;
+const NO_INSN: u32 = u32::MAX;
 
 impl<'e> CodeSection<'e> {
     /// The size of the section in bytes.
     pub fn byte_len(&self) -> u64 {
-        (self.slots.len() * SLOT_SIZE) as u64
+        self.slots.byte_len()
     }
 
     /// The index of the instruction starting at byte `offset`.
     pub fn index_at(&self, offset: u64) -> Option<usize> {
-        if offset % SLOT_SIZE as u64 != 0 {
-            return None;
-        }
-        let slot = usize::try_from(offset / SLOT_SIZE as u64).ok()?;
-        match self.slots.get(slot) {
-            Some(&i) if i != NO_INSN => Some(i as usize),
-            _ => None,
-        }
+        self.slots.index_at(offset)
     }
 
     /// Where the patch of instruction `index` is in `patches`, or goes.
-    fn patch_at(&self, index: u32) -> std::result::Result<usize, usize> {
+    pub(crate) fn patch_at(&self, index: u32) -> std::result::Result<usize, usize> {
         // Relocations come in offset order: the last patch is the one to look at first.
         match self.patches.last() {
             None => Err(0),
@@ -302,35 +296,51 @@ pub(crate) fn read_section<'e>(elf: &'e ElfFile<'_>, index: usize) -> Result<Cod
         });
     }
     let data = section.data;
-    let n_slots = data.len() / SLOT_SIZE;
-    // Sections hold far fewer than `u32::MAX` instructions (the file would be 32 GiB).
-    let at = |i: usize| u32::try_from(i).unwrap_or(NO_INSN);
-    // Runs of consecutive indexes, with a gap after each `ld_imm64`. The opcode is the first
-    // byte of a slot in either byte order; a second half has no opcode, registers or offset
-    // (its first four bytes are zero in either byte order too).
-    let mut slots = Vec::with_capacity(n_slots);
-    let mut slot = 0;
-    let mut len = 0;
+    // The source register of a slot's byte of registers.
+    let src = |regs: u8| match elf.order {
+        Endianness::Little => regs >> 4,
+        Endianness::Big => regs & 0x0f,
+    };
+    const CALL: u8 = PseudoCall::Call.register().number();
+    const FUNC: u8 = PseudoLoad::Func.register().number();
+    // One look at each slot's opcode (its first byte in either byte order): an `ld_imm64`
+    // takes two slots, whose second has no opcode, registers or offset (its first four
+    // bytes are zero in either byte order too).
+    let mut wide = Vec::new();
+    let mut local = Vec::new();
     let mut bad = false;
+    // Sections hold far fewer than `u32::MAX` slots (the file would be 32 GiB).
+    let at = |slot: usize| u32::try_from(slot).unwrap_or(NO_INSN);
+    let n_slots = data.len() / SLOT_SIZE;
+    let mut slot = 0;
     while slot < n_slots {
-        let run = data[slot * SLOT_SIZE..]
-            .chunks_exact(SLOT_SIZE)
-            .position(|s| s.first() == Some(&LOAD_IMM64))
-            .unwrap_or(n_slots - slot);
-        slots.extend(at(len)..at(len + run));
-        len += run;
-        slot += run;
-        if slot == n_slots {
+        // Most instructions are neither: skipped by their first byte alone.
+        let rest = data.get(slot * SLOT_SIZE..).unwrap_or_default();
+        let Some(skip) = rest
+            .iter()
+            .step_by(SLOT_SIZE)
+            .position(|&op| op == 0x85 || op == LOAD_IMM64)
+        else {
             break;
+        };
+        slot += skip;
+        let (op, regs) = (data[slot * SLOT_SIZE], data[slot * SLOT_SIZE + 1]);
+        if op == 0x85 {
+            if src(regs) == CALL {
+                local.push(at(slot));
+            }
+            slot += 1;
+            continue;
         }
+        if src(regs) == FUNC {
+            local.push(at(slot));
+        }
+        wide.push(at(slot));
         let second = data.get((slot + 1) * SLOT_SIZE..(slot + 1) * SLOT_SIZE + 4);
         if second != Some(&[0u8; 4][..]) {
             bad = true;
             break;
         }
-        slots.push(at(len));
-        slots.push(NO_INSN);
-        len += 1;
         slot += 2;
     }
     if bad {
@@ -347,8 +357,8 @@ pub(crate) fn read_section<'e>(elf: &'e ElfFile<'_>, index: usize) -> Result<Cod
         name: section.name,
         data,
         order: elf.order,
-        len,
-        slots,
+        slots: Slots::new(at(data.len() / SLOT_SIZE), &wide),
+        local,
         patches: Vec::new(),
         patch_names: Vec::new(),
         calls: Vec::new(),
@@ -641,48 +651,30 @@ pub(crate) fn resolve_local_calls<'e>(
     code: &mut CodeSection<'e>,
     refs: &mut References,
 ) -> Result<()> {
-    const CALL: u8 = PseudoCall::Call.register().number();
-    const FUNC: u8 = PseudoLoad::Func.register().number();
     let index = code.index;
-    // The source register of a slot's first byte of registers.
-    let src = |regs: u8| match code.order {
-        Endianness::Little => regs >> 4,
-        Endianness::Big => regs & 0x0f,
-    };
-    // The patches made here, merged with the relocations' at the end (both sorted).
-    let mut made: Vec<(u32, Instruction, &'e str)> = Vec::new();
-    let mut next_patch = 0;
-    for (slot, raw) in code.data.chunks_exact(SLOT_SIZE).enumerate() {
-        // Only calls and `ld_imm64`s are local calls, or relocated: most instructions are
-        // neither, as their opcode (the first byte in either byte order) says.
-        let (op, regs) = (raw[0], raw[1]);
-        if op != 0x85 && op != LOAD_IMM64 {
-            continue;
-        }
-        let i = code.slots.get(slot).copied().unwrap_or(NO_INSN);
-        if i == NO_INSN {
-            continue;
-        }
-        // A relocated instruction is read as relocated.
-        while code.patches.get(next_patch).is_some_and(|(p, _)| *p < i) {
-            next_patch += 1;
-        }
-        if let Some((_, ins)) = code.patches.get(next_patch).filter(|(p, _)| *p == i) {
-            if ins.pseudo_call() == Some(PseudoCall::Call)
+    // Relocated instructions are read as relocated.
+    let relocated: Vec<(u32, &'e str)> = code
+        .patches
+        .iter()
+        .zip(&code.patch_names)
+        .filter(|((_, ins), _)| {
+            ins.pseudo_call() == Some(PseudoCall::Call)
                 || ins.pseudo_load() == Some(PseudoLoad::Func)
-            {
-                code.calls.push((i, code.patch_names[next_patch]));
-            }
+        })
+        .map(|((i, _), name)| (*i, *name))
+        .collect();
+    // The others that are calls, from their opcode and source register when read.
+    let mut made: Vec<(u32, Instruction, &'e str)> = Vec::new();
+    for &slot in &code.local {
+        let Some(i) = code.slots.index_of_slot(u64::from(slot)) else {
             continue;
-        }
-        let local = if op == LOAD_IMM64 {
-            src(regs) == FUNC
-        } else {
-            src(regs) == CALL
         };
-        if !local {
+        // Instructions fit in `u32` indexes (see `read_section`).
+        let i = u32::try_from(i).unwrap_or(NO_INSN);
+        if code.patch_at(i).is_ok() {
             continue;
         }
+        let slot = slot as usize;
         let mut ins = code.decode_slot(slot)?;
         let at = (slot * SLOT_SIZE) as u64;
         let target = i64::try_from(at)
@@ -702,35 +694,45 @@ pub(crate) fn resolve_local_calls<'e>(
         };
         ins.constant = -1;
         refs.set(&mut ins, name);
-        code.calls.push((i, name));
         made.push((i, ins, name));
     }
+    // Both lists in index order, merged.
+    code.calls = merge_by_index(
+        relocated,
+        made.iter().map(|(i, _, name)| (*i, *name)).collect(),
+        |c| c.0,
+    );
     if !made.is_empty() {
-        let old = std::mem::take(&mut code.patches);
-        let old_names = std::mem::take(&mut code.patch_names);
-        let mut old = old.into_iter().zip(old_names).peekable();
-        let mut made = made.into_iter().peekable();
-        loop {
-            let take_old = match (old.peek(), made.peek()) {
-                (Some(((a, _), _)), Some((b, ..))) => a < b,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => break,
-            };
-            let (i, ins, name) = if take_old {
-                let Some(((i, ins), name)) = old.next() else {
-                    break;
-                };
-                (i, ins, name)
-            } else {
-                let Some(p) = made.next() else { break };
-                p
-            };
+        let old: Vec<_> = std::mem::take(&mut code.patches)
+            .into_iter()
+            .zip(std::mem::take(&mut code.patch_names))
+            .map(|((i, ins), name)| (i, ins, name))
+            .collect();
+        for (i, ins, name) in merge_by_index(old, made, |p| p.0) {
             code.patches.push((i, ins));
             code.patch_names.push(name);
         }
     }
     Ok(())
+}
+
+/// `a` and `b` (each sorted by `key`) merged in order of `key`.
+fn merge_by_index<T>(a: Vec<T>, b: Vec<T>, key: impl Fn(&T) -> u32) -> Vec<T> {
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let from_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => key(x) < key(y),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        out.extend(if from_a { a.next() } else { b.next() });
+    }
+    out
 }
 
 fn opt_i64(v: Option<i64>) -> String {
