@@ -245,17 +245,22 @@ const WHERE_TIME_GOES: &[&str] = &[
      its own extern record instead of having the row's line info, source and records read \
      into allocations of its own (`linked` 315k -> 298k, `usdt` 285k -> 273k, the corpus \
      -2.4%), and a datasec's variables borrow their names from the BTF (`core_target` \
-     73k -> 69k). Now: `core` 151k, `bench_core` 146k, `syscount` 77k, `usdt` 273k, \
-     `raw_insns` 59k, `isa` 109k, `gen` 164k (194k before), `linked` 298k, `pyperf600` \
-     10.0M (~130 per BPF instruction; libbpf ~47). libbpf keeps `.BTF`, `.BTF.ext` and the instructions as raw bytes until \
-     load while we decode every instruction into an `Instruction` with its metadata at \
-     open, so matching it on big objects needs instructions kept raw until first use. What \
-     is left on small objects is spread thin: ~20% allocation (names as `String`s in the \
-     public specs and types), the `.BTF` checks ~15%, goblin's ELF reading ~12%. One \
-     corpus object \
-     (`test_skeleton`) has a 16 MiB `.bss`: its zeros come from `calloc`, which clears the \
-     memory when the allocator reuses it, as it does when one process opens the object \
-     again and again (libbpf maps it lazily).",
+     73k -> 69k). Then, the biggest change: a program's instructions stay as the object's \
+     bytes until first used, as libbpf keeps them until load. Opening reads each code \
+     section once, a look at each opcode byte (finding the `ld_imm64`s and the possible \
+     local calls), checks the relocations, records, functions and call graph, and decodes \
+     only the instructions relocations change; a program's `Instructions` is decoded on \
+     first access (from its function and its callees, with the same result). Per open: \
+     `core` 151k -> 118k, `bench_core` 146k -> 102k, `usdt` 294k -> 244k, `linked` 298k -> \
+     280k, `isa` 109k -> 102k, `pyperf600` 10.0M -> 5.3M (libbpf 3.6M), `verifier_gotol` \
+     (40,012 instructions) -> 0.73M. And a `.bss` is its size in zeros until first \
+     accessed (`ValueBytes`): `test_skeleton`'s 16 MiB `.bss` was allocated and cleared at \
+     each open (2.2 ms against libbpf's 0.2 ms), `bloom_filter_bench`'s 2.5 MiB too. \
+     What is left: on `core` (118k, libbpf 46k) the `.BTF.ext` checks ~18k, the `.BTF` \
+     checks ~13k, goblin's ELF reading ~11k, allocation ~25% (the public specs' `String`s, \
+     the program, map and function maps); on `gen` and `core_target` decoding BTF types to \
+     read map definitions and fix up datasecs (~30%); on the biggest objects the \
+     `.BTF.ext` walk and the relocations.",
     "Open + load (`open_load_*`): per open + load of `syscount-el.o`, 300k -> 175k \
      instructions this round (libbpf: 65k), of which the object's BTF 103k -> 11k: on a \
      kernel that needs no sanitizing it is loaded from its raw records, only the types edited \

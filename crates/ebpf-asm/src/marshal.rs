@@ -339,10 +339,22 @@ impl Instructions {
     /// [`Instruction::validate`]): judging a program is the verifier's business, and such
     /// instructions encode back to the same bytes.
     pub fn unmarshal(bytes: &[u8], order: Endianness) -> Result<Instructions> {
+        let mut out = Vec::with_capacity(bytes.len() / SLOT_SIZE);
+        Instructions::unmarshal_into(bytes, order, &mut out)?;
+        Ok(Instructions::from(out))
+    }
+
+    /// Like [`unmarshal`](Instructions::unmarshal), appending the instructions to `out`
+    /// (numbered from 0 in errors); on error, `out` holds those decoded before it.
+    pub fn unmarshal_into(
+        bytes: &[u8],
+        order: Endianness,
+        out: &mut Vec<Instruction>,
+    ) -> Result<()> {
         // One loop per byte order, so that the order is not tested per instruction.
         match order {
-            Endianness::Little => unmarshal_in::<false>(bytes),
-            Endianness::Big => unmarshal_in::<true>(bytes),
+            Endianness::Little => unmarshal_in::<false>(bytes, out),
+            Endianness::Big => unmarshal_in::<true>(bytes, out),
         }
     }
 }
@@ -350,8 +362,9 @@ impl Instructions {
 /// [`Instructions::unmarshal`] for big endian (`BIG`) or little endian. The single-slot
 /// instructions between two `ld_imm64`s are decoded in one run, each from one 8-byte read,
 /// into room reserved once.
-fn unmarshal_in<const BIG: bool>(bytes: &[u8]) -> Result<Instructions> {
-    let mut out = Vec::with_capacity(bytes.len() / SLOT_SIZE);
+fn unmarshal_in<const BIG: bool>(bytes: &[u8], out: &mut Vec<Instruction>) -> Result<()> {
+    let base = out.len();
+    out.reserve(bytes.len() / SLOT_SIZE);
     let mut rest = bytes;
     loop {
         let slots = rest.chunks_exact(SLOT_SIZE);
@@ -376,7 +389,7 @@ fn unmarshal_in<const BIG: bool>(bytes: &[u8]) -> Result<Instructions> {
             break;
         };
         let raw = RawSlot::read_in::<BIG>(slot);
-        let (hi, tail) = second_half::<BIG>(bytes, tail, out.len())?;
+        let (hi, tail) = second_half::<BIG>(bytes, tail, out.len() - base)?;
         rest = tail;
         out.push(Instruction::new(
             OpCode(raw.code),
@@ -388,13 +401,13 @@ fn unmarshal_in<const BIG: bool>(bytes: &[u8]) -> Result<Instructions> {
     }
     if !rest.is_empty() {
         return Err(Error::Truncated {
-            index: out.len(),
+            index: out.len() - base,
             offset: (bytes.len() - rest.len()) / SLOT_SIZE,
             len: rest.len(),
             want: SLOT_SIZE,
         });
     }
-    Ok(Instructions::from(out))
+    Ok(())
 }
 
 /// The immediate of the second half of the `ld_imm64` numbered `index` whose first half

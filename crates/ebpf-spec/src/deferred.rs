@@ -140,12 +140,13 @@ impl ObjectCode {
             .get(f.start_off as usize..f.end_off as usize)
             .unwrap_or_default();
         // The section was checked when it was read (`read_section`).
-        match Instructions::unmarshal(bytes, self.order) {
-            Ok(insns) => out.extend(insns.into_vec()),
+        match Instructions::unmarshal_into(bytes, self.order, out) {
+            Ok(()) => {}
             Err(e) => {
                 // Cannot happen: a bug if it does, reported, not a panic in a release build.
                 debug_assert!(false, "function '{}': {e}", self.name(name));
                 log::error!("function '{}': {e}", self.name(name));
+                out.truncate(base);
                 return;
             }
         }
