@@ -383,6 +383,36 @@ fn names_read_without_decoding_match_the_decoded_ones() {
     }
 }
 
+#[test]
+fn targets_and_var_linkages_read_without_decoding_match_the_decoded_ones() {
+    for order in [Endian::Little, Endian::Big] {
+        let mut spec = all_kinds_spec(order);
+        let mut vars = 0;
+        for id in spec.ids() {
+            let decoded = spec.type_by_id(id).unwrap().clone();
+            assert_eq!(spec.target_of(id).unwrap(), decoded.target(), "type {id}");
+            let linkage = match &decoded {
+                Type::Var(v) => Some(v.linkage),
+                _ => None,
+            };
+            vars += usize::from(linkage.is_some());
+            assert_eq!(spec.var_linkage(id).unwrap(), linkage, "type {id}");
+        }
+        assert!(vars > 0, "the fixture has variables");
+        // An edited variable answers its edited linkage and type.
+        let var = spec.ids_of_kind(Kind::Var).next().unwrap();
+        spec.set_var_linkage(var, VarLinkage::Extern).unwrap();
+        assert_eq!(spec.var_linkage(var).unwrap(), Some(VarLinkage::Extern));
+        let Type::Var(mut v) = spec.type_by_id(var).unwrap().clone() else {
+            unreachable!()
+        };
+        v.type_id = TypeId(1);
+        spec.replace_type(var, Type::Var(v)).unwrap();
+        assert_eq!(spec.target_of(var).unwrap(), Some(TypeId(1)));
+        assert!(spec.target_of(TypeId(spec.next_id().0)).is_err());
+    }
+}
+
 /// `Spec::sizeof` as the decoded types give it.
 fn decoded_sizeof(spec: &Spec, id: TypeId) -> Option<u32> {
     let mut mult = 1u32;

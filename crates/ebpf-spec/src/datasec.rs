@@ -163,17 +163,16 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
         let mut offsets: BTreeMap<TypeId, u32> = BTreeMap::new();
         let mut hidden = Vec::new();
         for &(type_id, var_size) in &vars {
-            let Type::Var(var) = spec.type_by_id(type_id).map_err(btf_err(&name))? else {
-                continue;
-            };
-            if var.linkage != VarLinkage::Global {
+            // Linkage and name read from the record: no variable is decoded.
+            if spec.var_linkage(type_id).map_err(btf_err(&name))? != Some(VarLinkage::Global) {
                 continue;
             }
-            let first = by_name.partition_point(|s| s.name < var.name.as_str());
-            let Some(sym) = by_name.get(first).filter(|s| s.name == var.name) else {
+            let var_name = spec.type_name(type_id).map_err(btf_err(&name))?;
+            let first = by_name.partition_point(|s| s.name < var_name);
+            let Some(sym) = by_name.get(first).filter(|s| s.name == var_name) else {
                 return Err(Error::BtfMismatch {
                     section: format!("datasec '{name}'"),
-                    reason: format!("variable '{}' has no elf symbol", var.name),
+                    reason: format!("variable '{var_name}' has no elf symbol"),
                 });
             };
             if fixup_offsets {
@@ -184,8 +183,8 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
                     return Err(Error::BtfMismatch {
                         section: format!("datasec '{name}'"),
                         reason: format!(
-                            "variable '{}' at offset {} size {} is past the section end",
-                            var.name, sym.value, var_size
+                            "variable '{var_name}' at offset {} size {} is past the section end",
+                            sym.value, var_size
                         ),
                     });
                 };
@@ -233,27 +232,24 @@ pub(crate) fn datasec_vars<'s>(spec: &'s Spec, name: &str) -> Result<Vec<Datasec
     let Some((_, ds)) = datasec_by_name(spec, name) else {
         return Ok(Vec::new());
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(ds.vars.len());
     for v in &ds.vars {
-        match spec.type_by_id(v.type_id).map_err(btf_err(name))? {
-            Type::Var(var) => {
-                out.push(DatasecVar {
-                    name: &var.name,
-                    type_id: var.type_id,
-                    offset: v.offset,
-                    size: v.size,
-                });
-            }
-            Type::Func(f) => {
-                out.push(DatasecVar {
-                    name: &f.name,
-                    type_id: f.proto,
-                    offset: v.offset,
-                    size: v.size,
-                });
-            }
-            _ => {}
+        // Name and type read from the record: no variable is decoded.
+        if !matches!(
+            spec.kind_of(v.type_id).map_err(btf_err(name))?,
+            Kind::Var | Kind::Func
+        ) {
+            continue;
         }
+        let Some(type_id) = spec.target_of(v.type_id).map_err(btf_err(name))? else {
+            continue;
+        };
+        out.push(DatasecVar {
+            name: spec.type_name(v.type_id).map_err(btf_err(name))?,
+            type_id,
+            offset: v.offset,
+            size: v.size,
+        });
     }
     Ok(out)
 }

@@ -9,7 +9,7 @@
 
 use super::{POINTER_SIZE, Spec};
 use crate::error::{Error, Result};
-use crate::types::{FuncLinkage, Kind, Type, TypeId};
+use crate::types::{FuncLinkage, Kind, Type, TypeId, VarLinkage};
 
 /// What the size of a type is made of: the size itself, an array of another type, or the
 /// size of the type it refers to (typedefs, qualifiers, tags and variables).
@@ -65,6 +65,59 @@ impl Spec {
                 field: "kind".into(),
                 reason: "not a func",
             }),
+        }
+    }
+
+    /// The linkage of the VAR `id`, read from its record without decoding it; `None` when
+    /// `id` is not a VAR.
+    pub fn var_linkage(&self, id: TypeId) -> Result<Option<VarLinkage>> {
+        if let Some(base) = self.base_of(id) {
+            return base.var_linkage(id);
+        }
+        match self.own_record(id, HEADER + 4) {
+            Some((off, Kind::Var)) => match self.u32_at(off + HEADER) {
+                0 => Ok(Some(VarLinkage::Static)),
+                1 => Ok(Some(VarLinkage::Global)),
+                2 => Ok(Some(VarLinkage::Extern)),
+                _ => Err(Error::BadType {
+                    id,
+                    field: "linkage".into(),
+                    reason: "invalid var linkage",
+                }),
+            },
+            Some(_) => Ok(None),
+            None => match self.type_by_id(id)? {
+                Type::Var(v) => Ok(Some(v.linkage)),
+                _ => Ok(None),
+            },
+        }
+    }
+
+    /// The type `id` refers to, as [`Type::target`] answers it, read from its record
+    /// without decoding it.
+    pub fn target_of(&self, id: TypeId) -> Result<Option<TypeId>> {
+        if let Some(base) = self.base_of(id) {
+            return base.target_of(id);
+        }
+        match self.own_record(id, HEADER) {
+            Some((
+                off,
+                Kind::Pointer
+                | Kind::Typedef
+                | Kind::Volatile
+                | Kind::Const
+                | Kind::Restrict
+                | Kind::Func
+                | Kind::FuncProto
+                | Kind::Var
+                | Kind::DeclTag
+                | Kind::TypeTag,
+            )) => Ok(Some(TypeId(self.u32_at(off + 8)))),
+            Some((off, Kind::Array)) if self.own_record(id, ARRAY).is_some() => {
+                Ok(Some(TypeId(self.u32_at(off + HEADER))))
+            }
+            Some((_, Kind::Array)) | None => Ok(self.type_by_id(id)?.target()),
+            Some(_) => Ok(None),
         }
     }
 
