@@ -99,6 +99,11 @@ impl ObjectCode {
         });
     }
 
+    /// Makes room for `bytes` more bytes of names.
+    pub fn reserve_names(&mut self, bytes: usize) {
+        self.names.reserve_exact(bytes);
+    }
+
     /// Keeps function name `name`.
     pub fn add_name(&mut self, name: &str) -> FunctionName {
         // Objects are far smaller than 4 GiB.

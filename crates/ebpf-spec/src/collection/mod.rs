@@ -158,7 +158,7 @@ impl CollectionSpec {
             let rows = PendingRows::new(&raw, ext.as_ref())?;
             relocate_section(&elf, &mut raw, &externs, arena.as_deref(), &mut refs)?;
             crate::relocate::resolve_local_calls(&elf, &mut raw, &mut refs)?;
-            for mut f in split_functions(&elf, &raw, code.next_section())? {
+            for f in split_functions(&elf, &raw, code.next_section())? {
                 if section.name != TEXT_SECTION {
                     if f.bind == STB_LOCAL {
                         return Err(Error::StaticProgram {
@@ -174,10 +174,15 @@ impl CollectionSpec {
                         function: f.name.to_owned(),
                     });
                 }
-                f.code.name = code.add_name(f.name);
                 functions.insert(f.name, f);
             }
             code.add_section(raw, rows.map(PendingRows::into_table));
+        }
+
+        // The functions' names, kept in one string.
+        code.reserve_names(functions.keys().map(|n| n.len()).sum());
+        for f in functions.values_mut() {
+            f.code.name = code.add_name(f.name);
         }
 
         if let Some(btf) = btf.as_mut() {
