@@ -250,13 +250,18 @@ const WHERE_TIME_GOES: &[&str] = &[
      section once, a look at each opcode byte (finding the `ld_imm64`s and the possible \
      local calls), checks the relocations, records, functions and call graph, and decodes \
      only the instructions relocations change; a program's `Instructions` is decoded on \
-     first access (from its function and its callees, with the same result). Per open: \
-     `core` 151k -> 118k, `bench_core` 146k -> 102k, `usdt` 294k -> 244k, `linked` 298k -> \
-     280k, `isa` 109k -> 102k, `pyperf600` 10.0M -> 5.3M (libbpf 3.6M), `verifier_gotol` \
-     (40,012 instructions) -> 0.73M. And a `.bss` is its size in zeros until first \
-     accessed (`ValueBytes`): `test_skeleton`'s 16 MiB `.bss` was allocated and cleared at \
-     each open (2.2 ms against libbpf's 0.2 ms), `bloom_filter_bench`'s 2.5 MiB too. \
-     What is left: on `core` (118k, libbpf 46k) the `.BTF.ext` checks ~18k, the `.BTF` \
+     first access (from its function and its callees, with the same result). A datasec's \
+     variables are read from their records (name, linkage, type) instead of decoded. Per \
+     open: `core` 151k -> 116k, `bench_core` 146k -> 101k, `usdt_libbpf17` 294k -> 241k, \
+     `linked` 298k -> 276k, `isa` 109k -> 100k, `syscount` 77k -> 74k, `raw_insns` 59k -> \
+     55k, `core_target` 69k -> 66k, `gen` 164k -> 161k, `pyperf600` 10.0M -> 5.3M (libbpf \
+     3.6M), `verifier_gotol` (40,012 instructions) 0.73M (1.07M before its code was read in one \
+     look per opcode); the corpus without its biggest objects -10%. And a `.bss` is its size in zeros until first accessed \
+     (`ValueBytes`): `test_skeleton`'s 16 MiB `.bss` was allocated and cleared at each \
+     open (2.2 ms against libbpf's 0.2 ms), `bloom_filter_bench`'s 2.5 MiB too. Loading \
+     now decodes the instructions (open + load of `syscount` 139k -> 146k user \
+     instructions, the open part smaller, the load part larger). What is left: on `core` \
+     (116k, libbpf 46k) the `.BTF.ext` checks ~18k, the `.BTF` \
      checks ~13k, goblin's ELF reading ~11k, allocation ~25% (the public specs' `String`s, \
      the program, map and function maps); on `gen` and `core_target` decoding BTF types to \
      read map definitions and fix up datasecs (~30%); on the biggest objects the \
