@@ -48,7 +48,7 @@ impl Instructions {
 
     /// Whether the list is made: not a deferred list, or one accessed already.
     pub fn is_decoded(&self) -> bool {
-        self.list.get().is_some()
+        self.source.is_none() || self.list.get().is_some()
     }
 
     /// The instructions as a `Vec`, made first if deferred.

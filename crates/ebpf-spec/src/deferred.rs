@@ -1,7 +1,7 @@
 //! A program's instructions kept as the object's raw bytes until first use, as libbpf keeps
 //! them until load: opening an object reads and checks every code section (its
 //! instructions, relocations, `.BTF.ext` records, functions and calls), and decodes only the
-//! instructions that relocations change. A program's [`Instructions`] are then a deferred
+//! instructions that relocations and calls inside the section change. A program's [`Instructions`] are then a deferred
 //! list ([`ebpf_asm::InstructionSource`]), made on first access from its own function and
 //! the functions it calls: their bytes decoded, the relocated instructions put in place,
 //! `.BTF.ext` rows attached, each function's symbol set. What the list is made of was

@@ -66,6 +66,9 @@ pub(crate) struct CodeSection<'e> {
     pub patches: Vec<(u32, Instruction)>,
     /// The name each of `patches` now refers to.
     pub patch_names: Vec<&'e str>,
+    /// Where each patch is in `patches` by index, while relocations out of offset order
+    /// leave them unsorted.
+    unsorted: Option<HashMap<u32, usize>>,
     /// The calls to BPF functions and loads of their addresses, by index, with the
     /// function they name, in order (found by [`resolve_local_calls`]).
     pub calls: Vec<(u32, &'e str)>,
@@ -85,34 +88,58 @@ impl<'e> CodeSection<'e> {
         self.slots.index_at(offset)
     }
 
-    /// Where the patch of instruction `index` is in `patches`, or goes.
-    pub(crate) fn patch_at(&self, index: u32) -> std::result::Result<usize, usize> {
+    /// Where the patch of instruction `index` is in `patches`.
+    pub(crate) fn patch_at(&self, index: u32) -> Option<usize> {
+        if let Some(unsorted) = &self.unsorted {
+            return unsorted.get(&index).copied();
+        }
         // Relocations come in offset order: the last patch is the one to look at first.
         match self.patches.last() {
-            None => Err(0),
-            Some((last, ..)) if *last < index => Err(self.patches.len()),
-            _ => self.patches.binary_search_by_key(&index, |(i, ..)| *i),
+            Some((last, _)) if *last >= index => {
+                self.patches.binary_search_by_key(&index, |(i, _)| *i).ok()
+            }
+            _ => None,
         }
     }
 
-    /// Sets the patch of instruction `index`.
+    /// Sets the patch of instruction `index`. Patches are appended: relocations out of
+    /// offset order are found through a map until [`sort_patches`](Self::sort_patches).
     fn set_patch(&mut self, index: u32, ins: Instruction, name: &'e str) {
-        match self.patch_at(index) {
-            Ok(at) => {
-                self.patches[at] = (index, ins);
-                self.patch_names[at] = name;
-            }
-            Err(at) => {
-                self.patches.insert(at, (index, ins));
-                self.patch_names.insert(at, name);
-            }
+        if let Some(at) = self.patch_at(index) {
+            self.patches[at] = (index, ins);
+            self.patch_names[at] = name;
+            return;
         }
+        let in_order = self.patches.last().is_none_or(|(last, _)| *last < index);
+        if !in_order && self.unsorted.is_none() {
+            let at = self.patches.iter().enumerate().map(|(at, (i, _))| (*i, at));
+            self.unsorted = Some(at.collect());
+        }
+        if let Some(unsorted) = &mut self.unsorted {
+            unsorted.insert(index, self.patches.len());
+        }
+        self.patches.push((index, ins));
+        self.patch_names.push(name);
+    }
+
+    /// Puts the patches in index order, if relocations came out of order.
+    fn sort_patches(&mut self) {
+        if self.unsorted.take().is_none() {
+            return;
+        }
+        let mut both: Vec<_> = std::mem::take(&mut self.patches)
+            .into_iter()
+            .zip(std::mem::take(&mut self.patch_names))
+            .collect();
+        // Indexes are unique (a second relocation of an instruction replaced its patch).
+        both.sort_unstable_by_key(|((i, _), _)| *i);
+        (self.patches, self.patch_names) = both.into_iter().unzip();
     }
 
     /// The instruction numbered `index`, which starts at slot `slot`: relocated if it is,
     /// decoded from the bytes otherwise.
     fn instruction(&self, index: u32, slot: usize) -> Result<Instruction> {
-        if let Ok(at) = self.patch_at(index) {
+        if let Some(at) = self.patch_at(index) {
             return Ok(self.patches[at].1.clone());
         }
         self.decode_slot(slot)
@@ -361,6 +388,7 @@ pub(crate) fn read_section<'e>(elf: &'e ElfFile<'_>, index: usize) -> Result<Cod
         local,
         patches: Vec::new(),
         patch_names: Vec::new(),
+        unsorted: None,
         calls: Vec::new(),
     })
 }
@@ -458,6 +486,7 @@ pub(crate) fn relocate_section<'e>(
         let name = relocate_one(&ctx, &mut ins, refs)?;
         code.set_patch(i, ins, name);
     }
+    code.sort_patches();
     Ok(())
 }
 
@@ -671,7 +700,7 @@ pub(crate) fn resolve_local_calls<'e>(
         };
         // Instructions fit in `u32` indexes (see `read_section`).
         let i = u32::try_from(i).unwrap_or(NO_INSN);
-        if code.patch_at(i).is_ok() {
+        if code.patch_at(i).is_some() {
             continue;
         }
         let slot = slot as usize;

@@ -125,25 +125,25 @@ impl PartialEq for ValueBytes {
 impl Eq for ValueBytes {}
 
 impl Hash for ValueBytes {
+    /// The length, then the bytes up to the last that is not zero: the same for equal
+    /// values, made or not, and nothing to read for unmade zeros.
     fn hash<H: Hasher>(&self, state: &mut H) {
-        // As `Vec<u8>` hashes: its length, then its bytes.
-        match self.bytes.get() {
-            Some(b) => b.hash(state),
-            None => {
-                state.write_usize(self.zeros);
-                for _ in 0..self.zeros {
-                    state.write_u8(0);
-                }
-            }
-        }
+        state.write_usize(self.len());
+        let bytes = self.bytes.get().map_or(&[][..], Vec::as_slice);
+        let end = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+        state.write(&bytes[..end]);
     }
 }
 
 impl fmt::Debug for ValueBytes {
+    /// As the `Vec<u8>` (unmade zeros print as the zeros they stand for).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.bytes.get() {
             Some(b) => b.fmt(f),
-            None => write!(f, "[0; {}]", self.zeros),
+            None => f
+                .debug_list()
+                .entries(std::iter::repeat_n(0u8, self.zeros))
+                .finish(),
         }
     }
 }
@@ -168,8 +168,34 @@ mod tests {
         assert_ne!(z, ValueBytes::zeroed(4));
         let s = RandomState::new();
         assert_eq!(s.hash_one(&z), s.hash_one(&made));
-        assert_eq!(s.hash_one(&z), s.hash_one(vec![0u8; 5]));
-        assert_eq!(format!("{z:?}"), "[0; 5]");
+        assert_ne!(s.hash_one(&z), s.hash_one(ValueBytes::zeroed(4)));
+        // Whatever the hasher does with its writes.
+        #[derive(Default)]
+        struct Writes(Vec<Vec<u8>>);
+        impl Hasher for Writes {
+            fn finish(&self) -> u64 {
+                0
+            }
+            fn write(&mut self, bytes: &[u8]) {
+                self.0.push(bytes.to_vec());
+            }
+        }
+        let writes = |v: &ValueBytes| {
+            let mut w = Writes::default();
+            v.hash(&mut w);
+            w.0
+        };
+        assert_eq!(writes(&z), writes(&made));
+        assert_eq!(
+            writes(&ValueBytes::from(vec![1, 0, 0])),
+            writes(&ValueBytes::from(vec![1, 0, 0]))
+        );
+        assert_ne!(
+            writes(&ValueBytes::from(vec![1, 0, 0])),
+            writes(&ValueBytes::from(vec![0, 0, 1]))
+        );
+        assert_eq!(format!("{z:?}"), "[0, 0, 0, 0, 0]");
+        assert!(z.is_unmade_zeros());
         assert_eq!(&z[..], &[0; 5]);
         assert!(!z.is_unmade_zeros());
         assert_eq!(format!("{z:?}"), "[0, 0, 0, 0, 0]");

@@ -104,6 +104,28 @@ fn random_corruption_never_panics() {
     }
 }
 
+/// Relocations in any order give the spec relocations in offset order give.
+#[test]
+fn relocations_out_of_order() {
+    let orig = fixture("loader-el.o");
+    let mut b = orig.clone();
+    for (section, n) in [(".relsocket", 6), (".relsyscall", 7)] {
+        let first = rel(&b, section, 0);
+        let mut entries: Vec<Vec<u8>> = (0..n)
+            .map(|i| b[first + i * 16..first + (i + 1) * 16].to_vec())
+            .collect();
+        entries.reverse();
+        b[first..first + n * 16].copy_from_slice(&entries.concat());
+    }
+    assert_ne!(b, orig);
+    let want = CollectionSpec::from_elf(&orig).unwrap();
+    let got = CollectionSpec::from_elf(&b).unwrap();
+    assert_eq!(got.programs.len(), want.programs.len());
+    for (name, p) in &want.programs {
+        assert_eq!(got.programs[name].instructions, p.instructions, "{name}");
+    }
+}
+
 #[test]
 fn bad_ld_imm64_second_half() {
     let mut b = fixture("loader-el.o");
