@@ -15,7 +15,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         for ins in insns.iter() {
             let text = ins.to_string();
             let back = ebpf_asm::parse(&text).unwrap_or_else(|e| panic!("parse {text:?}: {e}"));
-            assert_eq!(back.0, vec![ins.clone()], "round trip of {text:?}");
+            assert_eq!(*back, vec![ins.clone()], "round trip of {text:?}");
         }
         let listing = format!("{insns:#}");
         assert_eq!(ebpf_asm::parse(&listing).expect("parse listing"), insns);

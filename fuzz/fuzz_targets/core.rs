@@ -48,7 +48,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             })
             .collect();
         if !relos.is_empty() {
-            let _ = relocator.relocate(&mut insns.0, &relos);
+            let _ = relocator.relocate(&mut insns, &relos);
         }
         let _ = insns.marshal(spec.byte_order);
         let funcs: Vec<FuncInfo> = insns
