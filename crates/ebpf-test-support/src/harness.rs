@@ -180,6 +180,12 @@ pub(crate) fn chain(err: &(dyn Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `verdict`, run as kernel test bodies run: reading the kernel's version and config
+    /// opens files, which a leak check running at the same time would count as its own.
+    fn locked_verdict(err: &(dyn Error + 'static)) -> Verdict {
+        crate::fd_leak::check_fd_leaks(|| verdict(err))
+    }
     use ebpf_syscall::KernelVersion;
 
     #[derive(Debug, thiserror::Error)]
@@ -189,7 +195,7 @@ mod tests {
     #[test]
     fn future_feature_is_a_skip() {
         let err = Wrapper(NotSupported::new("thing", KernelVersion::new(99, 0, 0)));
-        assert!(matches!(verdict(&err), Verdict::Skip(r) if r.contains("thing")));
+        assert!(matches!(locked_verdict(&err), Verdict::Skip(r) if r.contains("thing")));
     }
 
     #[test]
@@ -197,7 +203,7 @@ mod tests {
         let err = Wrapper(NotSupported::new("thing", KernelVersion::new(3, 0, 0)));
         if std::env::var_os(ALLOW_MISSING_ENV).is_none() {
             assert!(
-                matches!(verdict(&err), Verdict::Fail(m) if m.contains("the probe or the declared minimum"))
+                matches!(locked_verdict(&err), Verdict::Fail(m) if m.contains("the probe or the declared minimum"))
             );
         }
     }
@@ -207,7 +213,7 @@ mod tests {
         let mut ns = NotSupported::new("thing", KernelVersion::new(3, 0, 0));
         ns.missing_config = Some("CONFIG_THING".into());
         assert!(
-            matches!(verdict(&Wrapper(ns)), Verdict::Skip(r) if r.contains("built without CONFIG_THING"))
+            matches!(locked_verdict(&Wrapper(ns)), Verdict::Skip(r) if r.contains("built without CONFIG_THING"))
         );
     }
 
@@ -223,13 +229,13 @@ mod tests {
             }),
         };
         assert!(
-            matches!(verdict(&err), Verdict::Skip(r) if r.starts_with("refused by policy: program 'p'"))
+            matches!(locked_verdict(&err), Verdict::Skip(r) if r.starts_with("refused by policy: program 'p'"))
         );
         let raw = ebpf_syscall::Error::Bpf {
             cmd: ebpf_syscall::Cmd::PROG_LOAD,
             errno: Errno::PERM,
         };
-        assert!(matches!(verdict(&raw), Verdict::Skip(_)));
+        assert!(matches!(locked_verdict(&raw), Verdict::Skip(_)));
     }
 
     #[test]
@@ -239,7 +245,7 @@ mod tests {
         struct Outer(#[source] std::io::Error);
         let err = Outer(std::io::Error::other("boom"));
         assert_eq!(
-            verdict(&err),
+            locked_verdict(&err),
             Verdict::Fail("outer\n  caused by: boom".into())
         );
     }
