@@ -67,14 +67,14 @@ impl Instructions {
 
     /// The list, made now if deferred, and no longer tied to its source.
     fn as_mut_vec(&mut self) -> &mut Vec<Instruction> {
-        if let Some(source) = self.source.take() {
-            if self.list.get().is_none() {
-                self.list = OnceLock::from(source.instructions());
-            }
-        }
         if self.list.get().is_none() {
-            self.list = OnceLock::from(Vec::new());
+            let list = self
+                .source
+                .as_ref()
+                .map_or_else(Vec::new, |s| s.instructions());
+            self.list = OnceLock::from(list);
         }
+        self.source = None;
         match self.list.get_mut() {
             Some(list) => list,
             None => unreachable!("the instruction list was set above"),

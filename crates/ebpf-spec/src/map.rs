@@ -144,8 +144,9 @@ impl MapSpec {
         self.data_bytes().map(|b| b.as_slice())
     }
 
-    /// The value of a global data map, its zeros not made.
-    pub(crate) fn data_bytes(&self) -> Option<&ValueBytes> {
+    /// The value of a global data map, like [`data`](MapSpec::data) but without making
+    /// zeros not accessed yet ([`ValueBytes::is_unmade_zeros`]).
+    pub fn data_bytes(&self) -> Option<&ValueBytes> {
         match self.contents.first() {
             Some(MapEntry {
                 key: MapKey::Index(0),

@@ -122,11 +122,9 @@ impl<'e> CodeSection<'e> {
         self.patch_names.push(name);
     }
 
-    /// Puts the patches in index order, if relocations came out of order.
+    /// Puts the patches in index order (and forgets the map of unsorted ones).
     fn sort_patches(&mut self) {
-        if self.unsorted.take().is_none() {
-            return;
-        }
+        self.unsorted = None;
         let mut both: Vec<_> = std::mem::take(&mut self.patches)
             .into_iter()
             .zip(std::mem::take(&mut self.patch_names))
@@ -486,7 +484,9 @@ pub(crate) fn relocate_section<'e>(
         let name = relocate_one(&ctx, &mut ins, refs)?;
         code.set_patch(i, ins, name);
     }
-    code.sort_patches();
+    if code.unsorted.is_some() {
+        code.sort_patches();
+    }
     Ok(())
 }
 
@@ -682,7 +682,7 @@ pub(crate) fn resolve_local_calls<'e>(
 ) -> Result<()> {
     let index = code.index;
     // Relocated instructions are read as relocated.
-    let relocated: Vec<(u32, &'e str)> = code
+    let mut calls: Vec<(u32, &'e str)> = code
         .patches
         .iter()
         .zip(&code.patch_names)
@@ -693,7 +693,7 @@ pub(crate) fn resolve_local_calls<'e>(
         .map(|((i, _), name)| (*i, *name))
         .collect();
     // The others that are calls, from their opcode and source register when read.
-    let mut made: Vec<(u32, Instruction, &'e str)> = Vec::new();
+    let mut made = Vec::new();
     for &slot in &code.local {
         let Some(i) = code.slots.index_of_slot(u64::from(slot)) else {
             continue;
@@ -725,43 +725,18 @@ pub(crate) fn resolve_local_calls<'e>(
         refs.set(&mut ins, name);
         made.push((i, ins, name));
     }
-    // Both lists in index order, merged.
-    code.calls = merge_by_index(
-        relocated,
-        made.iter().map(|(i, _, name)| (*i, *name)).collect(),
-        |c| c.0,
-    );
+    // Both kinds in index order.
     if !made.is_empty() {
-        let old: Vec<_> = std::mem::take(&mut code.patches)
-            .into_iter()
-            .zip(std::mem::take(&mut code.patch_names))
-            .map(|((i, ins), name)| (i, ins, name))
-            .collect();
-        for (i, ins, name) in merge_by_index(old, made, |p| p.0) {
+        for (i, ins, name) in made {
+            calls.push((i, name));
             code.patches.push((i, ins));
             code.patch_names.push(name);
         }
+        calls.sort_unstable_by_key(|(i, _)| *i);
+        code.sort_patches();
     }
+    code.calls = calls;
     Ok(())
-}
-
-/// `a` and `b` (each sorted by `key`) merged in order of `key`.
-fn merge_by_index<T>(a: Vec<T>, b: Vec<T>, key: impl Fn(&T) -> u32) -> Vec<T> {
-    if b.is_empty() {
-        return a;
-    }
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
-    loop {
-        let from_a = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) => key(x) < key(y),
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => break,
-        };
-        out.extend(if from_a { a.next() } else { b.next() });
-    }
-    out
 }
 
 fn opt_i64(v: Option<i64>) -> String {

@@ -336,7 +336,7 @@ impl Map {
     }
 
     pub(crate) fn init_contents(&self, spec: &MapSpec) -> Result<()> {
-        use ebpf_spec::{MapEntry, MapKey, MapValue};
+        use ebpf_spec::{MapKey, MapValue};
         if self.map_type == MapType::ARENA {
             let arena = self.arena()?;
             return match spec.data() {
@@ -347,13 +347,10 @@ impl Map {
         }
         // A new array's values are zeros already: the single value of a global data map
         // that is zeros nobody accessed (a `.bss`) is not written (nor made).
-        let untouched_zeros = matches!(
-            spec.contents.as_slice(),
-            [MapEntry {
-                key: MapKey::Index(0),
-                value: MapValue::Bytes(v),
-            }] if v.is_unmade_zeros()
-        ) && matches!(self.map_type, MapType::ARRAY | MapType::PERCPU_ARRAY)
+        let untouched_zeros = spec
+            .data_bytes()
+            .is_some_and(ebpf_spec::ValueBytes::is_unmade_zeros)
+            && matches!(self.map_type, MapType::ARRAY | MapType::PERCPU_ARRAY)
             && self.max_entries() > 0
             && spec.flags & sys::BPF_F_RDONLY == 0;
         if untouched_zeros {

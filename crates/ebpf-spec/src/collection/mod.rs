@@ -205,8 +205,8 @@ impl CollectionSpec {
             let f = &functions[name];
             let mut list = vec![f];
             list.extend(link_subprograms(f, &functions, cb)?);
-            let refs = list.iter().flat_map(|f| code.patches(&f.code));
-            for (_, ins) in refs {
+            let patched = list.iter().flat_map(|f| code.patches(&f.code));
+            for (_, ins) in patched {
                 if !matches!(
                     ins.pseudo_load(),
                     Some(PseudoLoad::MapFd | PseudoLoad::MapValue)
