@@ -40,6 +40,7 @@ mod scan;
 use records::SizeStep;
 
 pub use raw_edit::RawEdit;
+pub use records::DatasecEntries;
 
 /// How deep typedef/qualifier/array chains are followed before giving up (libbpf uses 32).
 pub const MAX_RESOLVE_DEPTH: usize = 32;

@@ -199,6 +199,97 @@ fn fixup_datasec_and_linkage() {
     assert_eq!(v.linkage, VarLinkage::Static);
 }
 
+/// `.bss` with `a` and `c` (both at offset 0, size 0, as clang leaves them), in `endian`.
+fn unfixed_bss(endian: Endian) -> (Spec, TypeId, TypeId, TypeId) {
+    let mut b = Builder::new();
+    let int = b.add(mk_int("int", 4, IntEncoding::Signed));
+    let var = |name: &str| {
+        Type::Var(Var {
+            name: name.into(),
+            type_id: int,
+            linkage: VarLinkage::Global,
+        })
+    };
+    let a = b.add(var("a"));
+    let c = b.add(var("c"));
+    let entry = |type_id| VarSecinfo {
+        type_id,
+        offset: 0,
+        size: 4,
+    };
+    let ds = b.add(Type::Datasec(Datasec {
+        name: ".bss".into(),
+        size: 0,
+        vars: vec![entry(a), entry(c)],
+    }));
+    let bytes = b
+        .marshal(MarshalOptions {
+            endian: Some(endian),
+        })
+        .unwrap();
+    (Spec::parse(&bytes).unwrap(), ds, a, c)
+}
+
+#[test]
+fn a_datasec_is_read_and_fixed_up_in_its_record_in_both_byte_orders() {
+    for endian in [Endian::Little, Endian::Big] {
+        let (mut spec, id, a, c) = unfixed_bss(endian);
+        let entries = |spec: &Spec| -> Vec<(TypeId, u32, u32)> {
+            let e = spec.datasec_entries(id).unwrap();
+            assert_eq!(e.len(), 2);
+            e.map(|v| (v.type_id, v.offset, v.size)).collect()
+        };
+        assert_eq!(entries(&spec), [(a, 0, 4), (c, 0, 4)], "{endian:?}");
+        assert!(spec.name_is(id, ".bss"));
+        assert!(!spec.name_is(id, ".bs") && !spec.name_is(id, ".bss.x"));
+        assert!(spec.name_is(a, "a") && !spec.name_is(TypeId(1), ""));
+        assert!(spec.datasec_entries(a).is_err(), "a var is no datasec");
+        // Decoded before the fixup: the decoded copy follows the record.
+        assert!(matches!(spec.type_by_id(id).unwrap(), Type::Datasec(d) if d.size == 0));
+        spec.fixup_datasec_id(id, 8, |v, _| Some(if v == a { 4 } else { 0 }))
+            .unwrap();
+        assert_eq!(entries(&spec), [(c, 0, 4), (a, 4, 4)], "{endian:?}: sorted");
+        assert_eq!(spec.sizeof(id).unwrap(), 8);
+        let Type::Datasec(ds) = spec.type_by_id(id).unwrap() else {
+            panic!("{endian:?}: not a datasec");
+        };
+        assert_eq!((ds.size, ds.vars.len()), (8, 2));
+        assert_eq!((ds.vars[0].type_id, ds.vars[1].offset), (c, 4));
+        // Written out, from the records and anew, it reads the same.
+        let raw = Spec::parse(&RawEdit::new(&spec).marshal().unwrap()).unwrap();
+        let anew = Spec::parse(&spec.marshal(MarshalOptions::default()).unwrap()).unwrap();
+        for out in [&raw, &anew] {
+            assert_eq!(out.type_by_id(id).unwrap(), spec.type_by_id(id).unwrap());
+        }
+        assert_eq!(raw.endian(), endian);
+    }
+}
+
+#[test]
+fn a_replaced_datasec_is_read_from_its_decoded_value() {
+    let (mut spec, id, a, c) = unfixed_bss(Endian::native());
+    let one = Datasec {
+        name: ".bss".into(),
+        size: 4,
+        vars: vec![VarSecinfo {
+            type_id: c,
+            offset: 0,
+            size: 4,
+        }],
+    };
+    spec.replace_type(id, Type::Datasec(one)).unwrap();
+    let read: Vec<_> = spec.datasec_entries(id).unwrap().collect();
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].type_id, c);
+    assert!(spec.name_is(id, ".bss"));
+    // A fixup of a replaced datasec edits its decoded value.
+    spec.fixup_datasec_id(id, 12, |_, _| Some(8)).unwrap();
+    assert_eq!(spec.sizeof(id).unwrap(), 12);
+    let read: Vec<_> = spec.datasec_entries(id).unwrap().collect();
+    assert_eq!((read[0].type_id, read[0].offset), (c, 8));
+    assert_ne!(read[0].type_id, a);
+}
+
 #[test]
 fn split_btf_ids_and_strings_continue_after_base() {
     let base = std::sync::Arc::new(all_kinds_spec(Endian::native()));

@@ -99,7 +99,7 @@ pub(crate) fn load_data_maps(
             .chain(
                 kconfig
                     .as_ref()
-                    .map(|(_, ds)| (KCONFIG_SECTION, u64::from(ds.size))),
+                    .map(|&(_, size)| (KCONFIG_SECTION, u64::from(size))),
             ),
         limits,
     )?;
@@ -135,25 +135,25 @@ pub(crate) fn load_data_maps(
         maps.insert(section.name.to_owned(), m);
     }
     if let Some(btf) = btf {
-        if let Some((id, ds)) = datasec_by_name(btf, KCONFIG_SECTION) {
-            if ds.size > MAX_DATA_SECTION_SIZE {
+        if let Some((id, size)) = kconfig {
+            if size > MAX_DATA_SECTION_SIZE {
                 return Err(Error::BadSection {
                     section: KCONFIG_SECTION.into(),
                     reason: format!(
-                        "size {} exceeds the limit of {MAX_DATA_SECTION_SIZE} bytes",
-                        ds.size
+                        "size {size} exceeds the limit of {MAX_DATA_SECTION_SIZE} bytes"
                     ),
                 });
             }
-            if !ds.vars.is_empty() && ds.size > 0 {
-                let mut m = MapSpec::new(KCONFIG_SECTION, MapType::ARRAY, 4, ds.size, 1);
+            let has_vars = btf.datasec_entries(id).is_ok_and(|e| e.len() > 0);
+            if has_vars && size > 0 {
+                let mut m = MapSpec::new(KCONFIG_SECTION, MapType::ARRAY, 4, size, 1);
                 m.section = KCONFIG_SECTION.into();
                 m.flags = MAP_FLAG_RDONLY_PROG;
                 m.freeze = true;
                 m.value_type = Some(id);
                 m.contents.push(MapEntry {
                     key: MapKey::Index(0),
-                    value: MapValue::Bytes(ValueBytes::zeroed(ds.size as usize)),
+                    value: MapValue::Bytes(ValueBytes::zeroed(size as usize)),
                 });
                 maps.insert(KCONFIG_SECTION.into(), m);
             }

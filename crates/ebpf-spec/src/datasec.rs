@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use ebpf_btf::{Datasec, Kind, Spec, Type, TypeId, VarLinkage};
+use ebpf_btf::{Kind, Spec, Type, TypeId, VarLinkage};
 
 use crate::elf::{ElfFile, STB_GLOBAL, STB_WEAK, STT_OBJECT, STV_DEFAULT, Symbol};
 use crate::error::{Error, Result};
@@ -31,40 +31,37 @@ fn btf_err(section: &str) -> impl FnOnce(ebpf_btf::Error) -> Error + '_ {
     }
 }
 
-/// All datasecs of `spec`, as `(id, name)`.
-pub(crate) fn datasecs(spec: &Spec) -> Vec<(TypeId, String)> {
-    spec.types_of_kind(Kind::Datasec)
-        .filter_map(|(id, t)| match t {
-            Ok(Type::Datasec(ds)) => Some((id, ds.name.to_owned())),
-            _ => None,
-        })
+/// All datasecs of `spec` with their names, read from their records (none is decoded).
+pub(crate) fn datasecs(spec: &Spec) -> Result<Vec<(TypeId, &str)>> {
+    spec.ids_of_kind(Kind::Datasec)
+        .map(|id| Ok((id, spec.type_name(id).map_err(btf_err(".BTF"))?)))
         .collect()
 }
 
 /// The datasec named `name`, found among the datasecs only (a lookup by name would
-/// index every name of the spec, which opening an object needs nowhere else).
+/// index every name of the spec, which opening an object needs nowhere else), with its
+/// size; read from records, nothing is decoded.
 /// Two of that name are none (as a lookup by name finds them ambiguous;
 /// [`fixup_datasecs`] refuses them).
-pub(crate) fn datasec_by_name<'s>(spec: &'s Spec, name: &str) -> Option<(TypeId, &'s Datasec)> {
+pub(crate) fn datasec_by_name(spec: &Spec, name: &str) -> Option<(TypeId, u32)> {
     let mut named = spec
-        .types_of_kind(Kind::Datasec)
-        .filter_map(|(id, t)| match t {
-            Ok(Type::Datasec(ds)) if ds.name == name => Some((id, ds)),
-            _ => None,
-        });
+        .ids_of_kind(Kind::Datasec)
+        .filter(|&id| spec.name_is(id, name));
     let first = named.next();
-    named.next().is_none().then_some(first).flatten()
+    let id = named.next().is_none().then_some(first).flatten()?;
+    Some((id, spec.sizeof(id).ok()?))
 }
 
 /// The offsets `.kconfig` variables get, as libbpf lays them out: sorted by alignment
 /// (largest first), then size (smallest first), then name, each aligned to its type.
-fn kconfig_layout(spec: &Spec, ds: &Datasec) -> Result<(BTreeMap<String, u32>, u32)> {
+fn kconfig_layout(spec: &Spec, id: TypeId) -> Result<(BTreeMap<String, u32>, u32)> {
     let too_large = || Error::BtfMismatch {
         section: KCONFIG_SECTION.into(),
         reason: "section too large".into(),
     };
-    let mut vars = Vec::with_capacity(ds.vars.len());
-    for v in &ds.vars {
+    let entries = spec.datasec_entries(id).map_err(btf_err(KCONFIG_SECTION))?;
+    let mut vars = Vec::with_capacity(entries.len());
+    for v in entries {
         let name = spec
             .type_name(v.type_id)
             .map_err(btf_err(KCONFIG_SECTION))?
@@ -107,7 +104,7 @@ fn kconfig_layout(spec: &Spec, ds: &Datasec) -> Result<(BTreeMap<String, u32>, u
 ///   source files), so they are never looked up by name;
 /// - static and extern variables keep their offsets; only global ones have a symbol to read.
 pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
-    let all = datasecs(spec);
+    let all = datasecs(spec)?;
     if let Some((_, name)) = all
         .iter()
         .enumerate()
@@ -118,23 +115,24 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
             reason: "two datasecs of that name".into(),
         });
     }
+    // Owned: the spec is edited below.
+    let all: Vec<(TypeId, String)> = all.into_iter().map(|(id, n)| (id, n.to_owned())).collect();
     for (id, name) in all {
-        let Type::Datasec(ds) = spec.type_by_id(id).map_err(btf_err(&name))? else {
-            continue;
-        };
         if name == KSYMS_SECTION {
             continue;
         }
         if name == KCONFIG_SECTION {
-            let (offsets, size) = kconfig_layout(spec, &ds.clone())?;
+            let (offsets, size) = kconfig_layout(spec, id)?;
             fixup(spec, id, &name, size, |_, v| offsets.get(v).copied())?;
             continue;
         }
         // What the fixup reads of the datasec (the spec is edited below).
-        let (ds_size, vars): (u32, Vec<(TypeId, u32)>) = (
-            ds.size,
-            ds.vars.iter().map(|v| (v.type_id, v.size)).collect(),
-        );
+        let ds_size = spec.sizeof(id).map_err(btf_err(&name))?;
+        let vars: Vec<(TypeId, u32)> = spec
+            .datasec_entries(id)
+            .map_err(btf_err(&name))?
+            .map(|v| (v.type_id, v.size))
+            .collect();
         let Some(section) = elf.section_by_name(&name) else {
             return Err(Error::BtfMismatch {
                 section: format!("datasec '{name}'"),
@@ -229,11 +227,12 @@ pub(crate) struct DatasecVar<'a> {
 
 /// The variables of datasec `name` (none if there is no such datasec).
 pub(crate) fn datasec_vars<'s>(spec: &'s Spec, name: &str) -> Result<Vec<DatasecVar<'s>>> {
-    let Some((_, ds)) = datasec_by_name(spec, name) else {
+    let Some((id, _)) = datasec_by_name(spec, name) else {
         return Ok(Vec::new());
     };
-    let mut out = Vec::with_capacity(ds.vars.len());
-    for v in &ds.vars {
+    let entries = spec.datasec_entries(id).map_err(btf_err(name))?;
+    let mut out = Vec::with_capacity(entries.len());
+    for v in entries {
         // Name and type read from the record: no variable is decoded.
         if !matches!(
             spec.kind_of(v.type_id).map_err(btf_err(name))?,

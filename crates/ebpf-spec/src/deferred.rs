@@ -170,18 +170,21 @@ impl ObjectCode {
     }
 }
 
-/// One program's instructions: its function, then the functions it needs, in link order.
+/// One program's instructions: its function, then the functions it needs, in link order
+/// (most programs need none: then nothing is allocated for them).
 #[derive(Debug)]
 pub(crate) struct ProgramCode {
     pub object: Arc<ObjectCode>,
-    pub functions: Vec<FunctionCode>,
+    pub main: FunctionCode,
+    pub callees: Vec<FunctionCode>,
 }
 
 impl InstructionSource for ProgramCode {
     fn instructions(&self) -> Vec<Instruction> {
-        let len = self.functions.iter().map(|f| f.len as usize).sum();
+        let functions = std::iter::once(&self.main).chain(&self.callees);
+        let len = functions.clone().map(|f| f.len as usize).sum();
         let mut out = Vec::with_capacity(len);
-        for f in &self.functions {
+        for f in functions {
             self.object.append(f, &mut out);
         }
         out

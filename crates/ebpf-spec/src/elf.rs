@@ -215,7 +215,7 @@ fn string_table<'a>(
 /// The function places of `by_place` (symbols sorted by section, offset and index), the
 /// first symbol at each, with the names [`ElfFile::function_name`] gives them.
 fn function_names<'a>(by_place: &[Symbol<'a>]) -> Vec<Function<'a>> {
-    let mut first: Vec<&Symbol<'a>> = Vec::new();
+    let mut first: Vec<&Symbol<'a>> = Vec::with_capacity(by_place.len());
     for s in by_place.iter().filter(|s| s.kind == STT_FUNC) {
         if first
             .last()
@@ -349,11 +349,8 @@ impl<'a> ElfFile<'a> {
 
         let symbols = read_symbols(bytes, &headers, &sections, ctx)?;
         let relocs = read_relocs(bytes, &headers, &mut sections, ctx, relocs_used)?;
-        let mut by_place: Vec<Symbol<'a>> = symbols
-            .iter()
-            .filter(|s| s.kind != STT_SECTION)
-            .cloned()
-            .collect();
+        let mut by_place: Vec<Symbol<'a>> = Vec::with_capacity(symbols.len());
+        by_place.extend(symbols.iter().filter(|s| s.kind != STT_SECTION).cloned());
         by_place.sort_unstable_by_key(|s| (s.section, s.value, s.index));
         let functions = function_names(&by_place);
         Ok(ElfFile {
@@ -385,6 +382,11 @@ impl<'a> ElfFile<'a> {
         let start = self.by_place.partition_point(|s| s.section < index);
         let len = self.by_place[start..].partition_point(|s| s.section == index);
         &self.by_place[start..start + len]
+    }
+
+    /// How many places hold function symbols: as many functions as the file has, at most.
+    pub fn function_places(&self) -> usize {
+        self.functions.len()
     }
 
     /// The place of the function symbol at byte `offset` of section `index`.

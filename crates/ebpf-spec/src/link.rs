@@ -43,6 +43,49 @@ pub(crate) struct Function<'e> {
     pub callees: Vec<&'e str>,
 }
 
+/// An object's functions, sorted by name and found by binary search: one allocation for
+/// all of them, where a map allocates its nodes.
+#[derive(Debug, Default)]
+pub(crate) struct Functions<'e>(Vec<Function<'e>>);
+
+impl<'e> Functions<'e> {
+    /// The functions of `all` (in section order). A name taken twice is an error naming
+    /// the section of its second function, for the first such function in section order.
+    pub fn new(mut all: Vec<Function<'e>>) -> Result<Self> {
+        // Stable: functions of one name stay in section order.
+        all.sort_by(|a, b| a.name.cmp(b.name));
+        let place = |f: &Function<'_>| (f.code.section, f.code.start);
+        let second = all
+            .windows(2)
+            .filter(|w| w[0].name == w[1].name)
+            .map(|w| &w[1])
+            .min_by_key(|f| place(f));
+        if let Some(f) = second {
+            return Err(Error::DuplicateFunction {
+                section: f.section.to_owned(),
+                function: f.name.to_owned(),
+            });
+        }
+        Ok(Functions(all))
+    }
+
+    /// The function named `name`.
+    pub fn get(&self, name: &str) -> Option<&Function<'e>> {
+        let i = self.0.binary_search_by(|f| f.name.cmp(name)).ok()?;
+        self.0.get(i)
+    }
+
+    /// All functions, by name.
+    pub fn iter(&self) -> std::slice::Iter<'_, Function<'e>> {
+        self.0.iter()
+    }
+
+    /// All functions, by name, to edit.
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, Function<'e>> {
+        self.0.iter_mut()
+    }
+}
+
 /// Splits a read, relocated section into its functions: each `STT_FUNC` symbol covers
 /// `st_size` bytes from `st_value` (to the next function symbol when its size is 0).
 /// Instructions no function covers are dropped with their `.BTF.ext` records: libbpf's
@@ -53,11 +96,10 @@ pub(crate) fn split_functions<'e>(
     code: &CodeSection<'e>,
     section: u32,
 ) -> Result<Vec<Function<'e>>> {
-    let mut syms: Vec<_> = elf
-        .symbols_in(code.index)
-        .iter()
-        .filter(|s| s.kind == STT_FUNC)
-        .collect();
+    // Sized for all the section's symbols: one allocation, not a few as it grows.
+    let in_section = elf.symbols_in(code.index);
+    let mut syms = Vec::with_capacity(in_section.len());
+    syms.extend(in_section.iter().filter(|s| s.kind == STT_FUNC));
     syms.dedup_by_key(|s| s.value);
     if code.slots.instructions() == 0 {
         return Ok(Vec::new());
@@ -202,7 +244,7 @@ pub(crate) fn exception_callbacks(btf: &Spec) -> BTreeMap<String, String> {
 /// already linked (the program itself is not included).
 pub(crate) fn link_subprograms<'a>(
     program: &'a Function<'a>,
-    functions: &'a BTreeMap<&'a str, Function<'a>>,
+    functions: &'a Functions<'a>,
     exception_cb: Option<&'a str>,
 ) -> Result<Vec<&'a Function<'a>>> {
     /// Queues the functions `f` calls or takes the address of that are not linked or queued
@@ -224,7 +266,7 @@ pub(crate) fn link_subprograms<'a>(
     enqueue(program, &linked, &mut queue);
     let mut exception_cb = exception_cb.filter(|cb| {
         functions
-            .get(*cb)
+            .get(cb)
             .is_some_and(|f| f.section == crate::elf::TEXT_SECTION)
     });
     loop {
@@ -267,7 +309,7 @@ mod tests {
     /// The names of `program` and the functions linked after it.
     fn link_program<'a>(
         program: &'a Function<'a>,
-        functions: &'a BTreeMap<&'a str, Function<'a>>,
+        functions: &'a Functions<'a>,
         exception_cb: Option<&'a str>,
     ) -> Result<Vec<&'a str>> {
         let mut out = vec![program.name];
@@ -281,15 +323,13 @@ mod tests {
 
     #[test]
     fn transitive_once_each_in_first_use_order() {
-        let funcs: BTreeMap<&str, Function<'_>> = [
+        let funcs = Functions::new(vec![
             func("a", &["b", "c"]),
             func("b", &["c", "a"]),
             func("c", &["c"]),
             func("unused", &[]),
-        ]
-        .into_iter()
-        .map(|f| (f.name, f))
-        .collect();
+        ])
+        .expect("distinct names");
         let p = func("prog", &["a"]);
         let syms = link_program(&p, &funcs, None).expect("link");
         assert_eq!(syms, ["prog", "a", "b", "c"]);
@@ -300,14 +340,12 @@ mod tests {
 
     #[test]
     fn the_exception_callback_comes_last_with_its_callees() {
-        let funcs: BTreeMap<&str, Function<'_>> = [
+        let funcs = Functions::new(vec![
             func("a", &[]),
             func("cb", &["helper", "a"]),
             func("helper", &[]),
-        ]
-        .into_iter()
-        .map(|f| (f.name, f))
-        .collect();
+        ])
+        .expect("distinct names");
         let p = func("prog", &["a"]);
         let linked = link_program(&p, &funcs, Some("cb")).expect("link");
         assert_eq!(linked, ["prog", "a", "cb", "helper"]);
@@ -321,9 +359,36 @@ mod tests {
     }
 
     #[test]
+    fn functions_are_found_by_name_and_a_repeat_is_reported_in_section_order() {
+        let at = |name, section, number, start| {
+            let mut f = func(name, &[]);
+            f.section = section;
+            f.code.section = number;
+            f.code.start = start;
+            f
+        };
+        let ok = Functions::new(vec![at("z", "s0", 0, 0), at("a", "s0", 0, 2)]).expect("ok");
+        assert_eq!(ok.iter().map(|f| f.name).collect::<Vec<_>>(), ["a", "z"]);
+        assert_eq!(ok.get("z").map(|f| f.code.start), Some(0));
+        assert!(ok.get("q").is_none());
+        // "a" repeats at (1, 4) and "b" at (1, 0): b's repeat comes first in the file.
+        let err = Functions::new(vec![
+            at("a", "s0", 0, 0),
+            at("b", "s0", 0, 2),
+            at("b", "s1", 1, 0),
+            at("a", "s1", 1, 4),
+        ])
+        .expect_err("a repeat");
+        assert!(
+            matches!(&err, Error::DuplicateFunction { section, function } if section == "s1" && function == "b"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn missing_function() {
         let p = func("prog", &["nowhere"]);
-        let err = link_program(&p, &BTreeMap::new(), None).expect_err("error");
+        let err = link_program(&p, &Functions::default(), None).expect_err("error");
         assert_eq!(
             err.to_string(),
             "program 'prog': function 'nowhere' not found"

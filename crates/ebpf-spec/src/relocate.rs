@@ -179,10 +179,10 @@ impl Externs {
             move |source| Error::Btf { section, source }
         };
         for section in [KCONFIG_SECTION, KSYMS_SECTION] {
-            let Some((_, ds)) = crate::datasec::datasec_by_name(btf, section) else {
+            let Some((id, _)) = crate::datasec::datasec_by_name(btf, section) else {
                 continue;
             };
-            for v in &ds.vars {
+            for v in btf.datasec_entries(id).map_err(err(section))? {
                 let e = match btf.type_by_id(v.type_id).map_err(err(section))? {
                     Type::Var(var) if section == KCONFIG_SECTION => (
                         var.name.to_owned(),
@@ -331,7 +331,8 @@ pub(crate) fn read_section<'e>(elf: &'e ElfFile<'_>, index: usize) -> Result<Cod
     // One look at each slot's opcode (its first byte in either byte order): an `ld_imm64`
     // takes two slots, whose second has no opcode, registers or offset (its first four
     // bytes are zero in either byte order too).
-    let mut wide = Vec::new();
+    // Room for one `ld_imm64` in eight slots, as compiled code has (it grows past that).
+    let mut wide = Vec::with_capacity(data.len() / SLOT_SIZE / 8);
     let mut local = Vec::new();
     let mut bad = false;
     // Sections hold far fewer than `u32::MAX` slots (the file would be 32 GiB).

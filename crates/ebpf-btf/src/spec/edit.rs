@@ -1,11 +1,14 @@
 //! Editing a parsed [`Spec`]: the fixups an object's BTF needs before it is loaded
-//! (datasec sizes and offsets, linkage), each replacing one decoded type.
+//! (datasec sizes and offsets, linkage), each replacing one decoded type; a datasec whose
+//! record the spec owns is fixed up in its record instead, and stays undecoded.
 
 use std::sync::OnceLock;
 
-use super::{CHUNK, Spec, new_chunk};
+use super::records::{HEADER, SECINFO};
+use super::{CHUNK, Data, Spec, new_chunk};
 use crate::error::{Error, Result};
-use crate::types::{Datasec, FuncLinkage, Type, TypeId, VarLinkage};
+use crate::raw::Endian;
+use crate::types::{Datasec, FuncLinkage, Type, TypeId, VarLinkage, VarSecinfo};
 
 impl Spec {
     /// Replaces type `id` (which must belong to this spec, not its base). Its record
@@ -64,6 +67,17 @@ impl Spec {
         size: u32,
         mut var_offset: impl FnMut(TypeId, &str) -> Option<u32>,
     ) -> Result<()> {
+        if let (Some((off, _)), Data::Owned(_)) = (self.own_datasec(id), &self.data) {
+            let mut vars: Vec<VarSecinfo> = self.datasec_entries(id)?.collect();
+            for v in &mut vars {
+                if let Some(off) = var_offset(v.type_id, self.type_name(v.type_id)?) {
+                    v.offset = off;
+                }
+            }
+            vars.sort_by_key(|v| v.offset);
+            self.write_datasec(id, off, size, &vars);
+            return Ok(());
+        }
         let Type::Datasec(ds) = self.type_by_id(id)? else {
             return Err(Error::BadType {
                 id,
@@ -81,6 +95,40 @@ impl Spec {
         }
         ds.vars.sort_by_key(|v| v.offset);
         self.replace_type(id, Type::Datasec(ds))
+    }
+
+    /// Writes `size` and `vars` (as many as the record has) into the owned record at `off`
+    /// of own DATASEC `id`, and forgets a decoded copy of the old one.
+    fn write_datasec(&mut self, id: TypeId, off: usize, size: u32, vars: &[VarSecinfo]) {
+        let endian = self.endian();
+        let Data::Owned(bytes) = &mut self.data else {
+            return;
+        };
+        let mut put = |at: usize, v: u32| {
+            let w = match endian {
+                Endian::Little => v.to_le_bytes(),
+                Endian::Big => v.to_be_bytes(),
+            };
+            if let Some(dst) = bytes.get_mut(at..at + 4) {
+                dst.copy_from_slice(&w);
+            }
+        };
+        put(off + 8, size);
+        for (i, v) in vars.iter().enumerate() {
+            let at = off + HEADER + i * SECINFO;
+            put(at, v.type_id.0);
+            put(at + 4, v.offset);
+            put(at + 8, v.size);
+        }
+        let idx = (id.0 - self.first_id) as usize;
+        let decoded = self
+            .cache
+            .get_mut(idx / CHUNK)
+            .and_then(OnceLock::get_mut)
+            .and_then(|c| c.get_mut(idx % CHUNK));
+        if let Some(slot) = decoded {
+            slot.take();
+        }
     }
 
     /// Sets the linkage of the FUNC `id` (a hidden global function is verified as a static

@@ -1,5 +1,5 @@
 //! Facts read from a type's record without decoding it (no allocation): its name, a
-//! function's linkage, the step [`Spec::sizeof`] takes through it.
+//! function's linkage, a datasec's entries, the step [`Spec::sizeof`] takes through it.
 //! A replaced type's record is out of date, so its decoded value answers instead; so does
 //! a base spec for its ids.
 //!
@@ -9,7 +9,7 @@
 
 use super::{POINTER_SIZE, Spec};
 use crate::error::{Error, Result};
-use crate::types::{FuncLinkage, Kind, Type, TypeId, VarLinkage};
+use crate::types::{FuncLinkage, Kind, Type, TypeId, VarLinkage, VarSecinfo};
 
 /// What the size of a type is made of: the size itself, an array of another type, or the
 /// size of the type it refers to (typedefs, qualifiers, tags and variables).
@@ -20,8 +20,56 @@ pub(super) enum SizeStep {
 }
 
 /// The bytes of a record's header, and of a header with one 12-byte trailer (an array's).
-const HEADER: usize = 12;
+pub(super) const HEADER: usize = 12;
 const ARRAY: usize = 24;
+/// The bytes of one `btf_var_secinfo` after a DATASEC's header.
+pub(super) const SECINFO: usize = 12;
+
+/// The entries of a DATASEC, read one by one from its record ([`Spec::datasec_entries`]).
+#[derive(Debug, Clone)]
+pub struct DatasecEntries<'s>(Entries<'s>);
+
+#[derive(Debug, Clone)]
+enum Entries<'s> {
+    /// `left` records of [`SECINFO`] bytes from `off` in the spec's data.
+    Raw {
+        spec: &'s Spec,
+        off: usize,
+        left: usize,
+    },
+    /// A replaced (or base) datasec's decoded entries.
+    Decoded(std::slice::Iter<'s, VarSecinfo>),
+}
+
+impl Iterator for DatasecEntries<'_> {
+    type Item = VarSecinfo;
+
+    fn next(&mut self) -> Option<VarSecinfo> {
+        match &mut self.0 {
+            Entries::Raw { spec, off, left } => {
+                *left = left.checked_sub(1)?;
+                let at = *off;
+                *off += SECINFO;
+                Some(VarSecinfo {
+                    type_id: TypeId(spec.u32_at(at)),
+                    offset: spec.u32_at(at + 4),
+                    size: spec.u32_at(at + 8),
+                })
+            }
+            Entries::Decoded(it) => it.next().cloned(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = match &self.0 {
+            Entries::Raw { left, .. } => *left,
+            Entries::Decoded(it) => it.len(),
+        };
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for DatasecEntries<'_> {}
 
 impl Spec {
     /// The offset and kind of the record of own type `id`, if it is not replaced and has
@@ -93,6 +141,39 @@ impl Spec {
         }
     }
 
+    /// The offset of the record of own DATASEC `id` and its number of entries, if it is not
+    /// replaced and all of it is in the data.
+    pub(super) fn own_datasec(&self, id: TypeId) -> Option<(usize, usize)> {
+        let (off, kind) = self.own_record(id, HEADER)?;
+        let n = crate::raw::info_vlen(self.u32_at(off + 4)) as usize;
+        let whole = self.data.bytes().len() >= off + HEADER + n * SECINFO;
+        (kind == Kind::Datasec && whole).then_some((off, n))
+    }
+
+    /// The entries (variables and functions) of the DATASEC `id`, as
+    /// [`Datasec::vars`](crate::Datasec::vars) holds them, read from its record without
+    /// decoding it: finding a section's variables allocates nothing.
+    pub fn datasec_entries(&self, id: TypeId) -> Result<DatasecEntries<'_>> {
+        if let Some(base) = self.base_of(id) {
+            return base.datasec_entries(id);
+        }
+        if let Some((off, n)) = self.own_datasec(id) {
+            return Ok(DatasecEntries(Entries::Raw {
+                spec: self,
+                off: off + HEADER,
+                left: n,
+            }));
+        }
+        match self.type_by_id(id)? {
+            Type::Datasec(ds) => Ok(DatasecEntries(Entries::Decoded(ds.vars.iter()))),
+            _ => Err(Error::BadType {
+                id,
+                field: "kind".into(),
+                reason: "not a datasec",
+            }),
+        }
+    }
+
     /// The type `id` refers to, as [`Type::target`] answers it, read from its record
     /// without decoding it.
     pub fn target_of(&self, id: TypeId) -> Result<Option<TypeId>> {
@@ -140,6 +221,38 @@ impl Spec {
             ))
             | None => Ok(self.type_by_id(id)?.name()),
             Some((off, _)) => self.name_at(id, &|| "name_off".into(), self.u32_at(off)),
+        }
+    }
+
+    /// Whether the name of `id` is `name`, compared with the bytes of its record's name:
+    /// nothing is decoded, and a name is not checked (a valid `name` is what it is compared
+    /// with). Finding one section's datasec among a few compares bytes only.
+    #[must_use]
+    pub fn name_is(&self, id: TypeId, name: &str) -> bool {
+        let named = self.base_of(id).is_none()
+            && matches!(
+                self.own_record(id, HEADER),
+                Some((_, k)) if !matches!(
+                    k,
+                    Kind::Void
+                        | Kind::Pointer
+                        | Kind::Array
+                        | Kind::Volatile
+                        | Kind::Const
+                        | Kind::Restrict
+                        | Kind::FuncProto
+                )
+            );
+        let own = |(off, _): (usize, Kind)| {
+            let rel = self.u32_at(off).checked_sub(self.str_base)? as usize;
+            let table = self.data.bytes().get(self.layout.strs.clone())?;
+            let end = rel.checked_add(name.len())?;
+            Some(table.get(rel..end)? == name.as_bytes() && table.get(end) == Some(&0))
+        };
+        match self.own_record(id, HEADER).filter(|_| named).map(own) {
+            Some(Some(is)) => is,
+            // A base type, an unnamed kind, a name in the base's table: as decoded.
+            _ => self.type_name(id).is_ok_and(|n| n == name),
         }
     }
 

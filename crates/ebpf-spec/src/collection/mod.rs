@@ -34,7 +34,7 @@ use crate::ext_rows::{ExtRecords, PendingRows};
 use crate::legacy_maps::load_legacy_maps;
 use crate::limits::Limits;
 use crate::link::{
-    Function, exception_callbacks, link_subprograms, mark_hidden_subprograms_static,
+    Functions, exception_callbacks, link_subprograms, mark_hidden_subprograms_static,
     split_functions,
 };
 use crate::map::MapSpec;
@@ -149,8 +149,8 @@ impl CollectionSpec {
 
         // Names borrow from the ELF file: one `String` per program, made for its spec. The
         // instructions stay raw, in `code`, until a program is first used.
-        let mut functions: BTreeMap<&str, Function<'_>> = BTreeMap::new();
-        let mut program_names = Vec::new();
+        let mut functions = Vec::with_capacity(elf.function_places());
+        let mut program_names = Vec::with_capacity(elf.function_places());
         let mut refs = References::default();
         let mut code = ObjectCode::new(elf.order);
         for section in elf.sections.iter().filter(|s| s.is_program()) {
@@ -158,35 +158,33 @@ impl CollectionSpec {
             let rows = PendingRows::new(&raw, ext.as_ref())?;
             relocate_section(&elf, &mut raw, &externs, arena.as_deref(), &mut refs)?;
             crate::relocate::resolve_local_calls(&elf, &mut raw, &mut refs)?;
-            for f in split_functions(&elf, &raw, code.next_section())? {
-                if section.name != TEXT_SECTION {
-                    if f.bind == STB_LOCAL {
-                        return Err(Error::StaticProgram {
-                            section: section.name.to_owned(),
-                            program: f.name.to_owned(),
-                        });
-                    }
-                    program_names.push(f.name);
-                }
-                if functions.contains_key(f.name) {
-                    return Err(Error::DuplicateFunction {
+            let split = split_functions(&elf, &raw, code.next_section())?;
+            if section.name != TEXT_SECTION {
+                if let Some(i) = split.iter().position(|f| f.bind == STB_LOCAL) {
+                    let program = split[i].name;
+                    // A name taken twice before it comes first, and is reported first.
+                    functions.extend(split.into_iter().take(i));
+                    Functions::new(functions)?;
+                    return Err(Error::StaticProgram {
                         section: section.name.to_owned(),
-                        function: f.name.to_owned(),
+                        program: program.to_owned(),
                     });
                 }
-                functions.insert(f.name, f);
+                program_names.extend(split.iter().map(|f| f.name));
             }
+            functions.extend(split);
             code.add_section(raw, rows.map(PendingRows::into_table));
         }
+        let mut functions = Functions::new(functions)?;
 
         // The functions' names, kept in one string.
-        code.reserve_names(functions.keys().map(|n| n.len()).sum());
-        for f in functions.values_mut() {
+        code.reserve_names(functions.iter().map(|f| f.name.len()).sum());
+        for f in functions.iter_mut() {
             f.code.name = code.add_name(f.name);
         }
 
         if let Some(btf) = btf.as_mut() {
-            let subprograms = functions.values().filter(|f| f.section == TEXT_SECTION);
+            let subprograms = functions.iter().filter(|f| f.section == TEXT_SECTION);
             mark_hidden_subprograms_static(
                 btf,
                 subprograms.map(|f| (f.name, f.bind, f.visibility)),
@@ -202,10 +200,14 @@ impl CollectionSpec {
         let mut linked = Vec::with_capacity(program_names.len());
         for name in &program_names {
             let cb = callbacks.get(*name).map(String::as_str);
-            let f = &functions[name];
-            let mut list = vec![f];
-            list.extend(link_subprograms(f, &functions, cb)?);
-            let patched = list.iter().flat_map(|f| code.patches(&f.code));
+            // Every program name is one of the functions'.
+            let f = functions.get(name).ok_or_else(|| Error::MissingFunction {
+                program: (*name).to_owned(),
+                function: (*name).to_owned(),
+            })?;
+            let callees = link_subprograms(f, &functions, cb)?;
+            let list = std::iter::once(f).chain(callees.iter().copied());
+            let patched = list.flat_map(|f| code.patches(&f.code));
             for (_, ins) in patched {
                 if !matches!(
                     ins.pseudo_load(),
@@ -222,17 +224,17 @@ impl CollectionSpec {
                     }
                 }
             }
-            linked.push(list);
+            linked.push((f, callees));
         }
         let code = Arc::new(code);
         let mut programs = BTreeMap::new();
-        for (name, list) in program_names.into_iter().zip(linked) {
-            let functions = list.iter().map(|f| f.code).collect();
+        for (name, (f, callees)) in program_names.into_iter().zip(linked) {
             let instructions = Instructions::deferred(Arc::new(ProgramCode {
                 object: Arc::clone(&code),
-                functions,
+                main: f.code,
+                callees: callees.iter().map(|f| f.code).collect(),
             }));
-            let mut p = ProgramSpec::new(name, list[0].section, instructions);
+            let mut p = ProgramSpec::new(name, f.section, instructions);
             if p.program_type == crate::ProgramType::UNSPEC {
                 log::warn!(
                     "section '{}': program '{name}': unknown section name, program type unspecified",
