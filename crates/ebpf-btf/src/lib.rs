@@ -58,5 +58,7 @@ pub use kernel::KernelBtf;
 pub use marshal::{Builder, MarshalOptions};
 pub use names::essential_name;
 pub use raw::Endian;
-pub use spec::{DatasecEntries, MAX_RESOLVE_DEPTH, POINTER_SIZE, RawEdit, Spec};
+pub use spec::{
+    DatasecEntries, MAX_RESOLVE_DEPTH, MemberRef, Members, POINTER_SIZE, RawEdit, Spec,
+};
 pub use types::*;

@@ -40,7 +40,7 @@ mod scan;
 use records::SizeStep;
 
 pub use raw_edit::RawEdit;
-pub use records::DatasecEntries;
+pub use records::{DatasecEntries, MemberRef, Members};
 
 /// How deep typedef/qualifier/array chains are followed before giving up (libbpf uses 32).
 pub const MAX_RESOLVE_DEPTH: usize = 32;
@@ -385,6 +385,7 @@ impl Spec {
     }
 
     /// The kind of `id` without decoding the whole record.
+    #[inline]
     pub fn kind_of(&self, id: TypeId) -> Result<Kind> {
         if id.0 == 0 {
             return Ok(Kind::Void);

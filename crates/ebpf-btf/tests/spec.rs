@@ -291,6 +291,56 @@ fn a_replaced_datasec_is_read_from_its_decoded_value() {
 }
 
 #[test]
+fn members_are_read_from_the_record_as_decoding_gives_them_in_both_byte_orders() {
+    for endian in [Endian::Little, Endian::Big] {
+        let mut b = Builder::new();
+        let int = b.add(mk_int("int", 4, IntEncoding::Signed));
+        let plain = b.add(Type::Struct(Struct {
+            name: "plain".into(),
+            size: 8,
+            members: vec![member("x", int, 0, 0), member("", int, 32, 0)],
+        }));
+        let bits = b.add(Type::Union(Struct {
+            name: "bits".into(),
+            size: 4,
+            members: vec![member("lo", int, 0, 3), member("hi", int, 3, 29)],
+        }));
+        let bytes = b
+            .marshal(MarshalOptions {
+                endian: Some(endian),
+            })
+            .unwrap();
+        let mut spec = Spec::parse(&bytes).unwrap();
+        for id in [plain, bits] {
+            let (Type::Struct(decoded) | Type::Union(decoded)) =
+                spec.type_by_id(id).unwrap().clone()
+            else {
+                panic!("{endian:?}: {id} is no struct");
+            };
+            let read: Vec<_> = spec.members(id).unwrap().map(Result::unwrap).collect();
+            assert_eq!(read.len(), decoded.members.len());
+            for (r, m) in read.iter().zip(&decoded.members) {
+                assert_eq!(
+                    (r.name, r.type_id, r.bit_offset, r.bitfield_size),
+                    (m.name.as_str(), m.type_id, m.bit_offset, m.bitfield_size),
+                    "{endian:?}: {id}"
+                );
+            }
+        }
+        assert!(spec.members(int).is_err(), "an int has no members");
+        // A replaced struct's members are its new ones.
+        let one = Struct {
+            name: "plain".into(),
+            size: 4,
+            members: vec![member("only", int, 0, 0)],
+        };
+        spec.replace_type(plain, Type::Struct(one)).unwrap();
+        let read: Vec<_> = spec.members(plain).unwrap().map(Result::unwrap).collect();
+        assert_eq!(read.iter().map(|m| m.name).collect::<Vec<_>>(), ["only"]);
+    }
+}
+
+#[test]
 fn split_btf_ids_and_strings_continue_after_base() {
     let base = std::sync::Arc::new(all_kinds_spec(Endian::native()));
     let mut b = Builder::new_split(&base);

@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use ebpf_btf::{Spec, Type, TypeId};
+use ebpf_btf::{Kind, Spec, Type, TypeId};
 
 use crate::elf::{ElfFile, R_BPF_64_64, R_BPF_64_ABS64, STB_LOCAL, STT_FUNC};
 use crate::error::{Error, Result};
@@ -96,10 +96,11 @@ struct Parsed {
 
 fn parse_def(btf: &Spec, name: &str, def_type: TypeId, depth: usize) -> Result<Parsed> {
     let id = resolve(btf, name, def_type)?;
-    let st = match btf.type_by_id(id).map_err(|e| bad(name, e.to_string()))? {
-        Type::Struct(s) => s,
-        _ => return Err(bad(name, "definition is not a struct")),
-    };
+    if btf.kind_of(id).map_err(|e| bad(name, e.to_string()))? != Kind::Struct {
+        return Err(bad(name, "definition is not a struct"));
+    }
+    // Read from the struct's record: nothing is decoded or allocated per member.
+    let members = btf.members(id).map_err(|e| bad(name, e.to_string()))?;
     let mut m = MapSpec {
         name: name.to_owned(),
         section: MAPS_SECTION.into(),
@@ -107,8 +108,9 @@ fn parse_def(btf: &Spec, name: &str, def_type: TypeId, depth: usize) -> Result<P
     };
     let mut values = None;
     let (mut key_size, mut value_size) = (None::<u32>, None::<u32>);
-    for member in &st.members {
-        let mname = member.name.as_str();
+    for member in members {
+        let member = member.map_err(|e| bad(name, e.to_string()))?;
+        let mname = member.name;
         match mname {
             "type" => m.map_type = MapType(u32_attr(btf, name, mname, member.type_id)?),
             "max_entries" => m.max_entries = u32_attr(btf, name, mname, member.type_id)?,

@@ -1,5 +1,5 @@
 //! Facts read from a type's record without decoding it (no allocation): its name, a
-//! function's linkage, a datasec's entries, the step [`Spec::sizeof`] takes through it.
+//! function's linkage, a datasec's entries, a struct's members, the step [`Spec::sizeof`] takes through it.
 //! A replaced type's record is out of date, so its decoded value answers instead; so does
 //! a base spec for its ids.
 //!
@@ -24,6 +24,8 @@ pub(super) const HEADER: usize = 12;
 const ARRAY: usize = 24;
 /// The bytes of one `btf_var_secinfo` after a DATASEC's header.
 pub(super) const SECINFO: usize = 12;
+/// The bytes of one `btf_member` after a struct's or union's header.
+const MEMBER: usize = 12;
 
 /// The entries of a DATASEC, read one by one from its record ([`Spec::datasec_entries`]).
 #[derive(Debug, Clone)]
@@ -70,6 +72,93 @@ impl Iterator for DatasecEntries<'_> {
 }
 
 impl ExactSizeIterator for DatasecEntries<'_> {}
+
+/// One member of a struct or union, as [`Spec::members`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberRef<'s> {
+    /// Name; empty for anonymous members.
+    pub name: &'s str,
+    /// Member type.
+    pub type_id: TypeId,
+    /// Offset from the start of the parent, in bits.
+    pub bit_offset: u32,
+    /// Bitfield width in bits, 0 if not a bitfield.
+    pub bitfield_size: u32,
+}
+
+/// The members of a struct or union, read one by one from its record ([`Spec::members`]).
+#[derive(Debug, Clone)]
+pub struct Members<'s>(MemberSource<'s>);
+
+#[derive(Debug, Clone)]
+enum MemberSource<'s> {
+    /// `left` records of [`MEMBER`] bytes from `off`; `kflag` says whether offsets hold
+    /// bitfield sizes.
+    Raw {
+        spec: &'s Spec,
+        id: TypeId,
+        off: usize,
+        index: usize,
+        left: usize,
+        kflag: bool,
+    },
+    /// A replaced (or base) type's decoded members.
+    Decoded(std::slice::Iter<'s, crate::types::Member>),
+}
+
+impl<'s> Iterator for Members<'s> {
+    /// A member, or the error reading its name gives (from a spec that was not checked).
+    type Item = Result<MemberRef<'s>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            MemberSource::Raw {
+                spec,
+                id,
+                off,
+                index,
+                left,
+                kflag,
+            } => {
+                *left = left.checked_sub(1)?;
+                let (at, i) = (*off, *index);
+                *off += MEMBER;
+                *index += 1;
+                let o = spec.u32_at(at + 8);
+                let (bit_offset, bitfield_size) = if *kflag {
+                    (o & 0x00ff_ffff, o >> 24)
+                } else {
+                    (o, 0)
+                };
+                let name = spec.name_at(*id, &|| format!("member {i} name_off"), spec.u32_at(at));
+                Some(name.map(|name| MemberRef {
+                    name,
+                    type_id: TypeId(spec.u32_at(at + 4)),
+                    bit_offset,
+                    bitfield_size,
+                }))
+            }
+            MemberSource::Decoded(it) => it.next().map(|m| {
+                Ok(MemberRef {
+                    name: &m.name,
+                    type_id: m.type_id,
+                    bit_offset: m.bit_offset,
+                    bitfield_size: m.bitfield_size,
+                })
+            }),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = match &self.0 {
+            MemberSource::Raw { left, .. } => *left,
+            MemberSource::Decoded(it) => it.len(),
+        };
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Members<'_> {}
 
 impl Spec {
     /// The offset and kind of the record of own type `id`, if it is not replaced and has
@@ -170,6 +259,40 @@ impl Spec {
                 id,
                 field: "kind".into(),
                 reason: "not a datasec",
+            }),
+        }
+    }
+
+    /// The members of the struct or union `id`, as
+    /// [`Struct::members`](crate::Struct::members) holds them, read from its record without
+    /// decoding it: reading a map definition allocates nothing per member. An error when
+    /// `id` is neither.
+    pub fn members(&self, id: TypeId) -> Result<Members<'_>> {
+        if let Some(base) = self.base_of(id) {
+            return base.members(id);
+        }
+        if let Some((off, Kind::Struct | Kind::Union)) = self.own_record(id, HEADER) {
+            let info = self.u32_at(off + 4);
+            let n = crate::raw::info_vlen(info) as usize;
+            if self.data.bytes().len() >= off + HEADER + n * MEMBER {
+                return Ok(Members(MemberSource::Raw {
+                    spec: self,
+                    id,
+                    off: off + HEADER,
+                    index: 0,
+                    left: n,
+                    kflag: crate::raw::info_kind_flag(info),
+                }));
+            }
+        }
+        match self.type_by_id(id)? {
+            Type::Struct(s) | Type::Union(s) => {
+                Ok(Members(MemberSource::Decoded(s.members.iter())))
+            }
+            _ => Err(Error::BadType {
+                id,
+                field: "kind".into(),
+                reason: "not a struct or union",
             }),
         }
     }
