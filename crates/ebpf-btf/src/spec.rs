@@ -408,6 +408,7 @@ impl Spec {
         })
     }
 
+    #[inline]
     fn u32_at(&self, off: usize) -> u32 {
         let b = self.data.bytes();
         let w = [b[off], b[off + 1], b[off + 2], b[off + 3]];
@@ -582,7 +583,7 @@ impl Spec {
             ) {
                 return Ok(cur);
             }
-            cur = self.type_by_id(cur)?.target().unwrap_or_default();
+            cur = self.target_of(cur)?.unwrap_or_default();
         }
         Err(Error::TooDeep { id })
     }
@@ -598,7 +599,7 @@ impl Spec {
             ) {
                 return Ok(cur);
             }
-            cur = self.type_by_id(cur)?.target().unwrap_or_default();
+            cur = self.target_of(cur)?.unwrap_or_default();
         }
         Err(Error::TooDeep { id })
     }

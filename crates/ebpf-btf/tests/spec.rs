@@ -341,6 +341,46 @@ fn members_are_read_from_the_record_as_decoding_gives_them_in_both_byte_orders()
 }
 
 #[test]
+fn an_array_length_and_a_qualified_target_are_read_from_records_in_both_byte_orders() {
+    for endian in [Endian::Little, Endian::Big] {
+        let mut b = Builder::new();
+        let int = b.add(mk_int("int", 4, IntEncoding::Signed));
+        let arr = b.add(Type::Array(Array {
+            elem: int,
+            index: int,
+            nelems: 0x0102_0304,
+        }));
+        let c = b.add(Type::Const(Qualifier { target: arr }));
+        let t = b.add(Type::Typedef(Typedef {
+            name: "t".into(),
+            target: c,
+        }));
+        let bytes = b
+            .marshal(MarshalOptions {
+                endian: Some(endian),
+            })
+            .unwrap();
+        let mut spec = Spec::parse(&bytes).unwrap();
+        assert_eq!(
+            spec.array_len(arr).unwrap(),
+            Some(0x0102_0304),
+            "{endian:?}"
+        );
+        assert_eq!(spec.array_len(int).unwrap(), None);
+        assert_eq!(spec.skip_qualifiers(c).unwrap(), arr);
+        assert_eq!(spec.underlying_type(t).unwrap(), arr);
+        assert!(spec.array_len(TypeId(99)).is_err());
+        let longer = Array {
+            elem: int,
+            index: int,
+            nelems: 7,
+        };
+        spec.replace_type(arr, Type::Array(longer)).unwrap();
+        assert_eq!(spec.array_len(arr).unwrap(), Some(7));
+    }
+}
+
+#[test]
 fn split_btf_ids_and_strings_continue_after_base() {
     let base = std::sync::Arc::new(all_kinds_spec(Endian::native()));
     let mut b = Builder::new_split(&base);

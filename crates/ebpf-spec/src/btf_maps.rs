@@ -38,22 +38,25 @@ fn resolve(spec: &Spec, map: &str, id: TypeId) -> Result<TypeId> {
 }
 
 /// An integer attribute: `int (*name)[N]` or an enum holding the value (`__ulong`).
+/// The pointer and the array are read from their records, not decoded.
 fn uint_attr(spec: &Spec, map: &str, member: &str, id: TypeId) -> Result<u64> {
-    let t = spec
-        .type_by_id(resolve(spec, map, id)?)
-        .map_err(|e| bad(map, e.to_string()))?;
-    match t {
-        Type::Pointer(p) => {
-            let target = resolve(spec, map, p.target)?;
-            match spec
-                .type_by_id(target)
-                .map_err(|e| bad(map, e.to_string()))?
-            {
-                Type::Array(a) => Ok(u64::from(a.nelems)),
-                _ => Err(bad(map, format!("member '{member}': pointer to non-array"))),
+    let btf = |e: ebpf_btf::Error| bad(map, e.to_string());
+    let id = resolve(spec, map, id)?;
+    match spec.kind_of(id).map_err(btf)? {
+        Kind::Pointer => {
+            let target = spec.target_of(id).map_err(btf)?.unwrap_or_default();
+            match spec.array_len(resolve(spec, map, target)?).map_err(btf)? {
+                Some(n) => Ok(u64::from(n)),
+                None => Err(bad(map, format!("member '{member}': pointer to non-array"))),
             }
         }
-        Type::Enum(e) | Type::Enum64(e) if e.values.len() == 1 => Ok(e.values[0].value),
+        Kind::Enum | Kind::Enum64 => match spec.type_by_id(id).map_err(btf)? {
+            Type::Enum(e) | Type::Enum64(e) if e.values.len() == 1 => Ok(e.values[0].value),
+            _ => Err(bad(
+                map,
+                format!("member '{member}': not an integer attribute"),
+            )),
+        },
         _ => Err(bad(
             map,
             format!("member '{member}': not an integer attribute"),
@@ -73,18 +76,18 @@ fn u32_attr(spec: &Spec, map: &str, member: &str, id: TypeId) -> Result<u32> {
 
 /// `__type(key, T)`: a pointer to `T`; returns `T`'s id and size.
 fn type_attr(spec: &Spec, map: &str, member: &str, id: TypeId) -> Result<(TypeId, u32)> {
-    match spec
-        .type_by_id(resolve(spec, map, id)?)
-        .map_err(|e| bad(map, e.to_string()))?
-    {
-        Type::Pointer(p) => {
-            let size = spec
-                .sizeof(p.target)
-                .map_err(|e| bad(map, format!("member '{member}': {e}")))?;
-            Ok((p.target, size))
-        }
-        _ => Err(bad(map, format!("member '{member}': not a pointer"))),
+    let id = resolve(spec, map, id)?;
+    if spec.kind_of(id).map_err(|e| bad(map, e.to_string()))? != Kind::Pointer {
+        return Err(bad(map, format!("member '{member}': not a pointer")));
     }
+    let target = spec
+        .target_of(id)
+        .map_err(|e| bad(map, e.to_string()))?
+        .unwrap_or_default();
+    let size = spec
+        .sizeof(target)
+        .map_err(|e| bad(map, format!("member '{member}': {e}")))?;
+    Ok((target, size))
 }
 
 /// The parsed struct of one definition; `values` is the offset of the `values` member and

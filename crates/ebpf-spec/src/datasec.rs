@@ -128,11 +128,6 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
         }
         // What the fixup reads of the datasec (the spec is edited below).
         let ds_size = spec.sizeof(id).map_err(btf_err(&name))?;
-        let vars: Vec<(TypeId, u32)> = spec
-            .datasec_entries(id)
-            .map_err(btf_err(&name))?
-            .map(|v| (v.type_id, v.size))
-            .collect();
         let Some(section) = elf.section_by_name(&name) else {
             return Err(Error::BtfMismatch {
                 section: format!("datasec '{name}'"),
@@ -158,9 +153,13 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
             .filter(|s| s.kind == STT_OBJECT)
             .collect();
         by_name.sort_by_key(|s| (s.name, !matches!(s.bind, STB_GLOBAL | STB_WEAK)));
-        let mut offsets: BTreeMap<TypeId, u32> = BTreeMap::new();
+        // The offset of each entry, by position (`None` keeps it).
+        let entries = spec.datasec_entries(id).map_err(btf_err(&name))?;
+        let mut offsets: Vec<Option<u32>> = Vec::with_capacity(entries.len());
         let mut hidden = Vec::new();
-        for &(type_id, var_size) in &vars {
+        for entry in entries {
+            let (type_id, var_size) = (entry.type_id, entry.size);
+            offsets.push(None);
             // Linkage and name read from the record: no variable is decoded.
             if spec.var_linkage(type_id).map_err(btf_err(&name))? != Some(VarLinkage::Global) {
                 continue;
@@ -186,13 +185,16 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
                         ),
                     });
                 };
-                offsets.insert(type_id, off);
+                if let Some(entry_offset) = offsets.last_mut() {
+                    *entry_offset = Some(off);
+                }
             }
             if sym.visibility != STV_DEFAULT {
                 hidden.push(type_id);
             }
         }
-        fixup(spec, id, &name, size, |id, _| offsets.get(&id).copied())?;
+        spec.set_datasec_layout(id, size, &offsets)
+            .map_err(btf_err(&name))?;
         for var in hidden {
             spec.set_var_linkage(var, VarLinkage::Static)
                 .map_err(btf_err(&name))?;

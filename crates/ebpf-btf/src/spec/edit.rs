@@ -67,14 +67,34 @@ impl Spec {
         size: u32,
         mut var_offset: impl FnMut(TypeId, &str) -> Option<u32>,
     ) -> Result<()> {
-        if let (Some((off, _)), Data::Owned(_)) = (self.own_datasec(id), &self.data) {
-            let mut vars: Vec<VarSecinfo> = self.datasec_entries(id)?.collect();
-            for v in &mut vars {
-                if let Some(off) = var_offset(v.type_id, self.type_name(v.type_id)?) {
-                    v.offset = off;
+        let offsets = self
+            .datasec_entries(id)?
+            .map(|v| Ok(var_offset(v.type_id, self.type_name(v.type_id)?)))
+            .collect::<Result<Vec<_>>>()?;
+        self.set_datasec_layout(id, size, &offsets)
+    }
+
+    /// Sets the size of the DATASEC `id` and the offsets of its entries, by position:
+    /// entry `i` gets `offsets[i]` unless that is `None` (or past the slice's end); then
+    /// sorts the entries by offset. [`Spec::fixup_datasec_id`] without reading any entry's
+    /// name, for a caller that knows the offsets by entry already.
+    pub fn set_datasec_layout(
+        &mut self,
+        id: TypeId,
+        size: u32,
+        offsets: &[Option<u32>],
+    ) -> Result<()> {
+        let place = |vars: &mut Vec<VarSecinfo>| {
+            for (v, off) in vars.iter_mut().zip(offsets) {
+                if let Some(off) = off {
+                    v.offset = *off;
                 }
             }
             vars.sort_by_key(|v| v.offset);
+        };
+        if let (Some((off, _)), Data::Owned(_)) = (self.own_datasec(id), &self.data) {
+            let mut vars: Vec<VarSecinfo> = self.datasec_entries(id)?.collect();
+            place(&mut vars);
             self.write_datasec(id, off, size, &vars);
             return Ok(());
         }
@@ -87,13 +107,7 @@ impl Spec {
         };
         let mut ds = ds.clone();
         ds.size = size;
-        for v in &mut ds.vars {
-            let vname = self.type_name(v.type_id)?;
-            if let Some(off) = var_offset(v.type_id, vname) {
-                v.offset = off;
-            }
-        }
-        ds.vars.sort_by_key(|v| v.offset);
+        place(&mut ds.vars);
         self.replace_type(id, Type::Datasec(ds))
     }
 

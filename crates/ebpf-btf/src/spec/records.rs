@@ -325,6 +325,18 @@ impl Spec {
         }
     }
 
+    /// The number of elements of the ARRAY `id`, read from its record without decoding
+    /// it; `None` when `id` is not an array.
+    pub fn array_len(&self, id: TypeId) -> Result<Option<u32>> {
+        if self.kind_of(id)? != Kind::Array {
+            return Ok(None);
+        }
+        match self.size_step(id)? {
+            SizeStep::Array { nelems, .. } => Ok(Some(nelems)),
+            _ => Ok(None),
+        }
+    }
+
     /// The name of `id` (empty if anonymous; a tag's value), read from its record without
     /// decoding the rest of it.
     pub fn type_name(&self, id: TypeId) -> Result<&str> {
@@ -352,31 +364,27 @@ impl Spec {
     /// with). Finding one section's datasec among a few compares bytes only.
     #[must_use]
     pub fn name_is(&self, id: TypeId, name: &str) -> bool {
-        let named = self.base_of(id).is_none()
-            && matches!(
-                self.own_record(id, HEADER),
-                Some((_, k)) if !matches!(
-                    k,
-                    Kind::Void
-                        | Kind::Pointer
-                        | Kind::Array
-                        | Kind::Volatile
-                        | Kind::Const
-                        | Kind::Restrict
-                        | Kind::FuncProto
-                )
-            );
-        let own = |(off, _): (usize, Kind)| {
+        let own = || {
+            let (off, kind) = self.own_record(id, HEADER)?;
+            if matches!(
+                kind,
+                Kind::Void
+                    | Kind::Pointer
+                    | Kind::Array
+                    | Kind::Volatile
+                    | Kind::Const
+                    | Kind::Restrict
+                    | Kind::FuncProto
+            ) {
+                return None;
+            }
             let rel = self.u32_at(off).checked_sub(self.str_base)? as usize;
             let table = self.data.bytes().get(self.layout.strs.clone())?;
             let end = rel.checked_add(name.len())?;
             Some(table.get(rel..end)? == name.as_bytes() && table.get(end) == Some(&0))
         };
-        match self.own_record(id, HEADER).filter(|_| named).map(own) {
-            Some(Some(is)) => is,
-            // A base type, an unnamed kind, a name in the base's table: as decoded.
-            _ => self.type_name(id).is_ok_and(|n| n == name),
-        }
+        // A base type, an unnamed kind, a name in the base's table: as decoded.
+        own().unwrap_or_else(|| self.type_name(id).is_ok_and(|n| n == name))
     }
 
     /// The step [`Spec::sizeof`] takes through `id`.
