@@ -26,6 +26,7 @@ impl Bits {
     }
 
     /// Adds `i` (nothing if it is past the set's length).
+    #[inline]
     pub(crate) fn insert(&mut self, i: u32) {
         if i as usize >= self.len {
             return;

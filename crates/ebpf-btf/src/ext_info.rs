@@ -602,9 +602,9 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
                 let access_str_off = r.access_str_off.get();
                 let rel = access_str_off.wrapping_sub(spec.string_base());
                 if !ctx.valid_access.contains(rel) {
-                    let access = ctx.string(sec, "access_str_off", access_str_off)?;
-                    if access.is_empty() || !access.bytes().all(|c| c.is_ascii_digit() || c == b':')
-                    {
+                    if !is_accessor_at(spec, access_str_off) {
+                        // Not a string (that error), or not an accessor.
+                        let access = ctx.string(sec, "access_str_off", access_str_off)?;
                         return Err(err(
                             "access_str_off",
                             format!("invalid accessor {access:?}"),
@@ -634,6 +634,24 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
         sort(&mut s.core_relos, |r| r.insn_off);
     }
     Ok(info)
+}
+
+/// Whether the own string table of `spec` holds an accessor at `off`: digits and colons up
+/// to a NUL, at least one (so a valid string too), read in one pass over its bytes.
+fn is_accessor_at(spec: &Spec, off: u32) -> bool {
+    let Some(rel) = off.checked_sub(spec.string_base()) else {
+        return false;
+    };
+    let rest = spec
+        .strings()
+        .as_bytes()
+        .get(rel as usize..)
+        .unwrap_or_default();
+    let n = rest
+        .iter()
+        .position(|&c| !(c.is_ascii_digit() || c == b':'))
+        .unwrap_or(rest.len());
+    n > 0 && rest.get(n) == Some(&0)
 }
 
 fn trunc(what: &str) -> Error {

@@ -192,6 +192,63 @@ fn mismatched_order_and_bad_records() {
 }
 
 #[test]
+fn a_core_relocation_needs_an_accessor_string_in_both_byte_orders() {
+    for endian in [Endian::Little, Endian::Big] {
+        let f = fixture(endian, true);
+        let spec = Spec::parse(&f.btf).unwrap();
+        let u32_at = |b: &[u8], at: usize| {
+            let w = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+            match endian {
+                Endian::Little => u32::from_le_bytes(w),
+                Endian::Big => u32::from_be_bytes(w),
+            }
+        };
+        // The first record's access_str_off: after the header, the core block's record
+        // size, section name and count, and the record's insn_off and type_id.
+        let at = 32 + u32_at(&f.ext, 24) as usize + 12 + 8;
+        let with_access = |off: u32| {
+            let mut ext = f.ext.clone();
+            let w = match endian {
+                Endian::Little => off.to_le_bytes(),
+                Endian::Big => off.to_be_bytes(),
+            };
+            ext[at..at + 4].copy_from_slice(&w);
+            RawExtInfo::parse(&ext, &spec)
+        };
+        let table = spec.strings().as_bytes();
+        let find = |s: &str| {
+            let needle = [s.as_bytes(), &[0]].concat();
+            let i = table
+                .windows(needle.len())
+                .position(|w| w == needle)
+                .unwrap();
+            u32::try_from(i).unwrap()
+        };
+        let ok = with_access(find("0:1")).unwrap();
+        assert_eq!(ok.sections["kprobe/do_foo"].core_relos.len(), 2);
+        for (off, what) in [
+            (find("kprobe/do_foo"), "invalid accessor \"kprobe/do_foo\""),
+            (0, "invalid accessor \"\""),
+            (find("1") + 1, "invalid accessor \"\""),
+            (u32::try_from(table.len()).unwrap() + 5, "access_str_off"),
+        ] {
+            let e = with_access(off).unwrap_err();
+            assert!(
+                matches!(
+                    &e,
+                    Error::BadExt {
+                        field: "access_str_off",
+                        ..
+                    }
+                ),
+                "{endian:?} {off}: {e}"
+            );
+            assert!(e.to_string().contains(what), "{endian:?} {off}: {e}");
+        }
+    }
+}
+
+#[test]
 fn kernel_encoding() {
     let f = fixture(Endian::Little, true);
     let spec = Spec::parse(&f.btf).unwrap();
