@@ -75,6 +75,17 @@ impl<'e> Functions<'e> {
         self.0.get(i)
     }
 
+    /// The programs: the functions outside `.text`, in file order (section, then offset).
+    pub fn programs(&self) -> Vec<&Function<'e>> {
+        let mut out: Vec<_> = self
+            .0
+            .iter()
+            .filter(|f| f.section != crate::elf::TEXT_SECTION)
+            .collect();
+        out.sort_unstable_by_key(|f| (f.code.section, f.code.start));
+        out
+    }
+
     /// All functions, by name.
     pub fn iter(&self) -> std::slice::Iter<'_, Function<'e>> {
         self.0.iter()
@@ -367,8 +378,22 @@ mod tests {
             f.code.start = start;
             f
         };
-        let ok = Functions::new(vec![at("z", "s0", 0, 0), at("a", "s0", 0, 2)]).expect("ok");
-        assert_eq!(ok.iter().map(|f| f.name).collect::<Vec<_>>(), ["a", "z"]);
+        let ok = Functions::new(vec![
+            at("z", "s0", 0, 0),
+            at("a", "s0", 0, 2),
+            at("helper", ".text", 1, 0),
+            at("b", "s2", 2, 0),
+        ])
+        .expect("ok");
+        assert_eq!(
+            ok.iter().map(|f| f.name).collect::<Vec<_>>(),
+            ["a", "b", "helper", "z"]
+        );
+        // Programs in file order, without .text's functions.
+        assert_eq!(
+            ok.programs().iter().map(|f| f.name).collect::<Vec<_>>(),
+            ["z", "a", "b"]
+        );
         assert_eq!(ok.get("z").map(|f| f.code.start), Some(0));
         assert!(ok.get("q").is_none());
         // "a" repeats at (1, 4) and "b" at (1, 0): b's repeat comes first in the file.

@@ -150,7 +150,6 @@ impl CollectionSpec {
         // Names borrow from the ELF file: one `String` per program, made for its spec. The
         // instructions stay raw, in `code`, until a program is first used.
         let mut functions = Vec::with_capacity(elf.function_places());
-        let mut program_names = Vec::with_capacity(elf.function_places());
         let mut refs = References::default();
         let mut code = ObjectCode::new(elf.order);
         for section in elf.sections.iter().filter(|s| s.is_program()) {
@@ -170,7 +169,6 @@ impl CollectionSpec {
                         program: program.to_owned(),
                     });
                 }
-                program_names.extend(split.iter().map(|f| f.name));
             }
             functions.extend(split);
             code.add_section(raw, rows.map(PendingRows::into_table));
@@ -197,14 +195,11 @@ impl CollectionSpec {
         // The map names found in `maps`, by where they are stored: instructions that refer to
         // the same map share the name (see `References`), so most are looked up once.
         let mut known: HashSet<(usize, usize), BuildHasherDefault<AddrHasher>> = HashSet::default();
-        let mut linked = Vec::with_capacity(program_names.len());
-        for name in &program_names {
-            let cb = callbacks.get(*name).map(String::as_str);
-            // Every program name is one of the functions'.
-            let f = functions.get(name).ok_or_else(|| Error::MissingFunction {
-                program: (*name).to_owned(),
-                function: (*name).to_owned(),
-            })?;
+        let programs = functions.programs();
+        let mut linked = Vec::with_capacity(programs.len());
+        for f in programs {
+            let name = f.name;
+            let cb = callbacks.get(name).map(String::as_str);
             let callees = link_subprograms(f, &functions, cb)?;
             let list = std::iter::once(f).chain(callees.iter().copied());
             let patched = list.flat_map(|f| code.patches(&f.code));
@@ -218,7 +213,7 @@ impl CollectionSpec {
                 if let Some(map) = ins.reference() {
                     if known.insert((map.as_ptr() as usize, map.len())) && !maps.contains_key(map) {
                         return Err(Error::MissingMap {
-                            program: (*name).to_owned(),
+                            program: name.to_owned(),
                             map: map.to_owned(),
                         });
                     }
@@ -228,7 +223,8 @@ impl CollectionSpec {
         }
         let code = Arc::new(code);
         let mut programs = BTreeMap::new();
-        for (name, (f, callees)) in program_names.into_iter().zip(linked) {
+        for (f, callees) in linked {
+            let name = f.name;
             let instructions = Instructions::deferred(Arc::new(ProgramCode {
                 object: Arc::clone(&code),
                 main: f.code,
