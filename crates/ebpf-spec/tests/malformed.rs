@@ -457,6 +457,58 @@ fn only_regular_files_are_read() {
     assert!(text.contains("not a regular file"), "{text}");
 }
 
+/// `name`'s symbol renamed to `to`'s name.
+fn rename(bytes: &mut [u8], name: &str, to: &str) {
+    let (at, to) = (sym(bytes, name), sym(bytes, to));
+    let st_name: [u8; 4] = bytes[to..to + 4].try_into().expect("4 bytes");
+    bytes[at..at + 4].copy_from_slice(&st_name);
+}
+
+#[test]
+fn errors_come_in_section_order_a_repeated_name_at_its_first_repeat() {
+    // loader.c's program sections in file order: xdp, socket, tc, then
+    // tracepoint/syscalls/sys_enter_getpid, whose first relocation is broken here.
+    let mut broken = fixture("loader-el.o");
+    let r = rel(&broken, ".reltracepoint/syscalls/sys_enter_getpid", 0);
+    put_u64(&mut broken, r + 8, (9999 << 32) | 1);
+    let e = open(&broken);
+    assert!(!matches!(e, Error::DuplicateFunction { .. }), "{e}");
+    // tc_prog renamed xdp_prog: that repeat (in tc) comes before the broken section.
+    let mut both = broken.clone();
+    rename(&mut both, "tc_prog", "xdp_prog");
+    match open(&both) {
+        Error::DuplicateFunction { section, function } => {
+            assert_eq!((section.as_str(), function.as_str()), ("tc", "xdp_prog"));
+        }
+        e => panic!("not the repeated name: {e}"),
+    }
+    // Renamed tp_getpid instead, the repeat is in the broken section, whose relocations
+    // are read before its functions: the relocation's error comes first.
+    let mut later = broken.clone();
+    rename(&mut later, "tp_getpid", "xdp_prog");
+    assert_eq!(open(&later).to_string(), e.to_string());
+    // A static program (tc_prog made local) comes after a repeat in an earlier section.
+    let mut local = fixture("loader-el.o");
+    let at = sym(&local, "tc_prog") + 4;
+    local[at] &= 0x0f;
+    let mut repeat_first = local.clone();
+    assert!(matches!(open(&local), Error::StaticProgram { .. }));
+    rename(&mut repeat_first, "socket_prog_two", "xdp_prog");
+    assert!(
+        matches!(open(&repeat_first), Error::DuplicateFunction { section, .. } if section == "socket")
+    );
+    // Alone, the repeat is reported where it is.
+    let mut repeat = fixture("loader-el.o");
+    rename(&mut repeat, "tp_getpid", "xdp_prog");
+    match open(&repeat) {
+        Error::DuplicateFunction { section, function } => {
+            assert_eq!(section, "tracepoint/syscalls/sys_enter_getpid");
+            assert_eq!(function, "xdp_prog");
+        }
+        e => panic!("not the repeated name: {e}"),
+    }
+}
+
 /// `e` and its causes, joined with ": ", as a user's program prints them.
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();

@@ -153,11 +153,23 @@ impl CollectionSpec {
         let mut refs = References::default();
         let mut code = ObjectCode::new(elf.order);
         for section in elf.sections.iter().filter(|s| s.is_program()) {
-            let mut raw = read_section(&elf, section.index)?;
-            let rows = PendingRows::new(&raw, ext.as_ref())?;
-            relocate_section(&elf, &mut raw, &externs, arena.as_deref(), &mut refs)?;
-            crate::relocate::resolve_local_calls(&elf, &mut raw, &mut refs)?;
-            let split = split_functions(&elf, &raw, code.next_section())?;
+            let read = (|| {
+                let mut raw = read_section(&elf, section.index)?;
+                let rows = PendingRows::new(&raw, ext.as_ref())?;
+                relocate_section(&elf, &mut raw, &externs, arena.as_deref(), &mut refs)?;
+                crate::relocate::resolve_local_calls(&elf, &mut raw, &mut refs)?;
+                let split = split_functions(&elf, &raw, code.next_section())?;
+                Ok((raw, rows, split))
+            })();
+            let (raw, rows, split) = match read {
+                Ok(read) => read,
+                Err(e) => {
+                    // A name taken twice in an earlier section comes first, and is reported
+                    // first (names are checked once all sections are read).
+                    Functions::new(functions)?;
+                    return Err(e);
+                }
+            };
             if section.name != TEXT_SECTION {
                 if let Some(i) = split.iter().position(|f| f.bind == STB_LOCAL) {
                     let program = split[i].name;
