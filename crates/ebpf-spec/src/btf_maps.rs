@@ -50,13 +50,17 @@ fn uint_attr(spec: &Spec, map: &str, member: &str, id: TypeId) -> Result<u64> {
                 None => Err(bad(map, format!("member '{member}': pointer to non-array"))),
             }
         }
-        Kind::Enum | Kind::Enum64 => match spec.type_by_id(id).map_err(btf)? {
-            Type::Enum(e) | Type::Enum64(e) if e.values.len() == 1 => Ok(e.values[0].value),
-            _ => Err(bad(
+        Kind::Enum | Kind::Enum64 => {
+            if let Type::Enum(e) | Type::Enum64(e) = spec.type_by_id(id).map_err(btf)? {
+                if let [only] = e.values.as_slice() {
+                    return Ok(only.value);
+                }
+            }
+            Err(bad(
                 map,
                 format!("member '{member}': not an integer attribute"),
-            )),
-        },
+            ))
+        }
         _ => Err(bad(
             map,
             format!("member '{member}': not an integer attribute"),

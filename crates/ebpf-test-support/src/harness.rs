@@ -180,13 +180,13 @@ pub(crate) fn chain(err: &(dyn Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ebpf_syscall::KernelVersion;
 
     /// `verdict`, run as kernel test bodies run: reading the kernel's version and config
     /// opens files, which a leak check running at the same time would count as its own.
     fn locked_verdict(err: &(dyn Error + 'static)) -> Verdict {
         crate::fd_leak::check_fd_leaks(|| verdict(err))
     }
-    use ebpf_syscall::KernelVersion;
 
     #[derive(Debug, thiserror::Error)]
     #[error("load program 'x'")]

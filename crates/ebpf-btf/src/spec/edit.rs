@@ -92,7 +92,7 @@ impl Spec {
             }
             vars.sort_by_key(|v| v.offset);
         };
-        if let (Some((off, _)), Data::Owned(_)) = (self.own_datasec(id), &self.data) {
+        if let (Some(off), Data::Owned(_)) = (self.own_datasec(id), &self.data) {
             let mut vars: Vec<VarSecinfo> = self.datasec_entries(id)?.collect();
             place(&mut vars);
             self.write_datasec(id, off, size, &vars);

@@ -1,5 +1,6 @@
 //! Facts read from a type's record without decoding it (no allocation): its name, a
-//! function's linkage, a datasec's entries, a struct's members, the step [`Spec::sizeof`] takes through it.
+//! function's linkage, a datasec's entries, a struct's members, the step [`Spec::sizeof`]
+//! takes through it.
 //! A replaced type's record is out of date, so its decoded value answers instead; so does
 //! a base spec for its ids.
 //!
@@ -27,47 +28,72 @@ pub(super) const SECINFO: usize = 12;
 /// The bytes of one `btf_member` after a struct's or union's header.
 const MEMBER: usize = 12;
 
+/// The entries after a record's header that its `vlen` counts, all in the spec's data:
+/// where each is, in turn.
+#[derive(Debug, Clone)]
+struct RawList<'s> {
+    spec: &'s Spec,
+    /// The next entry's offset in the data.
+    off: usize,
+    /// Its index in the list.
+    index: usize,
+    /// The entries not read yet.
+    left: usize,
+    /// The bytes of one entry.
+    size: usize,
+}
+
+impl RawList<'_> {
+    /// The offset and index of the next entry.
+    fn next(&mut self) -> Option<(usize, usize)> {
+        self.left = self.left.checked_sub(1)?;
+        let at = (self.off, self.index);
+        self.off += self.size;
+        self.index += 1;
+        Some(at)
+    }
+}
+
+/// A list read from a record, or from a decoded type when the record cannot answer.
+#[derive(Debug, Clone)]
+enum Source<'s, T> {
+    Raw(RawList<'s>),
+    Decoded(std::slice::Iter<'s, T>),
+}
+
+impl<T> Source<'_, T> {
+    fn len(&self) -> usize {
+        match self {
+            Source::Raw(list) => list.left,
+            Source::Decoded(it) => it.len(),
+        }
+    }
+}
+
 /// The entries of a DATASEC, read one by one from its record ([`Spec::datasec_entries`]).
 #[derive(Debug, Clone)]
-pub struct DatasecEntries<'s>(Entries<'s>);
-
-#[derive(Debug, Clone)]
-enum Entries<'s> {
-    /// `left` records of [`SECINFO`] bytes from `off` in the spec's data.
-    Raw {
-        spec: &'s Spec,
-        off: usize,
-        left: usize,
-    },
-    /// A replaced (or base) datasec's decoded entries.
-    Decoded(std::slice::Iter<'s, VarSecinfo>),
-}
+pub struct DatasecEntries<'s>(Source<'s, VarSecinfo>);
 
 impl Iterator for DatasecEntries<'_> {
     type Item = VarSecinfo;
 
     fn next(&mut self) -> Option<VarSecinfo> {
         match &mut self.0 {
-            Entries::Raw { spec, off, left } => {
-                *left = left.checked_sub(1)?;
-                let at = *off;
-                *off += SECINFO;
+            Source::Raw(list) => {
+                let (at, _) = list.next()?;
+                let spec = list.spec;
                 Some(VarSecinfo {
                     type_id: TypeId(spec.u32_at(at)),
                     offset: spec.u32_at(at + 4),
                     size: spec.u32_at(at + 8),
                 })
             }
-            Entries::Decoded(it) => it.next().cloned(),
+            Source::Decoded(it) => it.next().cloned(),
         }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = match &self.0 {
-            Entries::Raw { left, .. } => *left,
-            Entries::Decoded(it) => it.len(),
-        };
-        (n, Some(n))
+        (self.0.len(), Some(self.0.len()))
     }
 }
 
@@ -88,22 +114,12 @@ pub struct MemberRef<'s> {
 
 /// The members of a struct or union, read one by one from its record ([`Spec::members`]).
 #[derive(Debug, Clone)]
-pub struct Members<'s>(MemberSource<'s>);
-
-#[derive(Debug, Clone)]
-enum MemberSource<'s> {
-    /// `left` records of [`MEMBER`] bytes from `off`; `kflag` says whether offsets hold
-    /// bitfield sizes.
-    Raw {
-        spec: &'s Spec,
-        id: TypeId,
-        off: usize,
-        index: usize,
-        left: usize,
-        kflag: bool,
-    },
-    /// A replaced (or base) type's decoded members.
-    Decoded(std::slice::Iter<'s, crate::types::Member>),
+pub struct Members<'s> {
+    /// The struct, for errors.
+    id: TypeId,
+    /// Whether member offsets hold bitfield sizes too.
+    kflag: bool,
+    list: Source<'s, crate::types::Member>,
 }
 
 impl<'s> Iterator for Members<'s> {
@@ -111,26 +127,18 @@ impl<'s> Iterator for Members<'s> {
     type Item = Result<MemberRef<'s>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match &mut self.0 {
-            MemberSource::Raw {
-                spec,
-                id,
-                off,
-                index,
-                left,
-                kflag,
-            } => {
-                *left = left.checked_sub(1)?;
-                let (at, i) = (*off, *index);
-                *off += MEMBER;
-                *index += 1;
+        match &mut self.list {
+            Source::Raw(list) => {
+                let (at, i) = list.next()?;
+                let spec = list.spec;
                 let o = spec.u32_at(at + 8);
-                let (bit_offset, bitfield_size) = if *kflag {
+                let (bit_offset, bitfield_size) = if self.kflag {
                     (o & 0x00ff_ffff, o >> 24)
                 } else {
                     (o, 0)
                 };
-                let name = spec.name_at(*id, &|| format!("member {i} name_off"), spec.u32_at(at));
+                let name =
+                    spec.name_at(self.id, &|| format!("member {i} name_off"), spec.u32_at(at));
                 Some(name.map(|name| MemberRef {
                     name,
                     type_id: TypeId(spec.u32_at(at + 4)),
@@ -138,7 +146,7 @@ impl<'s> Iterator for Members<'s> {
                     bitfield_size,
                 }))
             }
-            MemberSource::Decoded(it) => it.next().map(|m| {
+            Source::Decoded(it) => it.next().map(|m| {
                 Ok(MemberRef {
                     name: &m.name,
                     type_id: m.type_id,
@@ -150,11 +158,7 @@ impl<'s> Iterator for Members<'s> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = match &self.0 {
-            MemberSource::Raw { left, .. } => *left,
-            MemberSource::Decoded(it) => it.len(),
-        };
-        (n, Some(n))
+        (self.list.len(), Some(self.list.len()))
     }
 }
 
@@ -230,13 +234,34 @@ impl Spec {
         }
     }
 
-    /// The offset of the record of own DATASEC `id` and its number of entries, if it is not
-    /// replaced and all of it is in the data.
-    pub(super) fn own_datasec(&self, id: TypeId) -> Option<(usize, usize)> {
+    /// The record of own type `id` and the list its `vlen` counts, entries of `size` bytes,
+    /// if `id` is not replaced and all of it is in the data: the record's offset, kind and
+    /// `info`, and the list.
+    fn own_list(&self, id: TypeId, size: usize) -> Option<(usize, Kind, u32, RawList<'_>)> {
         let (off, kind) = self.own_record(id, HEADER)?;
-        let n = crate::raw::info_vlen(self.u32_at(off + 4)) as usize;
-        let whole = self.data.bytes().len() >= off + HEADER + n * SECINFO;
-        (kind == Kind::Datasec && whole).then_some((off, n))
+        let info = self.u32_at(off + 4);
+        let n = crate::raw::info_vlen(info) as usize;
+        (self.data.bytes().len() >= off + HEADER + n * size).then_some((
+            off,
+            kind,
+            info,
+            RawList {
+                spec: self,
+                off: off + HEADER,
+                index: 0,
+                left: n,
+                size,
+            },
+        ))
+    }
+
+    /// The offset of the record of own DATASEC `id`, if it is not replaced and all of it
+    /// is in the data.
+    pub(super) fn own_datasec(&self, id: TypeId) -> Option<usize> {
+        match self.own_list(id, SECINFO)? {
+            (off, Kind::Datasec, ..) => Some(off),
+            _ => None,
+        }
     }
 
     /// The entries (variables and functions) of the DATASEC `id`, as
@@ -246,15 +271,11 @@ impl Spec {
         if let Some(base) = self.base_of(id) {
             return base.datasec_entries(id);
         }
-        if let Some((off, n)) = self.own_datasec(id) {
-            return Ok(DatasecEntries(Entries::Raw {
-                spec: self,
-                off: off + HEADER,
-                left: n,
-            }));
+        if let Some((_, Kind::Datasec, _, list)) = self.own_list(id, SECINFO) {
+            return Ok(DatasecEntries(Source::Raw(list)));
         }
         match self.type_by_id(id)? {
-            Type::Datasec(ds) => Ok(DatasecEntries(Entries::Decoded(ds.vars.iter()))),
+            Type::Datasec(ds) => Ok(DatasecEntries(Source::Decoded(ds.vars.iter()))),
             _ => Err(Error::BadType {
                 id,
                 field: "kind".into(),
@@ -271,24 +292,19 @@ impl Spec {
         if let Some(base) = self.base_of(id) {
             return base.members(id);
         }
-        if let Some((off, Kind::Struct | Kind::Union)) = self.own_record(id, HEADER) {
-            let info = self.u32_at(off + 4);
-            let n = crate::raw::info_vlen(info) as usize;
-            if self.data.bytes().len() >= off + HEADER + n * MEMBER {
-                return Ok(Members(MemberSource::Raw {
-                    spec: self,
-                    id,
-                    off: off + HEADER,
-                    index: 0,
-                    left: n,
-                    kflag: crate::raw::info_kind_flag(info),
-                }));
-            }
+        if let Some((_, Kind::Struct | Kind::Union, info, list)) = self.own_list(id, MEMBER) {
+            return Ok(Members {
+                id,
+                kflag: crate::raw::info_kind_flag(info),
+                list: Source::Raw(list),
+            });
         }
         match self.type_by_id(id)? {
-            Type::Struct(s) | Type::Union(s) => {
-                Ok(Members(MemberSource::Decoded(s.members.iter())))
-            }
+            Type::Struct(s) | Type::Union(s) => Ok(Members {
+                id,
+                kflag: false,
+                list: Source::Decoded(s.members.iter()),
+            }),
             _ => Err(Error::BadType {
                 id,
                 field: "kind".into(),
@@ -343,8 +359,17 @@ impl Spec {
         if let Some(base) = self.base_of(id) {
             return base.type_name(id);
         }
-        match self.own_record(id, HEADER) {
-            Some((
+        match self.own_name_off(id) {
+            Some(name_off) => self.name_at(id, &|| "name_off".into(), name_off),
+            None => Ok(self.type_by_id(id)?.name()),
+        }
+    }
+
+    /// The `name_off` of own type `id`'s record, if it is not replaced and its kind reads
+    /// its name from there (the others' names are empty, or come from their decoded value).
+    fn own_name_off(&self, id: TypeId) -> Option<u32> {
+        match self.own_record(id, HEADER)? {
+            (
                 _,
                 Kind::Void
                 | Kind::Pointer
@@ -353,9 +378,8 @@ impl Spec {
                 | Kind::Const
                 | Kind::Restrict
                 | Kind::FuncProto,
-            ))
-            | None => Ok(self.type_by_id(id)?.name()),
-            Some((off, _)) => self.name_at(id, &|| "name_off".into(), self.u32_at(off)),
+            ) => None,
+            (off, _) => Some(self.u32_at(off)),
         }
     }
 
@@ -364,27 +388,11 @@ impl Spec {
     /// with). Finding one section's datasec among a few compares bytes only.
     #[must_use]
     pub fn name_is(&self, id: TypeId, name: &str) -> bool {
-        let own = || {
-            let (off, kind) = self.own_record(id, HEADER)?;
-            if matches!(
-                kind,
-                Kind::Void
-                    | Kind::Pointer
-                    | Kind::Array
-                    | Kind::Volatile
-                    | Kind::Const
-                    | Kind::Restrict
-                    | Kind::FuncProto
-            ) {
-                return None;
-            }
-            let rel = self.u32_at(off).checked_sub(self.str_base)? as usize;
-            let table = self.data.bytes().get(self.layout.strs.clone())?;
-            let end = rel.checked_add(name.len())?;
-            Some(table.get(rel..end)? == name.as_bytes() && table.get(end) == Some(&0))
-        };
-        // A base type, an unnamed kind, a name in the base's table: as decoded.
-        own().unwrap_or_else(|| self.type_name(id).is_ok_and(|n| n == name))
+        match self.own_name_off(id).map(|off| self.string_bytes(off)) {
+            Some(Some(bytes)) => bytes == name.as_bytes(),
+            // A base type, an unnamed kind, a name not in the table: as decoded.
+            _ => self.type_name(id).is_ok_and(|n| n == name),
+        }
     }
 
     /// The step [`Spec::sizeof`] takes through `id`.
