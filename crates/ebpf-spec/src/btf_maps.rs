@@ -240,7 +240,6 @@ pub(crate) fn load_btf_maps(
         });
     };
     let vars = crate::datasec::datasec_vars(btf, MAPS_SECTION)?;
-    let relocs = elf.relocs_for(section.index);
     // Symbols of the section: every map must be a global object.
     for sym in elf.symbols_in(section.index) {
         if sym.bind == STB_LOCAL {
@@ -262,8 +261,8 @@ pub(crate) fn load_btf_maps(
         if let Some((values_off, _)) = p.values {
             let start = u64::from(offset) + u64::from(values_off);
             let end = u64::from(offset) + u64::from(size);
-            for r in relocs
-                .iter()
+            for r in elf
+                .relocs_for(section.index)
                 .filter(|r| r.offset >= start && r.offset < end.max(start + 1))
             {
                 if r.kind != R_BPF_64_ABS64 && r.kind != R_BPF_64_64 {

@@ -76,7 +76,7 @@ pub(crate) struct Section<'a> {
     pub data: &'a [u8],
     /// `sh_size` (the size of a `.bss` too).
     pub size: u64,
-    /// Where its relocations are in [`ElfFile::relocs`] (see [`ElfFile::relocs_for`]).
+    /// Its relocation sections in [`ElfFile::relocs`] (see [`ElfFile::relocs_for`]).
     relocs: Range<usize>,
 }
 
@@ -109,7 +109,7 @@ pub(crate) struct Symbol<'a> {
 }
 
 /// One relocation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Reloc {
     /// Index in its relocation section.
     pub index: usize,
@@ -148,9 +148,10 @@ pub(crate) struct ElfFile<'a> {
     /// The symbols other than `STT_SECTION` ones, sorted by (section, offset, index): each
     /// section's are a run (see [`ElfFile::symbols_in`]).
     by_place: Vec<Symbol<'a>>,
-    /// The relocations of the sections that can need them, grouped by target section (each
-    /// section's [`Section::relocs`] is its run), in file order within a section.
-    relocs: Vec<Reloc>,
+    /// The relocation sections of the sections that can need them, checked and read in
+    /// place, sorted by target section (each section's [`Section::relocs`] is its run), in
+    /// file order within a section.
+    relocs: Vec<RelocSection<'a>>,
     /// The `STT_FUNC` places, sorted by (section, offset).
     functions: Vec<Function<'a>>,
 }
@@ -411,9 +412,31 @@ impl<'a> ElfFile<'a> {
         self.function(index, offset).map(|f| &*f.name)
     }
 
-    /// The relocations that apply to section `index`, in file order. Only code, `.maps` and
-    /// struct_ops sections have them here: nothing reads the others'.
-    pub fn relocs_for(&self, index: usize) -> &[Reloc] {
+    /// The relocations that apply to section `index`, in file order, read from the file as
+    /// they are iterated (not copied at open: a big program's are a tenth of its size). Only
+    /// code, `.maps` and struct_ops sections have them here: nothing reads the others'.
+    pub fn relocs_for(&self, index: usize) -> impl Iterator<Item = Reloc> + '_ {
+        self.reloc_sections(index).iter().flat_map(|rs| {
+            rs.iter().enumerate().map(|(index, r)| Reloc {
+                index,
+                offset: r.r_offset,
+                symbol: r.r_sym,
+                kind: r.r_type,
+                addend: r.r_addend.unwrap_or(0),
+            })
+        })
+    }
+
+    /// The number of relocations [`ElfFile::relocs_for`] gives for section `index`.
+    pub fn reloc_count(&self, index: usize) -> usize {
+        self.reloc_sections(index)
+            .iter()
+            .map(RelocSection::len)
+            .sum()
+    }
+
+    /// The relocation sections that apply to section `index`.
+    fn reloc_sections(&self, index: usize) -> &[RelocSection<'a>] {
         self.sections
             .get(index)
             .and_then(|s| self.relocs.get(s.relocs.clone()))
@@ -502,18 +525,18 @@ fn read_symbols<'a>(
     Ok(symbols)
 }
 
-/// Checks every relocation section (in bounds, applying to a real section) and copies the
-/// relocations of the sections that use them (`relocs_used`), grouped by target section,
-/// setting each section's [`Section::relocs`].
-fn read_relocs(
-    bytes: &[u8],
+/// Checks every relocation section (in bounds, applying to a real section) and keeps those
+/// of the sections that use them (`relocs_used`), grouped by target section, setting each
+/// section's [`Section::relocs`].
+fn read_relocs<'a>(
+    bytes: &'a [u8],
     headers: &[SectionHeader],
     sections: &mut [Section<'_>],
     ctx: Ctx,
     relocs_used: impl Fn(&Section<'_>) -> bool,
-) -> Result<Vec<Reloc>> {
+) -> Result<Vec<RelocSection<'a>>> {
     // (target, relocation section), in section order.
-    let mut used: Vec<(usize, RelocSection<'_>)> = Vec::new();
+    let mut used: Vec<(usize, RelocSection<'a>)> = Vec::new();
     for (index, sh) in headers.iter().enumerate() {
         let is_rela = sh.sh_type == SHT_RELA;
         if !is_rela && sh.sh_type != SHT_REL {
@@ -541,21 +564,15 @@ fn read_relocs(
     }
     // Stable: a section's relocation sections stay in file order.
     used.sort_by_key(|(target, _)| *target);
-    let mut relocs = Vec::with_capacity(used.iter().map(|(_, rs)| rs.len()).sum());
-    for (i, (target, rs)) in used.iter().enumerate() {
+    let mut relocs = Vec::with_capacity(used.len());
+    for (i, (target, rs)) in used.into_iter().enumerate() {
         // The first relocation section of the target starts its run.
-        let start = match i.checked_sub(1).map(|p| used[p].0) {
-            Some(previous) if previous == *target => sections[*target].relocs.start,
-            _ => relocs.len(),
+        let start = match sections[target].relocs.clone() {
+            run if run.end == i && !run.is_empty() => run.start,
+            _ => i,
         };
-        relocs.extend(rs.iter().enumerate().map(|(index, r)| Reloc {
-            index,
-            offset: r.r_offset,
-            symbol: r.r_sym,
-            kind: r.r_type,
-            addend: r.r_addend.unwrap_or(0),
-        }));
-        sections[*target].relocs = start..relocs.len();
+        relocs.push(rs);
+        sections[target].relocs = start..relocs.len();
     }
     Ok(relocs)
 }
@@ -597,7 +614,6 @@ mod tests {
                     .collect();
                 let got: Vec<(u64, usize, u32, i64)> = ours
                     .relocs_for(s.index)
-                    .iter()
                     .map(|r| (r.offset, r.symbol, r.kind, r.addend))
                     .collect();
                 assert_eq!(got, want, "{at}: section '{}'", s.name);

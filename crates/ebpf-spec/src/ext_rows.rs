@@ -35,7 +35,15 @@ pub(crate) struct ExtRecords {
 }
 
 impl ExtRecords {
+    /// The records of `raw` as [`RawExtInfo::parse`] returns them: each list sorted by
+    /// offset (stable: of several records at one instruction, the last is the one found),
+    /// which the rows' binary searches rely on.
     pub fn new(raw: RawExtInfo, strings: Arc<[u8]>) -> ExtRecords {
+        debug_assert!(raw.sections.values().all(|r| {
+            r.func_info.is_sorted_by_key(|r| r.insn_off)
+                && r.line_info.is_sorted_by_key(|r| r.insn_off)
+                && r.core_relos.is_sorted_by_key(|r| r.insn_off)
+        }));
         let sections = raw
             .sections
             .into_iter()
@@ -72,7 +80,7 @@ impl PendingRows {
                 code.name
             ),
         };
-        let at = |off: u32| code.index_at(u64::from(off)).is_some();
+        let at = |off: u32| code.slots.starts_at(u64::from(off));
         // One loop per list (a chain of the three costs more than the check).
         if let Some(r) = records.func_info.iter().find(|r| !at(r.insn_off)) {
             return Err(misplaced("func_info", r.insn_off));
@@ -84,7 +92,7 @@ impl PendingRows {
             return Err(misplaced("core_relo", r.insn_off));
         }
         Ok(Some(PendingRows(SectionRows {
-            records: sorted(records),
+            records: Arc::clone(records),
             strings: strings.clone(),
             lines: OnceLock::new(),
             cores: OnceLock::new(),
@@ -163,24 +171,6 @@ fn between<T>(v: &[T], start: u32, end: u32, off: impl Fn(&T) -> u32) -> &[T] {
     let lo = v.partition_point(|r| off(r) < start);
     let hi = v.partition_point(|r| off(r) < end).max(lo);
     v.get(lo..hi).unwrap_or_default()
-}
-
-/// `records` with each list sorted by offset: themselves, as a parsed `.BTF.ext` has them,
-/// else a sorted copy (stable: of several records at one instruction, the last is the one
-/// found).
-fn sorted(records: &Arc<RawExtSection>) -> Arc<RawExtSection> {
-    let r = &**records;
-    if r.func_info.is_sorted_by_key(|r| r.insn_off)
-        && r.line_info.is_sorted_by_key(|r| r.insn_off)
-        && r.core_relos.is_sorted_by_key(|r| r.insn_off)
-    {
-        return Arc::clone(records);
-    }
-    let mut r = r.clone();
-    r.func_info.sort_by_key(|r| r.insn_off);
-    r.line_info.sort_by_key(|r| r.insn_off);
-    r.core_relos.sort_by_key(|r| r.insn_off);
-    Arc::new(r)
 }
 
 /// The index of the last of `v` (sorted by `key`) at offset `off`.

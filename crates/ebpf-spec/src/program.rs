@@ -162,8 +162,19 @@ impl ProgramSpec {
     ) -> ProgramSpec {
         let section_name = section_name.into();
         let info = SectionInfo::parse(&section_name);
+        ProgramSpec::from_section(name.into(), section_name, info, instructions)
+    }
+
+    /// [`ProgramSpec::new`] with the section name already parsed into `info`: the programs
+    /// of one section share its parse.
+    pub(crate) fn from_section(
+        name: String,
+        section_name: String,
+        info: SectionInfo,
+        instructions: Instructions,
+    ) -> ProgramSpec {
         ProgramSpec {
-            name: name.into(),
+            name,
             flags: info.program_flags(),
             program_type: info.program_type,
             attach_type: info.attach_type,

@@ -400,7 +400,7 @@ struct RelocCtx<'a, 'e> {
     externs: &'a Externs,
     arena: Option<&'a str>,
     section: &'a str,
-    reloc: &'a Reloc,
+    reloc: Reloc,
     sym: &'a Symbol<'e>,
 }
 
@@ -434,6 +434,10 @@ pub(crate) fn relocate_section<'e>(
     arena: Option<&'e str>,
     refs: &mut References,
 ) -> Result<()> {
+    // A patch per relocation at most: sized once, not grown by doubling.
+    let count = elf.reloc_count(code.index);
+    code.patches.reserve(count);
+    code.patch_names.reserve(count);
     for reloc in elf.relocs_for(code.index) {
         match reloc.kind {
             R_BPF_NONE => continue,

@@ -40,6 +40,7 @@ use crate::link::{
 use crate::map::MapSpec;
 use crate::program::ProgramSpec;
 use crate::relocate::{AddrHasher, Externs, References, read_section, relocate_section};
+use crate::section_name::SectionInfo;
 use crate::struct_ops::{is_struct_ops_section, load_struct_ops};
 use crate::variable::{VariableSpec, load_variables};
 
@@ -234,6 +235,8 @@ impl CollectionSpec {
             linked.push((f, callees));
         }
         let code = Arc::new(code);
+        // Programs come in file order, so the programs of a section parse its name once.
+        let mut section: Option<(&str, SectionInfo)> = None;
         let mut programs = BTreeMap::new();
         for (f, callees) in linked {
             let name = f.name;
@@ -242,7 +245,20 @@ impl CollectionSpec {
                 main: f.code,
                 callees: callees.iter().map(|f| f.code).collect(),
             }));
-            let mut p = ProgramSpec::new(name, f.section, instructions);
+            let info = match &section {
+                Some((last, info)) if *last == f.section => info.clone(),
+                _ => {
+                    let info = SectionInfo::parse(f.section);
+                    section = Some((f.section, info.clone()));
+                    info
+                }
+            };
+            let mut p = ProgramSpec::from_section(
+                name.to_owned(),
+                f.section.to_owned(),
+                info,
+                instructions,
+            );
             if p.program_type == crate::ProgramType::UNSPEC {
                 log::warn!(
                     "section '{}': program '{name}': unknown section name, program type unspecified",
