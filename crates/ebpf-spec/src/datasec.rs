@@ -104,6 +104,61 @@ fn kconfig_layout(spec: &Spec, id: TypeId) -> Result<(BTreeMap<String, u32>, u32
 ///   source files), so they are never looked up by name;
 /// - static and extern variables keep their offsets; only global ones have a symbol to read.
 pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
+    // Read from the records first (names borrowed from the spec), edited after.
+    let edits = datasec_edits(spec, elf)?;
+    for edit in edits {
+        let id = edit.id();
+        let done = match edit {
+            Edit::Kconfig { id, size, offsets } => {
+                spec.fixup_datasec_id(id, size, |_, v| offsets.get(v).copied())
+            }
+            Edit::Layout {
+                id,
+                size,
+                offsets,
+                hidden,
+            } => spec.set_datasec_layout(id, size, &offsets).and_then(|()| {
+                hidden
+                    .into_iter()
+                    .try_for_each(|var| spec.set_var_linkage(var, VarLinkage::Static))
+            }),
+        };
+        if let Err(source) = done {
+            let name = spec.type_name(id).unwrap_or_default().to_owned();
+            return Err(btf_err(&name)(source));
+        }
+    }
+    Ok(())
+}
+
+/// What [`fixup_datasecs`] changes in one datasec.
+enum Edit {
+    /// `.kconfig`: libbpf's layout, by variable name.
+    Kconfig {
+        id: TypeId,
+        size: u32,
+        offsets: BTreeMap<String, u32>,
+    },
+    /// Any other: its size, each entry's offset by position (`None` keeps it), and the
+    /// variables whose symbols are hidden (made static).
+    Layout {
+        id: TypeId,
+        size: u32,
+        offsets: Vec<Option<u32>>,
+        hidden: Vec<TypeId>,
+    },
+}
+
+impl Edit {
+    fn id(&self) -> TypeId {
+        match self {
+            Edit::Kconfig { id, .. } | Edit::Layout { id, .. } => *id,
+        }
+    }
+}
+
+/// The edits [`fixup_datasecs`] makes, read from the datasecs' records and the ELF file.
+fn datasec_edits(spec: &Spec, elf: &ElfFile<'_>) -> Result<Vec<Edit>> {
     let all = datasecs(spec)?;
     if let Some((_, name)) = all
         .iter()
@@ -115,20 +170,18 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
             reason: "two datasecs of that name".into(),
         });
     }
-    // Owned: the spec is edited below.
-    let all: Vec<(TypeId, String)> = all.into_iter().map(|(id, n)| (id, n.to_owned())).collect();
+    let mut edits = Vec::with_capacity(all.len());
     for (id, name) in all {
         if name == KSYMS_SECTION {
             continue;
         }
         if name == KCONFIG_SECTION {
             let (offsets, size) = kconfig_layout(spec, id)?;
-            fixup(spec, id, &name, size, |_, v| offsets.get(v).copied())?;
+            edits.push(Edit::Kconfig { id, size, offsets });
             continue;
         }
-        // What the fixup reads of the datasec (the spec is edited below).
-        let ds_size = spec.sizeof(id).map_err(btf_err(&name))?;
-        let Some(section) = elf.section_by_name(&name) else {
+        let ds_size = spec.sizeof(id).map_err(btf_err(name))?;
+        let Some(section) = elf.section_by_name(name) else {
             return Err(Error::BtfMismatch {
                 section: format!("datasec '{name}'"),
                 reason: "no elf section of that name".into(),
@@ -154,17 +207,17 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
             .collect();
         by_name.sort_by_key(|s| (s.name, !matches!(s.bind, STB_GLOBAL | STB_WEAK)));
         // The offset of each entry, by position (`None` keeps it).
-        let entries = spec.datasec_entries(id).map_err(btf_err(&name))?;
+        let entries = spec.datasec_entries(id).map_err(btf_err(name))?;
         let mut offsets: Vec<Option<u32>> = Vec::with_capacity(entries.len());
         let mut hidden = Vec::new();
         for entry in entries {
             let (type_id, var_size) = (entry.type_id, entry.size);
             offsets.push(None);
             // Linkage and name read from the record: no variable is decoded.
-            if spec.var_linkage(type_id).map_err(btf_err(&name))? != Some(VarLinkage::Global) {
+            if spec.var_linkage(type_id).map_err(btf_err(name))? != Some(VarLinkage::Global) {
                 continue;
             }
-            let var_name = spec.type_name(type_id).map_err(btf_err(&name))?;
+            let var_name = spec.type_name(type_id).map_err(btf_err(name))?;
             let first = by_name.partition_point(|s| s.name < var_name);
             let Some(sym) = by_name.get(first).filter(|s| s.name == var_name) else {
                 return Err(Error::BtfMismatch {
@@ -193,25 +246,14 @@ pub(crate) fn fixup_datasecs(spec: &mut Spec, elf: &ElfFile<'_>) -> Result<()> {
                 hidden.push(type_id);
             }
         }
-        spec.set_datasec_layout(id, size, &offsets)
-            .map_err(btf_err(&name))?;
-        for var in hidden {
-            spec.set_var_linkage(var, VarLinkage::Static)
-                .map_err(btf_err(&name))?;
-        }
+        edits.push(Edit::Layout {
+            id,
+            size,
+            offsets,
+            hidden,
+        });
     }
-    Ok(())
-}
-
-fn fixup(
-    spec: &mut Spec,
-    id: TypeId,
-    name: &str,
-    size: u32,
-    offset: impl FnMut(TypeId, &str) -> Option<u32>,
-) -> Result<()> {
-    spec.fixup_datasec_id(id, size, offset)
-        .map_err(btf_err(name))
+    Ok(edits)
 }
 
 /// One entry of a datasec.
