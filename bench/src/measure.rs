@@ -1,6 +1,12 @@
 //! Interleaved timing: every implementation of a benchmark is sampled once per
 //! round (A B C, A B C, ...), so drift in machine load hits all of them alike,
 //! and the median over rounds is reported.
+//!
+//! Each round also gives a ratio of ours (the first implementation) to each peer. How
+//! much that ratio moves from round to round is the benchmark's own spread: rounds are
+//! added (up to [`Budget::max_rounds`]) while it is above [`SPREAD_GOAL`], and the report
+//! counts a target as decided only when its margin is wider than both the run's noise
+//! floor and the row's spread.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -12,6 +18,9 @@ pub struct Budget {
     pub sample: Duration,
     /// Number of samples per implementation.
     pub rounds: usize,
+    /// The most samples per implementation, added one round at a time while a ratio's
+    /// spread is above [`SPREAD_GOAL`] (`rounds` for none).
+    pub max_rounds: usize,
 }
 
 impl Budget {
@@ -19,12 +28,89 @@ impl Budget {
     pub const QUICK: Self = Self {
         sample: Duration::from_millis(25),
         rounds: 5,
+        max_rounds: 15,
     };
     /// The default budget.
     pub const FULL: Self = Self {
         sample: Duration::from_millis(100),
         rounds: 15,
+        max_rounds: 45,
     };
+}
+
+/// The round-to-round spread of a ratio that needs no more rounds: 1%.
+pub const SPREAD_GOAL: f64 = 0.01;
+
+/// The medians of one interleaved measurement (seconds per operation, one per
+/// implementation, in the order given; `None` for one that did not run), and the spread of
+/// ours against each other.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    medians: Vec<Option<f64>>,
+    /// For each implementation, the spread of ours / it over the rounds ([`spread`]);
+    /// `None` for ours itself and for one that did not run.
+    pub spread: Vec<Option<f64>>,
+    /// The rounds run.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "read by the tests, which check when rounds stop")
+    )]
+    pub rounds: usize,
+}
+
+impl Timings {
+    fn from_samples(samples: &[Vec<f64>], ran: impl Fn(usize) -> bool) -> Timings {
+        let medians = samples
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ran(i).then(|| median(&mut s.clone())))
+            .collect();
+        let spread = (0..samples.len())
+            .map(|i| {
+                (i > 0 && ran(0) && ran(i))
+                    .then(|| spread(&samples[0], &samples[i]))
+                    .flatten()
+            })
+            .collect();
+        Timings {
+            medians,
+            spread,
+            rounds: samples.first().map_or(0, Vec::len),
+        }
+    }
+
+    /// The spread of ours against implementation `i` (1 is libbpf, 2 is aya).
+    pub fn spread_vs(&self, i: usize) -> Option<f64> {
+        self.spread.get(i).copied().flatten()
+    }
+
+    /// Whether every spread is at most [`SPREAD_GOAL`].
+    fn settled(&self) -> bool {
+        self.spread.iter().flatten().all(|&s| s <= SPREAD_GOAL)
+    }
+}
+
+impl std::ops::Deref for Timings {
+    type Target = [Option<f64>];
+
+    fn deref(&self) -> &[Option<f64>] {
+        &self.medians
+    }
+}
+
+/// The spread of the ratio `a[k] / b[k]` over paired rounds `k`: half its interquartile
+/// range, relative to its median (`None` with fewer than three rounds).
+pub fn spread(a: &[f64], b: &[f64]) -> Option<f64> {
+    let mut ratios: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
+    let n = ratios.len();
+    if n < 3 {
+        return None;
+    }
+    ratios.sort_by(f64::total_cmp);
+    // The quartiles by rank, rounded outwards: with five rounds, the second and fourth.
+    let (q1, q3) = (ratios[(n - 1) / 4], ratios[(3 * (n - 1)).div_ceil(4)]);
+    let mid = median(&mut ratios);
+    (mid > 0.0).then(|| (q3 - q1) / 2.0 / mid)
 }
 
 /// One operation to time: runs the operation once per call.
@@ -62,14 +148,20 @@ pub fn median(values: &mut [f64]) -> f64 {
 }
 
 /// Times each operation, interleaved, and returns the median seconds per
-/// operation for each, in the order given. `None` entries are skipped.
-pub fn interleaved(ops: &mut [Option<Op<'_>>], budget: Budget) -> Vec<Option<f64>> {
+/// operation for each, in the order given. `None` entries are skipped. Runs the budget's
+/// rounds, then more, one at a time, while a spread is above [`SPREAD_GOAL`].
+pub fn interleaved(ops: &mut [Option<Op<'_>>], budget: Budget) -> Timings {
     let iters: Vec<u64> = ops
         .iter_mut()
         .map(|op| op.as_mut().map_or(0, |op| calibrate(op, budget.sample)))
         .collect();
-    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(budget.rounds); ops.len()];
-    for _ in 0..budget.rounds {
+    let max_rounds = budget.max_rounds.max(budget.rounds);
+    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(max_rounds); ops.len()];
+    let ran: Vec<bool> = ops.iter().map(Option::is_some).collect();
+    for round in 0..max_rounds {
+        if round >= budget.rounds && Timings::from_samples(&samples, |i| ran[i]).settled() {
+            break;
+        }
         for (i, op) in ops.iter_mut().enumerate() {
             let Some(op) = op else { continue };
             let start = Instant::now();
@@ -79,11 +171,7 @@ pub fn interleaved(ops: &mut [Option<Op<'_>>], budget: Budget) -> Vec<Option<f64
             samples[i].push(black_box(start.elapsed()).as_secs_f64() / iters[i] as f64);
         }
     }
-    samples
-        .into_iter()
-        .zip(ops.iter())
-        .map(|(mut s, op)| op.as_ref().map(|_| median(&mut s)))
-        .collect()
+    Timings::from_samples(&samples, |i| ran[i])
 }
 
 /// Untimed preparation run before each sample of an [`Op`] (e.g. refilling a ring).
@@ -107,10 +195,16 @@ impl std::fmt::Debug for Prepared<'_> {
 /// Like [`interleaved`] for operations that consume their input: each round
 /// runs every implementation's `setup` untimed, then its `op` once, timed.
 /// Returns the median seconds per `op` call for each (one warm-up round is
-/// run first and discarded).
-pub fn interleaved_with_setup(ops: &mut [Option<Prepared<'_>>], rounds: usize) -> Vec<Option<f64>> {
-    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); ops.len()];
-    for round in 0..=rounds {
+/// run first and discarded), with more rounds while a spread is above [`SPREAD_GOAL`]
+/// (the budget's sample length is not used: one call is one sample).
+pub fn interleaved_with_setup(ops: &mut [Option<Prepared<'_>>], budget: Budget) -> Timings {
+    let (rounds, max_rounds) = (budget.rounds, budget.max_rounds.max(budget.rounds));
+    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(max_rounds); ops.len()];
+    let ran: Vec<bool> = ops.iter().map(Option::is_some).collect();
+    for round in 0..=max_rounds {
+        if round > rounds && Timings::from_samples(&samples, |i| ran[i]).settled() {
+            break;
+        }
         for (i, p) in ops.iter_mut().enumerate() {
             let Some(p) = p else { continue };
             (p.setup)();
@@ -122,16 +216,46 @@ pub fn interleaved_with_setup(ops: &mut [Option<Prepared<'_>>], rounds: usize) -
             }
         }
     }
-    samples
-        .into_iter()
-        .zip(ops.iter())
-        .map(|(mut s, op)| op.as_ref().map(|_| median(&mut s)))
-        .collect()
+    Timings::from_samples(&samples, |i| ran[i])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spread_is_half_the_interquartile_range_of_the_paired_ratios() {
+        // Ratios 0.9, 1.0, 1.0, 1.0, 1.2: quartiles 1.0 and 1.0.
+        let ours = [0.9, 1.0, 2.0, 3.0, 1.2];
+        let theirs = [1.0, 1.0, 2.0, 3.0, 1.0];
+        assert_eq!(spread(&ours, &theirs), Some(0.0));
+        // Ratios 0.8, 0.9, 1.0, 1.1, 1.2: quartiles 0.9 and 1.1, median 1.0.
+        let ours = [1.2, 0.8, 1.1, 0.9, 1.0];
+        let s = spread(&ours, &[1.0; 5]).unwrap_or(f64::NAN);
+        assert!((s - 0.1).abs() < 1e-9, "{s}");
+        // Too few rounds to say.
+        assert_eq!(spread(&[1.0, 2.0], &[1.0, 1.0]), None);
+    }
+
+    #[test]
+    fn interleaved_stops_adding_rounds_when_the_ratio_settles() {
+        // The same work on both sides settles; a budget of 3 rounds runs 3 to 9.
+        let work = || {
+            black_box((0..2000u64).fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(b)));
+        };
+        let mut ops: Vec<Option<Op<'_>>> = vec![Some(Box::new(work)), Some(Box::new(work)), None];
+        let budget = Budget {
+            sample: Duration::from_micros(200),
+            rounds: 3,
+            max_rounds: 9,
+        };
+        let t = interleaved(&mut ops, budget);
+        assert!((3..=9).contains(&t.rounds), "{}", t.rounds);
+        assert!(t[0].is_some() && t[1].is_some() && t[2].is_none());
+        assert!(t.spread_vs(1).is_some());
+        assert_eq!(t.spread_vs(2), None);
+        assert_eq!(t.spread_vs(0), None);
+    }
 
     #[test]
     fn median_of_odd_and_even() {

@@ -53,6 +53,11 @@ pub struct Row {
     pub aya: Option<f64>,
     /// The unit.
     pub unit: Unit,
+    /// How much ours / libbpf moved from round to round (relative, see
+    /// [`crate::measure::spread`]); `None` when not measured in paired rounds.
+    pub spread: Option<f64>,
+    /// The same for ours / aya.
+    pub aya_spread: Option<f64>,
 }
 
 impl Row {
@@ -165,8 +170,11 @@ pub fn write_markdown(path: &Path, rows: &[Row], quick: bool) -> std::io::Result
             let _ = writeln!(
                 md,
                 "Noise floor of this run: {:.1}% (the largest distance from 1.0 of the ratio of \
-                 the `baseline` rows, which run the same code on both sides). A target whose \
-                 measured value is within that distance of its goal is **not decided**.\n",
+                 the `baseline` rows, which run the same code on both sides). Each row timed in \
+                 paired rounds also has its own spread (`±`: half the interquartile range of \
+                 its per-round ratio, relative to the median; rounds are added, up to three \
+                 times the budget's, while it is above 1%). A target whose measured value is \
+                 within the wider of the two of its goal is **not decided**.\n",
                 n * 100.0
             );
         }
@@ -552,6 +560,17 @@ pub fn check_targets(rows: &[Row]) -> Vec<TargetResult> {
     out
 }
 
+/// The noise a row's target is judged with: the run's noise floor, or the row's own
+/// round-to-round spread when that is wider (`None` while the floor is unknown).
+fn row_noise(floor: Option<f64>, spread: Option<f64>) -> Option<f64> {
+    floor.map(|f| spread.map_or(f, |s| f.max(s)))
+}
+
+/// ` ±x%` for a measured spread.
+fn spread_note(spread: Option<f64>) -> String {
+    spread.map_or_else(String::new, |s| format!(" ±{:.1}%", s * 100.0))
+}
+
 /// Compares one row with `goal` (`None`: the row has no figure the goal compares, such
 /// as a row without a peer's column).
 fn judge(row: &Row, goal: Goal, noise: Option<f64>) -> Option<(String, Verdict)> {
@@ -559,8 +578,8 @@ fn judge(row: &Row, goal: Goal, noise: Option<f64>) -> Option<(String, Verdict)>
         Goal::RatioAtMost(max) => {
             let r = row.ratio_vs_libbpf()?;
             (
-                format!("ratio {r:.3} (goal <= {max:.3})"),
-                verdict(r, max, noise),
+                format!("ratio {r:.3}{} (goal <= {max:.3})", spread_note(row.spread)),
+                verdict(r, max, row_noise(noise, row.spread)),
             )
         }
         Goal::OursBelow(max) => match row.ours {
@@ -573,8 +592,11 @@ fn judge(row: &Row, goal: Goal, noise: Option<f64>) -> Option<(String, Verdict)>
         Goal::AyaRatioAtMost(max) => {
             let r = row.ours? / row.aya?;
             (
-                format!("ours/aya {r:.3} (goal <= {max:.3})"),
-                verdict(r, max, noise),
+                format!(
+                    "ours/aya {r:.3}{} (goal <= {max:.3})",
+                    spread_note(row.aya_spread)
+                ),
+                verdict(r, max, row_noise(noise, row.aya_spread)),
             )
         }
     })
@@ -591,6 +613,8 @@ mod tests {
             libbpf: Some(libbpf),
             aya: None,
             unit: Unit::Nanos,
+            spread: None,
+            aya_spread: None,
         }
     }
 
@@ -610,6 +634,35 @@ mod tests {
             rows.pop();
         }
         assert_eq!(verdict(0.5, 1.0, None), Verdict::NotDecided);
+    }
+
+    #[test]
+    fn a_row_whose_own_spread_is_wider_than_the_floor_is_judged_by_it() {
+        // 1% floor; 0.9 is met by 10%, unless the row's ratio moves by 12% round to round.
+        let mut rows = vec![row("syscall_getpid_baseline", 101.0, 100.0)];
+        for (spread, want) in [
+            (None, Verdict::Met),
+            (Some(0.05), Verdict::Met),
+            (Some(0.12), Verdict::NotDecided),
+        ] {
+            let mut r = row("open_load_syscount", 90.0, 100.0);
+            r.spread = spread;
+            rows.push(r);
+            let t = check_targets(&rows);
+            assert_eq!(t[0].verdict, want, "{spread:?}");
+            assert_eq!(t[0].measured.contains('±'), spread.is_some());
+            rows.pop();
+        }
+        // The aya target reads the aya spread, not libbpf's.
+        let mut r = row("elf_open_isa", 90.0, 100.0);
+        r.aya = Some(100.0);
+        r.spread = Some(0.5);
+        rows.push(r);
+        let t = check_targets(&rows);
+        let aya = t.iter().find(|t| t.measured.starts_with("ours/aya"));
+        assert_eq!(aya.map(|t| t.verdict), Some(Verdict::Met));
+        let libbpf = t.iter().find(|t| t.measured.starts_with("ratio"));
+        assert_eq!(libbpf.map(|t| t.verdict), Some(Verdict::NotDecided));
     }
 
     #[test]

@@ -82,5 +82,7 @@ fn throughput(name: &str, secs_per_pass: Option<f64>, count: usize) -> Row {
         libbpf: None,
         aya: None,
         unit: Unit::PerSec,
+        spread: None,
+        aya_spread: None,
     }
 }

@@ -6,13 +6,13 @@ use std::hint::black_box;
 use ebpf_btf::Spec;
 
 use crate::Ctx;
-use crate::measure::{Op, interleaved};
+use crate::measure::{Op, Timings, interleaved};
 use crate::peers::{aya, libbpf};
 use crate::report::{Row, Unit};
 
 const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 
-fn row(name: &str, unit: Unit, secs: &[Option<f64>]) -> Row {
+fn row(name: &str, unit: Unit, secs: &Timings) -> Row {
     let conv = |v: Option<f64>| v.map(|s| unit.convert_secs_per_op(s));
     Row {
         name: name.to_owned(),
@@ -20,6 +20,8 @@ fn row(name: &str, unit: Unit, secs: &[Option<f64>]) -> Row {
         libbpf: conv(secs[1]),
         aya: conv(secs[2]),
         unit,
+        spread: secs.spread_vs(1),
+        aya_spread: secs.spread_vs(2),
     }
 }
 
@@ -144,6 +146,8 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
             libbpf: crate::rss::measure("btf_vmlinux", "libbpf"),
             aya: crate::rss::measure("btf_vmlinux", "aya"),
             unit: Unit::MiB,
+            spread: None,
+            aya_spread: None,
         });
     }
 

@@ -23,7 +23,7 @@ use ebpf_btf::{CoreRelo, Spec};
 use ebpf_spec::CollectionSpec;
 
 use crate::Ctx;
-use crate::measure::{Op, interleaved};
+use crate::measure::{Op, Timings, interleaved};
 use crate::peers::{aya, libbpf};
 use crate::report::{Row, Unit};
 
@@ -92,7 +92,7 @@ pub fn ours_open_load(data: &[u8], opts: impl Fn() -> CollectionOptions) -> bool
     Collection::load(&spec, opts()).is_ok()
 }
 
-fn row(name: &str, unit: Unit, secs: &[Option<f64>]) -> Row {
+fn row(name: &str, unit: Unit, secs: &Timings) -> Row {
     let conv = |v: Option<f64>| v.map(|s| unit.convert_secs_per_op(s));
     Row {
         name: name.to_owned(),
@@ -100,6 +100,8 @@ fn row(name: &str, unit: Unit, secs: &[Option<f64>]) -> Row {
         libbpf: conv(secs.get(1).copied().flatten()),
         aya: conv(secs.get(2).copied().flatten()),
         unit,
+        spread: secs.spread_vs(1),
+        aya_spread: secs.spread_vs(2),
     }
 }
 

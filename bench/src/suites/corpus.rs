@@ -170,9 +170,11 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
         return rows;
     }
     // A short sample per object: the corpus has hundreds.
+    // A fixed number of rounds: only the sum of the medians is reported.
     let budget = Budget {
         sample: ctx.budget.sample / 10,
         rounds: ctx.budget.rounds,
+        max_rounds: ctx.budget.rounds,
     };
     let mut totals = [0.0f64; 3];
     let mut aya_all = true;
@@ -223,6 +225,8 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
         libbpf: ms(totals[1]),
         aya: if aya_all { ms(totals[2]) } else { None },
         unit: Unit::Millis,
+        spread: None,
+        aya_spread: None,
     });
     if let Some(&(largest, ours, theirs)) = timed.iter().max_by_key(|(o, _, _)| o.data.len()) {
         eprintln!(
@@ -237,6 +241,8 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
             libbpf: ms(theirs),
             aya: None,
             unit: Unit::Millis,
+            spread: None,
+            aya_spread: None,
         });
         // Peak memory of opening it, each in a fresh child process.
         let what = format!("{RSS_PREFIX}{}", largest.path.display());
@@ -246,6 +252,8 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
             libbpf: crate::rss::measure(&what, "libbpf"),
             aya: crate::rss::measure(&what, "aya"),
             unit: Unit::MiB,
+            spread: None,
+            aya_spread: None,
         });
     }
     let measures: [(&str, Measure); 3] = [
@@ -267,6 +275,8 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
             libbpf: fit(|t| t.2),
             aya: None,
             unit: Unit::Exponent,
+            spread: None,
+            aya_spread: None,
         });
     }
     rows

@@ -59,6 +59,8 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
             libbpf: secs[1].map(|s| Unit::Nanos.convert_secs_per_op(s)),
             aya: secs[2].map(|s| Unit::Nanos.convert_secs_per_op(s)),
             unit: Unit::Nanos,
+            spread: secs.spread_vs(1),
+            aya_spread: secs.spread_vs(2),
         });
     }
     rows
@@ -87,5 +89,7 @@ fn same_code_baseline(ctx: &Ctx, fixtures: &[std::path::PathBuf]) -> Option<Row>
         libbpf: secs[1].map(|s| Unit::Nanos.convert_secs_per_op(s)),
         aya: None,
         unit: Unit::Nanos,
+        spread: secs.spread_vs(1),
+        aya_spread: None,
     })
 }

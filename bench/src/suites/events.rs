@@ -24,7 +24,7 @@ use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
 use nix::unistd::Pid;
 
 use crate::Ctx;
-use crate::measure::{Prepared, interleaved_with_setup};
+use crate::measure::{Budget, Prepared, interleaved_with_setup};
 use crate::peers::libbpf;
 use crate::report::{Row, Unit};
 
@@ -97,8 +97,8 @@ fn per_sec(secs: Option<f64>, events: &Cell<u64>) -> Option<f64> {
         .map(|s| events.get() as f64 / s)
 }
 
-/// A drain of a ring of `bytes` filled with 16-byte records, timed over `rounds` samples.
-fn ring_row(name: &str, bytes: u32, rounds: usize) -> Option<Row> {
+/// A drain of a ring of `bytes` filled with 16-byte records, timed over the budget's rounds.
+fn ring_row(name: &str, bytes: u32, budget: Budget) -> Option<Row> {
     let create = |name: &str| Map::create(&MapSpec::new(name, MapType::RINGBUF, 0, 0, bytes));
     let (ours_map, lb_map) = match (create("bench_rb_ours"), create("bench_rb_libbpf")) {
         (Ok(a), Ok(b)) => (a, b),
@@ -148,7 +148,7 @@ fn ring_row(name: &str, bytes: u32, rounds: usize) -> Option<Row> {
             op: Box::new(move || lb_n.set(rb.consume())),
         }),
     ];
-    let secs = interleaved_with_setup(&mut ops, rounds);
+    let secs = interleaved_with_setup(&mut ops, budget);
     if ours_n.get() != lb_n.get() {
         eprintln!(
             "events: ring drains saw {} (ours) and {} (libbpf) records",
@@ -162,6 +162,8 @@ fn ring_row(name: &str, bytes: u32, rounds: usize) -> Option<Row> {
         libbpf: per_sec(secs[1], lb_n),
         aya: None,
         unit: Unit::PerSec,
+        spread: secs.spread_vs(1),
+        aya_spread: None,
     })
 }
 
@@ -234,7 +236,7 @@ fn perf_row(ctx: &Ctx) -> Option<Row> {
             op: Box::new(move || lb_n.set(pb.consume())),
         }),
     ];
-    let secs = interleaved_with_setup(&mut ops, ctx.budget.rounds);
+    let secs = interleaved_with_setup(&mut ops, ctx.budget);
     if ours_n.get() != lb_n.get() {
         eprintln!(
             "events: perf drains saw {} (ours) and {} (libbpf) samples",
@@ -248,6 +250,8 @@ fn perf_row(ctx: &Ctx) -> Option<Row> {
         libbpf: per_sec(secs[1], lb_n),
         aya: None,
         unit: Unit::PerSec,
+        spread: secs.spread_vs(1),
+        aya_spread: None,
     })
 }
 
@@ -273,13 +277,19 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
         return rows;
     }
     let before = pin_to_current_cpu();
-    for (name, bytes, rounds) in [
-        (RING_ROW, RING_BYTES, ctx.budget.rounds),
-        // Fits in L2: the reader's per-record work, not memory, sets the pace.
-        (SMALL_RING_ROW, SMALL_RING_BYTES, ctx.budget.rounds * 10),
+    // Fits in L2: the reader's per-record work, not memory, sets the pace; each sample
+    // is short, so it takes ten times the rounds.
+    let small = Budget {
+        rounds: ctx.budget.rounds * 10,
+        max_rounds: ctx.budget.max_rounds * 10,
+        ..ctx.budget
+    };
+    for (name, bytes, budget) in [
+        (RING_ROW, RING_BYTES, ctx.budget),
+        (SMALL_RING_ROW, SMALL_RING_BYTES, small),
     ] {
         if ctx.wants(name) {
-            rows.extend(ring_row(name, bytes, rounds));
+            rows.extend(ring_row(name, bytes, budget));
         }
     }
     if ctx.wants(PERF_ROW) {

@@ -56,6 +56,8 @@ pub fn run(ctx: &Ctx) -> Vec<Row> {
             libbpf: secs[1].map(|s| Unit::Millis.convert_secs_per_op(s)),
             aya: None,
             unit: Unit::Millis,
+            spread: secs.spread_vs(1),
+            aya_spread: None,
         });
     }
     rows

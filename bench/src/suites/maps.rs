@@ -7,13 +7,13 @@ use ebpf::{BatchCursor, Map, UpdateFlags};
 use ebpf_spec::{MapSpec, MapType};
 
 use crate::Ctx;
-use crate::measure::{Op, interleaved};
+use crate::measure::{Op, Timings, interleaved};
 use crate::peers::libbpf::MapFd;
 use crate::report::{Row, Unit};
 
 const ENTRIES: u32 = 1024;
 
-fn row(name: &str, secs: &[Option<f64>], per: f64) -> Row {
+fn row(name: &str, secs: &Timings, per: f64) -> Row {
     let conv = |v: Option<f64>| v.map(|s| Unit::Nanos.convert_secs_per_op(s) / per);
     Row {
         name: name.to_owned(),
@@ -21,6 +21,8 @@ fn row(name: &str, secs: &[Option<f64>], per: f64) -> Row {
         libbpf: conv(secs[1]),
         aya: None,
         unit: Unit::Nanos,
+        spread: secs.spread_vs(1),
+        aya_spread: None,
     }
 }
 
