@@ -259,6 +259,7 @@ impl Ring {
                     // does not starve the producers.
                     let stop = prod.min(self.cursor.published.saturating_add(threshold));
                     while cons < stop {
+                        view.prefetch(cons);
                         // Acquire: pairs with the kernel's release store of the
                         // header on commit.
                         let hdr = view.header_acquire(cons);
