@@ -185,6 +185,8 @@ impl PerfRing {
                 let window = self.pages.window(self.data_off + off as usize, seg);
                 let mut at = 0;
                 while at < seg {
+                    // Records are found one from another: ask for the bytes ahead.
+                    window.prefetch(at);
                     // The header and a sample's raw size, inside the segment
                     // (so never past the head). A record that starts less
                     // than 16 bytes before the end of its segment takes the
