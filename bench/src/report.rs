@@ -281,7 +281,22 @@ const WHERE_TIME_GOES: &[&str] = &[
      `.BTF` checks ~11k, goblin's ELF reading ~8k, and allocation: five blocks per program \
      (its name, section name and license `String`s, its key in the programs map, its code \
      handle) are 45 of the 88, the public `ProgramSpec`'s shape; dropping the spec ~10k, \
-     nearly all `free`.",
+     nearly all `free`. Then, against memory (a big object's open is mostly page faults on \
+     fresh allocations): where each instruction starts is a bit per slot and a count per 64 \
+     slots instead of a `u32` per slot (kept with the code: half its size before, a \
+     sixteenth now), the relocations of code, `.maps` and struct_ops sections are read from \
+     the file as they are used instead of copied at open, a section's patches are sized once \
+     from its relocation count, and datasec layouts are read first and written after \
+     (no name copied): `pyperf600.bpf.o` (76k instructions) heap peak per open 1.82 -> 1.32 \
+     MB, live spec 1.66 -> 1.28 MB, `corpus_open_largest_peak_rss_growth` 2.50 -> 2.21 MiB \
+     (about 0.5 MiB of it is our code's pages, read on the first open). Its time is still \
+     above libbpf's in this loop: glibc gives back the heap top after each open when it \
+     grew past twice the largest block ever mapped (`M_TRIM_THRESHOLD`, here 1.26 MB), and \
+     the next open faults it in again; our spec (1.28 MB live) is just above that, \
+     libbpf's just below. With trimming turned off (`GLIBC_TUNABLES`), a loop of our opens \
+     takes 0.30 ms each instead of 0.57 ms, and Debian's libbpf 1.1 0.19 ms either way: \
+     the rest is our per-instruction work (reading the code's opcodes, relocations, \
+     `.BTF.ext` line infos and their check against the instructions).",
     "Open + load (`open_load_*`): per open + load of `syscount-el.o`, 300k -> 175k \
      instructions this round (libbpf: 65k), of which the object's BTF 103k -> 11k: on a \
      kernel that needs no sanitizing it is loaded from its raw records, only the types edited \
@@ -310,6 +325,16 @@ const WHERE_TIME_GOES: &[&str] = &[
     "Perf buffer (`perf_drain_*`): `PerfReader::consume` walks each batch in segments (tail \
      to head, or to the ring's end) with one bounds check per segment and takes samples on a \
      fast path: 40 -> 25 instructions per sample (libbpf's `perf_buffer__consume`: 27).",
+    "Both readers (`ringbuf_drain_*`, `perf_drain_*`): a drain finds each record from the \
+     one before (its header says where the next starts), so a backlog that is not in cache \
+     was read one memory round trip per cache line, one after another, and its speed \
+     depended on where the ring's pages happened to be (our 64 MiB ring drain read \
+     0.94e8-2.0e8 records/s from one process to the next; libbpf's, which also stores the \
+     consumer position after every record, a steady ~1.2e8). The drains now ask for the \
+     bytes 2 KiB ahead of the record they read (`prefetcht0`, a hint that never faults): \
+     3.8e8-3.9e8 records/s in every run (512 bytes ahead gave 2.2e8, 1 KiB 3.4e8, 4 KiB \
+     the same as 2 KiB), and the perf drain 1.9e8-2.4e8 -> 4.4e8-4.9e8 samples/s. The \
+     cached 512 KiB ring, whose records are in cache anyway, is unchanged.",
 ];
 
 /// What the rows measure where the name alone does not say it.
@@ -363,7 +388,8 @@ const NOTES: &[&str] = &[
      ebpf-asm (`bpf_ringbuf_output` of 8 bytes, i.e. 16-byte records, into a 64 MiB ring; \
      `bpf_perf_event_output` of 8 bytes into 8192-page per-CPU rings); then one drain of \
      everything is timed, pinned to one CPU (fill and drain share its caches). The 64 MiB ring \
-     is larger than the last-level cache, so its drain mostly measures memory reads; \
+     is larger than the last-level cache, so its drain measures how well a reader keeps \
+     memory reads in flight; \
      `_512KiB_..._cached` stays in cache and shows the readers' per-record cost. Ours: `RingBufReader::consume` / `PerfReader::consume` (zero-copy); \
      libbpf: `ring_buffer__consume` / `perf_buffer__consume` with a callback that counts. Each \
      side has its own map. libbpf's perf buffer is made with `perf_buffer__new_raw` (the event \

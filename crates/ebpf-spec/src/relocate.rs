@@ -395,16 +395,17 @@ pub(crate) fn read_section<'e>(elf: &'e ElfFile<'_>, index: usize) -> Result<Cod
 /// The first byte of an `ld_imm64`.
 const LOAD_IMM64: u8 = ebpf_asm::OpCode::LOAD_IMM64.0;
 
-struct RelocCtx<'a, 'e> {
+struct RelocCtx<'a, 'e, 'r> {
     elf: &'a ElfFile<'e>,
     externs: &'a Externs,
     arena: Option<&'a str>,
     section: &'a str,
-    reloc: Reloc,
+    /// The relocation, read from the file for this loop turn only.
+    reloc: &'r Reloc,
     sym: &'a Symbol<'e>,
 }
 
-impl<'a> RelocCtx<'a, '_> {
+impl<'a> RelocCtx<'a, '_, '_> {
     fn bad(&self, reason: impl Into<String>) -> Error {
         Error::BadRelocation {
             section: self.section.to_owned(),
@@ -476,7 +477,7 @@ pub(crate) fn relocate_section<'e>(
             externs,
             arena,
             section: code.name,
-            reloc,
+            reloc: &reloc,
             sym,
         };
         let Some(i) = code.index_at(reloc.offset) else {
@@ -497,7 +498,7 @@ pub(crate) fn relocate_section<'e>(
 
 /// Relocates `ins`; returns the name it now refers to.
 fn relocate_one<'e>(
-    ctx: &RelocCtx<'e, '_>,
+    ctx: &RelocCtx<'e, '_, '_>,
     ins: &mut Instruction,
     refs: &mut References,
 ) -> Result<&'e str> {
@@ -609,7 +610,7 @@ fn relocate_one<'e>(
 
 /// Relocates `ins`, which refers to an extern; returns the name it now refers to.
 fn relocate_extern<'e>(
-    ctx: &RelocCtx<'e, '_>,
+    ctx: &RelocCtx<'e, '_, '_>,
     ins: &mut Instruction,
     refs: &mut References,
 ) -> Result<&'e str> {
