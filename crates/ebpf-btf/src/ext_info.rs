@@ -386,6 +386,20 @@ struct Ctx<'a> {
     /// This spec's own string table when all of it is UTF-8 (checked once, at a few bytes
     /// per instruction): then a string needs only its NUL found.
     utf8: Option<&'a str>,
+    /// The length of the own string table when it is all ASCII and the spec is not split
+    /// (found on the first line info block): then every offset below it starts a string.
+    ascii_len: Option<Option<u32>>,
+}
+
+impl Ctx<'_> {
+    /// [`Ctx::ascii_len`], found on first use.
+    fn ascii_len(&mut self) -> Option<u32> {
+        let (utf8, base) = (self.utf8, self.spec.string_base());
+        *self.ascii_len.get_or_insert_with(|| {
+            utf8.filter(|t| base == 0 && t.is_ascii())
+                .and_then(|t| u32::try_from(t.len()).ok())
+        })
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -504,6 +518,7 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
         valid_access: Bits::new(strings.len()),
         last_file: None,
         utf8: std::str::from_utf8(strings.as_bytes()).ok(),
+        ascii_len: None,
     };
     let secs = &mut info.sections;
     walk::<O, _>(
@@ -547,16 +562,37 @@ fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtInfo> {
                     .map(|(r, _)| r)
                     .map_err(|_| trunc("line_info"))
             };
-            // The strings first, then the records copied in one go (a section has
-            // thousands: the loop stays small).
-            for rec in recs.iter() {
-                let r = line_info(rec)?;
-                let fo = r.file_name_off.get();
-                if ctx.last_file != Some(fo) {
-                    ctx.check(sec, "file_name_off", fo)?;
-                    ctx.last_file = Some(fo);
+            // Records of the struct's size whose every offset is inside an all-ASCII table
+            // are all valid: checked with two maxima, in a loop without branches (for a
+            // block of more than a few, which pays for finding whether the table is ASCII).
+            let whole = <[raw::bpf_line_info<O>]>::ref_from_bytes(recs.bytes)
+                .ok()
+                .filter(|all| {
+                    recs.size == size_of::<raw::bpf_line_info<O>>() && all.len() >= MANY_LINES
+                });
+            let fast = match (whole, ctx.ascii_len()) {
+                (Some(all), Some(len)) => {
+                    let (mut files, mut lines) = (0u32, 0u32);
+                    for r in all {
+                        files = files.max(r.file_name_off.get());
+                        lines = lines.max(r.line_off.get());
+                    }
+                    files < len && lines < len
                 }
-                ctx.check(sec, "line_off", r.line_off.get())?;
+                _ => false,
+            };
+            // Otherwise the strings one by one (finding the first bad one), then the
+            // records copied in one go (a section has thousands: the loop stays small).
+            if !fast {
+                for rec in recs.iter() {
+                    let r = line_info(rec)?;
+                    let fo = r.file_name_off.get();
+                    if ctx.last_file != Some(fo) {
+                        ctx.check(sec, "file_name_off", fo)?;
+                        ctx.last_file = Some(fo);
+                    }
+                    ctx.check(sec, "line_off", r.line_off.get())?;
+                }
             }
             let raw = |r: &raw::bpf_line_info<O>| RawLineInfo {
                 insn_off: r.insn_off.get(),
@@ -653,6 +689,9 @@ fn is_accessor_at(spec: &Spec, off: u32) -> bool {
         .unwrap_or(rest.len());
     n > 0 && rest.get(n) == Some(&0)
 }
+
+/// A line info block at least this long is checked by its maxima when it can be.
+const MANY_LINES: usize = 32;
 
 fn trunc(what: &str) -> Error {
     Error::BadExt {

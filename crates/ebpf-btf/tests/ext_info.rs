@@ -270,3 +270,104 @@ fn kernel_encoding() {
         42 << 10 | 5
     );
 }
+
+/// A `.BTF.ext` of `n` line infos in one section (no func info, no CO-RE relocations),
+/// each `(insn_off, file_name_off, line_off, line_col)` from `record`, over a `.BTF` whose
+/// string table holds `line` (non-ASCII if asked); also the offsets of the file name and
+/// line strings.
+fn many_lines(
+    endian: Endian,
+    n: u32,
+    line: &str,
+    record: impl Fn(u32, u32, u32) -> [u32; 4],
+) -> Fixture {
+    let mut b = all_kinds();
+    let sec = b.add_string("tracepoint/foo");
+    let file = b.add_string("/src/many.c");
+    let line = b.add_string(line);
+    let btf = b
+        .marshal(MarshalOptions {
+            endian: Some(endian),
+        })
+        .unwrap();
+    let big = endian == Endian::Big;
+    let mut lines = W { big, b: vec![] };
+    lines.u32(16).u32(sec).u32(n);
+    for i in 0..n {
+        for v in record(i, file, line) {
+            lines.u32(v);
+        }
+    }
+    let mut h = W { big, b: vec![] };
+    let magic: [u8; 2] = if big { [0xeb, 0x9f] } else { [0x9f, 0xeb] };
+    h.b.extend_from_slice(&magic);
+    h.b.extend_from_slice(&[1, 0]);
+    h.u32(24).u32(0).u32(0).u32(0).u32(lines.b.len() as u32);
+    h.b.extend_from_slice(&lines.b);
+    Fixture { btf, ext: h.b }
+}
+
+#[test]
+fn a_long_line_info_block_is_checked_like_a_short_one_in_both_byte_orders() {
+    for endian in [Endian::Little, Endian::Big] {
+        for line in ["\treturn x + 1;", "\treturn \u{e9}t\u{e9};"] {
+            let ascii = line.is_ascii();
+            // 40 records: more than the block size checked by the offsets' maxima.
+            let good = many_lines(endian, 40, line, |i, f, l| [8 * i, f, l, (i + 1) << 10]);
+            let spec = Spec::parse(&good.btf).unwrap();
+            let raw = RawExtInfo::parse(&good.ext, &spec).unwrap();
+            let got = &raw.sections["tracepoint/foo"].line_info;
+            assert_eq!(got.len(), 40, "{endian:?} ascii={ascii}");
+            assert_eq!(got[39].insn_off, 8 * 39);
+            let full = ExtInfo::parse(&good.ext, &spec).unwrap();
+            assert_eq!(
+                full.sections["tracepoint/foo"].line_info[3].line.as_ref(),
+                line
+            );
+            let len = u32::try_from(spec.strings().as_bytes().len()).unwrap();
+            // One bad offset among many is found and named, whichever the field.
+            for (field, bad) in [("line_off", len + 3), ("file_name_off", len)] {
+                let f = many_lines(endian, 40, line, |i, f, l| {
+                    let (mut f, mut l) = (f, l);
+                    if i == 37 {
+                        if field == "line_off" {
+                            l = bad;
+                        } else {
+                            f = bad;
+                        }
+                    }
+                    [8 * i, f, l, 1 << 10]
+                });
+                let e = RawExtInfo::parse(&f.ext, &spec).unwrap_err();
+                assert!(
+                    matches!(&e, Error::BadExt { field: got, .. } if *got == field),
+                    "{endian:?} ascii={ascii} {field}: {e}"
+                );
+            }
+            if !ascii {
+                // Inside the table but not at a character: refused like any bad string.
+                let mid = spec
+                    .strings()
+                    .as_bytes()
+                    .iter()
+                    .position(|&c| c == 0xa9)
+                    .map(|p| u32::try_from(p).unwrap())
+                    .unwrap();
+                let f = many_lines(endian, 40, line, |i, f, l| {
+                    [8 * i, f, if i == 20 { mid } else { l }, 1 << 10]
+                });
+                let e = RawExtInfo::parse(&f.ext, &spec).unwrap_err();
+                assert!(
+                    matches!(
+                        &e,
+                        Error::BadExt {
+                            field: "line_off",
+                            ..
+                        }
+                    ),
+                    "{endian:?}: {e}"
+                );
+            }
+        }
+    }
+}
