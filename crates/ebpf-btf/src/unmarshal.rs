@@ -697,7 +697,16 @@ fn decode_impl<O: ByteOrder, S: Source, const BUILD: bool>(
             let mut variadic = false;
             for (i, p) in ps.iter().enumerate() {
                 let (n, ty) = (p.name_off.get(), p.r#type.get());
-                if ty == 0 && n == 0 && i + 1 == vlen {
+                // A last `void` parameter without a name marks a variadic function; a name
+                // offset that reads as the empty string is no name either (as encoding
+                // writes the marker, so that the two round-trip).
+                if ty == 0
+                    && i + 1 == vlen
+                    && (n == 0
+                        || spec
+                            .name_at(id, &|| format!("param {i} name_off"), n)
+                            .is_ok_and(str::is_empty))
+                {
                     variadic = true;
                     break;
                 }

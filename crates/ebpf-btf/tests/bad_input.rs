@@ -453,3 +453,72 @@ fn big_spec_quick_checks_of_other_kinds_report_what_decoding_reports() {
     ];
     parse_reports_what_decoding_reports(&good, cases);
 }
+
+/// A hand-written blob in `endian`: the header, `types` (words) and `strings`.
+fn raw_blob(endian: Endian, types: &[u32], strings: &[u8]) -> Vec<u8> {
+    let word = |v: u32| match endian {
+        Endian::Little => v.to_le_bytes(),
+        Endian::Big => v.to_be_bytes(),
+    };
+    let mut b = match endian {
+        Endian::Little => vec![0x9f, 0xeb, 1, 0],
+        Endian::Big => vec![0xeb, 0x9f, 1, 0],
+    };
+    let type_len = u32::try_from(types.len() * 4).unwrap();
+    let str_len = u32::try_from(strings.len()).unwrap();
+    for v in [24, 0, type_len, type_len, str_len] {
+        b.extend_from_slice(&word(v));
+    }
+    for &v in types {
+        b.extend_from_slice(&word(v));
+    }
+    b.extend_from_slice(strings);
+    b
+}
+
+#[test]
+fn a_last_void_parameter_named_by_an_empty_string_is_the_variadic_marker_in_both_byte_orders() {
+    const FUNC_PROTO: u32 = 13 << 24;
+    for endian in [Endian::Little, Endian::Big] {
+        // Strings: "", "x" at 1; offset 2 is the NUL that ends "x", an empty string.
+        let blob = raw_blob(
+            endian,
+            &[
+                // [1] void (...): the marker's name offset reads as "".
+                0,
+                FUNC_PROTO | 1,
+                0,
+                2,
+                0,
+                // [2] void (void x): a named void parameter is a parameter.
+                0,
+                FUNC_PROTO | 1,
+                0,
+                1,
+                0,
+            ],
+            b"\0x\0",
+        );
+        let spec = Spec::parse(&blob).unwrap();
+        let proto = |s: &Spec, id: u32| match s.type_by_id(TypeId(id)) {
+            Ok(Type::FuncProto(p)) => p.clone(),
+            other => panic!("{endian:?} [{id}]: {other:?}"),
+        };
+        let marker = proto(&spec, 1);
+        assert!(
+            marker.variadic && marker.params.is_empty(),
+            "{endian:?}: {marker:?}"
+        );
+        let named = proto(&spec, 2);
+        assert!(!named.variadic, "{endian:?}: {named:?}");
+        assert_eq!(named.params.len(), 1);
+        assert_eq!(named.params[0].name, "x");
+        // Encoding writes the marker with name offset 0: both read back the same.
+        for out in [Endian::Little, Endian::Big] {
+            let bytes = spec.marshal(MarshalOptions { endian: Some(out) }).unwrap();
+            let again = Spec::parse(&bytes).unwrap();
+            assert_eq!(proto(&again, 1), marker, "{endian:?} -> {out:?}");
+            assert_eq!(proto(&again, 2), named, "{endian:?} -> {out:?}");
+        }
+    }
+}
