@@ -3,12 +3,14 @@
 use std::error::Error;
 use std::path::PathBuf;
 
+#[cfg(test)]
 use ebpf_syscall::NotSupported;
 
 use crate::harness::{Verdict, chain, classify, not_supported_verdict};
 use crate::report::skip;
 
 /// Finds a [`NotSupported`] in `err` or its chain of sources.
+#[cfg(test)]
 fn find_not_supported(err: &(dyn Error + 'static)) -> Option<NotSupported> {
     classify(err).not_supported
 }
@@ -16,8 +18,10 @@ fn find_not_supported(err: &(dyn Error + 'static)) -> Option<NotSupported> {
 /// `Ok(v)` gives `Some(v)`. An error that is (or wraps) [`NotSupported`] prints a
 /// skip and gives `None`, unless the running kernel is at or above the feature's
 /// minimum version and the kernel is not known to be built without it: then
-/// the test fails, because the probe or the declared minimum is wrong. Any
-/// other error fails the test.
+/// the test fails, because the probe or the declared minimum is wrong. A refusal
+/// by policy (`EPERM`: lockdown, an LSM) prints a skip naming it and gives `None`,
+/// as it does for a whole [`kernel_test`](crate::kernel_test). Any other error
+/// fails the test.
 ///
 /// For one step of a test that goes on without it; a whole kernel test
 /// returns its error to [`kernel_test`](crate::kernel_test) instead.
@@ -28,7 +32,12 @@ pub fn skip_if_not_supported<T, E: Error + 'static>(result: Result<T, E>) -> Opt
         Ok(v) => return Some(v),
         Err(e) => e,
     };
-    let Some(ns) = find_not_supported(&err) else {
+    let found = classify(&err);
+    if found.permission_denied {
+        skip(format!("refused by policy: {}", chain(&err)));
+        return None;
+    }
+    let Some(ns) = found.not_supported else {
         panic!("unexpected error: {}", chain(&err));
     };
     match not_supported_verdict(&ns) {
@@ -86,13 +95,34 @@ mod tests {
             // Under the leak check's lock, as kernel test bodies run: the verdict reads the
             // kernel's version and config, which another test's check would count.
             let res = crate::fd_leak::check_fd_leaks(|| {
-                std::panic::catch_unwind(|| skip_if_not_supported::<(), _>(Err(err)))
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    skip_if_not_supported::<(), _>(Err(err))
+                }))
             });
             assert!(
                 res.is_err(),
                 "a feature older than the kernel must not be skipped"
             );
         }
+    }
+
+    #[test]
+    fn a_refusal_by_policy_is_skipped() {
+        let err = ebpf::Error::Map {
+            name: "arena".into(),
+            op: "create",
+            source: Box::new(ebpf::Error::PermissionDenied {
+                what: "BPF_MAP_CREATE".into(),
+                errno: ebpf_syscall::Errno::PERM,
+                hint: "locked down".into(),
+            }),
+        };
+        let res = crate::fd_leak::check_fd_leaks(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                skip_if_not_supported::<(), _>(Err(err))
+            }))
+        });
+        assert!(matches!(res, Ok(None)), "a refusal by policy is a skip");
     }
 
     #[test]
