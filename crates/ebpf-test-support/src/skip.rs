@@ -15,7 +15,7 @@ fn find_not_supported(err: &(dyn Error + 'static)) -> Option<NotSupported> {
     classify(err).not_supported
 }
 
-/// `Ok(v)` gives `Some(v)`. An error that is (or wraps) [`NotSupported`] prints a
+/// `Ok(v)` gives `Some(v)`. An error that is (or wraps) [`NotSupported`](ebpf_syscall::NotSupported) prints a
 /// skip and gives `None`, unless the running kernel is at or above the feature's
 /// minimum version and the kernel is not known to be built without it: then
 /// the test fails, because the probe or the declared minimum is wrong. A refusal
