@@ -50,44 +50,47 @@ pub struct Timings {
     /// For each implementation, the spread of ours / it over the rounds ([`spread`]);
     /// `None` for ours itself and for one that did not run.
     pub spread: Vec<Option<f64>>,
-    /// The rounds run.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "read by the tests, which check when rounds stop")
-    )]
-    pub rounds: usize,
 }
 
 impl Timings {
-    fn from_samples(samples: &[Vec<f64>], ran: impl Fn(usize) -> bool) -> Timings {
+    /// From each implementation's samples (`ran` says which ran).
+    fn from_samples(samples: &mut [Vec<f64>], ran: &[bool]) -> Timings {
+        let spread = spreads(samples, ran);
         let medians = samples
-            .iter()
-            .enumerate()
-            .map(|(i, s)| ran(i).then(|| median(&mut s.clone())))
+            .iter_mut()
+            .zip(ran)
+            .map(|(s, &ran)| ran.then(|| median(s)))
             .collect();
-        let spread = (0..samples.len())
-            .map(|i| {
-                (i > 0 && ran(0) && ran(i))
-                    .then(|| spread(&samples[0], &samples[i]))
-                    .flatten()
-            })
-            .collect();
-        Timings {
-            medians,
-            spread,
-            rounds: samples.first().map_or(0, Vec::len),
-        }
+        Timings { medians, spread }
     }
 
     /// The spread of ours against implementation `i` (1 is libbpf, 2 is aya).
     pub fn spread_vs(&self, i: usize) -> Option<f64> {
         self.spread.get(i).copied().flatten()
     }
+}
 
-    /// Whether every spread is at most [`SPREAD_GOAL`].
-    fn settled(&self) -> bool {
-        self.spread.iter().flatten().all(|&s| s <= SPREAD_GOAL)
-    }
+/// For each implementation, the spread of ours / it over the paired rounds of `samples`
+/// (`None` for ours itself and for one that did not run).
+fn spreads(samples: &[Vec<f64>], ran: &[bool]) -> Vec<Option<f64>> {
+    (0..samples.len())
+        .map(|i| {
+            (i > 0 && ran[0] && ran[i])
+                .then(|| spread(&samples[0], &samples[i]))
+                .flatten()
+        })
+        .collect()
+}
+
+/// Whether to run another round after `done`: always up to the budget's rounds, then while
+/// a spread is above [`SPREAD_GOAL`], up to its `max_rounds`.
+fn more_rounds(done: usize, samples: &[Vec<f64>], ran: &[bool], budget: Budget) -> bool {
+    done < budget.rounds
+        || (done < budget.max_rounds
+            && spreads(samples, ran)
+                .into_iter()
+                .flatten()
+                .any(|s| s > SPREAD_GOAL))
 }
 
 impl std::ops::Deref for Timings {
@@ -155,13 +158,11 @@ pub fn interleaved(ops: &mut [Option<Op<'_>>], budget: Budget) -> Timings {
         .iter_mut()
         .map(|op| op.as_mut().map_or(0, |op| calibrate(op, budget.sample)))
         .collect();
-    let max_rounds = budget.max_rounds.max(budget.rounds);
-    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(max_rounds); ops.len()];
+    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(budget.max_rounds); ops.len()];
     let ran: Vec<bool> = ops.iter().map(Option::is_some).collect();
-    for round in 0..max_rounds {
-        if round >= budget.rounds && Timings::from_samples(&samples, |i| ran[i]).settled() {
-            break;
-        }
+    let mut done = 0;
+    while more_rounds(done, &samples, &ran, budget) {
+        done += 1;
         for (i, op) in ops.iter_mut().enumerate() {
             let Some(op) = op else { continue };
             let start = Instant::now();
@@ -171,7 +172,7 @@ pub fn interleaved(ops: &mut [Option<Op<'_>>], budget: Budget) -> Timings {
             samples[i].push(black_box(start.elapsed()).as_secs_f64() / iters[i] as f64);
         }
     }
-    Timings::from_samples(&samples, |i| ran[i])
+    Timings::from_samples(&mut samples, &ran)
 }
 
 /// Untimed preparation run before each sample of an [`Op`] (e.g. refilling a ring).
@@ -198,25 +199,24 @@ impl std::fmt::Debug for Prepared<'_> {
 /// run first and discarded), with more rounds while a spread is above [`SPREAD_GOAL`]
 /// (the budget's sample length is not used: one call is one sample).
 pub fn interleaved_with_setup(ops: &mut [Option<Prepared<'_>>], budget: Budget) -> Timings {
-    let (rounds, max_rounds) = (budget.rounds, budget.max_rounds.max(budget.rounds));
-    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(max_rounds); ops.len()];
+    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(budget.max_rounds); ops.len()];
     let ran: Vec<bool> = ops.iter().map(Option::is_some).collect();
-    for round in 0..=max_rounds {
-        if round > rounds && Timings::from_samples(&samples, |i| ran[i]).settled() {
-            break;
-        }
+    // Round 0 warms up and is not kept.
+    let mut done = None;
+    while done.is_none_or(|done| more_rounds(done, &samples, &ran, budget)) {
         for (i, p) in ops.iter_mut().enumerate() {
             let Some(p) = p else { continue };
             (p.setup)();
             let start = Instant::now();
             (p.op)();
             let took = black_box(start.elapsed()).as_secs_f64();
-            if round > 0 {
+            if done.is_some() {
                 samples[i].push(took);
             }
         }
+        done = Some(done.map_or(0, |done| done + 1));
     }
-    Timings::from_samples(&samples, |i| ran[i])
+    Timings::from_samples(&mut samples, &ran)
 }
 
 #[cfg(test)]
@@ -238,8 +238,27 @@ mod tests {
     }
 
     #[test]
-    fn interleaved_stops_adding_rounds_when_the_ratio_settles() {
-        // The same work on both sides settles; a budget of 3 rounds runs 3 to 9.
+    fn rounds_are_added_while_a_spread_is_wide_up_to_the_most() {
+        let budget = Budget {
+            sample: Duration::from_micros(200),
+            rounds: 3,
+            max_rounds: 9,
+        };
+        let ran = [true, true, false];
+        // Ratios 1.0 in every round: settled once the budget's rounds are done.
+        let steady = vec![vec![2.0; 3], vec![2.0; 3], vec![]];
+        assert!(more_rounds(2, &steady, &ran, budget));
+        assert!(!more_rounds(3, &steady, &ran, budget));
+        // Ratios 0.5, 1.0, 2.0: a spread far above 1%, so more, until the most.
+        let wide = vec![vec![1.0, 2.0, 4.0], vec![2.0; 3], vec![]];
+        assert!(more_rounds(3, &wide, &ran, budget));
+        assert!(!more_rounds(9, &wide, &ran, budget));
+        // Only ours ran: no spread to wait for.
+        assert!(!more_rounds(3, &wide, &[true, false, false], budget));
+    }
+
+    #[test]
+    fn interleaved_gives_a_median_per_implementation_and_spreads_against_ours() {
         let work = || {
             black_box((0..2000u64).fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(b)));
         };
@@ -250,7 +269,6 @@ mod tests {
             max_rounds: 9,
         };
         let t = interleaved(&mut ops, budget);
-        assert!((3..=9).contains(&t.rounds), "{}", t.rounds);
         assert!(t[0].is_some() && t[1].is_some() && t[2].is_none());
         assert!(t.spread_vs(1).is_some());
         assert_eq!(t.spread_vs(2), None);

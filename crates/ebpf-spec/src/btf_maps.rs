@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use ebpf_btf::{Kind, Spec, Type, TypeId};
 
-use crate::elf::{ElfFile, R_BPF_64_64, R_BPF_64_ABS64, STB_LOCAL, STT_FUNC};
+use crate::elf::{ElfFile, R_BPF_64_64, R_BPF_64_ABS64, Reloc, STB_LOCAL, STT_FUNC};
 use crate::error::{Error, Result};
 use crate::map::{MapEntry, MapKey, MapSpec, MapValue, PinType};
 use ebpf_abi::MapType;
@@ -240,6 +240,8 @@ pub(crate) fn load_btf_maps(
         });
     };
     let vars = crate::datasec::datasec_vars(btf, MAPS_SECTION)?;
+    // Read from the file once for all the maps (`.maps` has a few).
+    let relocs: Vec<Reloc> = elf.relocs_for(section.index).collect();
     // Symbols of the section: every map must be a global object.
     for sym in elf.symbols_in(section.index) {
         if sym.bind == STB_LOCAL {
@@ -261,8 +263,8 @@ pub(crate) fn load_btf_maps(
         if let Some((values_off, _)) = p.values {
             let start = u64::from(offset) + u64::from(values_off);
             let end = u64::from(offset) + u64::from(size);
-            for r in elf
-                .relocs_for(section.index)
+            for r in relocs
+                .iter()
                 .filter(|r| r.offset >= start && r.offset < end.max(start + 1))
             {
                 if r.kind != R_BPF_64_ABS64 && r.kind != R_BPF_64_64 {

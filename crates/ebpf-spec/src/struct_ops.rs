@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use ebpf_btf::{Spec, Type};
 
 use crate::datasec::datasec_vars;
-use crate::elf::{ElfFile, R_BPF_64_64, R_BPF_64_ABS64, STT_FUNC, STT_SECTION};
+use crate::elf::{ElfFile, R_BPF_64_64, R_BPF_64_ABS64, Reloc, STT_FUNC, STT_SECTION};
 use crate::error::{Error, Result};
 use crate::map::{MapSpec, StructOpsSpec};
 use ebpf_abi::MapType;
@@ -56,6 +56,8 @@ pub(crate) fn load_struct_ops(
             reason,
         };
         let link = section.name.ends_with(".link");
+        // Read from the file once for all the section's variables.
+        let relocs: Vec<Reloc> = elf.relocs_for(section.index).collect();
         for var in datasec_vars(btf, section.name)? {
             let (name, type_id, offset, size) = (var.name, var.type_id, var.offset, var.size);
             let resolved = btf.skip_qualifiers(type_id).map_err(|source| Error::Btf {
@@ -77,7 +79,7 @@ pub(crate) fn load_struct_ops(
                 })?
                 .to_vec();
             let mut programs = BTreeMap::new();
-            for r in elf.relocs_for(section.index) {
+            for r in &relocs {
                 if r.offset < start as u64 || r.offset >= end as u64 {
                     continue;
                 }

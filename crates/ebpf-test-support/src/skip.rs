@@ -3,20 +3,11 @@
 use std::error::Error;
 use std::path::PathBuf;
 
-#[cfg(test)]
-use ebpf_syscall::NotSupported;
-
-use crate::harness::{Verdict, chain, classify, not_supported_verdict};
+use crate::harness::{Verdict, verdict};
 use crate::report::skip;
 
-/// Finds a [`NotSupported`] in `err` or its chain of sources.
-#[cfg(test)]
-fn find_not_supported(err: &(dyn Error + 'static)) -> Option<NotSupported> {
-    classify(err).not_supported
-}
-
-/// `Ok(v)` gives `Some(v)`. An error that is (or wraps) [`NotSupported`](ebpf_syscall::NotSupported) prints a
-/// skip and gives `None`, unless the running kernel is at or above the feature's
+/// `Ok(v)` gives `Some(v)`. An error that is (or wraps)
+/// [`NotSupported`](ebpf_syscall::NotSupported) prints a skip and gives `None`, unless the running kernel is at or above the feature's
 /// minimum version and the kernel is not known to be built without it: then
 /// the test fails, because the probe or the declared minimum is wrong. A refusal
 /// by policy (`EPERM`: lockdown, an LSM) prints a skip naming it and gives `None`,
@@ -32,15 +23,8 @@ pub fn skip_if_not_supported<T, E: Error + 'static>(result: Result<T, E>) -> Opt
         Ok(v) => return Some(v),
         Err(e) => e,
     };
-    let found = classify(&err);
-    if found.permission_denied {
-        skip(format!("refused by policy: {}", chain(&err)));
-        return None;
-    }
-    let Some(ns) = found.not_supported else {
-        panic!("unexpected error: {}", chain(&err));
-    };
-    match not_supported_verdict(&ns) {
+    // The rule a whole kernel test follows.
+    match verdict(&err) {
         Verdict::Skip(reason) => skip(reason),
         Verdict::Fail(message) => panic!("{message}"),
     }
@@ -64,7 +48,8 @@ pub fn require_tool(name: &str, package: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ebpf_syscall::KernelVersion;
+    use crate::harness::classify;
+    use ebpf_syscall::{KernelVersion, NotSupported};
 
     #[derive(Debug, thiserror::Error)]
     #[error("load program 'x'")]
@@ -78,14 +63,17 @@ mod tests {
     #[test]
     fn not_supported_is_found_through_wrappers() {
         let ns = NotSupported::new("thing", KernelVersion::new(3, 0, 0));
-        assert_eq!(find_not_supported(&Wrapper(ns.clone())), Some(ns.clone()));
+        assert_eq!(
+            classify(&Wrapper(ns.clone())).not_supported,
+            Some(ns.clone())
+        );
         let transparent: ebpf::Error = ebpf_syscall::Error::NotSupported(ns.clone()).into();
         let wrapped = ebpf::Error::Program {
             name: "p".into(),
             op: "load",
             source: Box::new(transparent),
         };
-        assert_eq!(find_not_supported(&wrapped), Some(ns));
+        assert_eq!(classify(&wrapped).not_supported, Some(ns));
     }
 
     #[test]

@@ -202,25 +202,26 @@ pub(super) fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtIn
                     .map(|(r, _)| r)
                     .map_err(|_| trunc("line_info"))
             };
-            // Records of the struct's size whose every offset is inside an all-ASCII table
-            // are all valid: checked with two maxima, in a loop without branches (for a
-            // block of more than a few, which pays for finding whether the table is ASCII).
-            let whole = <[raw::bpf_line_info<O>]>::ref_from_bytes(recs.bytes)
+            // Records of exactly the struct's size (what compilers write), as one slice;
+            // longer ones (a newer format's extra fields) are read one by one.
+            let exact = <[raw::bpf_line_info<O>]>::ref_from_bytes(recs.bytes)
                 .ok()
-                .filter(|all| {
-                    recs.size == size_of::<raw::bpf_line_info<O>>() && all.len() >= MANY_LINES
+                .filter(|_| recs.size == size_of::<raw::bpf_line_info<O>>());
+            // A block of more than a few (which pays for finding whether the table is
+            // ASCII) whose every offset is inside an all-ASCII table is all valid: checked
+            // with two maxima, in a loop without branches.
+            let fast = exact
+                .filter(|all| all.len() >= MANY_LINES)
+                .is_some_and(|all| {
+                    ctx.ascii_len().is_some_and(|len| {
+                        let (mut files, mut lines) = (0u32, 0u32);
+                        for r in all {
+                            files = files.max(r.file_name_off.get());
+                            lines = lines.max(r.line_off.get());
+                        }
+                        files < len && lines < len
+                    })
                 });
-            let fast = match (whole, ctx.ascii_len()) {
-                (Some(all), Some(len)) => {
-                    let (mut files, mut lines) = (0u32, 0u32);
-                    for r in all {
-                        files = files.max(r.file_name_off.get());
-                        lines = lines.max(r.line_off.get());
-                    }
-                    files < len && lines < len
-                }
-                _ => false,
-            };
             // Otherwise the strings one by one (finding the first bad one), then the
             // records copied in one go (a section has thousands: the loop stays small).
             if !fast {
@@ -240,13 +241,9 @@ pub(super) fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtIn
                 line_off: r.line_off.get(),
                 line_col: r.line_col.get(),
             };
-            // Records of exactly the struct's size (what compilers write) cast as one
-            // slice; longer ones (a newer format's extra fields) one by one.
-            match <[raw::bpf_line_info<O>]>::ref_from_bytes(recs.bytes) {
-                Ok(all) if recs.size == size_of::<raw::bpf_line_info<O>>() => {
-                    out.line_info.extend(all.iter().map(raw));
-                }
-                _ => {
+            match exact {
+                Some(all) => out.line_info.extend(all.iter().map(raw)),
+                None => {
                     for rec in recs.iter() {
                         out.line_info.push(raw(line_info(rec)?));
                     }

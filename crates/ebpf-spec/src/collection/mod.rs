@@ -246,17 +246,13 @@ impl CollectionSpec {
                 callees: callees.iter().map(|f| f.code).collect(),
             }));
             let info = match &section {
-                Some((last, info)) if *last == f.section => info.clone(),
-                _ => {
-                    let info = SectionInfo::parse(f.section);
-                    section = Some((f.section, info.clone()));
-                    info
-                }
+                Some((last, info)) if *last == f.section => info,
+                _ => &section.insert((f.section, SectionInfo::parse(f.section))).1,
             };
             let mut p = ProgramSpec::from_section(
                 name.to_owned(),
                 f.section.to_owned(),
-                info,
+                info.clone(),
                 instructions,
             );
             if p.program_type == crate::ProgramType::UNSPEC {
