@@ -122,7 +122,7 @@ impl<'a> MinCoreBtf<'a> {
                 .collect();
             self.add_relocations(local, &relos)
                 .map_err(|source| Error::Core {
-                    program: p.name.clone(),
+                    program: p.name.to_string(),
                     source: Box::new(source),
                 })?;
             count += relos.len();

@@ -259,8 +259,8 @@ pub(crate) fn generate(
         .map(|p| {
             (
                 prog_fields.claim(&snake(&p.name)),
-                p.name.clone(),
-                p.section_name.clone(),
+                p.name.to_string(),
+                p.section_name.to_string(),
             )
         })
         .collect();

@@ -54,7 +54,7 @@ fn relos(spec: &CollectionSpec) -> Vec<(String, Vec<CoreRelo>)> {
                     })
                 })
                 .collect();
-            (p.name.clone(), r)
+            (p.name.to_string(), r)
         })
         .filter(|(_, r)| !r.is_empty())
         .collect();

@@ -21,6 +21,7 @@
 //! ```
 
 use ebpf_asm::{Endianness, Instructions};
+use smol_str::SmolStr;
 
 use crate::attach_target::AttachTarget;
 use crate::section_def::SectionFlags;
@@ -31,15 +32,15 @@ use ebpf_abi::{AttachType, ProgramType};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgramSpec {
     /// The function name.
-    pub name: String,
+    pub name: SmolStr,
     /// The ELF section name, as written in `SEC("...")` (with a leading `?` if any).
-    pub section_name: String,
+    pub section_name: SmolStr,
     /// The program type the section name implies.
     pub program_type: ProgramType,
     /// The expected attach type the section name implies.
     pub attach_type: Option<AttachType>,
     /// The attach target from the section name (function, tracepoint, `path:symbol`).
-    pub attach_target: Option<String>,
+    pub attach_target: Option<SmolStr>,
     /// libbpf's flags for the section name.
     pub section_flags: SectionFlags,
     /// `BPF_F_*` load flags (sleepable, XDP frags).
@@ -47,7 +48,7 @@ pub struct ProgramSpec {
     /// Whether the program is loaded with the collection (`false` for `SEC("?...")`).
     pub autoload: bool,
     /// The object's license.
-    pub license: String,
+    pub license: SmolStr,
     /// The object's `version` section (0 when absent).
     pub kernel_version: u32,
     /// The program followed by every function it calls, transitively; from an object,
@@ -62,15 +63,15 @@ impl Default for ProgramSpec {
     /// order. For struct literals, `ProgramSpec { program_type, instructions, ..Default::default() }`.
     fn default() -> ProgramSpec {
         ProgramSpec {
-            name: String::new(),
-            section_name: String::new(),
+            name: SmolStr::default(),
+            section_name: SmolStr::default(),
             program_type: ProgramType::default(),
             attach_type: None,
             attach_target: None,
             section_flags: SectionFlags::NONE,
             flags: 0,
             autoload: true,
-            license: String::new(),
+            license: SmolStr::default(),
             kernel_version: 0,
             instructions: Instructions::default(),
             byte_order: Endianness::NATIVE,
@@ -95,7 +96,7 @@ impl ProgramSpec {
     /// assert_eq!(spec.attach_type, Some(AttachType::CGROUP_DEVICE));
     /// ```
     pub fn with_type(
-        name: impl Into<String>,
+        name: impl Into<SmolStr>,
         program_type: ProgramType,
         instructions: Instructions,
     ) -> ProgramSpec {
@@ -128,7 +129,7 @@ impl ProgramSpec {
 
     /// Returns the spec with license `license` (`"GPL"` for GPL-only helpers).
     #[must_use]
-    pub fn license(mut self, license: impl Into<String>) -> ProgramSpec {
+    pub fn license(mut self, license: impl Into<SmolStr>) -> ProgramSpec {
         self.license = license.into();
         self
     }
@@ -156,8 +157,8 @@ impl ProgramSpec {
     /// `section_name` implies (`"cgroup/dev"`); [`with_type`](ProgramSpec::with_type) takes
     /// the type itself.
     pub fn new(
-        name: impl Into<String>,
-        section_name: impl Into<String>,
+        name: impl Into<SmolStr>,
+        section_name: impl Into<SmolStr>,
         instructions: Instructions,
     ) -> ProgramSpec {
         let section_name = section_name.into();
@@ -168,8 +169,8 @@ impl ProgramSpec {
     /// [`ProgramSpec::new`] with the section name already parsed into `info`: the programs
     /// of one section share its parse.
     pub(crate) fn from_section(
-        name: String,
-        section_name: String,
+        name: SmolStr,
+        section_name: SmolStr,
         info: SectionInfo,
         instructions: Instructions,
     ) -> ProgramSpec {
@@ -178,11 +179,11 @@ impl ProgramSpec {
             flags: info.program_flags(),
             program_type: info.program_type,
             attach_type: info.attach_type,
-            attach_target: info.attach_target,
+            attach_target: info.attach_target.map(SmolStr::from),
             section_flags: info.flags,
             autoload: info.autoload,
             section_name,
-            license: String::new(),
+            license: SmolStr::default(),
             kernel_version: 0,
             instructions,
             byte_order: Endianness::NATIVE,

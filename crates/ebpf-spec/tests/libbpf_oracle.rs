@@ -67,7 +67,12 @@ fn compare(fixture: &str) {
     let ours: BTreeMap<String, (String, u32)> = spec
         .programs
         .values()
-        .map(|p| (p.name.clone(), (p.section_name.clone(), p.program_type.0)))
+        .map(|p| {
+            (
+                p.name.to_string(),
+                (p.section_name.to_string(), p.program_type.0),
+            )
+        })
         .collect();
     assert_eq!(ours, progs, "{fixture}: programs differ from libbpf's");
     for (name, ty) in &maps {

@@ -78,7 +78,7 @@ pub use collection::Collection;
 /// The program tag ([`info::ProgramInfo::tag`]) and its hash, from `ebpf-asm`.
 pub use ebpf_asm::{ProgramTag, TagAlgorithm};
 pub use ebpf_spec::{
-    AttachType, CollectionSpec, Limits, MapSpec, MapType, ProgramSpec, ProgramType,
+    AttachType, CollectionSpec, Limits, MapSpec, MapType, ProgramSpec, ProgramType, SmolStr,
 };
 /// BPF tokens (6.9): see [`ebpf_syscall::token`]; [`CollectionOptions::token`].
 pub use ebpf_syscall::token;

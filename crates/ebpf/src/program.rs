@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use ebpf_asm::{Endianness, Instructions};
 use ebpf_btf::FuncInfo;
-use ebpf_spec::SectionFlags;
+use ebpf_spec::{SectionFlags, SmolStr};
 use ebpf_syscall as sys;
 use ebpf_syscall::{Errno, KernelVersion, LogLevel, NotSupported, ProgLoadAttr, VerifierLog};
 
@@ -97,11 +97,12 @@ pub struct TestRunResult {
 #[derive(Debug)]
 pub struct Program {
     fd: OwnedFd,
-    name: String,
+    // The spec's strings, shared (not copied) by a program and its duplicates.
+    name: SmolStr,
     program_type: ProgramType,
     attach_type: Option<AttachType>,
-    attach_target: Option<String>,
-    section_name: Option<String>,
+    attach_target: Option<SmolStr>,
+    section_name: Option<SmolStr>,
     log: Option<VerifierLog>,
     pinned: Option<PathBuf>,
     /// Maps of the collection that attaching fills (see [`Program::attach_map`]).
@@ -344,7 +345,7 @@ impl Program {
         // A type from a newer kernel than this crate knows is kept as its number.
         let program_type = info.r#type;
         Ok(Program {
-            name: info.name().to_owned(),
+            name: SmolStr::new(info.name()),
             program_type,
             attach_type: None,
             attach_target: None,

@@ -518,7 +518,7 @@ fn custom_core_target_leaves_attach_targets_to_the_kernel() {
         ]);
         let mut tp = ebpf::ProgramSpec::new("tp_btf_enter", "tp_btf/sys_enter", insns);
         tp.license = "GPL".into();
-        s.programs.insert(tp.name.clone(), tp);
+        s.programs.insert(tp.name.to_string(), tp);
         let target = CollectionSpec::from_file(testdata("core_target-el.o"))?;
         let opts = CollectionOptions {
             core_btf: target.btf.clone(),
@@ -591,7 +591,7 @@ fn refused_object_btf_is_dropped_when_nothing_needs_it() {
         s.programs.clear();
         let mut p = ebpf::ProgramSpec::new("seven", "socket", insns);
         p.license = "GPL".into();
-        s.programs.insert(p.name.clone(), p);
+        s.programs.insert(p.name.to_string(), p);
         // Loads without BTF (libbpf: "BTF is optional, ignoring").
         let coll = Collection::load(&s, CollectionOptions::default())?;
         assert_eq!(run(&coll, "seven"), 7);

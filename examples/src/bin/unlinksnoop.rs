@@ -71,7 +71,7 @@ fn with_fentry(deadline: Instant) -> Result<(), Box<dyn std::error::Error>> {
     let mut skel = fentry::UnlinkFentrySkel::open()?;
     // The section names do_unlinkat; the target is the running kernel's name for it.
     if let Some(p) = skel.spec.programs.get_mut("unlink_entry") {
-        p.attach_target = Some(function.to_owned());
+        p.attach_target = Some(function.into());
     }
     let mut obj = skel.load()?;
     let _links = obj.attach_all()?;

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use ebpf_asm::{Endianness, Instructions, PseudoLoad};
 use ebpf_btf::{RawExtInfo, Spec};
+use smol_str::SmolStr;
 
 mod limits;
 mod variables;
@@ -238,6 +239,7 @@ impl CollectionSpec {
         // Programs come in file order, so the programs of a section parse its name once.
         let mut section: Option<(&str, SectionInfo)> = None;
         let mut programs = BTreeMap::new();
+        let program_license = SmolStr::new(&license);
         for (f, callees) in linked {
             let name = f.name;
             let instructions = Instructions::deferred(Arc::new(ProgramCode {
@@ -250,8 +252,8 @@ impl CollectionSpec {
                 _ => &section.insert((f.section, SectionInfo::parse(f.section))).1,
             };
             let mut p = ProgramSpec::from_section(
-                name.to_owned(),
-                f.section.to_owned(),
+                SmolStr::new(name),
+                SmolStr::new(f.section),
                 info.clone(),
                 instructions,
             );
@@ -261,10 +263,10 @@ impl CollectionSpec {
                     p.section_name
                 );
             }
-            p.license.clone_from(&license);
+            p.license.clone_from(&program_license);
             p.kernel_version = kernel_version;
             p.byte_order = elf.order;
-            programs.insert(p.name.clone(), p);
+            programs.insert(p.name.to_string(), p);
         }
 
         let variables = load_variables(&elf, btf.as_ref())?;

@@ -23,8 +23,8 @@ fn program_json(p: &ProgramSpec) -> Value {
         }));
     }
     json!({
-        "name": p.name,
-        "section": p.section_name,
+        "name": p.name.as_str(),
+        "section": p.section_name.as_str(),
         "instructions": insns,
     })
 }

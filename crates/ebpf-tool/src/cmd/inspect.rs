@@ -8,13 +8,13 @@ use crate::{Result, core_relo_count};
 
 fn program_json(p: &ProgramSpec) -> Value {
     json!({
-        "name": p.name,
-        "section": p.section_name,
+        "name": p.name.as_str(),
+        "section": p.section_name.as_str(),
         "type": p.program_type.to_string(),
         "attach_type": p.attach_type.map(|a| a.to_string()),
-        "attach_target": p.attach_target,
+        "attach_target": p.attach_target.as_deref(),
         "instructions": p.instructions.iter().count(),
-        "license": p.license,
+        "license": p.license.as_str(),
         "core_relocations": core_relo_count(p),
     })
 }
