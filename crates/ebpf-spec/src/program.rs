@@ -179,7 +179,7 @@ impl ProgramSpec {
             flags: info.program_flags(),
             program_type: info.program_type,
             attach_type: info.attach_type,
-            attach_target: info.attach_target.map(SmolStr::from),
+            attach_target: info.attach_target.as_deref().map(spec_name),
             section_flags: info.flags,
             autoload: info.autoload,
             section_name,
@@ -206,6 +206,21 @@ impl ProgramSpec {
     }
 }
 
+/// The longest string a [`SmolStr`] keeps inline (23 bytes since smol_str 0.1; named
+/// `SmolStr::INLINE_CAP` only from 0.3.7, which needs a newer Rust than ours).
+const SMOL_INLINE: usize = 23;
+
+/// `s` as a [`SmolStr`], kept inline when short enough. `SmolStr::new` copies a short
+/// string into a buffer on the stack and reads it back in overlapping words, which stalls
+/// on the store just made; `new_inline` writes it in place.
+pub(crate) fn spec_name(s: &str) -> SmolStr {
+    if s.len() <= SMOL_INLINE {
+        SmolStr::new_inline(s)
+    } else {
+        SmolStr::new(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,5 +244,14 @@ mod tests {
         assert_eq!(spec.license, "GPL");
         assert!(spec.autoload);
         assert!(spec.section_name.is_empty());
+    }
+
+    #[test]
+    fn spec_names_of_any_length_keep_their_text() {
+        for len in [0, 1, 22, 23, 24, 100] {
+            let s = "x".repeat(len);
+            assert_eq!(spec_name(&s), s.as_str());
+            assert_eq!(spec_name(&s).is_heap_allocated(), len > SMOL_INLINE);
+        }
     }
 }

@@ -39,7 +39,7 @@ use crate::link::{
     split_functions,
 };
 use crate::map::MapSpec;
-use crate::program::ProgramSpec;
+use crate::program::{ProgramSpec, spec_name};
 use crate::relocate::{AddrHasher, Externs, References, read_section, relocate_section};
 use crate::section_name::SectionInfo;
 use crate::struct_ops::{is_struct_ops_section, load_struct_ops};
@@ -236,10 +236,11 @@ impl CollectionSpec {
             linked.push((f, callees));
         }
         let code = Arc::new(code);
-        // Programs come in file order, so the programs of a section parse its name once.
-        let mut section: Option<(&str, SectionInfo)> = None;
+        // Programs come in file order, so the programs of a section parse and copy its name
+        // once.
+        let mut section: Option<(&str, SectionInfo, SmolStr)> = None;
         let mut programs = BTreeMap::new();
-        let program_license = SmolStr::new(&license);
+        let program_license = spec_name(&license);
         for (f, callees) in linked {
             let name = f.name;
             let instructions = Instructions::deferred(Arc::new(ProgramCode {
@@ -247,13 +248,17 @@ impl CollectionSpec {
                 main: f.code,
                 callees: callees.iter().map(|f| f.code).collect(),
             }));
-            let info = match &section {
-                Some((last, info)) if *last == f.section => info,
-                _ => &section.insert((f.section, SectionInfo::parse(f.section))).1,
+            let (_, info, section_name) = match section.take() {
+                Some(same) if same.0 == f.section => section.insert(same),
+                _ => section.insert((
+                    f.section,
+                    SectionInfo::parse(f.section),
+                    spec_name(f.section),
+                )),
             };
             let mut p = ProgramSpec::from_section(
-                SmolStr::new(name),
-                SmolStr::new(f.section),
+                spec_name(name),
+                section_name.clone(),
                 info.clone(),
                 instructions,
             );
@@ -266,7 +271,7 @@ impl CollectionSpec {
             p.license.clone_from(&program_license);
             p.kernel_version = kernel_version;
             p.byte_order = elf.order;
-            programs.insert(p.name.to_string(), p);
+            programs.insert(name.to_owned(), p);
         }
 
         let variables = load_variables(&elf, btf.as_ref())?;
