@@ -650,3 +650,70 @@ fn sizes_read_without_decoding_match_the_decoded_ones() {
         assert_eq!(spec.sizeof(st).unwrap(), new);
     }
 }
+
+#[test]
+fn a_name_prefix_is_compared_in_place_as_decoding_gives_it_in_both_byte_orders() {
+    for endian in [Endian::Little, Endian::Big] {
+        let (mut spec, ds, a, _) = unfixed_bss(endian);
+        let mut b = Builder::new();
+        let int = b.add(mk_int("int", 4, IntEncoding::Signed));
+        let tag = |value: &str| {
+            Type::DeclTag(DeclTag {
+                value: value.into(),
+                target: int,
+                component_idx: -1,
+                attribute: false,
+            })
+        };
+        let tags = [
+            b.add(tag("exception_callback:cb")),
+            b.add(tag("exception_callback:")),
+            b.add(tag("exception")),
+            b.add(tag("x")),
+        ];
+        let bytes = b
+            .marshal(MarshalOptions {
+                endian: Some(endian),
+            })
+            .unwrap();
+        let tagged = Spec::parse(&bytes).unwrap();
+        let prefixes = [
+            "",
+            "e",
+            "exception",
+            "exception_callback:",
+            "exception_callback:cb",
+            "exception_callback:cbx",
+            "x",
+            ".bss",
+            ".bsss",
+        ];
+        let agree = |spec: &Spec, id: TypeId| {
+            for p in prefixes {
+                let decoded = spec.type_name(id).is_ok_and(|n| n.starts_with(p));
+                assert_eq!(
+                    spec.name_starts_with(id, p),
+                    decoded,
+                    "{endian:?}: type {id}, prefix {p:?}"
+                );
+            }
+        };
+        for id in tags.into_iter().chain([int, TypeId(0)]) {
+            agree(&tagged, id);
+        }
+        assert!(tagged.name_starts_with(tags[0], "exception_callback:"));
+        assert!(!tagged.name_starts_with(tags[2], "exception_callback:"));
+        for id in [ds, a, TypeId(1), TypeId(100)] {
+            agree(&spec, id);
+        }
+        // A replaced type is read from its decoded value.
+        let renamed = Datasec {
+            name: "xyz".into(),
+            size: 0,
+            vars: vec![],
+        };
+        spec.replace_type(ds, Type::Datasec(renamed)).unwrap();
+        assert!(spec.name_starts_with(ds, "xy") && !spec.name_starts_with(ds, ".b"));
+        agree(&spec, ds);
+    }
+}

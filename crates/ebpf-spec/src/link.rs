@@ -223,7 +223,7 @@ pub(crate) fn exception_callbacks(btf: &Spec) -> BTreeMap<String, String> {
     let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for id in btf.ids_of_kind(Kind::DeclTag) {
         // Most objects tag many things, few with a callback: the value is read undecoded.
-        if !btf.type_name(id).is_ok_and(|v| v.starts_with(PREFIX)) {
+        if !btf.name_starts_with(id, PREFIX) {
             continue;
         }
         let Ok(Type::DeclTag(tag)) = btf.type_by_id(id) else {

@@ -395,6 +395,21 @@ impl Spec {
         }
     }
 
+    /// Whether the name of `id` starts with `prefix`, compared in place like
+    /// [`Spec::name_is`]: no scan for the name's end, no UTF-8 check. Filtering the many
+    /// decl tags of an object by the prefix of their value reads a few bytes of each.
+    #[must_use]
+    pub fn name_starts_with(&self, id: TypeId, prefix: &str) -> bool {
+        match self
+            .own_name_off(id)
+            .and_then(|off| self.string_starts_with(off, prefix))
+        {
+            Some(starts) => starts,
+            // A base type, an unnamed kind, a name not in the table: as decoded.
+            None => self.type_name(id).is_ok_and(|n| n.starts_with(prefix)),
+        }
+    }
+
     /// The step [`Spec::sizeof`] takes through `id`.
     pub(super) fn size_step(&self, id: TypeId) -> Result<SizeStep> {
         if let Some(base) = self.base_of(id) {
