@@ -25,20 +25,30 @@ struct Ctx<'a> {
     last_file: Option<u32>,
     /// This spec's own string table when all of it is UTF-8 (checked once, at a few bytes
     /// per instruction): then a string needs only its NUL found.
-    utf8: Option<&'a str>,
-    /// The length of the own string table when it is all ASCII and the spec is not split
-    /// (found on the first line info block): then every offset below it starts a string.
-    ascii_len: Option<Option<u32>>,
+    utf8: Option<&'a [u8]>,
+    /// The length of the own string table when it is all ASCII and the spec is not split:
+    /// then every offset below it starts a string. Found with `utf8`, in the same pass.
+    ascii_len: Option<u32>,
 }
 
-impl Ctx<'_> {
-    /// [`Ctx::ascii_len`], found on first use.
-    fn ascii_len(&mut self) -> Option<u32> {
-        let (utf8, base) = (self.utf8, self.spec.string_base());
-        *self.ascii_len.get_or_insert_with(|| {
-            utf8.filter(|t| base == 0 && t.is_ascii())
-                .and_then(|t| u32::try_from(t.len()).ok())
-        })
+impl<'a> Ctx<'a> {
+    /// A context for `spec`, its own string table checked once: for ASCII, which most
+    /// tables are and which is UTF-8 too, else for UTF-8.
+    fn new(spec: &'a Spec) -> Ctx<'a> {
+        let table = spec.strings().as_bytes();
+        let ascii = table.is_ascii();
+        let utf8 = (ascii || std::str::from_utf8(table).is_ok()).then_some(table);
+        let ascii_len = (ascii && spec.string_base() == 0)
+            .then(|| u32::try_from(table.len()).ok())
+            .flatten();
+        Ctx {
+            spec,
+            valid: Bits::new(table.len()),
+            valid_access: Bits::new(table.len()),
+            last_file: None,
+            utf8,
+            ascii_len,
+        }
     }
 }
 
@@ -48,9 +58,10 @@ impl<'a> Ctx<'a> {
     fn string(&self, section: &str, field: &'static str, off: u32) -> Result<&'a str> {
         // What string_at gives when it succeeds; any doubt goes to string_at for its error.
         if let (Some(t), Some(rel)) = (self.utf8, off.checked_sub(self.spec.string_base())) {
-            let rest = t.as_bytes().get(rel as usize..).unwrap_or_default();
+            let rest = t.get(rel as usize..).unwrap_or_default();
             if let Some(end) = crate::strings::nul_position(rest) {
-                if let Some(s) = t.get(rel as usize..rel as usize + end) {
+                // A string of an all-UTF-8 table that starts a character is UTF-8.
+                if let Ok(s) = std::str::from_utf8(&rest[..end]) {
                     return Ok(s);
                 }
             }
@@ -69,8 +80,8 @@ impl<'a> Ctx<'a> {
         // inside it that starts a character starts a valid string: no need to find its end.
         // (Inlined: a line info checks one or two strings, and this is all of it.)
         if let (Some(t), Some(rel)) = (self.utf8, off.checked_sub(self.spec.string_base())) {
-            let rel = rel as usize;
-            if rel < t.len() && t.is_char_boundary(rel) {
+            // Not a UTF-8 continuation byte (0b10xx_xxxx): the start of a character.
+            if t.get(rel as usize).is_some_and(|&b| b & 0xC0 != 0x80) {
                 return Ok(());
             }
         }
@@ -151,15 +162,7 @@ pub(super) fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtIn
         &[]
     };
 
-    let strings = spec.strings();
-    let mut ctx = Ctx {
-        spec,
-        valid: Bits::new(strings.len()),
-        valid_access: Bits::new(strings.len()),
-        last_file: None,
-        utf8: std::str::from_utf8(strings.as_bytes()).ok(),
-        ascii_len: None,
-    };
+    let mut ctx = Ctx::new(spec);
     let secs = &mut info.sections;
     walk::<O, _>(
         fi,
@@ -213,7 +216,7 @@ pub(super) fn parse_impl<O: ByteOrder>(b: &[u8], spec: &Spec) -> Result<RawExtIn
             let fast = exact
                 .filter(|all| all.len() >= MANY_LINES)
                 .is_some_and(|all| {
-                    ctx.ascii_len().is_some_and(|len| {
+                    ctx.ascii_len.is_some_and(|len| {
                         let (mut files, mut lines) = (0u32, 0u32);
                         for r in all {
                             files = files.max(r.file_name_off.get());
