@@ -16,7 +16,6 @@
 //! the row's [`LineInfo`] into the instruction, and then neither view is there.
 
 use std::any::{Any, TypeId};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -30,7 +29,8 @@ use crate::slots::Slots;
 /// An object's `.BTF.ext` records by section name, each section's shared by the tables made
 /// from it (not copied), and a copy of the `.BTF` string table their offsets point into.
 pub(crate) struct ExtRecords {
-    sections: BTreeMap<String, Arc<RawExtSection>>,
+    /// Sorted by name (a few: a list, not a map).
+    sections: Vec<(String, Arc<RawExtSection>)>,
     strings: ExtStrings,
 }
 
@@ -44,6 +44,7 @@ impl ExtRecords {
                 && r.line_info.is_sorted_by_key(|r| r.insn_off)
                 && r.core_relos.is_sorted_by_key(|r| r.insn_off)
         }));
+        // In name order, as the map gives them.
         let sections = raw
             .sections
             .into_iter()
@@ -68,9 +69,13 @@ impl PendingRows {
     /// an error naming the first one: func info first, then line info, then CO-RE
     /// relocations.
     pub fn new(code: &CodeSection<'_>, ext: Option<&ExtRecords>) -> Result<Option<PendingRows>> {
-        let Some((records, strings)) =
-            ext.and_then(|e| Some((e.sections.get(code.name)?, &e.strings)))
-        else {
+        let Some((records, strings)) = ext.and_then(|e| {
+            let i = e
+                .sections
+                .binary_search_by(|(name, _)| name.as_str().cmp(code.name))
+                .ok()?;
+            e.sections.get(i).map(|(_, records)| (records, &e.strings))
+        }) else {
             return Ok(None);
         };
         let misplaced = |what: &str, off: u32| Error::BtfMismatch {
