@@ -518,7 +518,7 @@ impl Spec {
     pub(crate) fn string_starts_with(&self, off: u32, prefix: &str) -> Option<bool> {
         let rel = off.checked_sub(self.str_base)? as usize;
         let table = self.data.bytes().get(self.layout.strs.clone())?;
-        let rest = table.get(rel..)?;
+        let rest = table.get(rel..).filter(|rest| !rest.is_empty())?;
         Some(rest.get(..prefix.len()) == Some(prefix.as_bytes()))
     }
 

@@ -703,6 +703,29 @@ fn a_name_prefix_is_compared_in_place_as_decoding_gives_it_in_both_byte_orders()
         }
         assert!(tagged.name_starts_with(tags[0], "exception_callback:"));
         assert!(!tagged.name_starts_with(tags[2], "exception_callback:"));
+        // A prefix with a NUL starts no name, even where the next string follows it.
+        assert!(!tagged.name_starts_with(tags[2], "exception\0"));
+        assert!(!tagged.type_name(tags[2]).unwrap().contains('\0'));
+        // In split BTF, own names are read at their offset past the base's strings.
+        let base = std::sync::Arc::new(tagged);
+        let mut sb = Builder::new_split(&base);
+        let own = [
+            sb.add(tag("exception_callback:own")),
+            sb.add(mk_int("exc", 4, IntEncoding::Signed)),
+        ];
+        let split = Spec::parse_split(
+            &sb.marshal(MarshalOptions {
+                endian: Some(endian),
+            })
+            .unwrap(),
+            base.clone(),
+        )
+        .unwrap();
+        for id in own.into_iter().chain(tags).chain([int]) {
+            agree(&split, id);
+        }
+        assert!(split.name_starts_with(own[0], "exception_callback:o"));
+        assert!(split.name_starts_with(own[1], "exc") && !split.name_starts_with(own[1], "exce"));
         for id in [ds, a, TypeId(1), TypeId(100)] {
             agree(&spec, id);
         }

@@ -76,8 +76,8 @@ pub use section_def::{
     PROG_FLAG_SLEEPABLE, PROG_FLAG_XDP_HAS_FRAGS, SectionDef, SectionFlags, SectionPattern,
 };
 pub use section_name::{SectionInfo, section_defs};
-/// The string type of spec names ([`ProgramSpec::name`], its section name and license): up
-/// to 23 bytes kept inline, longer ones shared on clone ([`smol_str`]).
+/// The string type of spec names ([`ProgramSpec::name`], its section name, attach target
+/// and license): up to 23 bytes kept inline, longer ones shared on clone ([`smol_str`]).
 pub use smol_str::SmolStr;
 pub use struct_ops::MAP_FLAG_LINK;
 pub use value_bytes::ValueBytes;

@@ -163,15 +163,17 @@ impl ProgramSpec {
     ) -> ProgramSpec {
         let section_name = section_name.into();
         let info = SectionInfo::parse(&section_name);
-        ProgramSpec::from_section(name.into(), section_name, info, instructions)
+        let target = info.attach_target.as_deref().map(spec_name);
+        ProgramSpec::from_section(name.into(), section_name, &info, target, instructions)
     }
 
-    /// [`ProgramSpec::new`] with the section name already parsed into `info`: the programs
-    /// of one section share its parse.
+    /// [`ProgramSpec::new`] with the section name already parsed into `info`, and its
+    /// attach target made a [`SmolStr`]: the programs of one section share both.
     pub(crate) fn from_section(
         name: SmolStr,
         section_name: SmolStr,
-        info: SectionInfo,
+        info: &SectionInfo,
+        attach_target: Option<SmolStr>,
         instructions: Instructions,
     ) -> ProgramSpec {
         ProgramSpec {
@@ -179,7 +181,7 @@ impl ProgramSpec {
             flags: info.program_flags(),
             program_type: info.program_type,
             attach_type: info.attach_type,
-            attach_target: info.attach_target.as_deref().map(spec_name),
+            attach_target,
             section_flags: info.flags,
             autoload: info.autoload,
             section_name,
@@ -206,7 +208,7 @@ impl ProgramSpec {
     }
 }
 
-/// The longest string a [`SmolStr`] keeps inline (23 bytes since smol_str 0.1; named
+/// The longest string a [`SmolStr`] keeps inline (23 bytes since smol_str 0.2; named
 /// `SmolStr::INLINE_CAP` only from 0.3.7, which needs a newer Rust than ours).
 const SMOL_INLINE: usize = 23;
 

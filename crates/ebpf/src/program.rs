@@ -97,7 +97,7 @@ pub struct TestRunResult {
 #[derive(Debug)]
 pub struct Program {
     fd: OwnedFd,
-    // The spec's strings, shared (not copied) by a program and its duplicates.
+    // The spec's strings, cloned without allocating for a program and its duplicates.
     name: SmolStr,
     program_type: ProgramType,
     attach_type: Option<AttachType>,

@@ -24,7 +24,8 @@ struct Ctx<'a> {
     /// in one file.
     last_file: Option<u32>,
     /// This spec's own string table when all of it is UTF-8 (checked once, at a few bytes
-    /// per instruction): then a string needs only its NUL found.
+    /// per instruction): then a string is checked by whether its offset starts a
+    /// character, and one returned needs only its NUL found and its own bytes converted.
     utf8: Option<&'a [u8]>,
     /// The length of the own string table when it is all ASCII and the spec is not split:
     /// then every offset below it starts a string. Found with `utf8`, in the same pass.
@@ -80,8 +81,7 @@ impl<'a> Ctx<'a> {
         // inside it that starts a character starts a valid string: no need to find its end.
         // (Inlined: a line info checks one or two strings, and this is all of it.)
         if let (Some(t), Some(rel)) = (self.utf8, off.checked_sub(self.spec.string_base())) {
-            // Not a UTF-8 continuation byte (0b10xx_xxxx): the start of a character.
-            if t.get(rel as usize).is_some_and(|&b| b & 0xC0 != 0x80) {
+            if crate::strings::starts_char(t, rel as usize) {
                 return Ok(());
             }
         }

@@ -396,10 +396,15 @@ impl Spec {
     }
 
     /// Whether the name of `id` starts with `prefix`, compared in place like
-    /// [`Spec::name_is`]: no scan for the name's end, no UTF-8 check. Filtering the many
-    /// decl tags of an object by the prefix of their value reads a few bytes of each.
+    /// [`Spec::name_is`]: no scan for the name's end, and the name is not checked (a name
+    /// that is not UTF-8 may start with `prefix` here and fail to decode). Filtering the
+    /// many decl tags of an object by the prefix of their value reads a few bytes of each.
+    /// A prefix with a NUL starts no name.
     #[must_use]
     pub fn name_starts_with(&self, id: TypeId, prefix: &str) -> bool {
+        if prefix.as_bytes().contains(&0) {
+            return false;
+        }
         match self
             .own_name_off(id)
             .and_then(|off| self.string_starts_with(off, prefix))

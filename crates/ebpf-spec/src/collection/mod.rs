@@ -238,7 +238,7 @@ impl CollectionSpec {
         let code = Arc::new(code);
         // Programs come in file order, so the programs of a section parse and copy its name
         // once.
-        let mut section: Option<(&str, SectionInfo, SmolStr)> = None;
+        let mut section: Option<(&str, SectionInfo, SmolStr, Option<SmolStr>)> = None;
         let mut programs = BTreeMap::new();
         let program_license = spec_name(&license);
         for (f, callees) in linked {
@@ -248,18 +248,19 @@ impl CollectionSpec {
                 main: f.code,
                 callees: callees.iter().map(|f| f.code).collect(),
             }));
-            let (_, info, section_name) = match section.take() {
+            let (_, info, section_name, target) = match section.take() {
                 Some(same) if same.0 == f.section => section.insert(same),
-                _ => section.insert((
-                    f.section,
-                    SectionInfo::parse(f.section),
-                    spec_name(f.section),
-                )),
+                _ => {
+                    let info = SectionInfo::parse(f.section);
+                    let target = info.attach_target.as_deref().map(spec_name);
+                    section.insert((f.section, info, spec_name(f.section), target))
+                }
             };
             let mut p = ProgramSpec::from_section(
                 spec_name(name),
                 section_name.clone(),
-                info.clone(),
+                info,
+                target.clone(),
                 instructions,
             );
             if p.program_type == crate::ProgramType::UNSPEC {
