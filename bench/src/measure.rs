@@ -201,20 +201,26 @@ impl std::fmt::Debug for Prepared<'_> {
 pub fn interleaved_with_setup(ops: &mut [Option<Prepared<'_>>], budget: Budget) -> Timings {
     let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(budget.max_rounds); ops.len()];
     let ran: Vec<bool> = ops.iter().map(Option::is_some).collect();
-    // Round 0 warms up and is not kept.
-    let mut done = None;
-    while done.is_none_or(|done| more_rounds(done, &samples, &ran, budget)) {
-        for (i, p) in ops.iter_mut().enumerate() {
-            let Some(p) = p else { continue };
-            (p.setup)();
-            let start = Instant::now();
-            (p.op)();
-            let took = black_box(start.elapsed()).as_secs_f64();
-            if done.is_some() {
-                samples[i].push(took);
-            }
+    // One round: each implementation's time, setup untimed.
+    let mut round = || -> Vec<Option<f64>> {
+        ops.iter_mut()
+            .map(|p| {
+                let p = p.as_mut()?;
+                (p.setup)();
+                let start = Instant::now();
+                (p.op)();
+                Some(black_box(start.elapsed()).as_secs_f64())
+            })
+            .collect()
+    };
+    // The first round warms up and is not kept.
+    round();
+    let mut done = 0;
+    while more_rounds(done, &samples, &ran, budget) {
+        done += 1;
+        for (s, took) in samples.iter_mut().zip(round()) {
+            s.extend(took);
         }
-        done = Some(done.map_or(0, |done| done + 1));
     }
     Timings::from_samples(&mut samples, &ran)
 }

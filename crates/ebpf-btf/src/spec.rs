@@ -513,15 +513,6 @@ impl Spec {
         t.get_bytes(off - self.str_base).ok()
     }
 
-    /// Whether the own string at `off` starts with `prefix` (which holds no NUL), compared
-    /// in place; `None` when `off` is not in the own table.
-    pub(crate) fn string_starts_with(&self, off: u32, prefix: &str) -> Option<bool> {
-        let rel = off.checked_sub(self.str_base)? as usize;
-        let table = self.data.bytes().get(self.layout.strs.clone())?;
-        let rest = table.get(rel..).filter(|rest| !rest.is_empty())?;
-        Some(rest.get(..prefix.len()) == Some(prefix.as_bytes()))
-    }
-
     /// The string at offset `off` (split-aware: low offsets resolve in the base).
     pub fn string_at(&self, off: u32) -> Result<&str> {
         let b = self.string_bytes(off).ok_or_else(|| Error::BadString {

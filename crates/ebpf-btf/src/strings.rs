@@ -75,6 +75,17 @@ impl<'a> StringTable<'a> {
             && self.bytes.get(start + s.len()) == Some(&0)
     }
 
+    /// Whether the string at `off` starts with `prefix` (which holds no NUL), compared in
+    /// place like [`StringTable::holds`]; `None` when `off` is not inside the table.
+    #[must_use]
+    pub fn starts_with(&self, off: u32, prefix: &str) -> Option<bool> {
+        let rest = self
+            .bytes
+            .get(off as usize..)
+            .filter(|rest| !rest.is_empty())?;
+        Some(rest.get(..prefix.len()) == Some(prefix.as_bytes()))
+    }
+
     /// The string at `off`.
     pub fn get(&self, off: u32) -> Result<&'a str, StrError> {
         std::str::from_utf8(self.get_bytes(off)?).map_err(|_| StrError::NotUtf8)
@@ -448,6 +459,12 @@ mod tests {
         assert!(!t.holds(1, "in"));
         assert!(!t.holds(5, "long int"));
         assert!(!t.holds(u32::MAX, "x"));
+        assert_eq!(t.starts_with(1, "in"), Some(true));
+        assert_eq!(t.starts_with(1, "int"), Some(true));
+        assert_eq!(t.starts_with(1, "intl"), Some(false));
+        assert_eq!(t.starts_with(5, ""), Some(true));
+        assert_eq!(t.starts_with(10, ""), None, "past the table");
+        assert_eq!(t.starts_with(u32::MAX, "x"), None);
     }
 
     #[test]

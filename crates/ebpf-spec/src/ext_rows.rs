@@ -44,12 +44,13 @@ impl ExtRecords {
                 && r.line_info.is_sorted_by_key(|r| r.insn_off)
                 && r.core_relos.is_sorted_by_key(|r| r.insn_off)
         }));
-        // In name order, as the map gives them.
-        let sections = raw
+        // In name order, as the map gives them: `PendingRows::new` searches them by name.
+        let sections: Vec<_> = raw
             .sections
             .into_iter()
             .map(|(name, records)| (name, Arc::new(records)))
             .collect();
+        debug_assert!(sections.is_sorted_by(|a, b| a.0 < b.0));
         ExtRecords {
             sections,
             strings: ExtStrings(strings),

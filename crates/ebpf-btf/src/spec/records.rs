@@ -405,10 +405,11 @@ impl Spec {
         if prefix.as_bytes().contains(&0) {
             return false;
         }
-        match self
-            .own_name_off(id)
-            .and_then(|off| self.string_starts_with(off, prefix))
-        {
+        let own = |off: u32| {
+            let rel = off.checked_sub(self.string_base())?;
+            self.strings().starts_with(rel, prefix)
+        };
+        match self.own_name_off(id).and_then(own) {
             Some(starts) => starts,
             // A base type, an unnamed kind, a name not in the table: as decoded.
             None => self.type_name(id).is_ok_and(|n| n.starts_with(prefix)),
